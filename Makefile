@@ -1,0 +1,42 @@
+# callwake — common tasks. Everything here is plain `go` underneath, so a
+# machine with only Go installed can run the same commands by hand.
+
+GO      ?= go
+FUZZTIME ?= 20s
+
+.PHONY: all build test generate bench fuzz lint scenarios ci
+
+all: lint build test
+
+build:
+	$(GO) build ./...
+
+test:
+	$(GO) test ./...
+
+# Regenerates the H.225.0 codec from ../shared/reference; the output is
+# committed and must be reproduced byte for byte.
+generate:
+	$(GO) generate ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A short run of every fuzz target (go test runs one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+scenarios:
+	$(GO) run ./cmd/pbxsim run scenarios/
+
+ci:
+	bash .ci/run

@@ -1,0 +1,111 @@
+// Package timeline is the one record of what happened in a world: every actor
+// (PBX, push service, phones, the network) reports typed events here, and
+// expectations, text and HTML ladders, JSON/JUnit reports and pcap files are
+// all views of it.
+//
+// The package is deliberately tiny and imports nothing of the project, so that
+// protocol cores can describe the events they want recorded without importing
+// the simulator.
+package timeline
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Attr is one attribute of an event. Values are kept as text: an expectation
+// `cause: 18` matches an event whose cause attribute is "18". Attributes keep
+// the order the actor gave them, so every rendering is deterministic.
+type Attr struct {
+	Key   string
+	Value string
+}
+
+// Wire is what a message event carried on the (simulated or real) wire, for
+// the views that show bytes: pcap files and the HTML ladder's decoded fields.
+type Wire struct {
+	// Protocol names the payload: "ras" (an H.225.0 RasMessage, PER),
+	// "q931" (one Q.931 message carrying H.225.0 user-user data, without TPKT),
+	// "push" (a push-protocol JSON message), "apns", "fcm".
+	Protocol string
+	// Transport is "udp", "tcp", "tls", "dtls" or "ws".
+	Transport string
+	Src, Dst  netip.AddrPort
+	Payload   []byte
+}
+
+// Event is one thing that happened.
+type Event struct {
+	// Seq is the event's position in the timeline, from 0; equal times keep
+	// the order in which things happened.
+	Seq int
+	// At is the time since the start of the run.
+	At   time.Duration
+	Name string // e.g. "ras.rrq", "push.request", "call.released"
+	// Attrs holds the attributes (from, to, device, user, cause, reason, ...).
+	Attrs []Attr
+	// Wire is set on message events that crossed a wire; nil otherwise.
+	Wire *Wire
+}
+
+// Get returns the value of the attribute key and whether the event has it.
+func (e *Event) Get(key string) (string, bool) {
+	for _, a := range e.Attrs {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// String renders the event as one line of readable text, e.g.
+// "   2.000s  ras.rrq  from=alice-iphone to=pbx".
+func (e *Event) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%9.3fs  %s", e.At.Seconds(), e.Name)
+	for _, a := range e.Attrs {
+		b.WriteString("  ")
+		b.WriteString(a.Key)
+		b.WriteByte('=')
+		b.WriteString(a.Value)
+	}
+	return b.String()
+}
+
+// A builds an attribute from any value, formatted with fmt's %v.
+func A(key string, value any) Attr {
+	switch v := value.(type) {
+	case string:
+		return Attr{Key: key, Value: v}
+	case time.Duration:
+		return Attr{Key: key, Value: v.String()}
+	default:
+		return Attr{Key: key, Value: fmt.Sprint(v)}
+	}
+}
+
+// Timeline is an append-only list of events in the order they happened.
+// It is not safe for concurrent use: a world is single-threaded.
+type Timeline struct {
+	events []Event
+}
+
+// Add appends an event, stamping its Seq, and returns the stored copy.
+// Times must not go backwards; Add panics if they do, because that is a bug
+// in a driver, never a consequence of input.
+func (t *Timeline) Add(e Event) *Event {
+	if n := len(t.events); n > 0 && e.At < t.events[n-1].At {
+		panic(fmt.Sprintf("timeline: event %q at %v before previous event at %v", e.Name, e.At, t.events[n-1].At))
+	}
+	e.Seq = len(t.events)
+	t.events = append(t.events, e)
+	return &t.events[len(t.events)-1]
+}
+
+// Events returns the events in order. The slice must not be modified.
+func (t *Timeline) Events() []Event { return t.events }
+
+// Len returns the number of events.
+func (t *Timeline) Len() int { return len(t.events) }
