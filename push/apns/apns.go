@@ -1,0 +1,289 @@
+// Package apns emulates Apple's push service for VoIP pushes: the HTTP/2
+// provider API (POST /3/device/{token}) and the last hop to the iPhone.
+//
+// Emulator.Handle validates a request the way APNs does (method, path,
+// headers, topic, payload size, device token), answers with APNs' status
+// codes and JSON {"reason": …} bodies, and for an accepted push returns the
+// effects of the delivery to the phone: push.delivered plus push.Deliver with
+// the opaque payload, or push.dropped with the reason the phone does not get
+// it (vendor port blocked, notifications denied, PushKit penalty).
+//
+// It is a sans-I/O core: no clock, no sockets. The response omits the
+// "timestamp" field APNs adds to 410 answers, because that needs a clock.
+package apns
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"callwake/push"
+	"callwake/timeline"
+)
+
+// Error reasons APNs answers (the subset the emulator produces).
+const (
+	ReasonBadDeviceToken         = "BadDeviceToken"
+	ReasonDeviceTokenNotForTopic = "DeviceTokenNotForTopic"
+	ReasonUnregistered           = "Unregistered"
+	ReasonTooManyRequests        = "TooManyRequests"
+	ReasonServiceUnavailable     = "ServiceUnavailable"
+	ReasonBadPath                = "BadPath"
+	ReasonMethodNotAllowed       = "MethodNotAllowed"
+	ReasonMissingTopic           = "MissingTopic"
+	ReasonBadTopic               = "BadTopic"
+	ReasonInvalidPushType        = "InvalidPushType"
+	ReasonBadPriority            = "BadPriority"
+	ReasonBadExpirationDate      = "BadExpirationDate"
+	ReasonBadMessageID           = "BadMessageId"
+	ReasonPayloadEmpty           = "PayloadEmpty"
+	ReasonPayloadTooLarge        = "PayloadTooLarge"
+)
+
+// Drop reasons on the phone side (push.dropped {reason}).
+const (
+	DropVendorUnreachable   = "vendor_unreachable"   // B20: TCP 5223 blocked on Wi-Fi without cellular
+	DropNotificationsDenied = "notifications_denied" // B22
+	DropPushKitPenalty      = "pushkit_penalty"      // B22 model choice
+)
+
+// Config configures the emulator.
+type Config struct {
+	// Topic is the VoIP topic the provider may push to: bundle + ".voip".
+	Topic     string
+	Available bool
+	// Throttled makes every request answer 429 TooManyRequests.
+	Throttled bool
+	// PushKitPenaltyAfter is how many VoIP pushes without a call an app may
+	// receive before iOS stops delivering VoIP pushes to it (model choice,
+	// B22); 0 means 1.
+	PushKitPenaltyAfter int
+}
+
+// Device is one iPhone with the app installed.
+type Device struct {
+	Name  string
+	Token string // 64 hex digits
+	// Topic the token belongs to; "" means the emulator's topic.
+	Topic string
+	// Unregistered: the app was removed; pushes answer 410.
+	Unregistered bool
+	// VendorUnreachable: the phone cannot reach Apple (B20).
+	VendorUnreachable bool
+	// NotificationsDenied: notifications for the app are off (B22).
+	NotificationsDenied bool
+}
+
+type device struct {
+	Device
+	nonCallPushes int
+	penalized     bool
+}
+
+// Emulator is the APNs emulator core; a plain value, not safe for
+// concurrent use.
+type Emulator struct {
+	cfg     Config
+	devices []device // in registration order
+}
+
+// New makes an emulator.
+func New(cfg Config) (*Emulator, error) {
+	if !strings.HasSuffix(cfg.Topic, push.APNsVoIPSuffix) || len(cfg.Topic) == len(push.APNsVoIPSuffix) {
+		return nil, fmt.Errorf("apns: topic %q must be a bundle id followed by %q", cfg.Topic, push.APNsVoIPSuffix)
+	}
+	if cfg.PushKitPenaltyAfter <= 0 {
+		cfg.PushKitPenaltyAfter = 1
+	}
+	return &Emulator{cfg: cfg}, nil
+}
+
+// ValidToken reports whether s looks like an APNs device token.
+func ValidToken(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// Register adds a device; its token must be well-formed and new.
+func (e *Emulator) Register(d Device) error {
+	if !ValidToken(d.Token) {
+		return fmt.Errorf("apns: device %s: token %q is not 64 hex digits", d.Name, d.Token)
+	}
+	if e.lookup(d.Token) != nil {
+		return fmt.Errorf("apns: device %s: token already registered", d.Name)
+	}
+	if d.Topic == "" {
+		d.Topic = e.cfg.Topic
+	}
+	e.devices = append(e.devices, device{Device: d})
+	return nil
+}
+
+// Update changes a registered device's settings by name.
+func (e *Emulator) Update(name string, change func(*Device)) error {
+	for i := range e.devices {
+		if e.devices[i].Name == name {
+			change(&e.devices[i].Device)
+			return nil
+		}
+	}
+	return fmt.Errorf("apns: no device %q", name)
+}
+
+// SetAvailable switches the service on or off (off answers 503).
+func (e *Emulator) SetAvailable(on bool) { e.cfg.Available = on }
+
+// SetThrottled switches 429 answers on or off.
+func (e *Emulator) SetThrottled(on bool) { e.cfg.Throttled = on }
+
+// Penalized reports whether iOS stopped delivering VoIP pushes to device.
+func (e *Emulator) Penalized(name string) bool {
+	for _, d := range e.devices {
+		if d.Name == name {
+			return d.penalized
+		}
+	}
+	return false
+}
+
+func (e *Emulator) lookup(token string) *device {
+	for i := range e.devices {
+		if strings.EqualFold(e.devices[i].Token, token) {
+			return &e.devices[i]
+		}
+	}
+	return nil
+}
+
+func reply(status int, apnsID, reason string) push.HTTPResponse {
+	r := push.HTTPResponse{Status: status}
+	if apnsID != "" {
+		r.Header = []push.HeaderField{{Name: "apns-id", Value: apnsID}}
+	}
+	if reason != "" {
+		r.Body, _ = json.Marshal(struct {
+			Reason string `json:"reason"`
+		}{reason})
+	}
+	return r
+}
+
+// Handle answers one provider request and returns the delivery effects.
+func (e *Emulator) Handle(req push.HTTPRequest) (push.HTTPResponse, []push.Effect) {
+	apnsID, hasID := push.Get(req.Header, "apns-id")
+	if hasID && !validUUID(apnsID) {
+		return reply(400, "", ReasonBadMessageID), nil
+	}
+	if !e.cfg.Available {
+		return reply(503, apnsID, ReasonServiceUnavailable), nil
+	}
+	if req.Method != "POST" {
+		return reply(405, apnsID, ReasonMethodNotAllowed), nil
+	}
+	token, ok := strings.CutPrefix(req.Path, "/3/device/")
+	if !ok || token == "" || strings.ContainsAny(token, "/?#") {
+		return reply(404, apnsID, ReasonBadPath), nil
+	}
+	topic, ok := push.Get(req.Header, "apns-topic")
+	if !ok || topic == "" {
+		return reply(400, apnsID, ReasonMissingTopic), nil
+	}
+	if topic != e.cfg.Topic {
+		return reply(400, apnsID, ReasonBadTopic), nil
+	}
+	if pt, _ := push.Get(req.Header, "apns-push-type"); pt != "voip" {
+		return reply(400, apnsID, ReasonInvalidPushType), nil
+	}
+	if p, ok := push.Get(req.Header, "apns-priority"); ok && p != "10" && p != "5" && p != "1" {
+		return reply(400, apnsID, ReasonBadPriority), nil
+	}
+	if x, ok := push.Get(req.Header, "apns-expiration"); ok {
+		if n, err := strconv.ParseInt(x, 10, 64); err != nil || n < 0 {
+			return reply(400, apnsID, ReasonBadExpirationDate), nil
+		}
+	}
+	if len(req.Body) == 0 {
+		return reply(400, apnsID, ReasonPayloadEmpty), nil
+	}
+	if len(req.Body) > push.APNsMaxVoIPPayload {
+		return reply(413, apnsID, ReasonPayloadTooLarge), nil
+	}
+	if !ValidToken(token) {
+		return reply(400, apnsID, ReasonBadDeviceToken), nil
+	}
+	if e.cfg.Throttled {
+		return reply(429, apnsID, ReasonTooManyRequests), nil
+	}
+	d := e.lookup(token)
+	if d == nil {
+		return reply(400, apnsID, ReasonBadDeviceToken), nil
+	}
+	if d.Unregistered {
+		return reply(410, apnsID, ReasonUnregistered), nil
+	}
+	if d.Topic != topic {
+		return reply(400, apnsID, ReasonDeviceTokenNotForTopic), nil
+	}
+	return reply(200, apnsID, ""), e.deliver(d, req.Body)
+}
+
+// deliver is the hop from Apple to the phone and iOS's decision to launch
+// the app for a VoIP push.
+func (e *Emulator) deliver(d *device, payload []byte) []push.Effect {
+	drop := func(reason string) []push.Effect {
+		return []push.Effect{push.Event{Name: push.EventDropped, Attrs: []timeline.Attr{
+			timeline.A("from", push.PlatformAPNs), timeline.A("device", d.Name), timeline.A("reason", reason)}}}
+	}
+	switch {
+	case d.VendorUnreachable:
+		return drop(DropVendorUnreachable)
+	case d.penalized:
+		return drop(DropPushKitPenalty)
+	case d.NotificationsDenied:
+		return drop(DropNotificationsDenied)
+	}
+	// PushKit: a VoIP push must be reported as a call. One that carries no
+	// call (a clear type other than "call") is a strike against the app.
+	if p, err := push.DecodePhonePayload(payload); err != nil || p.Type != push.TypeCall {
+		d.nonCallPushes++
+		if d.nonCallPushes >= e.cfg.PushKitPenaltyAfter {
+			d.penalized = true
+		}
+	}
+	body := append([]byte(nil), payload...)
+	return []push.Effect{
+		push.Event{Name: push.EventDelivered, Protocol: push.ProtocolAPNs, Payload: body, Attrs: []timeline.Attr{
+			timeline.A("from", push.PlatformAPNs), timeline.A("to", d.Name), timeline.A("device", d.Name)}},
+		push.Deliver{Device: d.Name, Platform: push.PlatformAPNs, Payload: body},
+	}
+}
+
+// validUUID checks the canonical 8-4-4-4-12 hex form apns-id must have.
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,190 @@
+package push
+
+import (
+	"time"
+
+	"callwake/timeline"
+)
+
+// Effect is something a core asks its driver to do. The concrete types are
+// listed below; a driver switches on them and ignores none.
+type Effect interface{ isEffect() }
+
+// ConnID names one service-side connection; the driver picks it.
+type ConnID uint64
+
+// Timer names a Client timer.
+type Timer string
+
+// Client timers.
+const (
+	TimerReconnect Timer = "reconnect" // backoff before the next connection attempt
+	TimerLogin     Timer = "login"     // the service must complete the login within LoginTimeout
+)
+
+// Dial asks the driver to open a wss connection to Host (path Path) with
+// the PBX presenting Certificate/Serial. The driver reports the outcome with
+// Client.Reached (TCP/TLS reached the service), then Client.Opened or
+// Client.Failed.
+type Dial struct {
+	Host, Path  string
+	Certificate Role
+	Serial      string
+	// Legacy is set for a 12r2 Push object (password login): it is passed on
+	// to Service.Accept as Peer.Legacy.
+	Legacy bool
+}
+
+// Handshake follows Client.Reached when the PBX trusts the service: the
+// driver now presents the certificate to the service (Service.Accept).
+type Handshake struct {
+	Certificate Role
+	Serial      string
+	Legacy      bool
+}
+
+// Send is one WebSocket text message from the Client to the service.
+type Send struct{ Data []byte }
+
+// Close asks the driver to close the Client's connection.
+type Close struct{ Reason string }
+
+// SetTimer (re)arms a Client timer; the driver calls Client.TimerFired.
+type SetTimer struct {
+	Timer Timer
+	After time.Duration
+}
+
+// CancelTimer disarms a Client timer.
+type CancelTimer struct{ Timer Timer }
+
+// PostFailed tells the PBX that push Src could not be sent or got no result
+// (Push object down, or the connection was lost while it was pending).
+type PostFailed struct{ Src, Reason string }
+
+// PostDone tells the PBX the service's answer for push Src; Err is empty on
+// success.
+type PostDone struct{ Src, Err string }
+
+// Accepted tells the driver the service accepted connection Conn (TLS and
+// WebSocket upgrade done); it then calls Client.Opened.
+type Accepted struct{ Conn ConnID }
+
+// SendTo is one WebSocket text message from the service to connection Conn.
+type SendTo struct {
+	Conn ConnID
+	Data []byte
+}
+
+// CloseConn asks the driver to close (or refuse) service connection Conn;
+// the driver reports Reason to the client with Client.Failed.
+type CloseConn struct {
+	Conn   ConnID
+	Reason string
+}
+
+// VendorRequest asks the driver to carry Request to the Platform's emulator
+// (or real endpoint) and to hand the answer to Service.VendorResponse(ID, …).
+type VendorRequest struct {
+	ID       uint64
+	Platform string
+	Request  HTTPRequest
+}
+
+// Deliver is a vendor emulator handing Payload to the phone Device.
+type Deliver struct {
+	Device   string
+	Platform string
+	Payload  []byte
+}
+
+// Event is one timeline event the driver should record (stamping time and
+// sequence). Protocol/Payload, when set, are the message bytes for the
+// event's timeline.Wire (the driver knows transport and addresses).
+type Event struct {
+	Name     string
+	Attrs    []timeline.Attr
+	Protocol string
+	Payload  []byte
+}
+
+func (Dial) isEffect()          {}
+func (Handshake) isEffect()     {}
+func (Send) isEffect()          {}
+func (Close) isEffect()         {}
+func (SetTimer) isEffect()      {}
+func (CancelTimer) isEffect()   {}
+func (PostFailed) isEffect()    {}
+func (PostDone) isEffect()      {}
+func (Accepted) isEffect()      {}
+func (SendTo) isEffect()        {}
+func (CloseConn) isEffect()     {}
+func (VendorRequest) isEffect() {}
+func (Deliver) isEffect()       {}
+func (Event) isEffect()         {}
+
+// Event names (SCENARIO-FORMAT.md).
+const (
+	EventRequest         = "push.request"
+	EventRejected        = "push.rejected"
+	EventForwarded       = "push.forwarded"
+	EventDelivered       = "push.delivered"
+	EventDropped         = "push.dropped"
+	EventPushConnected   = "pbx.push_connected"
+	EventPushDisconnect  = "pbx.push_disconnected"
+	ProtocolPush         = "push"
+	ProtocolAPNs         = "apns"
+	ProtocolFCM          = "fcm"
+	PlatformAPNs         = "apns"
+	PlatformFCM          = "fcm"
+	ActorService         = "push_service"
+	defaultPBXActorName  = "pbx"
+	defaultLoginTimeout  = 10 * time.Second
+	defaultInitialBackof = time.Second
+	defaultMaxBackoff    = 60 * time.Second
+)
+
+// HeaderField is one HTTP header; headers are ordered lists so that
+// renderings are deterministic.
+type HeaderField struct{ Name, Value string }
+
+// HTTPRequest is an HTTP/2 request to a vendor.
+type HTTPRequest struct {
+	Method    string
+	Authority string // host, e.g. api.push.apple.com
+	Path      string
+	Header    []HeaderField
+	Body      []byte
+}
+
+// HTTPResponse is a vendor's answer.
+type HTTPResponse struct {
+	Status int
+	Header []HeaderField
+	Body   []byte
+}
+
+// Get returns the first value of header name (names compare exactly in
+// lower case, as HTTP/2 sends them) and whether it was present.
+func Get(h []HeaderField, name string) (string, bool) {
+	for _, f := range h {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+func event(name string, attrs ...timeline.Attr) Event {
+	return Event{Name: name, Attrs: attrs}
+}
+
+// Get returns the value of the event's attribute key and whether it is set.
+func (e Event) Get(key string) (string, bool) {
+	for _, a := range e.Attrs {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
