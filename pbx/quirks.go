@@ -1,6 +1,9 @@
 package pbx
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Version is a firmware version profile: it picks the default of every
 // version-dependent behaviour. Each such behaviour is also a named quirk, so
@@ -26,10 +29,28 @@ func Versions() []Version { return []Version{V12r2, V13r1, V14r1, V15r1} }
 var quirkDefaults = map[string][]Version{
 	// B15: with CFNR configured and no device registered, the push is not
 	// sent and CFNR runs at once.
-	"cfnr_skips_push": {V12r2},
+	QuirkCFNRSkipsPush: {V12r2},
 	// B06: one system name (domain) is bound to one push registration.
-	"unique_system_name": {V12r2},
+	QuirkUniqueSystemName: {V12r2},
+	// B27: a user in DND still gets the call signalled (and pushed), but the
+	// phone does not ring (Setup marked silent). Off = the 15r1 model: no push,
+	// no ringing, the caller gets cause 17 unless a forward applies. The 12r2
+	// document describes the first, the 15r1 document the second; 13r1 and
+	// 14r1 follow 15r1 (model choice).
+	QuirkDNDSilent: {V12r2},
+	// B26: DND presence and then closing the app stops the push from starting
+	// it (15r1). A phone-side rule: the world builder hands it to the phone
+	// core (phone.Config.DNDClosedStopsWake).
+	QuirkDNDClosedStopsWake: {V15r1},
 }
+
+// Names of the quirks the cores consult.
+const (
+	QuirkCFNRSkipsPush      = "cfnr_skips_push"       // B15
+	QuirkUniqueSystemName   = "unique_system_name"    // B06 (push service side)
+	QuirkDNDSilent          = "dnd_silent"            // B27
+	QuirkDNDClosedStopsWake = "dnd_closed_stops_wake" // B26 (phone side)
+)
 
 // QuirkNames returns every quirk name, sorted.
 func QuirkNames() []string {
@@ -57,4 +78,39 @@ func DefaultQuirks(v Version) Quirks {
 		q[name] = on
 	}
 	return q
+}
+
+// Resolve returns the quirks of version v with the given overrides applied.
+// An unknown version or quirk name is an error, so a typo in a scenario never
+// silently keeps a default.
+func Resolve(v Version, overrides Quirks) (Quirks, error) {
+	if v == "" {
+		v = DefaultVersion
+	}
+	known := false
+	for _, kv := range Versions() {
+		if kv == v {
+			known = true
+		}
+	}
+	if !known {
+		return nil, fmt.Errorf("pbx: unknown version %q (known: %v)", v, Versions())
+	}
+	q := DefaultQuirks(v)
+	for _, name := range sortedKeys(overrides) {
+		if _, ok := quirkDefaults[name]; !ok {
+			return nil, fmt.Errorf("pbx: unknown quirk %q (known: %v)", name, QuirkNames())
+		}
+		q[name] = overrides[name]
+	}
+	return q, nil
+}
+
+func sortedKeys(q Quirks) []string {
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -1,0 +1,277 @@
+package pbx
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func runSteps(t *testing.T, p *PBX, steps []step) {
+	t.Helper()
+	for i, s := range steps {
+		got, err := p.Handle(s.in)
+		if err != nil {
+			t.Fatalf("step %d %T: %v", i, s.in, err)
+		}
+		if !reflect.DeepEqual(got, s.want) && !(len(got) == 0 && len(s.want) == 0) {
+			t.Fatalf("step %d %#v:\n got:%s\nwant:%s", i, s.in, show(got), show(s.want))
+		}
+	}
+}
+
+func mustNew(t *testing.T, cfg Config) *PBX {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Two callers reach alice's sleeping app at once: both calls push, both get
+// a leg when it registers, the first answered wins the app and the app
+// refuses the second as busy.
+func TestConcurrentCalls(t *testing.T) {
+	p := mustNew(t, baseConfig())
+	push2 := SendPush{Call: 2, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "299", Name: "carol"}
+	reg2 := TimerID{TimerRegistration, 2}
+	runSteps(t, p, append(desksUp(),
+		step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+		step{CallArrived{Call: 2, From: "carol-desk", Dialled: "201"}, []Effect{ProceedCaller{2}, push2, SetTimer{reg2, 10 * time.Second}}},
+		step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
+			CancelTimer{reg1},
+			StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
+			CancelTimer{reg2},
+			StartLeg{Call: 2, Leg: 2, Device: "alice-iphone", CallingNumber: "299", CallingName: "carol"},
+		}},
+		step{LegAlerted{1}, []Effect{AlertCaller{1}}},
+		step{LegReleased{2, 17}, []Effect{ReleaseCaller{2, 17}, rec("call.released", "call", 2, "cause", 17)}},
+		step{LegConnected{1}, []Effect{ConnectCaller{1, 1}}},
+	))
+	if got := p.ActiveCalls(); !reflect.DeepEqual(got, []CallID{1}) {
+		t.Fatalf("active calls %v", got)
+	}
+	// alice is now busy: a third call is refused, or forwarded with CFB.
+	runSteps(t, p, []step{
+		{CallArrived{Call: 3, From: "carol-desk", Dialled: "201"}, []Effect{
+			ProceedCaller{3}, ReleaseCaller{3, 17}, rec("call.released", "call", 3, "cause", 17),
+		}},
+		{CallerReleased{1, 16}, []Effect{ReleaseLeg{1, 1, 16}, rec("call.released", "call", 1, "cause", 16)}},
+		// Free again: the next call pushes (the app is registered: it rings).
+		{CallArrived{Call: 4, From: "carol-desk", Dialled: "201"}, []Effect{
+			ProceedCaller{4},
+			StartLeg{Call: 4, Leg: 3, Device: "alice-iphone", CallingNumber: "299", CallingName: "carol"},
+		}},
+	})
+}
+
+func TestBusyForward(t *testing.T) {
+	cfg := with(func(c *Config) {
+		c.Users[0].CFB = &Forward{To: "202"}
+		c.Devices = append(c.Devices, Device{Name: "alice-desk", User: "alice", Kind: KindDeskphone})
+	})
+	p := mustNew(t, cfg)
+	runSteps(t, p, append(desksUp(),
+		step{DeviceRegistered{Device: "alice-desk"}, nil},
+		step{CallArrived{Call: 1, From: "carol-desk", Dialled: "201"}, []Effect{
+			ProceedCaller{1},
+			StartLeg{Call: 1, Leg: 1, Device: "alice-desk", CallingNumber: "299", CallingName: "carol"},
+			SendPush{Call: 1, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "299", Name: "carol"},
+			SetTimer{reg1, 10 * time.Second},
+		}},
+		step{LegConnected{1}, []Effect{ConnectCaller{1, 1}, CancelTimer{reg1}}},
+		step{CallArrived{Call: 2, From: "bob-desk", Dialled: "201"}, []Effect{
+			ProceedCaller{2},
+			rec("call.forwarded", "call", 2, "reason", "cfb", "to", "202"),
+			// 202 is the caller's own desk phone: it is not rung, nothing else can.
+			ReleaseCaller{2, 18},
+			rec("call.released", "call", 2, "cause", 18),
+		}},
+		step{LegReleased{1, 16}, []Effect{ReleaseCaller{1, 16}, rec("call.released", "call", 1, "cause", 16)}},
+	))
+}
+
+func TestCallerHangsUpWhilePushing(t *testing.T) {
+	p := mustNew(t, with(func(c *Config) {
+		c.NameLookup = time.Second
+		c.Users[0].CFNR = &Forward{To: "299", After: 15 * time.Second}
+	}))
+	lookup1 := TimerID{TimerNameLookup, 1}
+	runSteps(t, p, append(desksUp(),
+		step{arrive, []Effect{
+			ProceedCaller{1},
+			SetTimer{lookup1, time.Second},
+			SendPush{Call: 1, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "202"},
+			SetTimer{reg1, 10 * time.Second},
+			SetTimer{cfnr1, 15 * time.Second},
+		}},
+		step{CallerReleased{1, 16}, []Effect{
+			CancelTimer{reg1}, CancelTimer{cfnr1}, CancelTimer{lookup1},
+			rec("call.released", "call", 1, "cause", 16),
+		}},
+		// Stale timers and a late registration change nothing.
+		step{TimerFired{reg1}, nil},
+		step{TimerFired{cfnr1}, nil},
+		step{TimerFired{lookup1}, nil},
+		step{DeviceRegistered{Device: "alice-iphone"}, nil},
+	))
+}
+
+func TestNameLookupBeforeRegistration(t *testing.T) {
+	p := mustNew(t, with(func(c *Config) { c.NameLookup = 500 * time.Millisecond }))
+	lookup1 := TimerID{TimerNameLookup, 1}
+	runSteps(t, p, append(desksUp(),
+		step{arrive, []Effect{
+			ProceedCaller{1},
+			SetTimer{lookup1, 500 * time.Millisecond},
+			SendPush{Call: 1, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "202"},
+			SetTimer{reg1, 10 * time.Second},
+		}},
+		step{TimerFired{lookup1}, nil},
+		step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
+			CancelTimer{reg1},
+			StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
+		}},
+	))
+}
+
+func TestAndroidPushPlatform(t *testing.T) {
+	p := mustNew(t, with(func(c *Config) {
+		c.Devices[0] = Device{Name: "alice-android", User: "alice", Kind: KindMyPBX, Platform: Android, PushToken: true}
+	}))
+	runSteps(t, p, append(desksUp(),
+		step{arrive, []Effect{
+			ProceedCaller{1},
+			SendPush{Call: 1, User: "alice", Device: "alice-android", Platform: Android, Type: "call", Number: "202", Name: "bob"},
+			SetTimer{reg1, 10 * time.Second},
+		}},
+	))
+}
+
+func TestPBXErrors(t *testing.T) {
+	bad := map[string]Config{
+		"unknown version":  with(func(c *Config) { c.Version = "11r1" }),
+		"unknown quirk":    with(func(c *Config) { c.Quirks = Quirks{"cfnr_skip_push": true} }),
+		"unknown user":     with(func(c *Config) { c.Devices[0].User = "zoe" }),
+		"duplicate number": with(func(c *Config) { c.Users[1].Number = "201" }),
+		"duplicate user":   with(func(c *Config) { c.Users[1].Name = "alice" }),
+		"bad platform":     with(func(c *Config) { c.Devices[0].Platform = "" }),
+		"bad kind":         with(func(c *Config) { c.Devices[1].Kind = "fax" }),
+		"bad presence":     with(func(c *Config) { c.Users[0].Presence = "away" }),
+		"forward nowhere":  with(func(c *Config) { c.Users[0].CFU = &Forward{} }),
+		"negative timeout": with(func(c *Config) { c.RegistrationTimeout = -time.Second }),
+	}
+	for name, cfg := range bad {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	p := mustNew(t, baseConfig())
+	if _, err := p.Handle(arrive); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []Input{
+		nil,
+		arrive, // call ID in use
+		CallArrived{Call: 2, From: "nobody", Dialled: "201"},
+		DeviceRegistered{Device: "nobody"},
+		DeviceUnregistered{Device: "nobody"},
+		PushTokenDropped{Device: "nobody"},
+		PresenceChanged{User: "zoe", Presence: DND},
+		PresenceChanged{User: "alice", Presence: "away"},
+	} {
+		if _, err := p.Handle(in); err == nil {
+			t.Errorf("%#v: no error", in)
+		}
+	}
+	if got := p.ActiveCalls(); !reflect.DeepEqual(got, []CallID{1}) {
+		t.Fatalf("errors changed the calls: %v", got)
+	}
+}
+
+func TestQuirkProfiles(t *testing.T) {
+	want := []string{"cfnr_skips_push", "dnd_closed_stops_wake", "dnd_silent", "unique_system_name"}
+	if got := QuirkNames(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("QuirkNames() = %v", got)
+	}
+	tests := []struct {
+		version Version
+		on      []string
+	}{
+		{V12r2, []string{QuirkCFNRSkipsPush, QuirkUniqueSystemName, QuirkDNDSilent}},
+		{V13r1, nil},
+		{V14r1, nil},
+		{V15r1, []string{QuirkDNDClosedStopsWake}},
+	}
+	for _, tt := range tests {
+		q := DefaultQuirks(tt.version)
+		if len(q) != len(want) {
+			t.Errorf("%s: %d quirks, want %d", tt.version, len(q), len(want))
+		}
+		for _, name := range want {
+			on := false
+			for _, n := range tt.on {
+				on = on || n == name
+			}
+			if q[name] != on {
+				t.Errorf("%s: %s = %v, want %v", tt.version, name, q[name], on)
+			}
+		}
+	}
+	q, err := Resolve("", Quirks{QuirkDNDSilent: true})
+	if err != nil || !q[QuirkDNDSilent] || !q[QuirkDNDClosedStopsWake] {
+		t.Fatalf("Resolve default version with override: %v %v", q, err)
+	}
+	p := mustNew(t, with(func(c *Config) { c.Version = V12r2; c.Quirks = Quirks{QuirkDNDSilent: false} }))
+	if !p.Quirk(QuirkCFNRSkipsPush) || p.Quirk(QuirkDNDSilent) {
+		t.Fatal("override not applied")
+	}
+}
+
+// BenchmarkCallPushRegisterAnswer measures one pushed call from arrival to
+// hang-up on a PBX with many users.
+func BenchmarkCallPushRegisterAnswer(b *testing.B) {
+	cfg := Config{Push: &PushObject{Name: "Push", Connected: true}}
+	const users = 1000
+	for i := range users {
+		name := "u" + itoa(i)
+		cfg.Users = append(cfg.Users, User{Name: name, Number: itoa(1000 + i), Push: "Push"})
+		cfg.Devices = append(cfg.Devices, Device{Name: name + "-app", User: name, Kind: KindMyApps, Platform: Android, PushToken: true})
+	}
+	cfg.Devices = append(cfg.Devices, Device{Name: "caller", User: "u0", Kind: KindDeskphone})
+	p, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.Handle(DeviceRegistered{Device: "caller"})
+	b.ReportAllocs()
+	leg := LegID(0)
+	for i := 0; b.Loop(); i++ {
+		u := 1 + i%(users-1)
+		id := CallID(i)
+		dev := "u" + itoa(u) + "-app"
+		p.Handle(CallArrived{Call: id, From: "caller", Dialled: itoa(1000 + u)})
+		p.Handle(DeviceRegistered{Device: dev})
+		leg++
+		p.Handle(LegAlerted{Leg: leg})
+		p.Handle(LegConnected{Leg: leg})
+		p.Handle(CallerReleased{Call: id, Cause: 16})
+		p.Handle(DeviceUnregistered{Device: dev})
+	}
+	if len(p.calls) != 0 {
+		b.Fatalf("%d calls left", len(p.calls))
+	}
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var buf [20]byte
+	n := len(buf)
+	for ; i > 0; i /= 10 {
+		n--
+		buf[n] = byte('0' + i%10)
+	}
+	return string(buf[n:])
+}

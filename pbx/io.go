@@ -1,0 +1,225 @@
+package pbx
+
+import (
+	"time"
+
+	"callwake/timeline"
+)
+
+// CallID names a call for its whole life. The driver chooses it when a call
+// arrives (CallArrived) and must not reuse it while the call lives.
+type CallID int
+
+// LegID names an outgoing call leg (PBX → one device). The core allocates it
+// in StartLeg, counting from 1, so it is deterministic.
+type LegID int
+
+// TimerKind says what a timer is for.
+type TimerKind int
+
+// Timer kinds; every timer belongs to one call.
+const (
+	// TimerRegistration: the push was sent; the app must register by then (B12).
+	TimerRegistration TimerKind = iota + 1
+	// TimerCFNR: call forward no response runs then.
+	TimerCFNR
+	// TimerNameLookup: the caller's number is resolved to a name then (B17).
+	TimerNameLookup
+)
+
+// TimerID names a timer. A call has at most one timer of each kind, so the
+// pair is unique; comparable, so a driver can key a map with it.
+type TimerID struct {
+	Kind TimerKind
+	Call CallID
+}
+
+// Input is something that happened to the PBX. The concrete types are listed
+// below; Handle rejects any other.
+type Input interface{ pbxInput() }
+
+// DeviceRegistered: the RAS core confirmed a registration (RCF) of a device.
+type DeviceRegistered struct{ Device string }
+
+// DeviceUnregistered: a device's registration ended (URQ, expiry).
+type DeviceUnregistered struct{ Device string }
+
+// CallArrived: a Setup arrived from device From for the dialled number.
+// CallingNumber defaults to the number of From's user.
+type CallArrived struct {
+	Call          CallID
+	From          string
+	CallingNumber string
+	Dialled       string
+}
+
+// CallerReleased: the caller sent Release Complete (hung up).
+type CallerReleased struct {
+	Call  CallID
+	Cause int
+}
+
+// LegAlerted: the device of a leg sent Alerting.
+type LegAlerted struct{ Leg LegID }
+
+// LegConnected: the device of a leg sent Connect (answered).
+type LegConnected struct{ Leg LegID }
+
+// LegReleased: the device of a leg sent Release Complete, or the leg failed
+// (then Cause says why). A leg the PBX released itself is already forgotten;
+// its confirmation is ignored.
+type LegReleased struct {
+	Leg   LegID
+	Cause int
+}
+
+// TimerFired: a timer set with SetTimer ran out. Timers of ended calls are
+// ignored, so the driver need not be exact about cancellation.
+type TimerFired struct{ ID TimerID }
+
+// PushObjectChanged: the Push object's connection went up or down (B01).
+type PushObjectChanged struct{ Connected bool }
+
+// PresenceChanged: a user changed presence (B27). Calls already in progress
+// keep the presence they were routed with.
+type PresenceChanged struct {
+	User     string
+	Presence Presence
+}
+
+// PushTokenDropped: the app's session was logged out or removed from another
+// device; the PBX forgets its push token (B26).
+type PushTokenDropped struct{ Device string }
+
+// PushTokenRegistered: the app logged in again and gave the PBX a push token.
+type PushTokenRegistered struct{ Device string }
+
+func (DeviceRegistered) pbxInput()    {}
+func (DeviceUnregistered) pbxInput()  {}
+func (CallArrived) pbxInput()         {}
+func (CallerReleased) pbxInput()      {}
+func (LegAlerted) pbxInput()          {}
+func (LegConnected) pbxInput()        {}
+func (LegReleased) pbxInput()         {}
+func (TimerFired) pbxInput()          {}
+func (PushObjectChanged) pbxInput()   {}
+func (PresenceChanged) pbxInput()     {}
+func (PushTokenDropped) pbxInput()    {}
+func (PushTokenRegistered) pbxInput() {}
+
+// Effect is something the driver must do for the PBX, in the order given.
+type Effect interface{ pbxEffect() }
+
+// SetTimer asks for TimerFired{ID} after the duration (replacing a timer of
+// the same ID if one is pending).
+type SetTimer struct {
+	ID    TimerID
+	After time.Duration
+}
+
+// CancelTimer cancels a pending timer; cancelling one that already fired or
+// was never set is harmless.
+type CancelTimer struct{ ID TimerID }
+
+// Record asks for an event on the timeline (call.* decisions only; message
+// events such as q931.* and push.request are recorded by whoever sends the
+// message).
+type Record struct {
+	Name  string
+	Attrs []timeline.Attr
+}
+
+// ProceedCaller: send Call Proceeding to the caller (the number routed).
+type ProceedCaller struct{ Call CallID }
+
+// AlertCaller: send Alerting to the caller (a leg alerted).
+type AlertCaller struct{ Call CallID }
+
+// ConnectCaller: send Connect to the caller; Leg is the leg that answered.
+type ConnectCaller struct {
+	Call CallID
+	Leg  LegID
+}
+
+// ReleaseCaller: send Release Complete with Cause to the caller; the call
+// is over for the PBX.
+type ReleaseCaller struct {
+	Call  CallID
+	Cause int
+}
+
+// StartLeg: open a leg to Device and send it a Setup carrying the calling
+// number and name (name empty while the lookup runs, B17). Silent marks the
+// 12r2 DND call the phone must not ring for (B27).
+type StartLeg struct {
+	Call          CallID
+	Leg           LegID
+	Device        string
+	CallingNumber string
+	CallingName   string
+	Silent        bool
+}
+
+// ReleaseLeg: send Release Complete with Cause on the leg; the leg is over.
+type ReleaseLeg struct {
+	Call  CallID
+	Leg   LegID
+	Cause int
+}
+
+// UpdateCallerName: the name lookup finished after the leg's Setup; tell the
+// device the name (a Q.931 Facility/Notify with display, B17).
+type UpdateCallerName struct {
+	Call CallID
+	Leg  LegID
+	Name string
+}
+
+// SendPush: ask the Push object to push a call to the user's app device.
+// Type is "call"; Number and Name are the encrypted details (Name empty when
+// the lookup had not finished, B17). The push path records push.request.
+type SendPush struct {
+	Call     CallID
+	User     string
+	Device   string
+	Platform Platform
+	Type     string
+	Number   string
+	Name     string
+}
+
+func (SetTimer) pbxEffect()         {}
+func (CancelTimer) pbxEffect()      {}
+func (Record) pbxEffect()           {}
+func (ProceedCaller) pbxEffect()    {}
+func (AlertCaller) pbxEffect()      {}
+func (ConnectCaller) pbxEffect()    {}
+func (ReleaseCaller) pbxEffect()    {}
+func (StartLeg) pbxEffect()         {}
+func (ReleaseLeg) pbxEffect()       {}
+func (UpdateCallerName) pbxEffect() {}
+func (SendPush) pbxEffect()         {}
+
+// PushTypeCall is the clear-text type of a call push (B07).
+const PushTypeCall = "call"
+
+// Event names the PBX records (SCENARIO-FORMAT.md).
+const (
+	EventPushSkipped = "call.push_skipped"
+	EventPushTimeout = "call.push_timeout"
+	EventForwarded   = "call.forwarded"
+	EventReleased    = "call.released"
+)
+
+// Reasons of call.push_skipped.
+const (
+	SkipNoPushField    = "no_push_field"     // the user's Push field is empty
+	SkipNoPushObject   = "no_push_object"    // B10: the field names no Push object
+	SkipPushDisconnect = "push_disconnected" // the Push object is down (model choice)
+	SkipNoToken        = "no_token"          // B26: session logged out / removed
+	SkipCFNRSkipsPush  = "cfnr_skips_push"   // B15 quirk
+	SkipDND            = "dnd"               // B27, 15r1 model
+	ForwardReasonCFNR  = "cfnr"
+	ForwardReasonCFB   = "cfb"
+	ForwardReasonCFU   = "cfu"
+)

@@ -1,0 +1,197 @@
+package pbx
+
+import (
+	"slices"
+
+	"callwake/timeline"
+)
+
+// route delivers call c to user target: forwards and presence first, then
+// every registered device rings and every sleeping app is pushed.
+func (p *PBX) route(out *effects, c *call, target int) {
+	c.primary = target
+	c.targets = nil
+	c.lastCause = causeNone
+	u := &p.users[target]
+
+	if u.CFU != nil {
+		p.forward(out, c, ForwardReasonCFU, u.CFU.To)
+		return
+	}
+	if p.userBusy(target) {
+		// No call waiting is modelled: a user in a connected call is busy.
+		if u.CFB != nil {
+			p.forward(out, c, ForwardReasonCFB, u.CFB.To)
+			return
+		}
+		p.endCall(out, c, CauseUserBusy, true)
+		return
+	}
+	if u.Presence == DND && !p.quirks[QuirkDNDSilent] {
+		// B27, 15r1 model: no push, nothing rings; DND counts as busy, so a
+		// busy forward applies first, then a no-response forward at once.
+		if p.hasApps(target) {
+			out.record(EventPushSkipped, timeline.A("call", int(c.id)), timeline.A("user", u.Name), timeline.A("reason", SkipDND))
+		}
+		switch {
+		case u.CFB != nil:
+			p.forward(out, c, ForwardReasonCFB, u.CFB.To)
+		case u.CFNR != nil:
+			p.forward(out, c, ForwardReasonCFNR, u.CFNR.To)
+		default:
+			p.endCall(out, c, CauseUserBusy, true)
+		}
+		return
+	}
+
+	// B16: forks add users (possibly the target itself) whose devices ring
+	// and whose apps are pushed. A forked user's own forwards do not apply
+	// (model choice); a forked user in 15r1-model DND is left out.
+	c.targets = []int{target}
+	var forkUsers []int
+	for _, number := range u.Forks {
+		fu, ok := p.userByNumber[number]
+		if !ok || slices.Contains(forkUsers, fu) {
+			continue
+		}
+		if p.users[fu].Presence == DND && !p.quirks[QuirkDNDSilent] {
+			continue
+		}
+		forkUsers = append(forkUsers, fu)
+		if !slices.Contains(c.targets, fu) {
+			c.targets = append(c.targets, fu)
+		}
+	}
+
+	// B14: registered devices ring at once.
+	for _, t := range c.targets {
+		for _, d := range p.users[t].devices {
+			if p.devices[d].registered && d != c.caller && !c.hasLeg(d) {
+				p.startLeg(out, c, d)
+			}
+		}
+	}
+
+	// B15: with the quirk, CFNR configured and none of the target's devices
+	// registered, the direct call does not push. A fork to the user's own
+	// number still does (B16, the documented workaround).
+	pushDirect := !(p.quirks[QuirkCFNRSkipsPush] && u.CFNR != nil && !p.anyRegistered(target))
+	var pushUsers []int
+	if pushDirect {
+		pushUsers = append(pushUsers, target)
+	} else if !slices.Contains(forkUsers, target) && p.hasApps(target) {
+		out.record(EventPushSkipped, timeline.A("call", int(c.id)), timeline.A("user", u.Name), timeline.A("reason", SkipCFNRSkipsPush))
+	}
+	for _, fu := range forkUsers {
+		if !slices.Contains(pushUsers, fu) {
+			pushUsers = append(pushUsers, fu)
+		}
+	}
+	for _, pu := range pushUsers {
+		p.pushUser(out, c, pu)
+	}
+
+	if len(c.legs) == 0 && len(c.pushed) == 0 {
+		// Nothing can ring: B15's CFNR at once, or no user responding.
+		if u.CFNR != nil {
+			p.forward(out, c, ForwardReasonCFNR, u.CFNR.To)
+			return
+		}
+		p.endCall(out, c, CauseNoUserResponding, true)
+		return
+	}
+	if len(c.pushed) > 0 {
+		// B11/B12: wait for the app's registration.
+		c.pushWait = true
+		out.add(SetTimer{ID: TimerID{TimerRegistration, c.id}, After: p.registrationTimeout})
+	}
+	if u.CFNR != nil {
+		c.cfnrWait = true
+		out.add(SetTimer{ID: TimerID{TimerCFNR, c.id}, After: u.CFNR.After})
+	}
+}
+
+// pushUser sends a call push to each of the user's apps that is not
+// registered, or records why it cannot (B10, B26, model choices).
+func (p *PBX) pushUser(out *effects, c *call, ui int) {
+	u := &p.users[ui]
+	for _, d := range u.devices {
+		dev := &p.devices[d]
+		if !dev.Kind.isApp() || dev.registered || d == c.caller || slices.Contains(c.pushed, d) {
+			continue
+		}
+		reason := ""
+		switch {
+		case u.Push == "":
+			reason = SkipNoPushField
+		case p.pushObject == "" || u.Push != p.pushObject: // case-sensitive, B10
+			reason = SkipNoPushObject
+		case !p.pushConnected:
+			reason = SkipPushDisconnect
+		case !dev.PushToken:
+			reason = SkipNoToken
+		}
+		if reason != "" {
+			out.record(EventPushSkipped, timeline.A("call", int(c.id)), timeline.A("user", u.Name),
+				timeline.A("device", dev.Name), timeline.A("reason", reason))
+			continue
+		}
+		out.add(SendPush{
+			Call:     c.id,
+			User:     u.Name,
+			Device:   dev.Name,
+			Platform: dev.Platform,
+			Type:     PushTypeCall,
+			Number:   c.callingNumber,
+			Name:     c.name(), // B17: number only while the lookup runs
+		})
+		c.pushed = append(c.pushed, d)
+	}
+}
+
+// forward records the forward, clears what rings and routes to the number.
+func (p *PBX) forward(out *effects, c *call, reason, to string) {
+	out.record(EventForwarded, timeline.A("call", int(c.id)), timeline.A("reason", reason), timeline.A("to", to))
+	p.cancelWaits(out, c)
+	for _, l := range slices.Clone(c.legs) {
+		p.dropLeg(out, c, l.id, CauseNormalClearing)
+	}
+	c.hops++
+	if c.hops > maxForwardHops {
+		p.endCall(out, c, CauseNormalUnspecified, true)
+		return
+	}
+	t, ok := p.userByNumber[to]
+	if !ok {
+		p.endCall(out, c, CauseUnallocatedNumber, true)
+		return
+	}
+	p.route(out, c, t)
+}
+
+func (p *PBX) userBusy(ui int) bool {
+	for _, d := range p.users[ui].devices {
+		if p.devices[d].connected > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *PBX) anyRegistered(ui int) bool {
+	for _, d := range p.users[ui].devices {
+		if p.devices[d].registered {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *PBX) hasApps(ui int) bool {
+	for _, d := range p.users[ui].devices {
+		if p.devices[d].Kind.isApp() {
+			return true
+		}
+	}
+	return false
+}
