@@ -1,0 +1,46 @@
+// Package capture writes and reads packet captures (pcap and pcapng) for the
+// project's wire views and for tests that use real captures as input.
+//
+// It carries bytes only: it knows addresses, ports, link-layer framing and
+// TCP sequencing, but no H.225.0, Q.931 or TPKT codec. Callers that need
+// message boundaries on a TCP stream pass a Framer to the reader.
+//
+// # Time
+//
+// A simulated run has no wall clock, so a Writer is given an epoch and every
+// packet an offset from it (the simulated time). The packet's timestamp is
+// epoch + offset, written with nanosecond resolution. The same packets written
+// with the same epoch give the same bytes, which is what lets a scenario run
+// twice produce identical pcap files. DefaultEpoch (2026-01-01T00:00:00Z) is
+// the epoch the project uses unless a run asks for another; it was chosen to
+// be fixed and recognisable, not to mean anything.
+//
+// # Addresses
+//
+// Every simulated endpoint has its own IP address (IPv4 normally; IPv6 is
+// accepted). The link layer is Ethernet, and each address gets a MAC derived
+// from it alone, so the same address always has the same MAC:
+//
+//   - IPv4 a.b.c.d gets 02:00:a:b:c:d (locally administered, unicast), which
+//     keeps the address readable in a packet dissector;
+//   - IPv6 gets 02:01 followed by four bytes of an FNV-1a hash of the address.
+//
+// TCP initial sequence numbers are also derived from the two endpoints, and
+// the IPv4 identification field counts packets in the file, so nothing in the
+// output depends on randomness or the wall clock.
+//
+// # Reading
+//
+// Read and ReadFile accept classic pcap (either byte order, micro- or
+// nanosecond timestamps) and pcapng, with Ethernet, Linux cooked (SLL and
+// SLL2), BSD loopback (DLT_NULL and DLT_LOOP) and raw IP link types. They
+// return the UDP datagrams and the reassembled TCP stream data as Records in
+// capture order, each pointing at the packet (1-based, as a dissector numbers
+// frames) that carried or completed it. TCP data is put back in sequence
+// order per direction (retransmissions trimmed, early segments held, within
+// a bound); with a Framer the records are whole messages, otherwise the
+// in-order chunks. A damaged or truncated packet becomes a Record with Err
+// set and reading goes on; IPv4 fragments are reported, not reassembled.
+// Frames that are not IP, or IP that is neither UDP nor TCP, are counted in
+// Capture.Skipped. Input that is not a capture at all gives ErrNotCapture.
+package capture

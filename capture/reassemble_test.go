@@ -1,0 +1,114 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seg builds a data segment from the caller to the gatekeeper.
+func seg(index int, seq uint32, data string) segment {
+	return segment{index: index, at: DefaultEpoch.Add(time.Duration(index) * time.Millisecond),
+		src: callerSig, dst: gkSig, seq: seq, payload: []byte(data)}
+}
+
+func synSeg(index int, seq uint32) segment {
+	s := seg(index, seq, "")
+	s.syn = true
+	return s
+}
+
+// summary renders records as "index:payload" or "index:error".
+func summary(recs []Record) string {
+	var parts []string
+	for _, r := range recs {
+		if r.Err != nil {
+			parts = append(parts, fmt.Sprintf("%d:error", r.Index))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d:%s", r.Index, r.Payload))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// lineFramer frames newline-terminated messages; "!" cannot start one.
+func lineFramer(p []byte) (int, error) {
+	if len(p) > 0 && p[0] == '!' {
+		return 0, errors.New("bang")
+	}
+	return bytes.IndexByte(p, '\n') + 1, nil
+}
+
+func TestReassembly(t *testing.T) {
+	const isn = 0xfffffff0 // close to wrap-around on purpose
+	tests := []struct {
+		name     string
+		framer   Framer
+		segments []segment
+		want     string
+	}{
+		{"in order", nil, []segment{synSeg(1, isn), seg(2, isn+1, "ab"), seg(3, isn+3, "cd")}, "2:ab 3:cd"},
+		{"out of order is held until the gap fills", nil,
+			[]segment{synSeg(1, isn), seg(2, isn+3, "cd"), seg(3, isn+5, "ef"), seg(4, isn+1, "ab")},
+			"4:ab 4:cd 4:ef"},
+		{"retransmission and overlap are trimmed", nil,
+			[]segment{synSeg(1, isn), seg(2, isn+1, "abc"), seg(3, isn+1, "abc"), seg(4, isn+2, "bcde")},
+			"2:abc 4:de"},
+		{"sequence wraps around", nil,
+			[]segment{synSeg(1, 0xfffffffd), seg(2, 0xfffffffe, "abcd"), seg(3, 2, "ef")},
+			"2:abcd 3:ef"},
+		{"capture starting mid-stream", nil, []segment{seg(5, 1000, "xy"), seg(6, 1002, "z")}, "5:xy 6:z"},
+		{"gap never filled", nil, []segment{synSeg(1, isn), seg(2, isn+1, "ab"), seg(3, isn+9, "zz")}, "2:ab 3:error"},
+		{"framer: message split over segments", lineFramer,
+			[]segment{synSeg(1, isn), seg(2, isn+1, "he"), seg(3, isn+3, "llo\nwor"), seg(4, isn+10, "ld\n")},
+			"3:hello\n 4:world\n"},
+		{"framer: two messages in one segment", lineFramer,
+			[]segment{seg(1, 0, "a\nb\n")}, "1:a\n 1:b\n"},
+		{"framer: error stops the direction", lineFramer,
+			[]segment{seg(1, 0, "a\n!x\n"), seg(2, 5, "b\n")}, "1:a\n 1:error"},
+		{"framer: capture ends inside a message", lineFramer,
+			[]segment{seg(1, 0, "a\nbc")}, "1:a\n 1:error"},
+		{"framer: bad length", func([]byte) (int, error) { return 99, nil },
+			[]segment{seg(1, 0, "abc")}, "1:error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newTCPTracker(tt.framer, DefaultMaxPending)
+			var recs []Record
+			for _, s := range tt.segments {
+				recs = append(recs, tr.add(s)...)
+			}
+			recs = append(recs, tr.finish()...)
+			if got := summary(recs); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReassemblyBoundsBuffering(t *testing.T) {
+	tr := newTCPTracker(nil, 10)
+	recs := tr.add(seg(1, 0, "a"))
+	recs = append(recs, tr.add(seg(2, 100, "0123456789x"))...) // behind a gap, over the bound
+	recs = append(recs, tr.add(seg(3, 1, "b"))...)             // ignored: direction broken
+	if got := summary(recs); got != "1:a 2:error" {
+		t.Errorf("got %q", got)
+	}
+	fr := newTCPTracker(func([]byte) (int, error) { return 0, nil }, 10)
+	if got := summary(fr.add(seg(1, 0, "0123456789abc"))); got != "1:error" {
+		t.Errorf("framer that never completes: got %q", got)
+	}
+}
+
+func TestReassemblyKeepsDirectionsApart(t *testing.T) {
+	tr := newTCPTracker(nil, DefaultMaxPending)
+	a := seg(1, 0, "to-server")
+	b := segment{index: 2, src: gkSig, dst: callerSig, seq: 0, payload: []byte("to-client")}
+	recs := append(tr.add(a), tr.add(b)...)
+	if len(recs) != 2 || recs[0].Src != callerSig || recs[1].Src != gkSig || string(recs[1].Payload) != "to-client" {
+		t.Errorf("records %+v", recs)
+	}
+}
