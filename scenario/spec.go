@@ -1,0 +1,358 @@
+// Package scenario reads the YAML scenario format (version 1), checks a
+// run's timeline against the scenario's expectations, and (in files other
+// helpers add) builds and runs the world a scenario describes.
+//
+// Loading is strict: every unknown key, wrong type, bad value and dangling
+// reference is reported as "FILE:LINE:COL: message", all at once. After a
+// successful load every default is applied, so the world builder never has
+// to guess what an absent key meant.
+package scenario
+
+import (
+	"time"
+
+	"callwake/pbx"
+	"callwake/timeline"
+)
+
+// Defaults the format names or that this package chose; each is applied by
+// the loader when the key is absent.
+const (
+	DefaultSeed                = int64(1)          // format: seed
+	DefaultDuration            = 120 * time.Second // format: duration
+	DefaultPBXName             = "pbx"             // format: pbx.name
+	DefaultRegistrationTimeout = 10 * time.Second  // format + B12: pushed call waits 10 s
+	DefaultNameLookup          = time.Duration(0)  // format: pbx.name_lookup
+	DefaultPushName            = "Push"            // the Push object's usual name (B10)
+	DefaultPushURL             = "wss://push.test/push/ws"
+	DefaultCertificateSerial   = int64(1001)            // PBX i (from 0) gets 1001+i: no accidental clones (B05)
+	DefaultCFNRAfter           = 20 * time.Second       // model choice: a common no-answer timer
+	DefaultServiceLatency      = 50 * time.Millisecond  // push_service.latency
+	DefaultAPNsLatency         = 300 * time.Millisecond // push_service.apns.latency
+	DefaultFCMLatency          = 200 * time.Millisecond // push_service.fcm.latency
+	DefaultNetworkLatency      = 20 * time.Millisecond  // network.latency
+	DefaultTTL                 = 60 * time.Second       // devices[].ttl: what the phone proposes (B30)
+	DefaultIOSWake             = 1500 * time.Millisecond
+	DefaultAndroidWake         = 2 * time.Second
+)
+
+// File is one scenario after loading, with every default applied.
+type File struct {
+	Pos      Pos    // the top-level mapping; Pos.File is the name given to Parse
+	Name     string // required; letters, digits, '.', '_' and '-' only (used in file names)
+	Summary  string
+	Ticket   string
+	Covers   []string      // behaviour catalogue rows (B01...), in file order
+	Seed     int64         // default 1; not negative
+	Duration time.Duration // default 120s; the world stops then
+	// PBXs holds the `pbx` mapping as a one-element list, or the `pbxs` list.
+	PBXs        []PBX
+	PushService PushService
+	Network     Network
+	Devices     []Device
+	Calls       []Call
+	Actions     []Action
+	// Expect may be empty; whether an empty list is allowed (only when
+	// recording) is the command line's decision.
+	Expect []Expectation
+}
+
+// PBX is one simulated PBX.
+type PBX struct {
+	Pos                 Pos
+	Name                string      // default "pbx"; required with `pbxs`
+	Version             pbx.Version // default 15r1
+	SystemName          string      // default "" (the builder may derive one)
+	Quirks              pbx.Quirks  // pbx.DefaultQuirks(Version), overridden by the file; every known quirk present
+	RegistrationTimeout time.Duration
+	NameLookup          time.Duration
+	Push                *Push // nil: the PBX has no Push object
+	Users               []User
+}
+
+// Certificate is what a Push object presents to the push service (B02).
+type Certificate string
+
+// The certificates a Push object can present.
+const (
+	CertificateDevice           Certificate = "device"            // issued by the vendor's device CA
+	CertificateUnverifiedDevice Certificate = "unverified_device" // virtual appliances since 14r1
+	CertificateOwn              Certificate = "own"               // uploaded by the customer
+	CertificateNone             Certificate = "none"
+)
+
+// Push is a PBX's Push object (B01-B06).
+type Push struct {
+	Pos               Pos
+	Name              string      // default "Push"; case-sensitive (B10)
+	URL               string      // default wss://push.test/push/ws
+	Certificate       Certificate // default device
+	CertificateSerial int64       // default 1001 + the PBX's index
+	TrustsService     bool        // default true
+	DNSFails          bool        // `dns: fail`; default ok
+	HTTPProxy         bool        // default false
+	Password          string      // 12r2 registration password; default ""
+}
+
+// User is a user object of a PBX.
+type User struct {
+	Pos      Pos
+	Name     string // H.323 ID; required, unique in the file
+	Number   string // E.164 / dialled digits; default "" (not callable); unique in its PBX
+	Password string // H.235 password; "" = no authentication
+	// Push is the user's Push field as written. It may name no Push object:
+	// that is behaviour B10 (call.push_skipped), not a load error.
+	Push     string
+	Presence Presence // default available
+	Forks    []string
+	CFNR     *Forward // nil: none
+	CFB      *Forward
+	CFU      *Forward
+}
+
+// Presence is a user's presence.
+type Presence string
+
+// The presences the format knows.
+const (
+	PresenceAvailable Presence = "available"
+	PresenceDND       Presence = "dnd"
+)
+
+// Forward is a call forward: to a number, after a delay (CFNR only).
+type Forward struct {
+	Pos   Pos
+	To    string        // required
+	After time.Duration // CFNR: default 20s; zero for CFB and CFU
+}
+
+// PushService is the push service and the vendor emulators behind it. An
+// absent `push_service` key gives the defaults: everything available.
+type PushService struct {
+	Pos       Pos  // zero when absent
+	Present   bool // the file had the key
+	Available bool // default true
+	Latency   time.Duration
+	Accepts   []Certificate // default [device, unverified_device]
+	APNs      Vendor
+	FCM       Vendor
+}
+
+// Vendor is the APNs or FCM emulator.
+type Vendor struct {
+	Available bool // default true
+	Latency   time.Duration
+}
+
+// Network is the simulated network between devices and PBXs.
+type Network struct {
+	Latency time.Duration // default 20ms, one way
+	Jitter  time.Duration // default 0
+	Loss    float64       // probability a datagram is lost; default 0
+	Links   []Link
+}
+
+// Link overrides the network for the path between a device and its PBX.
+// Keys absent from the link are filled from the network's values.
+type Link struct {
+	Pos     Pos
+	Device  string
+	Latency time.Duration
+	Jitter  time.Duration
+	Loss    float64
+}
+
+// DeviceKind is what runs on a device.
+type DeviceKind string
+
+// The device kinds.
+const (
+	KindMyApps    DeviceKind = "myapps"    // the 15r1 app (iOS, Android)
+	KindMyPBX     DeviceKind = "mypbx"     // the older 12r2 app
+	KindDeskphone DeviceKind = "deskphone" // registered from the start, always reachable
+)
+
+// IsApp reports whether the kind is a mobile app (has an OS, a life cycle, push).
+func (k DeviceKind) IsApp() bool { return k == KindMyApps || k == KindMyPBX }
+
+// OS is a phone's operating system.
+type OS string
+
+// The operating systems.
+const (
+	OSNone    OS = "" // desk phones
+	OSIOS     OS = "ios"
+	OSAndroid OS = "android"
+)
+
+// Transport is how a device speaks H.323 to its PBX.
+type Transport string
+
+// The transports.
+const (
+	TransportH323     Transport = "h323"      // RAS UDP 1719, signalling TCP 1720 (default)
+	TransportH323TCP  Transport = "h323-tcp"  // H.460.17: RAS inside the TCP 1720 connection
+	TransportH323TLS  Transport = "h323-tls"  // H.460.17 over TLS 1300
+	TransportH323DTLS Transport = "h323-dtls" // RAS over DTLS 1719, signalling TLS 1300
+)
+
+// AppState is the app's life-cycle state.
+type AppState string
+
+// The app states.
+const (
+	AppForeground AppState = "foreground"
+	AppBackground AppState = "background" // default for apps
+	AppClosed     AppState = "closed"
+	AppLoggedOut  AppState = "logged_out"
+)
+
+// Device is one phone.
+type Device struct {
+	Pos  Pos
+	Name string     // required, unique
+	User string     // required; names a user of some PBX (the device registers there)
+	Kind DeviceKind // required
+	// OS is required for apps and empty for desk phones.
+	OS        OS
+	Transport Transport // default h323
+	// App, DefaultSoftphone and WebsocketSession apply to apps only.
+	App              AppState // default background
+	DefaultSoftphone bool     // default true
+	// WebsocketSession defaults to true for myapps (the 15r1 app keeps one)
+	// and false for mypbx (the 12r2 app has none).
+	WebsocketSession bool
+	// Wake is push arrival -> the app starts registering. Default 1.5s on
+	// iOS and 2s on Android (model choice); zero for desk phones.
+	Wake     Wake
+	TTL      time.Duration // default 60s
+	Password string        // default: the user's password
+	Answer   Answer        // default never
+	// IOS and Android always hold their defaults; only the block for the
+	// device's OS may be written in the file.
+	IOS     IOSSettings
+	Android AndroidSettings
+
+	passwordSet bool // the file gave `password`, even "" (then the user's is not used)
+}
+
+// Wake is a wake latency: fixed (Min == Max) or drawn from [Min, Max] with
+// the scenario's seed.
+type Wake struct {
+	Min, Max time.Duration
+}
+
+// AnswerMode says what the user of a device does when it rings.
+type AnswerMode string
+
+// The answer modes.
+const (
+	AnswerNever  AnswerMode = "never"  // default: the device rings until the call ends
+	AnswerAfter  AnswerMode = "after"  // answers After after ringing starts
+	AnswerReject AnswerMode = "reject" // rejects with Reject ("busy")
+)
+
+// Answer is `answer: {after: D} | never | {reject: busy}`.
+type Answer struct {
+	Mode   AnswerMode
+	After  time.Duration // AnswerAfter
+	Reject string        // AnswerReject: "busy"
+}
+
+// IOSSettings are the iOS settings of an app (B20, B22).
+type IOSSettings struct {
+	NotificationsAllowed bool // notifications: allowed (default) | denied
+	VendorPortOpen       bool // vendor_port: open (default) | blocked
+}
+
+// AndroidSettings are the Android settings of an app (B23-B25, B28).
+type AndroidSettings struct {
+	Push                 string // auto (default) | on | off | active (B24)
+	StartAutomatically   bool   // always (default) | never (B25)
+	NotificationsAllowed bool   // default true
+	CallingAccount       bool   // default true
+	BackgroundData       bool   // default true
+	Overlay              bool   // default true
+	HMSStale             bool   // default false (B28)
+}
+
+// Call is a call placed by a device.
+type Call struct {
+	Pos         Pos
+	At          time.Duration // required
+	From        string        // required; a device
+	To          string        // required; dialled digits
+	HangupAfter time.Duration // after connect; 0 = never
+}
+
+// Action changes the world at a time. Exactly one of Device, User,
+// PushService and Network is set.
+type Action struct {
+	Pos Pos
+	At  time.Duration
+	// Device names the device the device changes apply to.
+	Device           string
+	App              AppState // "" = no change
+	Logout           bool
+	DefaultSoftphone *bool
+	WebsocketSession *bool
+	// User names the user the presence change applies to.
+	User        string
+	Presence    Presence // "" = no change
+	PushService *PushServiceChange
+	Network     *NetworkChange
+}
+
+// PushServiceChange changes the push service; nil fields stay as they are.
+type PushServiceChange struct {
+	Available *bool
+	Latency   *time.Duration
+}
+
+// NetworkChange changes the whole network (Device "") or one device's link;
+// nil fields stay as they are.
+type NetworkChange struct {
+	Device  string
+	Latency *time.Duration
+	Jitter  *time.Duration
+	Loss    *float64
+}
+
+// ExpectKind tells an ordered event item from a `never` item.
+type ExpectKind string
+
+// The expectation kinds.
+const (
+	ExpectEvent ExpectKind = "event" // `event: NAME`
+	ExpectNever ExpectKind = "never" // `never: NAME`
+)
+
+// Expectation is one item of the `expect` list; Check gives its meaning.
+type Expectation struct {
+	Pos   Pos
+	Kind  ExpectKind
+	Event string          // the event name
+	Attrs []timeline.Attr // attributes that must be equal, as text, in file order
+	// At is the `at` window (absolute, both ends included); nil = any time.
+	// It applies to every kind of item: never and count look only inside it.
+	At *Window
+	// Within, when HasWithin, bounds the time after the previous matched
+	// event (event items without count only).
+	Within    time.Duration
+	HasWithin bool
+	// Count, when HasCount, asks for exactly Count such events in the run
+	// (an ExpectEvent item only; it does not move the ordered cursor).
+	Count    int
+	HasCount bool
+}
+
+// Window is a time window FROM..TO from the start of the run, both ends included.
+type Window struct {
+	From, To time.Duration
+}
+
+// Contains reports whether t lies in the window.
+func (w Window) Contains(t time.Duration) bool { return t >= w.From && t <= w.To }
+
+// String renders the window as the file writes it, e.g. "2s..2.2s".
+func (w Window) String() string { return w.From.String() + ".." + w.To.String() }
