@@ -1,0 +1,233 @@
+package asn1per
+
+import "encoding/binary"
+
+// Encoder appends an aligned-PER encoding to a byte buffer, bit by bit.
+// The zero value is ready to use; Reset reuses a caller's storage so that steady-state
+// encoding does not allocate. After a method returns an error the encoding is incomplete and
+// must be discarded (Reset).
+type Encoder struct {
+	buf  []byte // octets written so far; the last one may be partial
+	bits int    // number of bits written
+}
+
+// Reset starts a new encoding that reuses buf's storage (buf[:0]).
+func (e *Encoder) Reset(buf []byte) {
+	e.buf = buf[:0]
+	e.bits = 0
+}
+
+// BitLen is the number of bits written so far.
+func (e *Encoder) BitLen() int { return e.bits }
+
+// Finish completes the encoding: it pads to a whole octet, and turns an empty encoding into
+// the single octet 0x00 (X.691 10.1.3: a complete encoding is never empty).
+// The result aliases the encoder's buffer.
+func (e *Encoder) Finish() []byte {
+	e.Align()
+	if len(e.buf) == 0 {
+		e.buf = append(e.buf, 0)
+		e.bits = 8
+	}
+	return e.buf
+}
+
+// WriteBit appends one bit.
+func (e *Encoder) WriteBit(b bool) {
+	if e.bits&7 == 0 {
+		e.buf = append(e.buf, 0)
+	}
+	if b {
+		e.buf[len(e.buf)-1] |= 0x80 >> uint(e.bits&7)
+	}
+	e.bits++
+}
+
+// WriteBool encodes a BOOLEAN (X.691 11: one bit).
+func (e *Encoder) WriteBool(b bool) { e.WriteBit(b) }
+
+// WriteNull encodes a NULL, which has no bits (X.691 17).
+func (e *Encoder) WriteNull() {}
+
+// WriteBits appends the n (<= 64) low-order bits of v, most significant first.
+func (e *Encoder) WriteBits(v uint64, n int) {
+	if n <= 0 {
+		return
+	}
+	if n < 64 {
+		v &= 1<<uint(n) - 1
+	}
+	e.bits += n
+	free := (8 - (e.bits-n)&7) & 7 // unused low bits of the last octet
+	if n <= free {
+		e.buf[len(e.buf)-1] |= byte(v << uint(free-n))
+		return
+	}
+	if free > 0 {
+		n -= free
+		e.buf[len(e.buf)-1] |= byte(v >> uint(n))
+	}
+	for n >= 8 {
+		n -= 8
+		e.buf = append(e.buf, byte(v>>uint(n)))
+	}
+	if n > 0 {
+		e.buf = append(e.buf, byte(v<<uint(8-n)))
+	}
+}
+
+// Align pads with zero bits up to the next octet boundary.
+func (e *Encoder) Align() {
+	e.bits = len(e.buf) * 8
+}
+
+// writeAlignedBytes aligns and appends whole octets.
+func (e *Encoder) writeAlignedBytes(b []byte) {
+	e.buf = append(e.buf, b...)
+	e.bits = len(e.buf) * 8
+}
+
+// writeUint writes v as n whole octets, big-endian (after aligning).
+func (e *Encoder) writeAlignedUint(v uint64, octets int) {
+	e.Align()
+	for i := octets - 1; i >= 0; i-- {
+		e.buf = append(e.buf, byte(v>>(8*uint(i))))
+	}
+	e.bits = len(e.buf) * 8
+}
+
+func (e *Encoder) errorf(sentinel error, context, detail string) error {
+	return newError(sentinel, e.bits, context, detail)
+}
+
+// Decoder reads an aligned-PER encoding bit by bit. It never panics on bad input.
+type Decoder struct {
+	buf  []byte
+	pos  int // bit position in buf
+	end  int // number of bits in buf
+	base int // bit offset of buf[0] in the outermost input, for error reports
+}
+
+// NewDecoder returns a decoder over b (not copied).
+func NewDecoder(b []byte) *Decoder {
+	d := &Decoder{}
+	d.Reset(b)
+	return d
+}
+
+// Reset starts decoding b from its first bit.
+func (d *Decoder) Reset(b []byte) {
+	d.buf = b
+	d.pos = 0
+	d.end = len(b) * 8
+	d.base = 0
+}
+
+// RemainingBits is the number of unread bits.
+func (d *Decoder) RemainingBits() int { return d.end - d.pos }
+
+// Offset is the current bit position (from the start of the outermost input).
+func (d *Decoder) Offset() int { return d.base + d.pos }
+
+func (d *Decoder) errorf(sentinel error, context, detail string) error {
+	return newError(sentinel, d.base+d.pos, context, detail)
+}
+
+// ReadBit reads one bit. Small enough to be inlined into generated decoders.
+func (d *Decoder) ReadBit() (bool, error) {
+	p := d.pos
+	if p >= d.end {
+		return false, d.truncated()
+	}
+	d.pos = p + 1
+	return d.buf[p>>3]&(0x80>>uint(p&7)) != 0, nil
+}
+
+// truncated is the out-of-line error path of ReadBit.
+//
+//go:noinline
+func (d *Decoder) truncated() error { return d.errorf(ErrTruncated, "bit", "") }
+
+// ReadBool decodes a BOOLEAN.
+func (d *Decoder) ReadBool() (bool, error) { return d.ReadBit() }
+
+// ReadBits reads n (0..64) bits, most significant first.
+func (d *Decoder) ReadBits(n int) (uint64, error) {
+	// Fast path: one unaligned 64-bit load covers any field of up to 57 bits.
+	i := d.pos >> 3
+	if uint(n) <= 57 && n <= d.end-d.pos && i+8 <= len(d.buf) {
+		w := binary.BigEndian.Uint64(d.buf[i:])
+		d.pos += n
+		return w << uint((d.pos-n)&7) >> (64 - uint(n)), nil
+	}
+	return d.readBitsSlow(n)
+}
+
+func (d *Decoder) readBitsSlow(n int) (uint64, error) {
+	if n < 0 || n > 64 || n > d.end-d.pos {
+		return 0, d.bitsError(n)
+	}
+	var v uint64
+	pos := d.pos
+	for n > 0 {
+		avail := 8 - pos&7
+		take := min(avail, n)
+		chunk := uint64(d.buf[pos>>3]>>uint(avail-take)) & (1<<uint(take) - 1)
+		v = v<<uint(take) | chunk
+		n -= take
+		pos += take
+	}
+	d.pos = pos
+	return v, nil
+}
+
+func (d *Decoder) bitsError(n int) error {
+	if n < 0 || n > 64 {
+		return d.errorf(ErrInvalid, "bits", "field width out of 0..64")
+	}
+	return d.errorf(ErrTruncated, "bits", "")
+}
+
+// Align skips to the next octet boundary; the padding bits are not checked
+// (X.691 leaves them to be ignored by a decoder).
+func (d *Decoder) Align() error {
+	p := (d.pos + 7) &^ 7
+	if p > d.end {
+		return d.errorf(ErrTruncated, "alignment", "")
+	}
+	d.pos = p
+	return nil
+}
+
+// readAlignedUint aligns and reads n whole octets as a big-endian unsigned number (n <= 8).
+func (d *Decoder) readAlignedUint(octets int, context string) (uint64, error) {
+	if err := d.Align(); err != nil {
+		return 0, err
+	}
+	if octets*8 > d.end-d.pos {
+		return 0, d.errorf(ErrTruncated, context, "")
+	}
+	var v uint64
+	i := d.pos >> 3
+	for _, b := range d.buf[i : i+octets] {
+		v = v<<8 | uint64(b)
+	}
+	d.pos += octets * 8
+	return v, nil
+}
+
+// alignedSlice aligns and returns the next n octets without copying.
+func (d *Decoder) alignedSlice(n int, context string) ([]byte, error) {
+	if err := d.Align(); err != nil {
+		return nil, err
+	}
+	if n < 0 || n > (d.end-d.pos)/8 {
+		return nil, d.errorf(ErrTruncated, context, "")
+	}
+	i := d.pos >> 3
+	d.pos += n * 8
+	return d.buf[i : i+n : i+n], nil
+}
+
+// ReadNull decodes a NULL, which has no bits; it exists for symmetry with WriteNull.
+func (d *Decoder) ReadNull() error { return nil }

@@ -1,0 +1,18 @@
+// Package asn1per is a runtime for the ALIGNED variant of the Packed Encoding Rules (ITU-T X.691).
+//
+// It knows nothing of any particular ASN.1 module: generated code drives an Encoder or a Decoder
+// primitive by primitive (integers, lengths, strings, open types…), passing the PER-visible
+// constraints of each field as plain values (IntRange, Size, *CharSet).
+//
+// Design choices:
+//   - Encoders append to a caller-supplied buffer (Reset) and do not allocate once it has
+//     capacity; an open type is encoded in place (BeginOpenType/EndOpenType) and its length is
+//     inserted afterwards by shifting the octets, so nested open types need no scratch buffers.
+//   - Decoders never panic on bad input: every failure is an *Error carrying the bit offset and
+//     what was being read, matching ErrTruncated, ErrConstraint or ErrInvalid with errors.Is.
+//     Every allocation is checked against the input left before it is made, so a short input
+//     cannot announce a huge length and make the decoder allocate for it.
+//   - No interfaces or reflection on the hot paths (bits, integers, choice indexes).
+//
+// Clause numbers in comments follow the 07/2002 edition of X.691.
+package asn1per
