@@ -1,0 +1,65 @@
+// Package h323 is callwake's H.225.0 call-signalling core: sans-I/O call
+// legs that build and parse the Q.931 messages H.323 stacks exchange on TCP
+// 1720 (TPKT framing is the driver's, package h323/q931).
+//
+// A Leg is one side of one call. Its methods (Setup, CallProceeding,
+// Alerting, Connect, Progress, Facility, Release) and HandleMessage return
+// effects: Send carries the encoded Q.931 message and its timeline event
+// name; PeerSetup, PeerCallProceeding, PeerAlerting, PeerConnect,
+// PeerReleased, PeerProgress, PeerFacility and PeerStatus say what the peer
+// did; ProtocolError reports what could not be used. The leg never reads a
+// clock, starts a goroutine or touches a socket.
+//
+// # States
+//
+//	outgoing: Null -Setup-> SetupSent -CallProceeding-> Proceeding -Alerting-> Received -Connect-> Active
+//	incoming: Null -Setup-> SetupReceived -CallProceeding-> Proceeding -Alerting-> Received -Connect-> Active
+//
+// Alerting and Connect may skip earlier states, as Q.931 allows. Release
+// Complete, sent or received, ends a leg in any state (Released).
+//
+// # What the messages carry
+//
+// The call reference flag is 0 on the originator's messages and 1 on the
+// other side's (Q.931 4.3). Every message has a User-user element
+// (protocol discriminator 0x05) with an H323-UserInformation whose
+// h245Tunnelling is false (no H.245 is opened on these legs) and whose body
+// has protocolIdentifier 0.0.8.2250.0.7 (H.225.0 version 7), the
+// callIdentifier and, where the UUIE has them, destinationInfo (a terminal),
+// multipleCalls false and maintainConnection as configured.
+//
+//   - Setup: Bearer capability 88 90 a5 (unrestricted digital, 64 kbit/s,
+//     H.221/H.242, as H.225.0 asks); Display with the calling name (IA5,
+//     other characters as '?', at most 82 octets; a name that is not IA5 is
+//     also sent in full as the Setup-UUIE displayName); Calling and Called
+//     party numbers with type of number unknown and numbering plan E.164
+//     and no presentation octet, as H.323 endpoints send them ("unknown"
+//     because the PBX does not classify numbers; the receiver takes the
+//     digits as they are). Setup-UUIE: sourceAddress h323-ID (SourceAlias)
+//     and dialledDigits (calling number, when it fits the dialledDigits
+//     alphabet 0-9 # * ,), sourceInfo terminal, destinationAddress
+//     dialledDigits, destCallSignalAddress (Remote), activeMC false,
+//     conferenceID, conferenceGoal create, callType pointToPoint,
+//     sourceCallSignalAddress (Local), callIdentifier, no fastStart,
+//     mediaWaitForConnect, canOverlapSend and multipleCalls false.
+//   - Connect-UUIE adds conferenceID; Facility-UUIE conferenceID and the
+//     reason; Progress carries a Progress indicator "in-band information
+//     available".
+//   - Release Complete: Cause with ITU-T coding, location "user" (0) or,
+//     with LegConfig.PrivateNetwork (a PBX), "private network serving the
+//     local user" (1), and the cause value; its UUIE has a
+//     ReleaseCompleteReason where H.225.0's reason table gives a cause
+//     exactly one reason (17 inConf, 21 destinationRejection, 20
+//     calledPartyNotRegistered, 3, 28, 34, 38, 41, 42, 47, 88), none for 16,
+//     18, 19, 31 and the protocol-error causes.
+//   - Status: Cause, Call state and a Status-UUIE.
+//
+// # Errors
+//
+// Messages with an unreadable Q.931 header or another call reference are
+// dropped with a ProtocolError. Other malformed messages clear the call with
+// Release Complete 95 (broken element area), 96 (User-user missing) or 100
+// (H.225.0 data undecodable or not matching the message type, malformed
+// party numbers or Display in a Setup). Messages not allowed in the state
+// get Status 101, unknown message types Status 97. See Leg.HandleMessage.
+package h323

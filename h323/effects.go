@@ -1,0 +1,144 @@
+package h323
+
+import (
+	"fmt"
+	"net/netip"
+
+	"callwake/timeline"
+)
+
+// Effect is what a Leg method asks the driver to do or tells it happened.
+// The driver type-switches on the concrete types of this file.
+type Effect interface{ isEffect() }
+
+// Send is one Q.931 message (without TPKT header) to write on the leg's
+// connection.
+type Send struct {
+	Payload []byte
+	// Event is the timeline name: "q931." + the message type in snake case
+	// ("q931.setup", "q931.call_proceeding", "q931.alerting", "q931.connect",
+	// "q931.progress", "q931.facility", "q931.status", "q931.release_complete").
+	Event string
+	// Attrs: cause=N on release_complete and status, reason=<ASN.1 name> on
+	// facility.
+	Attrs []timeline.Attr
+}
+
+// PeerSetup reports a Setup from the peer (incoming legs only).
+type PeerSetup struct {
+	// CallingNumber comes from the Calling party number element, or from the
+	// sourceAddress dialledDigits alias when the element is absent.
+	CallingNumber string
+	// CallingName comes from the Setup-UUIE displayName when the sender gave
+	// one, otherwise from the Display element.
+	CallingName string
+	// CalledNumber comes from the Called party number element, or from the
+	// destinationAddress dialledDigits alias when the element is absent.
+	CalledNumber string
+	CallID       [16]byte // callIdentifier.guid (zero from a sender without one)
+
+	// Additions to the contract.
+	ConferenceID       [16]byte
+	SourceAlias        string // the first h323-ID of sourceAddress
+	MaintainConnection bool
+}
+
+// PeerCallProceeding reports a Call Proceeding.
+type PeerCallProceeding struct{}
+
+// PeerAlerting reports an Alerting: the called user is being alerted.
+type PeerAlerting struct{}
+
+// PeerConnect reports a Connect: the called user answered.
+type PeerConnect struct{}
+
+// PeerReleased reports the end of the call: the peer sent Release Complete
+// (Cause is its Q.850 cause, or the cause H.225.0 maps its
+// ReleaseCompleteReason to, or 31 when it gave neither), or a Status saying
+// the peer's call is in the Null state. It is also reported when the leg
+// cleared the call itself because the peer sent a message it could not
+// process (after a ProtocolError); Cause is then the cause the leg sent.
+type PeerReleased struct{ Cause int }
+
+// PeerProgress reports a Progress message (addition to the contract).
+type PeerProgress struct{ Description int }
+
+// PeerFacility reports a Facility message (addition to the contract); Reason
+// is the ASN.1 name of its FacilityReason ("undefinedReason", ...), or
+// "empty" for a Facility whose user-user body is the empty alternative.
+type PeerFacility struct{ Reason string }
+
+// PeerStatus reports a Status message that leaves the call as it is
+// (addition to the contract): Cause is its cause value, CallState the
+// peer's Q.931 call state.
+type PeerStatus struct{ Cause, CallState int }
+
+// ProtocolError reports a message the leg could not use — malformed, for a
+// different call reference, or not allowed in the current state — or a
+// method called in a state that does not allow it. Err says which; the
+// answer the leg sent on the wire, if any, is a separate Send effect.
+type ProtocolError struct{ Err error }
+
+func (Send) isEffect()               {}
+func (PeerSetup) isEffect()          {}
+func (PeerCallProceeding) isEffect() {}
+func (PeerAlerting) isEffect()       {}
+func (PeerConnect) isEffect()        {}
+func (PeerReleased) isEffect()       {}
+func (PeerProgress) isEffect()       {}
+func (PeerFacility) isEffect()       {}
+func (PeerStatus) isEffect()         {}
+func (ProtocolError) isEffect()      {}
+
+// LegState is the state of a call leg. Both directions share the states
+// after the Setup; the Q.931 call state a leg reports in a Status message
+// depends on the direction (see CallState).
+type LegState int
+
+// Leg states.
+const (
+	// StateNull: no call yet (before Setup() or before the peer's Setup).
+	StateNull LegState = iota
+	// StateSetupSent: outgoing, Setup sent (Q.931 U1 call initiated).
+	StateSetupSent
+	// StateSetupReceived: incoming, Setup received (U6 call present).
+	StateSetupReceived
+	// StateProceeding: Call Proceeding received (U3) or sent (U9).
+	StateProceeding
+	// StateReceived: Alerting received (U4 call delivered) or sent (U7 call
+	// received).
+	StateReceived
+	// StateActive: Connect received or sent (U10 active).
+	StateActive
+	// StateReleased: Release Complete sent or received; the leg is done.
+	StateReleased
+)
+
+var stateNames = [...]string{"null", "setup_sent", "setup_received", "proceeding", "received", "active", "released"}
+
+// String returns the snake-case name of the state.
+func (s LegState) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("LegState(%d)", int(s))
+}
+
+// LegConfig describes one call leg.
+type LegConfig struct {
+	Outgoing      bool     // true: we send the Setup
+	CallReference uint16   // 1..32767; an incoming leg with 0 takes the Setup's
+	CallID        [16]byte // callIdentifier.guid (an incoming leg takes the Setup's)
+	ConferenceID  [16]byte // conferenceID (an incoming leg takes the Setup's)
+	// CallingNumber, CallingName and CalledNumber go into the Setup.
+	CallingNumber, CallingName, CalledNumber string
+	SourceAlias                              string         // h323-ID of the sender of the Setup
+	Local, Remote                            netip.AddrPort // signalling addresses
+	// MaintainConnection is sent in every UUIE that has the field: the
+	// signalling connection stays open after the call (B32).
+	MaintainConnection bool
+	// PrivateNetwork (addition to the contract) makes the Cause location
+	// "private network serving the local user" (1), as a PBX sends it;
+	// otherwise the location is "user" (0), as an endpoint sends it.
+	PrivateNetwork bool
+}
