@@ -1,0 +1,31 @@
+// Package ras is the H.225.0 RAS (registration, admission and status) core of
+// callwake: an endpoint that discovers a gatekeeper, registers, keeps its
+// registration alive, asks admission for calls and unregisters; and a
+// gatekeeper that answers all of that, with H.235 password authentication.
+//
+// Both sides are sans-I/O state machines. They never read a clock, start a
+// goroutine or touch a socket: every method takes the current time as an
+// argument and returns effects — datagrams to send (already PER-encoded),
+// timers to set or cancel, outcomes and records for the timeline. The driver
+// puts the datagrams on a (simulated or real) wire and fires the timers back.
+//
+// Timing follows the defaults of the open-source H.323 stacks: a RAS
+// request is retransmitted after 3 s, twice, and given up 3 s after the last
+// retransmission (a discovery request uses 5 s); a RequestInProgress from the peer re-arms the
+// timer with the delay it announces. A registered endpoint sends a
+// lightweight RRQ (keepAlive, H.225.0 7.9.1) at 90 % of the time-to-live the
+// gatekeeper granted.
+//
+// Besides the messages (Send) and the outcomes, the cores report these
+// records: ras.malformed {from, error} for a datagram that does not decode
+// (never answered: its sequence number cannot be trusted); ras.security_error
+// {message, seq, error} for a token that fails (the gatekeeper then answers
+// securityDenial, the endpoint ignores the answer); ras.ignored {message, seq,
+// why} for an answer no outstanding request is waiting for;
+// ras.registration_expired {alias, endpoint_id} when the gatekeeper ends a
+// registration that was not refreshed; ras.encode_error when a configured
+// value cannot be encoded (an alias outside BMP, a number outside the
+// dialledDigits alphabet).
+//
+// H.235 password authentication (B31) is described in h235.go.
+package ras

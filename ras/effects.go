@@ -1,0 +1,102 @@
+package ras
+
+import (
+	"net/netip"
+	"time"
+
+	"callwake/timeline"
+)
+
+// TimerID names a timer of one Endpoint or Gatekeeper; IDs are per instance,
+// so a driver keys its timers by instance and ID. It keeps one pending timer
+// per key: SetTimer with an ID that is pending replaces it.
+type TimerID int
+
+// Effect is what a method asks the driver to do or tells it happened. The
+// driver type-switches on the concrete types of this file.
+type Effect interface{ isEffect() }
+
+// Send is a RAS message to put on the wire (UDP 1719, DTLS or a tunnel).
+type Send struct {
+	To      netip.AddrPort
+	Payload []byte // the PER-encoded RasMessage
+	Event   string // timeline name: "ras.grq", "ras.rrq", "ras.rcf", ...
+	// Attrs are extra timeline attributes: seq=N always, keepalive=true on a
+	// lightweight RRQ, reason=<ASN.1 alternative> on a reject, retry=N on a
+	// retransmission.
+	Attrs []timeline.Attr
+}
+
+// SetTimer asks for HandleTimer(ID) after the given duration.
+type SetTimer struct {
+	ID    TimerID
+	After time.Duration
+}
+
+// CancelTimer withdraws a pending timer; cancelling an unknown one is harmless.
+type CancelTimer struct{ ID TimerID }
+
+// Record is a non-message event for the timeline, e.g. "ras.malformed",
+// "ras.security_error", "ras.registration_expired".
+type Record struct {
+	Event string
+	Attrs []timeline.Attr
+}
+
+// Registered reports that the gatekeeper confirmed a full registration.
+type Registered struct {
+	EndpointID string
+	TimeToLive time.Duration // granted; 0 = none (the registration does not expire)
+}
+
+// RegistrationFailed reports that a registration attempt ended without one:
+// Reason is the ASN.1 name of the RRJ reason ("securityDenial", "invalidAlias",
+// ...), "timeout" when the gatekeeper never answered, "discoveryRejected" for a
+// GRJ, or "encodeError" when the configuration cannot be encoded.
+type RegistrationFailed struct{ Reason string }
+
+// Unregistered reports the end of a registration: "urq" after our URQ was
+// confirmed (or rejected as not registered), "timeout" when a keep-alive or
+// URQ went unanswered, or the RRJ reason that refused a keep-alive.
+type Unregistered struct{ Reason string }
+
+// Admitted reports an ACF.
+type Admitted struct{ Call CallInfo }
+
+// AdmissionRejected reports an ARJ (Reason is its ASN.1 name), "timeout", or
+// "notRegistered" when Admit was called without a registration.
+type AdmissionRejected struct {
+	Call   CallInfo
+	Reason string
+}
+
+// Disengaged reports the answer to a DRQ: Reason "" for a DCF, the DRJ reason,
+// or "timeout".
+type Disengaged struct {
+	Call   CallInfo
+	Reason string
+}
+
+// EndpointRegistered reports a full registration accepted by a Gatekeeper
+// (also a re-registration of an alias that was registered already).
+type EndpointRegistered struct{ Registration Registration }
+
+// EndpointUnregistered reports the end of a registration at a Gatekeeper:
+// Reason "urq" or "expired".
+type EndpointUnregistered struct {
+	Registration Registration
+	Reason       string
+}
+
+func (Send) isEffect()                 {}
+func (SetTimer) isEffect()             {}
+func (CancelTimer) isEffect()          {}
+func (Record) isEffect()               {}
+func (Registered) isEffect()           {}
+func (RegistrationFailed) isEffect()   {}
+func (Unregistered) isEffect()         {}
+func (Admitted) isEffect()             {}
+func (AdmissionRejected) isEffect()    {}
+func (Disengaged) isEffect()           {}
+func (EndpointRegistered) isEffect()   {}
+func (EndpointUnregistered) isEffect() {}

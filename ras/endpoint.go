@@ -1,0 +1,511 @@
+package ras
+
+import (
+	"net/netip"
+	"time"
+
+	"callwake/h323/h225"
+	"callwake/timeline"
+)
+
+// Retransmission of requests, as the open-source H.323 stacks do it: a request
+// unanswered after its timeout is sent again, RequestRetries times, and given
+// up one timeout after the last copy.
+const (
+	RequestTimeout   = 3 * time.Second
+	RequestRetries   = 2
+	DiscoveryTimeout = 5 * time.Second
+	DiscoveryRetries = 2
+)
+
+// KeepAliveAt is the share of the granted time-to-live after which a
+// lightweight RRQ refreshes the registration (per mille): 900 = 90 %.
+const KeepAliveAt = 900
+
+// EndpointConfig configures an Endpoint. The zero values of the additions
+// beyond the driver contract (Authentication, MaintainConnection,
+// FirstSeqNum) keep the default behaviour.
+type EndpointConfig struct {
+	Alias             string         // h323-ID alias (the user's name)
+	Number            string         // dialledDigits alias; "" = none
+	Password          string         // H.235 password; "" = no authentication tokens
+	RASAddress        netip.AddrPort // our own RAS address
+	CallSignalAddress netip.AddrPort // our call-signalling address
+	Gatekeeper        netip.AddrPort // where to send GRQ/RRQ
+	TimeToLive        time.Duration  // asked for in RRQ; 0 = none asked
+	Discover          bool           // send GRQ first
+	KeepAlive         bool           // send lightweight RRQs before the granted TTL runs out
+
+	// Authentication chooses the token when Password is set and a GCF did not
+	// select one: H.235.1 HMAC-SHA1-96 (default) or cryptoEPPwdHash (MD5).
+	Authentication AuthMethod
+	// MaintainConnection is announced in the RRQ (an endpoint that keeps its
+	// call-signalling connection to the PBX open, B32).
+	MaintainConnection bool
+	// FirstSeqNum is the first requestSeqNum; 0 = 1. Real stacks start at a
+	// random number; a simulation passes one from its seeded source.
+	FirstSeqNum uint16
+}
+
+type requestKind int
+
+const (
+	kindGRQ requestKind = iota + 1
+	kindRRQ
+	kindKeepAlive
+	kindURQ
+	kindARQ
+	kindDRQ
+)
+
+// answers lists the message types that answer each kind of request.
+var answers = map[requestKind][2]h225.RasMessageChoice{
+	kindGRQ:       {h225.RasMessageGatekeeperConfirm, h225.RasMessageGatekeeperReject},
+	kindRRQ:       {h225.RasMessageRegistrationConfirm, h225.RasMessageRegistrationReject},
+	kindKeepAlive: {h225.RasMessageRegistrationConfirm, h225.RasMessageRegistrationReject},
+	kindURQ:       {h225.RasMessageUnregistrationConfirm, h225.RasMessageUnregistrationReject},
+	kindARQ:       {h225.RasMessageAdmissionConfirm, h225.RasMessageAdmissionReject},
+	kindDRQ:       {h225.RasMessageDisengageConfirm, h225.RasMessageDisengageReject},
+}
+
+// request is one outstanding request of an Endpoint.
+type request struct {
+	kind    requestKind
+	seq     uint16
+	timer   TimerID
+	retries int // retransmissions left
+	sent    int // retransmissions made
+	call    CallInfo
+}
+
+// timerKeepAlive is the Endpoint's keep-alive timer; request timers follow.
+const timerKeepAlive TimerID = 1
+
+// Endpoint is the RAS side of an H.323 endpoint (a phone app). It is a plain
+// value driven by its methods; it is not safe for concurrent use.
+type Endpoint struct {
+	cfg            EndpointConfig
+	gatekeeper     netip.AddrPort
+	gatekeeperID   string
+	endpointID     string
+	granted        time.Duration
+	registered     bool
+	discovered     bool
+	triedDiscovery bool // a discoveryRequired RRJ already sent us to discovery
+	method         AuthMethod
+	nextSeq        uint16
+	random         int64
+	nextTimer      TimerID
+	requests       []*request // in the order they were made
+}
+
+// NewEndpoint returns an endpoint that is not registered.
+func NewEndpoint(cfg EndpointConfig) *Endpoint {
+	seq := cfg.FirstSeqNum
+	if seq == 0 {
+		seq = 1
+	}
+	return &Endpoint{cfg: cfg, gatekeeper: cfg.Gatekeeper, method: cfg.Authentication, nextSeq: seq, nextTimer: timerKeepAlive + 1}
+}
+
+// Registered tells whether the gatekeeper has confirmed our registration.
+func (e *Endpoint) Registered() bool { return e.registered }
+
+// EndpointID returns the identifier the gatekeeper assigned ("" = none yet).
+func (e *Endpoint) EndpointID() string { return e.endpointID }
+
+// GatekeeperID returns the gatekeeper's identifier, once known.
+func (e *Endpoint) GatekeeperID() string { return e.gatekeeperID }
+
+// Register starts discovery (when configured) and registration. It does
+// nothing while a discovery or registration is outstanding.
+func (e *Endpoint) Register(now time.Time) []Effect {
+	if e.find(kindGRQ) != nil || e.find(kindRRQ) != nil {
+		return nil
+	}
+	if e.cfg.Discover && !e.discovered {
+		return e.start(now, kindGRQ, CallInfo{})
+	}
+	return e.start(now, kindRRQ, CallInfo{})
+}
+
+// Unregister sends a URQ. Without a registration it abandons a discovery or
+// registration in progress and sends nothing.
+func (e *Endpoint) Unregister(now time.Time) []Effect {
+	var out []Effect
+	for _, kind := range []requestKind{kindGRQ, kindRRQ, kindKeepAlive} {
+		if r := e.find(kind); r != nil {
+			out = append(out, e.drop(r))
+		}
+	}
+	if !e.registered {
+		return out
+	}
+	out = append(out, CancelTimer{timerKeepAlive})
+	return append(out, e.start(now, kindURQ, CallInfo{})...)
+}
+
+// Admit sends an ARQ for a call leg.
+func (e *Endpoint) Admit(now time.Time, call CallInfo) []Effect {
+	if !e.registered {
+		return []Effect{AdmissionRejected{Call: call, Reason: "notRegistered"}}
+	}
+	return e.start(now, kindARQ, call)
+}
+
+// Disengage sends a DRQ after a call leg ended.
+func (e *Endpoint) Disengage(now time.Time, call CallInfo) []Effect {
+	if !e.registered {
+		return []Effect{Disengaged{Call: call, Reason: "notRegistered"}}
+	}
+	return e.start(now, kindDRQ, call)
+}
+
+func (e *Endpoint) info() Info {
+	return Info{Alias: e.cfg.Alias, Number: e.cfg.Number, RASAddress: e.cfg.RASAddress,
+		CallSignalAddress: e.cfg.CallSignalAddress, EndpointID: e.endpointID, GatekeeperID: e.gatekeeperID}
+}
+
+func (e *Endpoint) takeSeq() uint16 {
+	seq := e.nextSeq
+	e.nextSeq++
+	if e.nextSeq == 0 {
+		e.nextSeq = 1 // RequestSeqNum is 1..65535
+	}
+	return seq
+}
+
+func (e *Endpoint) start(now time.Time, kind requestKind, call CallInfo) []Effect {
+	r := &request{kind: kind, seq: e.takeSeq(), timer: e.nextTimer, call: call, retries: RequestRetries}
+	if kind == kindGRQ {
+		r.retries = DiscoveryRetries
+	}
+	e.nextTimer++
+	e.requests = append(e.requests, r)
+	return e.transmit(now, r)
+}
+
+func (r *request) timeout() time.Duration {
+	if r.kind == kindGRQ {
+		return DiscoveryTimeout
+	}
+	return RequestTimeout
+}
+
+// transmit encodes r afresh (a retransmission carries a new timestamp and
+// random in its token, so that it is not taken for a replay) and arms its timer.
+func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
+	ep := e.info()
+	var m *h225.RasMessage
+	switch r.kind {
+	case kindGRQ:
+		m = NewGRQ(r.seq, ep, e.cfg.Password != "")
+	case kindRRQ:
+		m = NewRRQ(r.seq, ep, e.discovered, e.cfg.TimeToLive, e.cfg.MaintainConnection)
+	case kindKeepAlive:
+		m = NewKeepAliveRRQ(r.seq, ep, e.granted)
+	case kindURQ:
+		m = NewURQ(r.seq, ep)
+	case kindARQ:
+		m = NewARQ(r.seq, ep, r.call)
+	case kindDRQ:
+		m = NewDRQ(r.seq, ep, r.call)
+	}
+	payload, err := e.encode(now, m, r.kind)
+	if err != nil {
+		out := []Effect{Record{Event: "ras.encode_error", Attrs: []timeline.Attr{timeline.A("message", EventName(m)), timeline.A("error", err.Error())}}}
+		e.remove(r)
+		return append(out, e.fail(r, "encodeError")...)
+	}
+	attrs := Attrs(m)
+	if r.sent > 0 {
+		attrs = append(attrs, timeline.A("retry", r.sent))
+	}
+	return []Effect{
+		Send{To: e.gatekeeper, Payload: payload, Event: EventName(m), Attrs: attrs},
+		SetTimer{ID: r.timer, After: r.timeout()},
+	}
+}
+
+// encode signs every request but the GRQ when a password is configured.
+func (e *Endpoint) encode(now time.Time, m *h225.RasMessage, kind requestKind) ([]byte, error) {
+	if e.cfg.Password == "" || kind == kindGRQ {
+		return m.Marshal()
+	}
+	return encodeSigned(m, now, e.credentials(kind))
+}
+
+func (e *Endpoint) credentials(kind requestKind) credentials {
+	e.random++
+	c := credentials{method: e.method, password: e.cfg.Password, sendersID: e.cfg.Alias, generalID: e.gatekeeperID, random: e.random}
+	if e.method == AuthHMACSHA1 && e.endpointID != "" && kind != kindRRQ {
+		c.sendersID = e.endpointID
+	}
+	return c
+}
+
+func (e *Endpoint) find(kind requestKind) *request {
+	for _, r := range e.requests {
+		if r.kind == kind {
+			return r
+		}
+	}
+	return nil
+}
+
+func (e *Endpoint) remove(r *request) {
+	for i, x := range e.requests {
+		if x == r {
+			e.requests = append(e.requests[:i], e.requests[i+1:]...)
+			return
+		}
+	}
+}
+
+func (e *Endpoint) drop(r *request) Effect {
+	e.remove(r)
+	return CancelTimer{r.timer}
+}
+
+// fail reports the end of a request without an answer it could use.
+func (e *Endpoint) fail(r *request, reason string) []Effect {
+	switch r.kind {
+	case kindGRQ, kindRRQ:
+		return []Effect{RegistrationFailed{Reason: reason}}
+	case kindKeepAlive, kindURQ:
+		e.registered = false
+		return []Effect{CancelTimer{timerKeepAlive}, Unregistered{Reason: reason}}
+	case kindARQ:
+		return []Effect{AdmissionRejected{Call: r.call, Reason: reason}}
+	case kindDRQ:
+		return []Effect{Disengaged{Call: r.call, Reason: reason}}
+	}
+	return nil
+}
+
+// HandleTimer handles a timer the driver fires: the keep-alive, or a request
+// timeout (retransmission, or the end of the request after the last one).
+func (e *Endpoint) HandleTimer(now time.Time, id TimerID) []Effect {
+	if id == timerKeepAlive {
+		if !e.registered || e.find(kindKeepAlive) != nil {
+			return nil
+		}
+		return e.start(now, kindKeepAlive, CallInfo{})
+	}
+	for _, r := range e.requests {
+		if r.timer != id {
+			continue
+		}
+		if r.retries > 0 {
+			r.retries--
+			r.sent++
+			return e.transmit(now, r)
+		}
+		e.remove(r)
+		return e.fail(r, "timeout")
+	}
+	return nil
+}
+
+func record(event string, attrs ...timeline.Attr) Record { return Record{Event: event, Attrs: attrs} }
+
+// HandleDatagram handles one datagram from the gatekeeper. Malformed input is
+// reported with a ras.malformed record and otherwise ignored; so is an answer
+// whose sequence number matches no outstanding request of its kind.
+func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []byte) []Effect {
+	m, err := Decode(payload)
+	if err != nil {
+		return []Effect{record("ras.malformed", timeline.A("from", from), timeline.A("error", err.Error()))}
+	}
+	seq := SeqNum(m)
+	switch m.Choice {
+	case h225.RasMessageRequestInProgress:
+		for _, r := range e.requests {
+			if r.seq == seq {
+				delay := time.Duration(m.RequestInProgress.Delay) * time.Millisecond
+				return []Effect{CancelTimer{r.timer}, SetTimer{ID: r.timer, After: delay}}
+			}
+		}
+		return []Effect{ignored(m, "no outstanding request")}
+	case h225.RasMessageInfoRequest:
+		return e.answerIRQ(now, from, m)
+	case h225.RasMessageUnregistrationRequest:
+		return e.answerURQ(now, from, m, payload)
+	case h225.RasMessageUnknownMessageResponse:
+		for _, r := range e.requests {
+			if r.seq == seq {
+				e.remove(r)
+				return append([]Effect{CancelTimer{r.timer}}, e.fail(r, "unknownMessage")...)
+			}
+		}
+		return []Effect{ignored(m, "no outstanding request")}
+	}
+	var r *request
+	for _, x := range e.requests {
+		if a := answers[x.kind]; x.seq == seq && (a[0] == m.Choice || a[1] == m.Choice) {
+			r = x
+			break
+		}
+	}
+	if r == nil {
+		return []Effect{ignored(m, "no outstanding request")}
+	}
+	if err := e.checkAnswer(now, m, payload, r); err != nil {
+		return []Effect{record("ras.security_error", timeline.A("message", EventName(m)), timeline.A("seq", seq), timeline.A("error", err.Error()))}
+	}
+	e.remove(r)
+	out := []Effect{CancelTimer{r.timer}}
+	reason, rejected := RejectReason(m)
+	switch m.Choice {
+	case h225.RasMessageGatekeeperConfirm:
+		return append(out, e.onGCF(now, m.GatekeeperConfirm)...)
+	case h225.RasMessageGatekeeperReject:
+		return append(out, RegistrationFailed{Reason: "discoveryRejected"})
+	case h225.RasMessageRegistrationConfirm:
+		return append(out, e.onRCF(m.RegistrationConfirm, r.kind)...)
+	case h225.RasMessageRegistrationReject:
+		return append(out, e.onRRJ(now, m.RegistrationReject, r.kind, reason)...)
+	case h225.RasMessageUnregistrationConfirm:
+		e.registered = false
+		return append(out, Unregistered{Reason: "urq"})
+	case h225.RasMessageUnregistrationReject:
+		// Whatever the gatekeeper says, the endpoint is going away.
+		e.registered = false
+		if m.UnregistrationReject.RejectReason.Choice == h225.UnregRejectReasonNotCurrentlyRegistered {
+			reason = "urq"
+		}
+		return append(out, Unregistered{Reason: reason})
+	case h225.RasMessageAdmissionConfirm:
+		return append(out, Admitted{Call: r.call})
+	case h225.RasMessageDisengageConfirm:
+		return append(out, Disengaged{Call: r.call})
+	}
+	if rejected {
+		return append(out, e.fail(r, reason)...)
+	}
+	return out
+}
+
+func ignored(m *h225.RasMessage, why string) Record {
+	return record("ras.ignored", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)), timeline.A("why", why))
+}
+
+// checkAnswer verifies the gatekeeper's token when we sign: confirms must be
+// signed; a reject may come unsigned (a gatekeeper that refuses our password
+// cannot sign with it) but must verify when it is signed. GCF and GRJ answer
+// an unsigned GRQ and are not checked.
+func (e *Endpoint) checkAnswer(now time.Time, m *h225.RasMessage, raw []byte, r *request) error {
+	if e.cfg.Password == "" || r.kind == kindGRQ {
+		return nil
+	}
+	if _, rejected := RejectReason(m); rejected {
+		if _, signed := findToken(m); !signed {
+			return nil
+		}
+	}
+	info, err := verifyToken(m, raw, now, e.cfg.Password)
+	if err != nil {
+		return err
+	}
+	gk := e.gatekeeperID
+	if gk == "" && m.Choice == h225.RasMessageRegistrationConfirm && m.RegistrationConfirm.GatekeeperIdentifier != nil {
+		gk = string(*m.RegistrationConfirm.GatekeeperIdentifier)
+	}
+	if gk != "" && info.sendersID != gk {
+		return ErrTokenIdentity
+	}
+	if info.method == AuthHMACSHA1 && info.generalID != e.cfg.Alias && (e.endpointID == "" || info.generalID != e.endpointID) {
+		return ErrTokenIdentity
+	}
+	return nil
+}
+
+func (e *Endpoint) onGCF(now time.Time, gcf *h225.GatekeeperConfirm) []Effect {
+	e.discovered = true
+	if gcf.GatekeeperIdentifier != nil {
+		e.gatekeeperID = string(*gcf.GatekeeperIdentifier)
+	}
+	if addr, ok := AddrPort(&gcf.RasAddress); ok && addr.Addr().IsValid() && !addr.Addr().IsUnspecified() {
+		e.gatekeeper = addr
+	}
+	switch {
+	case gcf.AlgorithmOID.Equal(OIDHMACSHA196):
+		e.method = AuthHMACSHA1
+	case gcf.AlgorithmOID.Equal(OIDMD5):
+		e.method = AuthMD5
+	}
+	return e.start(now, kindRRQ, CallInfo{})
+}
+
+func (e *Endpoint) onRCF(rcf *h225.RegistrationConfirm, kind requestKind) []Effect {
+	e.registered = true
+	e.endpointID = string(rcf.EndpointIdentifier)
+	if rcf.GatekeeperIdentifier != nil {
+		e.gatekeeperID = string(*rcf.GatekeeperIdentifier)
+	}
+	e.granted = 0
+	if rcf.TimeToLive != nil {
+		e.granted = time.Duration(*rcf.TimeToLive) * time.Second
+	}
+	var out []Effect
+	if kind == kindRRQ {
+		out = append(out, Registered{EndpointID: e.endpointID, TimeToLive: e.granted})
+	}
+	if e.cfg.KeepAlive && e.granted > 0 {
+		out = append(out, SetTimer{ID: timerKeepAlive, After: e.granted * KeepAliveAt / 1000})
+	}
+	return out
+}
+
+func (e *Endpoint) onRRJ(now time.Time, rrj *h225.RegistrationReject, kind requestKind, reason string) []Effect {
+	switch {
+	case kind == kindKeepAlive && rrj.RejectReason.Choice == h225.RegistrationRejectReasonFullRegistrationRequired:
+		// H.225.0 7.9.1: the gatekeeper lost the registration; register again.
+		e.registered = false
+		return append([]Effect{CancelTimer{timerKeepAlive}}, e.start(now, kindRRQ, CallInfo{})...)
+	case kind == kindRRQ && rrj.RejectReason.Choice == h225.RegistrationRejectReasonDiscoveryRequired && !e.triedDiscovery:
+		e.triedDiscovery, e.discovered = true, false
+		return e.start(now, kindGRQ, CallInfo{})
+	case kind == kindKeepAlive:
+		e.registered = false
+		return []Effect{CancelTimer{timerKeepAlive}, Unregistered{Reason: reason}}
+	}
+	return []Effect{RegistrationFailed{Reason: reason}}
+}
+
+// answerIRQ answers a gatekeeper's InfoRequest with an IRR describing us.
+func (e *Endpoint) answerIRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
+	if !e.registered {
+		return []Effect{ignored(m, "not registered")}
+	}
+	to := from
+	if addr, ok := AddrPort(m.InfoRequest.ReplyAddress); ok {
+		to = addr
+	}
+	irr := NewIRR(SeqNum(m), e.info())
+	payload, err := e.encode(now, irr, kindKeepAlive)
+	if err != nil {
+		return []Effect{record("ras.encode_error", timeline.A("message", "ras.irr"), timeline.A("error", err.Error()))}
+	}
+	return []Effect{Send{To: to, Payload: payload, Event: "ras.irr", Attrs: Attrs(irr)}}
+}
+
+// answerURQ confirms a gatekeeper's UnregistrationRequest.
+func (e *Endpoint) answerURQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+	if e.cfg.Password != "" {
+		if _, err := verifyToken(m, raw, now, e.cfg.Password); err != nil {
+			return []Effect{record("ras.security_error", timeline.A("message", "ras.urq"), timeline.A("error", err.Error()))}
+		}
+	}
+	ucf := NewUCF(SeqNum(m))
+	payload, err := e.encode(now, ucf, kindURQ)
+	if err != nil {
+		return []Effect{record("ras.encode_error", timeline.A("message", "ras.ucf"), timeline.A("error", err.Error()))}
+	}
+	out := []Effect{Send{To: from, Payload: payload, Event: "ras.ucf", Attrs: Attrs(ucf)}}
+	if e.registered {
+		e.registered = false
+		out = append(out, CancelTimer{timerKeepAlive}, Unregistered{Reason: "gatekeeper"})
+	}
+	return out
+}

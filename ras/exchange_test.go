@@ -1,0 +1,87 @@
+package ras
+
+import (
+	"testing"
+	"time"
+)
+
+func users(passwords map[string]string) (func(string) (string, bool), func(string) bool) {
+	password := func(alias string) (string, bool) {
+		p, ok := passwords[alias]
+		return p, ok && p != ""
+	}
+	known := func(alias string) bool { _, ok := passwords[alias]; return ok }
+	return password, known
+}
+
+var call1 = CallInfo{CallID: [16]byte{1, 2, 3}, ConferenceID: [16]byte{4, 5, 6}, CallReference: 77, Answer: true}
+
+func TestFullExchange(t *testing.T) {
+	password, known := users(map[string]string{"alice": "", "bob": ""})
+	h := newHarness(t, EndpointConfig{Alias: "alice", Number: "201", TimeToLive: 300 * time.Second, Discover: true, KeepAlive: true},
+		GatekeeperConfig{TimeToLive: 120 * time.Second, Password: password, Known: known})
+	h.epEffects(h.ep.Register(h.now))
+	h.expectLog(
+		"   0.0s ep ras.grq seq=1",
+		"   0.0s gk ras.gcf seq=1",
+		"   0.0s ep ras.rrq seq=2",
+		"   0.0s gk ras.rcf seq=2",
+		"   0.0s ep Registered ep-0001 2m0s",
+		"   0.0s gk EndpointRegistered ep-0001 alice",
+	)
+	if !h.ep.Registered() || h.ep.GatekeeperID() != "pbx" {
+		t.Fatalf("registered=%v gatekeeper=%q", h.ep.Registered(), h.ep.GatekeeperID())
+	}
+	if reg, ok := h.gk.Lookup("201"); !ok || reg.Alias != "alice" || reg.CallSignalAddress != epCS || reg.RASAddress != epRAS {
+		t.Fatalf("Lookup(201) = %+v, %v", reg, ok)
+	}
+	// Keep-alive at 90 % of the granted 120 s, twice; the registration never expires.
+	h.advance(230 * time.Second)
+	h.expectLog(
+		" 108.0s ep ras.rrq seq=3 keepalive=true",
+		" 108.0s gk ras.rcf seq=3",
+		" 216.0s ep ras.rrq seq=4 keepalive=true",
+		" 216.0s gk ras.rcf seq=4",
+	)
+	h.epEffects(h.ep.Admit(h.now, call1))
+	h.epEffects(h.ep.Disengage(h.now, call1))
+	out := call1
+	out.Answer, out.Destination = false, "202"
+	h.epEffects(h.ep.Admit(h.now, out))
+	out.Destination = "bob"
+	h.epEffects(h.ep.Admit(h.now, out))
+	h.epEffects(h.ep.Unregister(h.now))
+	h.expectLog(
+		" 230.0s ep ras.arq seq=5",
+		" 230.0s gk ras.acf seq=5",
+		" 230.0s ep Admitted",
+		" 230.0s ep ras.drq seq=6",
+		" 230.0s gk ras.dcf seq=6",
+		" 230.0s ep Disengaged ",
+		" 230.0s ep ras.arq seq=7",
+		" 230.0s gk ras.arj seq=7 reason=calledPartyNotRegistered",
+		" 230.0s ep AdmissionRejected calledPartyNotRegistered",
+		" 230.0s ep ras.arq seq=8",
+		" 230.0s gk ras.acf seq=8",
+		" 230.0s ep Admitted",
+		" 230.0s ep ras.urq seq=9",
+		" 230.0s gk ras.ucf seq=9",
+		" 230.0s ep Unregistered urq",
+		" 230.0s gk EndpointUnregistered ep-0001 urq",
+	)
+	if h.ep.Registered() {
+		t.Fatal("still registered after UCF")
+	}
+	if _, ok := h.gk.Lookup("alice"); ok {
+		t.Fatal("gatekeeper still has alice")
+	}
+	// Nothing is left running on either side.
+	h.advance(time.Hour)
+	h.expectLog()
+	if len(h.epTimers)+len(h.gkTimers) != 0 {
+		t.Fatalf("timers left: %v %v", h.epTimers, h.gkTimers)
+	}
+	// ARQ after unregistration is refused locally.
+	h.epEffects(h.ep.Admit(h.now, call1))
+	h.expectLog("3830.0s ep AdmissionRejected notRegistered")
+}

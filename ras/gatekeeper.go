@@ -1,0 +1,454 @@
+package ras
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"callwake/asn1per"
+	"callwake/h323/h225"
+	"callwake/timeline"
+)
+
+// DefaultExpiryGrace is how long a gatekeeper keeps a registration beyond its
+// time-to-live before it expires it: the keep-alive is due at 90 % of the TTL
+// and may need its two retransmissions (6 s), so 120 s + 10 s leaves a lost
+// keep-alive round trip room to arrive.
+const DefaultExpiryGrace = 10 * time.Second
+
+// GatekeeperConfig configures a Gatekeeper. CallSignalAddress and ExpiryGrace
+// are additions beyond the driver contract; their zero values pick defaults.
+type GatekeeperConfig struct {
+	ID         string         // gatekeeperIdentifier (the PBX system name)
+	RASAddress netip.AddrPort // our RAS address (in GCF)
+	TimeToLive time.Duration  // granted in every RCF (120 s for this PBX); 0 = registrations do not expire
+	// Password returns the H.235 password of an alias; false = the alias
+	// needs no authentication. nil = no alias does.
+	Password func(alias string) (string, bool)
+	// Known tells whether an alias belongs to a user; an unknown alias gets
+	// RRJ invalidAlias. nil = every alias is known.
+	Known func(alias string) bool
+
+	// CallSignalAddress is the gatekeeper's (PBX's) call-signalling address,
+	// given in RCF and, the model being gatekeeper-routed, in ACF. Zero = the
+	// RAS address's IP with port 1720.
+	CallSignalAddress netip.AddrPort
+	// ExpiryGrace is added to the TTL before a silent registration expires;
+	// 0 = DefaultExpiryGrace.
+	ExpiryGrace time.Duration
+}
+
+// Registration is one endpoint registered at a gatekeeper.
+type Registration struct {
+	EndpointID, Alias, Number     string
+	RASAddress, CallSignalAddress netip.AddrPort
+}
+
+type registration struct {
+	Registration
+	timer    TimerID
+	deadline time.Time
+}
+
+// lastToken is the timeStamp and random of the last H.235.1 token accepted
+// from an alias, for replay detection.
+type lastToken struct{ timestamp, random int64 }
+
+// Gatekeeper is the RAS side of the PBX. It is a plain value driven by its
+// methods; it is not safe for concurrent use.
+type Gatekeeper struct {
+	cfg       GatekeeperConfig
+	byID      map[string]*registration
+	byAlias   map[string]*registration // by h323-ID and by number
+	byTimer   map[TimerID]*registration
+	lastToken map[string]lastToken
+	counter   int // endpoint identifiers ep-0001, ep-0002, ...
+	nextTimer TimerID
+	random    int64
+	seq       uint16 // requestSeqNum of the gatekeeper's own requests (IRQ)
+}
+
+// NewGatekeeper returns a gatekeeper without registrations.
+func NewGatekeeper(cfg GatekeeperConfig) *Gatekeeper {
+	if !cfg.CallSignalAddress.IsValid() {
+		cfg.CallSignalAddress = netip.AddrPortFrom(cfg.RASAddress.Addr(), 1720)
+	}
+	if cfg.ExpiryGrace == 0 {
+		cfg.ExpiryGrace = DefaultExpiryGrace
+	}
+	return &Gatekeeper{cfg: cfg, byID: map[string]*registration{}, byAlias: map[string]*registration{},
+		byTimer: map[TimerID]*registration{}, lastToken: map[string]lastToken{}, nextTimer: 1}
+}
+
+// Lookup returns the registration of an alias (h323-ID or number).
+func (g *Gatekeeper) Lookup(alias string) (Registration, bool) {
+	if r, ok := g.byAlias[alias]; ok {
+		return r.Registration, true
+	}
+	return Registration{}, false
+}
+
+func (g *Gatekeeper) password(alias string) (string, bool) {
+	if g.cfg.Password == nil {
+		return "", false
+	}
+	return g.cfg.Password(alias)
+}
+
+// HandleDatagram handles one datagram from an endpoint. Answers go back to
+// the datagram's source address (which behind a NAT is the one that works).
+// A datagram that does not decode is dropped with a ras.malformed record: its
+// sequence number cannot be trusted, so no XRS is sent. A request this
+// gatekeeper does not serve gets an XRS (unknownMessageResponse).
+func (g *Gatekeeper) HandleDatagram(now time.Time, from netip.AddrPort, payload []byte) []Effect {
+	m, err := Decode(payload)
+	if err != nil {
+		return []Effect{record("ras.malformed", timeline.A("from", from), timeline.A("error", err.Error()))}
+	}
+	switch m.Choice {
+	case h225.RasMessageGatekeeperRequest:
+		return g.onGRQ(now, from, m)
+	case h225.RasMessageRegistrationRequest:
+		if IsKeepAlive(m) {
+			return g.onKeepAlive(now, from, m, payload)
+		}
+		return g.onRRQ(now, from, m, payload)
+	case h225.RasMessageUnregistrationRequest:
+		return g.onURQ(now, from, m, payload)
+	case h225.RasMessageAdmissionRequest:
+		return g.onARQ(now, from, m, payload)
+	case h225.RasMessageDisengageRequest:
+		return g.onDRQ(now, from, m, payload)
+	case h225.RasMessageInfoRequestResponse:
+		return g.onIRR(now, m, payload)
+	case h225.RasMessageBandwidthRequest, h225.RasMessageLocationRequest, h225.RasMessageInfoRequest,
+		h225.RasMessageNonStandardMessage, h225.RasMessageResourcesAvailableIndicate, h225.RasMessageServiceControlIndication:
+		return g.reply(now, from, NewXRS(SeqNum(m), payload), nil)
+	}
+	return []Effect{ignored(m, "not a request")}
+}
+
+// reply encodes an answer, signed when c is not nil.
+func (g *Gatekeeper) reply(now time.Time, to netip.AddrPort, m *h225.RasMessage, c *credentials) []Effect {
+	var payload []byte
+	var err error
+	if c != nil {
+		payload, err = encodeSigned(m, now, *c)
+	} else {
+		payload, err = m.Marshal()
+	}
+	if err != nil {
+		return []Effect{record("ras.encode_error", timeline.A("message", EventName(m)), timeline.A("error", err.Error()))}
+	}
+	return []Effect{Send{To: to, Payload: payload, Event: EventName(m), Attrs: Attrs(m)}}
+}
+
+// authResult is the outcome of checking a request's token.
+type authResult struct {
+	required bool
+	creds    *credentials // how to sign the answer; nil when not required
+	err      error        // non-nil: answer securityDenial
+}
+
+// authenticate checks the token of a request from alias (whose registration,
+// if any, is reg). The sender must name itself by the alias or by the
+// endpoint identifier the gatekeeper assigned, and the recipient (if named) must
+// be this gatekeeper.
+func (g *Gatekeeper) authenticate(now time.Time, m *h225.RasMessage, raw []byte, alias string, reg *registration) authResult {
+	password, required := g.password(alias)
+	if !required {
+		return authResult{}
+	}
+	res := authResult{required: true}
+	info, err := verifyToken(m, raw, now, password)
+	if err == nil {
+		okSender := info.sendersID == alias || (reg != nil && info.method == AuthHMACSHA1 && info.sendersID == reg.EndpointID)
+		if !okSender || (info.generalID != "" && info.generalID != g.cfg.ID) {
+			err = ErrTokenIdentity
+		}
+	}
+	if err == nil && info.hasRandom {
+		if last, seen := g.lastToken[alias]; seen && last == (lastToken{info.timestamp, info.random}) {
+			err = ErrReplay
+		} else {
+			g.lastToken[alias] = lastToken{info.timestamp, info.random}
+		}
+	}
+	if err != nil {
+		res.err = err
+		return res
+	}
+	g.random++
+	res.creds = &credentials{method: info.method, password: password, sendersID: g.cfg.ID, generalID: info.sendersID,
+		gatekeeper: true, random: g.random}
+	return res
+}
+
+func securityRecord(m *h225.RasMessage, alias string, err error) Record {
+	return record("ras.security_error", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)),
+		timeline.A("alias", alias), timeline.A("error", err.Error()))
+}
+
+func (g *Gatekeeper) onGRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
+	grq := m.GatekeeperRequest
+	seq := SeqNum(m)
+	if grq.GatekeeperIdentifier != nil && string(*grq.GatekeeperIdentifier) != g.cfg.ID {
+		return g.reply(now, from, NewGRJ(seq, g.cfg.ID, h225.GatekeeperRejectReasonTerminalExcluded), nil)
+	}
+	alias, number := splitAliases(grq.EndpointAlias)
+	if alias == "" {
+		alias = number
+	}
+	_, required := g.password(alias)
+	if alias == "" {
+		required = g.cfg.Password != nil
+	}
+	var algorithm asn1per.ObjectIdentifier
+	if required {
+		algorithm = offeredAlgorithm(grq)
+		if algorithm == nil {
+			return g.reply(now, from, NewGRJ(seq, g.cfg.ID, h225.GatekeeperRejectReasonSecurityDenial), nil)
+		}
+	}
+	return g.reply(now, from, NewGCF(seq, g.cfg.ID, g.cfg.RASAddress, algorithm), nil)
+}
+
+// offeredAlgorithm picks the password authentication a GRQ offers:
+// HMAC-SHA1-96 before MD5; nil if pwdHash is not offered.
+func offeredAlgorithm(grq *h225.GatekeeperRequest) asn1per.ObjectIdentifier {
+	pwdHash := false
+	for _, a := range grq.AuthenticationCapability {
+		pwdHash = pwdHash || a.Choice == h225.AuthenticationMechanismPwdHash
+	}
+	if !pwdHash {
+		return nil
+	}
+	var found asn1per.ObjectIdentifier
+	for _, oid := range grq.AlgorithmOIDs {
+		if oid.Equal(OIDHMACSHA196) {
+			return OIDHMACSHA196
+		}
+		if oid.Equal(OIDMD5) {
+			found = OIDMD5
+		}
+	}
+	return found
+}
+
+func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+	rrq := m.RegistrationRequest
+	seq := SeqNum(m)
+	alias, number := splitAliases(rrq.TerminalAlias)
+	key := alias
+	if key == "" {
+		key = number
+	}
+	if key == "" || (g.cfg.Known != nil && !g.cfg.Known(key)) {
+		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonInvalidAlias), nil)
+	}
+	existing := g.byAlias[key]
+	auth := g.authenticate(now, m, raw, key, existing)
+	if auth.err != nil {
+		return append([]Effect{securityRecord(m, key, auth.err)},
+			g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial), nil)...)
+	}
+	var callSignal netip.AddrPort
+	if len(rrq.CallSignalAddress) > 0 {
+		callSignal, _ = AddrPort(&rrq.CallSignalAddress[0])
+	}
+	if !callSignal.IsValid() {
+		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonInvalidCallSignalAddress), nil)
+	}
+	rasAddr := from
+	if len(rrq.RasAddress) > 0 {
+		if a, ok := AddrPort(&rrq.RasAddress[0]); ok {
+			rasAddr = a
+		}
+	}
+	var out []Effect
+	r := existing
+	if r == nil {
+		g.counter++
+		r = &registration{Registration: Registration{EndpointID: fmt.Sprintf("ep-%04d", g.counter)}, timer: g.nextTimer}
+		g.nextTimer++
+		g.byID[r.EndpointID] = r
+		g.byTimer[r.timer] = r
+	} else if r.Number != "" && r.Number != number {
+		delete(g.byAlias, r.Number)
+	}
+	r.Alias, r.Number, r.RASAddress, r.CallSignalAddress = alias, number, rasAddr, callSignal
+	g.byAlias[key] = r
+	if alias != "" && number != "" {
+		g.byAlias[number] = r
+	}
+	out = append(out, g.arm(now, r)...)
+	ep := Info{Alias: alias, Number: number, EndpointID: r.EndpointID}
+	out = append(out, g.reply(now, from, NewRCF(seq, g.cfg.ID, g.cfg.CallSignalAddress, ep, g.cfg.TimeToLive), auth.creds)...)
+	return append(out, EndpointRegistered{Registration: r.Registration})
+}
+
+// arm (re)starts the expiry timer of a registration.
+func (g *Gatekeeper) arm(now time.Time, r *registration) []Effect {
+	if g.cfg.TimeToLive <= 0 {
+		return nil
+	}
+	after := g.cfg.TimeToLive + g.cfg.ExpiryGrace
+	r.deadline = now.Add(after)
+	return []Effect{CancelTimer{r.timer}, SetTimer{ID: r.timer, After: after}}
+}
+
+func (g *Gatekeeper) keyOf(r *registration) string {
+	if r.Alias != "" {
+		return r.Alias
+	}
+	return r.Number
+}
+
+func (g *Gatekeeper) onKeepAlive(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+	rrq := m.RegistrationRequest
+	seq := SeqNum(m)
+	var r *registration
+	if rrq.EndpointIdentifier != nil {
+		r = g.byID[string(*rrq.EndpointIdentifier)]
+	}
+	if r == nil {
+		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonFullRegistrationRequired), nil)
+	}
+	key := g.keyOf(r)
+	auth := g.authenticate(now, m, raw, key, r)
+	if auth.err != nil {
+		return append([]Effect{securityRecord(m, key, auth.err)},
+			g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial), nil)...)
+	}
+	out := g.arm(now, r)
+	ep := Info{Alias: r.Alias, Number: r.Number, EndpointID: r.EndpointID}
+	return append(out, g.reply(now, from, NewRCF(seq, g.cfg.ID, g.cfg.CallSignalAddress, ep, g.cfg.TimeToLive), auth.creds)...)
+}
+
+func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+	urq := m.UnregistrationRequest
+	seq := SeqNum(m)
+	var r *registration
+	if urq.EndpointIdentifier != nil {
+		r = g.byID[string(*urq.EndpointIdentifier)]
+	} else {
+		for _, a := range urq.EndpointAlias {
+			if r = g.byAlias[AliasText(a)]; r != nil {
+				break
+			}
+		}
+	}
+	if r == nil {
+		return g.reply(now, from, NewURJ(seq, h225.UnregRejectReasonNotCurrentlyRegistered), nil)
+	}
+	key := g.keyOf(r)
+	auth := g.authenticate(now, m, raw, key, r)
+	if auth.err != nil {
+		return append([]Effect{securityRecord(m, key, auth.err)},
+			g.reply(now, from, NewURJ(seq, h225.UnregRejectReasonSecurityDenial), nil)...)
+	}
+	out := []Effect{CancelTimer{r.timer}}
+	g.forget(r)
+	out = append(out, g.reply(now, from, NewUCF(seq), auth.creds)...)
+	return append(out, EndpointUnregistered{Registration: r.Registration, Reason: "urq"})
+}
+
+func (g *Gatekeeper) forget(r *registration) {
+	delete(g.byID, r.EndpointID)
+	delete(g.byTimer, r.timer)
+	for _, k := range []string{r.Alias, r.Number} {
+		if k != "" && g.byAlias[k] == r {
+			delete(g.byAlias, k)
+		}
+	}
+}
+
+// onARQ admits calls of registered endpoints. The PBX routes every call
+// (gatekeeper-routed model), so the ACF points at its own call-signalling
+// address. An outgoing call to a destination that is neither registered nor
+// a known user gets ARJ calledPartyNotRegistered; a known user who is not
+// registered is admitted: waking that user's phone is the PBX's business.
+func (g *Gatekeeper) onARQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+	arq := m.AdmissionRequest
+	seq := SeqNum(m)
+	r := g.byID[string(arq.EndpointIdentifier)]
+	if r == nil {
+		return g.reply(now, from, NewARJ(seq, h225.AdmissionRejectReasonCallerNotRegistered), nil)
+	}
+	key := g.keyOf(r)
+	auth := g.authenticate(now, m, raw, key, r)
+	if auth.err != nil {
+		return append([]Effect{securityRecord(m, key, auth.err)},
+			g.reply(now, from, NewARJ(seq, h225.AdmissionRejectReasonSecurityDenial), nil)...)
+	}
+	if !arq.AnswerCall && len(arq.DestinationInfo) > 0 {
+		dest := AliasText(arq.DestinationInfo[0])
+		if _, registered := g.byAlias[dest]; !registered && g.cfg.Known != nil && !g.cfg.Known(dest) {
+			return g.reply(now, from, NewARJ(seq, h225.AdmissionRejectReasonCalledPartyNotRegistered), auth.creds)
+		}
+	}
+	bandwidth := max(int64(arq.BandWidth), 1)
+	return g.reply(now, from, NewACF(seq, bandwidth, g.cfg.CallSignalAddress), auth.creds)
+}
+
+func (g *Gatekeeper) onDRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+	drq := m.DisengageRequest
+	seq := SeqNum(m)
+	r := g.byID[string(drq.EndpointIdentifier)]
+	if r == nil {
+		return g.reply(now, from, NewDRJ(seq, h225.DisengageRejectReasonNotRegistered), nil)
+	}
+	key := g.keyOf(r)
+	auth := g.authenticate(now, m, raw, key, r)
+	if auth.err != nil {
+		return append([]Effect{securityRecord(m, key, auth.err)},
+			g.reply(now, from, NewDRJ(seq, h225.DisengageRejectReasonSecurityDenial), nil)...)
+	}
+	return g.reply(now, from, NewDCF(seq), auth.creds)
+}
+
+// RequestInfo sends an IRQ to the registered endpoint of alias; its IRR
+// refreshes the registration like a keep-alive. It returns nothing for an
+// alias that is not registered.
+func (g *Gatekeeper) RequestInfo(now time.Time, alias string) []Effect {
+	r, ok := g.byAlias[alias]
+	if !ok {
+		return nil
+	}
+	g.seq++
+	if g.seq == 0 {
+		g.seq = 1
+	}
+	return g.reply(now, r.RASAddress, NewIRQ(g.seq, g.cfg.RASAddress), nil)
+}
+
+// onIRR takes an IRR, solicited or not, as a sign of life of the endpoint.
+func (g *Gatekeeper) onIRR(now time.Time, m *h225.RasMessage, raw []byte) []Effect {
+	r, ok := g.byID[string(m.InfoRequestResponse.EndpointIdentifier)]
+	if !ok {
+		return []Effect{ignored(m, "unknown endpoint")}
+	}
+	key := g.keyOf(r)
+	if auth := g.authenticate(now, m, raw, key, r); auth.err != nil {
+		return []Effect{securityRecord(m, key, auth.err)}
+	}
+	return g.arm(now, r)
+}
+
+// HandleTimer handles an expiry timer: a registration that was not refreshed
+// within its time-to-live plus the grace ends.
+func (g *Gatekeeper) HandleTimer(now time.Time, id TimerID) []Effect {
+	r, ok := g.byTimer[id]
+	if !ok {
+		return nil
+	}
+	if left := r.deadline.Sub(now); left > 0 {
+		// Refreshed after this timer was set: wait for the new deadline.
+		return []Effect{SetTimer{ID: id, After: left}}
+	}
+	g.forget(r)
+	return []Effect{
+		record("ras.registration_expired", timeline.A("alias", g.keyOf(r)), timeline.A("endpoint_id", r.EndpointID)),
+		EndpointUnregistered{Registration: r.Registration, Reason: "expired"},
+	}
+}
