@@ -273,12 +273,12 @@ func ipv4UDP(t *testing.T, payload []byte) []byte {
 func pcapOf(t *testing.T, linkType uint32, frames ...[]byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	pw, err := newPCAPWriter(&buf, Snaplen, linkType)
+	pw, err := newFileWriter(&buf, Snaplen, layers.LinkType(linkType))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, f := range frames {
-		if err := pw.write(DefaultEpoch.Add(time.Duration(i)*time.Second), f); err != nil {
+		if err := writeFrame(pw, DefaultEpoch.Add(time.Duration(i)*time.Second), f); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -31,8 +31,10 @@
 //
 // # Reading
 //
-// Read and ReadFile accept classic pcap (either byte order, micro- or
-// nanosecond timestamps) and pcapng, with Ethernet, Linux cooked (SLL and
+// The file formats are gopacket's pcapgo: the writer uses its nanosecond
+// pcap writer, and Read and ReadFile its readers. They accept classic pcap
+// (either byte order, micro- or nanosecond timestamps) and pcapng (mixed
+// link types per interface), with Ethernet, Linux cooked (SLL and
 // SLL2), BSD loopback (DLT_NULL and DLT_LOOP) and raw IP link types. They
 // return the UDP datagrams and the reassembled TCP stream data as Records in
 // capture order, each pointing at the packet (1-based, as a dissector numbers
@@ -40,7 +42,10 @@
 // order per direction (retransmissions trimmed, early segments held, within
 // a bound); with a Framer the records are whole messages, otherwise the
 // in-order chunks. A damaged or truncated packet becomes a Record with Err
-// set and reading goes on; IPv4 fragments are reported, not reassembled.
+// set and reading goes on; IPv4 fragments are reported, not reassembled. A
+// record or block the file format cannot read (a cut file, an impossible
+// length, a packet on an undeclared interface) ends the reading with an
+// error Record, since the file's framing is lost from there on.
 // Frames that are not IP, or IP that is neither UDP nor TCP, are counted in
 // Capture.Skipped. Input that is not a capture at all gives ErrNotCapture.
 package capture

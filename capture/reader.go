@@ -103,15 +103,10 @@ func Read(r io.Reader, opts Options) (*Capture, error) {
 			break
 		}
 		index := c.Packets + 1
-		if damaged := (damagedPacket{}); errors.As(err, &damaged) {
-			c.Packets++
-			c.Records = append(c.Records, Record{Index: index, Err: fmt.Errorf("packet %d: %w", index, err)})
-			continue
-		}
 		if err != nil {
-			// The file itself is cut or corrupt: its framing is lost, so
-			// nothing after this point can be trusted.
-			c.Records = append(c.Records, Record{Index: index, Err: fmt.Errorf("packet %d: %w", index, err)})
+			// The file's framing is lost (cut, or a block or record that
+			// cannot be read): nothing after this point can be trusted.
+			c.Records = append(c.Records, Record{Index: index, Err: fmt.Errorf("packet %d: %s: %w", index, src.format, noEOF(err))})
 			break
 		}
 		c.Packets++
@@ -131,8 +126,8 @@ func decodePacket(index int, raw rawPacket, tcp *tcpTracker) (recs []Record, use
 	errRec := func(err error) []Record {
 		return []Record{{Index: index, At: raw.at, Err: fmt.Errorf("packet %d: %w", index, err)}}
 	}
-	first, ok := firstDecoder(layers.LinkType(raw.linkType))
-	if !ok || raw.linkType > 0xffff {
+	first, ok := firstDecoder(raw.linkType)
+	if !ok {
 		return nil, false
 	}
 	pkt := gopacket.NewPacket(raw.data, first, gopacket.DecodeOptions{NoCopy: true})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // DefaultEpoch is the timestamp of simulated time zero in the project's pcap
@@ -37,7 +38,7 @@ const ipTTL = 64
 // timestamps). It is not safe for concurrent use; a simulation writes from
 // its single event loop.
 type Writer struct {
-	pcap  *pcapWriter
+	pcap  *pcapgo.Writer
 	epoch time.Time
 	// ipID is the IPv4 identification of the next packet: a plain counter,
 	// deterministic and unique within the file.
@@ -51,7 +52,7 @@ func NewWriter(w io.Writer, epoch time.Time) (*Writer, error) {
 	if w == nil {
 		return nil, errors.New("capture: NewWriter needs a destination")
 	}
-	pw, err := newPCAPWriter(w, Snaplen, uint32(layers.LinkTypeEthernet))
+	pw, err := newFileWriter(w, Snaplen, layers.LinkTypeEthernet)
 	if err != nil {
 		return nil, fmt.Errorf("capture: writing pcap header: %w", err)
 	}
@@ -148,7 +149,7 @@ func (w *Writer) writeIP(at time.Duration, src, dst netip.Addr, proto layers.IPP
 		return fmt.Errorf("capture: serializing packet: %w", err)
 	}
 	frame := w.buf.Bytes()
-	if err := w.pcap.write(w.epoch.Add(at), frame); err != nil {
+	if err := writeFrame(w.pcap, w.epoch.Add(at), frame); err != nil {
 		return fmt.Errorf("capture: writing packet: %w", err)
 	}
 	return nil

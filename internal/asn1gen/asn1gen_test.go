@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLexComments(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"to end of line", "A ::= INTEGER -- comment\nB", []string{"A", "::=", "INTEGER", "B"}},
+		{"to next double hyphen", "A -- inner -- ::= NULL", []string{"A", "::=", "NULL"}},
+		{"control byte inside", "A -- ITU\x1eT Recs --B", []string{"A", "B"}},
+		{"hyphenated names", "h323-ID H323-UU-PDU", []string{"h323-ID", "H323-UU-PDU"}},
+		{"name then comment", "SEQUENCE-- c -- {", []string{"SEQUENCE", "{"}},
+		{"range and extension", "(0..255, ...)", []string{"(", "0", "..", "255", ",", "...", ")"}},
+		{"field reference", "TYPE-IDENTIFIER.&Type(X)", []string{"TYPE-IDENTIFIER", ".", "&Type", "(", "X", ")"}},
+		{"block comment", "A /* x /* y */ z */ B", []string{"A", "B"}},
+		{"string with quote", `"a""b"`, []string{`a"b`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			toks, err := lex(tc.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tk := range toks[:len(toks)-1] {
+				got = append(got, tk.text)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+const testModule = `M DEFINITIONS AUTOMATIC TAGS ::=
+BEGIN
+IMPORTS X FROM N {itu-t(0) 1};
+Digits ::= IA5String(SIZE (1..128))(FROM ("0123456789#*,"))
+Dtmf ::= IA5String(SIZE (1) ^ FROM ("0123456789#*ABCD!"))
+Std ::= INTEGER(0..16383, ...)
+Big ::= INTEGER(1..MAX)
+Seq ::= SEQUENCE {
+  a  INTEGER(0..255),
+  b  SEQUENCE SIZE (1..4) OF Digits OPTIONAL,
+  ...,
+  c  NULL OPTIONAL,
+  d  BOOLEAN
+} (WITH COMPONENTS {..., a PRESENT})
+Ch ::= CHOICE { x NULL, y Std, ... }
+En ::= ENUMERATED { a(2), b(0), ..., c }
+P{T} ::= SEQUENCE { t T }(CONSTRAINED BY { -- T -- })
+Q ::= P{Seq}
+O ::= TYPE-IDENTIFIER.&Type(Seq -- comment --)
+END
+-- trailer after END
+`
+
+func TestParseModule(t *testing.T) {
+	m, err := parseModule("m.asn", testModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Imports["X"] != "N" {
+		t.Errorf("imports %v", m.Imports)
+	}
+	get := func(name string) *Type {
+		a := m.Assignments[name]
+		if a == nil {
+			t.Fatalf("%s not parsed", name)
+		}
+		return a.Type
+	}
+	if c := get("Digits").Constraint; c.Size == nil || c.Size.Lb != 1 || c.Size.Ub != 128 || c.From != "#*,0123456789" {
+		t.Errorf("Digits constraint %+v %+v", c, c.Size)
+	}
+	if c := get("Dtmf").Constraint; c.Size == nil || c.Size.Ub != 1 || c.From != "!#*0123456789ABCD" {
+		t.Errorf("Dtmf constraint %+v", c)
+	}
+	if r := get("Std").Constraint.Range; r == nil || !r.Ext || r.Ub != 16383 {
+		t.Errorf("Std range %+v", r)
+	}
+	if r := get("Big").Constraint.Range; r == nil || r.HasUb || !r.HasLb {
+		t.Errorf("Big range %+v", r)
+	}
+	seq := get("Seq")
+	if !seq.Extensible || len(seq.Components) != 4 || !seq.Components[1].Optional || seq.Components[1].Type.Kind != TSequenceOf ||
+		seq.Components[1].Type.Constraint.Size.Ub != 4 || !seq.Components[2].Extension || !seq.Components[3].Extension {
+		t.Errorf("Seq parsed as %+v", seq)
+	}
+	en := get("En")
+	if len(en.Items) != 3 || en.Items[0].Value != 2 || en.Items[1].Value != 0 || en.Items[2].Value != 1 || !en.Items[2].Extension {
+		t.Errorf("En items %+v", en.Items)
+	}
+	if a := m.Assignments["P"]; len(a.Params) != 1 || a.Params[0] != "T" {
+		t.Errorf("P params %+v", a.Params)
+	}
+	if q := get("Q"); q.Kind != TRef || len(q.Args) != 1 || q.Args[0].Ref != "Seq" {
+		t.Errorf("Q = %s", typeString(q))
+	}
+	if o := get("O"); o.Kind != TOpenType || o.Elem.Ref != "Seq" {
+		t.Errorf("O = %+v", o)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, src string }{
+		{"no END", "M DEFINITIONS ::= BEGIN A ::= NULL"},
+		{"DEFAULT", "M DEFINITIONS ::= BEGIN A ::= SEQUENCE { a INTEGER DEFAULT 1 } END"},
+		{"unterminated string", `M DEFINITIONS ::= BEGIN A ::= IA5String(FROM ("ab)) END`},
+		{"twice", "M DEFINITIONS ::= BEGIN A ::= NULL A ::= NULL END"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := parseModule("m.asn", tc.src); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
+
+func TestCamel(t *testing.T) {
+	for in, want := range map[string]string{
+		"requestSeqNum": "RequestSeqNum", "h323-ID": "H323ID", "H323-UserInformation": "H323UserInformation",
+		"H323-UU-PDU": "H323UUPDU", "Setup-UUIE": "SetupUUIE",
+	} {
+		if got := camel(in); got != want {
+			t.Errorf("camel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// referenceDir returns ../shared/reference (from the repository root) or skips the test;
+// its absence fails in CI.
+func referenceDir(t *testing.T) string {
+	dir := filepath.Join("..", "..", "..", "shared", "reference")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI", dir)
+		}
+		t.Skip("reference modules not available")
+	}
+	return dir
+}
+
+// TestModelOfReference checks the naming and scoping facts of the reference modules.
+func TestModelOfReference(t *testing.T) {
+	mods, err := loadModules(referenceDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := buildModel(mods, "H323-MESSAGES", []string{"RasMessage", "H323-UserInformation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]*entity{}
+	for _, e := range m.entities {
+		names[e.goName] = e
+	}
+	for _, want := range []string{
+		"RasMessage", "H323UserInformation", "NonStandardParameter", "H235NonStandardParameter",
+		"H245NonStandardParameter", "HashedEncodedPwdCertToken", "SignedEncodedPwdCertToken",
+		"EncryptedEncodedGeneralToken", "DataProtocolCapability", "T38FaxProfile", "QOSCapability",
+	} {
+		if names[want] == nil {
+			t.Errorf("no type %s", want)
+		}
+	}
+	// H.245's QOSCapability refers to H.245's NonStandardParameter (names are scoped by module).
+	q := names["QOSCapability"].shape
+	if f := q.fields[0]; f.shape.ent.goName != "H245NonStandardParameter" {
+		t.Errorf("QOSCapability.%s is %s", f.asnName, f.shape.ent.goName)
+	}
+	if names["RasMessage"].shape.kind != kChoice {
+		t.Error("RasMessage is not a CHOICE")
+	}
+}
+
+// TestGeneratedFilesUpToDate regenerates the codec and compares it with the checked-in files.
+func TestGeneratedFilesUpToDate(t *testing.T) {
+	mods, err := loadModules(referenceDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // twice: generation must be deterministic
+		m, err := buildModel(mods, "H323-MESSAGES", []string{"RasMessage", "H323-UserInformation"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := m.emitFiles("h225")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range files {
+			if !bytes.HasPrefix(content, []byte("// Code generated by asn1gen from ")) {
+				t.Errorf("%s lacks the generated-code header", name)
+			}
+			have, err := os.ReadFile(filepath.Join("..", "..", "h323", "h225", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(have, content) {
+				t.Errorf("h323/h225/%s is out of date: run go generate ./h323/h225", name)
+			}
+		}
+	}
+}
