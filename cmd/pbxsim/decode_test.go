@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"callwake/capture"
+)
+
+// decodeCmd runs "pbxsim decode args..." in-process.
+func decodeCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := dispatch(append([]string{"decode"}, args...), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// shipped is the capture README decodes.
+var shipped = filepath.Join("..", "..", "testdata", "call-cause18.pcap")
+
+func TestDecodeShippedCapture(t *testing.T) {
+	code, out, errOut := decodeCmd(t, "--verify", shipped)
+	if code != exitOK || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 8 {
+		t.Fatalf("%d lines, want 7 messages and a summary:\n%s", len(lines), out)
+	}
+	for _, want := range []string{"RAS registrationRequest", "Q.931 setup [setup]", "calling=2001 called=2002", "Q.931 release_complete [releaseComplete] cr=3 cause=18"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "(verified)") != 7 {
+		t.Errorf("not every message verified:\n%s", out)
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	code, out, _ := decodeCmd(t, shipped, "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var res struct {
+		Messages []struct {
+			Packet int    `json:"packet"`
+			Type   string `json:"type"`
+			Fields struct {
+				Cause *int `json:"cause"`
+			} `json:"fields"`
+		} `json:"messages"`
+		Failed int `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	last := res.Messages[len(res.Messages)-1]
+	if len(res.Messages) != 7 || last.Type != "release_complete" || last.Fields.Cause == nil || *last.Fields.Cause != 18 {
+		t.Errorf("JSON result %+v", res)
+	}
+}
+
+// TestDecodeReportsBrokenPacket writes a capture with one good and one cut
+// RAS message: the cut one is reported with its packet number, the good one
+// still decoded, and the exit status is 1.
+func TestDecodeReportsBrokenPacket(t *testing.T) {
+	grq, err := os.ReadFile(filepath.Join("..", "..", "testdata", "call-cause18.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := capture.Read(bytes.NewReader(grq), capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := c.Records[0].Payload // the GRQ
+	var buf bytes.Buffer
+	w, err := capture.NewWriter(&buf, capture.DefaultEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, gk := netip.MustParseAddrPort("192.0.2.10:1719"), netip.MustParseAddrPort("192.0.2.1:1719")
+	if err := w.WriteUDP(0, ep, gk, payload); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteUDP(1, ep, gk, payload[:5]); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "broken.pcap")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := decodeCmd(t, "--verify", path)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "gatekeeperRequest") || !strings.Contains(lines[0], "(verified)") ||
+		!strings.HasPrefix(strings.TrimSpace(lines[1]), "2 ") || !strings.Contains(lines[1], "ERROR") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestDecodeCommandLine(t *testing.T) {
+	notCapture := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notCapture, []byte("not a capture at all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want int
+		err  string
+	}{
+		{"not a capture", []string{notCapture}, exitUsage, "not a pcap or pcapng capture"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "absent.pcap")}, exitUsage, "no such file"},
+		{"no file", nil, exitUsage, "usage: pbxsim decode"},
+		{"two files", []string{shipped, shipped}, exitUsage, "usage: pbxsim decode"},
+		{"unknown flag", []string{"--colour", shipped}, exitUsage, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := decodeCmd(t, tt.args...)
+			if code != tt.want || !strings.Contains(errOut, tt.err) {
+				t.Errorf("exit %d stderr %q, want %d and %q", code, errOut, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+// TestDecodeRealCapture decodes the capture between independent H.323
+// stacks: every message decodes and re-encodes byte for byte.
+func TestDecodeRealCapture(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "shared", "captures", "ras-h235-register-unregister.pcapng")
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("shared capture missing in CI: %v", err)
+		}
+		t.Skipf("shared capture absent: %v", err)
+	}
+	code, out, errOut := decodeCmd(t, "--verify", path)
+	if code != exitOK || errOut != "" {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	if n := strings.Count(out, "(verified)"); n != 9 {
+		t.Errorf("%d messages verified, want 9:\n%s", n, out)
+	}
+}

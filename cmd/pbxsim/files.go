@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"callwake/scenario"
+)
+
+// parseInterspersed parses flags that may come before, between or after
+// the file arguments (`pbxsim run scenarios/ -v`), returning the files.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return files, nil
+		}
+		files = append(files, rest[0])
+		args = rest[1:]
+	}
+}
+
+// expand turns the command line's FILE|DIR arguments into scenario files:
+// a directory stands for every *.yaml and *.yml file in it, sorted.
+func expand(args []string) ([]string, error) {
+	var files []string
+	for _, arg := range args {
+		info, err := os.Stat(arg)
+		if err != nil || !info.IsDir() {
+			files = append(files, arg) // a missing file is reported by the loader
+			continue
+		}
+		entries, err := os.ReadDir(arg)
+		if err != nil {
+			return nil, err
+		}
+		var found []string
+		for _, e := range entries {
+			if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
+				found = append(found, filepath.Join(arg, e.Name()))
+			}
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no *.yaml or *.yml files", arg)
+		}
+		slices.Sort(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// loaded is one file after loading: the scenario, or why not.
+type loaded struct {
+	path string
+	file *scenario.File
+	err  error
+}
+
+// loadAll loads every file; a file's problems are all kept.
+func loadAll(paths []string) []loaded {
+	out := make([]loaded, len(paths))
+	for i, p := range paths {
+		f, err := scenario.Load(p)
+		out[i] = loaded{path: p, file: f, err: err}
+	}
+	return out
+}
+
+// printLoadError prints a load error as FILE:LINE:COL lines, all of them.
+func printLoadError(w io.Writer, err error) {
+	var problems scenario.Errors
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintln(w, p.Error())
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}

@@ -1,0 +1,72 @@
+// Command pbxsim runs callwake scenarios: it builds the simulated world a
+// YAML file describes, runs it on a virtual clock and checks the file's
+// expectations. It is a thin shell over package scenario: flags, files and
+// output only.
+//
+//	pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]
+//	pbxsim validate FILE|DIR...
+//
+// Exit status: 0 when everything passed, 1 when an expectation failed, 2
+// when a file or the command line is wrong.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// Exit statuses shared by every command.
+const (
+	exitOK     = 0
+	exitFailed = 1 // an expectation failed
+	exitUsage  = 2 // a file or the command line is wrong
+)
+
+// command is one subcommand. Each command registers itself in its own
+// file's init, so adding a command never touches another command's file.
+type command struct {
+	summary string // one line for the usage text
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands holds the registered subcommands by name.
+var commands = map[string]command{}
+
+func main() { os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// dispatch runs the command named by args[0] and returns the exit status.
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "pbxsim: unknown command %q\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	return cmd.run(args[1:], stdout, stderr)
+}
+
+// usage lists the commands, sorted by name.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: pbxsim COMMAND [ARGS]")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'pbxsim COMMAND -h' for a command's flags.")
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"callwake/report"
+	"callwake/scenario"
+)
+
+func init() {
+	commands["record"] = command{summary: "run a scenario without checking it and print draft expectations", run: runRecord}
+}
+
+// runRecord is `pbxsim record FILE [--seed N]`: it runs the world without
+// checking the file's expectations (which may be empty) and prints an
+// `expect:` list drafted from the timeline, to paste into the file.
+func runRecord(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("record", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Int64("seed", 0, "run with this seed instead of the file's")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pbxsim record FILE [--seed N]")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(paths) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	f, err := scenario.Load(paths[0])
+	if err != nil {
+		printLoadError(stderr, err)
+		return exitUsage
+	}
+	r, err := scenario.Run(f, scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: true})
+	if err != nil {
+		fmt.Fprintln(stderr, "pbxsim:", err)
+		return exitUsage
+	}
+	if _, err := stdout.Write(report.DraftExpectations(r.Timeline.Events())); err != nil {
+		fmt.Fprintln(stderr, "pbxsim:", err)
+		return exitUsage
+	}
+	return exitOK
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"callwake/scenario"
+)
+
+func init() {
+	commands["run"] = command{summary: "run scenarios and check their expectations", run: runRun}
+}
+
+// runOutcome is one file's run, kept in file order for the output.
+type runOutcome struct {
+	path   string
+	result *scenario.Result
+	err    error // load or run error: the file is wrong
+}
+
+// runRun is `pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]`.
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Int64("seed", 0, "run with this seed instead of each file's")
+	verbose := fs.Bool("v", false, "print each run's timeline")
+	jsonPath := fs.String("json", "", "write the timelines and verdicts as JSON to `FILE`")
+	record := fs.Bool("record", false, "run without checking expectations (expect may be empty)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(paths) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	files, err := expand(paths)
+	if err != nil {
+		fmt.Fprintln(stderr, "pbxsim:", err)
+		return exitUsage
+	}
+	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record}
+	outcomes := runAll(loadAll(files), opts)
+
+	status := exitOK
+	for _, o := range outcomes {
+		switch {
+		case o.err != nil:
+			printLoadError(stderr, o.err)
+			status = exitUsage
+		default:
+			if *verbose {
+				fmt.Fprintf(stdout, "== %s (%s, seed %d)\n", o.path, o.result.Name, o.result.Seed)
+				for _, e := range o.result.Timeline.Events() {
+					fmt.Fprintln(stdout, e.String())
+				}
+			}
+			for _, v := range scenario.Failed(o.result.Verdicts) {
+				fmt.Fprintf(stdout, "FAIL %s\n", v.String())
+			}
+			if !o.result.Passed() && status == exitOK {
+				status = exitFailed
+			}
+		}
+	}
+	summary(stdout, outcomes)
+	if *jsonPath != "" {
+		if err := writeJSON(*jsonPath, outcomes); err != nil {
+			fmt.Fprintln(stderr, "pbxsim:", err)
+			return exitUsage
+		}
+	}
+	return status
+}
+
+// runAll runs the loaded files on every core; the outcomes keep file order.
+func runAll(files []loaded, opts scenario.RunOptions) []runOutcome {
+	out := make([]runOutcome, len(files))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.NumCPU(), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				out[i] = runOne(files[i], opts)
+			}
+		}()
+	}
+	for i := range files {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}
+
+func runOne(l loaded, opts scenario.RunOptions) runOutcome {
+	o := runOutcome{path: l.path, err: l.err}
+	if l.err != nil {
+		return o
+	}
+	if len(l.file.Expect) == 0 && !opts.Record {
+		o.err = fmt.Errorf("%s: no expectations (add `expect:` items, or run with --record)", l.file.Pos)
+		return o
+	}
+	o.result, o.err = scenario.Run(l.file, opts)
+	return o
+}
+
+// summary prints the table of runs; wall time appears only here.
+func summary(w io.Writer, outcomes []runOutcome) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tRESULT\tEXPECT\tEVENTS\tSIMULATED\tWALL")
+	var wall time.Duration
+	passed := 0
+	for _, o := range outcomes {
+		if o.result == nil {
+			fmt.Fprintf(tw, "%s\tERROR\t-\t-\t-\t-\n", o.path)
+			continue
+		}
+		r := o.result
+		met, total := r.Met()
+		if r.Passed() {
+			passed++
+		}
+		wall += r.Wall
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d\t%v\t%v\n", o.path, scenario.Outcome(r), met, total,
+			r.Timeline.Len(), r.Simulated, r.Wall.Round(time.Microsecond))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d/%d passed\n", passed, len(outcomes))
+}
+
+// writeJSON writes the deterministic JSON report of the runs.
+func writeJSON(path string, outcomes []runOutcome) error {
+	reports := make([]scenario.RunReport, len(outcomes))
+	for i, o := range outcomes {
+		if o.result == nil {
+			reports[i] = scenario.RunReport{File: o.path, Result: "ERROR", Error: o.err.Error(),
+				Events: []scenario.EventReport{}, Expectations: []scenario.VerdictReport{}}
+			continue
+		}
+		reports[i] = scenario.Report(o.result)
+		reports[i].File = o.path
+	}
+	b, err := scenario.MarshalReports(reports)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}

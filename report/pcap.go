@@ -1,0 +1,123 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+
+	"callwake/capture"
+	"callwake/h323/q931"
+	"callwake/timeline"
+)
+
+// Well-known ports of H.323 (H.225.0): RAS, call signalling in clear, and
+// call signalling over TLS as the simulated PBX offers it.
+const (
+	portRAS        = 1719
+	portSignalling = 1720
+	portTLS        = 1300
+)
+
+// WritePcap writes every RAS and Q.931 message event of the timeline (the
+// events whose Wire protocol is "ras" or "q931") to w as a classic pcap
+// file, timestamped capture.DefaultEpoch + the event's time, so the same
+// timeline always gives the same bytes.
+//
+//   - RAS is written as UDP datagrams between the Wire's addresses. RAS
+//     that crossed a TCP or TLS connection (H.460.17) is written as UDP
+//     too, with the signalling port of the PBX's side replaced by 1719, so
+//     a dissector decodes it as RAS without being told.
+//   - Q.931 is written as TCP: one connection per pair of endpoints, opened
+//     (three-way handshake) at its first message, each message framed in
+//     TPKT. The server is the endpoint on port 1720 or 1300 (else the
+//     first sender is the client). TLS is written as its cleartext, and
+//     port 1300 as 1720, so Wireshark decodes it without a key log.
+//   - DTLS-protected RAS is likewise written as cleartext UDP.
+//   - A datagram the network lost (attribute lost=true) is still written:
+//     the capture is taken at the sender, as a capture on the sending host
+//     would show it.
+//
+// Push-path messages (WebSocket, HTTP/2 to the vendors) are not written;
+// they appear in the HTML ladder.
+func WritePcap(w io.Writer, events []timeline.Event) error {
+	cw, err := capture.NewWriter(w, capture.DefaultEpoch)
+	if err != nil {
+		return err
+	}
+	streams := map[connKey]*capture.Stream{}
+	for i := range events {
+		e := &events[i]
+		if e.Wire == nil {
+			continue
+		}
+		switch e.Wire.Protocol {
+		case "ras":
+			src, dst := rasEndpoints(e.Wire)
+			if err := cw.WriteUDP(e.At, src, dst, e.Wire.Payload); err != nil {
+				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
+			}
+		case "q931":
+			if err := writeQ931(cw, streams, e); err != nil {
+				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// connKey identifies a TCP connection by its two endpoints in a fixed
+// order, whichever side sends.
+type connKey struct{ a, b netip.AddrPort }
+
+func keyOf(x, y netip.AddrPort) connKey {
+	if x.Compare(y) > 0 {
+		x, y = y, x
+	}
+	return connKey{x, y}
+}
+
+// rasEndpoints returns the addresses a RAS message is written with.
+func rasEndpoints(wire *timeline.Wire) (src, dst netip.AddrPort) {
+	src, dst = wire.Src, wire.Dst
+	if wire.Transport == "udp" || wire.Transport == "dtls" {
+		return src, dst
+	}
+	if isSignallingPort(src.Port()) {
+		src = netip.AddrPortFrom(src.Addr(), portRAS)
+	}
+	if isSignallingPort(dst.Port()) {
+		dst = netip.AddrPortFrom(dst.Addr(), portRAS)
+	}
+	return src, dst
+}
+
+func isSignallingPort(p uint16) bool { return p == portSignalling || p == portTLS }
+
+// cleartextPort writes TLS signalling on the clear signalling port.
+func cleartextPort(a netip.AddrPort) netip.AddrPort {
+	if a.Port() == portTLS {
+		return netip.AddrPortFrom(a.Addr(), portSignalling)
+	}
+	return a
+}
+
+func writeQ931(cw *capture.Writer, streams map[connKey]*capture.Stream, e *timeline.Event) error {
+	src, dst := cleartextPort(e.Wire.Src), cleartextPort(e.Wire.Dst)
+	framed, err := q931.Frame(e.Wire.Payload)
+	if err != nil {
+		return err
+	}
+	key := keyOf(src, dst)
+	s, ok := streams[key]
+	if !ok {
+		client, server := src, dst
+		if isSignallingPort(src.Port()) && !isSignallingPort(dst.Port()) {
+			client, server = dst, src
+		}
+		if s, err = cw.OpenTCP(e.At, client, server); err != nil {
+			return err
+		}
+		streams[key] = s
+	}
+	return s.Write(e.At, src == s.Client(), framed)
+}

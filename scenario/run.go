@@ -1,0 +1,82 @@
+package scenario
+
+import (
+	"fmt"
+	"time"
+
+	"callwake/timeline"
+)
+
+// RunOptions changes how Run runs a file.
+type RunOptions struct {
+	// Seed, when SeedSet, replaces the file's seed (pbxsim run --seed).
+	Seed    int64
+	SeedSet bool
+	// Record runs the world without checking expectations (the file's
+	// `expect` may then be empty): the result is the timeline only.
+	Record bool
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	Name     string
+	File     string // the file's name as loaded (Pos.File)
+	Seed     int64
+	Timeline *timeline.Timeline
+	// Verdicts holds one verdict per expectation, in file order; nil when
+	// recording.
+	Verdicts []Verdict
+	// Simulated is the virtual time the world ran (the file's duration).
+	Simulated time.Duration
+	// LoopEvents is how many scheduled events the world's loop ran.
+	LoopEvents uint64
+	// Wall is the real time the run took. It is for people (the summary
+	// table) and never part of a deterministic report.
+	Wall time.Duration
+}
+
+// Passed reports whether every expectation was met.
+func (r *Result) Passed() bool { return len(Failed(r.Verdicts)) == 0 }
+
+// Met returns how many expectations were met, and how many there are.
+func (r *Result) Met() (met, total int) {
+	for _, v := range r.Verdicts {
+		if v.OK {
+			met++
+		}
+	}
+	return met, len(r.Verdicts)
+}
+
+// Run builds the world f describes, runs it for f.Duration of virtual time
+// and checks the expectations against its timeline. The same file and seed
+// give the same timeline, event for event. An error means the world could
+// not be built or a core refused an input the driver made (a bug); failed
+// expectations are not errors, they are in the verdicts.
+func Run(f *File, opts RunOptions) (*Result, error) {
+	start := time.Now()
+	seed := f.Seed
+	if opts.SeedSet {
+		seed = opts.Seed
+	}
+	w, err := newWorld(f, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
+	}
+	if err := w.run(); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
+	}
+	r := &Result{
+		Name:       f.Name,
+		File:       f.Pos.File,
+		Seed:       seed,
+		Timeline:   w.timeline,
+		Simulated:  w.loop.Now(),
+		LoopEvents: w.loop.Fired(),
+	}
+	if !opts.Record {
+		r.Verdicts = Check(f.Expect, w.timeline.Events())
+	}
+	r.Wall = time.Since(start)
+	return r, nil
+}

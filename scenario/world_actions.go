@@ -1,0 +1,72 @@
+package scenario
+
+import (
+	"callwake/pbx"
+	"callwake/phone"
+)
+
+// apply carries out one timed action of the file.
+func (w *world) apply(a *Action) {
+	switch {
+	case a.Device != "":
+		d := w.byName[a.Device]
+		if a.WebsocketSession != nil {
+			// The session carries the push key (B08); the phone core reads
+			// its own copy only at start, so this changes the key path only.
+			d.websocket = *a.WebsocketSession
+		}
+		if a.App != "" {
+			d.handle(phone.AppStateChanged{State: phone.AppState(a.App)})
+		}
+		if a.Logout {
+			d.handle(phone.AppStateChanged{State: phone.LoggedOut})
+		}
+	case a.User != "":
+		if a.Presence == "" {
+			return
+		}
+		if ref, ok := w.users[a.User]; ok {
+			w.pbxs[ref.pbx].handle(pbx.PresenceChanged{User: a.User, Presence: pbx.Presence(a.Presence)})
+		}
+		for _, d := range w.devices {
+			if d.spec.User == a.User {
+				d.handle(phone.PresenceChanged{Presence: phone.Presence(a.Presence)})
+			}
+		}
+	case a.PushService != nil:
+		if a.PushService.Latency != nil {
+			for _, p := range w.pbxs {
+				link := w.net.Link(p.addr, w.push.addr)
+				link.Latency = *a.PushService.Latency
+				w.net.SetLink(p.addr, w.push.addr, link)
+			}
+		}
+		if a.PushService.Available != nil {
+			w.push.setAvailable(*a.PushService.Available)
+		}
+	case a.Network != nil:
+		n := a.Network
+		if n.Device == "" {
+			link := w.defaultLink
+			change(&link.Latency, n.Latency)
+			change(&link.Jitter, n.Jitter)
+			change(&link.Loss, n.Loss)
+			w.defaultLink = link
+			w.net.SetDefaultLink(link)
+			return
+		}
+		d := w.byName[n.Device]
+		link := w.net.Link(d.addr, d.pbx.addr)
+		change(&link.Latency, n.Latency)
+		change(&link.Jitter, n.Jitter)
+		change(&link.Loss, n.Loss)
+		w.net.SetLink(d.addr, d.pbx.addr, link)
+	}
+}
+
+// change sets *dst to *v when the action gives a value.
+func change[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
