@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"callwake/report"
 	"callwake/scenario"
 )
 
@@ -20,11 +21,33 @@ func init() {
 // runOutcome is one file's run, kept in file order for the output.
 type runOutcome struct {
 	path   string
+	file   *scenario.File // nil when the file could not be loaded
 	result *scenario.Result
 	err    error // load or run error: the file is wrong
 }
 
-// runRun is `pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]`.
+// runUsage is the synopsis of `pbxsim run` and what its view flags write.
+const runUsage = `usage: pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]
+                  [--pcap OUT] [--html OUT] [--junit FILE] [--shard I/N]
+
+With one scenario FILE on the command line, --pcap and --html write OUT
+itself. With several files or a directory, OUT is a directory (created if
+needed) that receives NAME.pcap and NAME.html per scenario, NAME being the
+scenario file's name without .yaml/.yml. A file that cannot be loaded or
+run has no pcap or HTML. --junit always writes one file: a testsuite per
+scenario file, a testcase per expectation, a load or run error as an
+<error> test case. The same files and seed give the same bytes (JUnit's
+time attributes excepted: they are wall-clock times).
+
+--shard I/N runs shard I (counting from 0) of N: the k-th file of the list
+(arguments in order, a directory's files sorted by name) belongs to shard
+k mod N, so N runs with the same arguments run every file exactly once.
+
+A progress line (files done / total) is shown on stderr when it is a
+terminal.
+`
+
+// runRun is `pbxsim run FILE|DIR... [flags]`; see runUsage.
 func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,8 +55,18 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "print each run's timeline")
 	jsonPath := fs.String("json", "", "write the timelines and verdicts as JSON to `FILE`")
 	record := fs.Bool("record", false, "run without checking expectations (expect may be empty)")
+	var views viewOptions
+	fs.StringVar(&views.pcap, "pcap", "", "write the RAS and Q.931 messages as a pcap `OUT` (file or directory)")
+	fs.StringVar(&views.html, "html", "", "write an HTML ladder diagram to `OUT` (file or directory)")
+	fs.StringVar(&views.junit, "junit", "", "write a JUnit XML report to `FILE`")
+	part := shard{index: 0, count: 1}
+	fs.Func("shard", "run only shard `I/N` of the files (I from 0)", func(s string) error {
+		var err error
+		part, err = parseShard(s)
+		return err
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]")
+		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterspersed(fs, args)
@@ -51,8 +84,18 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbxsim:", err)
 		return exitUsage
 	}
+	files = part.pick(files)
+	views.single = len(paths) == 1 && !isDir(paths[0])
+	if (views.pcap != "" || views.html != "") && !views.single {
+		if err := checkViewNames(files); err != nil {
+			fmt.Fprintln(stderr, "pbxsim:", err)
+			return exitUsage
+		}
+	}
 	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record}
-	outcomes := runAll(loadAll(files), opts)
+	progress := report.NewProgress(stderr, len(files))
+	outcomes := runAll(loadAll(files), opts, progress)
+	progress.Finish()
 
 	status := exitOK
 	for _, o := range outcomes {
@@ -82,11 +125,21 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if err := writeViews(views, outcomes); err != nil {
+		fmt.Fprintln(stderr, "pbxsim:", err)
+		return exitUsage
+	}
 	return status
 }
 
-// runAll runs the loaded files on every core; the outcomes keep file order.
-func runAll(files []loaded, opts scenario.RunOptions) []runOutcome {
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
+
+// runAll runs the loaded files on every core, counting each finished file
+// in progress; the outcomes keep file order.
+func runAll(files []loaded, opts scenario.RunOptions, progress *report.Progress) []runOutcome {
 	out := make([]runOutcome, len(files))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -96,6 +149,7 @@ func runAll(files []loaded, opts scenario.RunOptions) []runOutcome {
 			defer wg.Done()
 			for i := range jobs {
 				out[i] = runOne(files[i], opts)
+				progress.Done(files[i].path)
 			}
 		}()
 	}
@@ -108,7 +162,7 @@ func runAll(files []loaded, opts scenario.RunOptions) []runOutcome {
 }
 
 func runOne(l loaded, opts scenario.RunOptions) runOutcome {
-	o := runOutcome{path: l.path, err: l.err}
+	o := runOutcome{path: l.path, file: l.file, err: l.err}
 	if l.err != nil {
 		return o
 	}
