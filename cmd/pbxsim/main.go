@@ -3,8 +3,11 @@
 // expectations. It is a thin shell over package scenario: flags, files and
 // output only.
 //
-//	pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]
+//	pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--pcap OUT] [--html OUT]
+//	                       [--junit FILE] [--shard I/N] [--record]
 //	pbxsim validate FILE|DIR...
+//	pbxsim record FILE
+//	pbxsim decode [--verify] [--json] CAPTURE
 //
 // Exit status: 0 when everything passed, 1 when an expectation failed, 2
 // when a file or the command line is wrong.
