@@ -39,13 +39,36 @@
 // return the UDP datagrams and the reassembled TCP stream data as Records in
 // capture order, each pointing at the packet (1-based, as a dissector numbers
 // frames) that carried or completed it. TCP data is put back in sequence
-// order per direction (retransmissions trimmed, early segments held, within
-// a bound); with a Framer the records are whole messages, otherwise the
-// in-order chunks. A damaged or truncated packet becomes a Record with Err
+// order per direction by gopacket's reassembly package (retransmissions and
+// overlaps trimmed, early segments held, sequence wrap-around, a capture
+// that starts after the handshake); with a Framer the records are whole
+// messages, otherwise one chunk per segment that carried the data. A record
+// points at the packet that made its data available: the segment that
+// filled a gap, not the earlier out-of-order segment that carried the bytes
+// (each packet's number travels with its data as the assembler context).
+// A damaged or truncated packet becomes a Record with Err
 // set and reading goes on; IPv4 fragments are reported, not reassembled. A
 // record or block the file format cannot read (a cut file, an impossible
 // length, a packet on an undeclared interface) ends the reading with an
 // error Record, since the file's framing is lost from there on.
 // Frames that are not IP, or IP that is neither UDP nor TCP, are counted in
 // Capture.Skipped. Input that is not a capture at all gives ErrNotCapture.
+//
+// # Reassembly limits
+//
+// The assembler holds out-of-order data in pages of 1900 bytes, a page per
+// segment at least, so MaxPending bounds it in pages: MaxPending/1900 pages
+// per direction (a MaxPending below one page allows no out-of-order data),
+// and sixteen times that for all connections together. A direction that
+// reaches the bound is reported once and ignored from then on. The bytes of
+// an incomplete message are held here, outside the assembler, and bounded
+// by MaxPending in bytes.
+//
+// Connections are the assembler's: a four-tuple reused after both sides
+// sent FIN starts a new stream at its SYN. A RST closes only the direction
+// it was sent in, so a four-tuple reused after a reset is not seen as a new
+// connection: the assembler drops the new SYN and the data that follows in
+// the reset direction (a receiver drops a SYN on a known connection too,
+// RFC 5961). Runs of this project never reuse ports that way; a customer
+// capture that does loses those messages silently.
 package capture

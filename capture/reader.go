@@ -63,8 +63,10 @@ type Options struct {
 	// Framer, when set, cuts each TCP direction into messages; without it
 	// each record is the in-order stream data a packet made available.
 	Framer Framer
-	// MaxPending bounds the bytes held per TCP direction (out-of-order
-	// segments plus an incomplete message). Zero means DefaultMaxPending.
+	// MaxPending bounds what is held per TCP direction: the bytes of an
+	// incomplete message, and out-of-order segments (counted in the
+	// reassembler's pages, see the package documentation). Zero means
+	// DefaultMaxPending.
 	MaxPending int
 }
 
@@ -175,6 +177,8 @@ func decodePacket(index int, raw rawPacket, tcp *tcpTracker) (recs []Record, use
 			dst:   netip.AddrPortFrom(dst, uint16(tl.DstPort)),
 			seq:   tl.Seq,
 			syn:   tl.SYN,
+			fin:   tl.FIN,
+			rst:   tl.RST,
 		}
 		if truncated {
 			// The segment's data is incomplete: report it and leave a gap

@@ -1,154 +1,315 @@
 package capture
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
+	"sort"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
 )
 
-// This file is a small in-order TCP reassembler. gopacket's reassembly
-// package was considered and not used: it delivers data through stream
-// factories and flush calls whose timing decides which packet "completed" a
-// chunk, while the callers here need exactly that packet's number (to point
-// at frame N in a dissector) and records in capture order. Reading a capture
-// file is also simpler than what reassembly handles (no live timeouts): the
-// tracker below keeps, per direction, the next expected sequence number, a
-// bounded list of segments that arrived early, and the bytes of an
-// incomplete message.
+// This file puts TCP data back in order with gopacket's reassembly package
+// and turns what it delivers into Records. The assembler owns sequencing
+// (out-of-order segments, retransmissions, overlaps, wrap-around, the
+// handshake and the close); what stays here is what a capture reader adds
+// on top: which packet a record points at, the Framer applied per
+// direction, the bound on an incomplete message, and reporting gaps and
+// unfinished messages as error Records in an order that never depends on
+// the assembler's map of connections.
 
 // segment is the part of a TCP packet the tracker needs.
 type segment struct {
-	index    int
-	at       time.Time
-	src, dst netip.AddrPort
-	seq      uint32
-	// syn marks a segment that (re)starts its direction; FIN and RST need
-	// no handling, as the data before them is delivered as it arrives.
-	syn     bool
-	payload []byte
+	index         int
+	at            time.Time
+	src, dst      netip.AddrPort
+	seq           uint32
+	syn, fin, rst bool
+	payload       []byte
 }
 
-type flowKey struct{ src, dst netip.AddrPort }
+// notStarted is the sequence number the assembler reports for a direction
+// that has seen neither a SYN nor a forced start (reassembly's own constant
+// is unexported).
+const notStarted = reassembly.Sequence(-1)
+
+// assemblerPageBytes is the size of the pages the assembler copies
+// out-of-order data into (reassembly's pageBytes, unexported). The MaxPending
+// byte bound is turned into a page count with it.
+const assemblerPageBytes = 1900
+
+// totalPagesFactor bounds the pages held by all connections together, as a
+// multiple of the per-direction bound, so a capture with many broken
+// connections cannot grow without limit either.
+const totalPagesFactor = 16
+
+// packetContext is the AssemblerContext of one packet. The assembler keeps
+// it with every page it copies from the packet, so both the packet being
+// assembled (the one that makes data available) and the packets that
+// carried queued data can be named.
+type packetContext struct {
+	index int
+	ci    gopacket.CaptureInfo
+}
+
+func (p *packetContext) GetCaptureInfo() gopacket.CaptureInfo { return p.ci }
+
+func newPacketContext(index int, at time.Time) *packetContext {
+	return &packetContext{index: index, ci: gopacket.CaptureInfo{Timestamp: at, AncillaryData: []any{index}}}
+}
+
+// carrierIndex is the number of the packet that carried the byte at offset
+// in sg, or 0 when unknown.
+func carrierIndex(sg reassembly.ScatterGather, offset int) int {
+	if ad := sg.CaptureInfo(offset).AncillaryData; len(ad) > 0 {
+		if index, ok := ad[0].(int); ok {
+			return index
+		}
+	}
+	return 0
+}
 
 // direction is one half of a TCP connection.
 type direction struct {
-	src, dst   netip.AddrPort
-	started    bool
-	next       uint32 // next expected sequence number
-	early      []segment
-	earlyBytes int // bytes held in early
-	pending    []byte
+	src, dst netip.AddrPort
+	// next is the sequence number of the next byte expected, kept only to
+	// say where a gap is.
+	next    uint32
+	pending []byte // bytes of an incomplete message (with a Framer)
 	// last is the latest packet that delivered data, to point at when the
 	// capture ends inside a message.
-	last segment
+	last *packetContext
 	// broken is set after an unrecoverable error (framing lost, too much
 	// buffered); the rest of the direction is ignored, having been reported
 	// once.
 	broken bool
+	// gap is the error for data found behind a hole when the capture
+	// ended; it is reported by finish, in direction order.
+	gap *Record
 }
 
 type tcpTracker struct {
 	framer     Framer
 	maxPending int
-	dirs       map[flowKey]*direction
+	assembler  *reassembly.Assembler
 	// order keeps directions in the order they were first seen, so the
-	// final report never depends on map iteration.
+	// final report never depends on the assembler's map iteration.
 	order []*direction
+	// current is the segment being assembled: the stream factory takes the
+	// connection's endpoints from it.
+	current *segment
+	// out collects the records the assembler's callbacks produce for the
+	// segment being assembled.
+	out []Record
+	// finishing is set while the assembler flushes at the end of the
+	// capture, when data behind a gap can no longer be completed.
+	finishing bool
+	// header is scratch space for the TCP header the assembler decodes the
+	// ports from.
+	header [20]byte
 }
 
 func newTCPTracker(framer Framer, maxPending int) *tcpTracker {
-	return &tcpTracker{framer: framer, maxPending: maxPending, dirs: make(map[flowKey]*direction)}
+	return &tcpTracker{framer: framer, maxPending: maxPending}
 }
 
-// seqAfter is the serial-number offset of a from b (RFC 1982 style), so
-// comparisons survive sequence number wrap-around.
-func seqAfter(a, b uint32) int32 { return int32(a - b) }
+// startAssembler creates the assembler at the first TCP segment: its stream
+// pool allocates room for a thousand connections up front (most of the
+// cost of reading a small capture), which a capture without TCP need not
+// pay.
+func (t *tcpTracker) startAssembler() {
+	t.assembler = reassembly.NewAssembler(reassembly.NewStreamPool(t))
+	// The assembler bounds out-of-order data in pages and flushes past the
+	// gap when a direction reaches the limit (reported as an error by
+	// ReassembledSG). It compares after queueing a page, so the limit is one
+	// more than the whole pages MaxPending holds; a MaxPending below one page
+	// allows no out-of-order data at all.
+	pages := t.maxPending/assemblerPageBytes + 1
+	t.assembler.MaxBufferedPagesPerConnection = pages
+	t.assembler.MaxBufferedPagesTotal = pages * totalPagesFactor
+}
+
+// New is the reassembly.StreamFactory method: one connStream per TCP
+// connection, its first direction being that of the segment that opened it.
+func (t *tcpTracker) New(_, _ gopacket.Flow, _ *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
+	c := &connStream{tracker: t}
+	c.dirs[0] = &direction{src: t.current.src, dst: t.current.dst}
+	c.dirs[1] = &direction{src: t.current.dst, dst: t.current.src}
+	t.order = append(t.order, c.dirs[0], c.dirs[1])
+	return c
+}
 
 // add feeds one segment and returns the records it completed.
 func (t *tcpTracker) add(seg segment) []Record {
-	key := flowKey{seg.src, seg.dst}
-	d := t.dirs[key]
-	if d == nil {
-		d = &direction{src: seg.src, dst: seg.dst}
-		t.dirs[key] = d
-		t.order = append(t.order, d)
+	tcp, err := t.layer(&seg)
+	if err != nil {
+		return []Record{{Index: seg.index, At: seg.at, Transport: TransportTCP, Src: seg.src, Dst: seg.dst,
+			Err: fmt.Errorf("packet %d: %w", seg.index, err)}}
+	}
+	endpoint := layers.EndpointIPv4
+	if !seg.src.Addr().Unmap().Is4() {
+		endpoint = layers.EndpointIPv6
+	}
+	src, dst := seg.src.Addr().Unmap(), seg.dst.Addr().Unmap()
+	netFlow := gopacket.NewFlow(endpoint, src.AsSlice(), dst.AsSlice())
+	if t.assembler == nil {
+		t.startAssembler()
+	}
+	t.current = &seg
+	t.out = nil
+	t.assembler.AssembleWithContext(netFlow, tcp, newPacketContext(seg.index, seg.at))
+	t.current = nil
+	return t.out
+}
+
+// layer turns a segment into the TCP layer the assembler takes. The
+// assembler reads the ports from the layer's decoded header (its flow), so
+// the header is encoded and decoded rather than the struct filled in.
+func (t *tcpTracker) layer(seg *segment) (*layers.TCP, error) {
+	h := t.header[:]
+	binary.BigEndian.PutUint16(h[0:], seg.src.Port())
+	binary.BigEndian.PutUint16(h[2:], seg.dst.Port())
+	binary.BigEndian.PutUint32(h[4:], seg.seq)
+	binary.BigEndian.PutUint32(h[8:], 0)
+	h[12] = 5 << 4 // data offset: a 20-byte header
+	h[13] = 0
+	if seg.fin {
+		h[13] |= 0x01
 	}
 	if seg.syn {
-		// A SYN (re)starts the direction: a new connection may reuse the
-		// same four-tuple.
-		*d = direction{src: seg.src, dst: seg.dst, started: true, next: seg.seq + 1}
-		if len(seg.payload) == 0 {
-			return nil
+		h[13] |= 0x02
+	}
+	if seg.rst {
+		h[13] |= 0x04
+	}
+	clear(h[14:])
+	tcp := &layers.TCP{}
+	if err := tcp.DecodeFromBytes(h, gopacket.NilDecodeFeedback); err != nil {
+		return nil, err
+	}
+	tcp.Payload = seg.payload
+	return tcp, nil
+}
+
+// finish flushes the assembler at the end of the capture and reports data
+// that never became deliverable: data behind a gap and an incomplete last
+// message.
+func (t *tcpTracker) finish() []Record {
+	if t.assembler == nil {
+		return nil // no TCP in the capture
+	}
+	t.finishing = true
+	t.out = nil
+	t.assembler.FlushAll()
+	recs := t.out
+	t.out = nil
+	for _, d := range t.order {
+		if d.gap != nil {
+			recs = append(recs, *d.gap)
 		}
-		seg.seq++
-	}
-	if d.broken || len(seg.payload) == 0 {
-		return nil
-	}
-	if !d.started {
-		// The capture began mid-connection: take the first data seen as
-		// the start of the stream.
-		d.started = true
-		d.next = seg.seq
-	}
-	data, seq := seg.payload, seg.seq
-	if off := seqAfter(seq, d.next); off < 0 {
-		if int(-off) >= len(data) {
-			return nil // a retransmission of data already delivered
-		}
-		data = data[-off:]
-	} else if off > 0 {
-		return t.holdEarly(d, seg)
-	}
-	recs := t.deliver(d, seg, data)
-	// The segment may have filled a gap: deliver what waited behind it.
-	for len(d.early) > 0 && !d.broken {
-		e := d.early[0]
-		off := seqAfter(e.seq, d.next)
-		if off > 0 {
-			break
-		}
-		d.early = d.early[1:]
-		d.earlyBytes -= len(e.payload)
-		if int(-off) < len(e.payload) {
-			recs = append(recs, t.deliver(d, seg, e.payload[-off:])...)
+		if !d.broken && len(d.pending) > 0 {
+			recs = append(recs, t.errorRecord(d, d.last, fmt.Errorf("capture ends inside a message (%d bytes pending)", len(d.pending))))
 		}
 	}
 	return recs
 }
 
-// holdEarly keeps a copy of a segment that arrived before the data preceding
-// it, sorted by its distance from the next expected byte.
-func (t *tcpTracker) holdEarly(d *direction, seg segment) []Record {
-	if d.earlyBytes+len(seg.payload) > t.maxPending {
-		d.broken = true
-		return []Record{t.errorRecord(d, seg, fmt.Errorf("more than %d bytes of TCP data waiting for a missing segment", t.maxPending))}
-	}
-	seg.payload = slices.Clone(seg.payload)
-	off := uint32(seg.seq - d.next)
-	i, _ := slices.BinarySearchFunc(d.early, off, func(e segment, target uint32) int {
-		switch rel := uint32(e.seq - d.next); {
-		case rel < target:
-			return -1
-		case rel > target:
-			return 1
-		}
-		return 0
-	})
-	d.early = slices.Insert(d.early, i, seg)
-	d.earlyBytes += len(seg.payload)
-	return nil
+// connStream is the reassembly.Stream of one connection.
+type connStream struct {
+	tracker *tcpTracker
+	dirs    [2]*direction // index 0: the direction that opened the connection
 }
 
-// deliver appends in-order data to the direction and returns the records it
-// completes; seg is the packet that made the data available.
-func (t *tcpTracker) deliver(d *direction, seg segment, data []byte) []Record {
-	d.next += uint32(len(data))
-	d.last = segment{index: seg.index, at: seg.at}
-	if t.framer == nil {
-		return []Record{t.dataRecord(d, seg, slices.Clone(data))}
+func (c *connStream) direction(dir reassembly.TCPFlowDirection) *direction {
+	if dir == reassembly.TCPDirClientToServer {
+		return c.dirs[0]
 	}
+	return c.dirs[1]
+}
+
+// Accept takes every segment, and starts a direction at its first data
+// when the capture began after its SYN. A bare segment (an ACK) on such a
+// direction does not start it: its sequence number need not be that of the
+// next data byte (a keep-alive probe sits one before it).
+func (c *connStream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+	if nextSeq != notStarted {
+		return true
+	}
+	d := c.direction(dir)
+	switch {
+	case tcp.SYN:
+		d.next = tcp.Seq + 1
+	case len(tcp.Payload) == 0:
+		return false
+	default:
+		*start = true
+		d.next = tcp.Seq
+	}
+	return true
+}
+
+// ReassembledSG receives in-order data of one direction. The records it
+// makes point at the packet being assembled (ac), which is the packet that
+// made the data available, even when part of the data was carried by
+// earlier out-of-order packets.
+func (c *connStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	t := c.tracker
+	dir, _, _, skip := sg.Info()
+	d := c.direction(dir)
+	length, _ := sg.Lengths()
+	pc, ok := ac.(*packetContext)
+	if !ok {
+		pc = newPacketContext(carrierIndex(sg, 0), sg.CaptureInfo(0).Timestamp)
+	}
+	if d.broken || d.gap != nil {
+		return
+	}
+	if skip != 0 {
+		// The assembler gave up waiting for missing data: at the end of the
+		// capture, or because a direction held too much behind a gap.
+		var err error
+		if t.finishing {
+			err = fmt.Errorf("a gap of %d bytes at sequence %d was never filled (%d bytes after it dropped)", skip, d.next, length)
+			rec := t.errorRecord(d, pc, err)
+			d.gap = &rec
+			return
+		}
+		d.broken = true
+		err = fmt.Errorf("more than %d bytes of TCP data waiting for a missing segment", t.maxPending)
+		t.out = append(t.out, t.errorRecord(d, pc, err))
+		return
+	}
+	if length == 0 {
+		return // a SYN or FIN without data
+	}
+	d.next += uint32(length)
+	d.last = pc
+	if t.framer == nil {
+		// One record per segment that carried the data, so that the chunks
+		// are those a dissector shows.
+		for offset := 0; offset < length; {
+			carrier := carrierIndex(sg, offset)
+			run := sort.Search(length-offset, func(i int) bool { return carrierIndex(sg, offset+i) != carrier })
+			chunk := slices.Clone(sg.Fetch(offset + run)[offset:])
+			t.out = append(t.out, t.dataRecord(d, pc, chunk))
+			offset += run
+		}
+		return
+	}
+	t.out = append(t.out, t.deliver(d, pc, sg.Fetch(length))...)
+}
+
+// ReassemblyComplete lets the assembler forget the connection once both
+// directions are closed; what is left to report is reported by finish.
+func (c *connStream) ReassemblyComplete(reassembly.AssemblerContext) bool { return true }
+
+// deliver frames in-order data of a direction and returns the records it
+// completes; pc is the packet that made the data available.
+func (t *tcpTracker) deliver(d *direction, pc *packetContext, data []byte) []Record {
 	d.pending = append(d.pending, data...)
 	var recs []Record
 	consumed := 0
@@ -158,52 +319,33 @@ func (t *tcpTracker) deliver(d *direction, seg segment, data []byte) []Record {
 		if err != nil {
 			d.broken = true
 			d.pending = nil
-			return append(recs, t.errorRecord(d, seg, fmt.Errorf("framing TCP stream: %w", err)))
+			return append(recs, t.errorRecord(d, pc, fmt.Errorf("framing TCP stream: %w", err)))
 		}
 		if n < 0 || n > len(rest) {
 			d.broken = true
 			d.pending = nil
-			return append(recs, t.errorRecord(d, seg, fmt.Errorf("framer returned length %d for %d pending bytes", n, len(rest))))
+			return append(recs, t.errorRecord(d, pc, fmt.Errorf("framer returned length %d for %d pending bytes", n, len(rest))))
 		}
 		if n == 0 {
 			break
 		}
-		recs = append(recs, t.dataRecord(d, seg, slices.Clone(rest[:n])))
+		recs = append(recs, t.dataRecord(d, pc, slices.Clone(rest[:n])))
 		consumed += n
 	}
 	d.pending = slices.Clone(d.pending[consumed:])
 	if len(d.pending) > t.maxPending {
 		d.broken = true
 		d.pending = nil
-		recs = append(recs, t.errorRecord(d, seg, fmt.Errorf("more than %d bytes of TCP data without a complete message", t.maxPending)))
+		recs = append(recs, t.errorRecord(d, pc, fmt.Errorf("more than %d bytes of TCP data without a complete message", t.maxPending)))
 	}
 	return recs
 }
 
-func (t *tcpTracker) dataRecord(d *direction, seg segment, payload []byte) Record {
-	return Record{Index: seg.index, At: seg.at, Transport: TransportTCP, Src: d.src, Dst: d.dst, Payload: payload}
+func (t *tcpTracker) dataRecord(d *direction, pc *packetContext, payload []byte) Record {
+	return Record{Index: pc.index, At: pc.ci.Timestamp, Transport: TransportTCP, Src: d.src, Dst: d.dst, Payload: payload}
 }
 
-func (t *tcpTracker) errorRecord(d *direction, seg segment, err error) Record {
-	return Record{Index: seg.index, At: seg.at, Transport: TransportTCP, Src: d.src, Dst: d.dst,
-		Err: fmt.Errorf("packet %d: %v -> %v: %w", seg.index, d.src, d.dst, err)}
-}
-
-// finish reports, at the end of the capture, data that never became
-// deliverable: segments behind a gap and an incomplete last message.
-func (t *tcpTracker) finish() []Record {
-	var recs []Record
-	for _, d := range t.order {
-		if d.broken {
-			continue
-		}
-		if len(d.early) > 0 {
-			e := d.early[0]
-			recs = append(recs, t.errorRecord(d, e, fmt.Errorf("%d bytes after a gap at sequence %d that was never filled", d.earlyBytes, d.next)))
-		}
-		if len(d.pending) > 0 {
-			recs = append(recs, t.errorRecord(d, d.last, fmt.Errorf("capture ends inside a message (%d bytes pending)", len(d.pending))))
-		}
-	}
-	return recs
+func (t *tcpTracker) errorRecord(d *direction, pc *packetContext, err error) Record {
+	return Record{Index: pc.index, At: pc.ci.Timestamp, Transport: TransportTCP, Src: d.src, Dst: d.dst,
+		Err: fmt.Errorf("packet %d: %v -> %v: %w", pc.index, d.src, d.dst, err)}
 }

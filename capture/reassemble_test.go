@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,25 @@ func seg(index int, seq uint32, data string) segment {
 func synSeg(index int, seq uint32) segment {
 	s := seg(index, seq, "")
 	s.syn = true
+	return s
+}
+
+// reply builds a data segment from the gatekeeper to the caller.
+func reply(index int, seq uint32, data string) segment {
+	s := seg(index, seq, data)
+	s.src, s.dst = gkSig, callerSig
+	return s
+}
+
+func replySyn(index int, seq uint32) segment {
+	s := reply(index, seq, "")
+	s.syn = true
+	return s
+}
+
+// flagged returns s with FIN or RST set.
+func flagged(s segment, fin, rst bool) segment {
+	s.fin, s.rst = fin, rst
 	return s
 }
 
@@ -73,6 +93,20 @@ func TestReassembly(t *testing.T) {
 			[]segment{seg(1, 0, "a\nbc")}, "1:a\n 1:error"},
 		{"framer: bad length", func([]byte) (int, error) { return 99, nil },
 			[]segment{seg(1, 0, "abc")}, "1:error"},
+		// What the assembler's connection table decides: a four-tuple
+		// reused after both FINs starts a new stream, data past a FIN or
+		// after a RST is not stream data.
+		{"reuse after both FINs", nil, []segment{
+			synSeg(1, 100), replySyn(2, 500), seg(3, 101, "ab"), flagged(seg(4, 103, ""), true, false),
+			flagged(reply(5, 501, ""), true, false),
+			synSeg(6, 9000), seg(7, 9001, "cd"),
+		}, "3:ab 7:cd"},
+		{"data past the FIN is dropped", nil, []segment{
+			synSeg(1, 100), flagged(seg(2, 101, "ab"), true, false), seg(3, 104, "zz"),
+		}, "2:ab"},
+		{"RST ends the direction", nil, []segment{
+			synSeg(1, 100), seg(2, 101, "ab"), flagged(seg(3, 103, ""), false, true), seg(4, 103, "zz"),
+		}, "2:ab"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,5 +144,47 @@ func TestReassemblyKeepsDirectionsApart(t *testing.T) {
 	recs := append(tr.add(a), tr.add(b)...)
 	if len(recs) != 2 || recs[0].Src != callerSig || recs[1].Src != gkSig || string(recs[1].Payload) != "to-client" {
 		t.Errorf("records %+v", recs)
+	}
+}
+
+// TestReassemblyFinishOrder leaves many connections with a gap and an
+// incomplete message: the end-of-capture errors must come in the order the
+// directions were first seen, whatever order the assembler flushes them in.
+func TestReassemblyFinishOrder(t *testing.T) {
+	var want []string
+	run := func() string {
+		tr := newTCPTracker(lineFramer, DefaultMaxPending)
+		var recs []Record
+		index := 0
+		for port := uint16(40000); port < 40020; port++ {
+			src := netip.AddrPortFrom(callerSig.Addr(), port)
+			for _, s := range []segment{{seq: 0, payload: []byte("a\nb")}, {seq: 10, payload: []byte("z")}} {
+				index++
+				s.index, s.src, s.dst = index, src, gkSig
+				recs = append(recs, tr.add(s)...)
+			}
+		}
+		var parts []string
+		for _, r := range append(recs, tr.finish()...) {
+			parts = append(parts, fmt.Sprintf("%d:%v", r.Index, r.Src))
+		}
+		return strings.Join(parts, " ")
+	}
+	first := run()
+	for range 5 {
+		if got := run(); got != first {
+			t.Fatalf("finish order changed between runs:\n%s\n%s", first, got)
+		}
+	}
+	// 20 records "a\n", then per connection a gap error (at the packet
+	// after the gap) and an incomplete-message error (at the first packet).
+	for i := range 20 {
+		want = append(want, fmt.Sprintf("%d:192.0.2.10:%d", 2*i+1, 40000+i))
+	}
+	for i := range 20 {
+		want = append(want, fmt.Sprintf("%d:192.0.2.10:%d", 2*i+2, 40000+i), fmt.Sprintf("%d:192.0.2.10:%d", 2*i+1, 40000+i))
+	}
+	if got := strings.Join(want, " "); first != got {
+		t.Errorf("got  %s\nwant %s", first, got)
 	}
 }

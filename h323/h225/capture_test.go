@@ -2,14 +2,11 @@ package h225
 
 import (
 	"bytes"
-	"encoding/binary"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
+	"callwake/capture"
 )
 
 // sharedPath returns a path under the project's sibling "shared" folder (../shared from the
@@ -26,80 +23,25 @@ func sharedPath(t testing.TB, rel string) string {
 	return p
 }
 
-// rasPayloads returns the UDP payloads to or from port 1719 in a pcapng file, in order.
-// The pcapng blocks are read here (the pcapgo package needs a go.sum entry the module does
-// not have yet); gopacket's layers decode the frames.
+// rasPayloads returns the UDP payloads to or from port 1719 in a capture file, in order.
+// A packet the capture reader reports as damaged fails the test: the shared capture is whole.
 func rasPayloads(t testing.TB, path string) [][]byte {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames, err := pcapngFrames(raw)
+	c, err := capture.ReadFile(path, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out [][]byte
-	for _, fr := range frames {
-		pkt := gopacket.NewPacket(fr.data, fr.link, gopacket.Default)
-		udp, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if !ok || (udp.SrcPort != 1719 && udp.DstPort != 1719) {
+	for _, r := range c.Records {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", path, r.Err)
+		}
+		if r.Transport != capture.TransportUDP || (r.Src.Port() != 1719 && r.Dst.Port() != 1719) {
 			continue
 		}
-		out = append(out, append([]byte(nil), udp.Payload...))
+		out = append(out, r.Payload)
 	}
 	return out
-}
-
-type frame struct {
-	link layers.LinkType
-	data []byte
-}
-
-// pcapngFrames returns the enhanced packet blocks of a pcapng file with their link types.
-func pcapngFrames(b []byte) ([]frame, error) {
-	var order binary.ByteOrder = binary.LittleEndian
-	var links []layers.LinkType
-	var out []frame
-	for len(b) > 0 {
-		if len(b) < 12 {
-			return nil, errors.New("pcapng: truncated block header")
-		}
-		typ := binary.LittleEndian.Uint32(b)
-		if typ == 0x0A0D0D0A { // section header: its byte-order magic decides the order
-			if binary.LittleEndian.Uint32(b[8:]) == 0x1A2B3C4D {
-				order = binary.LittleEndian
-			} else {
-				order = binary.BigEndian
-			}
-			links = nil
-		} else {
-			typ = order.Uint32(b)
-		}
-		n := int(order.Uint32(b[4:]))
-		if n < 12 || n > len(b) || n%4 != 0 {
-			return nil, errors.New("pcapng: bad block length")
-		}
-		body := b[8 : n-4]
-		switch typ {
-		case 1: // interface description
-			if len(body) < 2 {
-				return nil, errors.New("pcapng: short interface block")
-			}
-			links = append(links, layers.LinkType(order.Uint16(body)))
-		case 6: // enhanced packet
-			if len(body) < 20 {
-				return nil, errors.New("pcapng: short packet block")
-			}
-			iface, capLen := int(order.Uint32(body)), int(order.Uint32(body[12:]))
-			if iface >= len(links) || 20+capLen > len(body) {
-				return nil, errors.New("pcapng: bad packet block")
-			}
-			out = append(out, frame{links[iface], body[20 : 20+capLen]})
-		}
-		b = b[n:]
-	}
-	return out, nil
 }
 
 func captureRAS(t testing.TB) [][]byte {
