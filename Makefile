@@ -4,7 +4,7 @@
 GO      ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test generate bench fuzz lint scenarios ci
+.PHONY: all build test generate bench fuzz lint scenarios coverage ci
 
 all: lint build test
 
@@ -37,6 +37,12 @@ lint:
 
 scenarios:
 	$(GO) run ./cmd/pbxsim run scenarios/
+
+# Regenerates docs/coverage.md (which scenarios cover which behaviour rows);
+# a test fails when the committed page is out of date.
+coverage:
+	$(GO) run ./cmd/pbxsim coverage scenarios/ > docs/coverage.md.tmp || { rm -f docs/coverage.md.tmp; exit 1; }
+	mv docs/coverage.md.tmp docs/coverage.md
 
 ci:
 	bash .ci/run

@@ -164,6 +164,11 @@ func (m message) setup() Effect {
 	if err == nil && cfg.CallingName != "" {
 		err = msg.Add(q931.Display(displayText(cfg.CallingName)))
 	}
+	if err == nil && cfg.Silent {
+		// Signal (0x34) sits between Display and the party numbers: Q.931
+		// elements go in ascending order of their identifiers.
+		err = msg.Add(q931.SignalAlertingOff)
+	}
 	if err == nil && cfg.CallingNumber != "" {
 		err = msg.Add(partyNumber(true, cfg.CallingNumber))
 	}
@@ -264,8 +269,14 @@ func (m message) progress() Effect {
 	return send(q931.Progress, payload, err)
 }
 
-func (m message) facility(reason h225.FacilityReasonChoice, name string) Effect {
-	payload, err := finish(m.header(q931.Facility), h225.H323UUPDUH323MessageBody{
+func (m message) facility(reason h225.FacilityReasonChoice, name, display string) Effect {
+	msg := m.header(q931.Facility)
+	if display != "" {
+		if err := msg.Add(q931.Display(displayText(display))); err != nil {
+			return send(q931.Facility, nil, err)
+		}
+	}
+	payload, err := finish(msg, h225.H323UUPDUH323MessageBody{
 		Choice: h225.H323UUPDUH323MessageBodyFacility,
 		Facility: &h225.FacilityUUIE{
 			ProtocolIdentifier: protocolID(),

@@ -42,9 +42,23 @@
 //     conferenceID, conferenceGoal create, callType pointToPoint,
 //     sourceCallSignalAddress (Local), callIdentifier, no fastStart,
 //     mediaWaitForConnect, canOverlapSend and multipleCalls false.
+//   - With LegConfig.Silent the Setup also has a Signal element "alerting
+//     off" (0x4f, Q.931 4.5.28): the network asks the terminal to present
+//     the call without ringing (12r2 DND, B27); PeerSetup.Silent reports it.
 //   - Connect-UUIE adds conferenceID; Facility-UUIE conferenceID and the
 //     reason; Progress carries a Progress indicator "in-band information
 //     available".
+//   - UpdateDisplay sends a Facility (reason undefinedReason) with a Display
+//     element: the caller's name after the Setup (B17); PeerFacility.Display
+//     reports it.
+//
+// # H.460.17
+//
+// EncodeRASTunnel and DecodeRASTunnel carry RAS inside the call-signalling
+// connection: one Q.931 Facility per RAS message, on the dummy call
+// reference 0, with an empty H.225.0 body and the RasMessage octets in
+// H323-UU-PDU.genericData (feature standard 17, parameter standard 1, raw
+// content) — see tunnel.go.
 //   - Release Complete: Cause with ITU-T coding, location "user" (0) or,
 //     with LegConfig.PrivateNetwork (a PBX), "private network serving the
 //     local user" (1), and the cause value; its UUIE has a

@@ -41,6 +41,8 @@ type PeerSetup struct {
 	ConferenceID       [16]byte
 	SourceAlias        string // the first h323-ID of sourceAddress
 	MaintainConnection bool
+	// Silent: the Setup carried the Signal element "alerting off" (B27).
+	Silent bool
 }
 
 // PeerCallProceeding reports a Call Proceeding.
@@ -66,7 +68,14 @@ type PeerProgress struct{ Description int }
 // PeerFacility reports a Facility message (addition to the contract); Reason
 // is the ASN.1 name of its FacilityReason ("undefinedReason", ...), or
 // "empty" for a Facility whose user-user body is the empty alternative.
-type PeerFacility struct{ Reason string }
+//
+// Display is the text of the message's Display element ("" without one):
+// a PBX sends the caller's name after the Setup this way (B17, see
+// Leg.UpdateDisplay).
+type PeerFacility struct {
+	Reason  string
+	Display string
+}
 
 // PeerStatus reports a Status message that leaves the call as it is
 // (addition to the contract): Cause is its cause value, CallState the
@@ -141,4 +150,8 @@ type LegConfig struct {
 	// "private network serving the local user" (1), as a PBX sends it;
 	// otherwise the location is "user" (0), as an endpoint sends it.
 	PrivateNetwork bool
+	// Silent (addition to the contract) adds a Signal element "alerting
+	// off" (Q.931 4.5.28, 0x4f) to the Setup: the network tells the
+	// terminal to present the call without ringing (12r2 DND, B27).
+	Silent bool
 }

@@ -3,6 +3,7 @@ package h323
 import (
 	"fmt"
 
+	"callwake/h323/h225"
 	"callwake/h323/q931"
 )
 
@@ -138,7 +139,22 @@ func (l *Leg) Facility(reason string) []Effect {
 	if l.state == StateNull || l.state == StateReleased {
 		return l.refuse("Facility")
 	}
-	return []Effect{l.builder().facility(choice, reason)}
+	return []Effect{l.builder().facility(choice, reason, "")}
+}
+
+// UpdateDisplay sends the caller's name after the Setup (B17): a Facility
+// (FacilityReason undefinedReason) with a Display element, the way PBXs
+// update a terminal's display during a call (Q.931 allows Display in
+// Facility; the element is IA5, so other characters become '?'). The peer
+// reports it as PeerFacility with Display set. Allowed while a call exists.
+func (l *Leg) UpdateDisplay(name string) []Effect {
+	if l.state == StateNull || l.state == StateReleased {
+		return l.refuse("Facility")
+	}
+	if name == "" {
+		return []Effect{ProtocolError{Err: fmt.Errorf("%w: an empty display update", ErrWrongState)}}
+	}
+	return []Effect{l.builder().facility(h225.FacilityReasonUndefinedReason, "undefinedReason", name)}
 }
 
 // Release sends Release Complete with the Q.850 cause (1..127) and ends the
@@ -246,7 +262,9 @@ func (l *Leg) handle(in incoming) []Effect {
 			if f := in.body.Facility; f != nil {
 				reason = facilityReasonName(f.Reason.Choice)
 			}
-			return []Effect{PeerFacility{Reason: reason}}
+			// An unreadable Display only loses the update, not the call.
+			display, _ := in.msg.Display()
+			return []Effect{PeerFacility{Reason: reason, Display: string(display)}}
 		}
 	case q931.Status:
 		return l.handleStatus(in)

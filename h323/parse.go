@@ -186,6 +186,11 @@ func peerSetup(in incoming) (PeerSetup, error) {
 	}
 	p.ConferenceID = guid16(uuie.ConferenceID)
 	p.MaintainConnection = uuie.MaintainConnection != nil && *uuie.MaintainConnection
+	// Only "alerting off" silences the call; other signals (tones) are for
+	// the audio path and an unreadable element is ignored.
+	if sig, err := in.msg.Signal(); err == nil && sig == q931.SignalAlertingOff {
+		p.Silent = true
+	}
 	return p, nil
 }
 

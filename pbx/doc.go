@@ -18,6 +18,7 @@
 //	PushObjectChanged{Connected}                            B01 state
 //	PresenceChanged{User, Presence}                         B27
 //	PushTokenDropped{Device}, PushTokenRegistered{Device}   B26 logout / login
+//	PushFailed{Call, Device, Reason}                        the service/vendor refused a push
 //
 // # Effects (in the order they must happen)
 //
@@ -45,7 +46,11 @@
 //     call.push_timeout, Release Complete cause 18, call.released {cause: 18}.
 //     Model choices: if other legs still ring, they keep ringing; if a CFNR
 //     is configured, it runs then instead of cause 18. A push the service
-//     rejects changes nothing here: the PBX waits for the registration.
+//     or vendor rejects (PushFailed) is recorded as call.push_failed {call,
+//     user, device, reason} and changes nothing else: the PBX still waits
+//     for the registration until the timeout (model choice: the app may
+//     register anyway, opened by the user or woken by another push, and a
+//     real PBX does not learn more from the result than that it failed).
 //   - B13: the pushed app registers → StartLeg to it; its Alerting → the
 //     caller's Alerting; its Connect → the caller's Connect.
 //   - B14: registered devices get StartLeg at once, the push goes out in

@@ -94,6 +94,17 @@ type PushTokenDropped struct{ Device string }
 // PushTokenRegistered: the app logged in again and gave the PBX a push token.
 type PushTokenRegistered struct{ Device string }
 
+// PushFailed: the push service or the vendor answered a push with an error
+// (PushNotifyPostResult with err, or the post could not be sent). The PBX
+// records call.push_failed {call, user, device, reason} and keeps waiting
+// for the registration (model choice, see doc.go).
+type PushFailed struct {
+	Call   CallID
+	Device string
+	Reason string
+}
+
+func (PushFailed) pbxInput()          {}
 func (DeviceRegistered) pbxInput()    {}
 func (DeviceUnregistered) pbxInput()  {}
 func (CallArrived) pbxInput()         {}
@@ -207,6 +218,7 @@ const PushTypeCall = "call"
 const (
 	EventPushSkipped = "call.push_skipped"
 	EventPushTimeout = "call.push_timeout"
+	EventPushFailed  = "call.push_failed"
 	EventForwarded   = "call.forwarded"
 	EventReleased    = "call.released"
 )

@@ -197,6 +197,16 @@ func (p *PBX) Handle(in Input) ([]Effect, error) {
 		if c := p.legCall[in.Leg]; c != nil {
 			p.legReleased(&out, c, in.Leg, in.Cause)
 		}
+	case PushFailed:
+		d, err := p.device(in.Device)
+		if err != nil {
+			return nil, err
+		}
+		// Only a call still waiting for this device's registration cares.
+		if c := p.callByID[in.Call]; c != nil && c.pushWait && slices.Contains(c.pushed, d) {
+			out.record(EventPushFailed, timeline.A("call", int(c.id)), timeline.A("user", p.users[p.devices[d].user].Name),
+				timeline.A("device", in.Device), timeline.A("reason", in.Reason))
+		}
 	case TimerFired:
 		if c := p.callByID[in.ID.Call]; c != nil {
 			p.timerFired(&out, c, in.ID.Kind)

@@ -441,3 +441,55 @@ func TestPBXRows(t *testing.T) {
 		})
 	}
 }
+
+// TestPushFailed: a refused push is recorded for a call still waiting for
+// the app, and the call keeps waiting for the registration timeout.
+func TestPushFailed(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{
+			name: "recorded while waiting, then cause 18 at the timeout",
+			steps: append(desksUp(),
+				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+				step{PushFailed{Call: 1, Device: "alice-iphone", Reason: "BadDeviceToken"}, []Effect{
+					rec("call.push_failed", "call", 1, "user", "alice", "device", "alice-iphone", "reason", "BadDeviceToken"),
+				}},
+				step{TimerFired{reg1}, []Effect{
+					rec("call.push_timeout", "call", 1, "user", "alice"),
+					ReleaseCaller{1, 18},
+					rec("call.released", "call", 1, "cause", 18),
+				}},
+				step{PushFailed{Call: 1, Device: "alice-iphone", Reason: "late"}, nil}, // the call is over
+			),
+		},
+		{
+			name: "not recorded once the app registered",
+			steps: append(desksUp(),
+				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
+					CancelTimer{reg1},
+					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
+				}},
+				step{PushFailed{Call: 1, Device: "alice-iphone", Reason: "Unregistered"}, nil},
+			),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := New(baseConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			runSteps(t, p, tt.steps)
+		})
+	}
+	p, err := New(baseConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Handle(PushFailed{Call: 1, Device: "nobody"}); err == nil {
+		t.Fatal("unknown device accepted")
+	}
+}

@@ -20,6 +20,8 @@
 //	TimerFired{ID}
 //	AppStateChanged{State}                      open, background, close, log out
 //	PresenceChanged{Presence}                   DND on or off
+//	DefaultSoftphoneChanged{Default}            softphone (de)selected as default app (B26)
+//	KeyPathChanged{WebSocketSession, SecureSignalling}   the key path changed (B08)
 //
 // # Effects
 //
@@ -71,7 +73,7 @@
 // # For the world builder
 //
 // Start from Defaults and apply the scenario: Network.VendorPortBlocked comes
-// from ios.vendor_port (the format has no Android key; FCM's port can be
+// from ios.vendor_port or, for Android, android.vendor_port (FCM's port is
 // blocked the same way), SecureSignalling from transport h323-tls/h323-dtls,
 // DNDClosedStopsWake from the PBX quirk dnd_closed_stops_wake, Presence from
 // the user. CallRef is the PBX's CallID (pbx.SendPush.Call,

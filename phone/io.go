@@ -88,6 +88,20 @@ type AppStateChanged struct{ State AppState }
 // PresenceChanged: the user's presence changed (scenario action `presence:`).
 type PresenceChanged struct{ Presence Presence }
 
+// DefaultSoftphoneChanged: the user selects or deselects the myApps
+// softphone as the default app (scenario action `default_softphone:`, B26).
+// Deselected, a push no longer starts it (push.dropped {reason:
+// not_default}).
+type DefaultSoftphoneChanged struct{ Default bool }
+
+// KeyPathChanged: the ways the push decryption key reaches the app changed
+// (scenario action `websocket_session:`, B08). Details of pushes that arrive
+// afterwards are shown only if one of them is up.
+type KeyPathChanged struct{ WebSocketSession, SecureSignalling bool }
+
+func (DefaultSoftphoneChanged) phoneInput() {}
+func (KeyPathChanged) phoneInput()          {}
+
 func (Start) phoneInput()                 {}
 func (PushArrived) phoneInput()           {}
 func (RegistrationConfirmed) phoneInput() {}

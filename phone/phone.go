@@ -103,6 +103,10 @@ func (p *Phone) Handle(in Input) ([]Effect, error) {
 			return nil, fmt.Errorf("phone %s: unknown presence %q", p.cfg.Device, in.Presence)
 		}
 		p.cfg.Presence = in.Presence
+	case DefaultSoftphoneChanged:
+		p.cfg.DefaultSoftphone = in.Default
+	case KeyPathChanged:
+		p.cfg.WebSocketSession, p.cfg.SecureSignalling = in.WebSocketSession, in.SecureSignalling
 	case nil:
 		return nil, fmt.Errorf("phone %s: nil input", p.cfg.Device)
 	default:

@@ -27,5 +27,14 @@
 // value cannot be encoded (an alias outside BMP, a number outside the
 // dialledDigits alphabet).
 //
+// An endpoint configured with a GatekeeperID asks for that gatekeeper in
+// its GRQ; a gatekeeper with another ID answers GRJ terminalExcluded and
+// the endpoint reports RegistrationFailed{discoveryRejected} (B30). A
+// registration remembers whether the RRQ announced maintainConnection, so
+// the PBX can send its Setups over the endpoint's open connection (B32).
+// The cores do not care how datagrams travel: over UDP, DTLS or tunnelled
+// in the call-signalling connection (H.460.17, package h323) the bytes are
+// the same.
+//
 // H.235 password authentication (B31) is described in h235.go.
 package ras

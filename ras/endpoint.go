@@ -42,6 +42,11 @@ type EndpointConfig struct {
 	// MaintainConnection is announced in the RRQ (an endpoint that keeps its
 	// call-signalling connection to the PBX open, B32).
 	MaintainConnection bool
+	// GatekeeperID is the gatekeeper identifier the endpoint asks for in its
+	// GRQ (a configured "gatekeeper ID" on a phone); "" asks for any. A
+	// gatekeeper with another ID answers GRJ terminalExcluded and the
+	// registration fails with reason "discoveryRejected" (B30).
+	GatekeeperID string
 	// FirstSeqNum is the first requestSeqNum; 0 = 1. Real stacks start at a
 	// random number; a simulation passes one from its seeded source.
 	FirstSeqNum uint16
@@ -105,7 +110,8 @@ func NewEndpoint(cfg EndpointConfig) *Endpoint {
 	if seq == 0 {
 		seq = 1
 	}
-	return &Endpoint{cfg: cfg, gatekeeper: cfg.Gatekeeper, method: cfg.Authentication, nextSeq: seq, nextTimer: timerKeepAlive + 1}
+	return &Endpoint{cfg: cfg, gatekeeper: cfg.Gatekeeper, gatekeeperID: cfg.GatekeeperID, method: cfg.Authentication,
+		nextSeq: seq, nextTimer: timerKeepAlive + 1}
 }
 
 // Registered tells whether the gatekeeper has confirmed our registration.

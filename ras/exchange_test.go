@@ -85,3 +85,54 @@ func TestFullExchange(t *testing.T) {
 	h.epEffects(h.ep.Admit(h.now, call1))
 	h.expectLog("3830.0s ep AdmissionRejected notRegistered")
 }
+
+// TestMaintainConnectionReachesRegistration: the gatekeeper's registration
+// says whether the RRQ announced maintainConnection (B32: the PBX then sends
+// its Setups over the endpoint's open connection).
+func TestMaintainConnectionReachesRegistration(t *testing.T) {
+	for _, maintain := range []bool{false, true} {
+		password, known := users(map[string]string{"alice": ""})
+		h := newHarness(t, EndpointConfig{Alias: "alice", Number: "201", MaintainConnection: maintain},
+			GatekeeperConfig{TimeToLive: 120 * time.Second, Password: password, Known: known})
+		h.epEffects(h.ep.Register(h.now))
+		reg, ok := h.gk.Lookup("alice")
+		if !ok || reg.MaintainConnection != maintain {
+			t.Fatalf("maintain %t: registration %+v, %v", maintain, reg, ok)
+		}
+	}
+}
+
+// TestGatekeeperIDDiscovery: an endpoint configured for another gatekeeper
+// ID gets GRJ terminalExcluded and does not register; the right ID (or
+// none) registers (B30).
+func TestGatekeeperIDDiscovery(t *testing.T) {
+	tests := []struct {
+		name, id   string
+		registered bool
+		log        []string
+	}{
+		{"any", "", true, []string{"   0.0s ep ras.grq seq=1", "   0.0s gk ras.gcf seq=1"}},
+		{"right", "pbx", true, []string{"   0.0s ep ras.grq seq=1", "   0.0s gk ras.gcf seq=1"}},
+		{"wrong", "other-pbx", false, []string{
+			"   0.0s ep ras.grq seq=1",
+			"   0.0s gk ras.grj seq=1 reason=terminalExcluded",
+			"   0.0s ep RegistrationFailed discoveryRejected",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			password, known := users(map[string]string{"alice": ""})
+			h := newHarness(t, EndpointConfig{Alias: "alice", Discover: true, GatekeeperID: tt.id},
+				GatekeeperConfig{TimeToLive: 120 * time.Second, Password: password, Known: known})
+			h.epEffects(h.ep.Register(h.now))
+			if len(h.log) < len(tt.log) {
+				t.Fatalf("log %q", h.log)
+			}
+			h.log = h.log[:len(tt.log)]
+			h.expectLog(tt.log...)
+			if h.ep.Registered() != tt.registered {
+				t.Fatalf("registered %t, want %t", h.ep.Registered(), tt.registered)
+			}
+		})
+	}
+}

@@ -42,6 +42,10 @@ type GatekeeperConfig struct {
 type Registration struct {
 	EndpointID, Alias, Number     string
 	RASAddress, CallSignalAddress netip.AddrPort
+	// MaintainConnection: the RRQ said the endpoint keeps its call-signalling
+	// connection open (B32); the PBX then sends Setups over that connection
+	// instead of dialling CallSignalAddress.
+	MaintainConnection bool
 }
 
 type registration struct {
@@ -277,6 +281,7 @@ func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 		delete(g.byAlias, r.Number)
 	}
 	r.Alias, r.Number, r.RASAddress, r.CallSignalAddress = alias, number, rasAddr, callSignal
+	r.MaintainConnection = rrq.MaintainConnection != nil && *rrq.MaintainConnection
 	g.byAlias[key] = r
 	if alias != "" && number != "" {
 		g.byAlias[number] = r

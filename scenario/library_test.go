@@ -185,12 +185,6 @@ func TestLibraryWireBytes(t *testing.T) {
 // error naming the place in the file, never a run that ignores part of it.
 func TestRunRefusesWhatItCannotModel(t *testing.T) {
 	tests := []struct{ name, src, want string }{
-		{"default_softphone action", `name: x
-pbx: {users: [{name: alice, number: "201"}]}
-devices: [{name: alice-iphone, user: alice, kind: myapps, os: ios}]
-actions: [{at: 1s, device: alice-iphone, default_softphone: false}]
-expect: []
-`, "x.yaml:4:11: the default_softphone action is not supported"},
 		{"device named like the push service", `name: x
 pbx: {users: [{name: alice, number: "201"}]}
 devices: [{name: apns, user: alice, kind: deskphone}]

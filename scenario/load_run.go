@@ -41,6 +41,7 @@ var EventNames = func() []string {
 		"q931.setup", "q931.call_proceeding", "q931.alerting", "q931.connect", "q931.facility", "q931.release_complete",
 		"call.push_skipped", "call.push_timeout", "call.forwarded", "call.released",
 		"device.ringing", "device.caller_updated", "device.answered",
+		"app.key_received", "call.push_failed", "call.not_placed", "ras.registration_expired",
 	}
 	for _, m := range rasMessages {
 		names = append(names, "ras."+m)

@@ -18,6 +18,29 @@ import (
 // timeline. Everything runs on one goroutine, so the world needs no locks,
 // and every walk that can reach an output follows file order (slices, never
 // map iteration), so the same file and seed give the same timeline.
+//
+// What travels on the wire, and the world's model choices:
+//   - Transports (h323, h323-tcp, h323-tls, h323-dtls): world_tunnel.go.
+//     TLS and DTLS are modelled, not simulated: the bytes inside are real,
+//     the record layer is not run; Wire.Transport says "tls" or "dtls".
+//   - B08: the PBX hands an app its push decryption key over the app's
+//     WebSocket session or secure H.323 (h323-tls, h323-dtls), never over
+//     h323 or h323-tcp; the hand-over is the event app.key_received
+//     {device, via: websocket|h323-tls|h323-dtls}. An app with a key path
+//     at the start received its key before the run (recorded at 0s); a
+//     session that comes up later (websocket_session action, new login)
+//     delivers it then. Without a key path the PBX sends the type only.
+//   - B17: a name that the lookup finds after the Setup reaches the phone as
+//     a Facility (reason undefinedReason) with a Display element on the
+//     call's leg, as PBXs update a terminal's display during a call.
+//   - B27 (12r2 DND): the Setup carries a Signal element "alerting off"
+//     (Q.931 4.5.28, 0x4f); the phone presents the call without ringing.
+//   - A push the service or the vendor refuses (PushNotifyPostResult with
+//     err) reaches the pbx core as PushFailed: call.push_failed {call, user,
+//     device, reason}; the call still waits for the registration timeout.
+//   - Timed actions reach the cores: websocket_session changes the phone's
+//     key path (phone.KeyPathChanged), default_softphone its default-app
+//     setting (phone.DefaultSoftphoneChanged, B26).
 
 // Well-known ports of the simulated actors (BEHAVIOURS.md "Wire facts").
 const (
@@ -119,13 +142,6 @@ func newWorld(f *File, seed int64) (*world, error) {
 	for i := range f.Devices {
 		if _, err := w.plan.Device(f.Devices[i].Name); err != nil {
 			return nil, err
-		}
-	}
-	for _, a := range f.Actions {
-		if a.DefaultSoftphone != nil {
-			// The phone core takes this setting at start only; refusing is
-			// better than a run that silently ignores the action.
-			return nil, fmt.Errorf("%s: the default_softphone action is not supported by the simulator yet (set it on the device instead)", a.Pos)
 		}
 	}
 	var err error

@@ -11,9 +11,12 @@ func (w *world) apply(a *Action) {
 	case a.Device != "":
 		d := w.byName[a.Device]
 		if a.WebsocketSession != nil {
-			// The session carries the push key (B08); the phone core reads
-			// its own copy only at start, so this changes the key path only.
-			d.websocket = *a.WebsocketSession
+			// The session carries the push key (B08).
+			d.setWebSocketSession(*a.WebsocketSession)
+		}
+		if a.DefaultSoftphone != nil {
+			// B26: deselected, a push no longer starts the softphone.
+			d.handle(phone.DefaultSoftphoneChanged{Default: *a.DefaultSoftphone})
 		}
 		if a.App != "" {
 			d.handle(phone.AppStateChanged{State: phone.AppState(a.App)})

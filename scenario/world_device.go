@@ -36,14 +36,22 @@ type deviceActor struct {
 	core *phone.Phone
 	ep   *ras.Endpoint
 
-	key       push.Key // the push payload key the PBX hands the app (B08)
-	websocket bool     // the app's WebSocket session is up (it carries the key)
-	secure    bool     // H.323 over TLS/DTLS (the other way the key arrives)
-	token     string
-	platform  string
+	key    push.Key // the push payload key the PBX hands the app (B08)
+	hasKey bool     // the app received the key (app.key_received)
+	// loggedOut: the app's session is logged out; no key is handed over.
+	loggedOut bool
+	// keySentVia is the key path the last delivery used ("" after the paths
+	// went down), so a path coming up again delivers again.
+	keySentVia string
+	websocket  bool // the app's WebSocket session is up (it carries the key)
+	secure     bool // H.323 over TLS/DTLS (the other way the key arrives)
+	token      string
+	platform   string
 
 	coreTimers timers[phone.TimerID]
 	rasTimers  timers[ras.TimerID]
+
+	tunnel deviceTunnel // h323-tcp / h323-tls: the connection kept to the PBX
 
 	incoming  []*deviceLeg  // legs from the PBX, in arrival order
 	outgoing  []*outCall    // calls this device placed
@@ -58,6 +66,9 @@ type deviceLeg struct {
 	conn  *sim.Conn
 	reasm q931.Reassembler
 	done  bool
+	// shared: the leg runs on the connection the device maintains (B32),
+	// which outlives the call.
+	shared bool
 }
 
 // outCall is a call this device places (`calls:`).
@@ -69,6 +80,7 @@ type outCall struct {
 	reasm     q931.Reassembler
 	done      bool
 	connected bool
+	shared    bool // on the connection the device maintains (H.460.17)
 }
 
 // pendingPush is a push the PBX sent for a call. Vendors keep a device's
@@ -94,6 +106,7 @@ func newDeviceActor(w *world, index int) (*deviceActor, error) {
 		w: w, name: spec.Name, spec: spec, user: ref.user, pbx: p, addr: addr,
 		rand:       w.rand.Fork("device/" + spec.Name),
 		websocket:  spec.WebsocketSession,
+		loggedOut:  spec.App == AppLoggedOut,
 		secure:     spec.Transport == TransportH323TLS || spec.Transport == TransportH323DTLS,
 		coreTimers: newTimers[phone.TimerID](w.loop),
 		rasTimers:  newTimers[ras.TimerID](w.loop),
@@ -122,6 +135,8 @@ func newDeviceActor(w *world, index int) (*deviceActor, error) {
 		TimeToLive:        spec.TTL,
 		Discover:          true,
 		KeepAlive:         true,
+		// H.460.17 devices keep their signalling connection open (B32).
+		MaintainConnection: d.tunnelled(),
 	})
 	if err := w.net.ListenUDP(netip.AddrPortFrom(addr, portRAS), func(from netip.AddrPort, b []byte) {
 		d.rasDo(d.ep.HandleDatagram(w.now(), from, b))
@@ -135,8 +150,8 @@ func newDeviceActor(w *world, index int) (*deviceActor, error) {
 }
 
 // signallingPort is where the device speaks H.225.0 call signalling: TLS
-// 1300 for the secure transports, TCP 1720 otherwise. (RAS stays on UDP
-// 1719, over DTLS for h323-dtls; H.460.17 tunnelling is not modelled.)
+// 1300 for the secure transports, TCP 1720 otherwise (world_tunnel.go
+// describes the transports).
 func (d *deviceActor) signallingPort() uint16 {
 	if d.secure {
 		return portSecure
@@ -170,6 +185,9 @@ func (d *deviceActor) phoneConfig() phone.Config {
 		// B20: the format's vendor_port: blocked is the Wi-Fi-only case.
 		cfg.Network = phone.Network{WiFiOnly: true, VendorPortBlocked: true}
 	}
+	// B20 on Android: the phone core blocks FCM the same way
+	// (Network.VendorPortBlocked); the format has no android.vendor_port key
+	// yet, so an Android device's vendor port is always open here.
 	if s.Android.Push != "" {
 		cfg.Android.Push = phone.PushMode(s.Android.Push)
 	}
@@ -190,17 +208,66 @@ func (d *deviceActor) phoneConfig() phone.Config {
 	return cfg
 }
 
+// Key path values of app.key_received {device, via} (B08).
+const (
+	keyViaWebSocket = "websocket"
+)
+
+// keyVia names the way the PBX hands this app the push decryption key (B08):
+// its WebSocket session ("websocket"), else secure H.323 (the transport's
+// name, "h323-tls" or "h323-dtls"), else "" — plain h323 and h323-tcp never
+// carry the key.
+func (d *deviceActor) keyVia() string {
+	switch {
+	case !d.spec.Kind.IsApp():
+		return ""
+	case d.websocket:
+		return keyViaWebSocket
+	case d.secure:
+		return string(d.spec.Transport)
+	}
+	return ""
+}
+
 // keyAtPBX is the key the PBX encrypts pushes for this device with: only
-// when the phone can have received it (WebSocket session or secure H.323,
-// B08); nil sends the type only.
+// while a key path is up (B08); nil sends the type only.
 func (d *deviceActor) keyAtPBX() *push.Key {
-	if d.websocket || d.secure {
+	if d.keyVia() != "" {
 		return &d.key
 	}
 	return nil
 }
 
-func (d *deviceActor) start() { d.handle(phone.Start{}) }
+// deliverKey records the PBX handing the app its push key over the current
+// key path, once per path change. Model choice: an app that has a key path
+// at the start of the run received its key before (its last session or
+// secure registration), so the delivery is recorded at 0s.
+func (d *deviceActor) deliverKey() {
+	via := d.keyVia()
+	if via == "" || via == d.keySentVia || d.loggedOut {
+		return
+	}
+	d.keySentVia = via
+	d.hasKey = true
+	d.w.record("app.key_received", message(d.pbx.name, d.name,
+		[]timeline.Attr{timeline.A("device", d.name), timeline.A("via", via)}), nil)
+}
+
+// setWebSocketSession: the websocket_session action. The phone core learns
+// its new key path; a session coming up delivers the key.
+func (d *deviceActor) setWebSocketSession(up bool) {
+	d.websocket = up
+	if d.keyVia() == "" {
+		d.keySentVia = ""
+	}
+	d.handle(phone.KeyPathChanged{WebSocketSession: up, SecureSignalling: d.secure})
+	d.deliverKey()
+}
+
+func (d *deviceActor) start() {
+	d.deliverKey()
+	d.handle(phone.Start{})
+}
 
 // handle gives the phone core one input and carries out its effects.
 func (d *deviceActor) handle(in phone.Input) {
@@ -235,12 +302,17 @@ func (d *deviceActor) handle(in phone.Input) {
 			if l := d.legOf(e.Call); l != nil {
 				l.done = true
 				d.legDo(l, l.leg.Release(e.Cause))
-				l.conn.Close()
+				if !l.shared {
+					l.conn.Close()
+				}
 			}
 		case phone.EndSession:
+			d.loggedOut, d.keySentVia = true, ""
 			d.toPBX(pbx.PushTokenDropped{Device: d.name})
 		case phone.StartSession:
+			d.loggedOut = false
 			d.toPBX(pbx.PushTokenRegistered{Device: d.name})
+			d.deliverKey() // a new session hands over the key again
 		default:
 			w.fail(errorf(d.name, "unexpected phone effect %T", e))
 		}
@@ -283,7 +355,7 @@ func (d *deviceActor) pushArrived(platform string, payload []byte) {
 		d.pushCalls = slices.Delete(d.pushCalls, 0, 1)
 	}
 	var key *push.Key
-	if d.websocket || d.secure {
+	if d.hasKey {
 		key = &d.key
 	}
 	typ, details, err := push.OpenPhonePayload(payload, key)
@@ -293,11 +365,6 @@ func (d *deviceActor) pushArrived(platform string, payload []byte) {
 	d.pushing = &arrivingPush{platform: platform, payload: payload}
 	d.handle(phone.PushArrived{Call: phone.CallRef(call), Type: typ, Number: details.Number, Name: details.Name})
 	d.pushing = nil
-}
-
-// callerNameUpdated: the PBX's name lookup finished after the Setup (B17).
-func (d *deviceActor) callerNameUpdated(call pbx.CallID, name string) {
-	d.handle(phone.CallerNameUpdated{Call: phone.CallRef(call), Name: name})
 }
 
 func (d *deviceActor) legOf(ref phone.CallRef) *deviceLeg {
@@ -356,11 +423,19 @@ func (d *deviceActor) legDo(l *deviceLeg, effects []h323.Effect) {
 			w.sendQ931(l.conn, d.name, d.pbx.name, e)
 		case h323.PeerSetup:
 			l.ref = phone.CallRef(callOfGUID(e.CallID))
-			d.handle(phone.IncomingCall{Call: l.ref, Number: e.CallingNumber, Name: e.CallingName, Silent: d.pbx.silent[e.CallID]})
+			d.handle(phone.IncomingCall{Call: l.ref, Number: e.CallingNumber, Name: e.CallingName, Silent: e.Silent})
+		case h323.PeerFacility:
+			// B17: the PBX sends the caller's name after the Setup as a
+			// Facility with a Display element.
+			if e.Display != "" && !l.done {
+				d.handle(phone.CallerNameUpdated{Call: l.ref, Name: e.Display})
+			}
 		case h323.PeerReleased:
 			if !l.done {
 				l.done = true
-				l.conn.Close()
+				if !l.shared {
+					l.conn.Close()
+				}
 				d.handle(phone.CallReleased{Call: l.ref, Cause: e.Cause})
 			}
 		case h323.ProtocolError:
@@ -391,20 +466,20 @@ func (d *deviceActor) outCallOf(id [16]byte) *outCall {
 }
 
 // dial opens the call signalling connection of an admitted call.
+// An H.460.17 device places the call on the connection it maintains.
 func (d *deviceActor) dial(oc *outCall) {
 	w := d.w
+	if d.tunnelled() && d.tunnel.conn != nil {
+		oc.shared = true
+		d.startOut(oc, d.tunnel.conn)
+		return
+	}
 	w.net.Dial(netip.AddrPortFrom(d.addr, 0), netip.AddrPortFrom(d.pbx.addr, d.signallingPort()), func(c *sim.Conn, err error) {
 		if err != nil {
 			oc.done = true
 			w.record("call.failed", []timeline.Attr{timeline.A("device", d.name), timeline.A("reason", err.Error())}, nil)
 			return
 		}
-		oc.conn = c
-		oc.leg = h323.NewLeg(h323.LegConfig{
-			Outgoing: true, CallReference: oc.info.CallReference, CallID: oc.info.CallID, ConferenceID: oc.info.ConferenceID,
-			CallingNumber: d.user.Number, CalledNumber: oc.spec.To, SourceAlias: d.user.Name,
-			Local: c.LocalAddr(), Remote: c.RemoteAddr(),
-		})
 		c.OnData(func(b []byte) {
 			oc.reasm.Feed(b)
 			for {
@@ -421,8 +496,19 @@ func (d *deviceActor) dial(oc *outCall) {
 			}
 		})
 		c.OnClose(func(error) { d.outEnded(oc) })
-		d.outDo(oc, oc.leg.Setup())
+		d.startOut(oc, c)
 	})
+}
+
+// startOut sends the Setup of a placed call on connection c.
+func (d *deviceActor) startOut(oc *outCall, c *sim.Conn) {
+	oc.conn = c
+	oc.leg = h323.NewLeg(h323.LegConfig{
+		Outgoing: true, CallReference: oc.info.CallReference, CallID: oc.info.CallID, ConferenceID: oc.info.ConferenceID,
+		CallingNumber: d.user.Number, CalledNumber: oc.spec.To, SourceAlias: d.user.Name,
+		Local: c.LocalAddr(), Remote: c.RemoteAddr(), MaintainConnection: oc.shared,
+	})
+	d.outDo(oc, oc.leg.Setup())
 }
 
 // outDo carries out the effects of a placed call's leg.
@@ -439,7 +525,9 @@ func (d *deviceActor) outDo(oc *outCall, effects []h323.Effect) {
 			oc.connected = true
 		case h323.PeerReleased:
 			if !oc.done {
-				oc.conn.Close()
+				if !oc.shared {
+					oc.conn.Close()
+				}
 				d.outEnded(oc)
 			}
 		case h323.ProtocolError:
@@ -454,7 +542,9 @@ func (d *deviceActor) hangUp(oc *outCall) {
 		return
 	}
 	d.outDo(oc, oc.leg.Release(causeNormalClearing))
-	oc.conn.Close()
+	if !oc.shared {
+		oc.conn.Close()
+	}
 	d.outEnded(oc)
 }
 
@@ -473,6 +563,10 @@ func (d *deviceActor) rasDo(effects []ras.Effect) {
 	for _, e := range effects {
 		switch e := e.(type) {
 		case ras.Send:
+			if d.tunnelled() {
+				d.sendRASTunnel(e)
+				continue
+			}
 			w.sendRAS(netip.AddrPortFrom(d.addr, portRAS), e.To, e.Payload, e.Event, e.Attrs)
 		case ras.SetTimer:
 			id := e.ID
@@ -512,10 +606,6 @@ func (w *world) sendQ931(c *sim.Conn, from, to string, s h323.Send) {
 		return
 	}
 	c.Write(frame)
-	transport := "tcp"
-	if c.LocalAddr().Port() == portSecure || c.RemoteAddr().Port() == portSecure {
-		transport = "tls" // the simulation carries the cleartext; the pcap view shows it
-	}
-	wire := &timeline.Wire{Protocol: "q931", Transport: transport, Src: c.LocalAddr(), Dst: c.RemoteAddr(), Payload: slices.Clone(s.Payload)}
+	wire := &timeline.Wire{Protocol: "q931", Transport: streamTransport(c), Src: c.LocalAddr(), Dst: c.RemoteAddr(), Payload: slices.Clone(s.Payload)}
 	w.record(s.Event, message(from, to, s.Attrs), wire)
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"callwake/h323"
-	"callwake/h323/q931"
 	"callwake/pbx"
 	"callwake/push"
 	"callwake/push/pki"
@@ -42,22 +41,23 @@ type pbxActor struct {
 	pushCloseReason string // why the service closed the connection (told with the FIN)
 	pushUp          bool   // what the pbx core was last told
 
-	// registered holds the call signalling address of each registered
-	// device (looked up, never iterated).
-	registered map[string]netip.AddrPort
+	// registered holds the registration of each registered device: its
+	// call signalling address and whether it maintains its connection
+	// (looked up, never iterated).
+	registered map[string]ras.Registration
 	// aliases maps H.323 IDs and numbers to the PBX's users (lookups only).
 	aliases map[string]*User
-	// silent marks the callIdentifiers of 12r2 DND calls (B27): the Setup is
-	// signalled, the phone must not ring. The flag has no H.225.0 field, so
-	// the world hands it to the phone beside the Setup.
-	silent map[[16]byte]bool
+	// tunnels holds the connection each device maintains (H.460.17 RAS and
+	// the PBX's Setups, B32); looked up, never iterated.
+	tunnels map[string]*pbxConn
 
 	callers []*sigLeg // caller legs, in arrival order
 	legs    []*sigLeg // device legs, in start order
 	nextCRV uint16
 }
 
-// sigLeg is one H.225.0 call signalling leg on its own TCP connection.
+// sigLeg is one H.225.0 call signalling leg: on its own TCP connection, or
+// on the connection a device maintains (B32, H.460.17).
 type sigLeg struct {
 	call   pbx.CallID
 	id     pbx.LegID // 0 for a caller's leg
@@ -65,8 +65,12 @@ type sigLeg struct {
 	guid   [16]byte
 	leg    *h323.Leg // nil while the connection is being set up
 	conn   *sim.Conn
-	reasm  q931.Reassembler
-	done   bool // released, by either side
+	pc     *pbxConn // the connection's reader (nil while dialling)
+	done   bool     // released, by either side
+	// silent and name: what the Setup of a leg still being dialled must
+	// carry (12r2 DND; the caller's name when the lookup finished meanwhile).
+	silent bool
+	name   string
 }
 
 func systemName(p *PBX) string {
@@ -85,8 +89,8 @@ func newPBXActor(w *world, index int) (*pbxActor, error) {
 		coreTimers: newTimers[pbx.TimerID](w.loop),
 		rasTimers:  newTimers[ras.TimerID](w.loop),
 		pushTimers: newTimers[push.Timer](w.loop),
-		registered: make(map[string]netip.AddrPort),
-		silent:     make(map[[16]byte]bool),
+		registered: make(map[string]ras.Registration),
+		tunnels:    make(map[string]*pbxConn),
 		aliases:    make(map[string]*User, 2*len(spec.Users)),
 	}
 	for i := range spec.Users {
@@ -243,13 +247,14 @@ func (p *pbxActor) apply(e pbx.Effect) {
 			p.release(l, e.Cause)
 		}
 	case pbx.UpdateCallerName:
-		// The name after the Setup (B17). The leg core has no Facility with a
-		// display yet, so the update reaches the phone beside the wire, one
-		// link delay later.
+		// The name after the Setup (B17) travels on the leg as a Facility
+		// with a Display element (h323.Leg.UpdateDisplay); a leg still being
+		// dialled puts it into its Setup instead.
 		if l := p.leg(e.Leg); l != nil && !l.done {
-			if d := w.byName[l.device]; d != nil {
-				call, name := e.Call, e.Name
-				w.loop.After(w.net.Link(p.addr, d.addr).Latency, func() { d.callerNameUpdated(call, name) })
+			if l.leg == nil {
+				l.name = e.Name
+			} else {
+				p.legDo(l, l.leg.UpdateDisplay(e.Name))
 			}
 		}
 	case pbx.SendPush:
@@ -288,43 +293,24 @@ func (p *pbxActor) release(l *sigLeg, cause int) {
 		return
 	}
 	p.legDo(l, l.leg.Release(cause))
-	l.conn.Close()
+	p.closeLeg(l)
 }
 
-// acceptCaller takes a TCP connection from a device placing a call.
-func (p *pbxActor) acceptCaller(c *sim.Conn) {
-	l := &sigLeg{conn: c, device: p.w.actorAt(c.RemoteAddr())}
-	p.callers = append(p.callers, l)
-	c.OnData(func(b []byte) { p.receive(l, b) })
-	c.OnClose(func(error) { p.connClosed(l) })
-}
-
-// receive reassembles TPKT frames and hands each Q.931 message to the leg.
-func (p *pbxActor) receive(l *sigLeg, b []byte) {
-	l.reasm.Feed(b)
-	for {
-		msg, ok, err := l.reasm.Next()
-		if err != nil {
-			// A broken TPKT stream: H.225.0 endpoints drop the connection.
-			p.w.record("q931.malformed", []timeline.Attr{timeline.A("from", l.device), timeline.A("to", p.name), timeline.A("error", err.Error())}, nil)
-			l.conn.Close()
-			p.connClosed(l)
-			return
-		}
-		if !ok {
-			return
-		}
-		msg = slices.Clone(msg)
-		if l.leg == nil {
-			// The first message on a caller's connection must be its Setup.
-			if _, _, typ, err := h323.PeekCallReference(msg); err != nil || typ != byte(q931.Setup) {
-				p.w.record("q931.unexpected", []timeline.Attr{timeline.A("from", l.device), timeline.A("to", p.name)}, nil)
-				continue
-			}
-			l.leg = h323.NewLeg(h323.LegConfig{Local: l.conn.LocalAddr(), Remote: l.conn.RemoteAddr(), PrivateNetwork: true})
-		}
-		p.legDo(l, l.leg.HandleMessage(msg))
+// closeLeg closes the connection of an ended leg, unless the connection is
+// one a device maintains: it outlives its calls (B32).
+func (p *pbxActor) closeLeg(l *sigLeg) {
+	if l.pc == nil || !l.pc.maintained {
+		l.conn.Close()
 	}
+}
+
+// acceptCaller takes a TCP (or TLS) connection from a device: one placing a
+// call, or the connection a device keeps open for H.460.17 RAS and the
+// PBX's Setups (world_tunnel.go).
+func (p *pbxActor) acceptCaller(c *sim.Conn) {
+	pc := &pbxConn{conn: c, device: p.w.actorAt(c.RemoteAddr())}
+	c.OnData(func(b []byte) { p.receive(pc, b) })
+	c.OnClose(func(error) { p.connLost(pc) })
 }
 
 // connClosed: the peer closed the connection without Release Complete.
@@ -363,7 +349,7 @@ func (p *pbxActor) legDo(l *sigLeg, effects []h323.Effect) {
 		case h323.PeerReleased:
 			if !l.done {
 				l.done = true
-				l.conn.Close()
+				p.closeLeg(l)
 				p.peerReleased(l, e.Cause)
 			}
 		case h323.ProtocolError:
@@ -385,13 +371,18 @@ func (p *pbxActor) peerReleased(l *sigLeg, cause int) {
 func (p *pbxActor) startLeg(e pbx.StartLeg) {
 	w := p.w
 	d := w.byName[e.Device]
-	l := &sigLeg{call: e.Call, id: e.Leg, device: e.Device}
+	l := &sigLeg{call: e.Call, id: e.Leg, device: e.Device, silent: e.Silent, name: e.CallingName}
 	l.guid = w.callGUID(p.rand, uint32(e.Call))
-	if e.Silent {
-		p.silent[l.guid] = true
-	}
 	p.legs = append(p.legs, l)
-	csa, ok := p.registered[e.Device]
+	reg, ok := p.registered[e.Device]
+	csa := reg.CallSignalAddress
+	if ok && d != nil && reg.MaintainConnection {
+		if pc := p.tunnels[e.Device]; pc != nil {
+			// B32: the app keeps its connection open; the Setup goes there.
+			p.startLegOn(l, pc, e.CallingNumber, d)
+			return
+		}
+	}
 	if !ok || d == nil {
 		id := e.Leg
 		w.loop.After(0, func() {
@@ -401,10 +392,6 @@ func (p *pbxActor) startLeg(e pbx.StartLeg) {
 			}
 		})
 		return
-	}
-	called := ""
-	if d.user != nil {
-		called = d.user.Number
 	}
 	w.net.Dial(netip.AddrPortFrom(p.addr, 0), csa, func(c *sim.Conn, err error) {
 		if err != nil {
@@ -419,16 +406,32 @@ func (p *pbxActor) startLeg(e pbx.StartLeg) {
 			c.Close() // released while connecting
 			return
 		}
-		p.nextCRV = p.nextCRV%0x7fff + 1
-		l.leg = h323.NewLeg(h323.LegConfig{
-			Outgoing: true, CallReference: p.nextCRV, CallID: l.guid, ConferenceID: l.guid,
-			CallingNumber: e.CallingNumber, CallingName: e.CallingName, CalledNumber: called,
-			SourceAlias: p.name, Local: c.LocalAddr(), Remote: c.RemoteAddr(), PrivateNetwork: true,
-		})
-		c.OnData(func(b []byte) { p.receive(l, b) })
-		c.OnClose(func(error) { p.connClosed(l) })
-		p.legDo(l, l.leg.Setup())
+		pc := &pbxConn{conn: c, device: e.Device}
+		c.OnData(func(b []byte) { p.receive(pc, b) })
+		c.OnClose(func(error) { p.connLost(pc) })
+		p.startLegOn(l, pc, e.CallingNumber, d)
 	})
+}
+
+// startLegOn sends the Setup of leg l on connection pc.
+func (p *pbxActor) startLegOn(l *sigLeg, pc *pbxConn, callingNumber string, d *deviceActor) {
+	called := ""
+	if d.user != nil {
+		called = d.user.Number
+	}
+	c := pc.conn
+	l.conn, l.pc = c, pc
+	pc.legs = append(pc.legs, l)
+	p.nextCRV = p.nextCRV%0x7fff + 1
+	l.leg = h323.NewLeg(h323.LegConfig{
+		Outgoing: true, CallReference: p.nextCRV, CallID: l.guid, ConferenceID: l.guid,
+		CallingNumber: callingNumber, CallingName: l.name, CalledNumber: called,
+		SourceAlias: p.name, Local: c.LocalAddr(), Remote: c.RemoteAddr(), PrivateNetwork: true,
+		// B27 (12r2 DND): Signal "alerting off" in the Setup.
+		Silent:             l.silent,
+		MaintainConnection: pc.maintained,
+	})
+	p.legDo(l, l.leg.Setup())
 }
 
 // rasDo carries out the gatekeeper's effects.
@@ -437,6 +440,10 @@ func (p *pbxActor) rasDo(effects []ras.Effect) {
 	for _, e := range effects {
 		switch e := e.(type) {
 		case ras.Send:
+			if d := w.byName[w.actorAt(e.To)]; d != nil && d.tunnelled() {
+				p.sendTunnelRAS(d, e)
+				continue
+			}
 			w.sendRAS(netip.AddrPortFrom(p.addr, portRAS), e.To, e.Payload, e.Event, e.Attrs)
 		case ras.SetTimer:
 			id := e.ID
@@ -447,7 +454,7 @@ func (p *pbxActor) rasDo(effects []ras.Effect) {
 			w.record(e.Event, e.Attrs, nil)
 		case ras.EndpointRegistered:
 			if d := p.deviceAt(e.Registration.RASAddress); d != "" {
-				p.registered[d] = e.Registration.CallSignalAddress
+				p.registered[d] = e.Registration
 				p.handle(pbx.DeviceRegistered{Device: d})
 			}
 		case ras.EndpointUnregistered:
@@ -511,10 +518,10 @@ func (p *pbxActor) pushDo(effects []push.Effect) {
 		case push.CancelTimer:
 			p.pushTimers.cancel(e.Timer)
 		case push.PostFailed:
-			p.forgetPush(e.Src)
+			p.pushRefused(e.Src, e.Reason)
 		case push.PostDone:
 			if e.Err != "" {
-				p.forgetPush(e.Src)
+				p.pushRefused(e.Src, e.Err)
 			}
 		case push.Event:
 			p.pushEvent(e)
@@ -545,12 +552,15 @@ func (p *pbxActor) pushEvent(e push.Event) {
 	}
 }
 
-// forgetPush drops a push that will not be delivered from the device's list.
-func (p *pbxActor) forgetPush(src string) {
+// pushRefused: the service or the vendor answered a push with an error (or
+// it could not be posted). The push is dropped from the device's list and
+// the pbx core learns it (call.push_failed).
+func (p *pbxActor) pushRefused(src, reason string) {
 	for _, d := range p.w.devices {
 		for i, pp := range d.pushCalls {
 			if pp.src == src && d.pbx == p {
 				d.pushCalls = slices.Delete(d.pushCalls, i, i+1)
+				p.handle(pbx.PushFailed{Call: pp.call, Device: d.name, Reason: reason})
 				return
 			}
 		}
