@@ -106,6 +106,9 @@ type Decoder struct {
 	pos  int // bit position in buf
 	end  int // number of bits in buf
 	base int // bit offset of buf[0] in the outermost input, for error reports
+
+	arena []byte   // storage for copied-out octets and strings (see arena.go)
+	arcs  []uint32 // storage for OBJECT IDENTIFIER arcs (see arena.go)
 }
 
 // NewDecoder returns a decoder over b (not copied).
@@ -121,6 +124,8 @@ func (d *Decoder) Reset(b []byte) {
 	d.pos = 0
 	d.end = len(b) * 8
 	d.base = 0
+	d.arena = nil
+	d.arcs = nil
 }
 
 // RemainingBits is the number of unread bits.
@@ -136,11 +141,11 @@ func (d *Decoder) errorf(sentinel error, context, detail string) error {
 // ReadBit reads one bit. Small enough to be inlined into generated decoders.
 func (d *Decoder) ReadBit() (bool, error) {
 	p := d.pos
-	if p >= d.end {
-		return false, d.truncated()
+	if p < d.end {
+		d.pos = p + 1
+		return d.buf[p>>3]<<uint(p&7)&0x80 != 0, nil
 	}
-	d.pos = p + 1
-	return d.buf[p>>3]&(0x80>>uint(p&7)) != 0, nil
+	return false, d.truncated()
 }
 
 // truncated is the out-of-line error path of ReadBit.
@@ -154,11 +159,11 @@ func (d *Decoder) ReadBool() (bool, error) { return d.ReadBit() }
 // ReadBits reads n (0..64) bits, most significant first.
 func (d *Decoder) ReadBits(n int) (uint64, error) {
 	// Fast path: one unaligned 64-bit load covers any field of up to 57 bits.
-	i := d.pos >> 3
-	if uint(n) <= 57 && n <= d.end-d.pos && i+8 <= len(d.buf) {
-		w := binary.BigEndian.Uint64(d.buf[i:])
-		d.pos += n
-		return w << uint((d.pos-n)&7) >> (64 - uint(n)), nil
+	p := d.pos
+	if uint(n) <= 57 && n <= d.end-p && p>>3+8 <= len(d.buf) {
+		w := binary.BigEndian.Uint64(d.buf[p>>3:])
+		d.pos = p + n
+		return w << uint(p&7) >> (64 - uint(n)), nil
 	}
 	return d.readBitsSlow(n)
 }
@@ -191,6 +196,13 @@ func (d *Decoder) bitsError(n int) error {
 // Align skips to the next octet boundary; the padding bits are not checked
 // (X.691 leaves them to be ignored by a decoder).
 func (d *Decoder) Align() error {
+	if d.pos&7 == 0 {
+		return nil // already aligned: the common case, kept inlinable
+	}
+	return d.alignSlow()
+}
+
+func (d *Decoder) alignSlow() error {
 	p := (d.pos + 7) &^ 7
 	if p > d.end {
 		return d.errorf(ErrTruncated, "alignment", "")
@@ -201,19 +213,37 @@ func (d *Decoder) Align() error {
 
 // readAlignedUint aligns and reads n whole octets as a big-endian unsigned number (n <= 8).
 func (d *Decoder) readAlignedUint(octets int, context string) (uint64, error) {
-	if err := d.Align(); err != nil {
-		return 0, err
+	p := (d.pos + 7) &^ 7
+	if uint(octets) > 8 || p+octets*8 > d.end || p>>3+octets > len(d.buf) {
+		return 0, d.alignedUintError(octets, context)
 	}
-	if octets*8 > d.end-d.pos {
-		return 0, d.errorf(ErrTruncated, context, "")
-	}
+	// One- and two-octet numbers (lengths, constrained whole numbers) are the common case.
+	i := p >> 3
 	var v uint64
-	i := d.pos >> 3
-	for _, b := range d.buf[i : i+octets] {
-		v = v<<8 | uint64(b)
+	switch octets {
+	case 1:
+		v = uint64(d.buf[i])
+	case 2:
+		v = uint64(binary.BigEndian.Uint16(d.buf[i:]))
+	default:
+		for _, b := range d.buf[i : i+octets] {
+			v = v<<8 | uint64(b)
+		}
 	}
-	d.pos += octets * 8
+	d.pos = p + octets*8
 	return v, nil
+}
+
+// alignedUintError reports why readAlignedUint cannot read: alignment or the octets run past
+// the input.
+func (d *Decoder) alignedUintError(octets int, context string) error {
+	if err := d.Align(); err != nil {
+		return err
+	}
+	if uint(octets) > 8 {
+		return d.errorf(ErrInvalid, context, "more than 8 octets")
+	}
+	return d.errorf(ErrTruncated, context, "")
 }
 
 // alignedSlice aligns and returns the next n octets without copying.

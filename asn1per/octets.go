@@ -52,16 +52,20 @@ func (d *Decoder) ReadOctetString(s Size) ([]byte, error) {
 		n := s.Lb
 		if n > 2 {
 			b, err := d.alignedSlice(n, "octet string")
-			return cloneBytes(b), err
+			return d.copyOut(b), err
 		}
 		if n*8 > d.RemainingBits() {
 			return nil, d.errorf(ErrTruncated, "octet string", "")
 		}
-		out := make([]byte, n)
+		if n == 0 {
+			return []byte{}, nil
+		}
+		out := d.scratch(n)[:n]
 		for i := range out {
 			v, _ := d.ReadBits(8) // length checked above
 			out[i] = byte(v)
 		}
+		d.keep(n)
 		return out, nil
 	}
 	if !extended && s.bounded() {
@@ -74,7 +78,7 @@ func (d *Decoder) ReadOctetString(s Size) ([]byte, error) {
 			return []byte{}, nil
 		}
 		b, err := d.alignedSlice(n, "octet string")
-		return cloneBytes(b), err
+		return d.copyOut(b), err
 	}
 	b, err := d.readFragmentedOctets("octet string", true)
 	if err != nil {
@@ -106,7 +110,7 @@ func (d *Decoder) readFragmentedOctets(context string, copyOut bool) ([]byte, er
 	}
 	if !more {
 		if copyOut {
-			return cloneBytes(first), nil
+			return d.copyOut(first), nil
 		}
 		return first, nil
 	}

@@ -96,7 +96,7 @@ func (d *Decoder) ReadOID() (ObjectIdentifier, error) {
 			subids++
 		}
 	}
-	oid := make(ObjectIdentifier, 0, subids+1) // bounded by the octets just read
+	oid := ObjectIdentifier(d.arcScratch(subids + 1)) // bounded by the octets just read
 	var v uint64
 	start := true
 	for _, c := range contents {

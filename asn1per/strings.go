@@ -319,7 +319,10 @@ func (d *Decoder) ReadString(cs *CharSet, s Size) (string, error) {
 	if err != nil || len(out) == 0 {
 		return "", err
 	}
-	// out is not retained, so it can become the string without a second copy.
+	if d.inScratch(out) {
+		d.keep(len(out)) // the arena never rewrites committed bytes (arena.go)
+	}
+	// out is not retained as a []byte, so it can become the string without a second copy.
 	return unsafe.String(&out[0], len(out)), nil
 }
 
@@ -333,12 +336,42 @@ func (d *Decoder) readChars(out *[]byte, count int, cs *CharSet) error {
 		return d.errorf(ErrTruncated, "character string", "")
 	}
 	b := *out
-	if cs.hi < utf8.RuneSelf {
-		b = slices.Grow(b, count)
+	width := 1 // UTF-8 octets per character at most
+	if cs.hi >= utf8.RuneSelf {
+		width = utf8.RuneLen(cs.hi)
+	}
+	if b == nil {
+		b = d.scratch(count * width) // first chunk: room in the arena for the whole of it
 	} else {
-		b = slices.Grow(b, count*2)
+		b = slices.Grow(b, count*width) // a later fragment: append reallocates out of the arena
 	}
 	ascii := cs.hi < utf8.RuneSelf && cs.alphabet != nil && cs.indexed
+	if d.pos&7 == 0 && (cs.bits == 8 || cs.bits == 16) {
+		// Octet-aligned 8- and 16-bit characters (IA5String, BMPString) are read straight from
+		// the input rather than bit by bit.
+		start := d.pos >> 3
+		src := d.buf[start : start+count*cs.bits/8] // bounded by the count check above
+		for i := 0; i < len(src); i += cs.bits / 8 {
+			v := uint64(src[i])
+			if cs.bits == 16 {
+				v = v<<8 | uint64(src[i+1])
+			}
+			r, ok := cs.decodeChar(v)
+			if !ok {
+				d.pos = (start+i)*8 + cs.bits // just after the character, as the bitwise path leaves it
+				*out = b
+				return d.errorf(ErrConstraint, "character string", "character outside the permitted alphabet")
+			}
+			if r < utf8.RuneSelf {
+				b = append(b, byte(r))
+			} else {
+				b = utf8.AppendRune(b, r)
+			}
+		}
+		d.pos += count * cs.bits
+		*out = b
+		return nil
+	}
 	for ; count > 0; count-- {
 		v, _ := d.ReadBits(cs.bits) // bounded above
 		if ascii && v < uint64(len(cs.alphabet)) {

@@ -481,13 +481,15 @@ func (v *RasMessage) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RasMessage) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RasMessage) DecodePER(d *asn1per.Decoder) error {
+	*v = RasMessage{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RasMessage{}
 	i, err := d.ReadChoiceIndex(25, true)
 	if err != nil {
 		return err
@@ -653,6 +655,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.RequestInProgress.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("requestInProgress", err)
 		}
+		d.CloseOpenType(&sub)
 	case 26:
 		v.Choice = RasMessageResourcesAvailableIndicate
 		var sub asn1per.Decoder
@@ -663,6 +666,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.ResourcesAvailableIndicate.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("resourcesAvailableIndicate", err)
 		}
+		d.CloseOpenType(&sub)
 	case 27:
 		v.Choice = RasMessageResourcesAvailableConfirm
 		var sub asn1per.Decoder
@@ -673,6 +677,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.ResourcesAvailableConfirm.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("resourcesAvailableConfirm", err)
 		}
+		d.CloseOpenType(&sub)
 	case 28:
 		v.Choice = RasMessageInfoRequestAck
 		var sub asn1per.Decoder
@@ -683,6 +688,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.InfoRequestAck.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("infoRequestAck", err)
 		}
+		d.CloseOpenType(&sub)
 	case 29:
 		v.Choice = RasMessageInfoRequestNak
 		var sub asn1per.Decoder
@@ -693,6 +699,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.InfoRequestNak.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("infoRequestNak", err)
 		}
+		d.CloseOpenType(&sub)
 	case 30:
 		v.Choice = RasMessageServiceControlIndication
 		var sub asn1per.Decoder
@@ -703,6 +710,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.ServiceControlIndication.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("serviceControlIndication", err)
 		}
+		d.CloseOpenType(&sub)
 	case 31:
 		v.Choice = RasMessageServiceControlResponse
 		var sub asn1per.Decoder
@@ -713,6 +721,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.ServiceControlResponse.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("serviceControlResponse", err)
 		}
+		d.CloseOpenType(&sub)
 	case 32:
 		v.Choice = RasMessageAdmissionConfirmSequence
 		var sub asn1per.Decoder
@@ -730,12 +739,13 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 				v.AdmissionConfirmSequence = make([]AdmissionConfirm, 0, min(n, 16))
 			}
 			for range n {
-				v.AdmissionConfirmSequence = append(v.AdmissionConfirmSequence, *new(AdmissionConfirm))
+				v.AdmissionConfirmSequence = extendZero(v.AdmissionConfirmSequence)
 				if err := v.AdmissionConfirmSequence[len(v.AdmissionConfirmSequence)-1].decodePER((&sub), depth+1); err != nil {
 					return fieldErr("admissionConfirmSequence", err)
 				}
 			}
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -988,21 +998,20 @@ func (v *GatekeeperRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GatekeeperRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GatekeeperRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = GatekeeperRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GatekeeperRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(5)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -1045,7 +1054,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.EndpointAlias = append(v.EndpointAlias, *new(AliasAddress))
+				v.EndpointAlias = extendZero(v.EndpointAlias)
 				if err := v.EndpointAlias[len(v.EndpointAlias)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("endpointAlias", err)
 				}
@@ -1075,12 +1084,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateEndpoints = append(v.AlternateEndpoints, *new(Endpoint))
+						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
 						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1097,12 +1107,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1119,12 +1130,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1141,12 +1153,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AuthenticationCapability = make([]AuthenticationMechanism, 0, min(n, 16))
 					}
 					for range n {
-						v.AuthenticationCapability = append(v.AuthenticationCapability, *new(AuthenticationMechanism))
+						v.AuthenticationCapability = extendZero(v.AuthenticationCapability)
 						if err := v.AuthenticationCapability[len(v.AuthenticationCapability)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("authenticationCapability", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1163,7 +1176,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlgorithmOIDs = make([]asn1per.ObjectIdentifier, 0, min(n, 16))
 					}
 					for range n {
-						v.AlgorithmOIDs = append(v.AlgorithmOIDs, *new(asn1per.ObjectIdentifier))
+						v.AlgorithmOIDs = extendZero(v.AlgorithmOIDs)
 						{
 							o, err := (&sub).ReadOID()
 							if err != nil {
@@ -1173,6 +1186,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1189,12 +1203,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Integrity = make([]IntegrityMechanism, 0, min(n, 16))
 					}
 					for range n {
-						v.Integrity = append(v.Integrity, *new(IntegrityMechanism))
+						v.Integrity = extendZero(v.Integrity)
 						if err := v.Integrity[len(v.Integrity)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("integrity", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1204,12 +1219,14 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAltGK", err)
 				}
 				v.SupportsAltGK = true
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1219,6 +1236,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1235,12 +1253,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1254,6 +1273,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.SupportsAssignedGK) = b
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -1263,6 +1283,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -1350,13 +1371,15 @@ func (v *NonStandardParameter) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *NonStandardParameter) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *NonStandardParameter) DecodePER(d *asn1per.Decoder) error {
+	*v = NonStandardParameter{}
+	return v.decodePER(d, 0)
+}
 
 func (v *NonStandardParameter) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = NonStandardParameter{}
 	if err := v.NonStandardIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("nonStandardIdentifier", err)
 	}
@@ -1426,13 +1449,15 @@ func (v *NonStandardIdentifier) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *NonStandardIdentifier) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *NonStandardIdentifier) DecodePER(d *asn1per.Decoder) error {
+	*v = NonStandardIdentifier{}
+	return v.decodePER(d, 0)
+}
 
 func (v *NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = NonStandardIdentifier{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -1505,13 +1530,15 @@ func (v *H221NonStandard) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H221NonStandard) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H221NonStandard) DecodePER(d *asn1per.Decoder) error {
+	*v = H221NonStandard{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H221NonStandard) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H221NonStandard{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -1675,13 +1702,15 @@ func (v *TransportAddress) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TransportAddress) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TransportAddress) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportAddress{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportAddress{}
 	i, err := d.ReadChoiceIndex(7, true)
 	if err != nil {
 		return err
@@ -1763,13 +1792,15 @@ func (v *TransportAddressIpAddressType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TransportAddressIpAddressType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TransportAddressIpAddressType) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportAddressIpAddressType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TransportAddressIpAddressType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportAddressIpAddressType{}
 	{
 		b, err := d.ReadOctetString(asn1per.Size{Lb: 4, Ub: 4})
 		if err != nil {
@@ -1839,6 +1870,7 @@ func (v *TransportAddressIpSourceRouteType) EncodePER(e *asn1per.Encoder) error 
 
 // DecodePER decodes v from aligned PER.
 func (v *TransportAddressIpSourceRouteType) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportAddressIpSourceRouteType{}
 	return v.decodePER(d, 0)
 }
 
@@ -1846,7 +1878,6 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportAddressIpSourceRouteType{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -1876,7 +1907,7 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 			v.Route = make([][]byte, 0, min(n, 16))
 		}
 		for range n {
-			v.Route = append(v.Route, *new([]byte))
+			v.Route = extendZero(v.Route)
 			{
 				b, err := d.ReadOctetString(asn1per.Size{Lb: 4, Ub: 4})
 				if err != nil {
@@ -1955,6 +1986,7 @@ func (v *TransportAddressIpSourceRouteTypeRouting) EncodePER(e *asn1per.Encoder)
 
 // DecodePER decodes v from aligned PER.
 func (v *TransportAddressIpSourceRouteTypeRouting) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportAddressIpSourceRouteTypeRouting{}
 	return v.decodePER(d, 0)
 }
 
@@ -1962,7 +1994,6 @@ func (v *TransportAddressIpSourceRouteTypeRouting) decodePER(d *asn1per.Decoder,
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportAddressIpSourceRouteTypeRouting{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -2005,6 +2036,7 @@ func (v *TransportAddressIpxAddressType) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *TransportAddressIpxAddressType) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportAddressIpxAddressType{}
 	return v.decodePER(d, 0)
 }
 
@@ -2012,7 +2044,6 @@ func (v *TransportAddressIpxAddressType) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportAddressIpxAddressType{}
 	{
 		b, err := d.ReadOctetString(asn1per.Size{Lb: 6, Ub: 6})
 		if err != nil {
@@ -2076,6 +2107,7 @@ func (v *TransportAddressIp6AddressType) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *TransportAddressIp6AddressType) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportAddressIp6AddressType{}
 	return v.decodePER(d, 0)
 }
 
@@ -2083,7 +2115,6 @@ func (v *TransportAddressIp6AddressType) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportAddressIp6AddressType{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -2226,21 +2257,20 @@ func (v *EndpointType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EndpointType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EndpointType) DecodePER(d *asn1per.Decoder) error {
+	*v = EndpointType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EndpointType{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(7)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -2314,6 +2344,7 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.Set) = BitString{Bytes: b, BitLen: n}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -2330,12 +2361,13 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedTunnelledProtocols = make([]TunnelledProtocol, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedTunnelledProtocols = append(v.SupportedTunnelledProtocols, *new(TunnelledProtocol))
+						v.SupportedTunnelledProtocols = extendZero(v.SupportedTunnelledProtocols)
 						if err := v.SupportedTunnelledProtocols[len(v.SupportedTunnelledProtocols)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedTunnelledProtocols", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -2409,21 +2441,20 @@ func (v *VendorIdentifier) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *VendorIdentifier) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *VendorIdentifier) DecodePER(d *asn1per.Decoder) error {
+	*v = VendorIdentifier{}
+	return v.decodePER(d, 0)
+}
 
 func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = VendorIdentifier{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.Vendor.decodePER(d, depth+1); err != nil {
 		return fieldErr("vendor", err)
 	}
@@ -2464,6 +2495,7 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					v.EnterpriseNumber = nonNil(o, asn1per.ObjectIdentifier{})
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -2514,21 +2546,20 @@ func (v *GatekeeperInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GatekeeperInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GatekeeperInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = GatekeeperInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GatekeeperInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GatekeeperInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -2604,21 +2635,20 @@ func (v *GatewayInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GatewayInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GatewayInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = GatewayInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GatewayInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		{
 			n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -2631,7 +2661,7 @@ func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Protocol = make([]SupportedProtocols, 0, min(n, 16))
 			}
 			for range n {
-				v.Protocol = append(v.Protocol, *new(SupportedProtocols))
+				v.Protocol = extendZero(v.Protocol)
 				if err := v.Protocol[len(v.Protocol)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("protocol", err)
 				}
@@ -2856,13 +2886,15 @@ func (v *SupportedProtocols) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SupportedProtocols) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SupportedProtocols) DecodePER(d *asn1per.Decoder) error {
+	*v = SupportedProtocols{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SupportedProtocols{}
 	i, err := d.ReadChoiceIndex(9, true)
 	if err != nil {
 		return err
@@ -2932,6 +2964,7 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.NonStandardProtocol.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("nonStandardProtocol", err)
 		}
+		d.CloseOpenType(&sub)
 	case 10:
 		v.Choice = SupportedProtocolsT38FaxAnnexbOnly
 		var sub asn1per.Decoder
@@ -2942,6 +2975,7 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.T38FaxAnnexbOnly.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("t38FaxAnnexbOnly", err)
 		}
+		d.CloseOpenType(&sub)
 	case 11:
 		v.Choice = SupportedProtocolsSip
 		var sub asn1per.Decoder
@@ -2952,6 +2986,7 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.Sip.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("sip", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -3032,21 +3067,20 @@ func (v *H310Caps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H310Caps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H310Caps) DecodePER(d *asn1per.Decoder) error {
+	*v = H310Caps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H310Caps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -3076,12 +3110,13 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -3098,12 +3133,13 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -3165,21 +3201,20 @@ func (v *DataRate) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DataRate) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DataRate) DecodePER(d *asn1per.Decoder) error {
+	*v = DataRate{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DataRate{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -3288,21 +3323,20 @@ func (v *SupportedPrefix) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SupportedPrefix) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SupportedPrefix) DecodePER(d *asn1per.Decoder) error {
+	*v = SupportedPrefix{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SupportedPrefix) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SupportedPrefix{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -3463,13 +3497,15 @@ func (v *AliasAddress) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AliasAddress) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AliasAddress) DecodePER(d *asn1per.Decoder) error {
+	*v = AliasAddress{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AliasAddress{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -3506,6 +3542,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.UrlID = s
 		}
+		d.CloseOpenType(&sub)
 	case 3:
 		v.Choice = AliasAddressTransportID
 		var sub asn1per.Decoder
@@ -3516,6 +3553,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.TransportID.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("transportID", err)
 		}
+		d.CloseOpenType(&sub)
 	case 4:
 		v.Choice = AliasAddressEmailID
 		var sub asn1per.Decoder
@@ -3529,6 +3567,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.EmailID = s
 		}
+		d.CloseOpenType(&sub)
 	case 5:
 		v.Choice = AliasAddressPartyNumber
 		var sub asn1per.Decoder
@@ -3539,6 +3578,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.PartyNumber.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("partyNumber", err)
 		}
+		d.CloseOpenType(&sub)
 	case 6:
 		v.Choice = AliasAddressMobileUIM
 		var sub asn1per.Decoder
@@ -3549,6 +3589,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.MobileUIM.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("mobileUIM", err)
 		}
+		d.CloseOpenType(&sub)
 	case 7:
 		v.Choice = AliasAddressIsupNumber
 		var sub asn1per.Decoder
@@ -3559,6 +3600,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.IsupNumber.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("isupNumber", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -3658,13 +3700,15 @@ func (v *PartyNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *PartyNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *PartyNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = PartyNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *PartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = PartyNumber{}
 	i, err := d.ReadChoiceIndex(5, true)
 	if err != nil {
 		return err
@@ -3725,13 +3769,15 @@ func (v *PublicPartyNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *PublicPartyNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *PublicPartyNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = PublicPartyNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *PublicPartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = PublicPartyNumber{}
 	if err := v.PublicTypeOfNumber.decodePER(d, depth+1); err != nil {
 		return fieldErr("publicTypeOfNumber", err)
 	}
@@ -3810,13 +3856,15 @@ func (v *PublicTypeOfNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *PublicTypeOfNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *PublicTypeOfNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = PublicTypeOfNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *PublicTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = PublicTypeOfNumber{}
 	i, err := d.ReadChoiceIndex(6, true)
 	if err != nil {
 		return err
@@ -3890,13 +3938,15 @@ func (v *PrivatePartyNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *PrivatePartyNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *PrivatePartyNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = PrivatePartyNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *PrivatePartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = PrivatePartyNumber{}
 	if err := v.PrivateTypeOfNumber.decodePER(d, depth+1); err != nil {
 		return fieldErr("privateTypeOfNumber", err)
 	}
@@ -3975,13 +4025,15 @@ func (v *PrivateTypeOfNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *PrivateTypeOfNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *PrivateTypeOfNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = PrivateTypeOfNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *PrivateTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = PrivateTypeOfNumber{}
 	i, err := d.ReadChoiceIndex(6, true)
 	if err != nil {
 		return err
@@ -4068,13 +4120,15 @@ func (v *MobileUIM) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *MobileUIM) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *MobileUIM) DecodePER(d *asn1per.Decoder) error {
+	*v = MobileUIM{}
+	return v.decodePER(d, 0)
+}
 
 func (v *MobileUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = MobileUIM{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -4213,21 +4267,20 @@ func (v *ANSI41UIM) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ANSI41UIM) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ANSI41UIM) DecodePER(d *asn1per.Decoder) error {
+	*v = ANSI41UIM{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ANSI41UIM{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(12)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(11)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<11) != 0
 	if opt&(1<<10) != 0 {
 		v.Imsi = new(string)
 		{
@@ -4439,13 +4492,15 @@ func (v *ANSI41UIMSystemId) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ANSI41UIMSystemId) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ANSI41UIMSystemId) DecodePER(d *asn1per.Decoder) error {
+	*v = ANSI41UIMSystemId{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ANSI41UIMSystemId) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ANSI41UIMSystemId{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -4551,21 +4606,20 @@ func (v *GSMUIM) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GSMUIM) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GSMUIM) DecodePER(d *asn1per.Decoder) error {
+	*v = GSMUIM{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GSMUIM{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(7)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
 		v.Imsi = new(string)
 		{
@@ -4734,13 +4788,15 @@ func (v *IsupNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *IsupNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *IsupNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = IsupNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *IsupNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = IsupNumber{}
 	i, err := d.ReadChoiceIndex(5, true)
 	if err != nil {
 		return err
@@ -4821,13 +4877,15 @@ func (v *IsupPublicPartyNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *IsupPublicPartyNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *IsupPublicPartyNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = IsupPublicPartyNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *IsupPublicPartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = IsupPublicPartyNumber{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -4939,13 +4997,15 @@ func (v *NatureOfAddress) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *NatureOfAddress) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *NatureOfAddress) DecodePER(d *asn1per.Decoder) error {
+	*v = NatureOfAddress{}
+	return v.decodePER(d, 0)
+}
 
 func (v *NatureOfAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = NatureOfAddress{}
 	i, err := d.ReadChoiceIndex(8, true)
 	if err != nil {
 		return err
@@ -5043,13 +5103,15 @@ func (v *IsupPrivatePartyNumber) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *IsupPrivatePartyNumber) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *IsupPrivatePartyNumber) DecodePER(d *asn1per.Decoder) error {
+	*v = IsupPrivatePartyNumber{}
+	return v.decodePER(d, 0)
+}
 
 func (v *IsupPrivatePartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = IsupPrivatePartyNumber{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -5150,21 +5212,20 @@ func (v *H320Caps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H320Caps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H320Caps) DecodePER(d *asn1per.Decoder) error {
+	*v = H320Caps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H320Caps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -5194,12 +5255,13 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -5216,12 +5278,13 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -5305,21 +5368,20 @@ func (v *H321Caps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H321Caps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H321Caps) DecodePER(d *asn1per.Decoder) error {
+	*v = H321Caps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H321Caps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -5349,12 +5411,13 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -5371,12 +5434,13 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -5460,21 +5524,20 @@ func (v *H322Caps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H322Caps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H322Caps) DecodePER(d *asn1per.Decoder) error {
+	*v = H322Caps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H322Caps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -5504,12 +5567,13 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -5526,12 +5590,13 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -5615,21 +5680,20 @@ func (v *H323Caps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H323Caps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H323Caps) DecodePER(d *asn1per.Decoder) error {
+	*v = H323Caps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H323Caps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -5659,12 +5723,13 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -5681,12 +5746,13 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -5770,21 +5836,20 @@ func (v *H324Caps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H324Caps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H324Caps) DecodePER(d *asn1per.Decoder) error {
+	*v = H324Caps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H324Caps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -5814,12 +5879,13 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -5836,12 +5902,13 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -5925,21 +5992,20 @@ func (v *VoiceCaps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *VoiceCaps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *VoiceCaps) DecodePER(d *asn1per.Decoder) error {
+	*v = VoiceCaps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = VoiceCaps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -5969,12 +6035,13 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -5991,12 +6058,13 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6080,21 +6148,20 @@ func (v *T120OnlyCaps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *T120OnlyCaps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *T120OnlyCaps) DecodePER(d *asn1per.Decoder) error {
+	*v = T120OnlyCaps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = T120OnlyCaps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -6124,12 +6191,13 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 					}
 					for range n {
-						v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+						v.DataRatesSupported = extendZero(v.DataRatesSupported)
 						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -6146,12 +6214,13 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6223,21 +6292,20 @@ func (v *NonStandardProtocol) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *NonStandardProtocol) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *NonStandardProtocol) DecodePER(d *asn1per.Decoder) error {
+	*v = NonStandardProtocol{}
+	return v.decodePER(d, 0)
+}
 
 func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = NonStandardProtocol{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -6256,7 +6324,7 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 			}
 			for range n {
-				v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+				v.DataRatesSupported = extendZero(v.DataRatesSupported)
 				if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
@@ -6274,7 +6342,7 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 			v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 		}
 		for range n {
-			v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+			v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 			if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("supportedPrefixes", err)
 			}
@@ -6366,21 +6434,20 @@ func (v *T38FaxAnnexbOnlyCaps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *T38FaxAnnexbOnlyCaps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *T38FaxAnnexbOnlyCaps) DecodePER(d *asn1per.Decoder) error {
+	*v = T38FaxAnnexbOnlyCaps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = T38FaxAnnexbOnlyCaps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -6399,7 +6466,7 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 			}
 			for range n {
-				v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+				v.DataRatesSupported = extendZero(v.DataRatesSupported)
 				if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
@@ -6417,7 +6484,7 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 		}
 		for range n {
-			v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+			v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 			if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("supportedPrefixes", err)
 			}
@@ -6587,13 +6654,15 @@ func (v *DataProtocolCapability) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DataProtocolCapability) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DataProtocolCapability) DecodePER(d *asn1per.Decoder) error {
+	*v = DataProtocolCapability{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DataProtocolCapability{}
 	i, err := d.ReadChoiceIndex(7, true)
 	if err != nil {
 		return err
@@ -6623,24 +6692,28 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("segmentationAndReassembly", err)
 		}
+		d.CloseOpenType(&sub)
 	case 8:
 		v.Choice = DataProtocolCapabilityHdlcFrameTunnelingwSAR
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("hdlcFrameTunnelingwSAR", err)
 		}
+		d.CloseOpenType(&sub)
 	case 9:
 		v.Choice = DataProtocolCapabilityV120
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("v120", err)
 		}
+		d.CloseOpenType(&sub)
 	case 10:
 		v.Choice = DataProtocolCapabilitySeparateLANStack
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("separateLANStack", err)
 		}
+		d.CloseOpenType(&sub)
 	case 11:
 		v.Choice = DataProtocolCapabilityV76wCompression
 		var sub asn1per.Decoder
@@ -6651,18 +6724,21 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 		if err := v.V76wCompression.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("v76wCompression", err)
 		}
+		d.CloseOpenType(&sub)
 	case 12:
 		v.Choice = DataProtocolCapabilityTcp
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("tcp", err)
 		}
+		d.CloseOpenType(&sub)
 	case 13:
 		v.Choice = DataProtocolCapabilityUdp
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("udp", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -6691,13 +6767,15 @@ func (v *H245NonStandardParameter) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H245NonStandardParameter) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H245NonStandardParameter) DecodePER(d *asn1per.Decoder) error {
+	*v = H245NonStandardParameter{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H245NonStandardParameter) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H245NonStandardParameter{}
 	if err := v.NonStandardIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("nonStandardIdentifier", err)
 	}
@@ -6756,13 +6834,15 @@ func (v *H245NonStandardIdentifier) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H245NonStandardIdentifier) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H245NonStandardIdentifier) DecodePER(d *asn1per.Decoder) error {
+	*v = H245NonStandardIdentifier{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H245NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H245NonStandardIdentifier{}
 	i, err := d.ReadChoiceIndex(2, false)
 	if err != nil {
 		return err
@@ -6812,6 +6892,7 @@ func (v *H245NonStandardIdentifierH221NonStandardType) EncodePER(e *asn1per.Enco
 
 // DecodePER decodes v from aligned PER.
 func (v *H245NonStandardIdentifierH221NonStandardType) DecodePER(d *asn1per.Decoder) error {
+	*v = H245NonStandardIdentifierH221NonStandardType{}
 	return v.decodePER(d, 0)
 }
 
@@ -6819,7 +6900,6 @@ func (v *H245NonStandardIdentifierH221NonStandardType) decodePER(d *asn1per.Deco
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H245NonStandardIdentifierH221NonStandardType{}
 	{
 		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
 		if err != nil {
@@ -6917,6 +6997,7 @@ func (v *DataProtocolCapabilityV76wCompressionType) EncodePER(e *asn1per.Encoder
 
 // DecodePER decodes v from aligned PER.
 func (v *DataProtocolCapabilityV76wCompressionType) DecodePER(d *asn1per.Decoder) error {
+	*v = DataProtocolCapabilityV76wCompressionType{}
 	return v.decodePER(d, 0)
 }
 
@@ -6924,7 +7005,6 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DataProtocolCapabilityV76wCompressionType{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -7004,13 +7084,15 @@ func (v *CompressionType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CompressionType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CompressionType) DecodePER(d *asn1per.Decoder) error {
+	*v = CompressionType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CompressionType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CompressionType{}
 	i, err := d.ReadChoiceIndex(1, true)
 	if err != nil {
 		return err
@@ -7070,13 +7152,15 @@ func (v *V42bis) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *V42bis) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *V42bis) DecodePER(d *asn1per.Decoder) error {
+	*v = V42bis{}
+	return v.decodePER(d, 0)
+}
 
 func (v *V42bis) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = V42bis{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -7196,13 +7280,15 @@ func (v *T38FaxProfile) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *T38FaxProfile) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *T38FaxProfile) DecodePER(d *asn1per.Decoder) error {
+	*v = T38FaxProfile{}
+	return v.decodePER(d, 0)
+}
 
 func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = T38FaxProfile{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -7248,6 +7334,7 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.Version) = n
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -7257,6 +7344,7 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.T38FaxRateManagement.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("t38FaxRateManagement", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -7266,6 +7354,7 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.T38FaxUdpOptions.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("t38FaxUdpOptions", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -7275,6 +7364,7 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.T38FaxTcpOptions.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("t38FaxTcpOptions", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -7333,13 +7423,15 @@ func (v *T38FaxRateManagement) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *T38FaxRateManagement) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *T38FaxRateManagement) DecodePER(d *asn1per.Decoder) error {
+	*v = T38FaxRateManagement{}
+	return v.decodePER(d, 0)
+}
 
 func (v *T38FaxRateManagement) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = T38FaxRateManagement{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -7387,13 +7479,15 @@ func (v *T38FaxUdpOptions) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *T38FaxUdpOptions) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *T38FaxUdpOptions) DecodePER(d *asn1per.Decoder) error {
+	*v = T38FaxUdpOptions{}
+	return v.decodePER(d, 0)
+}
 
 func (v *T38FaxUdpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = T38FaxUdpOptions{}
 	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
@@ -7469,13 +7563,15 @@ func (v *T38FaxUdpOptionsT38FaxUdpEC) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *T38FaxUdpOptionsT38FaxUdpEC) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *T38FaxUdpOptionsT38FaxUdpEC) DecodePER(d *asn1per.Decoder) error {
+	*v = T38FaxUdpOptionsT38FaxUdpEC{}
+	return v.decodePER(d, 0)
+}
 
 func (v *T38FaxUdpOptionsT38FaxUdpEC) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = T38FaxUdpOptionsT38FaxUdpEC{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -7527,13 +7623,15 @@ func (v *T38FaxTcpOptions) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *T38FaxTcpOptions) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *T38FaxTcpOptions) DecodePER(d *asn1per.Decoder) error {
+	*v = T38FaxTcpOptions{}
+	return v.decodePER(d, 0)
+}
 
 func (v *T38FaxTcpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = T38FaxTcpOptions{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -7626,21 +7724,20 @@ func (v *SIPCaps) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SIPCaps) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SIPCaps) DecodePER(d *asn1per.Decoder) error {
+	*v = SIPCaps{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SIPCaps{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -7659,7 +7756,7 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
 			}
 			for range n {
-				v.DataRatesSupported = append(v.DataRatesSupported, *new(DataRate))
+				v.DataRatesSupported = extendZero(v.DataRatesSupported)
 				if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
@@ -7678,7 +7775,7 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 			}
 			for range n {
-				v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+				v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 				if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
@@ -7759,21 +7856,20 @@ func (v *McuInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *McuInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *McuInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = McuInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = McuInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -7803,12 +7899,13 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Protocol = make([]SupportedProtocols, 0, min(n, 16))
 					}
 					for range n {
-						v.Protocol = append(v.Protocol, *new(SupportedProtocols))
+						v.Protocol = extendZero(v.Protocol)
 						if err := v.Protocol[len(v.Protocol)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("protocol", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -7859,21 +7956,20 @@ func (v *TerminalInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TerminalInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TerminalInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = TerminalInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TerminalInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TerminalInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -7941,21 +8037,20 @@ func (v *TunnelledProtocol) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TunnelledProtocol) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TunnelledProtocol) DecodePER(d *asn1per.Decoder) error {
+	*v = TunnelledProtocol{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TunnelledProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TunnelledProtocol{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.Id.decodePER(d, depth+1); err != nil {
 		return fieldErr("id", err)
 	}
@@ -8045,13 +8140,15 @@ func (v *TunnelledProtocolId) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TunnelledProtocolId) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TunnelledProtocolId) DecodePER(d *asn1per.Decoder) error {
+	*v = TunnelledProtocolId{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TunnelledProtocolId) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TunnelledProtocolId{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -8124,6 +8221,7 @@ func (v *TunnelledProtocolAlternateIdentifier) EncodePER(e *asn1per.Encoder) err
 
 // DecodePER decodes v from aligned PER.
 func (v *TunnelledProtocolAlternateIdentifier) DecodePER(d *asn1per.Decoder) error {
+	*v = TunnelledProtocolAlternateIdentifier{}
 	return v.decodePER(d, 0)
 }
 
@@ -8131,15 +8229,11 @@ func (v *TunnelledProtocolAlternateIdentifier) decodePER(d *asn1per.Decoder, dep
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TunnelledProtocolAlternateIdentifier{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	{
 		s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 64})
 		if err != nil {
@@ -8253,13 +8347,15 @@ func (v *QseriesOptions) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *QseriesOptions) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *QseriesOptions) DecodePER(d *asn1per.Decoder) error {
+	*v = QseriesOptions{}
+	return v.decodePER(d, 0)
+}
 
 func (v *QseriesOptions) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = QseriesOptions{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -8370,13 +8466,15 @@ func (v *Q954Details) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *Q954Details) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *Q954Details) DecodePER(d *asn1per.Decoder) error {
+	*v = Q954Details{}
+	return v.decodePER(d, 0)
+}
 
 func (v *Q954Details) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = Q954Details{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -8584,21 +8682,20 @@ func (v *Endpoint) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *Endpoint) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *Endpoint) DecodePER(d *asn1per.Decoder) error {
+	*v = Endpoint{}
+	return v.decodePER(d, 0)
+}
 
 func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = Endpoint{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(11)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(10)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<10) != 0
 	if opt&(1<<9) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -8617,7 +8714,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				v.AliasAddress = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.AliasAddress = append(v.AliasAddress, *new(AliasAddress))
+				v.AliasAddress = extendZero(v.AliasAddress)
 				if err := v.AliasAddress[len(v.AliasAddress)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("aliasAddress", err)
 				}
@@ -8636,7 +8733,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.CallSignalAddress = append(v.CallSignalAddress, *new(TransportAddress))
+				v.CallSignalAddress = extendZero(v.CallSignalAddress)
 				if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("callSignalAddress", err)
 				}
@@ -8655,7 +8752,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				v.RasAddress = make([]TransportAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.RasAddress = append(v.RasAddress, *new(TransportAddress))
+				v.RasAddress = extendZero(v.RasAddress)
 				if err := v.RasAddress[len(v.RasAddress)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("rasAddress", err)
 				}
@@ -8680,7 +8777,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -8699,7 +8796,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -8728,7 +8825,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.RemoteExtensionAddress = append(v.RemoteExtensionAddress, *new(AliasAddress))
+				v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
 				if err := v.RemoteExtensionAddress[len(v.RemoteExtensionAddress)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
@@ -8747,7 +8844,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.DestExtraCallInfo = append(v.DestExtraCallInfo, *new(AliasAddress))
+				v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
 				if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("destExtraCallInfo", err)
 				}
@@ -8770,6 +8867,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -8779,6 +8877,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -8788,6 +8887,7 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -8941,21 +9041,20 @@ func (v *ClearToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ClearToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ClearToken) DecodePER(d *asn1per.Decoder) error {
+	*v = ClearToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ClearToken{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(9)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(8)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<8) != 0
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -9029,6 +9128,7 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Eckasdhkey.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("eckasdhkey", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -9038,6 +9138,7 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.SendersID.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("sendersID", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -9047,6 +9148,7 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.H235Key.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h235Key", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -9063,12 +9165,13 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ProfileInfo = make([]ProfileElement, 0, min(n, 16))
 					}
 					for range n {
-						v.ProfileInfo = append(v.ProfileInfo, *new(ProfileElement))
+						v.ProfileInfo = extendZero(v.ProfileInfo)
 						if err := v.ProfileInfo[len(v.ProfileInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("profileInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -9180,13 +9283,15 @@ func (v *DHset) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DHset) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DHset) DecodePER(d *asn1per.Decoder) error {
+	*v = DHset{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DHset) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DHset{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -9335,13 +9440,15 @@ func (v *TypedCertificate) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TypedCertificate) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TypedCertificate) DecodePER(d *asn1per.Decoder) error {
+	*v = TypedCertificate{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TypedCertificate) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TypedCertificate{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -9426,13 +9533,15 @@ func (v *H235NonStandardParameter) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H235NonStandardParameter) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H235NonStandardParameter) DecodePER(d *asn1per.Decoder) error {
+	*v = H235NonStandardParameter{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H235NonStandardParameter) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H235NonStandardParameter{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -9509,13 +9618,15 @@ func (v *ECKASDH) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ECKASDH) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ECKASDH) DecodePER(d *asn1per.Decoder) error {
+	*v = ECKASDH{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ECKASDH) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ECKASDH{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -9573,13 +9684,15 @@ func (v *ECKASDHEckasdhpType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ECKASDHEckasdhpType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ECKASDHEckasdhpType) DecodePER(d *asn1per.Decoder) error {
+	*v = ECKASDHEckasdhpType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ECKASDHEckasdhpType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ECKASDHEckasdhpType{}
 	if err := v.PublicKey.decodePER(d, depth+1); err != nil {
 		return fieldErr("public-key", err)
 	}
@@ -9663,21 +9776,20 @@ func (v *ECpoint) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ECpoint) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ECpoint) DecodePER(d *asn1per.Decoder) error {
+	*v = ECpoint{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ECpoint{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.X = new(BitString)
 		{
@@ -9754,13 +9866,15 @@ func (v *ECKASDHEckasdh2Type) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ECKASDHEckasdh2Type) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ECKASDHEckasdh2Type) DecodePER(d *asn1per.Decoder) error {
+	*v = ECKASDHEckasdh2Type{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ECKASDHEckasdh2Type) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ECKASDHEckasdh2Type{}
 	if err := v.PublicKey.decodePER(d, depth+1); err != nil {
 		return fieldErr("public-key", err)
 	}
@@ -9883,13 +9997,15 @@ func (v *H235Key) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H235Key) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H235Key) DecodePER(d *asn1per.Decoder) error {
+	*v = H235Key{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H235Key{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -9922,6 +10038,7 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecureSharedSecret.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("secureSharedSecret", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -9979,13 +10096,15 @@ func (v *EncodedKeySyncMaterial) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncodedKeySyncMaterial) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncodedKeySyncMaterial) DecodePER(d *asn1per.Decoder) error {
+	*v = EncodedKeySyncMaterial{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncodedKeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncodedKeySyncMaterial{}
 	var sub asn1per.Decoder
 	if err := d.OpenTypeInto(&sub); err != nil {
 		return err
@@ -9993,6 +10112,7 @@ func (v *EncodedKeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error 
 	if err := v.Value.decodePER((&sub), depth+1); err != nil {
 		return fieldErr("value", err)
 	}
+	d.CloseOpenType(&sub)
 	return nil
 }
 
@@ -10034,13 +10154,15 @@ func (v *KeySyncMaterial) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *KeySyncMaterial) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *KeySyncMaterial) DecodePER(d *asn1per.Decoder) error {
+	*v = KeySyncMaterial{}
+	return v.decodePER(d, 0)
+}
 
 func (v *KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = KeySyncMaterial{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -10094,6 +10216,7 @@ func (v *EncryptedEncodedKeySyncMaterial) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *EncryptedEncodedKeySyncMaterial) DecodePER(d *asn1per.Decoder) error {
+	*v = EncryptedEncodedKeySyncMaterial{}
 	return v.decodePER(d, 0)
 }
 
@@ -10101,7 +10224,6 @@ func (v *EncryptedEncodedKeySyncMaterial) decodePER(d *asn1per.Decoder, depth in
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncryptedEncodedKeySyncMaterial{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -10200,21 +10322,20 @@ func (v *Params) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *Params) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *Params) DecodePER(d *asn1per.Decoder) error {
+	*v = Params{}
+	return v.decodePER(d, 0)
+}
 
 func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = Params{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.RanInt = new(int64)
 		{
@@ -10251,6 +10372,7 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 				if v.Iv16 == nil {
 					v.Iv16 = IV16{}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -10263,6 +10385,7 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					v.Iv = nonNil(b, []byte{})
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -10275,6 +10398,7 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					v.ClearSalt = nonNil(b, []byte{})
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -10360,13 +10484,15 @@ func (v *EncodedKeySignedMaterial) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncodedKeySignedMaterial) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncodedKeySignedMaterial) DecodePER(d *asn1per.Decoder) error {
+	*v = EncodedKeySignedMaterial{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncodedKeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncodedKeySignedMaterial{}
 	var sub asn1per.Decoder
 	if err := d.OpenTypeInto(&sub); err != nil {
 		return err
@@ -10374,6 +10500,7 @@ func (v *EncodedKeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) erro
 	if err := v.Value.decodePER((&sub), depth+1); err != nil {
 		return fieldErr("value", err)
 	}
+	d.CloseOpenType(&sub)
 	return nil
 }
 
@@ -10413,13 +10540,15 @@ func (v *KeySignedMaterial) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *KeySignedMaterial) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *KeySignedMaterial) DecodePER(d *asn1per.Decoder) error {
+	*v = KeySignedMaterial{}
+	return v.decodePER(d, 0)
+}
 
 func (v *KeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = KeySignedMaterial{}
 	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
@@ -10475,6 +10604,7 @@ func (v *SignedEncodedKeySignedMaterial) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *SignedEncodedKeySignedMaterial) DecodePER(d *asn1per.Decoder) error {
+	*v = SignedEncodedKeySignedMaterial{}
 	return v.decodePER(d, 0)
 }
 
@@ -10482,7 +10612,6 @@ func (v *SignedEncodedKeySignedMaterial) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SignedEncodedKeySignedMaterial{}
 	if err := v.ToBeSigned.decodePER(d, depth+1); err != nil {
 		return fieldErr("toBeSigned", err)
 	}
@@ -10604,21 +10733,20 @@ func (v *V3KeySyncMaterial) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *V3KeySyncMaterial) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *V3KeySyncMaterial) DecodePER(d *asn1per.Decoder) error {
+	*v = V3KeySyncMaterial{}
+	return v.decodePER(d, 0)
+}
 
 func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = V3KeySyncMaterial{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(8)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(7)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<7) != 0
 	if opt&(1<<6) != 0 {
 		v.GeneralID = new(Identifier)
 		if err := v.GeneralID.decodePER(d, depth+1); err != nil {
@@ -10698,6 +10826,7 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					v.GenericKeyMaterial = nonNil(b, []byte{})
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -10759,21 +10888,20 @@ func (v *ProfileElement) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ProfileElement) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ProfileElement) DecodePER(d *asn1per.Decoder) error {
+	*v = ProfileElement{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ProfileElement) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ProfileElement{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	{
 		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
 		if err != nil {
@@ -10894,13 +11022,15 @@ func (v *Element) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *Element) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *Element) DecodePER(d *asn1per.Decoder) error {
+	*v = Element{}
+	return v.decodePER(d, 0)
+}
 
 func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = Element{}
 	i, err := d.ReadChoiceIndex(5, true)
 	if err != nil {
 		return err
@@ -11101,13 +11231,15 @@ func (v *CryptoH323Token) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CryptoH323Token) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CryptoH323Token) DecodePER(d *asn1per.Decoder) error {
+	*v = CryptoH323Token{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CryptoH323Token{}
 	i, err := d.ReadChoiceIndex(8, true)
 	if err != nil {
 		return err
@@ -11194,6 +11326,7 @@ func (v *CryptoH323TokenCryptoEPPwdHashType) EncodePER(e *asn1per.Encoder) error
 
 // DecodePER decodes v from aligned PER.
 func (v *CryptoH323TokenCryptoEPPwdHashType) DecodePER(d *asn1per.Decoder) error {
+	*v = CryptoH323TokenCryptoEPPwdHashType{}
 	return v.decodePER(d, 0)
 }
 
@@ -11201,7 +11334,6 @@ func (v *CryptoH323TokenCryptoEPPwdHashType) decodePER(d *asn1per.Decoder, depth
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CryptoH323TokenCryptoEPPwdHashType{}
 	if err := v.Alias.decodePER(d, depth+1); err != nil {
 		return fieldErr("alias", err)
 	}
@@ -11230,13 +11362,15 @@ func (v *EncodedPwdCertToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error {
+	*v = EncodedPwdCertToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncodedPwdCertToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncodedPwdCertToken{}
 	var sub asn1per.Decoder
 	if err := d.OpenTypeInto(&sub); err != nil {
 		return err
@@ -11244,6 +11378,7 @@ func (v *EncodedPwdCertToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.Value.decodePER((&sub), depth+1); err != nil {
 		return fieldErr("value", err)
 	}
+	d.CloseOpenType(&sub)
 	return nil
 }
 
@@ -11272,13 +11407,15 @@ func (v *HashedEncodedPwdCertToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *HashedEncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *HashedEncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error {
+	*v = HashedEncodedPwdCertToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *HashedEncodedPwdCertToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = HashedEncodedPwdCertToken{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -11325,6 +11462,7 @@ func (v *CryptoH323TokenCryptoGKPwdHashType) EncodePER(e *asn1per.Encoder) error
 
 // DecodePER decodes v from aligned PER.
 func (v *CryptoH323TokenCryptoGKPwdHashType) DecodePER(d *asn1per.Decoder) error {
+	*v = CryptoH323TokenCryptoGKPwdHashType{}
 	return v.decodePER(d, 0)
 }
 
@@ -11332,7 +11470,6 @@ func (v *CryptoH323TokenCryptoGKPwdHashType) decodePER(d *asn1per.Decoder, depth
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CryptoH323TokenCryptoGKPwdHashType{}
 	if err := v.GatekeeperId.decodePER(d, depth+1); err != nil {
 		return fieldErr("gatekeeperId", err)
 	}
@@ -11367,13 +11504,15 @@ func (v *EncryptedEncodedPwdCertToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncryptedEncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncryptedEncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error {
+	*v = EncryptedEncodedPwdCertToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncryptedEncodedPwdCertToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncryptedEncodedPwdCertToken{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -11420,13 +11559,15 @@ func (v *SignedEncodedPwdCertToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SignedEncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SignedEncodedPwdCertToken) DecodePER(d *asn1per.Decoder) error {
+	*v = SignedEncodedPwdCertToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SignedEncodedPwdCertToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SignedEncodedPwdCertToken{}
 	if err := v.ToBeSigned.decodePER(d, depth+1); err != nil {
 		return fieldErr("toBeSigned", err)
 	}
@@ -11469,13 +11610,15 @@ func (v *EncodedFastStartToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncodedFastStartToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncodedFastStartToken) DecodePER(d *asn1per.Decoder) error {
+	*v = EncodedFastStartToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncodedFastStartToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncodedFastStartToken{}
 	var sub asn1per.Decoder
 	if err := d.OpenTypeInto(&sub); err != nil {
 		return err
@@ -11483,6 +11626,7 @@ func (v *EncodedFastStartToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.Value.decodePER((&sub), depth+1); err != nil {
 		return fieldErr("value", err)
 	}
+	d.CloseOpenType(&sub)
 	return nil
 }
 
@@ -11515,13 +11659,15 @@ func (v *SignedEncodedFastStartToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SignedEncodedFastStartToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SignedEncodedFastStartToken) DecodePER(d *asn1per.Decoder) error {
+	*v = SignedEncodedFastStartToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SignedEncodedFastStartToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SignedEncodedFastStartToken{}
 	if err := v.ToBeSigned.decodePER(d, depth+1); err != nil {
 		return fieldErr("toBeSigned", err)
 	}
@@ -11633,13 +11779,15 @@ func (v *CryptoToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CryptoToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CryptoToken) DecodePER(d *asn1per.Decoder) error {
+	*v = CryptoToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CryptoToken{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -11698,6 +11846,7 @@ func (v *CryptoTokenCryptoEncryptedTokenType) EncodePER(e *asn1per.Encoder) erro
 
 // DecodePER decodes v from aligned PER.
 func (v *CryptoTokenCryptoEncryptedTokenType) DecodePER(d *asn1per.Decoder) error {
+	*v = CryptoTokenCryptoEncryptedTokenType{}
 	return v.decodePER(d, 0)
 }
 
@@ -11705,7 +11854,6 @@ func (v *CryptoTokenCryptoEncryptedTokenType) decodePER(d *asn1per.Decoder, dept
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CryptoTokenCryptoEncryptedTokenType{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -11735,13 +11883,15 @@ func (v *EncodedGeneralToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncodedGeneralToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncodedGeneralToken) DecodePER(d *asn1per.Decoder) error {
+	*v = EncodedGeneralToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncodedGeneralToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncodedGeneralToken{}
 	var sub asn1per.Decoder
 	if err := d.OpenTypeInto(&sub); err != nil {
 		return err
@@ -11749,6 +11899,7 @@ func (v *EncodedGeneralToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.Value.decodePER((&sub), depth+1); err != nil {
 		return fieldErr("value", err)
 	}
+	d.CloseOpenType(&sub)
 	return nil
 }
 
@@ -11774,13 +11925,15 @@ func (v *EncryptedEncodedGeneralToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncryptedEncodedGeneralToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncryptedEncodedGeneralToken) DecodePER(d *asn1per.Decoder) error {
+	*v = EncryptedEncodedGeneralToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncryptedEncodedGeneralToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncryptedEncodedGeneralToken{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -11820,6 +11973,7 @@ func (v *CryptoTokenCryptoSignedTokenType) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *CryptoTokenCryptoSignedTokenType) DecodePER(d *asn1per.Decoder) error {
+	*v = CryptoTokenCryptoSignedTokenType{}
 	return v.decodePER(d, 0)
 }
 
@@ -11827,7 +11981,6 @@ func (v *CryptoTokenCryptoSignedTokenType) decodePER(d *asn1per.Decoder, depth i
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CryptoTokenCryptoSignedTokenType{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -11867,13 +12020,15 @@ func (v *SignedEncodedGeneralToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SignedEncodedGeneralToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SignedEncodedGeneralToken) DecodePER(d *asn1per.Decoder) error {
+	*v = SignedEncodedGeneralToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SignedEncodedGeneralToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SignedEncodedGeneralToken{}
 	if err := v.ToBeSigned.decodePER(d, depth+1); err != nil {
 		return fieldErr("toBeSigned", err)
 	}
@@ -11923,6 +12078,7 @@ func (v *CryptoTokenCryptoHashedTokenType) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *CryptoTokenCryptoHashedTokenType) DecodePER(d *asn1per.Decoder) error {
+	*v = CryptoTokenCryptoHashedTokenType{}
 	return v.decodePER(d, 0)
 }
 
@@ -11930,7 +12086,6 @@ func (v *CryptoTokenCryptoHashedTokenType) decodePER(d *asn1per.Decoder, depth i
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CryptoTokenCryptoHashedTokenType{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -11969,13 +12124,15 @@ func (v *HashedEncodedGeneralToken) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *HashedEncodedGeneralToken) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *HashedEncodedGeneralToken) DecodePER(d *asn1per.Decoder) error {
+	*v = HashedEncodedGeneralToken{}
+	return v.decodePER(d, 0)
+}
 
 func (v *HashedEncodedGeneralToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = HashedEncodedGeneralToken{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -12058,21 +12215,20 @@ func (v *AlternateTransportAddresses) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AlternateTransportAddresses) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AlternateTransportAddresses) DecodePER(d *asn1per.Decoder) error {
+	*v = AlternateTransportAddresses{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AlternateTransportAddresses{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		{
 			n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -12085,7 +12241,7 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 				v.AnnexE = make([]TransportAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.AnnexE = append(v.AnnexE, *new(TransportAddress))
+				v.AnnexE = extendZero(v.AnnexE)
 				if err := v.AnnexE[len(v.AnnexE)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("annexE", err)
 				}
@@ -12115,12 +12271,13 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 						v.Sctp = make([]TransportAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.Sctp = append(v.Sctp, *new(TransportAddress))
+						v.Sctp = extendZero(v.Sctp)
 						if err := v.Sctp[len(v.Sctp)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("sctp", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -12190,21 +12347,20 @@ func (v *CircuitInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CircuitInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CircuitInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = CircuitInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CircuitInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		v.SourceCircuitID = new(CircuitIdentifier)
 		if err := v.SourceCircuitID.decodePER(d, depth+1); err != nil {
@@ -12229,7 +12385,7 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.GenericData = make([]GenericData, 0, min(n, 16))
 			}
 			for range n {
-				v.GenericData = append(v.GenericData, *new(GenericData))
+				v.GenericData = extendZero(v.GenericData)
 				if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("genericData", err)
 				}
@@ -12312,21 +12468,20 @@ func (v *CircuitIdentifier) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CircuitIdentifier) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CircuitIdentifier) DecodePER(d *asn1per.Decoder) error {
+	*v = CircuitIdentifier{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CircuitIdentifier{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.Cic = new(CicInfo)
 		if err := v.Cic.decodePER(d, depth+1); err != nil {
@@ -12355,6 +12510,7 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Carrier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("carrier", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -12411,13 +12567,15 @@ func (v *CicInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CicInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CicInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = CicInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CicInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CicInfo{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -12433,7 +12591,7 @@ func (v *CicInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Cic = make([][]byte, 0, min(n, 16))
 		}
 		for range n {
-			v.Cic = append(v.Cic, *new([]byte))
+			v.Cic = extendZero(v.Cic)
 			{
 				b, err := d.ReadOctetString(asn1per.Size{Lb: 2, Ub: 4})
 				if err != nil {
@@ -12516,21 +12674,20 @@ func (v *GroupID) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GroupID) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GroupID) DecodePER(d *asn1per.Decoder) error {
+	*v = GroupID{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GroupID{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		{
 			n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -12543,7 +12700,7 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Member = make([]int64, 0, min(n, 16))
 			}
 			for range n {
-				v.Member = append(v.Member, *new(int64))
+				v.Member = extendZero(v.Member)
 				{
 					n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
 					if err != nil {
@@ -12625,21 +12782,20 @@ func (v *CarrierInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CarrierInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CarrierInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = CarrierInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CarrierInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CarrierInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		{
 			b, err := d.ReadOctetString(asn1per.Size{Lb: 3, Ub: 4})
@@ -12725,21 +12881,20 @@ func (v *GenericData) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GenericData) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GenericData) DecodePER(d *asn1per.Decoder) error {
+	*v = GenericData{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GenericData) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GenericData{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.Id.decodePER(d, depth+1); err != nil {
 		return fieldErr("id", err)
 	}
@@ -12755,7 +12910,7 @@ func (v *GenericData) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Parameters = make([]EnumeratedParameter, 0, min(n, 16))
 			}
 			for range n {
-				v.Parameters = append(v.Parameters, *new(EnumeratedParameter))
+				v.Parameters = extendZero(v.Parameters)
 				if err := v.Parameters[len(v.Parameters)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("parameters", err)
 				}
@@ -12845,13 +13000,15 @@ func (v *GenericIdentifier) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GenericIdentifier) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GenericIdentifier) DecodePER(d *asn1per.Decoder) error {
+	*v = GenericIdentifier{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GenericIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GenericIdentifier{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -12959,21 +13116,20 @@ func (v *EnumeratedParameter) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EnumeratedParameter) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EnumeratedParameter) DecodePER(d *asn1per.Decoder) error {
+	*v = EnumeratedParameter{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EnumeratedParameter) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EnumeratedParameter{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.Id.decodePER(d, depth+1); err != nil {
 		return fieldErr("id", err)
 	}
@@ -13173,13 +13329,15 @@ func (v *Content) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *Content) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *Content) DecodePER(d *asn1per.Decoder) error {
+	*v = Content{}
+	return v.decodePER(d, 0)
+}
 
 func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = Content{}
 	i, err := d.ReadChoiceIndex(12, true)
 	if err != nil {
 		return err
@@ -13279,7 +13437,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Compound = make([]EnumeratedParameter, 0, min(n, 16))
 			}
 			for range n {
-				v.Compound = append(v.Compound, *new(EnumeratedParameter))
+				v.Compound = extendZero(v.Compound)
 				if err := v.Compound[len(v.Compound)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("compound", err)
 				}
@@ -13298,7 +13456,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Nested = make([]GenericData, 0, min(n, 16))
 			}
 			for range n {
-				v.Nested = append(v.Nested, *new(GenericData))
+				v.Nested = extendZero(v.Nested)
 				if err := v.Nested[len(v.Nested)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("nested", err)
 				}
@@ -13382,21 +13540,20 @@ func (v *FeatureSet) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *FeatureSet) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *FeatureSet) DecodePER(d *asn1per.Decoder) error {
+	*v = FeatureSet{}
+	return v.decodePER(d, 0)
+}
 
 func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = FeatureSet{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	{
 		b, err := d.ReadBool()
 		if err != nil {
@@ -13416,7 +13573,7 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 				v.NeededFeatures = make([]FeatureDescriptor, 0, min(n, 16))
 			}
 			for range n {
-				v.NeededFeatures = append(v.NeededFeatures, *new(FeatureDescriptor))
+				v.NeededFeatures = extendZero(v.NeededFeatures)
 				if err := v.NeededFeatures[len(v.NeededFeatures)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("neededFeatures", err)
 				}
@@ -13435,7 +13592,7 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DesiredFeatures = make([]FeatureDescriptor, 0, min(n, 16))
 			}
 			for range n {
-				v.DesiredFeatures = append(v.DesiredFeatures, *new(FeatureDescriptor))
+				v.DesiredFeatures = extendZero(v.DesiredFeatures)
 				if err := v.DesiredFeatures[len(v.DesiredFeatures)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("desiredFeatures", err)
 				}
@@ -13454,7 +13611,7 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SupportedFeatures = make([]FeatureDescriptor, 0, min(n, 16))
 			}
 			for range n {
-				v.SupportedFeatures = append(v.SupportedFeatures, *new(FeatureDescriptor))
+				v.SupportedFeatures = extendZero(v.SupportedFeatures)
 				if err := v.SupportedFeatures[len(v.SupportedFeatures)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("supportedFeatures", err)
 				}
@@ -13591,13 +13748,15 @@ func (v *AuthenticationMechanism) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AuthenticationMechanism) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AuthenticationMechanism) DecodePER(d *asn1per.Decoder) error {
+	*v = AuthenticationMechanism{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AuthenticationMechanism{}
 	i, err := d.ReadChoiceIndex(7, true)
 	if err != nil {
 		return err
@@ -13631,6 +13790,7 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 		if err := v.AuthenticationBES.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("authenticationBES", err)
 		}
+		d.CloseOpenType(&sub)
 	case 8:
 		v.Choice = AuthenticationMechanismKeyExch
 		var sub asn1per.Decoder
@@ -13644,6 +13804,7 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 			}
 			v.KeyExch = nilIfEmpty(o)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -13699,13 +13860,15 @@ func (v *AuthenticationBES) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AuthenticationBES) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AuthenticationBES) DecodePER(d *asn1per.Decoder) error {
+	*v = AuthenticationBES{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AuthenticationBES) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AuthenticationBES{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -13800,13 +13963,15 @@ func (v *IntegrityMechanism) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *IntegrityMechanism) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *IntegrityMechanism) DecodePER(d *asn1per.Decoder) error {
+	*v = IntegrityMechanism{}
+	return v.decodePER(d, 0)
+}
 
 func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = IntegrityMechanism{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -13920,13 +14085,15 @@ func (v *NonIsoIntegrityMechanism) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *NonIsoIntegrityMechanism) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *NonIsoIntegrityMechanism) DecodePER(d *asn1per.Decoder) error {
+	*v = NonIsoIntegrityMechanism{}
+	return v.decodePER(d, 0)
+}
 
 func (v *NonIsoIntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = NonIsoIntegrityMechanism{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -14021,13 +14188,15 @@ func (v *EncryptIntAlg) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *EncryptIntAlg) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *EncryptIntAlg) DecodePER(d *asn1per.Decoder) error {
+	*v = EncryptIntAlg{}
+	return v.decodePER(d, 0)
+}
 
 func (v *EncryptIntAlg) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = EncryptIntAlg{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -14076,13 +14245,15 @@ func (v *ICV) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ICV) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ICV) DecodePER(d *asn1per.Decoder) error {
+	*v = ICV{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ICV) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ICV{}
 	{
 		o, err := d.ReadOID()
 		if err != nil {
@@ -14150,21 +14321,20 @@ func (v *AlternateGK) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AlternateGK) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AlternateGK) DecodePER(d *asn1per.Decoder) error {
+	*v = AlternateGK{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AlternateGK) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AlternateGK{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RasAddress.decodePER(d, depth+1); err != nil {
 		return fieldErr("rasAddress", err)
 	}
@@ -14411,21 +14581,20 @@ func (v *GatekeeperConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GatekeeperConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GatekeeperConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = GatekeeperConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GatekeeperConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -14470,12 +14639,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateGatekeeper = append(v.AlternateGatekeeper, *new(AlternateGK))
+						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
 						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14485,6 +14655,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AuthenticationMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("authenticationMode", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14501,12 +14672,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14523,12 +14695,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14541,6 +14714,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					v.AlgorithmOID = nonNil(o, asn1per.ObjectIdentifier{})
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14557,12 +14731,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Integrity = make([]IntegrityMechanism, 0, min(n, 16))
 					}
 					for range n {
-						v.Integrity = append(v.Integrity, *new(IntegrityMechanism))
+						v.Integrity = extendZero(v.Integrity)
 						if err := v.Integrity[len(v.Integrity)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("integrity", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14572,6 +14747,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14581,6 +14757,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14597,12 +14774,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14612,6 +14790,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14621,6 +14800,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.RehomingModel.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -14668,13 +14848,15 @@ func (v *RehomingModel) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RehomingModel) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RehomingModel) DecodePER(d *asn1per.Decoder) error {
+	*v = RehomingModel{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RehomingModel) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RehomingModel{}
 	i, err := d.ReadChoiceIndex(2, false)
 	if err != nil {
 		return err
@@ -14828,21 +15010,20 @@ func (v *GatekeeperReject) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GatekeeperReject) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GatekeeperReject) DecodePER(d *asn1per.Decoder) error {
+	*v = GatekeeperReject{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GatekeeperReject{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -14880,6 +15061,7 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14896,12 +15078,13 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14918,12 +15101,13 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14933,6 +15117,7 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14942,6 +15127,7 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -14958,12 +15144,13 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -15069,13 +15256,15 @@ func (v *GatekeeperRejectReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GatekeeperRejectReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GatekeeperRejectReason) DecodePER(d *asn1per.Decoder) error {
+	*v = GatekeeperRejectReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GatekeeperRejectReason{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -15095,18 +15284,21 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
+		d.CloseOpenType(&sub)
 	case 5:
 		v.Choice = GatekeeperRejectReasonGenericDataReason
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
+		d.CloseOpenType(&sub)
 	case 6:
 		v.Choice = GatekeeperRejectReasonNeededFeatureNotSupported
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 7:
 		v.Choice = GatekeeperRejectReasonSecurityError
 		var sub asn1per.Decoder
@@ -15117,6 +15309,7 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -15256,13 +15449,15 @@ func (v *SecurityErrors) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SecurityErrors) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SecurityErrors) DecodePER(d *asn1per.Decoder) error {
+	*v = SecurityErrors{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SecurityErrors) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SecurityErrors{}
 	i, err := d.ReadChoiceIndex(16, true)
 	if err != nil {
 		return err
@@ -15351,13 +15546,15 @@ func (v *AltGKInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AltGKInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AltGKInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = AltGKInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AltGKInfo{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -15373,7 +15570,7 @@ func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
 		}
 		for range n {
-			v.AlternateGatekeeper = append(v.AlternateGatekeeper, *new(AlternateGK))
+			v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
 			if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("alternateGatekeeper", err)
 			}
@@ -15809,21 +16006,20 @@ func (v *RegistrationRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RegistrationRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RegistrationRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = RegistrationRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RegistrationRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -15854,7 +16050,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
 		}
 		for range n {
-			v.CallSignalAddress = append(v.CallSignalAddress, *new(TransportAddress))
+			v.CallSignalAddress = extendZero(v.CallSignalAddress)
 			if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("callSignalAddress", err)
 			}
@@ -15871,7 +16067,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			v.RasAddress = make([]TransportAddress, 0, min(n, 16))
 		}
 		for range n {
-			v.RasAddress = append(v.RasAddress, *new(TransportAddress))
+			v.RasAddress = extendZero(v.RasAddress)
 			if err := v.RasAddress[len(v.RasAddress)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("rasAddress", err)
 			}
@@ -15892,7 +16088,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.TerminalAlias = append(v.TerminalAlias, *new(AliasAddress))
+				v.TerminalAlias = extendZero(v.TerminalAlias)
 				if err := v.TerminalAlias[len(v.TerminalAlias)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("terminalAlias", err)
 				}
@@ -15931,12 +16127,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateEndpoints = append(v.AlternateEndpoints, *new(Endpoint))
+						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
 						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -15946,6 +16143,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TimeToLive.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("timeToLive", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -15962,12 +16160,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -15984,12 +16183,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -15999,6 +16199,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16012,6 +16213,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.KeepAlive) = b
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16021,6 +16223,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.EndpointIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16034,6 +16237,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.WillSupplyUUIEs) = b
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16047,6 +16251,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16056,12 +16261,14 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("additiveRegistration", err)
 				}
 				v.AdditiveRegistration = true
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16078,18 +16285,20 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
 					}
 					for range n {
-						v.TerminalAliasPattern = append(v.TerminalAliasPattern, *new(AddressPattern))
+						v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
 						if err := v.TerminalAliasPattern[len(v.TerminalAliasPattern)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("terminalAliasPattern", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAltGK", err)
 				}
 				v.SupportsAltGK = true
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16099,6 +16308,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UsageReportingCapability.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageReportingCapability", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16112,6 +16322,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16128,12 +16339,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedH248Packages = make([]H248PackagesDescriptor, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedH248Packages = append(v.SupportedH248Packages, *new(H248PackagesDescriptor))
+						v.SupportedH248Packages = extendZero(v.SupportedH248Packages)
 						if err := v.SupportedH248Packages[len(v.SupportedH248Packages)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedH248Packages", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 16:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16143,6 +16355,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallCreditCapability.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callCreditCapability", err)
 				}
+				d.CloseOpenType(&sub)
 			case 17:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16152,6 +16365,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CapacityReportingCapability.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacityReportingCapability", err)
 				}
+				d.CloseOpenType(&sub)
 			case 18:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16161,6 +16375,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 19:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16170,6 +16385,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 20:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16186,24 +16402,27 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 21:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("restart", err)
 				}
 				v.Restart = true
+				d.CloseOpenType(&sub)
 			case 22:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsACFSequences", err)
 				}
 				v.SupportsACFSequences = true
+				d.CloseOpenType(&sub)
 			case 23:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16217,6 +16436,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.SupportsAssignedGK) = b
 				}
+				d.CloseOpenType(&sub)
 			case 24:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16226,6 +16446,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			case 25:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16235,6 +16456,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				d.CloseOpenType(&sub)
 			case 26:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -16251,7 +16473,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Language = make([]string, 0, min(n, 16))
 					}
 					for range n {
-						v.Language = append(v.Language, *new(string))
+						v.Language = extendZero(v.Language)
 						{
 							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
@@ -16261,6 +16483,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -16389,13 +16612,15 @@ func (v *AddressPattern) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AddressPattern) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AddressPattern) DecodePER(d *asn1per.Decoder) error {
+	*v = AddressPattern{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AddressPattern) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AddressPattern{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -16441,13 +16666,15 @@ func (v *AddressPatternRangeType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AddressPatternRangeType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AddressPatternRangeType) DecodePER(d *asn1per.Decoder) error {
+	*v = AddressPatternRangeType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AddressPatternRangeType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AddressPatternRangeType{}
 	if err := v.StartOfRange.decodePER(d, depth+1); err != nil {
 		return fieldErr("startOfRange", err)
 	}
@@ -16502,21 +16729,20 @@ func (v *RasUsageInfoTypes) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RasUsageInfoTypes) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RasUsageInfoTypes) DecodePER(d *asn1per.Decoder) error {
+	*v = RasUsageInfoTypes{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RasUsageInfoTypes) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RasUsageInfoTypes{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
 		if err != nil {
@@ -16528,7 +16754,7 @@ func (v *RasUsageInfoTypes) decodePER(d *asn1per.Decoder, depth int) error {
 			v.NonStandardUsageTypes = make([]NonStandardParameter, 0, min(n, 16))
 		}
 		for range n {
-			v.NonStandardUsageTypes = append(v.NonStandardUsageTypes, *new(NonStandardParameter))
+			v.NonStandardUsageTypes = extendZero(v.NonStandardUsageTypes)
 			if err := v.NonStandardUsageTypes[len(v.NonStandardUsageTypes)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("nonStandardUsageTypes", err)
 			}
@@ -16631,21 +16857,20 @@ func (v *CallCreditCapability) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallCreditCapability) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallCreditCapability) DecodePER(d *asn1per.Decoder) error {
+	*v = CallCreditCapability{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallCreditCapability{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.CanDisplayAmountString = new(bool)
 		{
@@ -16718,13 +16943,15 @@ func (v *CapacityReportingCapability) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CapacityReportingCapability) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CapacityReportingCapability) DecodePER(d *asn1per.Decoder) error {
+	*v = CapacityReportingCapability{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CapacityReportingCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CapacityReportingCapability{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -16800,21 +17027,20 @@ func (v *CallCapacity) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallCapacity) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallCapacity) DecodePER(d *asn1per.Decoder) error {
+	*v = CallCapacity{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallCapacity) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallCapacity{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.MaximumCallCapacity = new(CallCapacityInfo)
 		if err := v.MaximumCallCapacity.decodePER(d, depth+1); err != nil {
@@ -17026,21 +17252,20 @@ func (v *CallCapacityInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallCapacityInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallCapacityInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = CallCapacityInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallCapacityInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(12)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(11)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<11) != 0
 	if opt&(1<<10) != 0 {
 		{
 			n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -17053,7 +17278,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.VoiceGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.VoiceGwCallsAvailable = append(v.VoiceGwCallsAvailable, *new(CallsAvailable))
+				v.VoiceGwCallsAvailable = extendZero(v.VoiceGwCallsAvailable)
 				if err := v.VoiceGwCallsAvailable[len(v.VoiceGwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("voiceGwCallsAvailable", err)
 				}
@@ -17072,7 +17297,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.H310GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.H310GwCallsAvailable = append(v.H310GwCallsAvailable, *new(CallsAvailable))
+				v.H310GwCallsAvailable = extendZero(v.H310GwCallsAvailable)
 				if err := v.H310GwCallsAvailable[len(v.H310GwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("h310GwCallsAvailable", err)
 				}
@@ -17091,7 +17316,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.H320GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.H320GwCallsAvailable = append(v.H320GwCallsAvailable, *new(CallsAvailable))
+				v.H320GwCallsAvailable = extendZero(v.H320GwCallsAvailable)
 				if err := v.H320GwCallsAvailable[len(v.H320GwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("h320GwCallsAvailable", err)
 				}
@@ -17110,7 +17335,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.H321GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.H321GwCallsAvailable = append(v.H321GwCallsAvailable, *new(CallsAvailable))
+				v.H321GwCallsAvailable = extendZero(v.H321GwCallsAvailable)
 				if err := v.H321GwCallsAvailable[len(v.H321GwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("h321GwCallsAvailable", err)
 				}
@@ -17129,7 +17354,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.H322GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.H322GwCallsAvailable = append(v.H322GwCallsAvailable, *new(CallsAvailable))
+				v.H322GwCallsAvailable = extendZero(v.H322GwCallsAvailable)
 				if err := v.H322GwCallsAvailable[len(v.H322GwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("h322GwCallsAvailable", err)
 				}
@@ -17148,7 +17373,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.H323GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.H323GwCallsAvailable = append(v.H323GwCallsAvailable, *new(CallsAvailable))
+				v.H323GwCallsAvailable = extendZero(v.H323GwCallsAvailable)
 				if err := v.H323GwCallsAvailable[len(v.H323GwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("h323GwCallsAvailable", err)
 				}
@@ -17167,7 +17392,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.H324GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.H324GwCallsAvailable = append(v.H324GwCallsAvailable, *new(CallsAvailable))
+				v.H324GwCallsAvailable = extendZero(v.H324GwCallsAvailable)
 				if err := v.H324GwCallsAvailable[len(v.H324GwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("h324GwCallsAvailable", err)
 				}
@@ -17186,7 +17411,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.T120OnlyGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.T120OnlyGwCallsAvailable = append(v.T120OnlyGwCallsAvailable, *new(CallsAvailable))
+				v.T120OnlyGwCallsAvailable = extendZero(v.T120OnlyGwCallsAvailable)
 				if err := v.T120OnlyGwCallsAvailable[len(v.T120OnlyGwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("t120OnlyGwCallsAvailable", err)
 				}
@@ -17205,7 +17430,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.T38FaxAnnexbOnlyGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.T38FaxAnnexbOnlyGwCallsAvailable = append(v.T38FaxAnnexbOnlyGwCallsAvailable, *new(CallsAvailable))
+				v.T38FaxAnnexbOnlyGwCallsAvailable = extendZero(v.T38FaxAnnexbOnlyGwCallsAvailable)
 				if err := v.T38FaxAnnexbOnlyGwCallsAvailable[len(v.T38FaxAnnexbOnlyGwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("t38FaxAnnexbOnlyGwCallsAvailable", err)
 				}
@@ -17224,7 +17449,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.TerminalCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.TerminalCallsAvailable = append(v.TerminalCallsAvailable, *new(CallsAvailable))
+				v.TerminalCallsAvailable = extendZero(v.TerminalCallsAvailable)
 				if err := v.TerminalCallsAvailable[len(v.TerminalCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("terminalCallsAvailable", err)
 				}
@@ -17243,7 +17468,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				v.McuCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 			}
 			for range n {
-				v.McuCallsAvailable = append(v.McuCallsAvailable, *new(CallsAvailable))
+				v.McuCallsAvailable = extendZero(v.McuCallsAvailable)
 				if err := v.McuCallsAvailable[len(v.McuCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("mcuCallsAvailable", err)
 				}
@@ -17273,12 +17498,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SipGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
 					}
 					for range n {
-						v.SipGwCallsAvailable = append(v.SipGwCallsAvailable, *new(CallsAvailable))
+						v.SipGwCallsAvailable = extendZero(v.SipGwCallsAvailable)
 						if err := v.SipGwCallsAvailable[len(v.SipGwCallsAvailable)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("sipGwCallsAvailable", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -17345,21 +17571,20 @@ func (v *CallsAvailable) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallsAvailable) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallsAvailable) DecodePER(d *asn1per.Decoder) error {
+	*v = CallsAvailable{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallsAvailable{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	{
 		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 4294967295, HasUb: true})
 		if err != nil {
@@ -17393,6 +17618,7 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Carrier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("carrier", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -17473,13 +17699,15 @@ func (v *TransportQOS) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TransportQOS) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TransportQOS) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportQOS{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportQOS{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -17508,12 +17736,13 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 				v.QOSCapabilities = make([]QOSCapability, 0, min(n, 16))
 			}
 			for range n {
-				v.QOSCapabilities = append(v.QOSCapabilities, *new(QOSCapability))
+				v.QOSCapabilities = extendZero(v.QOSCapabilities)
 				if err := v.QOSCapabilities[len(v.QOSCapabilities)-1].decodePER((&sub), depth+1); err != nil {
 					return fieldErr("qOSCapabilities", err)
 				}
 			}
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -17640,21 +17869,20 @@ func (v *QOSCapability) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *QOSCapability) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *QOSCapability) DecodePER(d *asn1per.Decoder) error {
+	*v = QOSCapability{}
+	return v.decodePER(d, 0)
+}
 
 func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = QOSCapability{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		v.NonStandardData = new(H245NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -17693,6 +17921,7 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.LocalQoS) = b
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -17702,6 +17931,7 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.GenericTransportParameters.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("genericTransportParameters", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -17711,6 +17941,7 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.ServicePriority.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("servicePriority", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -17720,6 +17951,7 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AuthorizationParameter.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("authorizationParameter", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -17729,6 +17961,7 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.QosDescriptor.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("qosDescriptor", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -17742,6 +17975,7 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.DscpValue) = n
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -17827,21 +18061,20 @@ func (v *RSVPParameters) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RSVPParameters) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RSVPParameters) DecodePER(d *asn1per.Decoder) error {
+	*v = RSVPParameters{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RSVPParameters{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(7)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
 		v.QosMode = new(QOSMode)
 		if err := v.QosMode.decodePER(d, depth+1); err != nil {
@@ -17963,13 +18196,15 @@ func (v *QOSMode) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *QOSMode) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *QOSMode) DecodePER(d *asn1per.Decoder) error {
+	*v = QOSMode{}
+	return v.decodePER(d, 0)
+}
 
 func (v *QOSMode) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = QOSMode{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -18033,13 +18268,15 @@ func (v *ATMParameters) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ATMParameters) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ATMParameters) DecodePER(d *asn1per.Decoder) error {
+	*v = ATMParameters{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ATMParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ATMParameters{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -18171,21 +18408,20 @@ func (v *GenericTransportParameters) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *GenericTransportParameters) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *GenericTransportParameters) DecodePER(d *asn1per.Decoder) error {
+	*v = GenericTransportParameters{}
+	return v.decodePER(d, 0)
+}
 
 func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = GenericTransportParameters{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(6)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
 		v.NonStandardData = new(H245NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -18321,21 +18557,20 @@ func (v *ServicePriority) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServicePriority) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServicePriority) DecodePER(d *asn1per.Decoder) error {
+	*v = ServicePriority{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServicePriority{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.NonStandardData = new(H245NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -18375,6 +18610,7 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.ServiceClass) = n
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -18388,6 +18624,7 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.ServiceSubclass) = n
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -18450,21 +18687,20 @@ func (v *ServicePriorityValue) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServicePriorityValue) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServicePriorityValue) DecodePER(d *asn1per.Decoder) error {
+	*v = ServicePriorityValue{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServicePriorityValue{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardParameter = new(H245NonStandardParameter)
 		if err := v.NonStandardParameter.decodePER(d, depth+1); err != nil {
@@ -18491,6 +18727,7 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.Value) = n
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -18541,21 +18778,20 @@ func (v *AuthorizationParameters) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AuthorizationParameters) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AuthorizationParameters) DecodePER(d *asn1per.Decoder) error {
+	*v = AuthorizationParameters{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AuthorizationParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AuthorizationParameters{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(H245NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -18627,21 +18863,20 @@ func (v *QOSDescriptor) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *QOSDescriptor) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *QOSDescriptor) DecodePER(d *asn1per.Decoder) error {
+	*v = QOSDescriptor{}
+	return v.decodePER(d, 0)
+}
 
 func (v *QOSDescriptor) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = QOSDescriptor{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandardData = new(H245NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -18719,13 +18954,15 @@ func (v *QOSType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *QOSType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *QOSType) DecodePER(d *asn1per.Decoder) error {
+	*v = QOSType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *QOSType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = QOSType{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -18814,13 +19051,15 @@ func (v *QOSClass) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *QOSClass) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *QOSClass) DecodePER(d *asn1per.Decoder) error {
+	*v = QOSClass{}
+	return v.decodePER(d, 0)
+}
 
 func (v *QOSClass) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = QOSClass{}
 	i, err := d.ReadChoiceIndex(6, true)
 	if err != nil {
 		return err
@@ -19179,21 +19418,20 @@ func (v *RegistrationConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RegistrationConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RegistrationConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = RegistrationConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RegistrationConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -19217,7 +19455,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
 		}
 		for range n {
-			v.CallSignalAddress = append(v.CallSignalAddress, *new(TransportAddress))
+			v.CallSignalAddress = extendZero(v.CallSignalAddress)
 			if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("callSignalAddress", err)
 			}
@@ -19235,7 +19473,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.TerminalAlias = append(v.TerminalAlias, *new(AliasAddress))
+				v.TerminalAlias = extendZero(v.TerminalAlias)
 				if err := v.TerminalAlias[len(v.TerminalAlias)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("terminalAlias", err)
 				}
@@ -19274,12 +19512,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateGatekeeper = append(v.AlternateGatekeeper, *new(AlternateGK))
+						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
 						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19289,6 +19528,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TimeToLive.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("timeToLive", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19305,12 +19545,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19327,12 +19568,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19342,6 +19584,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19355,6 +19598,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.WillRespondToIRR) = b
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19364,6 +19608,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.PreGrantedARQ.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("preGrantedARQ", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19377,6 +19622,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19393,18 +19639,20 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAdditiveRegistration", err)
 				}
 				v.SupportsAdditiveRegistration = true
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19421,12 +19669,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
 					}
 					for range n {
-						v.TerminalAliasPattern = append(v.TerminalAliasPattern, *new(AddressPattern))
+						v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
 						if err := v.TerminalAliasPattern[len(v.TerminalAliasPattern)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("terminalAliasPattern", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19443,12 +19692,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19465,12 +19715,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.UsageSpec = make([]RasUsageSpecification, 0, min(n, 16))
 					}
 					for range n {
-						v.UsageSpec = append(v.UsageSpec, *new(RasUsageSpecification))
+						v.UsageSpec = extendZero(v.UsageSpec)
 						if err := v.UsageSpec[len(v.UsageSpec)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("usageSpec", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19480,6 +19731,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureServerAlias.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureServerAlias", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19489,6 +19741,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CapacityReportingSpec.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacityReportingSpec", err)
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19498,6 +19751,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 16:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19514,12 +19768,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 17:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19529,6 +19784,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			case 18:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19538,6 +19794,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.RehomingModel.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
+				d.CloseOpenType(&sub)
 			case 19:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19547,6 +19804,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -19644,6 +19902,7 @@ func (v *RegistrationConfirmPreGrantedARQ) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *RegistrationConfirmPreGrantedARQ) DecodePER(d *asn1per.Decoder) error {
+	*v = RegistrationConfirmPreGrantedARQ{}
 	return v.decodePER(d, 0)
 }
 
@@ -19651,7 +19910,6 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RegistrationConfirmPreGrantedARQ{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -19704,6 +19962,7 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 					}
 					(*v.IrrFrequencyInCall) = n
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19713,6 +19972,7 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 				if err := v.TotalBandwidthRestriction.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("totalBandwidthRestriction", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19722,6 +19982,7 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -19731,6 +19992,7 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 				if err := v.UseSpecifiedTransport.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -19796,13 +20058,15 @@ func (v *UseSpecifiedTransport) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UseSpecifiedTransport) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UseSpecifiedTransport) DecodePER(d *asn1per.Decoder) error {
+	*v = UseSpecifiedTransport{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UseSpecifiedTransport) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UseSpecifiedTransport{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -19818,6 +20082,7 @@ func (v *UseSpecifiedTransport) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("sctp", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -19873,21 +20138,20 @@ func (v *ServiceControlSession) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServiceControlSession) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServiceControlSession) DecodePER(d *asn1per.Decoder) error {
+	*v = ServiceControlSession{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServiceControlSession) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServiceControlSession{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	{
 		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
 		if err != nil {
@@ -20003,13 +20267,15 @@ func (v *ServiceControlDescriptor) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServiceControlDescriptor) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServiceControlDescriptor) DecodePER(d *asn1per.Decoder) error {
+	*v = ServiceControlDescriptor{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServiceControlDescriptor{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -20142,21 +20408,20 @@ func (v *CallCreditServiceControl) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallCreditServiceControl) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallCreditServiceControl) DecodePER(d *asn1per.Decoder) error {
+	*v = CallCreditServiceControl{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallCreditServiceControl{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(6)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
 		v.AmountString = new(string)
 		{
@@ -20265,6 +20530,7 @@ func (v *CallCreditServiceControlBillingMode) EncodePER(e *asn1per.Encoder) erro
 
 // DecodePER decodes v from aligned PER.
 func (v *CallCreditServiceControlBillingMode) DecodePER(d *asn1per.Decoder) error {
+	*v = CallCreditServiceControlBillingMode{}
 	return v.decodePER(d, 0)
 }
 
@@ -20272,7 +20538,6 @@ func (v *CallCreditServiceControlBillingMode) decodePER(d *asn1per.Decoder, dept
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallCreditServiceControlBillingMode{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -20338,6 +20603,7 @@ func (v *CallCreditServiceControlCallStartingPoint) EncodePER(e *asn1per.Encoder
 
 // DecodePER decodes v from aligned PER.
 func (v *CallCreditServiceControlCallStartingPoint) DecodePER(d *asn1per.Decoder) error {
+	*v = CallCreditServiceControlCallStartingPoint{}
 	return v.decodePER(d, 0)
 }
 
@@ -20345,7 +20611,6 @@ func (v *CallCreditServiceControlCallStartingPoint) decodePER(d *asn1per.Decoder
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallCreditServiceControlCallStartingPoint{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -20416,13 +20681,15 @@ func (v *ServiceControlSessionReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServiceControlSessionReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServiceControlSessionReason) DecodePER(d *asn1per.Decoder) error {
+	*v = ServiceControlSessionReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServiceControlSessionReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServiceControlSessionReason{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -20489,21 +20756,20 @@ func (v *RasUsageSpecification) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RasUsageSpecification) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RasUsageSpecification) DecodePER(d *asn1per.Decoder) error {
+	*v = RasUsageSpecification{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RasUsageSpecification) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RasUsageSpecification{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.When.decodePER(d, depth+1); err != nil {
 		return fieldErr("when", err)
 	}
@@ -20572,21 +20838,20 @@ func (v *RasUsageSpecificationWhen) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RasUsageSpecificationWhen) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RasUsageSpecificationWhen) DecodePER(d *asn1per.Decoder) error {
+	*v = RasUsageSpecificationWhen{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RasUsageSpecificationWhen) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RasUsageSpecificationWhen{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		v.Start = true
 	}
@@ -20651,6 +20916,7 @@ func (v *RasUsageSpecificationCallStartingPoint) EncodePER(e *asn1per.Encoder) e
 
 // DecodePER decodes v from aligned PER.
 func (v *RasUsageSpecificationCallStartingPoint) DecodePER(d *asn1per.Decoder) error {
+	*v = RasUsageSpecificationCallStartingPoint{}
 	return v.decodePER(d, 0)
 }
 
@@ -20658,15 +20924,11 @@ func (v *RasUsageSpecificationCallStartingPoint) decodePER(d *asn1per.Decoder, d
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RasUsageSpecificationCallStartingPoint{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.Alerting = true
 	}
@@ -20728,6 +20990,7 @@ func (v *CapacityReportingSpecification) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *CapacityReportingSpecification) DecodePER(d *asn1per.Decoder) error {
+	*v = CapacityReportingSpecification{}
 	return v.decodePER(d, 0)
 }
 
@@ -20735,7 +20998,6 @@ func (v *CapacityReportingSpecification) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CapacityReportingSpecification{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -20798,6 +21060,7 @@ func (v *CapacityReportingSpecificationWhen) EncodePER(e *asn1per.Encoder) error
 
 // DecodePER decodes v from aligned PER.
 func (v *CapacityReportingSpecificationWhen) DecodePER(d *asn1per.Decoder) error {
+	*v = CapacityReportingSpecificationWhen{}
 	return v.decodePER(d, 0)
 }
 
@@ -20805,15 +21068,11 @@ func (v *CapacityReportingSpecificationWhen) decodePER(d *asn1per.Decoder, depth
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CapacityReportingSpecificationWhen{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.CallStart = true
 	}
@@ -20989,21 +21248,20 @@ func (v *RegistrationReject) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RegistrationReject) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RegistrationReject) DecodePER(d *asn1per.Decoder) error {
+	*v = RegistrationReject{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RegistrationReject{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -21041,6 +21299,7 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21057,12 +21316,13 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21079,12 +21339,13 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21094,6 +21355,7 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21103,6 +21365,7 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21119,12 +21382,13 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21134,6 +21398,7 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -21328,13 +21593,15 @@ func (v *RegistrationRejectReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RegistrationRejectReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RegistrationRejectReason) DecodePER(d *asn1per.Decoder) error {
+	*v = RegistrationRejectReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RegistrationRejectReason{}
 	i, err := d.ReadChoiceIndex(8, true)
 	if err != nil {
 		return err
@@ -21361,7 +21628,7 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 				v.DuplicateAlias = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.DuplicateAlias = append(v.DuplicateAlias, *new(AliasAddress))
+				v.DuplicateAlias = extendZero(v.DuplicateAlias)
 				if err := v.DuplicateAlias[len(v.DuplicateAlias)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("duplicateAlias", err)
 				}
@@ -21379,36 +21646,42 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("transportQOSNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 9:
 		v.Choice = RegistrationRejectReasonResourceUnavailable
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("resourceUnavailable", err)
 		}
+		d.CloseOpenType(&sub)
 	case 10:
 		v.Choice = RegistrationRejectReasonInvalidAlias
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("invalidAlias", err)
 		}
+		d.CloseOpenType(&sub)
 	case 11:
 		v.Choice = RegistrationRejectReasonSecurityDenial
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
+		d.CloseOpenType(&sub)
 	case 12:
 		v.Choice = RegistrationRejectReasonFullRegistrationRequired
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("fullRegistrationRequired", err)
 		}
+		d.CloseOpenType(&sub)
 	case 13:
 		v.Choice = RegistrationRejectReasonAdditiveRegistrationNotSupported
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("additiveRegistrationNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 14:
 		v.Choice = RegistrationRejectReasonInvalidTerminalAliases
 		var sub asn1per.Decoder
@@ -21419,18 +21692,21 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := v.InvalidTerminalAliases.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("invalidTerminalAliases", err)
 		}
+		d.CloseOpenType(&sub)
 	case 15:
 		v.Choice = RegistrationRejectReasonGenericDataReason
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
+		d.CloseOpenType(&sub)
 	case 16:
 		v.Choice = RegistrationRejectReasonNeededFeatureNotSupported
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 17:
 		v.Choice = RegistrationRejectReasonSecurityError
 		var sub asn1per.Decoder
@@ -21441,12 +21717,14 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	case 18:
 		v.Choice = RegistrationRejectReasonRegisterWithAssignedGK
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("registerWithAssignedGK", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -21524,6 +21802,7 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) EncodePER(e *asn1pe
 
 // DecodePER decodes v from aligned PER.
 func (v *RegistrationRejectReasonInvalidTerminalAliasesType) DecodePER(d *asn1per.Decoder) error {
+	*v = RegistrationRejectReasonInvalidTerminalAliasesType{}
 	return v.decodePER(d, 0)
 }
 
@@ -21531,15 +21810,11 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RegistrationRejectReasonInvalidTerminalAliasesType{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		{
 			n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -21552,7 +21827,7 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.TerminalAlias = append(v.TerminalAlias, *new(AliasAddress))
+				v.TerminalAlias = extendZero(v.TerminalAlias)
 				if err := v.TerminalAlias[len(v.TerminalAlias)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("terminalAlias", err)
 				}
@@ -21571,7 +21846,7 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 				v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
 			}
 			for range n {
-				v.TerminalAliasPattern = append(v.TerminalAliasPattern, *new(AddressPattern))
+				v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
 				if err := v.TerminalAliasPattern[len(v.TerminalAliasPattern)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("terminalAliasPattern", err)
 				}
@@ -21590,7 +21865,7 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 				v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 			}
 			for range n {
-				v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+				v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 				if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
@@ -21843,21 +22118,20 @@ func (v *UnregistrationRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UnregistrationRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UnregistrationRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = UnregistrationRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UnregistrationRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -21872,7 +22146,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
 		}
 		for range n {
-			v.CallSignalAddress = append(v.CallSignalAddress, *new(TransportAddress))
+			v.CallSignalAddress = extendZero(v.CallSignalAddress)
 			if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("callSignalAddress", err)
 			}
@@ -21890,7 +22164,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.EndpointAlias = append(v.EndpointAlias, *new(AliasAddress))
+				v.EndpointAlias = extendZero(v.EndpointAlias)
 				if err := v.EndpointAlias[len(v.EndpointAlias)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("endpointAlias", err)
 				}
@@ -21932,12 +22206,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateEndpoints = append(v.AlternateEndpoints, *new(Endpoint))
+						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
 						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21947,6 +22222,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21963,12 +22239,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -21985,12 +22262,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22000,6 +22278,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22009,6 +22288,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Reason.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("reason", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22025,12 +22305,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.EndpointAliasPattern = make([]AddressPattern, 0, min(n, 16))
 					}
 					for range n {
-						v.EndpointAliasPattern = append(v.EndpointAliasPattern, *new(AddressPattern))
+						v.EndpointAliasPattern = extendZero(v.EndpointAliasPattern)
 						if err := v.EndpointAliasPattern[len(v.EndpointAliasPattern)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("endpointAliasPattern", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22047,12 +22328,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedPrefixes = append(v.SupportedPrefixes, *new(SupportedPrefix))
+						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
 						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22069,12 +22351,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateGatekeeper = append(v.AlternateGatekeeper, *new(AlternateGK))
+						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
 						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22091,12 +22374,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22106,6 +22390,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -22204,13 +22489,15 @@ func (v *UnregRequestReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UnregRequestReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UnregRequestReason) DecodePER(d *asn1per.Decoder) error {
+	*v = UnregRequestReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UnregRequestReason{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -22230,6 +22517,7 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("maintenance", err)
 		}
+		d.CloseOpenType(&sub)
 	case 5:
 		v.Choice = UnregRequestReasonSecurityError
 		var sub asn1per.Decoder
@@ -22240,12 +22528,14 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	case 6:
 		v.Choice = UnregRequestReasonRegisterWithAssignedGK
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("registerWithAssignedGK", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -22325,13 +22615,15 @@ func (v *SecurityErrors2) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SecurityErrors2) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SecurityErrors2) DecodePER(d *asn1per.Decoder) error {
+	*v = SecurityErrors2{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SecurityErrors2) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SecurityErrors2{}
 	i, err := d.ReadChoiceIndex(6, true)
 	if err != nil {
 		return err
@@ -22471,21 +22763,20 @@ func (v *UnregistrationConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UnregistrationConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UnregistrationConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = UnregistrationConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UnregistrationConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -22518,12 +22809,13 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22540,12 +22832,13 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22555,6 +22848,7 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22571,12 +22865,13 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22586,6 +22881,7 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -22715,21 +23011,20 @@ func (v *UnregistrationReject) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UnregistrationReject) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UnregistrationReject) DecodePER(d *asn1per.Decoder) error {
+	*v = UnregistrationReject{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UnregistrationReject{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -22758,6 +23053,7 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22774,12 +23070,13 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22796,12 +23093,13 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22811,6 +23109,7 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -22827,12 +23126,13 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -22925,13 +23225,15 @@ func (v *UnregRejectReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UnregRejectReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UnregRejectReason) DecodePER(d *asn1per.Decoder) error {
+	*v = UnregRejectReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UnregRejectReason{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -22949,12 +23251,14 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("permissionDenied", err)
 		}
+		d.CloseOpenType(&sub)
 	case 4:
 		v.Choice = UnregRejectReasonSecurityDenial
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
+		d.CloseOpenType(&sub)
 	case 5:
 		v.Choice = UnregRejectReasonSecurityError
 		var sub asn1per.Decoder
@@ -22965,6 +23269,7 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -23335,21 +23640,20 @@ func (v *AdmissionRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AdmissionRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AdmissionRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = AdmissionRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AdmissionRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(8)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(7)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<7) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -23377,7 +23681,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.DestinationInfo = append(v.DestinationInfo, *new(AliasAddress))
+				v.DestinationInfo = extendZero(v.DestinationInfo)
 				if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
@@ -23402,7 +23706,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.DestExtraCallInfo = append(v.DestExtraCallInfo, *new(AliasAddress))
+				v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
 				if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("destExtraCallInfo", err)
 				}
@@ -23420,7 +23724,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			v.SrcInfo = make([]AliasAddress, 0, min(n, 16))
 		}
 		for range n {
-			v.SrcInfo = append(v.SrcInfo, *new(AliasAddress))
+			v.SrcInfo = extendZero(v.SrcInfo)
 			if err := v.SrcInfo[len(v.SrcInfo)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("srcInfo", err)
 			}
@@ -23487,6 +23791,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.CanMapAlias) = b
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23496,6 +23801,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23512,12 +23818,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SrcAlternatives = make([]Endpoint, 0, min(n, 16))
 					}
 					for range n {
-						v.SrcAlternatives = append(v.SrcAlternatives, *new(Endpoint))
+						v.SrcAlternatives = extendZero(v.SrcAlternatives)
 						if err := v.SrcAlternatives[len(v.SrcAlternatives)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("srcAlternatives", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23534,12 +23841,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DestAlternatives = make([]Endpoint, 0, min(n, 16))
 					}
 					for range n {
-						v.DestAlternatives = append(v.DestAlternatives, *new(Endpoint))
+						v.DestAlternatives = extendZero(v.DestAlternatives)
 						if err := v.DestAlternatives[len(v.DestAlternatives)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("destAlternatives", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23549,6 +23857,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23565,12 +23874,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23587,12 +23897,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23602,6 +23913,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23611,6 +23923,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23624,6 +23937,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.WillSupplyUUIEs) = b
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23633,6 +23947,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23642,6 +23957,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.GatewayDataRate.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatewayDataRate", err)
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23651,6 +23967,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23660,6 +23977,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23676,12 +23994,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
 					}
 					for range n {
-						v.DesiredProtocols = append(v.DesiredProtocols, *new(SupportedProtocols))
+						v.DesiredProtocols = extendZero(v.DesiredProtocols)
 						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23691,6 +24010,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.DesiredTunnelledProtocol.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
+				d.CloseOpenType(&sub)
 			case 16:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23700,6 +24020,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 17:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23716,12 +24037,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 18:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -23735,6 +24057,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.CanMapSrcAlias) = b
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -23805,13 +24128,15 @@ func (v *CallType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallType) DecodePER(d *asn1per.Decoder) error {
+	*v = CallType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallType{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -23880,13 +24205,15 @@ func (v *CallModel) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallModel) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallModel) DecodePER(d *asn1per.Decoder) error {
+	*v = CallModel{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallModel) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallModel{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -23971,13 +24298,15 @@ func (v *CallIdentifier) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallIdentifier) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallIdentifier) DecodePER(d *asn1per.Decoder) error {
+	*v = CallIdentifier{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallIdentifier{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -24049,21 +24378,20 @@ func (v *CallLinkage) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallLinkage) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallLinkage) DecodePER(d *asn1per.Decoder) error {
+	*v = CallLinkage{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallLinkage) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallLinkage{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		if err := v.GlobalCallId.decodePER(d, depth+1); err != nil {
 			return fieldErr("globalCallId", err)
@@ -24470,21 +24798,20 @@ func (v *AdmissionConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AdmissionConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AdmissionConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = AdmissionConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AdmissionConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -24536,12 +24863,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.DestinationInfo = append(v.DestinationInfo, *new(AliasAddress))
+						v.DestinationInfo = extendZero(v.DestinationInfo)
 						if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("destinationInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24558,12 +24886,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.DestExtraCallInfo = append(v.DestExtraCallInfo, *new(AliasAddress))
+						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
 						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24573,6 +24902,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.DestinationType.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationType", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24589,12 +24919,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.RemoteExtensionAddress = append(v.RemoteExtensionAddress, *new(AliasAddress))
+						v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
 						if err := v.RemoteExtensionAddress[len(v.RemoteExtensionAddress)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("remoteExtensionAddress", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24611,12 +24942,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateEndpoints = append(v.AlternateEndpoints, *new(Endpoint))
+						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
 						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24633,12 +24965,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24655,12 +24988,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24670,6 +25004,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24679,6 +25014,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24692,6 +25028,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.WillRespondToIRR) = b
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24701,6 +25038,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UuiesRequested.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24717,7 +25055,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Language = make([]string, 0, min(n, 16))
 					}
 					for range n {
-						v.Language = append(v.Language, *new(string))
+						v.Language = extendZero(v.Language)
 						{
 							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
@@ -24727,6 +25065,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24736,6 +25075,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24745,6 +25085,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UseSpecifiedTransport.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24754,6 +25095,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24770,12 +25112,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.UsageSpec = make([]RasUsageSpecification, 0, min(n, 16))
 					}
 					for range n {
-						v.UsageSpec = append(v.UsageSpec, *new(RasUsageSpecification))
+						v.UsageSpec = extendZero(v.UsageSpec)
 						if err := v.UsageSpec[len(v.UsageSpec)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("usageSpec", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 16:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24792,12 +25135,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedProtocols = make([]SupportedProtocols, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedProtocols = append(v.SupportedProtocols, *new(SupportedProtocols))
+						v.SupportedProtocols = extendZero(v.SupportedProtocols)
 						if err := v.SupportedProtocols[len(v.SupportedProtocols)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedProtocols", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 17:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24814,12 +25158,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 18:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24833,6 +25178,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 19:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24842,6 +25188,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 20:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24858,12 +25205,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 21:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24880,12 +25228,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ModifiedSrcInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.ModifiedSrcInfo = append(v.ModifiedSrcInfo, *new(AliasAddress))
+						v.ModifiedSrcInfo = extendZero(v.ModifiedSrcInfo)
 						if err := v.ModifiedSrcInfo[len(v.ModifiedSrcInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("modifiedSrcInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 22:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -24895,6 +25244,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -24993,13 +25343,15 @@ func (v *UUIEsRequested) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UUIEsRequested) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UUIEsRequested) DecodePER(d *asn1per.Decoder) error {
+	*v = UUIEsRequested{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UUIEsRequested{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -25087,6 +25439,7 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.Status) = b
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25100,6 +25453,7 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.StatusInquiry) = b
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25113,6 +25467,7 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.SetupAcknowledge) = b
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25126,6 +25481,7 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.Notify) = b
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -25309,21 +25665,20 @@ func (v *AdmissionReject) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AdmissionReject) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AdmissionReject) DecodePER(d *asn1per.Decoder) error {
+	*v = AdmissionReject{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AdmissionReject{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -25352,6 +25707,7 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25368,12 +25724,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25390,12 +25747,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25412,12 +25770,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.CallSignalAddress = append(v.CallSignalAddress, *new(TransportAddress))
+						v.CallSignalAddress = extendZero(v.CallSignalAddress)
 						if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("callSignalAddress", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25427,6 +25786,7 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25443,12 +25803,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25458,6 +25819,7 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25474,12 +25836,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -25489,6 +25852,7 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -25704,13 +26068,15 @@ func (v *AdmissionRejectReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AdmissionRejectReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AdmissionRejectReason) DecodePER(d *asn1per.Decoder) error {
+	*v = AdmissionRejectReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AdmissionRejectReason{}
 	i, err := d.ReadChoiceIndex(8, true)
 	if err != nil {
 		return err
@@ -25738,24 +26104,28 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
+		d.CloseOpenType(&sub)
 	case 9:
 		v.Choice = AdmissionRejectReasonQosControlNotSupported
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("qosControlNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 10:
 		v.Choice = AdmissionRejectReasonIncompleteAddress
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("incompleteAddress", err)
 		}
+		d.CloseOpenType(&sub)
 	case 11:
 		v.Choice = AdmissionRejectReasonAliasesInconsistent
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("aliasesInconsistent", err)
 		}
+		d.CloseOpenType(&sub)
 	case 12:
 		v.Choice = AdmissionRejectReasonRouteCallToSCN
 		var sub asn1per.Decoder
@@ -25773,42 +26143,48 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 				v.RouteCallToSCN = make([]PartyNumber, 0, min(n, 16))
 			}
 			for range n {
-				v.RouteCallToSCN = append(v.RouteCallToSCN, *new(PartyNumber))
+				v.RouteCallToSCN = extendZero(v.RouteCallToSCN)
 				if err := v.RouteCallToSCN[len(v.RouteCallToSCN)-1].decodePER((&sub), depth+1); err != nil {
 					return fieldErr("routeCallToSCN", err)
 				}
 			}
 		}
+		d.CloseOpenType(&sub)
 	case 13:
 		v.Choice = AdmissionRejectReasonExceedsCallCapacity
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("exceedsCallCapacity", err)
 		}
+		d.CloseOpenType(&sub)
 	case 14:
 		v.Choice = AdmissionRejectReasonCollectDestination
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("collectDestination", err)
 		}
+		d.CloseOpenType(&sub)
 	case 15:
 		v.Choice = AdmissionRejectReasonCollectPIN
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("collectPIN", err)
 		}
+		d.CloseOpenType(&sub)
 	case 16:
 		v.Choice = AdmissionRejectReasonGenericDataReason
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
+		d.CloseOpenType(&sub)
 	case 17:
 		v.Choice = AdmissionRejectReasonNeededFeatureNotSupported
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 18:
 		v.Choice = AdmissionRejectReasonSecurityError
 		var sub asn1per.Decoder
@@ -25819,30 +26195,35 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	case 19:
 		v.Choice = AdmissionRejectReasonSecurityDHmismatch
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDHmismatch", err)
 		}
+		d.CloseOpenType(&sub)
 	case 20:
 		v.Choice = AdmissionRejectReasonNoRouteToDestination
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("noRouteToDestination", err)
 		}
+		d.CloseOpenType(&sub)
 	case 21:
 		v.Choice = AdmissionRejectReasonUnallocatedNumber
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("unallocatedNumber", err)
 		}
+		d.CloseOpenType(&sub)
 	case 22:
 		v.Choice = AdmissionRejectReasonRegisterWithAssignedGK
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("registerWithAssignedGK", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -26068,21 +26449,20 @@ func (v *BandwidthRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *BandwidthRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *BandwidthRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = BandwidthRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = BandwidthRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -26126,6 +26506,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26135,6 +26516,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26151,12 +26533,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26173,12 +26556,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26188,6 +26572,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26201,6 +26586,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.AnsweredCall) = b
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26210,6 +26596,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26219,6 +26606,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26228,6 +26616,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26244,12 +26633,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.BandwidthDetails = make([]BandwidthDetails, 0, min(n, 16))
 					}
 					for range n {
-						v.BandwidthDetails = append(v.BandwidthDetails, *new(BandwidthDetails))
+						v.BandwidthDetails = extendZero(v.BandwidthDetails)
 						if err := v.BandwidthDetails[len(v.BandwidthDetails)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("bandwidthDetails", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26266,12 +26656,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26281,6 +26672,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -26354,21 +26746,20 @@ func (v *RasUsageInformation) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RasUsageInformation) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RasUsageInformation) DecodePER(d *asn1per.Decoder) error {
+	*v = RasUsageInformation{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RasUsageInformation{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
 		if err != nil {
@@ -26380,7 +26771,7 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 			v.NonStandardUsageFields = make([]NonStandardParameter, 0, min(n, 16))
 		}
 		for range n {
-			v.NonStandardUsageFields = append(v.NonStandardUsageFields, *new(NonStandardParameter))
+			v.NonStandardUsageFields = extendZero(v.NonStandardUsageFields)
 			if err := v.NonStandardUsageFields[len(v.NonStandardUsageFields)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("nonStandardUsageFields", err)
 			}
@@ -26466,13 +26857,15 @@ func (v *BandwidthDetails) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *BandwidthDetails) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *BandwidthDetails) DecodePER(d *asn1per.Decoder) error {
+	*v = BandwidthDetails{}
+	return v.decodePER(d, 0)
+}
 
 func (v *BandwidthDetails) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = BandwidthDetails{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -26561,21 +26954,20 @@ func (v *TransportChannelInfo) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *TransportChannelInfo) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *TransportChannelInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = TransportChannelInfo{}
+	return v.decodePER(d, 0)
+}
 
 func (v *TransportChannelInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = TransportChannelInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.SendAddress = new(TransportAddress)
 		if err := v.SendAddress.decodePER(d, depth+1); err != nil {
@@ -26735,21 +27127,20 @@ func (v *BandwidthConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *BandwidthConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *BandwidthConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = BandwidthConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = BandwidthConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -26785,12 +27176,13 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26807,12 +27199,13 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26822,6 +27215,7 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26831,6 +27225,7 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26847,12 +27242,13 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -26862,6 +27258,7 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -26995,21 +27392,20 @@ func (v *BandwidthReject) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *BandwidthReject) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *BandwidthReject) DecodePER(d *asn1per.Decoder) error {
+	*v = BandwidthReject{}
+	return v.decodePER(d, 0)
+}
 
 func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = BandwidthReject{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -27041,6 +27437,7 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27057,12 +27454,13 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27079,12 +27477,13 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27094,6 +27493,7 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27110,12 +27510,13 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -27219,13 +27620,15 @@ func (v *BandRejectReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *BandRejectReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *BandRejectReason) DecodePER(d *asn1per.Decoder) error {
+	*v = BandRejectReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = BandRejectReason{}
 	i, err := d.ReadChoiceIndex(6, true)
 	if err != nil {
 		return err
@@ -27249,6 +27652,7 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
+		d.CloseOpenType(&sub)
 	case 7:
 		v.Choice = BandRejectReasonSecurityError
 		var sub asn1per.Decoder
@@ -27259,6 +27663,7 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -27488,21 +27893,20 @@ func (v *DisengageRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DisengageRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DisengageRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = DisengageRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DisengageRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -27540,6 +27944,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27549,6 +27954,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27565,12 +27971,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27587,12 +27994,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27602,6 +28010,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27615,6 +28024,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.AnsweredCall) = b
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27624,6 +28034,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27633,6 +28044,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27642,6 +28054,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27651,6 +28064,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27660,6 +28074,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TerminationCause.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("terminationCause", err)
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27676,12 +28091,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -27698,12 +28114,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -27768,13 +28185,15 @@ func (v *DisengageReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DisengageReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DisengageReason) DecodePER(d *asn1per.Decoder) error {
+	*v = DisengageReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DisengageReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DisengageReason{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -27852,13 +28271,15 @@ func (v *CallTerminationCause) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallTerminationCause) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallTerminationCause) DecodePER(d *asn1per.Decoder) error {
+	*v = CallTerminationCause{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallTerminationCause) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallTerminationCause{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -28103,13 +28524,15 @@ func (v *ReleaseCompleteReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ReleaseCompleteReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ReleaseCompleteReason) DecodePER(d *asn1per.Decoder) error {
+	*v = ReleaseCompleteReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ReleaseCompleteReason{}
 	i, err := d.ReadChoiceIndex(12, true)
 	if err != nil {
 		return err
@@ -28145,30 +28568,35 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("facilityCallDeflection", err)
 		}
+		d.CloseOpenType(&sub)
 	case 13:
 		v.Choice = ReleaseCompleteReasonSecurityDenied
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenied", err)
 		}
+		d.CloseOpenType(&sub)
 	case 14:
 		v.Choice = ReleaseCompleteReasonCalledPartyNotRegistered
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("calledPartyNotRegistered", err)
 		}
+		d.CloseOpenType(&sub)
 	case 15:
 		v.Choice = ReleaseCompleteReasonCallerNotRegistered
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("callerNotRegistered", err)
 		}
+		d.CloseOpenType(&sub)
 	case 16:
 		v.Choice = ReleaseCompleteReasonNewConnectionNeeded
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("newConnectionNeeded", err)
 		}
+		d.CloseOpenType(&sub)
 	case 17:
 		v.Choice = ReleaseCompleteReasonNonStandardReason
 		var sub asn1per.Decoder
@@ -28179,6 +28607,7 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.NonStandardReason.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("nonStandardReason", err)
 		}
+		d.CloseOpenType(&sub)
 	case 18:
 		v.Choice = ReleaseCompleteReasonReplaceWithConferenceInvite
 		var sub asn1per.Decoder
@@ -28188,30 +28617,35 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.ReplaceWithConferenceInvite.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("replaceWithConferenceInvite", err)
 		}
+		d.CloseOpenType(&sub)
 	case 19:
 		v.Choice = ReleaseCompleteReasonGenericDataReason
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
+		d.CloseOpenType(&sub)
 	case 20:
 		v.Choice = ReleaseCompleteReasonNeededFeatureNotSupported
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 21:
 		v.Choice = ReleaseCompleteReasonTunnelledSignallingRejected
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("tunnelledSignallingRejected", err)
 		}
+		d.CloseOpenType(&sub)
 	case 22:
 		v.Choice = ReleaseCompleteReasonInvalidCID
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("invalidCID", err)
 		}
+		d.CloseOpenType(&sub)
 	case 23:
 		v.Choice = ReleaseCompleteReasonSecurityError
 		var sub asn1per.Decoder
@@ -28222,12 +28656,14 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	case 24:
 		v.Choice = ReleaseCompleteReasonHopCountExceeded
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("hopCountExceeded", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -28383,21 +28819,20 @@ func (v *DisengageConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DisengageConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DisengageConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = DisengageConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DisengageConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -28430,12 +28865,13 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28452,12 +28888,13 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28467,6 +28904,7 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28476,6 +28914,7 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28485,6 +28924,7 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28494,6 +28934,7 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28510,12 +28951,13 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28525,6 +28967,7 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -28654,21 +29097,20 @@ func (v *DisengageReject) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DisengageReject) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DisengageReject) DecodePER(d *asn1per.Decoder) error {
+	*v = DisengageReject{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DisengageReject{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -28697,6 +29139,7 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28713,12 +29156,13 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28735,12 +29179,13 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28750,6 +29195,7 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -28766,12 +29212,13 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -28851,13 +29298,15 @@ func (v *DisengageRejectReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DisengageRejectReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DisengageRejectReason) DecodePER(d *asn1per.Decoder) error {
+	*v = DisengageRejectReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DisengageRejectReason{}
 	i, err := d.ReadChoiceIndex(2, true)
 	if err != nil {
 		return err
@@ -28873,6 +29322,7 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
+		d.CloseOpenType(&sub)
 	case 3:
 		v.Choice = DisengageRejectReasonSecurityError
 		var sub asn1per.Decoder
@@ -28883,6 +29333,7 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -29173,21 +29624,20 @@ func (v *LocationRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *LocationRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *LocationRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = LocationRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = LocationRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -29208,7 +29658,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
 		}
 		for range n {
-			v.DestinationInfo = append(v.DestinationInfo, *new(AliasAddress))
+			v.DestinationInfo = extendZero(v.DestinationInfo)
 			if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("destinationInfo", err)
 			}
@@ -29246,12 +29696,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SourceInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.SourceInfo = append(v.SourceInfo, *new(AliasAddress))
+						v.SourceInfo = extendZero(v.SourceInfo)
 						if err := v.SourceInfo[len(v.SourceInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("sourceInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29265,6 +29716,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.CanMapAlias) = b
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29274,6 +29726,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29290,12 +29743,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29312,12 +29766,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29327,6 +29782,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29343,12 +29799,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
 					}
 					for range n {
-						v.DesiredProtocols = append(v.DesiredProtocols, *new(SupportedProtocols))
+						v.DesiredProtocols = extendZero(v.DesiredProtocols)
 						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29358,6 +29815,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.DesiredTunnelledProtocol.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29367,6 +29825,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29383,12 +29842,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29402,6 +29862,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.HopCount) = n
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29411,6 +29872,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29420,6 +29882,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29429,6 +29892,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.BandWidth.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("bandWidth", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29445,12 +29909,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SourceEndpointInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.SourceEndpointInfo = append(v.SourceEndpointInfo, *new(AliasAddress))
+						v.SourceEndpointInfo = extendZero(v.SourceEndpointInfo)
 						if err := v.SourceEndpointInfo[len(v.SourceEndpointInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("sourceEndpointInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29464,6 +29929,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.CanMapSrcAlias) = b
 				}
+				d.CloseOpenType(&sub)
 			case 16:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29480,7 +29946,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Language = make([]string, 0, min(n, 16))
 					}
 					for range n {
-						v.Language = append(v.Language, *new(string))
+						v.Language = extendZero(v.Language)
 						{
 							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
@@ -29490,6 +29956,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -29788,21 +30255,20 @@ func (v *LocationConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *LocationConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *LocationConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = LocationConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = LocationConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -29841,12 +30307,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.DestinationInfo = append(v.DestinationInfo, *new(AliasAddress))
+						v.DestinationInfo = extendZero(v.DestinationInfo)
 						if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("destinationInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29863,12 +30330,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.DestExtraCallInfo = append(v.DestExtraCallInfo, *new(AliasAddress))
+						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
 						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29878,6 +30346,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.DestinationType.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationType", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29894,12 +30363,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.RemoteExtensionAddress = append(v.RemoteExtensionAddress, *new(AliasAddress))
+						v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
 						if err := v.RemoteExtensionAddress[len(v.RemoteExtensionAddress)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("remoteExtensionAddress", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29916,12 +30386,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
 					}
 					for range n {
-						v.AlternateEndpoints = append(v.AlternateEndpoints, *new(Endpoint))
+						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
 						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29938,12 +30409,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29960,12 +30432,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29975,6 +30448,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -29984,6 +30458,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30000,12 +30475,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedProtocols = make([]SupportedProtocols, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedProtocols = append(v.SupportedProtocols, *new(SupportedProtocols))
+						v.SupportedProtocols = extendZero(v.SupportedProtocols)
 						if err := v.SupportedProtocols[len(v.SupportedProtocols)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedProtocols", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30019,6 +30495,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30028,6 +30505,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30044,12 +30522,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30059,6 +30538,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30075,12 +30555,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30097,12 +30578,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ModifiedSrcInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.ModifiedSrcInfo = append(v.ModifiedSrcInfo, *new(AliasAddress))
+						v.ModifiedSrcInfo = extendZero(v.ModifiedSrcInfo)
 						if err := v.ModifiedSrcInfo[len(v.ModifiedSrcInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("modifiedSrcInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 16:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30112,6 +30594,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.BandWidth.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("bandWidth", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -30268,21 +30751,20 @@ func (v *LocationReject) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *LocationReject) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *LocationReject) DecodePER(d *asn1per.Decoder) error {
+	*v = LocationReject{}
+	return v.decodePER(d, 0)
+}
 
 func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = LocationReject{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -30311,6 +30793,7 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30327,12 +30810,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30349,12 +30833,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30364,6 +30849,7 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30373,6 +30859,7 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30389,12 +30876,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30411,12 +30899,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -30587,13 +31076,15 @@ func (v *LocationRejectReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *LocationRejectReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *LocationRejectReason) DecodePER(d *asn1per.Decoder) error {
+	*v = LocationRejectReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = LocationRejectReason{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -30613,12 +31104,14 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
+		d.CloseOpenType(&sub)
 	case 5:
 		v.Choice = LocationRejectReasonAliasesInconsistent
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("aliasesInconsistent", err)
 		}
+		d.CloseOpenType(&sub)
 	case 6:
 		v.Choice = LocationRejectReasonRouteCalltoSCN
 		var sub asn1per.Decoder
@@ -30636,42 +31129,48 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 				v.RouteCalltoSCN = make([]PartyNumber, 0, min(n, 16))
 			}
 			for range n {
-				v.RouteCalltoSCN = append(v.RouteCalltoSCN, *new(PartyNumber))
+				v.RouteCalltoSCN = extendZero(v.RouteCalltoSCN)
 				if err := v.RouteCalltoSCN[len(v.RouteCalltoSCN)-1].decodePER((&sub), depth+1); err != nil {
 					return fieldErr("routeCalltoSCN", err)
 				}
 			}
 		}
+		d.CloseOpenType(&sub)
 	case 7:
 		v.Choice = LocationRejectReasonResourceUnavailable
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("resourceUnavailable", err)
 		}
+		d.CloseOpenType(&sub)
 	case 8:
 		v.Choice = LocationRejectReasonGenericDataReason
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
+		d.CloseOpenType(&sub)
 	case 9:
 		v.Choice = LocationRejectReasonNeededFeatureNotSupported
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
+		d.CloseOpenType(&sub)
 	case 10:
 		v.Choice = LocationRejectReasonHopCountExceeded
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("hopCountExceeded", err)
 		}
+		d.CloseOpenType(&sub)
 	case 11:
 		v.Choice = LocationRejectReasonIncompleteAddress
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("incompleteAddress", err)
 		}
+		d.CloseOpenType(&sub)
 	case 12:
 		v.Choice = LocationRejectReasonSecurityError
 		var sub asn1per.Decoder
@@ -30682,24 +31181,28 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	case 13:
 		v.Choice = LocationRejectReasonSecurityDHmismatch
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDHmismatch", err)
 		}
+		d.CloseOpenType(&sub)
 	case 14:
 		v.Choice = LocationRejectReasonNoRouteToDestination
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("noRouteToDestination", err)
 		}
+		d.CloseOpenType(&sub)
 	case 15:
 		v.Choice = LocationRejectReasonUnallocatedNumber
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("unallocatedNumber", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -30904,21 +31407,20 @@ func (v *InfoRequest) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *InfoRequest) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *InfoRequest) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequest{}
+	return v.decodePER(d, 0)
+}
 
 func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequest{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -30953,6 +31455,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30969,12 +31472,13 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -30991,12 +31495,13 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31006,6 +31511,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31015,6 +31521,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UuiesRequested.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31024,6 +31531,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31033,12 +31541,14 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.UsageInfoRequested.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInfoRequested", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("segmentedResponseSupported", err)
 				}
 				v.SegmentedResponseSupported = true
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31052,12 +31562,14 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.NextSegmentRequested) = n
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacityInfoRequested", err)
 				}
 				v.CapacityInfoRequested = true
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31074,12 +31586,13 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31089,6 +31602,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -31288,21 +31802,20 @@ func (v *InfoRequestResponse) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *InfoRequestResponse) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *InfoRequestResponse) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequestResponse{}
+	return v.decodePER(d, 0)
+}
 
 func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequestResponse{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -31332,7 +31845,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
 		}
 		for range n {
-			v.CallSignalAddress = append(v.CallSignalAddress, *new(TransportAddress))
+			v.CallSignalAddress = extendZero(v.CallSignalAddress)
 			if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("callSignalAddress", err)
 			}
@@ -31350,7 +31863,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.EndpointAlias = append(v.EndpointAlias, *new(AliasAddress))
+				v.EndpointAlias = extendZero(v.EndpointAlias)
 				if err := v.EndpointAlias[len(v.EndpointAlias)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("endpointAlias", err)
 				}
@@ -31369,7 +31882,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				v.PerCallInfo = make([]InfoRequestResponsePerCallInfo, 0, min(n, 16))
 			}
 			for range n {
-				v.PerCallInfo = append(v.PerCallInfo, *new(InfoRequestResponsePerCallInfo))
+				v.PerCallInfo = extendZero(v.PerCallInfo)
 				if err := v.PerCallInfo[len(v.PerCallInfo)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("perCallInfo", err)
 				}
@@ -31399,12 +31912,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31421,12 +31935,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31436,6 +31951,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31449,6 +31965,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.NeedResponse) = b
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31458,6 +31975,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31467,6 +31985,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IrrStatus.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("irrStatus", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31480,6 +31999,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.Unsolicited) = b
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31496,12 +32016,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -31731,6 +32252,7 @@ func (v *InfoRequestResponsePerCallInfo) EncodePER(e *asn1per.Encoder) error {
 
 // DecodePER decodes v from aligned PER.
 func (v *InfoRequestResponsePerCallInfo) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequestResponsePerCallInfo{}
 	return v.decodePER(d, 0)
 }
 
@@ -31738,15 +32260,11 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequestResponsePerCallInfo{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(6)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
 		v.NonStandardData = new(NonStandardParameter)
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
@@ -31781,7 +32299,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				v.Audio = make([]RTPSession, 0, min(n, 16))
 			}
 			for range n {
-				v.Audio = append(v.Audio, *new(RTPSession))
+				v.Audio = extendZero(v.Audio)
 				if err := v.Audio[len(v.Audio)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("audio", err)
 				}
@@ -31800,7 +32318,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				v.Video = make([]RTPSession, 0, min(n, 16))
 			}
 			for range n {
-				v.Video = append(v.Video, *new(RTPSession))
+				v.Video = extendZero(v.Video)
 				if err := v.Video[len(v.Video)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("video", err)
 				}
@@ -31819,7 +32337,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				v.Data = make([]TransportChannelInfo, 0, min(n, 16))
 			}
 			for range n {
-				v.Data = append(v.Data, *new(TransportChannelInfo))
+				v.Data = extendZero(v.Data)
 				if err := v.Data[len(v.Data)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("data", err)
 				}
@@ -31857,6 +32375,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31873,12 +32392,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31895,12 +32415,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31917,12 +32438,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 						v.SubstituteConfIDs = make([]ConferenceIdentifier, 0, min(n, 16))
 					}
 					for range n {
-						v.SubstituteConfIDs = append(v.SubstituteConfIDs, *new(ConferenceIdentifier))
+						v.SubstituteConfIDs = extendZero(v.SubstituteConfIDs)
 						if err := v.SubstituteConfIDs[len(v.SubstituteConfIDs)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("substituteConfIDs", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31939,12 +32461,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 						v.Pdu = make([]InfoRequestResponsePerCallInfoPdu, 0, min(n, 16))
 					}
 					for range n {
-						v.Pdu = append(v.Pdu, *new(InfoRequestResponsePerCallInfoPdu))
+						v.Pdu = extendZero(v.Pdu)
 						if err := v.Pdu[len(v.Pdu)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("pdu", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31954,6 +32477,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31963,6 +32487,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -31972,6 +32497,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -32064,13 +32590,15 @@ func (v *RTPSession) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RTPSession) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RTPSession) DecodePER(d *asn1per.Decoder) error {
+	*v = RTPSession{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RTPSession{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -32113,7 +32641,7 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 			v.AssociatedSessionIds = make([]int64, 0, min(n, 16))
 		}
 		for range n {
-			v.AssociatedSessionIds = append(v.AssociatedSessionIds, *new(int64))
+			v.AssociatedSessionIds = extendZero(v.AssociatedSessionIds)
 			{
 				n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
 				if err != nil {
@@ -32136,6 +32664,7 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("multicast", err)
 				}
 				v.Multicast = true
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32145,6 +32674,7 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Bandwidth.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("bandwidth", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -32175,6 +32705,7 @@ func (v *InfoRequestResponsePerCallInfoPdu) EncodePER(e *asn1per.Encoder) error 
 
 // DecodePER decodes v from aligned PER.
 func (v *InfoRequestResponsePerCallInfoPdu) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequestResponsePerCallInfoPdu{}
 	return v.decodePER(d, 0)
 }
 
@@ -32182,7 +32713,6 @@ func (v *InfoRequestResponsePerCallInfoPdu) decodePER(d *asn1per.Decoder, depth 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequestResponsePerCallInfoPdu{}
 	if err := v.H323pdu.decodePER(d, depth+1); err != nil {
 		return fieldErr("h323pdu", err)
 	}
@@ -32352,21 +32882,20 @@ func (v *H323UUPDU) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H323UUPDU) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H323UUPDU) DecodePER(d *asn1per.Decoder) error {
+	*v = H323UUPDU{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H323UUPDU{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.H323MessageBody.decodePER(d, depth+1); err != nil {
 		return fieldErr("h323-message-body", err)
 	}
@@ -32399,7 +32928,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						v.H4501SupplementaryService = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.H4501SupplementaryService = append(v.H4501SupplementaryService, *new([]byte))
+						v.H4501SupplementaryService = extendZero(v.H4501SupplementaryService)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -32409,6 +32938,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32422,6 +32952,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.H245Tunnelling) = b
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32438,7 +32969,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						v.H245Control = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.H245Control = append(v.H245Control, *new([]byte))
+						v.H245Control = extendZero(v.H245Control)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -32448,6 +32979,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32464,12 +32996,13 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						v.NonStandardControl = make([]NonStandardParameter, 0, min(n, 16))
 					}
 					for range n {
-						v.NonStandardControl = append(v.NonStandardControl, *new(NonStandardParameter))
+						v.NonStandardControl = extendZero(v.NonStandardControl)
 						if err := v.NonStandardControl[len(v.NonStandardControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("nonStandardControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32479,6 +33012,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32488,12 +33022,14 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.TunnelledSignallingMessage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("tunnelledSignallingMessage", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("provisionalRespToH245Tunnelling", err)
 				}
 				v.ProvisionalRespToH245Tunnelling = true
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32503,6 +33039,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.StimulusControl.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("stimulusControl", err)
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -32519,12 +33056,13 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -32739,13 +33277,15 @@ func (v *H323UUPDUH323MessageBody) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H323UUPDUH323MessageBody) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H323UUPDUH323MessageBody) DecodePER(d *asn1per.Decoder) error {
+	*v = H323UUPDUH323MessageBody{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H323UUPDUH323MessageBody{}
 	i, err := d.ReadChoiceIndex(7, true)
 	if err != nil {
 		return err
@@ -32803,12 +33343,14 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := v.Progress.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("progress", err)
 		}
+		d.CloseOpenType(&sub)
 	case 8:
 		v.Choice = H323UUPDUH323MessageBodyEmpty
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("empty", err)
 		}
+		d.CloseOpenType(&sub)
 	case 9:
 		v.Choice = H323UUPDUH323MessageBodyStatus
 		var sub asn1per.Decoder
@@ -32819,6 +33361,7 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := v.Status.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("status", err)
 		}
+		d.CloseOpenType(&sub)
 	case 10:
 		v.Choice = H323UUPDUH323MessageBodyStatusInquiry
 		var sub asn1per.Decoder
@@ -32829,6 +33372,7 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := v.StatusInquiry.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("statusInquiry", err)
 		}
+		d.CloseOpenType(&sub)
 	case 11:
 		v.Choice = H323UUPDUH323MessageBodySetupAcknowledge
 		var sub asn1per.Decoder
@@ -32839,6 +33383,7 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := v.SetupAcknowledge.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("setupAcknowledge", err)
 		}
+		d.CloseOpenType(&sub)
 	case 12:
 		v.Choice = H323UUPDUH323MessageBodyNotify
 		var sub asn1per.Decoder
@@ -32849,6 +33394,7 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		if err := v.Notify.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("notify", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -33343,21 +33889,20 @@ func (v *SetupUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SetupUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SetupUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = SetupUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SetupUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(8)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(7)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<7) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -33379,7 +33924,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SourceAddress = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.SourceAddress = append(v.SourceAddress, *new(AliasAddress))
+				v.SourceAddress = extendZero(v.SourceAddress)
 				if err := v.SourceAddress[len(v.SourceAddress)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("sourceAddress", err)
 				}
@@ -33401,7 +33946,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DestinationAddress = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.DestinationAddress = append(v.DestinationAddress, *new(AliasAddress))
+				v.DestinationAddress = extendZero(v.DestinationAddress)
 				if err := v.DestinationAddress[len(v.DestinationAddress)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("destinationAddress", err)
 				}
@@ -33426,7 +33971,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.DestExtraCallInfo = append(v.DestExtraCallInfo, *new(AliasAddress))
+				v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
 				if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("destExtraCallInfo", err)
 				}
@@ -33445,7 +33990,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.DestExtraCRV = make([]CallReferenceValue, 0, min(n, 16))
 			}
 			for range n {
-				v.DestExtraCRV = append(v.DestExtraCRV, *new(CallReferenceValue))
+				v.DestExtraCRV = extendZero(v.DestExtraCRV)
 				if err := v.DestExtraCRV[len(v.DestExtraCRV)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("destExtraCRV", err)
 				}
@@ -33490,6 +34035,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.SourceCallSignalAddress.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("sourceCallSignalAddress", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33499,6 +34045,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.RemoteExtensionAddress.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33508,6 +34055,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33524,12 +34072,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.H245SecurityCapability = make([]H245Security, 0, min(n, 16))
 					}
 					for range n {
-						v.H245SecurityCapability = append(v.H245SecurityCapability, *new(H245Security))
+						v.H245SecurityCapability = extendZero(v.H245SecurityCapability)
 						if err := v.H245SecurityCapability[len(v.H245SecurityCapability)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("h245SecurityCapability", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33546,12 +34095,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33568,12 +34118,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33590,7 +34141,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.FastStart = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.FastStart = append(v.FastStart, *new([]byte))
+						v.FastStart = extendZero(v.FastStart)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -33600,6 +34151,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33613,6 +34165,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MediaWaitForConnect) = b
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33626,6 +34179,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.CanOverlapSend) = b
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33635,6 +34189,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.EndpointIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33648,6 +34203,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33661,6 +34217,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33670,6 +34227,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.ConnectionParameters.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("connectionParameters", err)
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33686,7 +34244,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Language = make([]string, 0, min(n, 16))
 					}
 					for range n {
-						v.Language = append(v.Language, *new(string))
+						v.Language = extendZero(v.Language)
 						{
 							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
@@ -33696,6 +34254,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33705,6 +34264,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33714,6 +34274,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 16:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33730,18 +34291,20 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 17:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("symmetricOperationRequired", err)
 				}
 				v.SymmetricOperationRequired = true
+				d.CloseOpenType(&sub)
 			case 18:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33751,6 +34314,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 19:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33760,6 +34324,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 20:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33776,12 +34341,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
 					}
 					for range n {
-						v.DesiredProtocols = append(v.DesiredProtocols, *new(SupportedProtocols))
+						v.DesiredProtocols = extendZero(v.DesiredProtocols)
 						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 21:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33798,12 +34364,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.NeededFeatures = make([]FeatureDescriptor, 0, min(n, 16))
 					}
 					for range n {
-						v.NeededFeatures = append(v.NeededFeatures, *new(FeatureDescriptor))
+						v.NeededFeatures = extendZero(v.NeededFeatures)
 						if err := v.NeededFeatures[len(v.NeededFeatures)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("neededFeatures", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 22:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33820,12 +34387,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DesiredFeatures = make([]FeatureDescriptor, 0, min(n, 16))
 					}
 					for range n {
-						v.DesiredFeatures = append(v.DesiredFeatures, *new(FeatureDescriptor))
+						v.DesiredFeatures = extendZero(v.DesiredFeatures)
 						if err := v.DesiredFeatures[len(v.DesiredFeatures)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("desiredFeatures", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 23:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33842,12 +34410,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.SupportedFeatures = make([]FeatureDescriptor, 0, min(n, 16))
 					}
 					for range n {
-						v.SupportedFeatures = append(v.SupportedFeatures, *new(FeatureDescriptor))
+						v.SupportedFeatures = extendZero(v.SupportedFeatures)
 						if err := v.SupportedFeatures[len(v.SupportedFeatures)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("supportedFeatures", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 24:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33864,7 +34433,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ParallelH245Control = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.ParallelH245Control = append(v.ParallelH245Control, *new([]byte))
+						v.ParallelH245Control = extendZero(v.ParallelH245Control)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -33874,6 +34443,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 25:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33890,12 +34460,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AdditionalSourceAddresses = make([]ExtendedAliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.AdditionalSourceAddresses = append(v.AdditionalSourceAddresses, *new(ExtendedAliasAddress))
+						v.AdditionalSourceAddresses = extendZero(v.AdditionalSourceAddresses)
 						if err := v.AdditionalSourceAddresses[len(v.AdditionalSourceAddresses)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("additionalSourceAddresses", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 26:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33909,6 +34480,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.HopCount) = n
 				}
+				d.CloseOpenType(&sub)
 			case 27:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -33925,12 +34497,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
 					}
 					for range n {
-						v.DisplayName = append(v.DisplayName, *new(DisplayName))
+						v.DisplayName = extendZero(v.DisplayName)
 						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -34009,13 +34582,15 @@ func (v *SetupUUIEConferenceGoal) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SetupUUIEConferenceGoal) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SetupUUIEConferenceGoal) DecodePER(d *asn1per.Decoder) error {
+	*v = SetupUUIEConferenceGoal{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SetupUUIEConferenceGoal) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SetupUUIEConferenceGoal{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -34033,12 +34608,14 @@ func (v *SetupUUIEConferenceGoal) decodePER(d *asn1per.Decoder, depth int) error
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("capability-negotiation", err)
 		}
+		d.CloseOpenType(&sub)
 	case 4:
 		v.Choice = SetupUUIEConferenceGoalCallIndependentSupplementaryService
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("callIndependentSupplementaryService", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -34127,13 +34704,15 @@ func (v *H245Security) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H245Security) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H245Security) DecodePER(d *asn1per.Decoder) error {
+	*v = H245Security{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H245Security{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -34218,21 +34797,20 @@ func (v *SecurityCapabilities) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SecurityCapabilities) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SecurityCapabilities) DecodePER(d *asn1per.Decoder) error {
+	*v = SecurityCapabilities{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SecurityCapabilities) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SecurityCapabilities{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		v.NonStandard = new(NonStandardParameter)
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
@@ -34326,13 +34904,15 @@ func (v *SecurityServiceMode) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SecurityServiceMode) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SecurityServiceMode) DecodePER(d *asn1per.Decoder) error {
+	*v = SecurityServiceMode{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SecurityServiceMode) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SecurityServiceMode{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -34400,13 +34980,15 @@ func (v *SetupUUIEConnectionParameters) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SetupUUIEConnectionParameters) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SetupUUIEConnectionParameters) DecodePER(d *asn1per.Decoder) error {
+	*v = SetupUUIEConnectionParameters{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SetupUUIEConnectionParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SetupUUIEConnectionParameters{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -34519,13 +35101,15 @@ func (v *ScnConnectionType) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ScnConnectionType) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ScnConnectionType) DecodePER(d *asn1per.Decoder) error {
+	*v = ScnConnectionType{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ScnConnectionType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ScnConnectionType{}
 	i, err := d.ReadChoiceIndex(7, true)
 	if err != nil {
 		return err
@@ -34624,13 +35208,15 @@ func (v *ScnConnectionAggregation) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ScnConnectionAggregation) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ScnConnectionAggregation) DecodePER(d *asn1per.Decoder) error {
+	*v = ScnConnectionAggregation{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ScnConnectionAggregation) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ScnConnectionAggregation{}
 	i, err := d.ReadChoiceIndex(6, true)
 	if err != nil {
 		return err
@@ -34709,13 +35295,15 @@ func (v *PresentationIndicator) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *PresentationIndicator) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *PresentationIndicator) DecodePER(d *asn1per.Decoder) error {
+	*v = PresentationIndicator{}
+	return v.decodePER(d, 0)
+}
 
 func (v *PresentationIndicator) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = PresentationIndicator{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -34815,21 +35403,20 @@ func (v *ExtendedAliasAddress) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ExtendedAliasAddress) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ExtendedAliasAddress) DecodePER(d *asn1per.Decoder) error {
+	*v = ExtendedAliasAddress{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ExtendedAliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ExtendedAliasAddress{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.Address.decodePER(d, depth+1); err != nil {
 		return fieldErr("address", err)
 	}
@@ -34886,13 +35473,15 @@ func (v *DisplayName) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *DisplayName) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *DisplayName) DecodePER(d *asn1per.Decoder) error {
+	*v = DisplayName{}
+	return v.decodePER(d, 0)
+}
 
 func (v *DisplayName) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = DisplayName{}
 	opt, err := d.ReadBits(1)
 	if err != nil {
 		return err
@@ -35070,21 +35659,20 @@ func (v *CallProceedingUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *CallProceedingUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *CallProceedingUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = CallProceedingUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = CallProceedingUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -35113,6 +35701,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35122,6 +35711,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35138,12 +35728,13 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35160,12 +35751,13 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35182,7 +35774,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.FastStart = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.FastStart = append(v.FastStart, *new([]byte))
+						v.FastStart = extendZero(v.FastStart)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -35192,6 +35784,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35205,6 +35798,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35218,12 +35812,14 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35233,6 +35829,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -35500,21 +36097,20 @@ func (v *ConnectUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ConnectUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ConnectUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = ConnectUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ConnectUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -35546,6 +36142,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35555,6 +36152,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35571,12 +36169,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35593,12 +36192,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35615,7 +36215,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.FastStart = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.FastStart = append(v.FastStart, *new([]byte))
+						v.FastStart = extendZero(v.FastStart)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -35625,6 +36225,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35638,6 +36239,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35651,6 +36253,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35667,7 +36270,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Language = make([]string, 0, min(n, 16))
 					}
 					for range n {
-						v.Language = append(v.Language, *new(string))
+						v.Language = extendZero(v.Language)
 						{
 							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
@@ -35677,6 +36280,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35693,12 +36297,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ConnectedAddress = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.ConnectedAddress = append(v.ConnectedAddress, *new(AliasAddress))
+						v.ConnectedAddress = extendZero(v.ConnectedAddress)
 						if err := v.ConnectedAddress[len(v.ConnectedAddress)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("connectedAddress", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35708,6 +36313,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35717,12 +36323,14 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35739,12 +36347,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35754,6 +36363,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35763,6 +36373,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -35779,12 +36390,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
 					}
 					for range n {
-						v.DisplayName = append(v.DisplayName, *new(DisplayName))
+						v.DisplayName = extendZero(v.DisplayName)
 						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -36032,21 +36644,20 @@ func (v *AlertingUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *AlertingUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *AlertingUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = AlertingUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = AlertingUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -36075,6 +36686,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36084,6 +36696,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36100,12 +36713,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36122,12 +36736,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36144,7 +36759,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.FastStart = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.FastStart = append(v.FastStart, *new([]byte))
+						v.FastStart = extendZero(v.FastStart)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -36154,6 +36769,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36167,6 +36783,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36180,6 +36797,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36196,12 +36814,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.AlertingAddress = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.AlertingAddress = append(v.AlertingAddress, *new(AliasAddress))
+						v.AlertingAddress = extendZero(v.AlertingAddress)
 						if err := v.AlertingAddress[len(v.AlertingAddress)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("alertingAddress", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36211,6 +36830,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36220,12 +36840,14 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36242,12 +36864,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36257,6 +36880,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36266,6 +36890,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36282,12 +36907,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
 					}
 					for range n {
-						v.DisplayName = append(v.DisplayName, *new(DisplayName))
+						v.DisplayName = extendZero(v.DisplayName)
 						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -36414,13 +37040,15 @@ func (v *InformationUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *InformationUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *InformationUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = InformationUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InformationUUIE{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -36444,6 +37072,7 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36460,12 +37089,13 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36482,12 +37112,13 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36504,7 +37135,7 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.FastStart = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.FastStart = append(v.FastStart, *new([]byte))
+						v.FastStart = extendZero(v.FastStart)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -36514,12 +37145,14 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36529,6 +37162,7 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -36730,21 +37364,20 @@ func (v *ReleaseCompleteUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ReleaseCompleteUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ReleaseCompleteUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = ReleaseCompleteUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ReleaseCompleteUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -36770,6 +37403,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36786,12 +37420,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36808,12 +37443,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36830,12 +37466,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.BusyAddress = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.BusyAddress = append(v.BusyAddress, *new(AliasAddress))
+						v.BusyAddress = extendZero(v.BusyAddress)
 						if err := v.BusyAddress[len(v.BusyAddress)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("busyAddress", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36845,6 +37482,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36854,6 +37492,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36863,6 +37502,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36879,12 +37519,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36894,6 +37535,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36903,6 +37545,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -36919,12 +37562,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
 					}
 					for range n {
-						v.DisplayName = append(v.DisplayName, *new(DisplayName))
+						v.DisplayName = extendZero(v.DisplayName)
 						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -37202,21 +37846,20 @@ func (v *FacilityUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *FacilityUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *FacilityUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = FacilityUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = FacilityUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -37238,7 +37881,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.AlternativeAliasAddress = make([]AliasAddress, 0, min(n, 16))
 			}
 			for range n {
-				v.AlternativeAliasAddress = append(v.AlternativeAliasAddress, *new(AliasAddress))
+				v.AlternativeAliasAddress = extendZero(v.AlternativeAliasAddress)
 				if err := v.AlternativeAliasAddress[len(v.AlternativeAliasAddress)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("alternativeAliasAddress", err)
 				}
@@ -37272,6 +37915,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37288,12 +37932,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.DestExtraCallInfo = append(v.DestExtraCallInfo, *new(AliasAddress))
+						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
 						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37303,6 +37948,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.RemoteExtensionAddress.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37319,12 +37965,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37341,12 +37988,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 5:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37363,12 +38011,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Conferences = make([]ConferenceList, 0, min(n, 16))
 					}
 					for range n {
-						v.Conferences = append(v.Conferences, *new(ConferenceList))
+						v.Conferences = extendZero(v.Conferences)
 						if err := v.Conferences[len(v.Conferences)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("conferences", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 6:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37378,6 +38027,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.H245Address.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245Address", err)
 				}
+				d.CloseOpenType(&sub)
 			case 7:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37394,7 +38044,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.FastStart = make([][]byte, 0, min(n, 16))
 					}
 					for range n {
-						v.FastStart = append(v.FastStart, *new([]byte))
+						v.FastStart = extendZero(v.FastStart)
 						{
 							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
@@ -37404,6 +38054,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 8:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37417,6 +38068,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 9:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37430,12 +38082,14 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 10:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
+				d.CloseOpenType(&sub)
 			case 11:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37452,12 +38106,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 					}
 					for range n {
-						v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+						v.ServiceControl = extendZero(v.ServiceControl)
 						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 12:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37467,6 +38122,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 13:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37476,6 +38132,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 14:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37485,6 +38142,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 15:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -37494,6 +38152,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -37613,13 +38272,15 @@ func (v *FacilityReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *FacilityReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *FacilityReason) DecodePER(d *asn1per.Decoder) error {
+	*v = FacilityReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *FacilityReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = FacilityReason{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -37639,42 +38300,49 @@ func (v *FacilityReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("conferenceListChoice", err)
 		}
+		d.CloseOpenType(&sub)
 	case 5:
 		v.Choice = FacilityReasonStartH245
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("startH245", err)
 		}
+		d.CloseOpenType(&sub)
 	case 6:
 		v.Choice = FacilityReasonNoH245
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("noH245", err)
 		}
+		d.CloseOpenType(&sub)
 	case 7:
 		v.Choice = FacilityReasonNewTokens
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("newTokens", err)
 		}
+		d.CloseOpenType(&sub)
 	case 8:
 		v.Choice = FacilityReasonFeatureSetUpdate
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("featureSetUpdate", err)
 		}
+		d.CloseOpenType(&sub)
 	case 9:
 		v.Choice = FacilityReasonForwardedElements
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("forwardedElements", err)
 		}
+		d.CloseOpenType(&sub)
 	case 10:
 		v.Choice = FacilityReasonTransportedInformation
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("transportedInformation", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -37736,21 +38404,20 @@ func (v *ConferenceList) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ConferenceList) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ConferenceList) DecodePER(d *asn1per.Decoder) error {
+	*v = ConferenceList{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ConferenceList) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ConferenceList{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		if err := v.ConferenceID.decodePER(d, depth+1); err != nil {
 			return fieldErr("conferenceID", err)
@@ -37910,21 +38577,20 @@ func (v *ProgressUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ProgressUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ProgressUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = ProgressUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ProgressUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(6)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<5) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -37958,7 +38624,7 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -37977,7 +38643,7 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -37996,7 +38662,7 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.FastStart = make([][]byte, 0, min(n, 16))
 			}
 			for range n {
-				v.FastStart = append(v.FastStart, *new([]byte))
+				v.FastStart = extendZero(v.FastStart)
 				{
 					b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 					if err != nil {
@@ -38027,6 +38693,7 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MultipleCalls) = b
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -38040,12 +38707,14 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.MaintainConnection) = b
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -38121,21 +38790,20 @@ func (v *StatusUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *StatusUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *StatusUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = StatusUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = StatusUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -38154,7 +38822,7 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -38173,7 +38841,7 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -38262,21 +38930,20 @@ func (v *StatusInquiryUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *StatusInquiryUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *StatusInquiryUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = StatusInquiryUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = StatusInquiryUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -38295,7 +38962,7 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -38314,7 +38981,7 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -38403,21 +39070,20 @@ func (v *SetupAcknowledgeUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *SetupAcknowledgeUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *SetupAcknowledgeUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = SetupAcknowledgeUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = SetupAcknowledgeUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -38436,7 +39102,7 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -38455,7 +39121,7 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -38610,21 +39276,20 @@ func (v *NotifyUUIE) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *NotifyUUIE) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *NotifyUUIE) DecodePER(d *asn1per.Decoder) error {
+	*v = NotifyUUIE{}
+	return v.decodePER(d, 0)
+}
 
 func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = NotifyUUIE{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
@@ -38643,7 +39308,7 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -38662,7 +39327,7 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -38692,12 +39357,13 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.ConnectedAddress = make([]AliasAddress, 0, min(n, 16))
 					}
 					for range n {
-						v.ConnectedAddress = append(v.ConnectedAddress, *new(AliasAddress))
+						v.ConnectedAddress = extendZero(v.ConnectedAddress)
 						if err := v.ConnectedAddress[len(v.ConnectedAddress)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("connectedAddress", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -38707,6 +39373,7 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -38716,6 +39383,7 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -38725,6 +39393,7 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -38741,12 +39410,13 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
 					}
 					for range n {
-						v.DisplayName = append(v.DisplayName, *new(DisplayName))
+						v.DisplayName = extendZero(v.DisplayName)
 						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -38813,6 +39483,7 @@ func (v *H323UUPDUTunnelledSignallingMessage) EncodePER(e *asn1per.Encoder) erro
 
 // DecodePER decodes v from aligned PER.
 func (v *H323UUPDUTunnelledSignallingMessage) DecodePER(d *asn1per.Decoder) error {
+	*v = H323UUPDUTunnelledSignallingMessage{}
 	return v.decodePER(d, 0)
 }
 
@@ -38820,15 +39491,11 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H323UUPDUTunnelledSignallingMessage{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(3)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<2) != 0
 	if err := v.TunnelledProtocolID.decodePER(d, depth+1); err != nil {
 		return fieldErr("tunnelledProtocolID", err)
 	}
@@ -38843,7 +39510,7 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 			v.MessageContent = make([][]byte, 0, min(n, 16))
 		}
 		for range n {
-			v.MessageContent = append(v.MessageContent, *new([]byte))
+			v.MessageContent = extendZero(v.MessageContent)
 			{
 				b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 				if err != nil {
@@ -38928,21 +39595,20 @@ func (v *StimulusControl) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *StimulusControl) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *StimulusControl) DecodePER(d *asn1per.Decoder) error {
+	*v = StimulusControl{}
+	return v.decodePER(d, 0)
+}
 
 func (v *StimulusControl) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = StimulusControl{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(4)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		v.NonStandard = new(NonStandardParameter)
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
@@ -39042,13 +39708,15 @@ func (v *InfoRequestResponseStatus) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *InfoRequestResponseStatus) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *InfoRequestResponseStatus) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequestResponseStatus{}
+	return v.decodePER(d, 0)
+}
 
 func (v *InfoRequestResponseStatus) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequestResponseStatus{}
 	i, err := d.ReadChoiceIndex(4, true)
 	if err != nil {
 		return err
@@ -39188,13 +39856,15 @@ func (v *NonStandardMessage) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *NonStandardMessage) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *NonStandardMessage) DecodePER(d *asn1per.Decoder) error {
+	*v = NonStandardMessage{}
+	return v.decodePER(d, 0)
+}
 
 func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = NonStandardMessage{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -39228,12 +39898,13 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39250,12 +39921,13 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39265,6 +39937,7 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39274,6 +39947,7 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
+				d.CloseOpenType(&sub)
 			case 4:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39290,12 +39964,13 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -39398,13 +40073,15 @@ func (v *UnknownMessageResponse) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *UnknownMessageResponse) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *UnknownMessageResponse) DecodePER(d *asn1per.Decoder) error {
+	*v = UnknownMessageResponse{}
+	return v.decodePER(d, 0)
+}
 
 func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = UnknownMessageResponse{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -39435,12 +40112,13 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
 					}
 					for range n {
-						v.Tokens = append(v.Tokens, *new(ClearToken))
+						v.Tokens = extendZero(v.Tokens)
 						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39457,12 +40135,13 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 					}
 					for range n {
-						v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+						v.CryptoTokens = extendZero(v.CryptoTokens)
 						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			case 2:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39472,6 +40151,7 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				d.CloseOpenType(&sub)
 			case 3:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39484,6 +40164,7 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					}
 					v.MessageNotUnderstood = nonNil(b, []byte{})
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -39573,21 +40254,20 @@ func (v *RequestInProgress) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *RequestInProgress) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *RequestInProgress) DecodePER(d *asn1per.Decoder) error {
+	*v = RequestInProgress{}
+	return v.decodePER(d, 0)
+}
 
 func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = RequestInProgress{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(5)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -39609,7 +40289,7 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -39628,7 +40308,7 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -39787,21 +40467,20 @@ func (v *ResourcesAvailableIndicate) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ResourcesAvailableIndicate) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ResourcesAvailableIndicate) DecodePER(d *asn1per.Decoder) error {
+	*v = ResourcesAvailableIndicate{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ResourcesAvailableIndicate{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(5)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -39828,7 +40507,7 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 			v.Protocols = make([]SupportedProtocols, 0, min(n, 16))
 		}
 		for range n {
-			v.Protocols = append(v.Protocols, *new(SupportedProtocols))
+			v.Protocols = extendZero(v.Protocols)
 			if err := v.Protocols[len(v.Protocols)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("protocols", err)
 			}
@@ -39853,7 +40532,7 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -39872,7 +40551,7 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -39901,6 +40580,7 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
+				d.CloseOpenType(&sub)
 			case 1:
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
@@ -39917,12 +40597,13 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -40029,21 +40710,20 @@ func (v *ResourcesAvailableConfirm) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ResourcesAvailableConfirm) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ResourcesAvailableConfirm) DecodePER(d *asn1per.Decoder) error {
+	*v = ResourcesAvailableConfirm{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ResourcesAvailableConfirm{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(5)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -40068,7 +40748,7 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -40087,7 +40767,7 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -40123,12 +40803,13 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 						v.GenericData = make([]GenericData, 0, min(n, 16))
 					}
 					for range n {
-						v.GenericData = append(v.GenericData, *new(GenericData))
+						v.GenericData = extendZero(v.GenericData)
 						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
+				d.CloseOpenType(&sub)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -40214,21 +40895,20 @@ func (v *InfoRequestAck) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *InfoRequestAck) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *InfoRequestAck) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequestAck{}
+	return v.decodePER(d, 0)
+}
 
 func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequestAck{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(5)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -40250,7 +40930,7 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -40269,7 +40949,7 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -40385,21 +41065,20 @@ func (v *InfoRequestNak) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *InfoRequestNak) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *InfoRequestNak) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequestNak{}
+	return v.decodePER(d, 0)
+}
 
 func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequestNak{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(6)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<5) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -40430,7 +41109,7 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -40449,7 +41128,7 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -40547,13 +41226,15 @@ func (v *InfoRequestNakReason) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *InfoRequestNakReason) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *InfoRequestNakReason) DecodePER(d *asn1per.Decoder) error {
+	*v = InfoRequestNakReason{}
+	return v.decodePER(d, 0)
+}
 
 func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = InfoRequestNakReason{}
 	i, err := d.ReadChoiceIndex(3, true)
 	if err != nil {
 		return err
@@ -40575,6 +41256,7 @@ func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
+		d.CloseOpenType(&sub)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -40699,21 +41381,20 @@ func (v *ServiceControlIndication) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServiceControlIndication) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServiceControlIndication) DecodePER(d *asn1per.Decoder) error {
+	*v = ServiceControlIndication{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServiceControlIndication{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(9)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(8)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<8) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -40734,7 +41415,7 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 			v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
 		}
 		for range n {
-			v.ServiceControl = append(v.ServiceControl, *new(ServiceControlSession))
+			v.ServiceControl = extendZero(v.ServiceControl)
 			if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 				return fieldErr("serviceControl", err)
 			}
@@ -40764,7 +41445,7 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -40783,7 +41464,7 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -40814,7 +41495,7 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 				v.GenericData = make([]GenericData, 0, min(n, 16))
 			}
 			for range n {
-				v.GenericData = append(v.GenericData, *new(GenericData))
+				v.GenericData = extendZero(v.GenericData)
 				if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("genericData", err)
 				}
@@ -40882,6 +41563,7 @@ func (v *ServiceControlIndicationCallSpecific) EncodePER(e *asn1per.Encoder) err
 
 // DecodePER decodes v from aligned PER.
 func (v *ServiceControlIndicationCallSpecific) DecodePER(d *asn1per.Decoder) error {
+	*v = ServiceControlIndicationCallSpecific{}
 	return v.decodePER(d, 0)
 }
 
@@ -40889,7 +41571,6 @@ func (v *ServiceControlIndicationCallSpecific) decodePER(d *asn1per.Decoder, dep
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServiceControlIndicationCallSpecific{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -41025,21 +41706,20 @@ func (v *ServiceControlResponse) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServiceControlResponse) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServiceControlResponse) DecodePER(d *asn1per.Decoder) error {
+	*v = ServiceControlResponse{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServiceControlResponse{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(8)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(7)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<7) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
@@ -41067,7 +41747,7 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
 			}
 			for range n {
-				v.Tokens = append(v.Tokens, *new(ClearToken))
+				v.Tokens = extendZero(v.Tokens)
 				if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("tokens", err)
 				}
@@ -41086,7 +41766,7 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
 			}
 			for range n {
-				v.CryptoTokens = append(v.CryptoTokens, *new(CryptoH323Token))
+				v.CryptoTokens = extendZero(v.CryptoTokens)
 				if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
@@ -41117,7 +41797,7 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				v.GenericData = make([]GenericData, 0, min(n, 16))
 			}
 			for range n {
-				v.GenericData = append(v.GenericData, *new(GenericData))
+				v.GenericData = extendZero(v.GenericData)
 				if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("genericData", err)
 				}
@@ -41207,13 +41887,15 @@ func (v *ServiceControlResponseResult) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *ServiceControlResponseResult) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *ServiceControlResponseResult) DecodePER(d *asn1per.Decoder) error {
+	*v = ServiceControlResponseResult{}
+	return v.decodePER(d, 0)
+}
 
 func (v *ServiceControlResponseResult) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = ServiceControlResponseResult{}
 	i, err := d.ReadChoiceIndex(5, true)
 	if err != nil {
 		return err
@@ -41280,21 +41962,20 @@ func (v *H323UserInformation) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H323UserInformation) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H323UserInformation) DecodePER(d *asn1per.Decoder) error {
+	*v = H323UserInformation{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H323UserInformation) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H323UserInformation{}
-	ext, err := d.ReadBool()
+	opt, err := d.ReadBits(2)
 	if err != nil {
 		return err
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
-	}
+	ext := opt&(1<<1) != 0
 	if err := v.H323UuPdu.decodePER(d, depth+1); err != nil {
 		return fieldErr("h323-uu-pdu", err)
 	}
@@ -41362,13 +42043,15 @@ func (v *H323UserInformationUserData) EncodePER(e *asn1per.Encoder) error {
 }
 
 // DecodePER decodes v from aligned PER.
-func (v *H323UserInformationUserData) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
+func (v *H323UserInformationUserData) DecodePER(d *asn1per.Decoder) error {
+	*v = H323UserInformationUserData{}
+	return v.decodePER(d, 0)
+}
 
 func (v *H323UserInformationUserData) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	*v = H323UserInformationUserData{}
 	ext, err := d.ReadBool()
 	if err != nil {
 		return err
@@ -41428,6 +42111,7 @@ func (v *RasMessage) MarshalInto(e *asn1per.Encoder, buf []byte) ([]byte, error)
 func (v *RasMessage) Unmarshal(b []byte) error {
 	var d asn1per.Decoder
 	d.Reset(b)
+	*v = RasMessage{}
 	if err := v.decodePER(&d, 0); err != nil {
 		return fieldErr("RasMessage", err)
 	}
@@ -41467,6 +42151,7 @@ func (v *H323UserInformation) MarshalInto(e *asn1per.Encoder, buf []byte) ([]byt
 func (v *H323UserInformation) Unmarshal(b []byte) error {
 	var d asn1per.Decoder
 	d.Reset(b)
+	*v = H323UserInformation{}
 	if err := v.decodePER(&d, 0); err != nil {
 		return fieldErr("H323-UserInformation", err)
 	}
@@ -41521,6 +42206,16 @@ func fieldErr(where string, err error) error {
 		return fe
 	}
 	return &FieldError{Path: where, Err: err}
+}
+
+// extendZero returns s with one more element, which is zero: spare capacity is used as it is,
+// since make and append leave it zeroed, so a large element is not copied in with write barriers.
+func extendZero[S ~[]E, E any](s S) S {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	var zero E
+	return append(s, zero)
 }
 
 func nilIfEmpty[S ~[]E, E any](s S) S {
@@ -41619,10 +42314,16 @@ func readExtensionBitmap(d *asn1per.Decoder) (extensionBitmap, error) {
 			}
 		}
 	}
-	for i := bm.n - 1; i >= 0; i-- {
-		if bm.has(i) {
-			bm.hi = i + 1
-			break
+	if bm.big == nil {
+		if bm.small != 0 {
+			bm.hi = 64 - bits.TrailingZeros64(bm.small) // the last present addition, without a scan
+		}
+	} else {
+		for i := bm.n - 1; i >= 0; i-- {
+			if bm.big[i] {
+				bm.hi = i + 1
+				break
+			}
 		}
 	}
 	return bm, nil

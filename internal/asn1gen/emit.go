@@ -241,8 +241,8 @@ func (g *emitter) dec(s *shape, x, conv, dv, where string, present bool) string 
 		}
 		// The slice grows with the elements actually decoded, so a large count in a short
 		// input does not allocate ahead of the input.
-		return fmt.Sprintf("{ n, err := %s.ReadLength(%s)\n%sif n == 0 { %s = %s } else { %s = make(%s, 0, min(n, 16)) }\nfor range n {\n%s = append(%s, *new(%s))\n%s}\n}\n",
-			dv, sizeLit(s.size), ret, x, empty, x, t, x, x, g.goType(s.elem), g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
+		return fmt.Sprintf("{ n, err := %s.ReadLength(%s)\n%sif n == 0 { %s = %s } else { %s = make(%s, 0, min(n, 16)) }\nfor range n {\n%s = extendZero(%s)\n%s}\n}\n",
+			dv, sizeLit(s.size), ret, x, empty, x, t, x, x, g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
 	}
 	panic(fmt.Sprintf("dec of kind %d", s.kind))
 }
@@ -296,9 +296,9 @@ func (g *emitter) entity(e *entity) error {
 		g.p("// It is an open type: the complete encoding of Value, as octets with a length.")
 		g.p("type %s struct {\nValue %s\n}\n", e.goName, g.goType(s.elem))
 		g.p("// EncodePER encodes v in aligned PER.\nfunc (v *%s) EncodePER(e *asn1per.Encoder) error {\nm := e.BeginOpenType()\n%sreturn e.EndOpenType(m)\n}\n", e.goName, g.enc(s.elem, "v.Value", "value"))
-		g.p("// DecodePER decodes v from aligned PER.\nfunc (v *%s) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }\n", e.goName)
-		g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }\n*v = %s{}\nvar sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return err }\n%sreturn nil\n}\n",
-			e.goName, e.goName, g.dec(s.elem, "v.Value", "", "(&sub)", "value", false))
+		g.zeroingDecodePER(e.goName)
+		g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }\nvar sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return err }\n%sd.CloseOpenType(&sub)\nreturn nil\n}\n",
+			e.goName, g.dec(s.elem, "v.Value", "", "(&sub)", "value", false))
 	case kNull:
 		g.p("type %s struct{}\n", e.goName)
 		g.p("// EncodePER encodes v in aligned PER (NULL has no bits).\nfunc (v *%s) EncodePER(e *asn1per.Encoder) error { return nil }\n", e.goName)
@@ -311,6 +311,13 @@ func (g *emitter) entity(e *entity) error {
 		g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }\n%sreturn nil\n}\n", e.goName, g.dec(s, "(*v)", e.goName, "d", e.goName, false))
 	}
 	return nil
+}
+
+// zeroingDecodePER emits the exported decoder of a struct type. The generated decodePER methods
+// expect a zero value (every internal caller passes a fresh field, element or new value, so the
+// structure is cleared once, not once per nesting level); DecodePER clears the caller's value.
+func (g *emitter) zeroingDecodePER(name string) {
+	g.p("// DecodePER decodes v from aligned PER.\nfunc (v *%s) DecodePER(d *asn1per.Decoder) error {\n*v = %s{}\nreturn v.decodePER(d, 0)\n}\n", name, name)
 }
 
 func (g *emitter) sequence(e *entity) {
@@ -402,21 +409,24 @@ func (g *emitter) sequence(e *entity) {
 	g.p("return nil\n}\n")
 
 	// Decoder.
-	g.p("// DecodePER decodes v from aligned PER.\nfunc (v *%s) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }\n", e.goName)
-	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }\n*v = %s{}", e.goName, e.goName)
-	if s.ext {
-		g.p("ext, err := d.ReadBool()\nif err != nil { return err }")
-	}
+	g.zeroingDecodePER(e.goName)
+	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }", e.goName)
 	nopt := 0
 	for _, f := range root {
 		if f.optional {
 			nopt++
 		}
 	}
-	if nopt > 64 {
-		panic("more than 64 optional root components")
+	if nopt > 63 {
+		panic("more than 63 optional root components")
 	}
-	if nopt > 0 {
+	// The extension bit and the optional-field bitmap are adjacent: one read takes both.
+	switch {
+	case s.ext && nopt > 0:
+		g.p("opt, err := d.ReadBits(%d)\nif err != nil { return err }\next := opt&(1<<%d) != 0", nopt+1, nopt)
+	case s.ext:
+		g.p("ext, err := d.ReadBool()\nif err != nil { return err }")
+	case nopt > 0:
 		g.p("opt, err := d.ReadBits(%d)\nif err != nil { return err }", nopt)
 	}
 	k := 0
@@ -436,6 +446,7 @@ func (g *emitter) sequence(e *entity) {
 		for i, f := range adds {
 			g.p("case %d:\nvar sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return fieldErr(%q, err) }", i, f.asnName)
 			g.decodeOptional(f, "(&sub)")
+			g.p("d.CloseOpenType(&sub)")
 		}
 		g.p("default:\ndata, err := readRawOpenType(d)\nif err != nil { return err }\nv.Extensions = append(v.Extensions, asn1per.RawExtension{Index: i, Data: data})\n}\n}")
 		g.p("v.ExtBitmapLen = bm.nonCanonical(%d)\n}", len(adds))
@@ -540,8 +551,8 @@ func (g *emitter) choice(e *entity) {
 	}
 	g.p("}\nreturn errNoAlternative\n}\n")
 
-	g.p("// DecodePER decodes v from aligned PER.\nfunc (v *%s) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }\n", e.goName)
-	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }\n*v = %s{}", e.goName, e.goName)
+	g.zeroingDecodePER(e.goName)
+	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }", e.goName)
 	g.p("i, err := d.ReadChoiceIndex(%d, %v)\nif err != nil { return err }\nswitch i {", nroot, s.ext)
 	for i, f := range s.fields {
 		g.p("case %d:\nv.Choice = %s%s", i, e.goName, f.goName)
@@ -550,13 +561,15 @@ func (g *emitter) choice(e *entity) {
 			g.p("var sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return fieldErr(%q, err) }", f.asnName)
 			dv = "(&sub)"
 		}
-		if !altField(f) {
-			continue
+		if altField(f) {
+			if structLike(f.shape) {
+				g.p("v.%s = new(%s)", f.goName, g.goType(f.shape))
+			}
+			g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, false))
 		}
-		if structLike(f.shape) {
-			g.p("v.%s = new(%s)", f.goName, g.goType(f.shape))
+		if f.extension {
+			g.p("d.CloseOpenType(&sub)")
 		}
-		g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, false))
 	}
 	g.p("default:")
 	if s.ext {
@@ -607,6 +620,7 @@ func (v *%[1]s) MarshalInto(e *asn1per.Encoder, buf []byte) ([]byte, error) {
 func (v *%[1]s) Unmarshal(b []byte) error {
 	var d asn1per.Decoder
 	d.Reset(b)
+	*v = %[1]s{}
 	if err := v.decodePER(&d, 0); err != nil {
 		return fieldErr(%[2]q, err)
 	}
@@ -626,185 +640,3 @@ func Unmarshal%[1]s(b []byte) (*%[1]s, error) {
 }
 `, n, e.asnName)
 }
-
-// runtimeHelpers are emitted once into the generated codec file.
-const runtimeHelpers = `
-// MaxDecodeDepth bounds the nesting of constructed values a decoder follows, so that a
-// crafted input cannot exhaust the stack.
-const MaxDecodeDepth = 64
-
-var (
-	errTooDeep            = errors.New("h225: nesting deeper than MaxDecodeDepth")
-	errNoAlternative      = errors.New("h225: no CHOICE alternative selected")
-	errMissingAlternative = errors.New("h225: selected CHOICE alternative is nil")
-	errRawKnown           = errors.New("h225: raw extension index names a known alternative")
-	errRawOrder           = errors.New("h225: unknown extensions must be beyond the known additions and in increasing index order")
-	errTrailing           = errors.New("h225: octets after the encoded value")
-	errEmptyOpenType      = errors.New("h225: empty open type (X.691 requires at least one octet)")
-)
-
-// BitString is a BIT STRING value: BitLen bits, first bit in the most significant bit of
-// Bytes[0]; unused trailing bits are zero. An empty value has nil Bytes.
-type BitString struct {
-	Bytes  []byte
-	BitLen int
-}
-
-// FieldError locates an encoding or decoding error: Path is the ASN.1 component path.
-type FieldError struct {
-	Path string
-	Err  error
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErr(where string, err error) error {
-	if fe, ok := err.(*FieldError); ok {
-		fe.Path = where + "." + fe.Path
-		return fe
-	}
-	return &FieldError{Path: where, Err: err}
-}
-
-func nilIfEmpty[S ~[]E, E any](s S) S {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
-}
-
-func nonNil[S ~[]E, E any](s, empty S) S {
-	if s == nil {
-		return empty
-	}
-	return s
-}
-
-// readRawOpenType reads an unknown extension's open type, which cannot be empty: an empty
-// encoding is one zero octet (X.691 10.1.3), so a zero length would not re-encode unchanged.
-func readRawOpenType(d *asn1per.Decoder) ([]byte, error) {
-	data, err := d.ReadOpenType()
-	if err == nil && len(data) == 0 {
-		err = errEmptyOpenType
-	}
-	return data, err
-}
-
-// extensionCount returns how many extension presence bits to encode (0: no extension bit).
-func extensionCount(known []bool, raw []asn1per.RawExtension, bitmapLen int) (int, error) {
-	n := 0
-	for i, p := range known {
-		if p {
-			n = i + 1
-		}
-	}
-	last := len(known) - 1
-	for _, x := range raw {
-		if x.Index <= last {
-			return 0, errRawOrder
-		}
-		last = x.Index
-		n = x.Index + 1
-	}
-	if n == 0 && bitmapLen == 0 {
-		return 0, nil
-	}
-	if bitmapLen == 0 {
-		bitmapLen = len(known)
-	}
-	return max(n, bitmapLen), nil
-}
-
-// writeExtensionBitmap writes the count and presence bits of a SEQUENCE's extension additions.
-func writeExtensionBitmap(e *asn1per.Encoder, n int, known []bool, raw []asn1per.RawExtension) error {
-	e.WriteNormallySmall(uint64(n - 1))
-	j := 0
-	for i := 0; i < n; i++ {
-		present := i < len(known) && known[i]
-		if j < len(raw) && raw[j].Index == i {
-			present = true
-			j++
-		}
-		e.WriteBit(present)
-	}
-	return nil
-}
-
-// extensionBitmap is a decoded extension presence bitmap; up to 64 bits are kept without
-// allocating.
-type extensionBitmap struct {
-	n     int
-	small uint64
-	big   []bool
-	hi    int // 1 + index of the last present addition; 0 if none
-}
-
-func readExtensionBitmap(d *asn1per.Decoder) (extensionBitmap, error) {
-	var bm extensionBitmap
-	n, err := d.ReadNormallySmall()
-	if err != nil {
-		return bm, err
-	}
-	if n >= uint64(d.RemainingBits()) {
-		return bm, asn1per.ErrTruncated
-	}
-	bm.n = int(n) + 1
-	if bm.n <= 64 {
-		if bm.small, err = d.ReadBits(bm.n); err != nil {
-			return bm, err
-		}
-		bm.small <<= 64 - bm.n
-	} else {
-		bm.big = make([]bool, bm.n)
-		for i := range bm.big {
-			if bm.big[i], err = d.ReadBool(); err != nil {
-				return bm, err
-			}
-		}
-	}
-	for i := bm.n - 1; i >= 0; i-- {
-		if bm.has(i) {
-			bm.hi = i + 1
-			break
-		}
-	}
-	return bm, nil
-}
-
-// next returns the index of the first present addition at or after i, or -1.
-func (bm *extensionBitmap) next(i int) int {
-	if i >= bm.n {
-		return -1
-	}
-	if bm.big != nil {
-		for ; i < bm.n; i++ {
-			if bm.big[i] {
-				return i
-			}
-		}
-		return -1
-	}
-	rest := bm.small << uint(i)
-	if rest == 0 {
-		return -1
-	}
-	return i + bits.LeadingZeros64(rest)
-}
-
-func (bm *extensionBitmap) has(i int) bool {
-	if bm.big != nil {
-		return bm.big[i]
-	}
-	return bm.small&(1<<(63-i)) != 0
-}
-
-// nonCanonical returns the bitmap length to remember for re-encoding: 0 when the encoder
-// would choose the same length by itself.
-func (bm *extensionBitmap) nonCanonical(known int) int {
-	if bm.hi > 0 && bm.n == max(known, bm.hi) {
-		return 0
-	}
-	return bm.n
-}
-`
