@@ -275,3 +275,80 @@ func itoa(i int) string {
 	}
 	return string(buf[n:])
 }
+
+// B32: with a no-answer limit the PBX releases a call that rang unanswered
+// with cause 19; an answer before the limit cancels it.
+func TestNoAnswerTimeout(t *testing.T) {
+	noAnswer1 := TimerID{TimerNoAnswer, 1}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"rings too long: cause 19", []step{
+			{DeviceRegistered{Device: "alice-iphone"}, nil},
+			{arrive, []Effect{ProceedCaller{1}, StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"}}},
+			{LegAlerted{1}, []Effect{AlertCaller{1}, SetTimer{noAnswer1, 30 * time.Second}}},
+			{LegAlerted{1}, nil},
+			{TimerFired{noAnswer1}, []Effect{ReleaseLeg{1, 1, 16}, ReleaseCaller{1, 19}, rec("call.released", "call", 1, "cause", 19)}},
+			{TimerFired{noAnswer1}, nil},
+		}},
+		{"answered in time: the limit is cancelled", []step{
+			{DeviceRegistered{Device: "alice-iphone"}, nil},
+			{arrive, []Effect{ProceedCaller{1}, StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"}}},
+			{LegAlerted{1}, []Effect{AlertCaller{1}, SetTimer{noAnswer1, 30 * time.Second}}},
+			{LegConnected{1}, []Effect{ConnectCaller{1, 1}, CancelTimer{noAnswer1}}},
+			{TimerFired{noAnswer1}, nil},
+		}},
+		{"declined: cause 21 passes to the caller", []step{
+			{DeviceRegistered{Device: "alice-iphone"}, nil},
+			{arrive, []Effect{ProceedCaller{1}, StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"}}},
+			{LegReleased{1, 21}, []Effect{ReleaseCaller{1, 21}, rec("call.released", "call", 1, "cause", 21)}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustNew(t, with(func(c *Config) { c.NoAnswerTimeout = 30 * time.Second }))
+			runSteps(t, p, append(desksUp(), tc.steps...))
+		})
+	}
+}
+
+// B22: a notification is pushed to every app of the user with a token,
+// registered or not, and to nobody without a connected Push object.
+func TestNotify(t *testing.T) {
+	note := Notify{User: "alice", Title: "Voicemail", Content: "1 new message"}
+	pushNote := func(device string, platform Platform) SendPush {
+		return SendPush{User: "alice", Device: device, Platform: platform, Type: PushTypeNotification,
+			Title: "Voicemail", Content: "1 new message"}
+	}
+	twoApps := func(c *Config) {
+		c.Devices = append(c.Devices, Device{Name: "alice-pixel", User: "alice", Kind: KindMyApps, Platform: Android, PushToken: true})
+	}
+	tests := []struct {
+		name  string
+		cfg   Config
+		steps []step
+	}{
+		{"every app with a token, registered or not", with(twoApps), []step{
+			{DeviceRegistered{Device: "alice-pixel"}, nil},
+			{note, []Effect{pushNote("alice-iphone", IOS), pushNote("alice-pixel", Android)}},
+		}},
+		{"logged out: no token, no push", with(func(c *Config) { twoApps(c); c.Devices[0].PushToken = false }), []step{
+			{note, []Effect{pushNote("alice-pixel", Android)}},
+		}},
+		{"Push object down: nothing", with(func(c *Config) { c.Push.Connected = false }), []step{
+			{note, nil},
+		}},
+		{"no Push field: nothing", baseConfig(), []step{
+			{Notify{User: "bob", Title: "x"}, nil},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runSteps(t, mustNew(t, tc.cfg), tc.steps)
+		})
+	}
+	if _, err := mustNew(t, baseConfig()).Handle(Notify{User: "nobody"}); err == nil {
+		t.Error("a notification for an unknown user is accepted")
+	}
+}

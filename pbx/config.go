@@ -101,15 +101,19 @@ type Config struct {
 	SystemName          string
 	RegistrationTimeout time.Duration // 0 = DefaultRegistrationTimeout
 	NameLookup          time.Duration // 0 = names are known at once (B17)
-	Push                *PushObject   // nil = no Push object
-	Users               []User
-	Devices             []Device
+	// NoAnswerTimeout is how long a call may ring (the caller alerted)
+	// unanswered before the PBX releases it with cause 19 "no answer from
+	// user (user alerted)"; 0 = no limit (B32).
+	NoAnswerTimeout time.Duration
+	Push            *PushObject // nil = no Push object
+	Users           []User
+	Devices         []Device
 }
 
 // validate checks the references and names of the configuration.
 func (c *Config) validate() error {
-	if c.RegistrationTimeout < 0 || c.NameLookup < 0 {
-		return fmt.Errorf("pbx: negative duration (registration_timeout %v, name_lookup %v)", c.RegistrationTimeout, c.NameLookup)
+	if c.RegistrationTimeout < 0 || c.NameLookup < 0 || c.NoAnswerTimeout < 0 {
+		return fmt.Errorf("pbx: negative duration (registration_timeout %v, name_lookup %v, no_answer_timeout %v)", c.RegistrationTimeout, c.NameLookup, c.NoAnswerTimeout)
 	}
 	names := map[string]bool{}
 	numbers := map[string]bool{}

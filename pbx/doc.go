@@ -19,13 +19,14 @@
 //	PresenceChanged{User, Presence}                         B27
 //	PushTokenDropped{Device}, PushTokenRegistered{Device}   B26 logout / login
 //	PushFailed{Call, Device, Reason}                        the service/vendor refused a push
+//	Notify{User, Title, Content}                            a message for the user (B22)
 //
 // # Effects (in the order they must happen)
 //
 //	ProceedCaller, AlertCaller, ConnectCaller{Leg}, ReleaseCaller{Cause}   to the caller
 //	StartLeg{Leg, Device, CallingNumber, CallingName, Silent}              Setup to a device
 //	ReleaseLeg{Leg, Cause}, UpdateCallerName{Leg, Name}
-//	SendPush{User, Device, Platform, Type, Number, Name}                   to the Push object
+//	SendPush{User, Device, Platform, Type, Number, Name, Title, Content}   to the Push object
 //	SetTimer{ID, After}, CancelTimer{ID}
 //	Record{Name, Attrs}                                                    call.* events
 //
@@ -79,6 +80,12 @@
 //     {reason: dnd}, nothing rings, CFB applies, else CFNR at once, else
 //     cause 17.
 //   - Nothing can ring or be pushed and no CFNR applies → cause 18 at once.
+//   - B32: a leg released with cause 21 (the user declined) ends the call
+//     with 21 when nothing else rings. Config.NoAnswerTimeout (default 0 =
+//     no limit, model choice): a call that has rung that long since the
+//     caller's first Alerting, unanswered, is ended: legs get 16, the caller
+//     cause 19 (TimerNoAnswer); an answer cancels it, forwards do not
+//     restart it.
 //
 // # For the world builder
 //

@@ -25,6 +25,9 @@ const (
 	TimerCFNR
 	// TimerNameLookup: the caller's number is resolved to a name then (B17).
 	TimerNameLookup
+	// TimerNoAnswer: a call that has rung this long unanswered is released
+	// with cause 19 (Config.NoAnswerTimeout, B32).
+	TimerNoAnswer
 )
 
 // TimerID names a timer. A call has at most one timer of each kind, so the
@@ -104,6 +107,16 @@ type PushFailed struct {
 	Reason string
 }
 
+// Notify: the PBX has a message for a user (a notification, not a call).
+// Every app of the user with a push token is pushed with type
+// "notification" (B22); with no Push object connected nothing is sent.
+type Notify struct {
+	User    string
+	Title   string
+	Content string
+}
+
+func (Notify) pbxInput()              {}
 func (PushFailed) pbxInput()          {}
 func (DeviceRegistered) pbxInput()    {}
 func (DeviceUnregistered) pbxInput()  {}
@@ -197,6 +210,9 @@ type SendPush struct {
 	Type     string
 	Number   string
 	Name     string
+	// Title and Content are a notification push's details (Call is 0).
+	Title   string
+	Content string
 }
 
 func (SetTimer) pbxEffect()         {}
@@ -213,6 +229,10 @@ func (SendPush) pbxEffect()         {}
 
 // PushTypeCall is the clear-text type of a call push (B07).
 const PushTypeCall = "call"
+
+// PushTypeNotification is the clear-text type of a push that carries no
+// call (a message for the user: title and content, B22).
+const PushTypeNotification = "notification"
 
 // Event names the PBX records (SCENARIO-FORMAT.md).
 const (

@@ -14,7 +14,8 @@ type PBX struct {
 	quirks              Quirks
 	registrationTimeout time.Duration
 	nameLookup          time.Duration
-	pushObject          string // "" = none
+	noAnswerTimeout     time.Duration // 0 = no limit
+	pushObject          string        // "" = none
 	pushConnected       bool
 
 	users        []user
@@ -64,6 +65,7 @@ type call struct {
 	pushWait   bool  // TimerRegistration pending
 	cfnrWait   bool  // TimerCFNR pending
 	nameWait   bool  // TimerNameLookup pending
+	noAnswer   bool  // TimerNoAnswer pending
 	alerted    bool
 	connected  bool
 	answered   LegID
@@ -85,6 +87,7 @@ func New(cfg Config) (*PBX, error) {
 		quirks:              quirks,
 		registrationTimeout: cfg.RegistrationTimeout,
 		nameLookup:          cfg.NameLookup,
+		noAnswerTimeout:     cfg.NoAnswerTimeout,
 		userByName:          map[string]int{},
 		userByNumber:        map[string]int{},
 		deviceByName:        map[string]int{},
@@ -165,6 +168,12 @@ func (p *PBX) Handle(in Input) ([]Effect, error) {
 			return nil, err
 		}
 		p.devices[d].PushToken = true
+	case Notify:
+		u, ok := p.userByName[in.User]
+		if !ok {
+			return nil, fmt.Errorf("pbx: notification for unknown user %q", in.User)
+		}
+		p.notify(&out, u, in)
 	case PresenceChanged:
 		u, ok := p.userByName[in.User]
 		if !ok {
@@ -188,6 +197,12 @@ func (p *PBX) Handle(in Input) ([]Effect, error) {
 		if c := p.legCall[in.Leg]; c != nil && !c.connected && !c.alerted {
 			c.alerted = true
 			out.add(AlertCaller{Call: c.id})
+			if p.noAnswerTimeout > 0 {
+				// The limit runs from the first Alerting the caller gets;
+				// forwards do not restart it.
+				c.noAnswer = true
+				out.add(SetTimer{ID: TimerID{TimerNoAnswer, c.id}, After: p.noAnswerTimeout})
+			}
 		}
 	case LegConnected:
 		if c := p.legCall[in.Leg]; c != nil {
@@ -355,6 +370,7 @@ func (p *PBX) legConnected(out *effects, c *call, id LegID) {
 	}
 	out.add(ConnectCaller{Call: c.id, Leg: id})
 	p.cancelWaits(out, c)
+	p.cancelNoAnswer(out, c)
 	for _, l := range slices.Clone(c.legs) {
 		if l.id != id {
 			p.dropLeg(out, c, l.id, CauseNonSelectedUserClearing)
@@ -442,6 +458,21 @@ func (p *PBX) timerFired(out *effects, c *call, kind TimerKind) {
 		}
 		c.cfnrWait = false
 		p.forward(out, c, ForwardReasonCFNR, p.users[c.primary].CFNR.To)
+	case TimerNoAnswer:
+		if !c.noAnswer || c.connected {
+			return
+		}
+		c.noAnswer = false
+		// B32: rung too long; every leg is cleared, the caller gets 19.
+		p.endCall(out, c, CauseNoAnswer, true)
+	}
+}
+
+// cancelNoAnswer cancels the no-answer limit of a call (answered or ended).
+func (p *PBX) cancelNoAnswer(out *effects, c *call) {
+	if c.noAnswer {
+		c.noAnswer = false
+		out.add(CancelTimer{ID: TimerID{TimerNoAnswer, c.id}})
 	}
 }
 
@@ -474,6 +505,7 @@ func (p *PBX) forgetLeg(c *call, id LegID) {
 // be sent Release Complete (false when the caller released).
 func (p *PBX) endCall(out *effects, c *call, cause int, toCaller bool) {
 	p.cancelWaits(out, c)
+	p.cancelNoAnswer(out, c)
 	if c.nameWait {
 		c.nameWait = false
 		out.add(CancelTimer{ID: TimerID{TimerNameLookup, c.id}})

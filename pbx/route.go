@@ -111,6 +111,25 @@ func (p *PBX) route(out *effects, c *call, target int) {
 	}
 }
 
+// notify pushes a notification to each of the user's apps the PBX can
+// reach by push, registered or not: a message is not a call, so nothing
+// waits for a registration and nothing is recorded when an app cannot be
+// pushed.
+func (p *PBX) notify(out *effects, ui int, in Notify) {
+	u := &p.users[ui]
+	if u.Push == "" || p.pushObject == "" || u.Push != p.pushObject || !p.pushConnected {
+		return
+	}
+	for _, d := range u.devices {
+		dev := &p.devices[d]
+		if !dev.Kind.isApp() || !dev.PushToken {
+			continue
+		}
+		out.add(SendPush{User: u.Name, Device: dev.Name, Platform: dev.Platform, Type: PushTypeNotification,
+			Title: in.Title, Content: in.Content})
+	}
+}
+
 // pushUser sends a call push to each of the user's apps that is not
 // registered, or records why it cannot (B10, B26, model choices).
 func (p *PBX) pushUser(out *effects, c *call, ui int) {

@@ -37,6 +37,13 @@ func (p *Phone) incomingCall(out *effects, in IncomingCall) {
 		c.answerTimer = true
 		out.add(SetTimer{ID: TimerID{TimerAnswer, c.id}, After: p.cfg.Answer.After})
 	}
+	if p.cfg.Answer.Mode == AnswerDecline && !in.Silent {
+		// The user sees the call and declines it at once (model choice:
+		// no reaction time); the phone is free again.
+		out.add(SendRelease{Call: in.Call, Cause: CauseCallRejected})
+		p.call = nil
+		p.armIdle(out)
+	}
 }
 
 // updateCaller shows a better number or name if the screen may change.

@@ -72,6 +72,9 @@ const (
 	AnswerAfter      AnswerMode = "after"  // answer after Answer.After
 	AnswerNever      AnswerMode = "never"  // let it ring
 	AnswerRejectBusy AnswerMode = "reject" // refuse as busy: Release Complete cause 17
+	// AnswerDecline: the phone rings and the user declines at once:
+	// Release Complete cause 21 "call rejected" (B32).
+	AnswerDecline AnswerMode = "decline"
 )
 
 // Answer is the simulated user's behaviour on a call.
@@ -186,7 +189,7 @@ func (c *Config) validate(haveRand bool) error {
 		if c.Answer.After < 0 {
 			return fmt.Errorf("phone %s: negative answer delay", c.Device)
 		}
-	case AnswerNever, AnswerRejectBusy:
+	case AnswerNever, AnswerRejectBusy, AnswerDecline:
 	default:
 		return fmt.Errorf("phone %s: unknown answer mode %q", c.Device, c.Answer.Mode)
 	}

@@ -67,8 +67,9 @@
 // {device, number, name}). ui is false on Android without Overlaying outside
 // the foreground (B23). Silent calls (12r2 DND, B27) ring silently and are
 // not answered. Answer{after D} → device.answered and Connect after D;
-// reject busy → Release Complete 17 at once, without ringing; a second call
-// while one is active is refused with 17 (no call waiting).
+// reject busy → Release Complete 17 at once, without ringing; decline → it
+// rings, then Release Complete 21 at once (the user declines, B32); a second
+// call while one is active is refused with 17 (no call waiting).
 //
 // # For the world builder
 //

@@ -175,6 +175,7 @@ func (StartSession) phoneEffect()      {}
 const (
 	CauseNormalClearing = 16
 	CauseUserBusy       = 17
+	CauseCallRejected   = 21
 )
 
 // Event names the phone records.

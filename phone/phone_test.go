@@ -210,6 +210,16 @@ func TestPhoneRows(t *testing.T) {
 			},
 		},
 		{
+			name: "decline: it rings, then Release Complete 21; the phone is free again",
+			cfg:  iphone(func(c *Config) { c.App = Foreground; c.Answer = Answer{Mode: AnswerDecline} }),
+			steps: []step{
+				{Start{}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
+				{RegistrationConfirmed{}, nil},
+				{setup, []Effect{ringing("alice-iphone", "202", "bob", true, false), SendAlerting{1}, SendRelease{1, 21}}},
+				{IncomingCall{Call: 2, Number: "203"}, []Effect{ringing("alice-iphone", "203", "", true, false), SendAlerting{2}, SendRelease{2, 21}}},
+			},
+		},
+		{
 			name: "one call at a time: a second Setup gets busy",
 			cfg:  iphone(func(c *Config) { c.App = Foreground }),
 			steps: []step{

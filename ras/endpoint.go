@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"callwake/asn1per"
 	"callwake/h323/h225"
 	"callwake/timeline"
 )
@@ -47,6 +48,12 @@ type EndpointConfig struct {
 	// gatekeeper with another ID answers GRJ terminalExcluded and the
 	// registration fails with reason "discoveryRejected" (B30).
 	GatekeeperID string
+	// ClockSkew is how far the endpoint's clock is from the true time: the
+	// timeStamp of every token it writes is off by that much, and more than
+	// TimestampWindow makes the gatekeeper refuse it as stale (B31). Model
+	// choice: only what the endpoint writes is skewed; it checks the
+	// gatekeeper's tokens against the true time, so the refusal is seen.
+	ClockSkew time.Duration
 	// FirstSeqNum is the first requestSeqNum; 0 = 1. Real stacks start at a
 	// random number; a simulation passes one from its seeded source.
 	FirstSeqNum uint16
@@ -206,6 +213,11 @@ func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
 	switch r.kind {
 	case kindGRQ:
 		m = NewGRQ(r.seq, ep, e.cfg.Password != "")
+		if e.cfg.Password != "" && e.cfg.Authentication == AuthMD5 {
+			// An endpoint set to cryptoEPPwdHash offers only MD5, so the
+			// gatekeeper's GCF cannot select H.235.1 for it.
+			m.GatekeeperRequest.AlgorithmOIDs = []asn1per.ObjectIdentifier{OIDMD5}
+		}
 	case kindRRQ:
 		m = NewRRQ(r.seq, ep, e.discovered, e.cfg.TimeToLive, e.cfg.MaintainConnection)
 	case kindKeepAlive:
@@ -227,18 +239,26 @@ func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
 	if r.sent > 0 {
 		attrs = append(attrs, timeline.A("retry", r.sent))
 	}
+	if e.signs(r.kind) {
+		// Which H.235 token the request carries (B31): hmac-sha1-96 or md5.
+		attrs = append(attrs, timeline.A("token", e.method.String()))
+	}
 	return []Effect{
 		Send{To: e.gatekeeper, Payload: payload, Event: EventName(m), Attrs: attrs},
 		SetTimer{ID: r.timer, After: r.timeout()},
 	}
 }
 
+// signs tells whether a request of this kind carries a token: every request
+// but the GRQ when a password is configured.
+func (e *Endpoint) signs(kind requestKind) bool { return e.cfg.Password != "" && kind != kindGRQ }
+
 // encode signs every request but the GRQ when a password is configured.
 func (e *Endpoint) encode(now time.Time, m *h225.RasMessage, kind requestKind) ([]byte, error) {
-	if e.cfg.Password == "" || kind == kindGRQ {
+	if !e.signs(kind) {
 		return m.Marshal()
 	}
-	return encodeSigned(m, now, e.credentials(kind))
+	return encodeSigned(m, now.Add(e.cfg.ClockSkew), e.credentials(kind))
 }
 
 func (e *Endpoint) credentials(kind requestKind) credentials {

@@ -3,6 +3,7 @@ package ras
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,6 +165,52 @@ func TestH235(t *testing.T) {
 			},
 		},
 		{
+			name: "an endpoint whose clock is 45 s fast: RRJ securityDenial (stale timestamp)",
+			ep:   EndpointConfig{Alias: "alice", Password: "s3cret", ClockSkew: 45 * time.Second},
+			script: func(h *harness) {
+				h.epEffects(h.ep.Register(h.now))
+			},
+			want: []string{
+				"   0.0s ep ras.rrq seq=1",
+				`   0.0s gk record ras.security_error error="ras: token timestamp outside the accepted window (45 s off)"`,
+				"   0.0s gk ras.rrj seq=1 reason=securityDenial", "   0.0s ep RegistrationFailed securityDenial",
+			},
+		},
+		{
+			name: "an endpoint whose clock is 20 s slow is still accepted",
+			ep:   EndpointConfig{Alias: "alice", Password: "s3cret", ClockSkew: -20 * time.Second},
+			script: func(h *harness) {
+				h.epEffects(h.ep.Register(h.now))
+			},
+			want: []string{
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s gk EndpointRegistered ep-0001 alice",
+			},
+		},
+		{
+			name: "an endpoint set to MD5 offers only MD5 in its GRQ and signs with cryptoEPPwdHash",
+			ep:   EndpointConfig{Alias: "alice", Password: "s3cret", Authentication: AuthMD5, Discover: true},
+			script: func(h *harness) {
+				h.tamper = func(from string, s Send) []byte {
+					if m, err := Decode(s.Payload); err == nil && m.Choice == h225.RasMessageGatekeeperRequest {
+						if oids := m.GatekeeperRequest.AlgorithmOIDs; len(oids) != 1 || !oids[0].Equal(OIDMD5) {
+							h.t.Errorf("GRQ offers %v, want MD5 only", oids)
+						}
+					}
+					return s.Payload
+				}
+				h.epEffects(h.ep.Register(h.now))
+				if h.ep.method != AuthMD5 {
+					h.t.Errorf("endpoint signs with %v", h.ep.method)
+				}
+			},
+			want: []string{
+				"   0.0s ep ras.grq seq=1", "   0.0s gk ras.gcf seq=1",
+				"   0.0s ep ras.rrq seq=2", "   0.0s gk ras.rcf seq=2", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s gk EndpointRegistered ep-0001 alice",
+			},
+		},
+		{
 			name: "a replayed RRQ is refused, within the window and after it",
 			ep:   EndpointConfig{Alias: "alice", Password: "s3cret"},
 			script: func(h *harness) {
@@ -303,5 +350,49 @@ func TestTokenRoundTrip(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTokenAttribute: every signed request names its token method in the
+// timeline (B31); the GRQ and an endpoint without a password carry none.
+func TestTokenAttribute(t *testing.T) {
+	password, known := users(map[string]string{"alice": "s3cret"})
+	tests := []struct {
+		name string
+		ep   EndpointConfig
+		want []string // "event token" per request the endpoint sent
+	}{
+		{"H.235.1", EndpointConfig{Alias: "alice", Password: "s3cret", Discover: true},
+			[]string{"ras.grq -", "ras.rrq hmac-sha1-96"}},
+		{"cryptoEPPwdHash", EndpointConfig{Alias: "alice", Password: "s3cret", Discover: true, Authentication: AuthMD5},
+			[]string{"ras.grq -", "ras.rrq md5"}},
+		{"no password", EndpointConfig{Alias: "bob", Discover: true},
+			[]string{"ras.grq -", "ras.rrq -"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			gc := GatekeeperConfig{TimeToLive: 120 * time.Second, Password: password, Known: known}
+			if tc.ep.Alias == "bob" {
+				gc.Known = nil
+			}
+			h := newHarness(t, tc.ep, gc)
+			var got []string
+			h.tamper = func(from string, s Send) []byte {
+				if from == "ep" {
+					token := "-"
+					for _, a := range s.Attrs {
+						if a.Key == "token" {
+							token = a.Value
+						}
+					}
+					got = append(got, s.Event+" "+token)
+				}
+				return s.Payload
+			}
+			h.epEffects(h.ep.Register(h.now))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

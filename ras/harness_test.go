@@ -116,9 +116,15 @@ func (h *harness) gkEffects(effects []Effect) {
 	}
 }
 
+// attrText renders a Send's attributes for the harness log, without the
+// token attribute (TestTokenAttribute checks it), so that the logs stay
+// about the exchange.
 func attrText(s Send) string {
 	var b strings.Builder
 	for _, a := range s.Attrs {
+		if a.Key == "token" {
+			continue
+		}
 		fmt.Fprintf(&b, " %s=%s", a.Key, a.Value)
 	}
 	return b.String()

@@ -1,11 +1,15 @@
 package scenario
 
 import (
+	"strings"
+	"unicode/utf8"
+
 	"github.com/goccy/go-yaml/ast"
 )
 
 var deviceKeys = []string{"name", "user", "kind", "os", "transport", "app", "default_softphone",
-	"websocket_session", "wake", "ttl", "password", "answer", "ios", "android"}
+	"websocket_session", "wake", "ttl", "password", "answer", "ios", "android",
+	"gatekeeper_id", "clock_skew", "h235"}
 
 // appOnlyKeys are the device keys that make sense only for a mobile app.
 var appOnlyKeys = []string{"os", "app", "default_softphone", "websocket_session", "wake", "ios", "android"}
@@ -31,9 +35,10 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 		Transport: TransportH323,
 		TTL:       DefaultTTL,
 		Answer:    Answer{Mode: AnswerNever},
+		H235:      H235HMAC,
 		IOS:       IOSSettings{NotificationsAllowed: true, VendorPortOpen: true},
 		Android: AndroidSettings{Push: "auto", StartAutomatically: true, NotificationsAllowed: true,
-			CallingAccount: true, BackgroundData: true, Overlay: true},
+			CallingAccount: true, BackgroundData: true, Overlay: true, VendorPortOpen: true},
 	}
 	complete := l.require(m, "name", "user", "kind")
 	if f, ok := m.get("name"); ok {
@@ -69,6 +74,22 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 	}
 	if f, ok := m.get("answer"); ok {
 		d.Answer, _ = l.answer(f)
+	}
+	if f, ok := m.get("gatekeeper_id"); ok {
+		if v, ok := l.text(f); ok {
+			// H.225.0 GatekeeperIdentifier: BMPString (SIZE(1..128)).
+			if n := utf8.RuneCountInString(v); n == 0 || n > 128 || strings.ContainsFunc(v, func(r rune) bool { return r > 0xFFFF }) {
+				l.errorf(l.valuePos(f, f.value), "gatekeeper_id must be 1 to 128 characters of the Basic Multilingual Plane (H.225.0 GatekeeperIdentifier); drop the key to ask for any gatekeeper")
+			} else {
+				d.GatekeeperID = v
+			}
+		}
+	}
+	l.optDuration(m, "clock_skew", &d.ClockSkew)
+	if f, ok := m.get("h235"); ok {
+		if v, ok := l.enum(f, string(H235HMAC), string(H235MD5)); ok {
+			d.H235 = H235Method(v)
+		}
 	}
 	if !complete || d.Kind == "" {
 		return Device{}, false
@@ -121,7 +142,7 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 	}
 	if f, ok := m.get("android"); ok && d.OS == OSAndroid {
 		am, ok := l.readMapping(f.value, "android", []string{"push", "start_automatically", "notifications",
-			"calling_account", "background_data", "overlay", "hms_stale"})
+			"calling_account", "background_data", "overlay", "hms_stale", "vendor_port"})
 		if ok {
 			if pf, ok := am.get("push"); ok {
 				if v, ok := l.enum(pf, "auto", "on", "off", "active"); ok {
@@ -134,6 +155,7 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 			l.optBool(am, "background_data", &d.Android.BackgroundData)
 			l.optBool(am, "overlay", &d.Android.Overlay)
 			l.optBool(am, "hms_stale", &d.Android.HMSStale)
+			l.optChoice(am, "vendor_port", "open", "blocked", &d.Android.VendorPortOpen)
 		}
 	}
 	return d, true
@@ -182,7 +204,7 @@ func (l *loader) answer(f field) (Answer, bool) {
 		if s == "never" {
 			return Answer{Mode: AnswerNever}, true
 		}
-		l.errorf(l.valuePos(f, n), "expected {after: D}, never or {reject: busy} for answer, got %q%s", s, didYouMean(s, []string{"never"}))
+		l.errorf(l.valuePos(f, n), "expected {after: D}, never or {reject: busy|declined} for answer, got %q%s", s, didYouMean(s, []string{"never"}))
 		return Answer{}, false
 	}
 	m, ok := l.readMapping(n, "answer", []string{"after", "reject"})
@@ -199,11 +221,11 @@ func (l *loader) answer(f field) (Answer, bool) {
 			return Answer{Mode: AnswerAfter, After: d}, true
 		}
 	case hasReject:
-		if v, ok := l.enum(reject, "busy"); ok {
+		if v, ok := l.enum(reject, "busy", "declined"); ok {
 			return Answer{Mode: AnswerReject, Reject: v}, true
 		}
 	default:
-		l.errorf(l.valuePos(f, n), "expected {after: D}, never or {reject: busy} for answer, got %s", describe(n))
+		l.errorf(l.valuePos(f, n), "expected {after: D}, never or {reject: busy|declined} for answer, got %s", describe(n))
 	}
 	return Answer{}, false
 }

@@ -41,7 +41,7 @@ var EventNames = func() []string {
 		"q931.setup", "q931.call_proceeding", "q931.alerting", "q931.connect", "q931.facility", "q931.release_complete",
 		"call.push_skipped", "call.push_timeout", "call.forwarded", "call.released",
 		"device.ringing", "device.caller_updated", "device.answered",
-		"app.key_received", "call.push_failed", "call.not_placed", "ras.registration_expired",
+		"app.key_received", "app.stopped", "call.push_failed", "call.not_placed", "ras.registration_expired",
 	}
 	for _, m := range rasMessages {
 		names = append(names, "ras."+m)
@@ -111,7 +111,7 @@ func (l *loader) call(n ast.Node, runLength time.Duration, reg *registry) (Call,
 }
 
 var (
-	actionKeys       = []string{"at", "device", "app", "logout", "default_softphone", "websocket_session", "user", "presence", "push_service", "network"}
+	actionKeys       = []string{"at", "device", "app", "logout", "default_softphone", "websocket_session", "user", "presence", "notify", "push_service", "network"}
 	deviceChangeKeys = []string{"app", "logout", "default_softphone", "websocket_session"}
 )
 
@@ -141,7 +141,7 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 	}
 	// Keys that belong to another target than the one named.
 	owner := map[string]string{"app": "device", "logout": "device", "default_softphone": "device",
-		"websocket_session": "device", "presence": "user"}
+		"websocket_session": "device", "presence": "user", "notify": "user"}
 	for _, f := range m.fields {
 		if o, ok := owner[f.key]; ok && o != targets[0] {
 			l.errorf(f.pos, "%q needs a %s in the same action", f.key, o)
@@ -176,13 +176,19 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 			a.User = v
 			reg.refer("user", v, l.valuePos(f, f.value))
 		}
-		pf, ok := m.get("presence")
-		if !ok {
-			l.errorf(m.pos, "the action changes nothing on user %q; give presence", a.User)
-			break
-		}
-		if v, ok := l.enum(pf, string(PresenceAvailable), string(PresenceDND)); ok {
-			a.Presence = Presence(v)
+		pf, hasPresence := m.get("presence")
+		nf, hasNotify := m.get("notify")
+		switch {
+		case !hasPresence && !hasNotify:
+			l.errorf(m.pos, "the action changes nothing on user %q; give presence or notify", a.User)
+		case hasPresence && hasNotify:
+			l.errorf(nf.pos, "an action changes one thing; split presence and notify into two actions")
+		case hasPresence:
+			if v, ok := l.enum(pf, string(PresenceAvailable), string(PresenceDND)); ok {
+				a.Presence = Presence(v)
+			}
+		default:
+			a.Notify = l.notification(nf)
 		}
 	case "push_service":
 		f, _ := m.get("push_service")
@@ -216,6 +222,26 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 		a.Network = change
 	}
 	return a, true
+}
+
+// notification reads `notify: {title: TEXT, content: TEXT}`; title is
+// required, content defaults to "".
+func (l *loader) notification(f field) *Notification {
+	nm, ok := l.readMapping(f.value, "notify", []string{"title", "content"})
+	if !ok || !l.require(nm, "title") {
+		return nil
+	}
+	n := &Notification{}
+	tf, _ := nm.get("title")
+	if v, ok := l.text(tf); ok {
+		n.Title = v
+	}
+	if cf, ok := nm.get("content"); ok {
+		if v, ok := l.text(cf); ok {
+			n.Content = v
+		}
+	}
+	return n
 }
 
 func (l *loader) optBoolPtr(m *mapping, key string) *bool {

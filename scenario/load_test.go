@@ -77,9 +77,10 @@ func TestLoadValidFiles(t *testing.T) {
 			want["cfnr_skips_push"] = false
 			eq(t, "quirks", old.Quirks, want)
 			eq(t, "new quirks", f.PBXs[1].Quirks, pbx.DefaultQuirks(pbx.V15r1))
+			eq(t, "no_answer_timeout", f.PBXs[1].NoAnswerTimeout, 45*time.Second)
 			eq(t, "push", *old.Push, Push{Pos: pos("two-pbx-android.yaml", 11, 11), Name: "Push",
 				URL: DefaultPushURL, Certificate: CertificateOwn, CertificateSerial: 1001, TrustsService: false,
-				DNSFails: true, HTTPProxy: true, Password: "s3cret"})
+				DNSFails: true, HTTPProxy: true, Reachable: false, Password: "s3cret"})
 			carol := old.Users[0]
 			// B10: a Push field naming no Push object loads; the run skips the push.
 			eq(t, "push field kept", carol.Push, "push")
@@ -93,12 +94,17 @@ func TestLoadValidFiles(t *testing.T) {
 			eq(t, "mypbx session default", phone.WebsocketSession, false)
 			eq(t, "android wake default", phone.Wake, Wake{Min: 2 * time.Second, Max: 2 * time.Second})
 			eq(t, "android", phone.Android, AndroidSettings{Push: "on", StartAutomatically: false,
-				NotificationsAllowed: false, CallingAccount: false, BackgroundData: false, Overlay: false, HMSStale: true})
+				NotificationsAllowed: false, CallingAccount: false, BackgroundData: false, Overlay: false, HMSStale: true, VendorPortOpen: false})
 			eq(t, "device password", phone.Password, "wrong")
 			eq(t, "reject", phone.Answer, Answer{Mode: AnswerReject, Reject: "busy"})
 			eq(t, "ttl", phone.TTL, 90*time.Second)
 			eq(t, "desk password from user", f.Devices[1].Password, "dave-pw")
 			eq(t, "desk transport", f.Devices[1].Transport, TransportH323TCP)
+			eq(t, "desk gatekeeper_id", f.Devices[1].GatekeeperID, "new.example.com")
+			eq(t, "desk clock_skew", f.Devices[1].ClockSkew, 31*time.Second)
+			eq(t, "desk h235", f.Devices[1].H235, H235MD5)
+			eq(t, "h235 default", phone.H235, H235HMAC)
+			eq(t, "gatekeeper_id default", phone.GatekeeperID, "")
 			eq(t, "bool attr", f.Expect[0].Attrs[1], timeline.Attr{Key: "lost", Value: "false"})
 			eq(t, "PBXOf", f.PBXOf("dave"), 1)
 			eq(t, "User", f.User("carol").Number, "301")
@@ -137,11 +143,11 @@ expect: []
 	eq(t, "seed", f.Seed, DefaultSeed)
 	eq(t, "duration", f.Duration, DefaultDuration)
 	p := f.PBXs[0]
-	eq(t, "pbx", []any{p.Name, p.Version, p.RegistrationTimeout, p.NameLookup},
-		[]any{"pbx", pbx.V15r1, 10 * time.Second, time.Duration(0)})
+	eq(t, "pbx", []any{p.Name, p.Version, p.RegistrationTimeout, p.NameLookup, p.NoAnswerTimeout},
+		[]any{"pbx", pbx.V15r1, 10 * time.Second, time.Duration(0), time.Duration(0)})
 	eq(t, "quirks", p.Quirks, pbx.DefaultQuirks(pbx.V15r1))
 	eq(t, "push", *p.Push, Push{Pos: pos("minimal.yaml", 3, 3), Name: "Push", URL: DefaultPushURL,
-		Certificate: CertificateDevice, CertificateSerial: 1001, TrustsService: true})
+		Certificate: CertificateDevice, CertificateSerial: 1001, TrustsService: true, Reachable: true})
 	eq(t, "user", p.Users[0].Presence, PresenceAvailable)
 	eq(t, "cfnr after", p.Users[0].CFNR.After, DefaultCFNRAfter)
 	eq(t, "push service", f.PushService, defaultPushService())
@@ -192,6 +198,26 @@ func TestLoadErrors(t *testing.T) {
 				`ios-wake.yaml:4:11: expected a duration like 250ms for duration, got "10"`,
 				`ios-wake.yaml:6:50: ttl must not be negative, got -3s`,
 				`ios-wake.yaml:7:50: expected a duration like 250ms for hangup_after, got "true"`,
+			}},
+		{"notify actions",
+			head + "devices: []\nactions:\n  - {at: 1s, user: alice, notify: {content: x}}\n  - {at: 1s, user: alice, presence: dnd, notify: {title: t}}\n" +
+				"  - {at: 1s, user: alice, notify: {title: t, contnet: x}}\n  - {at: 1s, device: d, notify: {title: t}}\nexpect: []\n",
+			[]string{
+				`ios-wake.yaml:6:35: missing required key "title"`,
+				`ios-wake.yaml:7:42: an action changes one thing; split presence and notify into two actions`,
+				`ios-wake.yaml:8:46: unknown key "contnet" (did you mean "content"?)`,
+				`ios-wake.yaml:9:5: the action changes nothing on device "d"; give one of app, logout, default_softphone, websocket_session`,
+				`ios-wake.yaml:9:22: unknown device "d"`,
+				`ios-wake.yaml:9:25: "notify" needs a user in the same action`,
+			}},
+		{"gatekeeper and H.235 keys",
+			head + "devices:\n  - {name: d, user: alice, kind: deskphone, gatekeeper_id: \"\", clock_skew: soon, h235: sha}\n" +
+				"  - {name: e, user: alice, kind: myapps, os: android, android: {vendor_port: closed}}\nexpect: []\n",
+			[]string{
+				`ios-wake.yaml:5:60: gatekeeper_id must be 1 to 128 characters of the Basic Multilingual Plane (H.225.0 GatekeeperIdentifier); drop the key to ask for any gatekeeper`,
+				`ios-wake.yaml:5:76: expected a duration like 250ms for clock_skew, got "soon"`,
+				`ios-wake.yaml:5:88: unknown h235 "sha"; allowed: hmac, md5`,
+				`ios-wake.yaml:6:78: unknown vendor_port "closed"; allowed: open, blocked`,
 			}},
 		{"windows", head + "devices: []\nexpect:\n  - {event: ras.rcf, at: 3s..1s}\n  - {event: ras.rcf, at: 3s-4s}\n  - {never: ras.rcf, at: -1s..2s}\n",
 			[]string{
@@ -260,9 +286,9 @@ func TestLoadErrors(t *testing.T) {
 			}},
 		{"answer and wake", head + "devices:\n  - {name: d, user: alice, kind: myapps, os: ios, answer: nevr, wake: {min: 2s, max: 1s}}\n  - {name: e, user: alice, kind: myapps, os: ios, answer: {reject: nope}, wake: soon}\nexpect: []\n",
 			[]string{
-				`ios-wake.yaml:5:59: expected {after: D}, never or {reject: busy} for answer, got "nevr" (did you mean "never"?)`,
+				`ios-wake.yaml:5:59: expected {after: D}, never or {reject: busy|declined} for answer, got "nevr" (did you mean "never"?)`,
 				`ios-wake.yaml:5:81: wake max 1s is less than min 2s`,
-				`ios-wake.yaml:6:68: unknown reject "nope"; allowed: busy`,
+				`ios-wake.yaml:6:68: unknown reject "nope"; allowed: busy, declined`,
 				`ios-wake.yaml:6:81: expected a duration like 250ms for wake, got "soon"`,
 			}},
 		{"app keys on a desk phone and the wrong OS block", head + "devices:\n  - {name: d, user: alice, kind: deskphone, wake: 1s}\n  - {name: e, user: alice, kind: myapps, os: android, ios: {}}\n" +

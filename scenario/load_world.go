@@ -127,7 +127,7 @@ func (l *loader) top(root ast.Node) *File {
 	return f
 }
 
-var pbxKeys = []string{"name", "version", "system_name", "quirks", "registration_timeout", "name_lookup", "push", "users"}
+var pbxKeys = []string{"name", "version", "system_name", "quirks", "registration_timeout", "name_lookup", "no_answer_timeout", "push", "users"}
 
 // pbx reads one PBX; index picks the default certificate serial.
 func (l *loader) pbx(n ast.Node, index int, named bool, reg *registry) (PBX, bool) {
@@ -163,6 +163,7 @@ func (l *loader) pbx(n ast.Node, index int, named bool, reg *registry) (PBX, boo
 	l.optText(m, "system_name", &p.SystemName)
 	l.optDuration(m, "registration_timeout", &p.RegistrationTimeout)
 	l.optDuration(m, "name_lookup", &p.NameLookup)
+	l.optDuration(m, "no_answer_timeout", &p.NoAnswerTimeout)
 	p.Quirks = pbx.DefaultQuirks(p.Version)
 	if fd, ok := m.get("quirks"); ok {
 		names := pbx.QuirkNames()
@@ -206,7 +207,7 @@ func (l *loader) pbx(n ast.Node, index int, named bool, reg *registry) (PBX, boo
 	return p, true
 }
 
-var pushKeys = []string{"name", "url", "certificate", "certificate_serial", "trusts_service", "dns", "http_proxy", "password"}
+var pushKeys = []string{"name", "url", "certificate", "certificate_serial", "trusts_service", "dns", "http_proxy", "reachable", "password"}
 
 func (l *loader) push(fd field, pbxIndex int) *Push {
 	m, ok := l.readMapping(fd.value, "push", pushKeys)
@@ -220,6 +221,7 @@ func (l *loader) push(fd field, pbxIndex int) *Push {
 		Certificate:       CertificateDevice,
 		CertificateSerial: DefaultCertificateSerial + int64(pbxIndex),
 		TrustsService:     true,
+		Reachable:         true,
 	}
 	if m.pos.Line == 0 || len(m.fields) == 0 {
 		p.Pos = fd.pos
@@ -247,6 +249,7 @@ func (l *loader) push(fd field, pbxIndex int) *Push {
 		}
 	}
 	l.optBool(m, "http_proxy", &p.HTTPProxy)
+	l.optBool(m, "reachable", &p.Reachable)
 	l.optText(m, "password", &p.Password)
 	return p
 }

@@ -66,8 +66,11 @@ type PBX struct {
 	Quirks              pbx.Quirks  // pbx.DefaultQuirks(Version), overridden by the file; every known quirk present
 	RegistrationTimeout time.Duration
 	NameLookup          time.Duration
-	Push                *Push // nil: the PBX has no Push object
-	Users               []User
+	// NoAnswerTimeout is how long a call may ring unanswered before the
+	// PBX releases it with cause 19 (B32); default 0 = no limit.
+	NoAnswerTimeout time.Duration
+	Push            *Push // nil: the PBX has no Push object
+	Users           []User
 }
 
 // Certificate is what a Push object presents to the push service (B02).
@@ -91,7 +94,10 @@ type Push struct {
 	TrustsService     bool        // default true
 	DNSFails          bool        // `dns: fail`; default ok
 	HTTPProxy         bool        // default false
-	Password          string      // 12r2 registration password; default ""
+	// Reachable: the PBX has a route to the service's HTTPS port; false =
+	// connection attempts time out (a firewall drops them), B04. Default true.
+	Reachable bool
+	Password  string // 12r2 registration password; default ""
 }
 
 // User is a user object of a PBX.
@@ -232,9 +238,30 @@ type Device struct {
 	// device's OS may be written in the file.
 	IOS     IOSSettings
 	Android AndroidSettings
+	// GatekeeperID is the gatekeeper ID the device asks for in its GRQ;
+	// default "" asks for any. Another than the PBX's system name gets GRJ
+	// terminalExcluded (B30).
+	GatekeeperID string
+	// ClockSkew is how far ahead the device's clock runs: its H.235
+	// timestamps are off by that much; more than 30s gets RRJ
+	// securityDenial (B31). Default 0.
+	ClockSkew time.Duration
+	// H235 is the token method the device signs RAS with when it has a
+	// password: hmac (default, H.235.1 HMAC-SHA1-96 in a nestedcryptoToken)
+	// or md5 (cryptoEPPwdHash) (B31).
+	H235 H235Method
 
 	passwordSet bool // the file gave `password`, even "" (then the user's is not used)
 }
+
+// H235Method is the H.235 token method of a device (B31).
+type H235Method string
+
+// The token methods.
+const (
+	H235HMAC H235Method = "hmac" // H.235.1 "all fields" HMAC-SHA1-96 (default)
+	H235MD5  H235Method = "md5"  // cryptoEPPwdHash
+)
 
 // Wake is a wake latency: fixed (Min == Max) or drawn from [Min, Max] with
 // the scenario's seed.
@@ -256,7 +283,7 @@ const (
 type Answer struct {
 	Mode   AnswerMode
 	After  time.Duration // AnswerAfter
-	Reject string        // AnswerReject: "busy"
+	Reject string        // AnswerReject: "busy" (cause 17, no ringing) or "declined" (rings, cause 21)
 }
 
 // IOSSettings are the iOS settings of an app (B20, B22).
@@ -274,6 +301,7 @@ type AndroidSettings struct {
 	BackgroundData       bool   // default true
 	Overlay              bool   // default true
 	HMSStale             bool   // default false (B28)
+	VendorPortOpen       bool   // vendor_port: open (default) | blocked (B20: FCM's ports)
 }
 
 // Call is a call placed by a device.
@@ -296,11 +324,21 @@ type Action struct {
 	Logout           bool
 	DefaultSoftphone *bool
 	WebsocketSession *bool
-	// User names the user the presence change applies to.
-	User        string
-	Presence    Presence // "" = no change
+	// User names the user the presence change or notification applies to.
+	User     string
+	Presence Presence // "" = no change
+	// Notify, when set, makes the PBX push a notification (not a call) to
+	// the user's apps (B22).
+	Notify      *Notification
 	PushService *PushServiceChange
 	Network     *NetworkChange
+}
+
+// Notification is a message the PBX pushes to a user (push type
+// "notification"); both texts travel encrypted (B07).
+type Notification struct {
+	Title   string
+	Content string
 }
 
 // PushServiceChange changes the push service; nil fields stay as they are.

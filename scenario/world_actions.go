@@ -25,6 +25,12 @@ func (w *world) apply(a *Action) {
 			d.handle(phone.AppStateChanged{State: phone.LoggedOut})
 		}
 	case a.User != "":
+		if a.Notify != nil {
+			// B22: the PBX pushes a message (not a call) to the user's apps.
+			if ref, ok := w.users[a.User]; ok {
+				w.pbxs[ref.pbx].handle(pbx.Notify{User: a.User, Title: a.Notify.Title, Content: a.Notify.Content})
+			}
+		}
 		if a.Presence == "" {
 			return
 		}

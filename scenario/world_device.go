@@ -137,6 +137,9 @@ func newDeviceActor(w *world, index int) (*deviceActor, error) {
 		KeepAlive:         true,
 		// H.460.17 devices keep their signalling connection open (B32).
 		MaintainConnection: d.tunnelled(),
+		GatekeeperID:       spec.GatekeeperID,
+		ClockSkew:          spec.ClockSkew,
+		Authentication:     rasAuthMethod(spec.H235),
 	})
 	if err := w.net.ListenUDP(netip.AddrPortFrom(addr, portRAS), func(from netip.AddrPort, b []byte) {
 		d.rasDo(d.ep.HandleDatagram(w.now(), from, b))
@@ -177,6 +180,9 @@ func (d *deviceActor) phoneConfig() phone.Config {
 		cfg.Answer = phone.Answer{Mode: phone.AnswerAfter, After: s.Answer.After}
 	case AnswerReject:
 		cfg.Answer = phone.Answer{Mode: phone.AnswerRejectBusy}
+		if s.Answer.Reject == "declined" {
+			cfg.Answer = phone.Answer{Mode: phone.AnswerDecline}
+		}
 	default:
 		cfg.Answer = phone.Answer{Mode: phone.AnswerNever}
 	}
@@ -185,9 +191,10 @@ func (d *deviceActor) phoneConfig() phone.Config {
 		// B20: the format's vendor_port: blocked is the Wi-Fi-only case.
 		cfg.Network = phone.Network{WiFiOnly: true, VendorPortBlocked: true}
 	}
-	// B20 on Android: the phone core blocks FCM the same way
-	// (Network.VendorPortBlocked); the format has no android.vendor_port key
-	// yet, so an Android device's vendor port is always open here.
+	if s.OS == OSAndroid && !s.Android.VendorPortOpen {
+		// B20 on Android: the Wi-Fi blocks FCM's ports (5228-5230) the same way.
+		cfg.Network = phone.Network{WiFiOnly: true, VendorPortBlocked: true}
+	}
 	if s.Android.Push != "" {
 		cfg.Android.Push = phone.PushMode(s.Android.Push)
 	}
@@ -608,4 +615,12 @@ func (w *world) sendQ931(c *sim.Conn, from, to string, s h323.Send) {
 	c.Write(frame)
 	wire := &timeline.Wire{Protocol: "q931", Transport: streamTransport(c), Src: c.LocalAddr(), Dst: c.RemoteAddr(), Payload: slices.Clone(s.Payload)}
 	w.record(s.Event, message(from, to, s.Attrs), wire)
+}
+
+// rasAuthMethod maps the device's h235 key onto the ras core's token method.
+func rasAuthMethod(m H235Method) ras.AuthMethod {
+	if m == H235MD5 {
+		return ras.AuthMD5
+	}
+	return ras.AuthHMACSHA1
 }

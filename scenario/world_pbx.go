@@ -40,6 +40,7 @@ type pbxActor struct {
 	pushFrames      wsReader
 	pushCloseReason string // why the service closed the connection (told with the FIN)
 	pushUp          bool   // what the pbx core was last told
+	notifications   int    // notification pushes sent, for their request ids
 
 	// registered holds the registration of each registered device: its
 	// call signalling address and whether it maintains its connection
@@ -108,6 +109,7 @@ func newPBXActor(w *world, index int) (*pbxActor, error) {
 		SystemName:          systemName(spec),
 		RegistrationTimeout: spec.RegistrationTimeout,
 		NameLookup:          spec.NameLookup,
+		NoAnswerTimeout:     spec.NoAnswerTimeout,
 	}
 	if spec.Push != nil {
 		cfg.Push = &pbx.PushObject{Name: spec.Push.Name}
@@ -177,8 +179,10 @@ func newPBXActor(w *world, index int) (*pbxActor, error) {
 			return nil, err
 		}
 	}
-	// The PBX's link to the push service carries push_service.latency.
-	w.net.SetLink(addr, w.push.addr, sim.LinkProfile{Latency: w.file.PushService.Latency})
+	// The PBX's link to the push service carries push_service.latency; it
+	// is down when the Push object cannot reach the service (B04).
+	w.net.SetLink(addr, w.push.addr, sim.LinkProfile{Latency: w.file.PushService.Latency,
+		Down: spec.Push != nil && !spec.Push.Reachable})
 	return p, nil
 }
 
@@ -482,10 +486,15 @@ func (p *pbxActor) sendPush(e pbx.SendPush) {
 		return
 	}
 	src := pushCallSrc(e.Call)
+	if e.Type == pbx.PushTypeNotification {
+		// A notification belongs to no call: its request id is its own.
+		p.notifications++
+		src = "n" + strconv.Itoa(p.notifications)
+	}
 	d.pushCalls = append(d.pushCalls, pendingPush{src: src, call: e.Call})
 	p.pushDo(p.client.Post(push.Post{
 		Src: src, Token: d.token, Platform: d.platform, Type: e.Type,
-		Details: push.Details{Number: e.Number, Name: e.Name},
+		Details: push.Details{Number: e.Number, Name: e.Name, Title: e.Title, Content: e.Content},
 		Key:     d.keyAtPBX(), User: e.User, Device: e.Device,
 	}))
 }
@@ -560,7 +569,9 @@ func (p *pbxActor) pushRefused(src, reason string) {
 		for i, pp := range d.pushCalls {
 			if pp.src == src && d.pbx == p {
 				d.pushCalls = slices.Delete(d.pushCalls, i, i+1)
-				p.handle(pbx.PushFailed{Call: pp.call, Device: d.name, Reason: reason})
+				if pp.call != 0 { // a notification has no call waiting for it
+					p.handle(pbx.PushFailed{Call: pp.call, Device: d.name, Reason: reason})
+				}
 				return
 			}
 		}

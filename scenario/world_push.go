@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
+	"time"
 
 	"callwake/pbx"
 	"callwake/push"
@@ -262,20 +264,55 @@ func (pa *pushActor) vendor(p *pbxActor, req push.VendorRequest) {
 		pa.apply(p, []push.Effect{e})
 	}
 	for _, e := range effects {
-		d, ok := e.(push.Deliver)
-		if !ok {
+		switch e := e.(type) {
+		case push.Deliver:
+			dev := w.byName[e.Device]
+			if dev == nil {
+				continue
+			}
+			payload, platform := e.Payload, e.Platform
+			w.loop.After(latency, func() { dev.pushArrived(platform, payload) })
+		case push.Event:
 			// The emulators' own push.delivered is not recorded: the phone
-			// decides whether the push arrives and records that once.
-			continue
+			// decides whether the push arrives and records that once. A
+			// push the vendor itself withholds (B22: APNs stopped VoIP
+			// pushes to a penalised app) is recorded when it would have
+			// reached the phone, so the device's pushes stay in order.
+			if e.Name == push.EventDropped {
+				pa.vendorDropped(req.Platform, e.Attrs, latency)
+			}
 		}
-		dev := w.byName[d.Device]
-		if dev == nil {
-			continue
-		}
-		payload := d.Payload
-		platform := d.Platform
-		w.loop.After(latency, func() { dev.pushArrived(platform, payload) })
 	}
+}
+
+// vendorDropped records a push the vendor did not hand to the phone and
+// forgets the oldest push the device was waiting for.
+func (pa *pushActor) vendorDropped(platform string, attrs []timeline.Attr, latency time.Duration) {
+	var dev *deviceActor
+	for _, a := range attrs {
+		if a.Key == "device" {
+			dev = pa.w.byName[a.Value]
+		}
+	}
+	if dev == nil {
+		return
+	}
+	vendor := actorAPNs
+	if platform == push.PlatformFCM {
+		vendor = actorFCM
+	}
+	var rest []timeline.Attr
+	for _, a := range attrs {
+		if a.Key != "from" {
+			rest = append(rest, a)
+		}
+	}
+	pa.w.loop.After(latency, func() {
+		if len(dev.pushCalls) > 0 {
+			dev.pushCalls = slices.Delete(dev.pushCalls, 0, 1)
+		}
+		pa.w.record(push.EventDropped, message(vendor, dev.name, rest), nil)
+	})
 }
 
 // setAvailable applies a push_service action.

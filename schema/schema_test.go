@@ -240,6 +240,7 @@ func probeDoc() map[string]any {
 			m{"at": "2s", "push_service": m{"available": false}},
 			m{"at": "3s", "network": m{"loss": 0.5}},
 			m{"at": "4s", "device": "alice-iphone", "app": "closed"},
+			m{"at": "5s", "user": "alice", "notify": m{"title": "Voicemail"}},
 		},
 		"expect": l{m{"event": "push.request"}},
 	}
@@ -274,6 +275,7 @@ var probes = []struct {
 	{[]any{"actions", 0}, []string{"#/$defs/action"}},
 	{[]any{"actions", 0, "push_service"}, []string{"#/$defs/action/properties/push_service"}},
 	{[]any{"actions", 1, "network"}, []string{"#/$defs/action/properties/network"}},
+	{[]any{"actions", 3, "notify"}, []string{"#/$defs/action/properties/notify"}},
 }
 
 const probeKey = "zz_probe"

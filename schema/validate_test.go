@@ -10,7 +10,7 @@ import (
 
 // A small validator for the subset of JSON Schema the scenario schema uses:
 // type, properties, additionalProperties, required, enum, items, allOf,
-// anyOf, oneOf, pattern, minimum, maximum, minItems, minLength and local
+// anyOf, oneOf, pattern, minimum, maximum, minItems, minLength, maxLength and local
 // $ref. A keyword outside the subset is an error, so the schema cannot
 // start relying on something these tests would silently ignore.
 
@@ -18,7 +18,7 @@ import (
 var annotations = []string{"$schema", "$defs", "title", "description"}
 
 var supported = []string{"type", "properties", "additionalProperties", "required", "enum", "items",
-	"allOf", "anyOf", "oneOf", "pattern", "minimum", "maximum", "minItems", "minLength", "$ref"}
+	"allOf", "anyOf", "oneOf", "pattern", "minimum", "maximum", "minItems", "minLength", "maxLength", "$ref"}
 
 type validator struct {
 	root     map[string]any
@@ -84,6 +84,9 @@ func (v *validator) validate(schema any, value any, path string) []string {
 		}
 		if n, ok := number(s["minLength"]); ok && float64(len([]rune(val))) < n {
 			errs = append(errs, fmt.Sprintf("%s: %q is shorter than %v", path, val, n))
+		}
+		if n, ok := number(s["maxLength"]); ok && float64(len([]rune(val))) > n {
+			errs = append(errs, fmt.Sprintf("%s: %q is longer than %v", path, val, n))
 		}
 	}
 	if x, ok := number(value); ok {
