@@ -199,6 +199,8 @@ func TestLoadErrors(t *testing.T) {
 				`ios-wake.yaml:6:50: ttl must not be negative, got -3s`,
 				`ios-wake.yaml:7:50: expected a duration like 250ms for hangup_after, got "true"`,
 			}},
+		{"duration too long", head + "duration: 100000h\ndevices: []\nexpect: []\n",
+			[]string{`ios-wake.yaml:4:11: duration 100000h0m0s is longer than the longest run, 24h0m0s`}},
 		{"notify actions",
 			head + "devices: []\nactions:\n  - {at: 1s, user: alice, notify: {content: x}}\n  - {at: 1s, user: alice, presence: dnd, notify: {title: t}}\n" +
 				"  - {at: 1s, user: alice, notify: {title: t, contnet: x}}\n  - {at: 1s, device: d, notify: {title: t}}\nexpect: []\n",

@@ -51,9 +51,12 @@ func (l *loader) top(root ast.Node) *File {
 	}
 	if fd, ok := m.get("duration"); ok {
 		if v, ok := l.duration(fd); ok {
-			if v == 0 {
+			switch {
+			case v == 0:
 				l.errorf(l.valuePos(fd, fd.value), "duration must be positive")
-			} else {
+			case v > MaxDuration:
+				l.errorf(l.valuePos(fd, fd.value), "duration %v is longer than the longest run, %v", v, MaxDuration)
+			default:
 				f.Duration = v
 			}
 		}

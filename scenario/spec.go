@@ -18,12 +18,16 @@ import (
 // Defaults the format names or that this package chose; each is applied by
 // the loader when the key is absent.
 const (
-	DefaultSeed                = int64(1)          // format: seed
-	DefaultDuration            = 120 * time.Second // format: duration
-	DefaultPBXName             = "pbx"             // format: pbx.name
-	DefaultRegistrationTimeout = 10 * time.Second  // format + B12: pushed call waits 10 s
-	DefaultNameLookup          = time.Duration(0)  // format: pbx.name_lookup
-	DefaultPushName            = "Push"            // the Push object's usual name (B10)
+	DefaultSeed     = int64(1)          // format: seed
+	DefaultDuration = 120 * time.Second // format: duration
+	// MaxDuration bounds a run: a world's work grows with its simulated
+	// time (keep-alives, retransmissions), so a file cannot ask for a run
+	// that would not end in reasonable wall time or memory.
+	MaxDuration                = 24 * time.Hour
+	DefaultPBXName             = "pbx"            // format: pbx.name
+	DefaultRegistrationTimeout = 10 * time.Second // format + B12: pushed call waits 10 s
+	DefaultNameLookup          = time.Duration(0) // format: pbx.name_lookup
+	DefaultPushName            = "Push"           // the Push object's usual name (B10)
 	DefaultPushURL             = "wss://push.test/push/ws"
 	DefaultCertificateSerial   = int64(1001)            // PBX i (from 0) gets 1001+i: no accidental clones (B05)
 	DefaultCFNRAfter           = 20 * time.Second       // model choice: a common no-answer timer
