@@ -1,0 +1,233 @@
+// Command phonesim is a simulated H.323 phone on real sockets: it registers
+// with a gatekeeper (a PBX, or `pbxsim serve`) over UDP, answers calls on
+// TCP and places calls, printing every message it sends and receives as a
+// timeline line. It is a thin shell over package realnet: flags and output.
+//
+//	phonesim register --gk HOST[:1719] --alias NAME --number DIGITS [--password P]
+//	                  [--ttl 60s] [--listen 127.0.0.1:0] [--answer-after 2s|never|busy]
+//	                  [--ras-listen ADDR] [--discover] [--gk-id ID] [--duration D]
+//	                  [--pcap FILE] [-v]
+//	phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--number DIGITS]
+//	                  [--hangup-after D] [... the register flags]
+//
+// register runs until --duration passes or the process is interrupted, then
+// unregisters. call registers, asks admission (ARQ), connects to the
+// call-signalling address of the ACF, sends a Setup and follows the call
+// until Release Complete (sent after --hangup-after once connected, or at
+// the end of --duration), then unregisters.
+//
+// Exit status: 0 after a clean run, 1 when registration failed (RRJ,
+// timeout; the reason is printed) or the call could not be placed, 2 on a
+// bad command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"callwake/phone"
+	"callwake/sim/realnet"
+
+	"github.com/rs/zerolog"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1 // registration failed or the call was not placed
+	exitUsage  = 2 // the command line is wrong
+)
+
+// rasPort is the gatekeeper's RAS port when --gk gives none.
+const rasPort = "1719"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usageText = `usage:
+  phonesim register --gk HOST[:1719] --alias NAME --number DIGITS [--password P] [--ttl 60s]
+                    [--listen 127.0.0.1:0] [--ras-listen ADDR] [--answer-after 2s|never|busy] [--discover] [--gk-id ID]
+                    [--duration D] [--pcap FILE] [-v]
+  phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D] [register flags]
+`
+
+// run parses args and runs the command; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	case "register", "call":
+	default:
+		fmt.Fprintf(stderr, "phonesim: unknown command %q\n%s", args[0], usageText)
+		return exitUsage
+	}
+	cfg, pcapPath, err := parse(args[0], args[1:], stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "phonesim %s: %v\n", args[0], err)
+		}
+		return exitUsage
+	}
+	cfg.Out = stdout
+	res, err := realnet.RunPhone(ctx, cfg)
+	if pcapPath != "" {
+		if werr := writePcap(pcapPath, res); werr != nil {
+			fmt.Fprintf(stderr, "phonesim: --pcap: %v\n", werr)
+			if err == nil && res.CallFailure == "" {
+				return exitFailed
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, realnet.ErrRegistration):
+		fmt.Fprintf(stderr, "phonesim: registration failed: %s\n", res.Failure)
+		return exitFailed
+	case err != nil:
+		fmt.Fprintf(stderr, "phonesim: %v\n", err)
+		return exitFailed
+	case res.CallFailure != "":
+		fmt.Fprintf(stderr, "phonesim: call to %s not placed: %s\n", cfg.Call, res.CallFailure)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// writePcap writes the run's messages to path.
+func writePcap(path string, res realnet.PhoneResult) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := realnet.WritePcap(f, res.Started, res.Events); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// parse reads the flags of a command into a phone configuration and the
+// --pcap path.
+func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneConfig, pcapPath string, err error) {
+	fs := flag.NewFlagSet("phonesim "+command, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	gk := fs.String("gk", "", "gatekeeper RAS address, HOST[:PORT] (port 1719 by default)")
+	alias := fs.String("alias", "", "h323-ID alias to register (the user's name)")
+	number := fs.String("number", "", "dialledDigits alias (the user's number)")
+	password := fs.String("password", "", "H.235 password (none: no tokens)")
+	ttl := fs.Duration("ttl", 60*time.Second, "registration time to live to ask for (0: none)")
+	listen := fs.String("listen", "127.0.0.1:0", "call-signalling TCP address to listen on (RAS binds the same IP)")
+	rasListen := fs.String("ras-listen", "", "RAS UDP address to bind (default: the --listen IP, any port)")
+	answer := fs.String("answer-after", "never", "answer incoming calls after this delay, or never, or busy (release with cause 17)")
+	discover := fs.Bool("discover", false, "send a GRQ before the RRQ")
+	gkID := fs.String("gk-id", "", "gatekeeper identifier to ask for in the GRQ")
+	duration := fs.Duration("duration", 0, "run this long, then unregister (0: until interrupted)")
+	verbose := fs.Bool("v", false, "log socket details to stderr")
+	pcap := fs.String("pcap", "", "write the messages sent and received to this pcap file")
+	var to *string
+	var hangup *time.Duration
+	if command == "call" {
+		to = fs.String("to", "", "number to call")
+		hangup = fs.Duration("hangup-after", 0, "release the call this long after Connect (0: at the end of --duration)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, "", err
+	}
+	if fs.NArg() > 0 {
+		return cfg, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg = realnet.PhoneConfig{Alias: *alias, Number: *number, Password: *password, TTL: *ttl,
+		Discover: *discover, GatekeeperID: *gkID, Duration: *duration}
+	if cfg.Gatekeeper, err = gatekeeperAddr(*gk); err != nil {
+		return cfg, "", err
+	}
+	if cfg.Listen, err = netip.ParseAddrPort(*listen); err != nil {
+		return cfg, "", fmt.Errorf("--listen: %w", err)
+	}
+	if *rasListen != "" {
+		if cfg.RASListen, err = netip.ParseAddrPort(*rasListen); err != nil {
+			return cfg, "", fmt.Errorf("--ras-listen: %w", err)
+		}
+	}
+	if cfg.Alias == "" && cfg.Number == "" {
+		return cfg, "", errors.New("--alias or --number is required")
+	}
+	if cfg.Number != "" && strings.Trim(cfg.Number, "0123456789#*,") != "" {
+		return cfg, "", fmt.Errorf("--number %q: only 0-9 # * , may be dialled digits", cfg.Number)
+	}
+	if *ttl < 0 || *duration < 0 {
+		return cfg, "", errors.New("--ttl and --duration must not be negative")
+	}
+	if cfg.Answer, err = parseAnswer(*answer); err != nil {
+		return cfg, "", err
+	}
+	if command == "call" {
+		if *to == "" {
+			return cfg, "", errors.New("--to is required")
+		}
+		if *hangup < 0 {
+			return cfg, "", errors.New("--hangup-after must not be negative")
+		}
+		cfg.Call, cfg.HangupAfter = *to, *hangup
+	}
+	level := zerolog.WarnLevel
+	if *verbose {
+		level = zerolog.DebugLevel
+	}
+	cfg.Log = zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).Level(level).With().Timestamp().Logger()
+	return cfg, *pcap, nil
+}
+
+// gatekeeperAddr resolves HOST[:PORT]; a name is looked up once, here.
+func gatekeeperAddr(s string) (netip.AddrPort, error) {
+	if s == "" {
+		return netip.AddrPort{}, errors.New("--gk is required")
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), rasPort
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return netip.AddrPort{}, fmt.Errorf("--gk %q: bad port", s)
+	}
+	a, err := net.ResolveUDPAddr("udp", net.JoinHostPort(host, port))
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("--gk %q: %w", s, err)
+	}
+	ap := a.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
+
+// parseAnswer reads --answer-after: a delay, never or busy.
+func parseAnswer(s string) (phone.Answer, error) {
+	switch s {
+	case "never":
+		return phone.Answer{Mode: phone.AnswerNever}, nil
+	case "busy":
+		return phone.Answer{Mode: phone.AnswerRejectBusy}, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return phone.Answer{}, fmt.Errorf("--answer-after %q: want a delay such as 2s, never or busy", s)
+	}
+	return phone.Answer{Mode: phone.AnswerAfter, After: d}, nil
+}
