@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"callwake/asn1per"
 	"callwake/capture"
 	"callwake/h323/h225"
 	"callwake/h323/q931"
@@ -92,16 +93,43 @@ type Result struct {
 	Messages []Message `json:"messages"`
 	// Packets is the number of packets in the capture.
 	Packets int `json:"packets"`
-	// Decoded counts the messages that decoded; Failed those that did not
-	// decode or did not verify.
+	// Every message is counted in exactly one of Decoded and Failed:
+	// Decoded counts the messages that decoded (and, when verified,
+	// re-encoded to the same bytes); Failed those that did not decode or
+	// did not verify. Decoded+Failed == len(Messages).
 	Decoded int `json:"decoded"`
 	Failed  int `json:"failed"`
 	// Verified is true when the result was verified.
 	Verified bool `json:"verified"`
+	// Skipped counts the packets the capture reader could not use: not IP,
+	// not UDP or TCP, bare TCP control segments, or a link type it does not
+	// support (the reader does not say which).
+	Skipped int `json:"skipped"`
+	// LinkTypes are the link types the file declares (File fills them in
+	// when packets were skipped, so that an unsupported one can be named;
+	// Decode, given no file, leaves them empty).
+	LinkTypes []int `json:"linkTypes,omitempty"`
 }
 
-// OK reports whether every message decoded (and, when verified, verified).
-func (r Result) OK() bool { return r.Failed == 0 }
+// OK reports whether every message decoded (and, when verified, verified)
+// and, in a capture that holds packets, at least one was found. An empty
+// capture is OK: there is nothing in it to get wrong.
+func (r Result) OK() bool { return r.Failed == 0 && !r.NothingFound() }
+
+// NothingFound reports a capture that holds packets none of which carried
+// an H.225.0 message or a broken packet on the H.225.0 ports: most likely
+// the wrong file, or a link type the reader does not support.
+func (r Result) NothingFound() bool { return r.Packets > 0 && len(r.Messages) == 0 }
+
+// add appends a message and counts it in exactly one bucket.
+func (r *Result) add(m Message) {
+	if m.Failed() {
+		r.Failed++
+	} else {
+		r.Decoded++
+	}
+	r.Messages = append(r.Messages, m)
+}
 
 // Framer cuts a TCP stream into TPKT frames for capture.Options.Framer: it
 // returns the length of the complete frame at the start of pending, 0 when
@@ -129,14 +157,22 @@ func File(path string, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Decode(c, opts), nil
+	res := Decode(c, opts)
+	if res.Skipped > 0 {
+		// The reader only counts skipped packets; the file's link types
+		// are what can tell "unsupported link type" from "other traffic".
+		if res.LinkTypes, err = fileLinkTypes(path); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
 }
 
 // Decode turns the records of a capture read with Framer into messages.
 // Records on other ports are left out; a record with an error is reported
 // when it concerns the H.225.0 ports or cannot be placed at all.
 func Decode(c *capture.Capture, opts Options) Result {
-	res := Result{Packets: c.Packets, Verified: opts.Verify, Messages: []Message{}}
+	res := Result{Packets: c.Packets, Skipped: c.Skipped, Verified: opts.Verify, Messages: []Message{}}
 	for _, rec := range c.Records {
 		if !ours(rec) {
 			continue
@@ -164,13 +200,7 @@ func Decode(c *capture.Capture, opts Options) Result {
 			}
 			decodeSignalling(&m, rec.Payload[q931.TPKTHeaderLength:], opts.Verify)
 		}
-		if m.Error == "" {
-			res.Decoded++
-		}
-		if m.Failed() {
-			res.Failed++
-		}
-		res.Messages = append(res.Messages, m)
+		res.add(m)
 	}
 	return res
 }
@@ -204,7 +234,7 @@ func decodeRAS(m *Message, payload []byte, verify bool) {
 		m.Error = fmt.Sprintf("RAS: %v", err)
 		return
 	}
-	m.Type = nameOf(rasMessageNames, msg.Choice)
+	m.Type = alternativeName(rasMessageNames, msg.Choice, msg.Raw)
 	m.Fields = rasFields(msg)
 	if verify {
 		again, err := msg.Marshal()
@@ -238,7 +268,8 @@ func decodeSignalling(m *Message, payload []byte, verify bool) {
 			m.Error = fmt.Sprintf("H323-UserInformation: %v", err)
 			return
 		}
-		m.Body = nameOf(bodyNames, body.H323UuPdu.H323MessageBody.Choice)
+		mb := &body.H323UuPdu.H323MessageBody
+		m.Body = alternativeName(bodyNames, mb.Choice, mb.Raw)
 		uuFields(&m.Fields, &body.H323UuPdu.H323MessageBody)
 	}
 	if !verify {
@@ -289,6 +320,16 @@ func nameOf[K comparable](names map[K]string, k K) string {
 		return n
 	}
 	return fmt.Sprintf("unknown(%v)", k)
+}
+
+// alternativeName names a CHOICE alternative; one this version of the
+// ASN.1 modules does not know (an extension addition kept as raw bytes)
+// is shown by its extension index, which is what identifies it on the wire.
+func alternativeName[K comparable](names map[K]string, k K, raw *asn1per.RawExtension) string {
+	if raw != nil {
+		return fmt.Sprintf("extension(#%d)", raw.Index)
+	}
+	return nameOf(names, k)
 }
 
 // GUID formats a call or conference identifier the usual way

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // TimeFormat is the time of day printed in text output (UTC, microseconds);
@@ -46,12 +48,74 @@ func WriteText(w io.Writer, r Result) error {
 			return err
 		}
 	}
+	_, err := io.WriteString(w, Summary(r))
+	return err
+}
+
+// Summary is the closing text of the text output, one or two lines each
+// ending in a newline:
+//
+//   - an empty capture: "0 packets: the capture holds no packets, nothing to
+//     decode" (not a failure: the file is a valid capture);
+//   - otherwise "P packets, D messages decoded, F failed", where every
+//     message is counted once (a message that decoded but did not verify is
+//     failed, not decoded), followed by ", S skipped (...)" when the reader
+//     could not use some packets, naming the file's link types;
+//   - and, for a capture with packets but no H.225.0 message, a second line
+//     with Problem.
+func Summary(r Result) string {
+	if r.Packets == 0 {
+		return "0 packets: the capture holds no packets, nothing to decode\n"
+	}
 	summary := fmt.Sprintf("%d packets, %d messages decoded, %d failed", r.Packets, r.Decoded, r.Failed)
+	if r.Skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped (%s)", r.Skipped, r.skipReason())
+	}
 	if r.Verified {
 		summary += " (verified: re-encoded byte for byte unless reported)"
 	}
-	_, err := fmt.Fprintln(w, summary)
-	return err
+	summary += "\n"
+	if p := r.Problem(); p != "" {
+		summary += p + "\n"
+	}
+	return summary
+}
+
+// Problem says why a capture that holds packets yielded no H.225.0 message,
+// or is empty when it yielded one or holds none.
+func (r Result) Problem() string {
+	if !r.NothingFound() {
+		return ""
+	}
+	p := fmt.Sprintf("no H.225.0 message found (RAS on UDP %d, call signalling on TCP %d) in %d packets", RASPort, SignallingPort, r.Packets)
+	if r.Skipped > 0 {
+		p += fmt.Sprintf(": %d skipped (%s)", r.Skipped, r.skipReason())
+	}
+	return p
+}
+
+// skipReason is what can be said of skipped packets: the reader does not
+// tell why it skipped each one (a frame that is not IP, a protocol other
+// than UDP and TCP, a bare TCP control segment, or a link type it does not
+// support), so the file's link types are named for the reader to judge.
+func (r Result) skipReason() string {
+	const reason = "not IP/UDP/TCP, no payload, or unsupported link type"
+	if len(r.LinkTypes) == 0 {
+		return reason
+	}
+	var types []string
+	for _, lt := range r.LinkTypes {
+		t := strconv.Itoa(lt)
+		if name := layers.LinkType(lt).String(); name != "UnknownLinkType" {
+			t += " (" + name + ")"
+		}
+		types = append(types, t)
+	}
+	label := "; the file's link type: "
+	if len(types) > 1 {
+		label = "; the file's link types: "
+	}
+	return reason + label + strings.Join(types, ", ")
 }
 
 // WriteJSON writes the result as one indented JSON document; the field

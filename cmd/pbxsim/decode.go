@@ -15,8 +15,12 @@ func init() {
 
 // runDecode prints one line (or one JSON record) per H.225.0 message of a
 // pcap or pcapng file. Exit status: 0 when every message decoded (and
-// verified), 1 when one did not, 2 for a file that is not a capture or a
-// wrong command line.
+// verified), or the capture holds no packets at all (an empty capture is
+// valid; the output says "0 packets"); 1 when a message did not decode or
+// verify, or a capture with packets held no H.225.0 message (other traffic
+// only, or a link type the reader does not support: the output counts the
+// skipped packets and names the file's link types); 2 for a file that is not
+// a capture or a wrong command line.
 func runDecode(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -51,6 +55,10 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	if err := write(stdout, res); err != nil {
 		fmt.Fprintln(stderr, "pbxsim decode:", err)
 		return exitFailed
+	}
+	if p := res.Problem(); p != "" {
+		// Also on stderr: with --json, stdout alone would not say it.
+		fmt.Fprintln(stderr, "pbxsim decode:", p)
 	}
 	if !res.OK() {
 		return exitFailed

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"net/netip"
 	"os"
@@ -149,5 +150,64 @@ func TestDecodeRealCapture(t *testing.T) {
 	}
 	if n := strings.Count(out, "(verified)"); n != 9 {
 		t.Errorf("%d messages verified, want 9:\n%s", n, out)
+	}
+}
+
+// pcapOfLinkType writes a classic pcap of the given link type with the
+// given frames, by hand: the project's writer only writes raw IP.
+func pcapOfLinkType(t *testing.T, linkType uint32, frames ...[]byte) string {
+	t.Helper()
+	var b []byte
+	for _, v := range []uint32{0xa1b2c3d4, 2 | 4<<16, 0, 0, 65535, linkType} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	for i, f := range frames {
+		for _, v := range []uint32{uint32(1_700_000_000 + i), 0, uint32(len(f)), uint32(len(f))} {
+			b = binary.LittleEndian.AppendUint32(b, v)
+		}
+		b = append(b, f...)
+	}
+	path := filepath.Join(t.TempDir(), "linktype.pcap")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDecodeNothingDecodable: a capture whose packets cannot be used fails
+// loudly; a valid empty capture succeeds and says it is empty.
+func TestDecodeNothingDecodable(t *testing.T) {
+	frame := []byte{0x45, 0x00, 0x00, 0x1c, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 10, 0x06, 0xb7, 0x06, 0xb7, 0, 8, 0, 0}
+	tests := []struct {
+		name      string
+		path      string
+		args      []string
+		want      int
+		stdout    []string
+		stderrHas string
+	}{
+		{"unsupported link type", pcapOfLinkType(t, 147, frame, frame, frame), nil, exitFailed,
+			[]string{"3 packets, 0 messages decoded, 0 failed, 3 skipped (not IP/UDP/TCP, no payload, or unsupported link type; the file's link type: 147)", "no H.225.0 message found"},
+			"no H.225.0 message found (RAS on UDP 1719, call signalling on TCP 1720) in 3 packets: 3 skipped"},
+		{"unsupported link type, JSON", pcapOfLinkType(t, 147, frame), []string{"--json"}, exitFailed,
+			[]string{`"skipped": 1`, `"linkTypes": [`}, "the file's link type: 147"},
+		{"empty capture", pcapOfLinkType(t, 1), nil, exitOK,
+			[]string{"0 packets: the capture holds no packets, nothing to decode"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := decodeCmd(t, append(tt.args, tt.path)...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d\n%s", code, tt.want, out)
+			}
+			for _, w := range tt.stdout {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if tt.stderrHas == "" && errOut != "" || !strings.Contains(errOut, tt.stderrHas) {
+				t.Errorf("stderr %q, want %q", errOut, tt.stderrHas)
+			}
+		})
 	}
 }

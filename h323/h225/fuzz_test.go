@@ -1,10 +1,14 @@
 package h225
 
 import (
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	"callwake/h323/q931"
 )
 
 // fuzzSeeds adds the capture's RAS payloads (when the shared folder is present) and our own
@@ -21,6 +25,85 @@ func fuzzSeeds(f *testing.F, own ...[]byte) {
 	}
 }
 
+// fuzzGoldenVectors reads every vector of testdata/golden/<kind>/*.hex (hex
+// digits; lines starting with '#' are comments), in file name order. The
+// vectors are part of the repository, so a missing one fails the fuzz target.
+func fuzzGoldenVectors(f testing.TB, kind string) [][]byte {
+	f.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", kind, "*.hex"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	if len(paths) == 0 {
+		f.Fatalf("no golden %s vectors", kind)
+	}
+	var vectors [][]byte
+	for _, p := range paths {
+		text, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var digits strings.Builder
+		for _, line := range strings.Split(string(text), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				digits.WriteString(line)
+			}
+		}
+		b, err := hex.DecodeString(digits.String())
+		if err != nil {
+			f.Fatalf("%s: %v", p, err)
+		}
+		vectors = append(vectors, b)
+	}
+	return vectors
+}
+
+// fuzzGoldenUserUser returns the H323-UserInformation of every golden
+// Q.931 vector that carries one: the User-user element's data after its
+// protocol discriminator.
+func fuzzGoldenUserUser(f testing.TB) [][]byte {
+	f.Helper()
+	var out [][]byte
+	for _, v := range fuzzGoldenVectors(f, "q931") {
+		msg, err := q931.Decode(v)
+		if err != nil {
+			f.Fatalf("golden Q.931 vector % x: %v", v[:min(len(v), 8)], err)
+		}
+		uu, err := msg.UserUser()
+		if err != nil {
+			f.Fatalf("golden Q.931 %s without a user-user element: %v", msg.Type, err)
+		}
+		out = append(out, uu.Data)
+	}
+	return out
+}
+
+// TestFuzzSeedsDecode: the golden seeds are valid messages, so the fuzzers
+// start from inputs that reach deep into the decoders.
+func TestFuzzSeedsDecode(t *testing.T) {
+	tests := []struct {
+		name   string
+		seeds  [][]byte
+		want   int // the vectors there are now; more may come
+		decode func([]byte) error
+	}{
+		{"RasMessage", fuzzGoldenVectors(t, "ras"), 16, func(b []byte) error { _, err := UnmarshalRasMessage(b); return err }},
+		{"H323UserInformation", fuzzGoldenUserUser(t), 12, func(b []byte) error { _, err := UnmarshalH323UserInformation(b); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if len(tt.seeds) < tt.want {
+				t.Errorf("%d golden seeds, want at least %d", len(tt.seeds), tt.want)
+			}
+			for i, b := range tt.seeds {
+				if err := tt.decode(b); err != nil {
+					t.Errorf("seed %d: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
 func mustMarshal(tb testing.TB, m interface{ Marshal() ([]byte, error) }) []byte {
 	b, err := m.Marshal()
 	if err != nil {
@@ -31,7 +114,7 @@ func mustMarshal(tb testing.TB, m interface{ Marshal() ([]byte, error) }) []byte
 
 // FuzzRasMessage: whatever decodes must re-encode and decode again to an equal value.
 func FuzzRasMessage(f *testing.F) {
-	fuzzSeeds(f, mustMarshal(f, sampleRRQ()), mustMarshal(f, sampleRCF()))
+	fuzzSeeds(f, append(fuzzGoldenVectors(f, "ras"), mustMarshal(f, sampleRRQ()), mustMarshal(f, sampleRCF()))...)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := UnmarshalRasMessage(b)
 		if err != nil {
@@ -53,7 +136,7 @@ func FuzzRasMessage(f *testing.F) {
 
 // FuzzH323UserInformation is FuzzRasMessage for call-signalling user-user information.
 func FuzzH323UserInformation(f *testing.F) {
-	fuzzSeeds(f, mustMarshal(f, sampleSetup()), mustMarshal(f, sampleReleaseComplete()))
+	fuzzSeeds(f, append(fuzzGoldenUserUser(f), mustMarshal(f, sampleSetup()), mustMarshal(f, sampleReleaseComplete()))...)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := UnmarshalH323UserInformation(b)
 		if err != nil {
