@@ -1,8 +1,10 @@
 package asn1per
 
-// The decoder copies the octets of OCTET STRINGs, open types and decoded character strings into
-// one growing arena per decoding instead of one heap object each: a message with a dozen strings
-// then costs one allocation for all of them.
+import "unsafe"
+
+// The decoder copies the octets of OCTET STRINGs, open types, decoded character strings and the
+// arcs of OBJECT IDENTIFIERs into one growing arena per decoding instead of one heap object each:
+// a message with a dozen strings then costs one allocation for all of them.
 //
 // Invariants that keep this safe:
 //   - The arena only grows forward: bytes below len(d.arena) are never written again, so a string
@@ -54,23 +56,22 @@ func (d *Decoder) inScratch(b []byte) bool {
 }
 
 // arcScratch returns a zero-length slice with capacity n for the arcs of an OBJECT IDENTIFIER,
-// from a second arena of the same kind (capacity cut to n, committed at once: OIDs are built in
-// place and never shrink).
+// carved (4-byte aligned, committed at once: OIDs are built in place and never shrink) out of
+// the same arena as the octets. A separate []uint32 arena cost one more allocation per message
+// for the one protocol identifier nearly every H.225.0 message holds. Sharing is sound because
+// uint32 holds no pointers, so the garbage collector needs no other type information for the
+// arena's bytes, and because the arcs' bytes, like every committed byte, belong to one value.
 func (d *Decoder) arcScratch(n int) []uint32 {
-	if cap(d.arcs)-len(d.arcs) < n {
-		d.arcs = make([]uint32, 0, max(n, minArcs))
-	}
-	l := len(d.arcs)
-	d.arcs = d.arcs[:l+n]
-	return d.arcs[l : l : l+n]
+	b := d.scratch(n*4 + 3) // room for the arcs wherever the 4-byte boundary falls
+	pad := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b[:1]))) & 3)
+	arcs := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(b[pad:pad+1]))), n)
+	d.keep(pad + n*4)
+	return arcs[:0:n]
 }
 
-// minArcs is the smallest arc arena: a typical H.225.0 message holds one or a few OIDs of about 6 arcs.
-const minArcs = 16
-
-// CloseOpenType returns the arenas of sub, a sub-decoder set up by OpenTypeInto whose decoding is
+// CloseOpenType returns the arena of sub, a sub-decoder set up by OpenTypeInto whose decoding is
 // complete, to d, so that later values share them. Calling it is optional but saves allocations.
 func (d *Decoder) CloseOpenType(sub *Decoder) {
-	d.arena, d.arcs = sub.arena, sub.arcs
-	sub.arena, sub.arcs = nil, nil
+	d.arena = sub.arena
+	sub.arena = nil
 }

@@ -65,6 +65,55 @@ func TestArenaIsolation(t *testing.T) {
 	}
 }
 
+// TestOIDArcsShareTheArena checks that OBJECT IDENTIFIER arcs carved out of the octet arena are
+// aligned whatever the octets before them, cost no allocation of their own, and that writing to
+// them in place leaves the neighbouring strings alone.
+func TestOIDArcsShareTheArena(t *testing.T) {
+	ia5 := NewCharSet(IA5String, "")
+	unbounded := Size{Ub: -1}
+	h2250v7 := ObjectIdentifier{0, 0, 8, 2250, 0, 7}
+	tests := []struct {
+		name   string
+		before string // decoded just before the OID, shifting where its arcs start
+	}{
+		{"after 1 octet", "a"},
+		{"after 2 octets", "ab"},
+		{"after 3 octets", "abc"},
+		{"after 4 octets", "abcd"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var e Encoder
+			must(t, e.WriteString(tc.before, ia5, unbounded))
+			must(t, e.WriteOID(h2250v7))
+			must(t, e.WriteString("after", ia5, unbounded))
+			input := append([]byte(nil), e.Finish()...)
+
+			var d Decoder
+			var before, after string
+			var oid ObjectIdentifier
+			decode := func() {
+				d.Reset(input)
+				before = mustValue(d.ReadString(ia5, unbounded))(t)
+				oid = mustValue(d.ReadOID())(t)
+				after = mustValue(d.ReadString(ia5, unbounded))(t)
+			}
+			if allocs := testing.AllocsPerRun(20, decode); allocs != 1 {
+				t.Errorf("decoding two strings and an OID allocates %v times, want 1 (one arena)", allocs)
+			}
+			if !oid.Equal(h2250v7) || cap(oid) != len(oid) {
+				t.Fatalf("oid = %v (cap %d), want %v with capacity cut", oid, cap(oid), h2250v7)
+			}
+			for i := range oid {
+				oid[i] = 0xFFFFFFFF
+			}
+			if before != tc.before || after != "after" {
+				t.Errorf("strings changed by writing the arcs: %q %q", before, after)
+			}
+		})
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

@@ -107,8 +107,7 @@ type Decoder struct {
 	end  int // number of bits in buf
 	base int // bit offset of buf[0] in the outermost input, for error reports
 
-	arena []byte   // storage for copied-out octets and strings (see arena.go)
-	arcs  []uint32 // storage for OBJECT IDENTIFIER arcs (see arena.go)
+	arena []byte // storage for copied-out octets, strings and OID arcs (see arena.go)
 }
 
 // NewDecoder returns a decoder over b (not copied).
@@ -125,7 +124,6 @@ func (d *Decoder) Reset(b []byte) {
 	d.end = len(b) * 8
 	d.base = 0
 	d.arena = nil
-	d.arcs = nil
 }
 
 // RemainingBits is the number of unread bits.

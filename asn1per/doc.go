@@ -13,8 +13,8 @@
 //     Every allocation is checked against the input left before it is made, so a short input
 //     cannot announce a huge length and make the decoder allocate for it.
 //   - Decoded octet strings, character strings and OBJECT IDENTIFIER arcs are copied out of the
-//     input into arenas owned by the decoding (see arena.go): one allocation serves all the
-//     strings of a message, the input buffer is never retained, and Reset starts fresh arenas.
+//     input into an arena owned by the decoding (see arena.go): one allocation serves all the
+//     strings of a message, the input buffer is never retained, and Reset starts a fresh arena.
 //   - No interfaces or reflection on the hot paths (bits, integers, choice indexes).
 //
 // Clause numbers in comments follow the 07/2002 edition of X.691.

@@ -125,7 +125,6 @@ func (d *Decoder) OpenTypeInto(sub *Decoder) error {
 	// The sub-decoder continues the arena; d forgets it until CloseOpenType so that the two never
 	// write the same bytes.
 	sub.arena, d.arena = d.arena, nil
-	sub.arcs, d.arcs = d.arcs, nil
 	// Offsets inside the open type are reported from the outermost input (exact unless the
 	// open type was fragmented, where it is only indicative).
 	sub.base = d.base + d.pos - len(b)*8
