@@ -5,16 +5,10 @@ import (
 	"net/netip"
 	"strconv"
 
-	"callwake/asn1per"
 	"callwake/h323/h225"
 	"callwake/h323/q931"
 	"callwake/timeline"
 )
-
-// ProtocolIdentifier is the H.225.0 version 7 protocol identifier
-// {itu-t(0) recommendation(0) h(8) 2250 version(0) 7}, the value the real
-// stacks of the shared capture send.
-var ProtocolIdentifier = asn1per.ObjectIdentifier{0, 0, 8, 2250, 0, 7}
 
 // maxDisplayLength is the Display element's maximum contents length in Q.931.
 const maxDisplayLength = 82
@@ -36,11 +30,8 @@ func (m message) header(t q931.MessageType) q931.Message {
 		Elements: make([]q931.InformationElement, 0, 5)}
 }
 
-// protocolID returns a fresh copy: decoded values must never alias a shared
-// package variable.
-func protocolID() h225.ProtocolIdentifier {
-	return h225.ProtocolIdentifier(append(asn1per.ObjectIdentifier(nil), ProtocolIdentifier...))
-}
+// protocolID is the H.225.0 version 7 identifier, a fresh copy per message.
+func protocolID() h225.ProtocolIdentifier { return h225.ProtocolIdentifierV7() }
 
 func (m message) callIdentifier() *h225.CallIdentifier {
 	return &h225.CallIdentifier{Guid: append(h225.GloballyUniqueID(nil), m.cfg.CallID[:]...)}

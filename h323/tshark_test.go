@@ -13,12 +13,49 @@ import (
 	"callwake/internal/tsharktest"
 )
 
-// wireMessage is one message of the oracle capture and what tshark must
-// decode from it.
+// wireMessage is one message of a capture for tshark, in wire order.
 type wireMessage struct {
 	fromPhone bool
 	payload   []byte
-	want      map[string]string
+}
+
+// signallingCapture writes messages as one TCP stream between the phone's
+// and the PBX's signalling addresses, 10 ms apart, into a pcap file named
+// name in a temporary directory, and fails the test when tshark finds a
+// malformed packet, an expert warning or a bad checksum in it.
+func signallingCapture(t *testing.T, name string, messages []wireMessage) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := capture.NewWriter(&buf, capture.DefaultEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := w.OpenTCP(0, phoneSignal, pbxSignal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Millisecond
+	for _, m := range messages {
+		framed, err := q931.Frame(m.payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Write(at, m.fromPhone, framed); err != nil {
+			t.Fatal(err)
+		}
+		at += 10 * time.Millisecond
+	}
+	if err := stream.Close(at); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p := tsharktest.Problems(t, path, tsharktest.CheckChecksums...); len(p) != 0 {
+		t.Errorf("tshark problems:\n%s", strings.Join(p, "\n"))
+	}
+	return path
 }
 
 // action is one thing a leg of a scripted call does.
@@ -108,37 +145,7 @@ func TestTsharkDecodesCalls(t *testing.T) {
 		msgs := callScript(t, c.ref, c.edit, c.actions)
 		messages = append(messages, msgs...)
 	}
-	var buf bytes.Buffer
-	w, err := capture.NewWriter(&buf, capture.DefaultEpoch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := w.OpenTCP(0, phoneSignal, pbxSignal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Millisecond
-	for _, m := range messages {
-		framed, err := q931.Frame(m.payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := stream.Write(at, m.fromPhone, framed); err != nil {
-			t.Fatal(err)
-		}
-		at += 10 * time.Millisecond
-	}
-	if err := stream.Close(at); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "calls.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	if p := tsharktest.Problems(t, path, tsharktest.CheckChecksums...); len(p) != 0 {
-		t.Errorf("tshark problems:\n%s", strings.Join(p, "\n"))
-	}
+	path := signallingCapture(t, "calls.pcap", messages)
 	fields := []string{"q931.message_type", "h225.h323_message_body", "q931.call_ref_flag", "q931.call_ref",
 		"q931.calling_party_number.digits", "q931.called_party_number.digits", "q931.display_information",
 		"q931.cause_value", "q931.cause_location", "h225.protocolIdentifier", "h225.reason", "h225.maintainConnection"}

@@ -1,16 +1,10 @@
 package h323
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"callwake/capture"
 	"callwake/h323/h225"
-	"callwake/h323/q931"
 	"callwake/internal/tsharktest"
 )
 
@@ -37,44 +31,12 @@ func TestTsharkDecodesWireAdditions(t *testing.T) {
 	cfg := callerConfig()
 	cfg.Silent = true
 	pbx := NewLeg(cfg)
-	messages := []struct {
-		fromPhone bool
-		payload   []byte
-	}{
+	messages := []wireMessage{
 		{true, tunnel},
 		{false, onlySend(t, pbx.Setup()).Payload},
 		{false, onlySend(t, pbx.UpdateDisplay("Bob Example")).Payload},
 	}
-	var buf bytes.Buffer
-	w, err := capture.NewWriter(&buf, capture.DefaultEpoch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := w.OpenTCP(0, phoneSignal, pbxSignal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Millisecond
-	for _, m := range messages {
-		framed, err := q931.Frame(m.payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := stream.Write(at, m.fromPhone, framed); err != nil {
-			t.Fatal(err)
-		}
-		at += 10 * time.Millisecond
-	}
-	if err := stream.Close(at); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "additions.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if p := tsharktest.Problems(t, path, tsharktest.CheckChecksums...); len(p) != 0 {
-		t.Errorf("tshark problems:\n%s", strings.Join(p, "\n"))
-	}
+	path := signallingCapture(t, "additions.pcap", messages)
 	got := tsharktest.Fields(t, path, "q931", "q931.message_type", "q931.call_ref", "q931.signal",
 		"q931.display_information", "h225.standard", "h225.RasMessage")
 	want := []string{

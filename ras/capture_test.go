@@ -72,13 +72,13 @@ func TestRealCapture(t *testing.T) {
 			}
 		}
 		if m.Choice == h225.RasMessageGatekeeperRequest && len(m.GatekeeperRequest.AlgorithmOIDs) > 0 {
-			if got := offeredAlgorithm(m.GatekeeperRequest); !got.Equal(OIDHMACSHA196) {
+			if got := offeredAlgorithm(m.GatekeeperRequest); !got.Equal(OIDHMACSHA196()) {
 				t.Errorf("packet %d: offered algorithm %v, want HMAC-SHA1-96", r.Index, got)
 			}
 		}
 		if m.Choice == h225.RasMessageRegistrationRequest {
-			if !asn1per.ObjectIdentifier(m.RegistrationRequest.ProtocolIdentifier).Equal(ProtocolIdentifier) {
-				t.Errorf("packet %d: protocol %v, ours %v", r.Index, m.RegistrationRequest.ProtocolIdentifier, ProtocolIdentifier)
+			if ours := asn1per.ObjectIdentifier(protocolID()); !asn1per.ObjectIdentifier(m.RegistrationRequest.ProtocolIdentifier).Equal(ours) {
+				t.Errorf("packet %d: protocol %v, ours %v", r.Index, m.RegistrationRequest.ProtocolIdentifier, ours)
 			}
 			tok, ok := findToken(m)
 			if !ok {
@@ -94,7 +94,7 @@ func TestRealCapture(t *testing.T) {
 			h := tok.NestedcryptoToken.CryptoHashedToken
 			v := h.HashedVals
 			switch {
-			case !h.TokenOID.Equal(OIDAllFields), !v.TokenOID.Equal(OIDClearToken), !h.Token.AlgorithmOID.Equal(OIDHMACSHA196):
+			case !h.TokenOID.Equal(OIDAllFields()), !v.TokenOID.Equal(OIDClearToken()), !h.Token.AlgorithmOID.Equal(OIDHMACSHA196()):
 				t.Errorf("packet %d: OIDs %v %v %v", r.Index, h.TokenOID, v.TokenOID, h.Token.AlgorithmOID)
 			case h.Token.Hash.BitLen != 96, v.TimeStamp == nil, v.Random == nil:
 				t.Errorf("packet %d: hash of %d bits, timeStamp %v, random %v", r.Index, h.Token.Hash.BitLen, v.TimeStamp, v.Random)

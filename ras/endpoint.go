@@ -216,7 +216,7 @@ func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
 		if e.cfg.Password != "" && e.cfg.Authentication == AuthMD5 {
 			// An endpoint set to cryptoEPPwdHash offers only MD5, so the
 			// gatekeeper's GCF cannot select H.235.1 for it.
-			m.GatekeeperRequest.AlgorithmOIDs = []asn1per.ObjectIdentifier{OIDMD5}
+			m.GatekeeperRequest.AlgorithmOIDs = []asn1per.ObjectIdentifier{OIDMD5()}
 		}
 	case kindRRQ:
 		m = NewRRQ(r.seq, ep, e.discovered, e.cfg.TimeToLive, e.cfg.MaintainConnection)
@@ -455,9 +455,9 @@ func (e *Endpoint) onGCF(now time.Time, gcf *h225.GatekeeperConfirm) []Effect {
 		e.gatekeeper = addr
 	}
 	switch {
-	case gcf.AlgorithmOID.Equal(OIDHMACSHA196):
+	case gcf.AlgorithmOID.Equal(OIDHMACSHA196()):
 		e.method = AuthHMACSHA1
-	case gcf.AlgorithmOID.Equal(OIDMD5):
+	case gcf.AlgorithmOID.Equal(OIDMD5()):
 		e.method = AuthMD5
 	}
 	return e.start(now, kindRRQ, CallInfo{})

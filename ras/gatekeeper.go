@@ -229,11 +229,11 @@ func offeredAlgorithm(grq *h225.GatekeeperRequest) asn1per.ObjectIdentifier {
 	}
 	var found asn1per.ObjectIdentifier
 	for _, oid := range grq.AlgorithmOIDs {
-		if oid.Equal(OIDHMACSHA196) {
-			return OIDHMACSHA196
+		if oid.Equal(OIDHMACSHA196()) {
+			return OIDHMACSHA196()
 		}
-		if oid.Equal(OIDMD5) {
-			found = OIDMD5
+		if oid.Equal(OIDMD5()) {
+			found = OIDMD5()
 		}
 	}
 	return found

@@ -75,14 +75,24 @@ import (
 	"callwake/h323/h225"
 )
 
-// Object identifiers of H.235.1 and the MD5 password hash.
-var (
-	OIDAllFields  = asn1per.ObjectIdentifier{0, 0, 8, 235, 0, 2, 1} // "A": all fields hashed
-	OIDClearToken = asn1per.ObjectIdentifier{0, 0, 8, 235, 0, 2, 5} // "T": ClearToken in the hashed token
-	OIDHMACSHA196 = asn1per.ObjectIdentifier{0, 0, 8, 235, 0, 2, 6} // "U": HMAC-SHA1-96
-	OIDMD5        = asn1per.ObjectIdentifier{1, 2, 840, 113549, 2, 5}
-	oidNull       = asn1per.ObjectIdentifier{0, 0} // tokenOID of the ClearToken that MD5 hashes
-)
+// Object identifiers of H.235.1 and the MD5 password hash. Each call
+// returns a fresh value, so a message holding one can be changed without
+// touching another: the package keeps no mutable value.
+
+// OIDAllFields is H.235.1's "A": all fields hashed.
+func OIDAllFields() asn1per.ObjectIdentifier { return asn1per.ObjectIdentifier{0, 0, 8, 235, 0, 2, 1} }
+
+// OIDClearToken is H.235.1's "T": the ClearToken in the hashed token.
+func OIDClearToken() asn1per.ObjectIdentifier { return asn1per.ObjectIdentifier{0, 0, 8, 235, 0, 2, 5} }
+
+// OIDHMACSHA196 is H.235.1's "U": HMAC-SHA1-96.
+func OIDHMACSHA196() asn1per.ObjectIdentifier { return asn1per.ObjectIdentifier{0, 0, 8, 235, 0, 2, 6} }
+
+// OIDMD5 is the MD5 password hash.
+func OIDMD5() asn1per.ObjectIdentifier { return asn1per.ObjectIdentifier{1, 2, 840, 113549, 2, 5} }
+
+// oidNull is the tokenOID of the ClearToken that MD5 hashes.
+func oidNull() asn1per.ObjectIdentifier { return asn1per.ObjectIdentifier{0, 0} }
 
 // AuthMethod selects how an endpoint signs its RAS messages.
 type AuthMethod int
@@ -201,7 +211,7 @@ func encodeSigned(m *h225.RasMessage, now time.Time, c credentials) ([]byte, err
 		if err != nil {
 			return nil, err
 		}
-		token := h225.HashedEncodedPwdCertToken{AlgorithmOID: OIDMD5, Hash: h225.BitString{Bytes: hash, BitLen: 8 * len(hash)}}
+		token := h225.HashedEncodedPwdCertToken{AlgorithmOID: OIDMD5(), Hash: h225.BitString{Bytes: hash, BitLen: 8 * len(hash)}}
 		if c.gatekeeper {
 			*tokens = []h225.CryptoH323Token{{Choice: h225.CryptoH323TokenCryptoGKPwdHash,
 				CryptoGKPwdHash: &h225.CryptoH323TokenCryptoGKPwdHashType{GatekeeperId: h225.GatekeeperIdentifier(c.sendersID), TimeStamp: ts, Token: token}}}
@@ -213,13 +223,13 @@ func encodeSigned(m *h225.RasMessage, now time.Time, c credentials) ([]byte, err
 	}
 
 	hashed := &h225.CryptoTokenCryptoHashedTokenType{
-		TokenOID: OIDAllFields,
+		TokenOID: OIDAllFields(),
 		HashedVals: h225.ClearToken{
-			TokenOID:  OIDClearToken,
+			TokenOID:  OIDClearToken(),
 			TimeStamp: &ts,
 			Random:    ptr(h225.RandomVal(c.random)),
 		},
-		Token: h225.HashedEncodedGeneralToken{AlgorithmOID: OIDHMACSHA196,
+		Token: h225.HashedEncodedGeneralToken{AlgorithmOID: OIDHMACSHA196(),
 			Hash: h225.BitString{Bytes: append([]byte{}, hashPlaceholder...), BitLen: 8 * hmacLen}},
 	}
 	if c.generalID != "" {
@@ -256,7 +266,7 @@ func encodeSigned(m *h225.RasMessage, now time.Time, c credentials) ([]byte, err
 // with the two strings NUL-terminated.
 func md5PasswordHash(id, password string, ts h225.TimeStamp) ([]byte, error) {
 	ct := h225.ClearToken{
-		TokenOID:  oidNull,
+		TokenOID:  oidNull(),
 		TimeStamp: &ts,
 		Password:  ptr(h225.Password(password + "\x00")),
 		GeneralID: ptr(h225.Identifier(id + "\x00")),
@@ -293,7 +303,7 @@ func findToken(m *h225.RasMessage) (*h225.CryptoH323Token, bool) {
 		switch t.Choice {
 		case h225.CryptoH323TokenNestedcryptoToken:
 			if n := t.NestedcryptoToken; n != nil && n.Choice == h225.CryptoTokenCryptoHashedToken && n.CryptoHashedToken != nil &&
-				n.CryptoHashedToken.TokenOID.Equal(OIDAllFields) {
+				n.CryptoHashedToken.TokenOID.Equal(OIDAllFields()) {
 				return t, true
 			}
 		case h225.CryptoH323TokenCryptoEPPwdHash, h225.CryptoH323TokenCryptoGKPwdHash:
@@ -337,7 +347,7 @@ func verifyToken(m *h225.RasMessage, raw []byte, now time.Time, password string)
 	case h225.CryptoH323TokenNestedcryptoToken:
 		h := t.NestedcryptoToken.CryptoHashedToken
 		vals := h.HashedVals
-		if !vals.TokenOID.Equal(OIDClearToken) || !h.Token.AlgorithmOID.Equal(OIDHMACSHA196) ||
+		if !vals.TokenOID.Equal(OIDClearToken()) || !h.Token.AlgorithmOID.Equal(OIDHMACSHA196()) ||
 			vals.TimeStamp == nil || h.Token.Hash.BitLen != 8*hmacLen || len(h.Token.Hash.Bytes) != hmacLen {
 			return info, ErrTokenFormat
 		}
@@ -369,7 +379,7 @@ func verifyToken(m *h225.RasMessage, raw []byte, now time.Time, password string)
 			info = tokenInfo{method: AuthMD5, sendersID: string(p.GatekeeperId), timestamp: int64(p.TimeStamp)}
 			token = p.Token
 		}
-		if !token.AlgorithmOID.Equal(OIDMD5) || token.Hash.BitLen != 8*md5.Size || len(token.Hash.Bytes) != md5.Size {
+		if !token.AlgorithmOID.Equal(OIDMD5()) || token.Hash.BitLen != 8*md5.Size || len(token.Hash.Bytes) != md5.Size {
 			return info, ErrTokenFormat
 		}
 		if err := checkTime(info.timestamp, now); err != nil {

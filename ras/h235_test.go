@@ -193,7 +193,7 @@ func TestH235(t *testing.T) {
 			script: func(h *harness) {
 				h.tamper = func(from string, s Send) []byte {
 					if m, err := Decode(s.Payload); err == nil && m.Choice == h225.RasMessageGatekeeperRequest {
-						if oids := m.GatekeeperRequest.AlgorithmOIDs; len(oids) != 1 || !oids[0].Equal(OIDMD5) {
+						if oids := m.GatekeeperRequest.AlgorithmOIDs; len(oids) != 1 || !oids[0].Equal(OIDMD5()) {
 							h.t.Errorf("GRQ offers %v, want MD5 only", oids)
 						}
 					}

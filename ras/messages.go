@@ -12,18 +12,16 @@ import (
 	"callwake/timeline"
 )
 
-// ProtocolIdentifier is the H.225.0 version the messages announce: version 7
-// ({itu-t(0) recommendation(0) h(8) 2250 version(0) 7}), as the open-source
-// stacks of the reference capture send it.
-var ProtocolIdentifier = asn1per.ObjectIdentifier{0, 0, 8, 2250, 0, 7}
-
-// Vendor is the endpointVendor / terminalType vendor the endpoint announces:
+// vendor is the endpointVendor / terminalType vendor the endpoint announces:
 // a T.35 identification plus product and version strings, as every stack
-// sends in GRQ and RRQ.
-var Vendor = h225.VendorIdentifier{
-	Vendor:    h225.H221NonStandard{T35CountryCode: 181, T35Extension: 0, ManufacturerCode: 0x4357},
-	ProductId: []byte("callwake endpoint"),
-	VersionId: []byte("1.0"),
+// sends in GRQ and RRQ. Each call returns a fresh value (its byte slices
+// are new), so no message shares them.
+func vendor() h225.VendorIdentifier {
+	return h225.VendorIdentifier{
+		Vendor:    h225.H221NonStandard{T35CountryCode: 181, T35Extension: 0, ManufacturerCode: 0x4357},
+		ProductId: []byte("callwake endpoint"),
+		VersionId: []byte("1.0"),
+	}
 }
 
 // DefaultBandwidth is the bandwidth an ARQ asks for, in units of 100 bit/s
@@ -170,7 +168,7 @@ func splitAliases(list []h225.AliasAddress) (alias, number string) {
 }
 
 func endpointType() h225.EndpointType {
-	v := Vendor
+	v := vendor()
 	return h225.EndpointType{Vendor: &v, Terminal: &h225.TerminalInfo{}}
 }
 
@@ -198,7 +196,10 @@ func ttlSeconds(d time.Duration) *h225.TimeToLive {
 	return ptr(h225.TimeToLive(s))
 }
 
-func protocolID() h225.ProtocolIdentifier { return h225.ProtocolIdentifier(ProtocolIdentifier) }
+// protocolID is the H.225.0 version the messages announce (version 7, as
+// the open-source stacks of the reference capture send it), a fresh copy per
+// message.
+func protocolID() h225.ProtocolIdentifier { return h225.ProtocolIdentifierV7() }
 
 // NewGRQ builds a GatekeeperRequest. With offerAuth it lists the password
 // authentication the endpoint can do, as the reference stacks do: the
@@ -215,7 +216,7 @@ func NewGRQ(seq uint16, ep Info, offerAuth bool) *h225.RasMessage {
 	}
 	if offerAuth {
 		grq.AuthenticationCapability = []h225.AuthenticationMechanism{{Choice: h225.AuthenticationMechanismPwdHash}}
-		grq.AlgorithmOIDs = []asn1per.ObjectIdentifier{OIDHMACSHA196, OIDMD5}
+		grq.AlgorithmOIDs = []asn1per.ObjectIdentifier{OIDHMACSHA196(), OIDMD5()}
 	}
 	return &h225.RasMessage{Choice: h225.RasMessageGatekeeperRequest, GatekeeperRequest: grq}
 }
@@ -260,7 +261,7 @@ func NewRRQ(seq uint16, ep Info, discoveryComplete bool, ttl time.Duration, main
 		TerminalType:         endpointType(),
 		TerminalAlias:        Aliases(ep.Alias, ep.Number),
 		GatekeeperIdentifier: gatekeeperID(ep.GatekeeperID),
-		EndpointVendor:       Vendor,
+		EndpointVendor:       vendor(),
 		TimeToLive:           ttlSeconds(ttl),
 		KeepAlive:            ptr(false),
 		WillSupplyUUIEs:      ptr(false),
@@ -281,7 +282,7 @@ func NewKeepAliveRRQ(seq uint16, ep Info, ttl time.Duration) *h225.RasMessage {
 		RasAddress:           []h225.TransportAddress{TransportAddress(ep.RASAddress)},
 		TerminalType:         endpointType(),
 		GatekeeperIdentifier: gatekeeperID(ep.GatekeeperID),
-		EndpointVendor:       Vendor,
+		EndpointVendor:       vendor(),
 		TimeToLive:           ttlSeconds(ttl),
 		KeepAlive:            ptr(true),
 		EndpointIdentifier:   endpointID(ep.EndpointID),

@@ -21,10 +21,10 @@ func TestMessages(t *testing.T) {
 		check func(m *h225.RasMessage) bool
 	}{
 		{NewGRQ(1, ep, true), "ras.grq", attrs("1"), func(m *h225.RasMessage) bool {
-			return offeredAlgorithm(m.GatekeeperRequest).Equal(OIDHMACSHA196) && len(m.GatekeeperRequest.EndpointAlias) == 2
+			return offeredAlgorithm(m.GatekeeperRequest).Equal(OIDHMACSHA196()) && len(m.GatekeeperRequest.EndpointAlias) == 2
 		}},
-		{NewGCF(1, "pbx", gkRAS, OIDMD5), "ras.gcf", attrs("1"), func(m *h225.RasMessage) bool {
-			return m.GatekeeperConfirm.AuthenticationMode.Choice == h225.AuthenticationMechanismPwdHash && m.GatekeeperConfirm.AlgorithmOID.Equal(OIDMD5)
+		{NewGCF(1, "pbx", gkRAS, OIDMD5()), "ras.gcf", attrs("1"), func(m *h225.RasMessage) bool {
+			return m.GatekeeperConfirm.AuthenticationMode.Choice == h225.AuthenticationMechanismPwdHash && m.GatekeeperConfirm.AlgorithmOID.Equal(OIDMD5())
 		}},
 		{NewGCF(1, "pbx", v6, nil), "ras.gcf", attrs("1"), func(m *h225.RasMessage) bool {
 			a, ok := AddrPort(&m.GatekeeperConfirm.RasAddress)

@@ -15,6 +15,10 @@ type RunOptions struct {
 	// Record runs the world without checking expectations (the file's
 	// `expect` may then be empty): the result is the timeline only.
 	Record bool
+
+	// pushTap is a test and diagnostic hook (see world.pushTap); only the
+	// package's own tests set it.
+	pushTap pushTap
 }
 
 // Result is the outcome of one run.
@@ -63,6 +67,7 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}
+	w.pushTap = opts.pushTap
 	if err := w.run(); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}

@@ -83,6 +83,9 @@ type world struct {
 	// world of many phones cannot afford per device.
 	users map[string]userRef
 	push  *pushActor
+	// pushTap, when set, sees every byte the push service and the vendor
+	// emulators handle, and what each app decrypts (B07's test).
+	pushTap pushTap
 
 	nextCall uint32 // world-wide call numbering: call IDs never collide between PBXs
 	err      error  // the first driver error; it stops the run

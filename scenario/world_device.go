@@ -3,6 +3,7 @@ package scenario
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"callwake/h323"
 	"callwake/h323/q931"
@@ -369,6 +370,7 @@ func (d *deviceActor) pushArrived(platform string, payload []byte) {
 	if err != nil {
 		typ, details = "", push.Details{}
 	}
+	d.w.tap(tapApp, []byte(strings.Join([]string{typ, details.Number, details.Name, details.Callflow, details.Title, details.Content}, "\n")))
 	d.pushing = &arrivingPush{platform: platform, payload: payload}
 	d.handle(phone.PushArrived{Call: phone.CallRef(call), Type: typ, Number: details.Number, Name: details.Name})
 	d.pushing = nil

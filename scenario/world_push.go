@@ -120,6 +120,49 @@ func newPushActor(w *world) (*pushActor, error) {
 	return pa, nil
 }
 
+// pushTap is a test and diagnostic hook on the push path. B07 says the
+// service and the vendors never see the caller's details in clear; a tap
+// receives, in the order they happen, every byte that crosses them, named by
+// its hop, and what an app decrypted (hop tapApp), so a test can check both
+// sides. The hook only reads: the bytes it gets are copies.
+type pushTap func(hop string, data []byte)
+
+// The hops a pushTap names. The first six are the untrusted side.
+const (
+	tapPBXStream   = "pbx>service stream" // raw WebSocket bytes as they arrive
+	tapPBXMessage  = "pbx>service"        // each message, unmasked
+	tapServicePBX  = "service>pbx"
+	tapVendorReq   = "service>vendor" // the HTTP/2 request, rendered as text
+	tapVendorResp  = "vendor>service"
+	tapVendorPhone = "vendor>phone" // the payload the emulator delivers
+	tapApp         = "app"          // the app's decrypted type and details
+)
+
+// tap hands data to the world's pushTap, if any.
+func (w *world) tap(hop string, data []byte) {
+	if w.pushTap != nil {
+		w.pushTap(hop, slices.Clone(data))
+	}
+}
+
+// tapRequest renders a vendor request for the tap: request line, header
+// fields and body, each on its own line.
+func tapRequest(r push.HTTPRequest) []byte {
+	out := []byte(r.Method + " " + r.Authority + r.Path + "\n")
+	return tapMessage(out, r.Header, r.Body)
+}
+
+func tapResponse(r push.HTTPResponse) []byte {
+	return tapMessage([]byte(strconv.Itoa(r.Status)+"\n"), r.Header, r.Body)
+}
+
+func tapMessage(out []byte, header []push.HeaderField, body []byte) []byte {
+	for _, f := range header {
+		out = append(out, f.Name+": "+f.Value+"\n"...)
+	}
+	return append(append(out, '\n'), body...)
+}
+
 // pushToken derives a device's vendor token from its name: an APNs token is
 // 64 hex digits, an FCM token a longer string of token characters.
 func pushToken(device string, os OS) string {
@@ -139,6 +182,7 @@ func (pa *pushActor) accept(c *sim.Conn) {
 	sc := &serviceConn{id: pa.nextID, conn: c}
 	pa.conns = append(pa.conns, sc)
 	c.OnData(func(b []byte) {
+		pa.w.tap(tapPBXStream, b)
 		sc.frames.feed(b)
 		for !sc.closed {
 			msg, ok, err := sc.frames.next()
@@ -155,6 +199,7 @@ func (pa *pushActor) accept(c *sim.Conn) {
 			if !ok {
 				return
 			}
+			pa.w.tap(tapPBXMessage, msg)
 			pa.apply(sc.client, pa.service.Receive(sc.id, msg))
 		}
 	})
@@ -197,6 +242,7 @@ func (pa *pushActor) apply(p *pbxActor, effects []push.Effect) {
 			}
 		case push.SendTo:
 			if sc := pa.conn(e.Conn); sc != nil && !sc.closed {
+				w.tap(tapServicePBX, e.Data)
 				sc.conn.Write(wsFrame(e.Data, nil))
 			}
 		case push.CloseConn:
@@ -244,6 +290,7 @@ func (pa *pushActor) vendor(p *pbxActor, req push.VendorRequest) {
 	var resp push.HTTPResponse
 	var effects []push.Effect
 	latency := pa.spec.APNs.Latency
+	w.tap(tapVendorReq, tapRequest(req.Request))
 	switch req.Platform {
 	case push.PlatformAPNs:
 		resp, effects = pa.apns.Handle(req.Request)
@@ -253,6 +300,7 @@ func (pa *pushActor) vendor(p *pbxActor, req push.VendorRequest) {
 	default:
 		resp = push.HTTPResponse{Status: 400}
 	}
+	w.tap(tapVendorResp, tapResponse(resp))
 	for _, e := range pa.service.VendorResponse(req.ID, resp) {
 		if ev, ok := e.(push.Event); ok && ev.Name == push.EventForwarded {
 			vaddr, _ := w.plan.Lookup(req.Platform)
@@ -271,6 +319,7 @@ func (pa *pushActor) vendor(p *pbxActor, req push.VendorRequest) {
 				continue
 			}
 			payload, platform := e.Payload, e.Platform
+			w.tap(tapVendorPhone, payload)
 			w.loop.After(latency, func() { dev.pushArrived(platform, payload) })
 		case push.Event:
 			// The emulators' own push.delivered is not recorded: the phone

@@ -20,17 +20,8 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: pbxsim coverage FILE|DIR...") }
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	names, err := expand(paths)
-	if err != nil {
-		fmt.Fprintln(stderr, "pbxsim:", err)
+	_, names, ok := scenarioArgs(fs, args, stderr)
+	if !ok {
 		return exitUsage
 	}
 	var files []*scenario.File

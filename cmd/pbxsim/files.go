@@ -30,6 +30,28 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// scenarioArgs parses a scenario command's flags and FILE|DIR arguments
+// and expands the directories. When the command line is wrong it prints the
+// usage or the problem to stderr and returns ok false: the command then
+// exits with exitUsage. paths are the arguments as given, files the
+// scenario files they stand for.
+func scenarioArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (paths, files []string, ok bool) {
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, false
+	}
+	if len(paths) == 0 {
+		fs.Usage()
+		return nil, nil, false
+	}
+	files, err = expand(paths)
+	if err != nil {
+		fmt.Fprintln(stderr, "pbxsim:", err)
+		return nil, nil, false
+	}
+	return paths, files, true
+}
+
 // expand turns the command line's FILE|DIR arguments into scenario files:
 // a directory stands for every *.yaml and *.yml file in it, sorted.
 func expand(args []string) ([]string, error) {

@@ -69,21 +69,12 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
 	}
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(paths) == 0 {
-		fs.Usage()
+	paths, files, ok := scenarioArgs(fs, args, stderr)
+	if !ok {
 		return exitUsage
 	}
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	files, err := expand(paths)
-	if err != nil {
-		fmt.Fprintln(stderr, "pbxsim:", err)
-		return exitUsage
-	}
 	files = part.pick(files)
 	views.single = len(paths) == 1 && !isDir(paths[0])
 	if (views.pcap != "" || views.html != "") && !views.single {

@@ -16,17 +16,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: pbxsim validate FILE|DIR...") }
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	files, err := expand(paths)
-	if err != nil {
-		fmt.Fprintln(stderr, "pbxsim:", err)
+	_, files, ok := scenarioArgs(fs, args, stderr)
+	if !ok {
 		return exitUsage
 	}
 	status := exitOK
