@@ -234,7 +234,7 @@ func decodeRAS(m *Message, payload []byte, verify bool) {
 		m.Error = fmt.Sprintf("RAS: %v", err)
 		return
 	}
-	m.Type = alternativeName(rasMessageNames, msg.Choice, msg.Raw)
+	m.Type = alternativeName(msg.Choice, msg.Raw)
 	m.Fields = rasFields(msg)
 	if verify {
 		again, err := msg.Marshal()
@@ -269,7 +269,7 @@ func decodeSignalling(m *Message, payload []byte, verify bool) {
 			return
 		}
 		mb := &body.H323UuPdu.H323MessageBody
-		m.Body = alternativeName(bodyNames, mb.Choice, mb.Raw)
+		m.Body = alternativeName(mb.Choice, mb.Raw)
 		uuFields(&m.Fields, &body.H323UuPdu.H323MessageBody)
 	}
 	if !verify {
@@ -315,21 +315,15 @@ func excerpt(b []byte, at int) string {
 	return hex.EncodeToString(b[at:end])
 }
 
-func nameOf[K comparable](names map[K]string, k K) string {
-	if n, ok := names[k]; ok {
-		return n
-	}
-	return fmt.Sprintf("unknown(%v)", k)
-}
-
-// alternativeName names a CHOICE alternative; one this version of the
-// ASN.1 modules does not know (an extension addition kept as raw bytes)
-// is shown by its extension index, which is what identifies it on the wire.
-func alternativeName[K comparable](names map[K]string, k K, raw *asn1per.RawExtension) string {
+// alternativeName names a CHOICE alternative by its ASN.1 name; one this
+// version of the ASN.1 modules does not know (an extension addition kept as
+// raw bytes) is shown by its extension index, which is what identifies it on
+// the wire.
+func alternativeName[C fmt.Stringer](choice C, raw *asn1per.RawExtension) string {
 	if raw != nil {
 		return fmt.Sprintf("extension(#%d)", raw.Index)
 	}
-	return nameOf(names, k)
+	return choice.String()
 }
 
 // GUID formats a call or conference identifier the usual way

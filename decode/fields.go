@@ -81,7 +81,7 @@ func rasFields(m *h225.RasMessage) Fields {
 	case h225.RasMessageGatekeeperReject:
 		v := m.GatekeeperReject
 		f.RequestSeqNum, f.GatekeeperIdentifier = seq(v.RequestSeqNum), str(v.GatekeeperIdentifier)
-		f.RejectReason = alternativeName(gatekeeperRejectNames, v.RejectReason.Choice, v.RejectReason.Raw)
+		f.RejectReason = alternativeName(v.RejectReason.Choice, v.RejectReason.Raw)
 	case h225.RasMessageRegistrationRequest:
 		v := m.RegistrationRequest
 		f.RequestSeqNum, f.Aliases, f.GatekeeperIdentifier = seq(v.RequestSeqNum), aliases(v.TerminalAlias), str(v.GatekeeperIdentifier)
@@ -96,7 +96,7 @@ func rasFields(m *h225.RasMessage) Fields {
 	case h225.RasMessageRegistrationReject:
 		v := m.RegistrationReject
 		f.RequestSeqNum, f.GatekeeperIdentifier = seq(v.RequestSeqNum), str(v.GatekeeperIdentifier)
-		f.RejectReason = alternativeName(registrationRejectNames, v.RejectReason.Choice, v.RejectReason.Raw)
+		f.RejectReason = alternativeName(v.RejectReason.Choice, v.RejectReason.Raw)
 	case h225.RasMessageUnregistrationRequest:
 		v := m.UnregistrationRequest
 		f.RequestSeqNum, f.Aliases, f.GatekeeperIdentifier = seq(v.RequestSeqNum), aliases(v.EndpointAlias), str(v.GatekeeperIdentifier)
@@ -105,7 +105,7 @@ func rasFields(m *h225.RasMessage) Fields {
 		f.RequestSeqNum = seq(m.UnregistrationConfirm.RequestSeqNum)
 	case h225.RasMessageUnregistrationReject:
 		v := m.UnregistrationReject
-		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(unregistrationRejectNames, v.RejectReason.Choice, v.RejectReason.Raw)
+		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(v.RejectReason.Choice, v.RejectReason.Raw)
 	case h225.RasMessageAdmissionRequest:
 		v := m.AdmissionRequest
 		f.RequestSeqNum, f.Aliases, f.Destination = seq(v.RequestSeqNum), aliases(v.SrcInfo), aliases(v.DestinationInfo)
@@ -120,7 +120,7 @@ func rasFields(m *h225.RasMessage) Fields {
 		f.CallSignalAddress = []string{transport(&v.DestCallSignalAddress)}
 	case h225.RasMessageAdmissionReject:
 		v := m.AdmissionReject
-		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(admissionRejectNames, v.RejectReason.Choice, v.RejectReason.Raw)
+		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(v.RejectReason.Choice, v.RejectReason.Raw)
 	case h225.RasMessageBandwidthRequest:
 		v := m.BandwidthRequest
 		f.RequestSeqNum, f.EndpointIdentifier, f.CallIdentifier = seq(v.RequestSeqNum), string(v.EndpointIdentifier), callID(v.CallIdentifier)
@@ -128,7 +128,7 @@ func rasFields(m *h225.RasMessage) Fields {
 		f.RequestSeqNum = seq(m.BandwidthConfirm.RequestSeqNum)
 	case h225.RasMessageBandwidthReject:
 		v := m.BandwidthReject
-		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(bandwidthRejectNames, v.RejectReason.Choice, v.RejectReason.Raw)
+		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(v.RejectReason.Choice, v.RejectReason.Raw)
 	case h225.RasMessageDisengageRequest:
 		v := m.DisengageRequest
 		f.RequestSeqNum, f.EndpointIdentifier, f.CallIdentifier = seq(v.RequestSeqNum), string(v.EndpointIdentifier), callID(v.CallIdentifier)
@@ -137,7 +137,7 @@ func rasFields(m *h225.RasMessage) Fields {
 		f.RequestSeqNum = seq(m.DisengageConfirm.RequestSeqNum)
 	case h225.RasMessageDisengageReject:
 		v := m.DisengageReject
-		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(disengageRejectNames, v.RejectReason.Choice, v.RejectReason.Raw)
+		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(v.RejectReason.Choice, v.RejectReason.Raw)
 	case h225.RasMessageLocationRequest:
 		v := m.LocationRequest
 		f.RequestSeqNum, f.Aliases, f.Destination = seq(v.RequestSeqNum), aliases(v.SourceInfo), aliases(v.DestinationInfo)
@@ -148,7 +148,7 @@ func rasFields(m *h225.RasMessage) Fields {
 		f.CallSignalAddress, f.RASAddress = []string{transport(&v.CallSignalAddress)}, []string{transport(&v.RasAddress)}
 	case h225.RasMessageLocationReject:
 		v := m.LocationReject
-		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(locationRejectNames, v.RejectReason.Choice, v.RejectReason.Raw)
+		f.RequestSeqNum, f.RejectReason = seq(v.RequestSeqNum), alternativeName(v.RejectReason.Choice, v.RejectReason.Raw)
 	case h225.RasMessageInfoRequest:
 		v := m.InfoRequest
 		f.RequestSeqNum, f.CallIdentifier = seq(v.RequestSeqNum), callID(v.CallIdentifier)
@@ -203,7 +203,7 @@ func uuFields(f *Fields, b *h225.H323UUPDUH323MessageBody) {
 		v := b.ReleaseComplete
 		f.CallIdentifier = callID(v.CallIdentifier)
 		if v.Reason != nil {
-			f.Reason = alternativeName(releaseCompleteNames, v.Reason.Choice, v.Reason.Raw)
+			f.Reason = alternativeName(v.Reason.Choice, v.Reason.Raw)
 		}
 	case h225.H323UUPDUH323MessageBodyFacility:
 		f.CallIdentifier = callID(b.Facility.CallIdentifier)

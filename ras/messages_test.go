@@ -73,14 +73,7 @@ func TestMessages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.event, func(t *testing.T) {
-			b, err := Encode(tc.msg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := Decode(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, b := wireRoundTrip(t, tc.msg)
 			if EventName(m) != tc.event || !slices.Equal(Attrs(m), tc.attrs) {
 				t.Errorf("%s %v, want %s %v", EventName(m), Attrs(m), tc.event, tc.attrs)
 			}

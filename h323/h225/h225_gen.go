@@ -5,6 +5,7 @@ package h225
 import (
 	"errors"
 	"math/bits"
+	"strconv"
 
 	"callwake/asn1per"
 )
@@ -89,6 +90,83 @@ const (
 	RasMessageServiceControlResponse                                 // serviceControlResponse
 	RasMessageAdmissionConfirmSequence                               // admissionConfirmSequence
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "gatekeeperRequest" for RasMessageGatekeeperRequest;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// RasMessageChoice(n) for a value beyond the alternatives.
+func (c RasMessageChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case RasMessageGatekeeperRequest:
+		return "gatekeeperRequest"
+	case RasMessageGatekeeperConfirm:
+		return "gatekeeperConfirm"
+	case RasMessageGatekeeperReject:
+		return "gatekeeperReject"
+	case RasMessageRegistrationRequest:
+		return "registrationRequest"
+	case RasMessageRegistrationConfirm:
+		return "registrationConfirm"
+	case RasMessageRegistrationReject:
+		return "registrationReject"
+	case RasMessageUnregistrationRequest:
+		return "unregistrationRequest"
+	case RasMessageUnregistrationConfirm:
+		return "unregistrationConfirm"
+	case RasMessageUnregistrationReject:
+		return "unregistrationReject"
+	case RasMessageAdmissionRequest:
+		return "admissionRequest"
+	case RasMessageAdmissionConfirm:
+		return "admissionConfirm"
+	case RasMessageAdmissionReject:
+		return "admissionReject"
+	case RasMessageBandwidthRequest:
+		return "bandwidthRequest"
+	case RasMessageBandwidthConfirm:
+		return "bandwidthConfirm"
+	case RasMessageBandwidthReject:
+		return "bandwidthReject"
+	case RasMessageDisengageRequest:
+		return "disengageRequest"
+	case RasMessageDisengageConfirm:
+		return "disengageConfirm"
+	case RasMessageDisengageReject:
+		return "disengageReject"
+	case RasMessageLocationRequest:
+		return "locationRequest"
+	case RasMessageLocationConfirm:
+		return "locationConfirm"
+	case RasMessageLocationReject:
+		return "locationReject"
+	case RasMessageInfoRequest:
+		return "infoRequest"
+	case RasMessageInfoRequestResponse:
+		return "infoRequestResponse"
+	case RasMessageNonStandardMessage:
+		return "nonStandardMessage"
+	case RasMessageUnknownMessageResponse:
+		return "unknownMessageResponse"
+	case RasMessageRequestInProgress:
+		return "requestInProgress"
+	case RasMessageResourcesAvailableIndicate:
+		return "resourcesAvailableIndicate"
+	case RasMessageResourcesAvailableConfirm:
+		return "resourcesAvailableConfirm"
+	case RasMessageInfoRequestAck:
+		return "infoRequestAck"
+	case RasMessageInfoRequestNak:
+		return "infoRequestNak"
+	case RasMessageServiceControlIndication:
+		return "serviceControlIndication"
+	case RasMessageServiceControlResponse:
+		return "serviceControlResponse"
+	case RasMessageAdmissionConfirmSequence:
+		return "admissionConfirmSequence"
+	}
+	return "RasMessageChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *RasMessage) EncodePER(e *asn1per.Encoder) error {
@@ -1412,6 +1490,21 @@ const (
 	NonStandardIdentifierH221NonStandard                                        // h221NonStandard
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "object" for NonStandardIdentifierObject;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// NonStandardIdentifierChoice(n) for a value beyond the alternatives.
+func (c NonStandardIdentifierChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case NonStandardIdentifierObject:
+		return "object"
+	case NonStandardIdentifierH221NonStandard:
+		return "h221NonStandard"
+	}
+	return "NonStandardIdentifierChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *NonStandardIdentifier) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -1612,6 +1705,31 @@ const (
 	TransportAddressNsap                                                 // nsap
 	TransportAddressNonStandardAddress                                   // nonStandardAddress
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "ipAddress" for TransportAddressIpAddress;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// TransportAddressChoice(n) for a value beyond the alternatives.
+func (c TransportAddressChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case TransportAddressIpAddress:
+		return "ipAddress"
+	case TransportAddressIpSourceRoute:
+		return "ipSourceRoute"
+	case TransportAddressIpxAddress:
+		return "ipxAddress"
+	case TransportAddressIp6Address:
+		return "ip6Address"
+	case TransportAddressNetBios:
+		return "netBios"
+	case TransportAddressNsap:
+		return "nsap"
+	case TransportAddressNonStandardAddress:
+		return "nonStandardAddress"
+	}
+	return "TransportAddressChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *TransportAddress) EncodePER(e *asn1per.Encoder) error {
@@ -1956,6 +2074,21 @@ const (
 	TransportAddressIpSourceRouteTypeRoutingStrict TransportAddressIpSourceRouteTypeRoutingChoice = iota + 1 // strict
 	TransportAddressIpSourceRouteTypeRoutingLoose                                                            // loose
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "strict" for TransportAddressIpSourceRouteTypeRoutingStrict;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// TransportAddressIpSourceRouteTypeRoutingChoice(n) for a value beyond the alternatives.
+func (c TransportAddressIpSourceRouteTypeRoutingChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case TransportAddressIpSourceRouteTypeRoutingStrict:
+		return "strict"
+	case TransportAddressIpSourceRouteTypeRoutingLoose:
+		return "loose"
+	}
+	return "TransportAddressIpSourceRouteTypeRoutingChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *TransportAddressIpSourceRouteTypeRouting) EncodePER(e *asn1per.Encoder) error {
@@ -2733,6 +2866,41 @@ const (
 	SupportedProtocolsSip                                                     // sip
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "nonStandardData" for SupportedProtocolsNonStandardData;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// SupportedProtocolsChoice(n) for a value beyond the alternatives.
+func (c SupportedProtocolsChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case SupportedProtocolsNonStandardData:
+		return "nonStandardData"
+	case SupportedProtocolsH310:
+		return "h310"
+	case SupportedProtocolsH320:
+		return "h320"
+	case SupportedProtocolsH321:
+		return "h321"
+	case SupportedProtocolsH322:
+		return "h322"
+	case SupportedProtocolsH323:
+		return "h323"
+	case SupportedProtocolsH324:
+		return "h324"
+	case SupportedProtocolsVoice:
+		return "voice"
+	case SupportedProtocolsT120Only:
+		return "t120-only"
+	case SupportedProtocolsNonStandardProtocol:
+		return "nonStandardProtocol"
+	case SupportedProtocolsT38FaxAnnexbOnly:
+		return "t38FaxAnnexbOnly"
+	case SupportedProtocolsSip:
+		return "sip"
+	}
+	return "SupportedProtocolsChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *SupportedProtocols) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -3397,6 +3565,33 @@ const (
 	AliasAddressIsupNumber                                  // isupNumber
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "dialledDigits" for AliasAddressDialledDigits;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// AliasAddressChoice(n) for a value beyond the alternatives.
+func (c AliasAddressChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case AliasAddressDialledDigits:
+		return "dialledDigits"
+	case AliasAddressH323ID:
+		return "h323-ID"
+	case AliasAddressUrlID:
+		return "url-ID"
+	case AliasAddressTransportID:
+		return "transportID"
+	case AliasAddressEmailID:
+		return "email-ID"
+	case AliasAddressPartyNumber:
+		return "partyNumber"
+	case AliasAddressMobileUIM:
+		return "mobileUIM"
+	case AliasAddressIsupNumber:
+		return "isupNumber"
+	}
+	return "AliasAddressChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *AliasAddress) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -3636,6 +3831,27 @@ const (
 	PartyNumberNationalStandardPartyNumber                              // nationalStandardPartyNumber
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "e164Number" for PartyNumberE164Number;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// PartyNumberChoice(n) for a value beyond the alternatives.
+func (c PartyNumberChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case PartyNumberE164Number:
+		return "e164Number"
+	case PartyNumberDataPartyNumber:
+		return "dataPartyNumber"
+	case PartyNumberTelexPartyNumber:
+		return "telexPartyNumber"
+	case PartyNumberPrivateNumber:
+		return "privateNumber"
+	case PartyNumberNationalStandardPartyNumber:
+		return "nationalStandardPartyNumber"
+	}
+	return "PartyNumberChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *PartyNumber) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -3808,6 +4024,29 @@ const (
 	PublicTypeOfNumberAbbreviatedNumber                                         // abbreviatedNumber
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "unknown" for PublicTypeOfNumberUnknown;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// PublicTypeOfNumberChoice(n) for a value beyond the alternatives.
+func (c PublicTypeOfNumberChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case PublicTypeOfNumberUnknown:
+		return "unknown"
+	case PublicTypeOfNumberInternationalNumber:
+		return "internationalNumber"
+	case PublicTypeOfNumberNationalNumber:
+		return "nationalNumber"
+	case PublicTypeOfNumberNetworkSpecificNumber:
+		return "networkSpecificNumber"
+	case PublicTypeOfNumberSubscriberNumber:
+		return "subscriberNumber"
+	case PublicTypeOfNumberAbbreviatedNumber:
+		return "abbreviatedNumber"
+	}
+	return "PublicTypeOfNumberChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *PublicTypeOfNumber) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -3977,6 +4216,29 @@ const (
 	PrivateTypeOfNumberAbbreviatedNumber                                         // abbreviatedNumber
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "unknown" for PrivateTypeOfNumberUnknown;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// PrivateTypeOfNumberChoice(n) for a value beyond the alternatives.
+func (c PrivateTypeOfNumberChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case PrivateTypeOfNumberUnknown:
+		return "unknown"
+	case PrivateTypeOfNumberLevel2RegionalNumber:
+		return "level2RegionalNumber"
+	case PrivateTypeOfNumberLevel1RegionalNumber:
+		return "level1RegionalNumber"
+	case PrivateTypeOfNumberPISNSpecificNumber:
+		return "pISNSpecificNumber"
+	case PrivateTypeOfNumberLocalNumber:
+		return "localNumber"
+	case PrivateTypeOfNumberAbbreviatedNumber:
+		return "abbreviatedNumber"
+	}
+	return "PrivateTypeOfNumberChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *PrivateTypeOfNumber) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -4079,6 +4341,21 @@ const (
 	MobileUIMAnsi41Uim MobileUIMChoice = iota + 1 // ansi-41-uim
 	MobileUIMGsmUim                               // gsm-uim
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "ansi-41-uim" for MobileUIMAnsi41Uim;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// MobileUIMChoice(n) for a value beyond the alternatives.
+func (c MobileUIMChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case MobileUIMAnsi41Uim:
+		return "ansi-41-uim"
+	case MobileUIMGsmUim:
+		return "gsm-uim"
+	}
+	return "MobileUIMChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *MobileUIM) EncodePER(e *asn1per.Encoder) error {
@@ -4458,6 +4735,21 @@ const (
 	ANSI41UIMSystemIdMid                                    // mid
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "sid" for ANSI41UIMSystemIdSid;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ANSI41UIMSystemIdChoice(n) for a value beyond the alternatives.
+func (c ANSI41UIMSystemIdChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ANSI41UIMSystemIdSid:
+		return "sid"
+	case ANSI41UIMSystemIdMid:
+		return "mid"
+	}
+	return "ANSI41UIMSystemIdChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *ANSI41UIMSystemId) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -4724,6 +5016,27 @@ const (
 	IsupNumberNationalStandardPartyNumber                             // nationalStandardPartyNumber
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "e164Number" for IsupNumberE164Number;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// IsupNumberChoice(n) for a value beyond the alternatives.
+func (c IsupNumberChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case IsupNumberE164Number:
+		return "e164Number"
+	case IsupNumberDataPartyNumber:
+		return "dataPartyNumber"
+	case IsupNumberTelexPartyNumber:
+		return "telexPartyNumber"
+	case IsupNumberPrivateNumber:
+		return "privateNumber"
+	case IsupNumberNationalStandardPartyNumber:
+		return "nationalStandardPartyNumber"
+	}
+	return "IsupNumberChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *IsupNumber) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -4938,6 +5251,33 @@ const (
 	NatureOfAddressRoutingNumberNetworkSpecificFormat                                      // routingNumberNetworkSpecificFormat
 	NatureOfAddressRoutingNumberWithCalledDirectoryNumber                                  // routingNumberWithCalledDirectoryNumber
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "unknown" for NatureOfAddressUnknown;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// NatureOfAddressChoice(n) for a value beyond the alternatives.
+func (c NatureOfAddressChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case NatureOfAddressUnknown:
+		return "unknown"
+	case NatureOfAddressSubscriberNumber:
+		return "subscriberNumber"
+	case NatureOfAddressNationalNumber:
+		return "nationalNumber"
+	case NatureOfAddressInternationalNumber:
+		return "internationalNumber"
+	case NatureOfAddressNetworkSpecificNumber:
+		return "networkSpecificNumber"
+	case NatureOfAddressRoutingNumberNationalFormat:
+		return "routingNumberNationalFormat"
+	case NatureOfAddressRoutingNumberNetworkSpecificFormat:
+		return "routingNumberNetworkSpecificFormat"
+	case NatureOfAddressRoutingNumberWithCalledDirectoryNumber:
+		return "routingNumberWithCalledDirectoryNumber"
+	}
+	return "NatureOfAddressChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *NatureOfAddress) EncodePER(e *asn1per.Encoder) error {
@@ -6547,6 +6887,45 @@ const (
 	DataProtocolCapabilityUdp                                                               // udp
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "nonStandard" for DataProtocolCapabilityNonStandard;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// DataProtocolCapabilityChoice(n) for a value beyond the alternatives.
+func (c DataProtocolCapabilityChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case DataProtocolCapabilityNonStandard:
+		return "nonStandard"
+	case DataProtocolCapabilityV14buffered:
+		return "v14buffered"
+	case DataProtocolCapabilityV42lapm:
+		return "v42lapm"
+	case DataProtocolCapabilityHdlcFrameTunnelling:
+		return "hdlcFrameTunnelling"
+	case DataProtocolCapabilityH310SeparateVCStack:
+		return "h310SeparateVCStack"
+	case DataProtocolCapabilityH310SingleVCStack:
+		return "h310SingleVCStack"
+	case DataProtocolCapabilityTransparent:
+		return "transparent"
+	case DataProtocolCapabilitySegmentationAndReassembly:
+		return "segmentationAndReassembly"
+	case DataProtocolCapabilityHdlcFrameTunnelingwSAR:
+		return "hdlcFrameTunnelingwSAR"
+	case DataProtocolCapabilityV120:
+		return "v120"
+	case DataProtocolCapabilitySeparateLANStack:
+		return "separateLANStack"
+	case DataProtocolCapabilityV76wCompression:
+		return "v76wCompression"
+	case DataProtocolCapabilityTcp:
+		return "tcp"
+	case DataProtocolCapabilityUdp:
+		return "udp"
+	}
+	return "DataProtocolCapabilityChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *DataProtocolCapability) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -6806,6 +7185,21 @@ const (
 	H245NonStandardIdentifierH221NonStandard                                            // h221NonStandard
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "object" for H245NonStandardIdentifierObject;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// H245NonStandardIdentifierChoice(n) for a value beyond the alternatives.
+func (c H245NonStandardIdentifierChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case H245NonStandardIdentifierObject:
+		return "object"
+	case H245NonStandardIdentifierH221NonStandard:
+		return "h221NonStandard"
+	}
+	return "H245NonStandardIdentifierChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *H245NonStandardIdentifier) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -6945,6 +7339,23 @@ const (
 	DataProtocolCapabilityV76wCompressionTypeTransmitAndReceiveCompression                                                            // transmitAndReceiveCompression
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "transmitCompression" for DataProtocolCapabilityV76wCompressionTypeTransmitCompression;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// DataProtocolCapabilityV76wCompressionTypeChoice(n) for a value beyond the alternatives.
+func (c DataProtocolCapabilityV76wCompressionTypeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case DataProtocolCapabilityV76wCompressionTypeTransmitCompression:
+		return "transmitCompression"
+	case DataProtocolCapabilityV76wCompressionTypeReceiveCompression:
+		return "receiveCompression"
+	case DataProtocolCapabilityV76wCompressionTypeTransmitAndReceiveCompression:
+		return "transmitAndReceiveCompression"
+	}
+	return "DataProtocolCapabilityV76wCompressionTypeChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *DataProtocolCapabilityV76wCompressionType) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -7054,6 +7465,19 @@ type CompressionTypeChoice int
 const (
 	CompressionTypeV42bis CompressionTypeChoice = iota + 1 // v42bis
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "v42bis" for CompressionTypeV42bis;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CompressionTypeChoice(n) for a value beyond the alternatives.
+func (c CompressionTypeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CompressionTypeV42bis:
+		return "v42bis"
+	}
+	return "CompressionTypeChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *CompressionType) EncodePER(e *asn1per.Encoder) error {
@@ -7395,6 +7819,21 @@ const (
 	T38FaxRateManagementTransferredTCF                                       // transferredTCF
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "localTCF" for T38FaxRateManagementLocalTCF;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// T38FaxRateManagementChoice(n) for a value beyond the alternatives.
+func (c T38FaxRateManagementChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case T38FaxRateManagementLocalTCF:
+		return "localTCF"
+	case T38FaxRateManagementTransferredTCF:
+		return "transferredTCF"
+	}
+	return "T38FaxRateManagementChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *T38FaxRateManagement) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -7534,6 +7973,21 @@ const (
 	T38FaxUdpOptionsT38FaxUdpECT38UDPFEC        T38FaxUdpOptionsT38FaxUdpECChoice = iota + 1 // t38UDPFEC
 	T38FaxUdpOptionsT38FaxUdpECT38UDPRedundancy                                              // t38UDPRedundancy
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "t38UDPFEC" for T38FaxUdpOptionsT38FaxUdpECT38UDPFEC;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// T38FaxUdpOptionsT38FaxUdpECChoice(n) for a value beyond the alternatives.
+func (c T38FaxUdpOptionsT38FaxUdpECChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case T38FaxUdpOptionsT38FaxUdpECT38UDPFEC:
+		return "t38UDPFEC"
+	case T38FaxUdpOptionsT38FaxUdpECT38UDPRedundancy:
+		return "t38UDPRedundancy"
+	}
+	return "T38FaxUdpOptionsT38FaxUdpECChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *T38FaxUdpOptionsT38FaxUdpEC) EncodePER(e *asn1per.Encoder) error {
@@ -8102,6 +8556,21 @@ const (
 	TunnelledProtocolIdTunnelledProtocolObjectID    TunnelledProtocolIdChoice = iota + 1 // tunnelledProtocolObjectID
 	TunnelledProtocolIdTunnelledProtocolAlternateID                                      // tunnelledProtocolAlternateID
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "tunnelledProtocolObjectID" for TunnelledProtocolIdTunnelledProtocolObjectID;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// TunnelledProtocolIdChoice(n) for a value beyond the alternatives.
+func (c TunnelledProtocolIdChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case TunnelledProtocolIdTunnelledProtocolObjectID:
+		return "tunnelledProtocolObjectID"
+	case TunnelledProtocolIdTunnelledProtocolAlternateID:
+		return "tunnelledProtocolAlternateID"
+	}
+	return "TunnelledProtocolIdChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *TunnelledProtocolId) EncodePER(e *asn1per.Encoder) error {
@@ -9578,6 +10047,21 @@ const (
 	ECKASDHEckasdh2                          // eckasdh2
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "eckasdhp" for ECKASDHEckasdhp;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ECKASDHChoice(n) for a value beyond the alternatives.
+func (c ECKASDHChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ECKASDHEckasdhp:
+		return "eckasdhp"
+	case ECKASDHEckasdh2:
+		return "eckasdh2"
+	}
+	return "ECKASDHChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *ECKASDH) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -9936,6 +10420,25 @@ const (
 	H235KeyCertProtectedKey                            // certProtectedKey
 	H235KeySecureSharedSecret                          // secureSharedSecret
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "secureChannel" for H235KeySecureChannel;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// H235KeyChoice(n) for a value beyond the alternatives.
+func (c H235KeyChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case H235KeySecureChannel:
+		return "secureChannel"
+	case H235KeySharedSecret:
+		return "sharedSecret"
+	case H235KeyCertProtectedKey:
+		return "certProtectedKey"
+	case H235KeySecureSharedSecret:
+		return "secureSharedSecret"
+	}
+	return "H235KeyChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *H235Key) EncodePER(e *asn1per.Encoder) error {
@@ -10966,6 +11469,27 @@ const (
 	ElementFlag                             // flag
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "octets" for ElementOctets;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ElementChoice(n) for a value beyond the alternatives.
+func (c ElementChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ElementOctets:
+		return "octets"
+	case ElementInteger:
+		return "integer"
+	case ElementBits:
+		return "bits"
+	case ElementName:
+		return "name"
+	case ElementFlag:
+		return "flag"
+	}
+	return "ElementChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *Element) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -11124,6 +11648,33 @@ const (
 	CryptoH323TokenCryptoFastStart                                    // cryptoFastStart
 	CryptoH323TokenNestedcryptoToken                                  // nestedcryptoToken
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "cryptoEPPwdHash" for CryptoH323TokenCryptoEPPwdHash;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CryptoH323TokenChoice(n) for a value beyond the alternatives.
+func (c CryptoH323TokenChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CryptoH323TokenCryptoEPPwdHash:
+		return "cryptoEPPwdHash"
+	case CryptoH323TokenCryptoGKPwdHash:
+		return "cryptoGKPwdHash"
+	case CryptoH323TokenCryptoEPPwdEncr:
+		return "cryptoEPPwdEncr"
+	case CryptoH323TokenCryptoGKPwdEncr:
+		return "cryptoGKPwdEncr"
+	case CryptoH323TokenCryptoEPCert:
+		return "cryptoEPCert"
+	case CryptoH323TokenCryptoGKCert:
+		return "cryptoGKCert"
+	case CryptoH323TokenCryptoFastStart:
+		return "cryptoFastStart"
+	case CryptoH323TokenNestedcryptoToken:
+		return "nestedcryptoToken"
+	}
+	return "CryptoH323TokenChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *CryptoH323Token) EncodePER(e *asn1per.Encoder) error {
@@ -11716,6 +12267,25 @@ const (
 	CryptoTokenCryptoHashedToken                                 // cryptoHashedToken
 	CryptoTokenCryptoPwdEncr                                     // cryptoPwdEncr
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "cryptoEncryptedToken" for CryptoTokenCryptoEncryptedToken;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CryptoTokenChoice(n) for a value beyond the alternatives.
+func (c CryptoTokenChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CryptoTokenCryptoEncryptedToken:
+		return "cryptoEncryptedToken"
+	case CryptoTokenCryptoSignedToken:
+		return "cryptoSignedToken"
+	case CryptoTokenCryptoHashedToken:
+		return "cryptoHashedToken"
+	case CryptoTokenCryptoPwdEncr:
+		return "cryptoPwdEncr"
+	}
+	return "CryptoTokenChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *CryptoToken) EncodePER(e *asn1per.Encoder) error {
@@ -12958,6 +13528,23 @@ const (
 	GenericIdentifierNonStandard                                    // nonStandard
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "standard" for GenericIdentifierStandard;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// GenericIdentifierChoice(n) for a value beyond the alternatives.
+func (c GenericIdentifierChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case GenericIdentifierStandard:
+		return "standard"
+	case GenericIdentifierOid:
+		return "oid"
+	case GenericIdentifierNonStandard:
+		return "nonStandard"
+	}
+	return "GenericIdentifierChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *GenericIdentifier) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -13197,6 +13784,41 @@ const (
 	ContentCompound                           // compound
 	ContentNested                             // nested
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "raw" for ContentRaw;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ContentChoice(n) for a value beyond the alternatives.
+func (c ContentChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ContentRaw:
+		return "raw"
+	case ContentText:
+		return "text"
+	case ContentUnicode:
+		return "unicode"
+	case ContentBool:
+		return "bool"
+	case ContentNumber8:
+		return "number8"
+	case ContentNumber16:
+		return "number16"
+	case ContentNumber32:
+		return "number32"
+	case ContentId:
+		return "id"
+	case ContentAlias:
+		return "alias"
+	case ContentTransport:
+		return "transport"
+	case ContentCompound:
+		return "compound"
+	case ContentNested:
+		return "nested"
+	}
+	return "ContentChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *Content) EncodePER(e *asn1per.Encoder) error {
@@ -13668,6 +14290,35 @@ const (
 	AuthenticationMechanismKeyExch                                                    // keyExch
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "dhExch" for AuthenticationMechanismDhExch;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// AuthenticationMechanismChoice(n) for a value beyond the alternatives.
+func (c AuthenticationMechanismChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case AuthenticationMechanismDhExch:
+		return "dhExch"
+	case AuthenticationMechanismPwdSymEnc:
+		return "pwdSymEnc"
+	case AuthenticationMechanismPwdHash:
+		return "pwdHash"
+	case AuthenticationMechanismCertSign:
+		return "certSign"
+	case AuthenticationMechanismIpsec:
+		return "ipsec"
+	case AuthenticationMechanismTls:
+		return "tls"
+	case AuthenticationMechanismNonStandard:
+		return "nonStandard"
+	case AuthenticationMechanismAuthenticationBES:
+		return "authenticationBES"
+	case AuthenticationMechanismKeyExch:
+		return "keyExch"
+	}
+	return "AuthenticationMechanismChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *AuthenticationMechanism) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -13832,6 +14483,21 @@ const (
 	AuthenticationBESRadius                                     // radius
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "default" for AuthenticationBESDefault;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// AuthenticationBESChoice(n) for a value beyond the alternatives.
+func (c AuthenticationBESChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case AuthenticationBESDefault:
+		return "default"
+	case AuthenticationBESRadius:
+		return "radius"
+	}
+	return "AuthenticationBESChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *AuthenticationBES) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -13909,6 +14575,25 @@ const (
 	IntegrityMechanismIso9797                                         // iso9797
 	IntegrityMechanismNonIsoIM                                        // nonIsoIM
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "nonStandard" for IntegrityMechanismNonStandard;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// IntegrityMechanismChoice(n) for a value beyond the alternatives.
+func (c IntegrityMechanismChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case IntegrityMechanismNonStandard:
+		return "nonStandard"
+	case IntegrityMechanismDigSig:
+		return "digSig"
+	case IntegrityMechanismIso9797:
+		return "iso9797"
+	case IntegrityMechanismNonIsoIM:
+		return "nonIsoIM"
+	}
+	return "IntegrityMechanismChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *IntegrityMechanism) EncodePER(e *asn1per.Encoder) error {
@@ -14032,6 +14717,25 @@ const (
 	NonIsoIntegrityMechanismHMACIso101183                                            // hMAC-iso10118-3
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "hMAC-MD5" for NonIsoIntegrityMechanismHMACMD5;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// NonIsoIntegrityMechanismChoice(n) for a value beyond the alternatives.
+func (c NonIsoIntegrityMechanismChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case NonIsoIntegrityMechanismHMACMD5:
+		return "hMAC-MD5"
+	case NonIsoIntegrityMechanismHMACIso101182S:
+		return "hMAC-iso10118-2-s"
+	case NonIsoIntegrityMechanismHMACIso101182L:
+		return "hMAC-iso10118-2-l"
+	case NonIsoIntegrityMechanismHMACIso101183:
+		return "hMAC-iso10118-3"
+	}
+	return "NonIsoIntegrityMechanismChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *NonIsoIntegrityMechanism) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -14150,6 +14854,21 @@ const (
 	EncryptIntAlgNonStandard  EncryptIntAlgChoice = iota + 1 // nonStandard
 	EncryptIntAlgIsoAlgorithm                                // isoAlgorithm
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "nonStandard" for EncryptIntAlgNonStandard;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// EncryptIntAlgChoice(n) for a value beyond the alternatives.
+func (c EncryptIntAlgChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case EncryptIntAlgNonStandard:
+		return "nonStandard"
+	case EncryptIntAlgIsoAlgorithm:
+		return "isoAlgorithm"
+	}
+	return "EncryptIntAlgChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *EncryptIntAlg) EncodePER(e *asn1per.Encoder) error {
@@ -14829,6 +15548,21 @@ const (
 	RehomingModelEndpointBased                                  // endpointBased
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "gatekeeperBased" for RehomingModelGatekeeperBased;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// RehomingModelChoice(n) for a value beyond the alternatives.
+func (c RehomingModelChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case RehomingModelGatekeeperBased:
+		return "gatekeeperBased"
+	case RehomingModelEndpointBased:
+		return "endpointBased"
+	}
+	return "RehomingModelChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *RehomingModel) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -15188,6 +15922,33 @@ const (
 	GatekeeperRejectReasonSecurityError                                                     // securityError
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "resourceUnavailable" for GatekeeperRejectReasonResourceUnavailable;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// GatekeeperRejectReasonChoice(n) for a value beyond the alternatives.
+func (c GatekeeperRejectReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case GatekeeperRejectReasonResourceUnavailable:
+		return "resourceUnavailable"
+	case GatekeeperRejectReasonTerminalExcluded:
+		return "terminalExcluded"
+	case GatekeeperRejectReasonInvalidRevision:
+		return "invalidRevision"
+	case GatekeeperRejectReasonUndefinedReason:
+		return "undefinedReason"
+	case GatekeeperRejectReasonSecurityDenial:
+		return "securityDenial"
+	case GatekeeperRejectReasonGenericDataReason:
+		return "genericDataReason"
+	case GatekeeperRejectReasonNeededFeatureNotSupported:
+		return "neededFeatureNotSupported"
+	case GatekeeperRejectReasonSecurityError:
+		return "securityError"
+	}
+	return "GatekeeperRejectReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *GatekeeperRejectReason) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -15350,6 +16111,49 @@ const (
 	SecurityErrorsSecurityUnsupportedCertificateAlgOID                                 // securityUnsupportedCertificateAlgOID
 	SecurityErrorsSecurityUnknownCA                                                    // securityUnknownCA
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "securityWrongSyncTime" for SecurityErrorsSecurityWrongSyncTime;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// SecurityErrorsChoice(n) for a value beyond the alternatives.
+func (c SecurityErrorsChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case SecurityErrorsSecurityWrongSyncTime:
+		return "securityWrongSyncTime"
+	case SecurityErrorsSecurityReplay:
+		return "securityReplay"
+	case SecurityErrorsSecurityWrongGeneralID:
+		return "securityWrongGeneralID"
+	case SecurityErrorsSecurityWrongSendersID:
+		return "securityWrongSendersID"
+	case SecurityErrorsSecurityIntegrityFailed:
+		return "securityIntegrityFailed"
+	case SecurityErrorsSecurityWrongOID:
+		return "securityWrongOID"
+	case SecurityErrorsSecurityDHmismatch:
+		return "securityDHmismatch"
+	case SecurityErrorsSecurityCertificateExpired:
+		return "securityCertificateExpired"
+	case SecurityErrorsSecurityCertificateDateInvalid:
+		return "securityCertificateDateInvalid"
+	case SecurityErrorsSecurityCertificateRevoked:
+		return "securityCertificateRevoked"
+	case SecurityErrorsSecurityCertificateNotReadable:
+		return "securityCertificateNotReadable"
+	case SecurityErrorsSecurityCertificateSignatureInvalid:
+		return "securityCertificateSignatureInvalid"
+	case SecurityErrorsSecurityCertificateMissing:
+		return "securityCertificateMissing"
+	case SecurityErrorsSecurityCertificateIncomplete:
+		return "securityCertificateIncomplete"
+	case SecurityErrorsSecurityUnsupportedCertificateAlgOID:
+		return "securityUnsupportedCertificateAlgOID"
+	case SecurityErrorsSecurityUnknownCA:
+		return "securityUnknownCA"
+	}
+	return "SecurityErrorsChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *SecurityErrors) EncodePER(e *asn1per.Encoder) error {
@@ -16572,6 +17376,21 @@ const (
 	AddressPatternRange                                    // range
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "wildcard" for AddressPatternWildcard;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// AddressPatternChoice(n) for a value beyond the alternatives.
+func (c AddressPatternChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case AddressPatternWildcard:
+		return "wildcard"
+	case AddressPatternRange:
+		return "range"
+	}
+	return "AddressPatternChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *AddressPattern) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -17652,6 +18471,25 @@ const (
 	TransportQOSQOSCapabilities                                    // qOSCapabilities
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "endpointControlled" for TransportQOSEndpointControlled;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// TransportQOSChoice(n) for a value beyond the alternatives.
+func (c TransportQOSChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case TransportQOSEndpointControlled:
+		return "endpointControlled"
+	case TransportQOSGatekeeperControlled:
+		return "gatekeeperControlled"
+	case TransportQOSNoControl:
+		return "noControl"
+	case TransportQOSQOSCapabilities:
+		return "qOSCapabilities"
+	}
+	return "TransportQOSChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *TransportQOS) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -18167,6 +19005,21 @@ const (
 	QOSModeGuaranteedQOS  QOSModeChoice = iota + 1 // guaranteedQOS
 	QOSModeControlledLoad                          // controlledLoad
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "guaranteedQOS" for QOSModeGuaranteedQOS;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// QOSModeChoice(n) for a value beyond the alternatives.
+func (c QOSModeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case QOSModeGuaranteedQOS:
+		return "guaranteedQOS"
+	case QOSModeControlledLoad:
+		return "controlledLoad"
+	}
+	return "QOSModeChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *QOSMode) EncodePER(e *asn1per.Encoder) error {
@@ -18926,6 +19779,21 @@ const (
 	QOSTypeRequired                          // required
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "desired" for QOSTypeDesired;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// QOSTypeChoice(n) for a value beyond the alternatives.
+func (c QOSTypeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case QOSTypeDesired:
+		return "desired"
+	case QOSTypeRequired:
+		return "required"
+	}
+	return "QOSTypeChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *QOSType) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -19002,6 +19870,29 @@ const (
 	QOSClassClass4                           // class4
 	QOSClassClass5                           // class5
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "class0" for QOSClassClass0;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// QOSClassChoice(n) for a value beyond the alternatives.
+func (c QOSClassChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case QOSClassClass0:
+		return "class0"
+	case QOSClassClass1:
+		return "class1"
+	case QOSClassClass2:
+		return "class2"
+	case QOSClassClass3:
+		return "class3"
+	case QOSClassClass4:
+		return "class4"
+	case QOSClassClass5:
+		return "class5"
+	}
+	return "QOSClassChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *QOSClass) EncodePER(e *asn1per.Encoder) error {
@@ -20024,6 +20915,23 @@ const (
 	UseSpecifiedTransportSctp                                          // sctp
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "tcp" for UseSpecifiedTransportTcp;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// UseSpecifiedTransportChoice(n) for a value beyond the alternatives.
+func (c UseSpecifiedTransportChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case UseSpecifiedTransportTcp:
+		return "tcp"
+	case UseSpecifiedTransportAnnexE:
+		return "annexE"
+	case UseSpecifiedTransportSctp:
+		return "sctp"
+	}
+	return "UseSpecifiedTransportChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *UseSpecifiedTransport) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -20210,6 +21118,25 @@ const (
 	ServiceControlDescriptorNonStandard                                                        // nonStandard
 	ServiceControlDescriptorCallCreditServiceControl                                           // callCreditServiceControl
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "url" for ServiceControlDescriptorUrl;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ServiceControlDescriptorChoice(n) for a value beyond the alternatives.
+func (c ServiceControlDescriptorChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ServiceControlDescriptorUrl:
+		return "url"
+	case ServiceControlDescriptorSignal:
+		return "signal"
+	case ServiceControlDescriptorNonStandard:
+		return "nonStandard"
+	case ServiceControlDescriptorCallCreditServiceControl:
+		return "callCreditServiceControl"
+	}
+	return "ServiceControlDescriptorChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *ServiceControlDescriptor) EncodePER(e *asn1per.Encoder) error {
@@ -20501,6 +21428,21 @@ const (
 	CallCreditServiceControlBillingModeDebit                                                       // debit
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "credit" for CallCreditServiceControlBillingModeCredit;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CallCreditServiceControlBillingModeChoice(n) for a value beyond the alternatives.
+func (c CallCreditServiceControlBillingModeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CallCreditServiceControlBillingModeCredit:
+		return "credit"
+	case CallCreditServiceControlBillingModeDebit:
+		return "debit"
+	}
+	return "CallCreditServiceControlBillingModeChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *CallCreditServiceControlBillingMode) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -20573,6 +21515,21 @@ const (
 	CallCreditServiceControlCallStartingPointAlerting CallCreditServiceControlCallStartingPointChoice = iota + 1 // alerting
 	CallCreditServiceControlCallStartingPointConnect                                                             // connect
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "alerting" for CallCreditServiceControlCallStartingPointAlerting;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CallCreditServiceControlCallStartingPointChoice(n) for a value beyond the alternatives.
+func (c CallCreditServiceControlCallStartingPointChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CallCreditServiceControlCallStartingPointAlerting:
+		return "alerting"
+	case CallCreditServiceControlCallStartingPointConnect:
+		return "connect"
+	}
+	return "CallCreditServiceControlCallStartingPointChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *CallCreditServiceControlCallStartingPoint) EncodePER(e *asn1per.Encoder) error {
@@ -20647,6 +21604,23 @@ const (
 	ServiceControlSessionReasonRefresh                                              // refresh
 	ServiceControlSessionReasonClose                                                // close
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "open" for ServiceControlSessionReasonOpen;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ServiceControlSessionReasonChoice(n) for a value beyond the alternatives.
+func (c ServiceControlSessionReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ServiceControlSessionReasonOpen:
+		return "open"
+	case ServiceControlSessionReasonRefresh:
+		return "refresh"
+	case ServiceControlSessionReasonClose:
+		return "close"
+	}
+	return "ServiceControlSessionReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *ServiceControlSessionReason) EncodePER(e *asn1per.Encoder) error {
@@ -21448,6 +22422,55 @@ const (
 	RegistrationRejectReasonSecurityError                                                              // securityError
 	RegistrationRejectReasonRegisterWithAssignedGK                                                     // registerWithAssignedGK
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "discoveryRequired" for RegistrationRejectReasonDiscoveryRequired;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// RegistrationRejectReasonChoice(n) for a value beyond the alternatives.
+func (c RegistrationRejectReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case RegistrationRejectReasonDiscoveryRequired:
+		return "discoveryRequired"
+	case RegistrationRejectReasonInvalidRevision:
+		return "invalidRevision"
+	case RegistrationRejectReasonInvalidCallSignalAddress:
+		return "invalidCallSignalAddress"
+	case RegistrationRejectReasonInvalidRASAddress:
+		return "invalidRASAddress"
+	case RegistrationRejectReasonDuplicateAlias:
+		return "duplicateAlias"
+	case RegistrationRejectReasonInvalidTerminalType:
+		return "invalidTerminalType"
+	case RegistrationRejectReasonUndefinedReason:
+		return "undefinedReason"
+	case RegistrationRejectReasonTransportNotSupported:
+		return "transportNotSupported"
+	case RegistrationRejectReasonTransportQOSNotSupported:
+		return "transportQOSNotSupported"
+	case RegistrationRejectReasonResourceUnavailable:
+		return "resourceUnavailable"
+	case RegistrationRejectReasonInvalidAlias:
+		return "invalidAlias"
+	case RegistrationRejectReasonSecurityDenial:
+		return "securityDenial"
+	case RegistrationRejectReasonFullRegistrationRequired:
+		return "fullRegistrationRequired"
+	case RegistrationRejectReasonAdditiveRegistrationNotSupported:
+		return "additiveRegistrationNotSupported"
+	case RegistrationRejectReasonInvalidTerminalAliases:
+		return "invalidTerminalAliases"
+	case RegistrationRejectReasonGenericDataReason:
+		return "genericDataReason"
+	case RegistrationRejectReasonNeededFeatureNotSupported:
+		return "neededFeatureNotSupported"
+	case RegistrationRejectReasonSecurityError:
+		return "securityError"
+	case RegistrationRejectReasonRegisterWithAssignedGK:
+		return "registerWithAssignedGK"
+	}
+	return "RegistrationRejectReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *RegistrationRejectReason) EncodePER(e *asn1per.Encoder) error {
@@ -22427,6 +23450,31 @@ const (
 	UnregRequestReasonRegisterWithAssignedGK                                     // registerWithAssignedGK
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "reregistrationRequired" for UnregRequestReasonReregistrationRequired;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// UnregRequestReasonChoice(n) for a value beyond the alternatives.
+func (c UnregRequestReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case UnregRequestReasonReregistrationRequired:
+		return "reregistrationRequired"
+	case UnregRequestReasonTtlExpired:
+		return "ttlExpired"
+	case UnregRequestReasonSecurityDenial:
+		return "securityDenial"
+	case UnregRequestReasonUndefinedReason:
+		return "undefinedReason"
+	case UnregRequestReasonMaintenance:
+		return "maintenance"
+	case UnregRequestReasonSecurityError:
+		return "securityError"
+	case UnregRequestReasonRegisterWithAssignedGK:
+		return "registerWithAssignedGK"
+	}
+	return "UnregRequestReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *UnregRequestReason) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -22566,6 +23614,29 @@ const (
 	SecurityErrors2SecurityIntegrityFailed                                  // securityIntegrityFailed
 	SecurityErrors2SecurityWrongOID                                         // securityWrongOID
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "securityWrongSyncTime" for SecurityErrors2SecurityWrongSyncTime;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// SecurityErrors2Choice(n) for a value beyond the alternatives.
+func (c SecurityErrors2Choice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case SecurityErrors2SecurityWrongSyncTime:
+		return "securityWrongSyncTime"
+	case SecurityErrors2SecurityReplay:
+		return "securityReplay"
+	case SecurityErrors2SecurityWrongGeneralID:
+		return "securityWrongGeneralID"
+	case SecurityErrors2SecurityWrongSendersID:
+		return "securityWrongSendersID"
+	case SecurityErrors2SecurityIntegrityFailed:
+		return "securityIntegrityFailed"
+	case SecurityErrors2SecurityWrongOID:
+		return "securityWrongOID"
+	}
+	return "SecurityErrors2Choice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *SecurityErrors2) EncodePER(e *asn1per.Encoder) error {
@@ -23167,6 +24238,29 @@ const (
 	UnregRejectReasonSecurityDenial                                            // securityDenial
 	UnregRejectReasonSecurityError                                             // securityError
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "notCurrentlyRegistered" for UnregRejectReasonNotCurrentlyRegistered;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// UnregRejectReasonChoice(n) for a value beyond the alternatives.
+func (c UnregRejectReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case UnregRejectReasonNotCurrentlyRegistered:
+		return "notCurrentlyRegistered"
+	case UnregRejectReasonCallInProgress:
+		return "callInProgress"
+	case UnregRejectReasonUndefinedReason:
+		return "undefinedReason"
+	case UnregRejectReasonPermissionDenied:
+		return "permissionDenied"
+	case UnregRejectReasonSecurityDenial:
+		return "securityDenial"
+	case UnregRejectReasonSecurityError:
+		return "securityError"
+	}
+	return "UnregRejectReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *UnregRejectReason) EncodePER(e *asn1per.Encoder) error {
@@ -24090,6 +25184,25 @@ const (
 	CallTypeNToN                                   // nToN
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "pointToPoint" for CallTypePointToPoint;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CallTypeChoice(n) for a value beyond the alternatives.
+func (c CallTypeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CallTypePointToPoint:
+		return "pointToPoint"
+	case CallTypeOneToN:
+		return "oneToN"
+	case CallTypeNToOne:
+		return "nToOne"
+	case CallTypeNToN:
+		return "nToN"
+	}
+	return "CallTypeChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *CallType) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -24176,6 +25289,21 @@ const (
 	CallModelDirect           CallModelChoice = iota + 1 // direct
 	CallModelGatekeeperRouted                            // gatekeeperRouted
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "direct" for CallModelDirect;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CallModelChoice(n) for a value beyond the alternatives.
+func (c CallModelChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CallModelDirect:
+		return "direct"
+	case CallModelGatekeeperRouted:
+		return "gatekeeperRouted"
+	}
+	return "CallModelChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *CallModel) EncodePER(e *asn1per.Encoder) error {
@@ -25906,6 +27034,63 @@ const (
 	AdmissionRejectReasonRegisterWithAssignedGK                                           // registerWithAssignedGK
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "calledPartyNotRegistered" for AdmissionRejectReasonCalledPartyNotRegistered;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// AdmissionRejectReasonChoice(n) for a value beyond the alternatives.
+func (c AdmissionRejectReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case AdmissionRejectReasonCalledPartyNotRegistered:
+		return "calledPartyNotRegistered"
+	case AdmissionRejectReasonInvalidPermission:
+		return "invalidPermission"
+	case AdmissionRejectReasonRequestDenied:
+		return "requestDenied"
+	case AdmissionRejectReasonUndefinedReason:
+		return "undefinedReason"
+	case AdmissionRejectReasonCallerNotRegistered:
+		return "callerNotRegistered"
+	case AdmissionRejectReasonRouteCallToGatekeeper:
+		return "routeCallToGatekeeper"
+	case AdmissionRejectReasonInvalidEndpointIdentifier:
+		return "invalidEndpointIdentifier"
+	case AdmissionRejectReasonResourceUnavailable:
+		return "resourceUnavailable"
+	case AdmissionRejectReasonSecurityDenial:
+		return "securityDenial"
+	case AdmissionRejectReasonQosControlNotSupported:
+		return "qosControlNotSupported"
+	case AdmissionRejectReasonIncompleteAddress:
+		return "incompleteAddress"
+	case AdmissionRejectReasonAliasesInconsistent:
+		return "aliasesInconsistent"
+	case AdmissionRejectReasonRouteCallToSCN:
+		return "routeCallToSCN"
+	case AdmissionRejectReasonExceedsCallCapacity:
+		return "exceedsCallCapacity"
+	case AdmissionRejectReasonCollectDestination:
+		return "collectDestination"
+	case AdmissionRejectReasonCollectPIN:
+		return "collectPIN"
+	case AdmissionRejectReasonGenericDataReason:
+		return "genericDataReason"
+	case AdmissionRejectReasonNeededFeatureNotSupported:
+		return "neededFeatureNotSupported"
+	case AdmissionRejectReasonSecurityError:
+		return "securityError"
+	case AdmissionRejectReasonSecurityDHmismatch:
+		return "securityDHmismatch"
+	case AdmissionRejectReasonNoRouteToDestination:
+		return "noRouteToDestination"
+	case AdmissionRejectReasonUnallocatedNumber:
+		return "unallocatedNumber"
+	case AdmissionRejectReasonRegisterWithAssignedGK:
+		return "registerWithAssignedGK"
+	}
+	return "AdmissionRejectReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *AdmissionRejectReason) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -27554,6 +28739,33 @@ const (
 	BandRejectReasonSecurityError                                           // securityError
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "notBound" for BandRejectReasonNotBound;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// BandRejectReasonChoice(n) for a value beyond the alternatives.
+func (c BandRejectReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case BandRejectReasonNotBound:
+		return "notBound"
+	case BandRejectReasonInvalidConferenceID:
+		return "invalidConferenceID"
+	case BandRejectReasonInvalidPermission:
+		return "invalidPermission"
+	case BandRejectReasonInsufficientResources:
+		return "insufficientResources"
+	case BandRejectReasonInvalidRevision:
+		return "invalidRevision"
+	case BandRejectReasonUndefinedReason:
+		return "undefinedReason"
+	case BandRejectReasonSecurityDenial:
+		return "securityDenial"
+	case BandRejectReasonSecurityError:
+		return "securityError"
+	}
+	return "BandRejectReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *BandRejectReason) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -28152,6 +29364,23 @@ const (
 	DisengageReasonUndefinedReason                                  // undefinedReason
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "forcedDrop" for DisengageReasonForcedDrop;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// DisengageReasonChoice(n) for a value beyond the alternatives.
+func (c DisengageReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case DisengageReasonForcedDrop:
+		return "forcedDrop"
+	case DisengageReasonNormalDrop:
+		return "normalDrop"
+	case DisengageReasonUndefinedReason:
+		return "undefinedReason"
+	}
+	return "DisengageReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *DisengageReason) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -28233,6 +29462,21 @@ const (
 	CallTerminationCauseReleaseCompleteReason  CallTerminationCauseChoice = iota + 1 // releaseCompleteReason
 	CallTerminationCauseReleaseCompleteCauseIE                                       // releaseCompleteCauseIE
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "releaseCompleteReason" for CallTerminationCauseReleaseCompleteReason;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// CallTerminationCauseChoice(n) for a value beyond the alternatives.
+func (c CallTerminationCauseChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case CallTerminationCauseReleaseCompleteReason:
+		return "releaseCompleteReason"
+	case CallTerminationCauseReleaseCompleteCauseIE:
+		return "releaseCompleteCauseIE"
+	}
+	return "CallTerminationCauseChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *CallTerminationCause) EncodePER(e *asn1per.Encoder) error {
@@ -28352,6 +29596,67 @@ const (
 	ReleaseCompleteReasonSecurityError                                                      // securityError
 	ReleaseCompleteReasonHopCountExceeded                                                   // hopCountExceeded
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "noBandwidth" for ReleaseCompleteReasonNoBandwidth;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ReleaseCompleteReasonChoice(n) for a value beyond the alternatives.
+func (c ReleaseCompleteReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ReleaseCompleteReasonNoBandwidth:
+		return "noBandwidth"
+	case ReleaseCompleteReasonGatekeeperResources:
+		return "gatekeeperResources"
+	case ReleaseCompleteReasonUnreachableDestination:
+		return "unreachableDestination"
+	case ReleaseCompleteReasonDestinationRejection:
+		return "destinationRejection"
+	case ReleaseCompleteReasonInvalidRevision:
+		return "invalidRevision"
+	case ReleaseCompleteReasonNoPermission:
+		return "noPermission"
+	case ReleaseCompleteReasonUnreachableGatekeeper:
+		return "unreachableGatekeeper"
+	case ReleaseCompleteReasonGatewayResources:
+		return "gatewayResources"
+	case ReleaseCompleteReasonBadFormatAddress:
+		return "badFormatAddress"
+	case ReleaseCompleteReasonAdaptiveBusy:
+		return "adaptiveBusy"
+	case ReleaseCompleteReasonInConf:
+		return "inConf"
+	case ReleaseCompleteReasonUndefinedReason:
+		return "undefinedReason"
+	case ReleaseCompleteReasonFacilityCallDeflection:
+		return "facilityCallDeflection"
+	case ReleaseCompleteReasonSecurityDenied:
+		return "securityDenied"
+	case ReleaseCompleteReasonCalledPartyNotRegistered:
+		return "calledPartyNotRegistered"
+	case ReleaseCompleteReasonCallerNotRegistered:
+		return "callerNotRegistered"
+	case ReleaseCompleteReasonNewConnectionNeeded:
+		return "newConnectionNeeded"
+	case ReleaseCompleteReasonNonStandardReason:
+		return "nonStandardReason"
+	case ReleaseCompleteReasonReplaceWithConferenceInvite:
+		return "replaceWithConferenceInvite"
+	case ReleaseCompleteReasonGenericDataReason:
+		return "genericDataReason"
+	case ReleaseCompleteReasonNeededFeatureNotSupported:
+		return "neededFeatureNotSupported"
+	case ReleaseCompleteReasonTunnelledSignallingRejected:
+		return "tunnelledSignallingRejected"
+	case ReleaseCompleteReasonInvalidCID:
+		return "invalidCID"
+	case ReleaseCompleteReasonSecurityError:
+		return "securityError"
+	case ReleaseCompleteReasonHopCountExceeded:
+		return "hopCountExceeded"
+	}
+	return "ReleaseCompleteReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *ReleaseCompleteReason) EncodePER(e *asn1per.Encoder) error {
@@ -29251,6 +30556,25 @@ const (
 	DisengageRejectReasonSecurityDenial                                            // securityDenial
 	DisengageRejectReasonSecurityError                                             // securityError
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "notRegistered" for DisengageRejectReasonNotRegistered;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// DisengageRejectReasonChoice(n) for a value beyond the alternatives.
+func (c DisengageRejectReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case DisengageRejectReasonNotRegistered:
+		return "notRegistered"
+	case DisengageRejectReasonRequestToDropOther:
+		return "requestToDropOther"
+	case DisengageRejectReasonSecurityDenial:
+		return "securityDenial"
+	case DisengageRejectReasonSecurityError:
+		return "securityError"
+	}
+	return "DisengageRejectReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *DisengageRejectReason) EncodePER(e *asn1per.Encoder) error {
@@ -30951,6 +32275,49 @@ const (
 	LocationRejectReasonNoRouteToDestination                                            // noRouteToDestination
 	LocationRejectReasonUnallocatedNumber                                               // unallocatedNumber
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "notRegistered" for LocationRejectReasonNotRegistered;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// LocationRejectReasonChoice(n) for a value beyond the alternatives.
+func (c LocationRejectReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case LocationRejectReasonNotRegistered:
+		return "notRegistered"
+	case LocationRejectReasonInvalidPermission:
+		return "invalidPermission"
+	case LocationRejectReasonRequestDenied:
+		return "requestDenied"
+	case LocationRejectReasonUndefinedReason:
+		return "undefinedReason"
+	case LocationRejectReasonSecurityDenial:
+		return "securityDenial"
+	case LocationRejectReasonAliasesInconsistent:
+		return "aliasesInconsistent"
+	case LocationRejectReasonRouteCalltoSCN:
+		return "routeCalltoSCN"
+	case LocationRejectReasonResourceUnavailable:
+		return "resourceUnavailable"
+	case LocationRejectReasonGenericDataReason:
+		return "genericDataReason"
+	case LocationRejectReasonNeededFeatureNotSupported:
+		return "neededFeatureNotSupported"
+	case LocationRejectReasonHopCountExceeded:
+		return "hopCountExceeded"
+	case LocationRejectReasonIncompleteAddress:
+		return "incompleteAddress"
+	case LocationRejectReasonSecurityError:
+		return "securityError"
+	case LocationRejectReasonSecurityDHmismatch:
+		return "securityDHmismatch"
+	case LocationRejectReasonNoRouteToDestination:
+		return "noRouteToDestination"
+	case LocationRejectReasonUnallocatedNumber:
+		return "unallocatedNumber"
+	}
+	return "LocationRejectReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *LocationRejectReason) EncodePER(e *asn1per.Encoder) error {
@@ -33116,6 +34483,43 @@ const (
 	H323UUPDUH323MessageBodyNotify                                                     // notify
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "setup" for H323UUPDUH323MessageBodySetup;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// H323UUPDUH323MessageBodyChoice(n) for a value beyond the alternatives.
+func (c H323UUPDUH323MessageBodyChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case H323UUPDUH323MessageBodySetup:
+		return "setup"
+	case H323UUPDUH323MessageBodyCallProceeding:
+		return "callProceeding"
+	case H323UUPDUH323MessageBodyConnect:
+		return "connect"
+	case H323UUPDUH323MessageBodyAlerting:
+		return "alerting"
+	case H323UUPDUH323MessageBodyInformation:
+		return "information"
+	case H323UUPDUH323MessageBodyReleaseComplete:
+		return "releaseComplete"
+	case H323UUPDUH323MessageBodyFacility:
+		return "facility"
+	case H323UUPDUH323MessageBodyProgress:
+		return "progress"
+	case H323UUPDUH323MessageBodyEmpty:
+		return "empty"
+	case H323UUPDUH323MessageBodyStatus:
+		return "status"
+	case H323UUPDUH323MessageBodyStatusInquiry:
+		return "statusInquiry"
+	case H323UUPDUH323MessageBodySetupAcknowledge:
+		return "setupAcknowledge"
+	case H323UUPDUH323MessageBodyNotify:
+		return "notify"
+	}
+	return "H323UUPDUH323MessageBodyChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *H323UUPDUH323MessageBody) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -34537,6 +35941,27 @@ const (
 	SetupUUIEConferenceGoalCallIndependentSupplementaryService                                          // callIndependentSupplementaryService
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "create" for SetupUUIEConferenceGoalCreate;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// SetupUUIEConferenceGoalChoice(n) for a value beyond the alternatives.
+func (c SetupUUIEConferenceGoalChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case SetupUUIEConferenceGoalCreate:
+		return "create"
+	case SetupUUIEConferenceGoalJoin:
+		return "join"
+	case SetupUUIEConferenceGoalInvite:
+		return "invite"
+	case SetupUUIEConferenceGoalCapabilityNegotiation:
+		return "capability-negotiation"
+	case SetupUUIEConferenceGoalCallIndependentSupplementaryService:
+		return "callIndependentSupplementaryService"
+	}
+	return "SetupUUIEConferenceGoalChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *SetupUUIEConferenceGoal) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -34647,6 +36072,25 @@ const (
 	H245SecurityTls                                       // tls
 	H245SecurityIpsec                                     // ipsec
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "nonStandard" for H245SecurityNonStandard;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// H245SecurityChoice(n) for a value beyond the alternatives.
+func (c H245SecurityChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case H245SecurityNonStandard:
+		return "nonStandard"
+	case H245SecurityNoSecurity:
+		return "noSecurity"
+	case H245SecurityTls:
+		return "tls"
+	case H245SecurityIpsec:
+		return "ipsec"
+	}
+	return "H245SecurityChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *H245Security) EncodePER(e *asn1per.Encoder) error {
@@ -34865,6 +36309,23 @@ const (
 	SecurityServiceModeDefault                                          // default
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "nonStandard" for SecurityServiceModeNonStandard;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// SecurityServiceModeChoice(n) for a value beyond the alternatives.
+func (c SecurityServiceModeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case SecurityServiceModeNonStandard:
+		return "nonStandard"
+	case SecurityServiceModeNone:
+		return "none"
+	case SecurityServiceModeDefault:
+		return "default"
+	}
+	return "SecurityServiceModeChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *SecurityServiceMode) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -35048,6 +36509,31 @@ const (
 	ScnConnectionTypeMultirate                                     // multirate
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "unknown" for ScnConnectionTypeUnknown;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ScnConnectionTypeChoice(n) for a value beyond the alternatives.
+func (c ScnConnectionTypeChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ScnConnectionTypeUnknown:
+		return "unknown"
+	case ScnConnectionTypeBChannel:
+		return "bChannel"
+	case ScnConnectionTypeHybrid2x64:
+		return "hybrid2x64"
+	case ScnConnectionTypeHybrid384:
+		return "hybrid384"
+	case ScnConnectionTypeHybrid1536:
+		return "hybrid1536"
+	case ScnConnectionTypeHybrid1920:
+		return "hybrid1920"
+	case ScnConnectionTypeMultirate:
+		return "multirate"
+	}
+	return "ScnConnectionTypeChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *ScnConnectionType) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -35160,6 +36646,29 @@ const (
 	ScnConnectionAggregationBondedMode3                                           // bonded-mode3
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "auto" for ScnConnectionAggregationAuto;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ScnConnectionAggregationChoice(n) for a value beyond the alternatives.
+func (c ScnConnectionAggregationChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ScnConnectionAggregationAuto:
+		return "auto"
+	case ScnConnectionAggregationNone:
+		return "none"
+	case ScnConnectionAggregationH221:
+		return "h221"
+	case ScnConnectionAggregationBondedMode1:
+		return "bonded-mode1"
+	case ScnConnectionAggregationBondedMode2:
+		return "bonded-mode2"
+	case ScnConnectionAggregationBondedMode3:
+		return "bonded-mode3"
+	}
+	return "ScnConnectionAggregationChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *ScnConnectionAggregation) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -35262,6 +36771,23 @@ const (
 	PresentationIndicatorAddressNotAvailable                                           // addressNotAvailable
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "presentationAllowed" for PresentationIndicatorPresentationAllowed;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// PresentationIndicatorChoice(n) for a value beyond the alternatives.
+func (c PresentationIndicatorChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case PresentationIndicatorPresentationAllowed:
+		return "presentationAllowed"
+	case PresentationIndicatorPresentationRestricted:
+		return "presentationRestricted"
+	case PresentationIndicatorAddressNotAvailable:
+		return "addressNotAvailable"
+	}
+	return "PresentationIndicatorChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *PresentationIndicator) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -35337,6 +36863,21 @@ const (
 	ScreeningIndicatorUserProvidedVerifiedAndFailed                           // userProvidedVerifiedAndFailed
 	ScreeningIndicatorNetworkProvided                                         // networkProvided
 )
+
+// String returns the ASN.1 identifier of v, or ScreeningIndicator(n) for a value this version does not name.
+func (v ScreeningIndicator) String() string {
+	switch v {
+	case ScreeningIndicatorUserProvidedNotScreened:
+		return "userProvidedNotScreened"
+	case ScreeningIndicatorUserProvidedVerifiedAndPassed:
+		return "userProvidedVerifiedAndPassed"
+	case ScreeningIndicatorUserProvidedVerifiedAndFailed:
+		return "userProvidedVerifiedAndFailed"
+	case ScreeningIndicatorNetworkProvided:
+		return "networkProvided"
+	}
+	return "ScreeningIndicator(" + strconv.Itoa(int(v)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *ScreeningIndicator) EncodePER(e *asn1per.Encoder) error {
@@ -38192,6 +39733,39 @@ const (
 	FacilityReasonTransportedInformation                                 // transportedInformation
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "routeCallToGatekeeper" for FacilityReasonRouteCallToGatekeeper;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// FacilityReasonChoice(n) for a value beyond the alternatives.
+func (c FacilityReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case FacilityReasonRouteCallToGatekeeper:
+		return "routeCallToGatekeeper"
+	case FacilityReasonCallForwarded:
+		return "callForwarded"
+	case FacilityReasonRouteCallToMC:
+		return "routeCallToMC"
+	case FacilityReasonUndefinedReason:
+		return "undefinedReason"
+	case FacilityReasonConferenceListChoice:
+		return "conferenceListChoice"
+	case FacilityReasonStartH245:
+		return "startH245"
+	case FacilityReasonNoH245:
+		return "noH245"
+	case FacilityReasonNewTokens:
+		return "newTokens"
+	case FacilityReasonFeatureSetUpdate:
+		return "featureSetUpdate"
+	case FacilityReasonForwardedElements:
+		return "forwardedElements"
+	case FacilityReasonTransportedInformation:
+		return "transportedInformation"
+	}
+	return "FacilityReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *FacilityReason) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -39666,6 +41240,25 @@ const (
 	InfoRequestResponseStatusSegment                                                // segment
 	InfoRequestResponseStatusInvalidCall                                            // invalidCall
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "complete" for InfoRequestResponseStatusComplete;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// InfoRequestResponseStatusChoice(n) for a value beyond the alternatives.
+func (c InfoRequestResponseStatusChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case InfoRequestResponseStatusComplete:
+		return "complete"
+	case InfoRequestResponseStatusIncomplete:
+		return "incomplete"
+	case InfoRequestResponseStatusSegment:
+		return "segment"
+	case InfoRequestResponseStatusInvalidCall:
+		return "invalidCall"
+	}
+	return "InfoRequestResponseStatusChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *InfoRequestResponseStatus) EncodePER(e *asn1per.Encoder) error {
@@ -41181,6 +42774,25 @@ const (
 	InfoRequestNakReasonSecurityError                                         // securityError
 )
 
+// String returns the ASN.1 name of alternative c, e.g. "notRegistered" for InfoRequestNakReasonNotRegistered;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// InfoRequestNakReasonChoice(n) for a value beyond the alternatives.
+func (c InfoRequestNakReasonChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case InfoRequestNakReasonNotRegistered:
+		return "notRegistered"
+	case InfoRequestNakReasonSecurityDenial:
+		return "securityDenial"
+	case InfoRequestNakReasonUndefinedReason:
+		return "undefinedReason"
+	case InfoRequestNakReasonSecurityError:
+		return "securityError"
+	}
+	return "InfoRequestNakReasonChoice(" + strconv.Itoa(int(c)) + ")"
+}
+
 // EncodePER encodes v in aligned PER.
 func (v *InfoRequestNakReason) EncodePER(e *asn1per.Encoder) error {
 	switch v.Choice {
@@ -41843,6 +43455,27 @@ const (
 	ServiceControlResponseResultNotAvailable                                                            // notAvailable
 	ServiceControlResponseResultNeededFeatureNotSupported                                               // neededFeatureNotSupported
 )
+
+// String returns the ASN.1 name of alternative c, e.g. "started" for ServiceControlResponseResultStarted;
+// "" for 0 (no alternative, or an unknown extension alternative kept raw), and
+// ServiceControlResponseResultChoice(n) for a value beyond the alternatives.
+func (c ServiceControlResponseResultChoice) String() string {
+	switch c {
+	case 0:
+		return ""
+	case ServiceControlResponseResultStarted:
+		return "started"
+	case ServiceControlResponseResultFailed:
+		return "failed"
+	case ServiceControlResponseResultStopped:
+		return "stopped"
+	case ServiceControlResponseResultNotAvailable:
+		return "notAvailable"
+	case ServiceControlResponseResultNeededFeatureNotSupported:
+		return "neededFeatureNotSupported"
+	}
+	return "ServiceControlResponseResultChoice(" + strconv.Itoa(int(c)) + ")"
+}
 
 // EncodePER encodes v in aligned PER.
 func (v *ServiceControlResponseResult) EncodePER(e *asn1per.Encoder) error {

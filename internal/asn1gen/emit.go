@@ -259,7 +259,7 @@ func normalize(v, empty string, present bool) string {
 func (g *emitter) codecFile(pkg string) ([]byte, error) {
 	g.b.WriteString(header)
 	g.p("package %s\n", pkg)
-	g.p("import (\n\"errors\"\n\"math/bits\"\n\n\"callwake/asn1per\"\n)\n")
+	g.p("import (\n\"errors\"\n\"math/bits\"\n\"strconv\"\n\n\"callwake/asn1per\"\n)\n")
 	for _, e := range g.m.entities {
 		if err := g.entity(e); err != nil {
 			return nil, err
@@ -525,6 +525,7 @@ func (g *emitter) choice(e *entity) {
 		}
 	}
 	g.p(")\n")
+	g.choiceString(e)
 
 	value := func(f *field) string { return "v." + f.goName }
 	g.p("// EncodePER encodes v in aligned PER.\nfunc (v *%s) EncodePER(e *asn1per.Encoder) error {\nswitch v.Choice {", e.goName)
@@ -592,6 +593,7 @@ func (g *emitter) enumerated(e *entity) {
 		}
 	}
 	g.p(")\n")
+	g.enumString(e)
 	g.p("// EncodePER encodes v in aligned PER.\nfunc (v *%s) EncodePER(e *asn1per.Encoder) error { return e.WriteEnumerated(int(*v), %d, %v) }\n", e.goName, s.nroot, s.ext)
 	g.p("// DecodePER decodes v from aligned PER.\nfunc (v *%s) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }\n", e.goName)
 	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\ni, err := d.ReadEnumerated(%d, %v)\nif err != nil { return err }\n*v = %s(i)\nreturn nil\n}\n", e.goName, s.nroot, s.ext, e.goName)
