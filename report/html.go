@@ -58,7 +58,7 @@ func WriteHTML(w io.Writer, run RunView) error {
 			if i > 0 {
 				b.WriteString(";")
 			}
-			fmt.Fprintf(&b, " %s at %s", html.EscapeString(s.Label), s.At)
+			fmt.Fprintf(&b, " %s (started at %s)", html.EscapeString(s.Label), s.At)
 		}
 		b.WriteString("</div>\n")
 	}
