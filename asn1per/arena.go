@@ -13,6 +13,8 @@ import "unsafe"
 //     decoded []byte reallocates instead of writing into its neighbour.
 //   - Character-string bytes are never handed out as []byte, only as strings.
 //   - Reset drops the arena, so values decoded from earlier inputs keep theirs untouched.
+//     ResetReuse is the one exception, for callers that opt in: it rewinds the arena, so strings
+//     and slices decoded before it are overwritten by the next decoding.
 //   - A sub-decoder (OpenTypeInto) takes the arena over and the parent forgets it; CloseOpenType
 //     hands it back. Without CloseOpenType the parent starts a new arena, which is merely slower.
 
@@ -74,4 +76,19 @@ func (d *Decoder) arcScratch(n int) []uint32 {
 func (d *Decoder) CloseOpenType(sub *Decoder) {
 	d.arena = sub.arena
 	sub.arena = nil
+}
+
+// ResetReuse is Reset for a decoding loop that does not keep what it decoded before: it rewinds
+// the arena to its start instead of dropping it, so a steady stream of inputs decodes without
+// allocating arena chunks. Every string, []byte and ObjectIdentifier decoded with d before the
+// call may change afterwards: callers must have copied out what they keep.
+func (d *Decoder) ResetReuse(b []byte) {
+	arena := d.arena
+	d.Reset(b)
+	// Decoded octets, strings (widened at most threefold) and arcs rarely exceed four times the
+	// input; sizing the chunk so keeps a later decoding of a similar input in one chunk.
+	if want := 4*len(b) + minArena; cap(arena) < want {
+		arena = make([]byte, 0, want)
+	}
+	d.arena = arena[:0]
 }

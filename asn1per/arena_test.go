@@ -130,3 +130,51 @@ func mustValue[T any](v T, err error) func(*testing.T) T {
 		return v
 	}
 }
+
+// TestResetReuse checks the opt-in reuse of the arena: a decoding after ResetReuse gives the
+// right values without allocating, and writes where the previous decoding's values lay (the
+// documented price), while Reset keeps them.
+func TestResetReuse(t *testing.T) {
+	ia5 := NewCharSet(IA5String, "")
+	unbounded := Size{Ub: -1}
+	encode := func(octets, text string) []byte {
+		var e Encoder
+		must(t, e.WriteOctetString([]byte(octets), unbounded))
+		must(t, e.WriteString(text, ia5, unbounded))
+		return append([]byte(nil), e.Finish()...)
+	}
+	first, second := encode("abcd", "alice"), encode("wxyz", "bobby")
+	tests := []struct {
+		name      string
+		reset     func(d *Decoder, b []byte)
+		wantAlias bool // the earlier octets change with the later decoding
+	}{
+		{"Reset", (*Decoder).Reset, false},
+		{"ResetReuse", (*Decoder).ResetReuse, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Decoder
+			decode := func(b []byte) ([]byte, string) {
+				tc.reset(&d, b)
+				o := mustValue(d.ReadOctetString(unbounded))(t)
+				s := mustValue(d.ReadString(ia5, unbounded))(t)
+				return o, s
+			}
+			earlier, _ := decode(first)
+			o, s := decode(second)
+			if string(o) != "wxyz" || s != "bobby" {
+				t.Fatalf("decoded %q %q", o, s)
+			}
+			if changed := string(earlier) != "abcd"; changed != tc.wantAlias {
+				t.Errorf("earlier octets %q: changed %v, want %v", earlier, changed, tc.wantAlias)
+			}
+			if tc.wantAlias {
+				allocs := testing.AllocsPerRun(100, func() { decode(first) })
+				if allocs != 0 {
+					t.Errorf("%v allocations per reused decoding, want 0", allocs)
+				}
+			}
+		})
+	}
+}

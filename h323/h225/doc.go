@@ -10,7 +10,9 @@
 //
 // RasMessage and H323UserInformation have Marshal, MarshalInto (encoding into a reused buffer
 // without allocating), Unmarshal and the functions UnmarshalRasMessage and
-// UnmarshalH323UserInformation. Every generated type T has
+// UnmarshalH323UserInformation, and UnmarshalReuse, which decodes into the storage of the value's
+// previous contents and the decoder's arena (a receive loop then decodes without allocating, at
+// the price that what it decoded before may be overwritten). Every generated type T has
 //
 //	func (v *T) EncodePER(e *asn1per.Encoder) error
 //	func (v *T) DecodePER(d *asn1per.Decoder) error

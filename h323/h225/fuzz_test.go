@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"callwake/asn1per"
 	"callwake/h323/q931"
 )
 
@@ -112,11 +113,37 @@ func mustMarshal(tb testing.TB, m interface{ Marshal() ([]byte, error) }) []byte
 	return b
 }
 
-// FuzzRasMessage: whatever decodes must re-encode and decode again to an equal value.
+// reuseDecoding is a value with the reuse path of the generated decoders.
+type reuseDecoding interface {
+	UnmarshalReuse(d *asn1per.Decoder, b []byte) error
+}
+
+// checkReuseDecoding decodes earlier and then b into reused with one decoder, as a decoding loop
+// does, and expects the outcome of a fresh decoding: the error or not, and on success want.
+func checkReuseDecoding(t *testing.T, reused reuseDecoding, earlier, b []byte, want any, wantErr error) {
+	t.Helper()
+	var d asn1per.Decoder
+	if err := reused.UnmarshalReuse(&d, earlier); err != nil {
+		t.Fatalf("earlier message: %v", err)
+	}
+	err := reused.UnmarshalReuse(&d, b)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("reuse decoding error %v, fresh decoding error %v", err, wantErr)
+	}
+	if err == nil && !reflect.DeepEqual(reused, want) {
+		t.Fatalf("reuse decoding differs from a fresh one\nfresh %+v\nreuse %+v", want, reused)
+	}
+}
+
+// FuzzRasMessage: whatever decodes must re-encode and decode again to an equal value, and
+// decoding into a value that held another message (the reuse path) must give the same.
 func FuzzRasMessage(f *testing.F) {
-	fuzzSeeds(f, append(fuzzGoldenVectors(f, "ras"), mustMarshal(f, sampleRRQ()), mustMarshal(f, sampleRCF()))...)
+	rrq, rcf := mustMarshal(f, sampleRRQ()), mustMarshal(f, sampleRCF())
+	fuzzSeeds(f, append(fuzzGoldenVectors(f, "ras"), rrq, rcf)...)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := UnmarshalRasMessage(b)
+		checkReuseDecoding(t, new(RasMessage), rrq, b, v, err)
+		checkReuseDecoding(t, new(RasMessage), rcf, b, v, err)
 		if err != nil {
 			return
 		}
@@ -136,9 +163,12 @@ func FuzzRasMessage(f *testing.F) {
 
 // FuzzH323UserInformation is FuzzRasMessage for call-signalling user-user information.
 func FuzzH323UserInformation(f *testing.F) {
-	fuzzSeeds(f, append(fuzzGoldenUserUser(f), mustMarshal(f, sampleSetup()), mustMarshal(f, sampleReleaseComplete()))...)
+	setup, release := mustMarshal(f, sampleSetup()), mustMarshal(f, sampleReleaseComplete())
+	fuzzSeeds(f, append(fuzzGoldenUserUser(f), setup, release)...)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := UnmarshalH323UserInformation(b)
+		checkReuseDecoding(t, new(H323UserInformation), setup, b, v, err)
+		checkReuseDecoding(t, new(H323UserInformation), release, b, v, err)
 		if err != nil {
 			return
 		}

@@ -574,234 +574,298 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = RasMessageGatekeeperRequest
-		v.GatekeeperRequest = new(GatekeeperRequest)
+		*v = RasMessage{Choice: RasMessageGatekeeperRequest, GatekeeperRequest: v.GatekeeperRequest}
+		if v.GatekeeperRequest == nil {
+			v.GatekeeperRequest = new(GatekeeperRequest)
+		}
 		if err := v.GatekeeperRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperRequest", err)
 		}
 	case 1:
-		v.Choice = RasMessageGatekeeperConfirm
-		v.GatekeeperConfirm = new(GatekeeperConfirm)
+		*v = RasMessage{Choice: RasMessageGatekeeperConfirm, GatekeeperConfirm: v.GatekeeperConfirm}
+		if v.GatekeeperConfirm == nil {
+			v.GatekeeperConfirm = new(GatekeeperConfirm)
+		}
 		if err := v.GatekeeperConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperConfirm", err)
 		}
 	case 2:
-		v.Choice = RasMessageGatekeeperReject
-		v.GatekeeperReject = new(GatekeeperReject)
+		*v = RasMessage{Choice: RasMessageGatekeeperReject, GatekeeperReject: v.GatekeeperReject}
+		if v.GatekeeperReject == nil {
+			v.GatekeeperReject = new(GatekeeperReject)
+		}
 		if err := v.GatekeeperReject.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperReject", err)
 		}
 	case 3:
-		v.Choice = RasMessageRegistrationRequest
-		v.RegistrationRequest = new(RegistrationRequest)
+		*v = RasMessage{Choice: RasMessageRegistrationRequest, RegistrationRequest: v.RegistrationRequest}
+		if v.RegistrationRequest == nil {
+			v.RegistrationRequest = new(RegistrationRequest)
+		}
 		if err := v.RegistrationRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("registrationRequest", err)
 		}
 	case 4:
-		v.Choice = RasMessageRegistrationConfirm
-		v.RegistrationConfirm = new(RegistrationConfirm)
+		*v = RasMessage{Choice: RasMessageRegistrationConfirm, RegistrationConfirm: v.RegistrationConfirm}
+		if v.RegistrationConfirm == nil {
+			v.RegistrationConfirm = new(RegistrationConfirm)
+		}
 		if err := v.RegistrationConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("registrationConfirm", err)
 		}
 	case 5:
-		v.Choice = RasMessageRegistrationReject
-		v.RegistrationReject = new(RegistrationReject)
+		*v = RasMessage{Choice: RasMessageRegistrationReject, RegistrationReject: v.RegistrationReject}
+		if v.RegistrationReject == nil {
+			v.RegistrationReject = new(RegistrationReject)
+		}
 		if err := v.RegistrationReject.decodePER(d, depth+1); err != nil {
 			return fieldErr("registrationReject", err)
 		}
 	case 6:
-		v.Choice = RasMessageUnregistrationRequest
-		v.UnregistrationRequest = new(UnregistrationRequest)
+		*v = RasMessage{Choice: RasMessageUnregistrationRequest, UnregistrationRequest: v.UnregistrationRequest}
+		if v.UnregistrationRequest == nil {
+			v.UnregistrationRequest = new(UnregistrationRequest)
+		}
 		if err := v.UnregistrationRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("unregistrationRequest", err)
 		}
 	case 7:
-		v.Choice = RasMessageUnregistrationConfirm
-		v.UnregistrationConfirm = new(UnregistrationConfirm)
+		*v = RasMessage{Choice: RasMessageUnregistrationConfirm, UnregistrationConfirm: v.UnregistrationConfirm}
+		if v.UnregistrationConfirm == nil {
+			v.UnregistrationConfirm = new(UnregistrationConfirm)
+		}
 		if err := v.UnregistrationConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("unregistrationConfirm", err)
 		}
 	case 8:
-		v.Choice = RasMessageUnregistrationReject
-		v.UnregistrationReject = new(UnregistrationReject)
+		*v = RasMessage{Choice: RasMessageUnregistrationReject, UnregistrationReject: v.UnregistrationReject}
+		if v.UnregistrationReject == nil {
+			v.UnregistrationReject = new(UnregistrationReject)
+		}
 		if err := v.UnregistrationReject.decodePER(d, depth+1); err != nil {
 			return fieldErr("unregistrationReject", err)
 		}
 	case 9:
-		v.Choice = RasMessageAdmissionRequest
-		v.AdmissionRequest = new(AdmissionRequest)
+		*v = RasMessage{Choice: RasMessageAdmissionRequest, AdmissionRequest: v.AdmissionRequest}
+		if v.AdmissionRequest == nil {
+			v.AdmissionRequest = new(AdmissionRequest)
+		}
 		if err := v.AdmissionRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("admissionRequest", err)
 		}
 	case 10:
-		v.Choice = RasMessageAdmissionConfirm
-		v.AdmissionConfirm = new(AdmissionConfirm)
+		*v = RasMessage{Choice: RasMessageAdmissionConfirm, AdmissionConfirm: v.AdmissionConfirm}
+		if v.AdmissionConfirm == nil {
+			v.AdmissionConfirm = new(AdmissionConfirm)
+		}
 		if err := v.AdmissionConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("admissionConfirm", err)
 		}
 	case 11:
-		v.Choice = RasMessageAdmissionReject
-		v.AdmissionReject = new(AdmissionReject)
+		*v = RasMessage{Choice: RasMessageAdmissionReject, AdmissionReject: v.AdmissionReject}
+		if v.AdmissionReject == nil {
+			v.AdmissionReject = new(AdmissionReject)
+		}
 		if err := v.AdmissionReject.decodePER(d, depth+1); err != nil {
 			return fieldErr("admissionReject", err)
 		}
 	case 12:
-		v.Choice = RasMessageBandwidthRequest
-		v.BandwidthRequest = new(BandwidthRequest)
+		*v = RasMessage{Choice: RasMessageBandwidthRequest, BandwidthRequest: v.BandwidthRequest}
+		if v.BandwidthRequest == nil {
+			v.BandwidthRequest = new(BandwidthRequest)
+		}
 		if err := v.BandwidthRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("bandwidthRequest", err)
 		}
 	case 13:
-		v.Choice = RasMessageBandwidthConfirm
-		v.BandwidthConfirm = new(BandwidthConfirm)
+		*v = RasMessage{Choice: RasMessageBandwidthConfirm, BandwidthConfirm: v.BandwidthConfirm}
+		if v.BandwidthConfirm == nil {
+			v.BandwidthConfirm = new(BandwidthConfirm)
+		}
 		if err := v.BandwidthConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("bandwidthConfirm", err)
 		}
 	case 14:
-		v.Choice = RasMessageBandwidthReject
-		v.BandwidthReject = new(BandwidthReject)
+		*v = RasMessage{Choice: RasMessageBandwidthReject, BandwidthReject: v.BandwidthReject}
+		if v.BandwidthReject == nil {
+			v.BandwidthReject = new(BandwidthReject)
+		}
 		if err := v.BandwidthReject.decodePER(d, depth+1); err != nil {
 			return fieldErr("bandwidthReject", err)
 		}
 	case 15:
-		v.Choice = RasMessageDisengageRequest
-		v.DisengageRequest = new(DisengageRequest)
+		*v = RasMessage{Choice: RasMessageDisengageRequest, DisengageRequest: v.DisengageRequest}
+		if v.DisengageRequest == nil {
+			v.DisengageRequest = new(DisengageRequest)
+		}
 		if err := v.DisengageRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("disengageRequest", err)
 		}
 	case 16:
-		v.Choice = RasMessageDisengageConfirm
-		v.DisengageConfirm = new(DisengageConfirm)
+		*v = RasMessage{Choice: RasMessageDisengageConfirm, DisengageConfirm: v.DisengageConfirm}
+		if v.DisengageConfirm == nil {
+			v.DisengageConfirm = new(DisengageConfirm)
+		}
 		if err := v.DisengageConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("disengageConfirm", err)
 		}
 	case 17:
-		v.Choice = RasMessageDisengageReject
-		v.DisengageReject = new(DisengageReject)
+		*v = RasMessage{Choice: RasMessageDisengageReject, DisengageReject: v.DisengageReject}
+		if v.DisengageReject == nil {
+			v.DisengageReject = new(DisengageReject)
+		}
 		if err := v.DisengageReject.decodePER(d, depth+1); err != nil {
 			return fieldErr("disengageReject", err)
 		}
 	case 18:
-		v.Choice = RasMessageLocationRequest
-		v.LocationRequest = new(LocationRequest)
+		*v = RasMessage{Choice: RasMessageLocationRequest, LocationRequest: v.LocationRequest}
+		if v.LocationRequest == nil {
+			v.LocationRequest = new(LocationRequest)
+		}
 		if err := v.LocationRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("locationRequest", err)
 		}
 	case 19:
-		v.Choice = RasMessageLocationConfirm
-		v.LocationConfirm = new(LocationConfirm)
+		*v = RasMessage{Choice: RasMessageLocationConfirm, LocationConfirm: v.LocationConfirm}
+		if v.LocationConfirm == nil {
+			v.LocationConfirm = new(LocationConfirm)
+		}
 		if err := v.LocationConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("locationConfirm", err)
 		}
 	case 20:
-		v.Choice = RasMessageLocationReject
-		v.LocationReject = new(LocationReject)
+		*v = RasMessage{Choice: RasMessageLocationReject, LocationReject: v.LocationReject}
+		if v.LocationReject == nil {
+			v.LocationReject = new(LocationReject)
+		}
 		if err := v.LocationReject.decodePER(d, depth+1); err != nil {
 			return fieldErr("locationReject", err)
 		}
 	case 21:
-		v.Choice = RasMessageInfoRequest
-		v.InfoRequest = new(InfoRequest)
+		*v = RasMessage{Choice: RasMessageInfoRequest, InfoRequest: v.InfoRequest}
+		if v.InfoRequest == nil {
+			v.InfoRequest = new(InfoRequest)
+		}
 		if err := v.InfoRequest.decodePER(d, depth+1); err != nil {
 			return fieldErr("infoRequest", err)
 		}
 	case 22:
-		v.Choice = RasMessageInfoRequestResponse
-		v.InfoRequestResponse = new(InfoRequestResponse)
+		*v = RasMessage{Choice: RasMessageInfoRequestResponse, InfoRequestResponse: v.InfoRequestResponse}
+		if v.InfoRequestResponse == nil {
+			v.InfoRequestResponse = new(InfoRequestResponse)
+		}
 		if err := v.InfoRequestResponse.decodePER(d, depth+1); err != nil {
 			return fieldErr("infoRequestResponse", err)
 		}
 	case 23:
-		v.Choice = RasMessageNonStandardMessage
-		v.NonStandardMessage = new(NonStandardMessage)
+		*v = RasMessage{Choice: RasMessageNonStandardMessage, NonStandardMessage: v.NonStandardMessage}
+		if v.NonStandardMessage == nil {
+			v.NonStandardMessage = new(NonStandardMessage)
+		}
 		if err := v.NonStandardMessage.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardMessage", err)
 		}
 	case 24:
-		v.Choice = RasMessageUnknownMessageResponse
-		v.UnknownMessageResponse = new(UnknownMessageResponse)
+		*v = RasMessage{Choice: RasMessageUnknownMessageResponse, UnknownMessageResponse: v.UnknownMessageResponse}
+		if v.UnknownMessageResponse == nil {
+			v.UnknownMessageResponse = new(UnknownMessageResponse)
+		}
 		if err := v.UnknownMessageResponse.decodePER(d, depth+1); err != nil {
 			return fieldErr("unknownMessageResponse", err)
 		}
 	case 25:
-		v.Choice = RasMessageRequestInProgress
+		*v = RasMessage{Choice: RasMessageRequestInProgress, RequestInProgress: v.RequestInProgress}
+		if v.RequestInProgress == nil {
+			v.RequestInProgress = new(RequestInProgress)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("requestInProgress", err)
 		}
-		v.RequestInProgress = new(RequestInProgress)
 		if err := v.RequestInProgress.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("requestInProgress", err)
 		}
 		d.CloseOpenType(&sub)
 	case 26:
-		v.Choice = RasMessageResourcesAvailableIndicate
+		*v = RasMessage{Choice: RasMessageResourcesAvailableIndicate, ResourcesAvailableIndicate: v.ResourcesAvailableIndicate}
+		if v.ResourcesAvailableIndicate == nil {
+			v.ResourcesAvailableIndicate = new(ResourcesAvailableIndicate)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("resourcesAvailableIndicate", err)
 		}
-		v.ResourcesAvailableIndicate = new(ResourcesAvailableIndicate)
 		if err := v.ResourcesAvailableIndicate.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("resourcesAvailableIndicate", err)
 		}
 		d.CloseOpenType(&sub)
 	case 27:
-		v.Choice = RasMessageResourcesAvailableConfirm
+		*v = RasMessage{Choice: RasMessageResourcesAvailableConfirm, ResourcesAvailableConfirm: v.ResourcesAvailableConfirm}
+		if v.ResourcesAvailableConfirm == nil {
+			v.ResourcesAvailableConfirm = new(ResourcesAvailableConfirm)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("resourcesAvailableConfirm", err)
 		}
-		v.ResourcesAvailableConfirm = new(ResourcesAvailableConfirm)
 		if err := v.ResourcesAvailableConfirm.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("resourcesAvailableConfirm", err)
 		}
 		d.CloseOpenType(&sub)
 	case 28:
-		v.Choice = RasMessageInfoRequestAck
+		*v = RasMessage{Choice: RasMessageInfoRequestAck, InfoRequestAck: v.InfoRequestAck}
+		if v.InfoRequestAck == nil {
+			v.InfoRequestAck = new(InfoRequestAck)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("infoRequestAck", err)
 		}
-		v.InfoRequestAck = new(InfoRequestAck)
 		if err := v.InfoRequestAck.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("infoRequestAck", err)
 		}
 		d.CloseOpenType(&sub)
 	case 29:
-		v.Choice = RasMessageInfoRequestNak
+		*v = RasMessage{Choice: RasMessageInfoRequestNak, InfoRequestNak: v.InfoRequestNak}
+		if v.InfoRequestNak == nil {
+			v.InfoRequestNak = new(InfoRequestNak)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("infoRequestNak", err)
 		}
-		v.InfoRequestNak = new(InfoRequestNak)
 		if err := v.InfoRequestNak.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("infoRequestNak", err)
 		}
 		d.CloseOpenType(&sub)
 	case 30:
-		v.Choice = RasMessageServiceControlIndication
+		*v = RasMessage{Choice: RasMessageServiceControlIndication, ServiceControlIndication: v.ServiceControlIndication}
+		if v.ServiceControlIndication == nil {
+			v.ServiceControlIndication = new(ServiceControlIndication)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("serviceControlIndication", err)
 		}
-		v.ServiceControlIndication = new(ServiceControlIndication)
 		if err := v.ServiceControlIndication.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("serviceControlIndication", err)
 		}
 		d.CloseOpenType(&sub)
 	case 31:
-		v.Choice = RasMessageServiceControlResponse
+		*v = RasMessage{Choice: RasMessageServiceControlResponse, ServiceControlResponse: v.ServiceControlResponse}
+		if v.ServiceControlResponse == nil {
+			v.ServiceControlResponse = new(ServiceControlResponse)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("serviceControlResponse", err)
 		}
-		v.ServiceControlResponse = new(ServiceControlResponse)
 		if err := v.ServiceControlResponse.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("serviceControlResponse", err)
 		}
 		d.CloseOpenType(&sub)
 	case 32:
-		v.Choice = RasMessageAdmissionConfirmSequence
+		*v = RasMessage{Choice: RasMessageAdmissionConfirmSequence}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("admissionConfirmSequence", err)
@@ -813,8 +877,10 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.AdmissionConfirmSequence = nil
-			} else {
+			} else if cap(v.AdmissionConfirmSequence) == 0 {
 				v.AdmissionConfirmSequence = make([]AdmissionConfirm, 0, min(n, 16))
+			} else {
+				v.AdmissionConfirmSequence = v.AdmissionConfirmSequence[:0]
 			}
 			for range n {
 				v.AdmissionConfirmSequence = extendZero(v.AdmissionConfirmSequence)
@@ -829,7 +895,7 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 25, Data: data}
+		*v = RasMessage{Raw: &asn1per.RawExtension{Index: i - 25, Data: data}}
 	}
 	return nil
 }
@@ -1097,10 +1163,14 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.RasAddress.decodePER(d, depth+1); err != nil {
 		return fieldErr("rasAddress", err)
@@ -1109,16 +1179,24 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("endpointType", err)
 	}
 	if opt&(1<<2) != 0 {
-		v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		if v.GatekeeperIdentifier == nil {
+			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		}
 		if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperIdentifier", err)
 		}
+	} else {
+		v.GatekeeperIdentifier = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.CallServices = new(QseriesOptions)
+		if v.CallServices == nil {
+			v.CallServices = new(QseriesOptions)
+		}
 		if err := v.CallServices.decodePER(d, depth+1); err != nil {
 			return fieldErr("callServices", err)
 		}
+	} else {
+		v.CallServices = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -1128,8 +1206,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
-			} else {
+			} else if cap(v.EndpointAlias) == 0 {
 				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.EndpointAlias = v.EndpointAlias[:0]
 			}
 			for range n {
 				v.EndpointAlias = extendZero(v.EndpointAlias)
@@ -1138,7 +1218,12 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.EndpointAlias = nil
 	}
+	var seen [12]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -1147,6 +1232,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateEndpoints", err)
@@ -1158,8 +1244,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else {
+					} else if cap(v.AlternateEndpoints) == 0 {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else {
+						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
@@ -1170,6 +1258,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -1181,8 +1270,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -1193,6 +1284,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -1204,8 +1296,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -1216,6 +1310,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("authenticationCapability", err)
@@ -1227,8 +1322,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AuthenticationCapability = []AuthenticationMechanism{}
-					} else {
+					} else if cap(v.AuthenticationCapability) == 0 {
 						v.AuthenticationCapability = make([]AuthenticationMechanism, 0, min(n, 16))
+					} else {
+						v.AuthenticationCapability = v.AuthenticationCapability[:0]
 					}
 					for range n {
 						v.AuthenticationCapability = extendZero(v.AuthenticationCapability)
@@ -1239,6 +1336,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("algorithmOIDs", err)
@@ -1250,8 +1348,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlgorithmOIDs = []asn1per.ObjectIdentifier{}
-					} else {
+					} else if cap(v.AlgorithmOIDs) == 0 {
 						v.AlgorithmOIDs = make([]asn1per.ObjectIdentifier, 0, min(n, 16))
+					} else {
+						v.AlgorithmOIDs = v.AlgorithmOIDs[:0]
 					}
 					for range n {
 						v.AlgorithmOIDs = extendZero(v.AlgorithmOIDs)
@@ -1266,6 +1366,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrity", err)
@@ -1277,8 +1378,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Integrity = []IntegrityMechanism{}
-					} else {
+					} else if cap(v.Integrity) == 0 {
 						v.Integrity = make([]IntegrityMechanism, 0, min(n, 16))
+					} else {
+						v.Integrity = v.Integrity[:0]
 					}
 					for range n {
 						v.Integrity = extendZero(v.Integrity)
@@ -1289,16 +1392,20 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAltGK", err)
@@ -1306,16 +1413,20 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SupportsAltGK = true
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -1327,8 +1438,10 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -1339,11 +1452,14 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAssignedGK", err)
 				}
-				v.SupportsAssignedGK = new(bool)
+				if v.SupportsAssignedGK == nil {
+					v.SupportsAssignedGK = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -1353,11 +1469,14 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -1371,6 +1490,42 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(12)
+	}
+	if !seen[0] {
+		v.AlternateEndpoints = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.AuthenticationCapability = nil
+	}
+	if !seen[4] {
+		v.AlgorithmOIDs = nil
+	}
+	if !seen[5] {
+		v.Integrity = nil
+	}
+	if !seen[6] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[7] {
+		v.SupportsAltGK = false
+	}
+	if !seen[8] {
+		v.FeatureSet = nil
+	}
+	if !seen[9] {
+		v.GenericData = nil
+	}
+	if !seen[10] {
+		v.SupportsAssignedGK = nil
+	}
+	if !seen[11] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -1557,7 +1712,7 @@ func (v *NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = NonStandardIdentifierObject
+		*v = NonStandardIdentifier{Choice: NonStandardIdentifierObject}
 		{
 			o, err := d.ReadOID()
 			if err != nil {
@@ -1566,8 +1721,10 @@ func (v *NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Object = nilIfEmpty(o)
 		}
 	case 1:
-		v.Choice = NonStandardIdentifierH221NonStandard
-		v.H221NonStandard = new(H221NonStandard)
+		*v = NonStandardIdentifier{Choice: NonStandardIdentifierH221NonStandard, H221NonStandard: v.H221NonStandard}
+		if v.H221NonStandard == nil {
+			v.H221NonStandard = new(H221NonStandard)
+		}
 		if err := v.H221NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("h221NonStandard", err)
 		}
@@ -1576,7 +1733,7 @@ func (v *NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = NonStandardIdentifier{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -1657,6 +1814,8 @@ func (v *H221NonStandard) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.ManufacturerCode = n
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -1835,31 +1994,39 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = TransportAddressIpAddress
-		v.IpAddress = new(TransportAddressIpAddressType)
+		*v = TransportAddress{Choice: TransportAddressIpAddress, IpAddress: v.IpAddress}
+		if v.IpAddress == nil {
+			v.IpAddress = new(TransportAddressIpAddressType)
+		}
 		if err := v.IpAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("ipAddress", err)
 		}
 	case 1:
-		v.Choice = TransportAddressIpSourceRoute
-		v.IpSourceRoute = new(TransportAddressIpSourceRouteType)
+		*v = TransportAddress{Choice: TransportAddressIpSourceRoute, IpSourceRoute: v.IpSourceRoute}
+		if v.IpSourceRoute == nil {
+			v.IpSourceRoute = new(TransportAddressIpSourceRouteType)
+		}
 		if err := v.IpSourceRoute.decodePER(d, depth+1); err != nil {
 			return fieldErr("ipSourceRoute", err)
 		}
 	case 2:
-		v.Choice = TransportAddressIpxAddress
-		v.IpxAddress = new(TransportAddressIpxAddressType)
+		*v = TransportAddress{Choice: TransportAddressIpxAddress, IpxAddress: v.IpxAddress}
+		if v.IpxAddress == nil {
+			v.IpxAddress = new(TransportAddressIpxAddressType)
+		}
 		if err := v.IpxAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("ipxAddress", err)
 		}
 	case 3:
-		v.Choice = TransportAddressIp6Address
-		v.Ip6Address = new(TransportAddressIp6AddressType)
+		*v = TransportAddress{Choice: TransportAddressIp6Address, Ip6Address: v.Ip6Address}
+		if v.Ip6Address == nil {
+			v.Ip6Address = new(TransportAddressIp6AddressType)
+		}
 		if err := v.Ip6Address.decodePER(d, depth+1); err != nil {
 			return fieldErr("ip6Address", err)
 		}
 	case 4:
-		v.Choice = TransportAddressNetBios
+		*v = TransportAddress{Choice: TransportAddressNetBios}
 		{
 			b, err := d.ReadOctetString(asn1per.Size{Lb: 16, Ub: 16})
 			if err != nil {
@@ -1868,7 +2035,7 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			v.NetBios = nilIfEmpty(b)
 		}
 	case 5:
-		v.Choice = TransportAddressNsap
+		*v = TransportAddress{Choice: TransportAddressNsap}
 		{
 			b, err := d.ReadOctetString(asn1per.Size{Lb: 1, Ub: 20})
 			if err != nil {
@@ -1877,8 +2044,10 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Nsap = nilIfEmpty(b)
 		}
 	case 6:
-		v.Choice = TransportAddressNonStandardAddress
-		v.NonStandardAddress = new(NonStandardParameter)
+		*v = TransportAddress{Choice: TransportAddressNonStandardAddress, NonStandardAddress: v.NonStandardAddress}
+		if v.NonStandardAddress == nil {
+			v.NonStandardAddress = new(NonStandardParameter)
+		}
 		if err := v.NonStandardAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardAddress", err)
 		}
@@ -1887,7 +2056,7 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 7, Data: data}
+		*v = TransportAddress{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
 	}
 	return nil
 }
@@ -2021,8 +2190,10 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 		}
 		if n == 0 {
 			v.Route = nil
-		} else {
+		} else if cap(v.Route) == 0 {
 			v.Route = make([][]byte, 0, min(n, 16))
+		} else {
+			v.Route = v.Route[:0]
 		}
 		for range n {
 			v.Route = extendZero(v.Route)
@@ -2038,6 +2209,8 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 	if err := v.Routing.decodePER(d, depth+1); err != nil {
 		return fieldErr("routing", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -2133,15 +2306,15 @@ func (v *TransportAddressIpSourceRouteTypeRouting) decodePER(d *asn1per.Decoder,
 	}
 	switch i {
 	case 0:
-		v.Choice = TransportAddressIpSourceRouteTypeRoutingStrict
+		*v = TransportAddressIpSourceRouteTypeRouting{Choice: TransportAddressIpSourceRouteTypeRoutingStrict}
 	case 1:
-		v.Choice = TransportAddressIpSourceRouteTypeRoutingLoose
+		*v = TransportAddressIpSourceRouteTypeRouting{Choice: TransportAddressIpSourceRouteTypeRoutingLoose}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = TransportAddressIpSourceRouteTypeRouting{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -2266,6 +2439,8 @@ func (v *TransportAddressIp6AddressType) decodePER(d *asn1per.Decoder, depth int
 		}
 		v.Port = n
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -2405,40 +2580,64 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<4) != 0 {
-		v.Vendor = new(VendorIdentifier)
+		if v.Vendor == nil {
+			v.Vendor = new(VendorIdentifier)
+		}
 		if err := v.Vendor.decodePER(d, depth+1); err != nil {
 			return fieldErr("vendor", err)
 		}
+	} else {
+		v.Vendor = nil
 	}
 	if opt&(1<<3) != 0 {
-		v.Gatekeeper = new(GatekeeperInfo)
+		if v.Gatekeeper == nil {
+			v.Gatekeeper = new(GatekeeperInfo)
+		}
 		if err := v.Gatekeeper.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeper", err)
 		}
+	} else {
+		v.Gatekeeper = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.Gateway = new(GatewayInfo)
+		if v.Gateway == nil {
+			v.Gateway = new(GatewayInfo)
+		}
 		if err := v.Gateway.decodePER(d, depth+1); err != nil {
 			return fieldErr("gateway", err)
 		}
+	} else {
+		v.Gateway = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.Mcu = new(McuInfo)
+		if v.Mcu == nil {
+			v.Mcu = new(McuInfo)
+		}
 		if err := v.Mcu.decodePER(d, depth+1); err != nil {
 			return fieldErr("mcu", err)
 		}
+	} else {
+		v.Mcu = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.Terminal = new(TerminalInfo)
+		if v.Terminal == nil {
+			v.Terminal = new(TerminalInfo)
+		}
 		if err := v.Terminal.decodePER(d, depth+1); err != nil {
 			return fieldErr("terminal", err)
 		}
+	} else {
+		v.Terminal = nil
 	}
 	{
 		b, err := d.ReadBool()
@@ -2454,6 +2653,9 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.UndefinedNode = b
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -2462,11 +2664,14 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("set", err)
 				}
-				v.Set = new(BitString)
+				if v.Set == nil {
+					v.Set = new(BitString)
+				}
 				{
 					b, n, err := (&sub).ReadBitString(asn1per.Size{Lb: 32, Ub: 32})
 					if err != nil {
@@ -2479,6 +2684,7 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedTunnelledProtocols", err)
@@ -2490,8 +2696,10 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedTunnelledProtocols = []TunnelledProtocol{}
-					} else {
+					} else if cap(v.SupportedTunnelledProtocols) == 0 {
 						v.SupportedTunnelledProtocols = make([]TunnelledProtocol, 0, min(n, 16))
+					} else {
+						v.SupportedTunnelledProtocols = v.SupportedTunnelledProtocols[:0]
 					}
 					for range n {
 						v.SupportedTunnelledProtocols = extendZero(v.SupportedTunnelledProtocols)
@@ -2510,6 +2718,12 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.Set = nil
+	}
+	if !seen[1] {
+		v.SupportedTunnelledProtocols = nil
 	}
 	return nil
 }
@@ -2599,6 +2813,8 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.ProductId = nonNil(b, []byte{})
 		}
+	} else {
+		v.ProductId = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -2608,7 +2824,12 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.VersionId = nonNil(b, []byte{})
 		}
+	} else {
+		v.VersionId = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -2617,6 +2838,7 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("enterpriseNumber", err)
@@ -2638,6 +2860,9 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.EnterpriseNumber = nil
 	}
 	return nil
 }
@@ -2694,11 +2919,17 @@ func (v *GatekeeperInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -2790,8 +3021,10 @@ func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Protocol = []SupportedProtocols{}
-			} else {
+			} else if cap(v.Protocol) == 0 {
 				v.Protocol = make([]SupportedProtocols, 0, min(n, 16))
+			} else {
+				v.Protocol = v.Protocol[:0]
 			}
 			for range n {
 				v.Protocol = extendZero(v.Protocol)
@@ -2800,13 +3033,21 @@ func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Protocol = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -3069,88 +3310,112 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = SupportedProtocolsNonStandardData
-		v.NonStandardData = new(NonStandardParameter)
+		*v = SupportedProtocols{Choice: SupportedProtocolsNonStandardData, NonStandardData: v.NonStandardData}
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
 	case 1:
-		v.Choice = SupportedProtocolsH310
-		v.H310 = new(H310Caps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsH310, H310: v.H310}
+		if v.H310 == nil {
+			v.H310 = new(H310Caps)
+		}
 		if err := v.H310.decodePER(d, depth+1); err != nil {
 			return fieldErr("h310", err)
 		}
 	case 2:
-		v.Choice = SupportedProtocolsH320
-		v.H320 = new(H320Caps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsH320, H320: v.H320}
+		if v.H320 == nil {
+			v.H320 = new(H320Caps)
+		}
 		if err := v.H320.decodePER(d, depth+1); err != nil {
 			return fieldErr("h320", err)
 		}
 	case 3:
-		v.Choice = SupportedProtocolsH321
-		v.H321 = new(H321Caps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsH321, H321: v.H321}
+		if v.H321 == nil {
+			v.H321 = new(H321Caps)
+		}
 		if err := v.H321.decodePER(d, depth+1); err != nil {
 			return fieldErr("h321", err)
 		}
 	case 4:
-		v.Choice = SupportedProtocolsH322
-		v.H322 = new(H322Caps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsH322, H322: v.H322}
+		if v.H322 == nil {
+			v.H322 = new(H322Caps)
+		}
 		if err := v.H322.decodePER(d, depth+1); err != nil {
 			return fieldErr("h322", err)
 		}
 	case 5:
-		v.Choice = SupportedProtocolsH323
-		v.H323 = new(H323Caps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsH323, H323: v.H323}
+		if v.H323 == nil {
+			v.H323 = new(H323Caps)
+		}
 		if err := v.H323.decodePER(d, depth+1); err != nil {
 			return fieldErr("h323", err)
 		}
 	case 6:
-		v.Choice = SupportedProtocolsH324
-		v.H324 = new(H324Caps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsH324, H324: v.H324}
+		if v.H324 == nil {
+			v.H324 = new(H324Caps)
+		}
 		if err := v.H324.decodePER(d, depth+1); err != nil {
 			return fieldErr("h324", err)
 		}
 	case 7:
-		v.Choice = SupportedProtocolsVoice
-		v.Voice = new(VoiceCaps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsVoice, Voice: v.Voice}
+		if v.Voice == nil {
+			v.Voice = new(VoiceCaps)
+		}
 		if err := v.Voice.decodePER(d, depth+1); err != nil {
 			return fieldErr("voice", err)
 		}
 	case 8:
-		v.Choice = SupportedProtocolsT120Only
-		v.T120Only = new(T120OnlyCaps)
+		*v = SupportedProtocols{Choice: SupportedProtocolsT120Only, T120Only: v.T120Only}
+		if v.T120Only == nil {
+			v.T120Only = new(T120OnlyCaps)
+		}
 		if err := v.T120Only.decodePER(d, depth+1); err != nil {
 			return fieldErr("t120-only", err)
 		}
 	case 9:
-		v.Choice = SupportedProtocolsNonStandardProtocol
+		*v = SupportedProtocols{Choice: SupportedProtocolsNonStandardProtocol, NonStandardProtocol: v.NonStandardProtocol}
+		if v.NonStandardProtocol == nil {
+			v.NonStandardProtocol = new(NonStandardProtocol)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("nonStandardProtocol", err)
 		}
-		v.NonStandardProtocol = new(NonStandardProtocol)
 		if err := v.NonStandardProtocol.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("nonStandardProtocol", err)
 		}
 		d.CloseOpenType(&sub)
 	case 10:
-		v.Choice = SupportedProtocolsT38FaxAnnexbOnly
+		*v = SupportedProtocols{Choice: SupportedProtocolsT38FaxAnnexbOnly, T38FaxAnnexbOnly: v.T38FaxAnnexbOnly}
+		if v.T38FaxAnnexbOnly == nil {
+			v.T38FaxAnnexbOnly = new(T38FaxAnnexbOnlyCaps)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("t38FaxAnnexbOnly", err)
 		}
-		v.T38FaxAnnexbOnly = new(T38FaxAnnexbOnlyCaps)
 		if err := v.T38FaxAnnexbOnly.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("t38FaxAnnexbOnly", err)
 		}
 		d.CloseOpenType(&sub)
 	case 11:
-		v.Choice = SupportedProtocolsSip
+		*v = SupportedProtocols{Choice: SupportedProtocolsSip, Sip: v.Sip}
+		if v.Sip == nil {
+			v.Sip = new(SIPCaps)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("sip", err)
 		}
-		v.Sip = new(SIPCaps)
 		if err := v.Sip.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("sip", err)
 		}
@@ -3160,7 +3425,7 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 9, Data: data}
+		*v = SupportedProtocols{Raw: &asn1per.RawExtension{Index: i - 9, Data: data}}
 	}
 	return nil
 }
@@ -3250,11 +3515,18 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -3263,6 +3535,7 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -3274,8 +3547,10 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -3286,6 +3561,7 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -3297,8 +3573,10 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -3317,6 +3595,12 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -3384,16 +3668,22 @@ func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.ChannelRate.decodePER(d, depth+1); err != nil {
 		return fieldErr("channelRate", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.ChannelMultiplier = new(int64)
+		if v.ChannelMultiplier == nil {
+			v.ChannelMultiplier = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 256, HasUb: true})
 			if err != nil {
@@ -3401,7 +3691,11 @@ func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.ChannelMultiplier) = n
 		}
+	} else {
+		v.ChannelMultiplier = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -3506,14 +3800,20 @@ func (v *SupportedPrefix) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.Prefix.decodePER(d, depth+1); err != nil {
 		return fieldErr("prefix", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -3707,7 +4007,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = AliasAddressDialledDigits
+		*v = AliasAddress{Choice: AliasAddressDialledDigits}
 		{
 			s, err := d.ReadString(charsetIA50, asn1per.Size{Lb: 1, Ub: 128})
 			if err != nil {
@@ -3716,7 +4016,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			v.DialledDigits = s
 		}
 	case 1:
-		v.Choice = AliasAddressH323ID
+		*v = AliasAddress{Choice: AliasAddressH323ID}
 		{
 			s, err := d.ReadString(charsetBMP1, asn1per.Size{Lb: 1, Ub: 256})
 			if err != nil {
@@ -3725,7 +4025,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			v.H323ID = s
 		}
 	case 2:
-		v.Choice = AliasAddressUrlID
+		*v = AliasAddress{Choice: AliasAddressUrlID}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("url-ID", err)
@@ -3739,18 +4039,20 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.CloseOpenType(&sub)
 	case 3:
-		v.Choice = AliasAddressTransportID
+		*v = AliasAddress{Choice: AliasAddressTransportID, TransportID: v.TransportID}
+		if v.TransportID == nil {
+			v.TransportID = new(TransportAddress)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("transportID", err)
 		}
-		v.TransportID = new(TransportAddress)
 		if err := v.TransportID.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("transportID", err)
 		}
 		d.CloseOpenType(&sub)
 	case 4:
-		v.Choice = AliasAddressEmailID
+		*v = AliasAddress{Choice: AliasAddressEmailID}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("email-ID", err)
@@ -3764,34 +4066,40 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.CloseOpenType(&sub)
 	case 5:
-		v.Choice = AliasAddressPartyNumber
+		*v = AliasAddress{Choice: AliasAddressPartyNumber, PartyNumber: v.PartyNumber}
+		if v.PartyNumber == nil {
+			v.PartyNumber = new(PartyNumber)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("partyNumber", err)
 		}
-		v.PartyNumber = new(PartyNumber)
 		if err := v.PartyNumber.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("partyNumber", err)
 		}
 		d.CloseOpenType(&sub)
 	case 6:
-		v.Choice = AliasAddressMobileUIM
+		*v = AliasAddress{Choice: AliasAddressMobileUIM, MobileUIM: v.MobileUIM}
+		if v.MobileUIM == nil {
+			v.MobileUIM = new(MobileUIM)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("mobileUIM", err)
 		}
-		v.MobileUIM = new(MobileUIM)
 		if err := v.MobileUIM.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("mobileUIM", err)
 		}
 		d.CloseOpenType(&sub)
 	case 7:
-		v.Choice = AliasAddressIsupNumber
+		*v = AliasAddress{Choice: AliasAddressIsupNumber, IsupNumber: v.IsupNumber}
+		if v.IsupNumber == nil {
+			v.IsupNumber = new(IsupNumber)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("isupNumber", err)
 		}
-		v.IsupNumber = new(IsupNumber)
 		if err := v.IsupNumber.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("isupNumber", err)
 		}
@@ -3801,7 +4109,7 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = AliasAddress{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -3931,29 +4239,33 @@ func (v *PartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = PartyNumberE164Number
-		v.E164Number = new(PublicPartyNumber)
+		*v = PartyNumber{Choice: PartyNumberE164Number, E164Number: v.E164Number}
+		if v.E164Number == nil {
+			v.E164Number = new(PublicPartyNumber)
+		}
 		if err := v.E164Number.decodePER(d, depth+1); err != nil {
 			return fieldErr("e164Number", err)
 		}
 	case 1:
-		v.Choice = PartyNumberDataPartyNumber
+		*v = PartyNumber{Choice: PartyNumberDataPartyNumber}
 		if err := v.DataPartyNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("dataPartyNumber", err)
 		}
 	case 2:
-		v.Choice = PartyNumberTelexPartyNumber
+		*v = PartyNumber{Choice: PartyNumberTelexPartyNumber}
 		if err := v.TelexPartyNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("telexPartyNumber", err)
 		}
 	case 3:
-		v.Choice = PartyNumberPrivateNumber
-		v.PrivateNumber = new(PrivatePartyNumber)
+		*v = PartyNumber{Choice: PartyNumberPrivateNumber, PrivateNumber: v.PrivateNumber}
+		if v.PrivateNumber == nil {
+			v.PrivateNumber = new(PrivatePartyNumber)
+		}
 		if err := v.PrivateNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("privateNumber", err)
 		}
 	case 4:
-		v.Choice = PartyNumberNationalStandardPartyNumber
+		*v = PartyNumber{Choice: PartyNumberNationalStandardPartyNumber}
 		if err := v.NationalStandardPartyNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("nationalStandardPartyNumber", err)
 		}
@@ -3962,7 +4274,7 @@ func (v *PartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 5, Data: data}
+		*v = PartyNumber{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
 	}
 	return nil
 }
@@ -4110,23 +4422,23 @@ func (v *PublicTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = PublicTypeOfNumberUnknown
+		*v = PublicTypeOfNumber{Choice: PublicTypeOfNumberUnknown}
 	case 1:
-		v.Choice = PublicTypeOfNumberInternationalNumber
+		*v = PublicTypeOfNumber{Choice: PublicTypeOfNumberInternationalNumber}
 	case 2:
-		v.Choice = PublicTypeOfNumberNationalNumber
+		*v = PublicTypeOfNumber{Choice: PublicTypeOfNumberNationalNumber}
 	case 3:
-		v.Choice = PublicTypeOfNumberNetworkSpecificNumber
+		*v = PublicTypeOfNumber{Choice: PublicTypeOfNumberNetworkSpecificNumber}
 	case 4:
-		v.Choice = PublicTypeOfNumberSubscriberNumber
+		*v = PublicTypeOfNumber{Choice: PublicTypeOfNumberSubscriberNumber}
 	case 5:
-		v.Choice = PublicTypeOfNumberAbbreviatedNumber
+		*v = PublicTypeOfNumber{Choice: PublicTypeOfNumberAbbreviatedNumber}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 6, Data: data}
+		*v = PublicTypeOfNumber{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
 }
@@ -4302,23 +4614,23 @@ func (v *PrivateTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = PrivateTypeOfNumberUnknown
+		*v = PrivateTypeOfNumber{Choice: PrivateTypeOfNumberUnknown}
 	case 1:
-		v.Choice = PrivateTypeOfNumberLevel2RegionalNumber
+		*v = PrivateTypeOfNumber{Choice: PrivateTypeOfNumberLevel2RegionalNumber}
 	case 2:
-		v.Choice = PrivateTypeOfNumberLevel1RegionalNumber
+		*v = PrivateTypeOfNumber{Choice: PrivateTypeOfNumberLevel1RegionalNumber}
 	case 3:
-		v.Choice = PrivateTypeOfNumberPISNSpecificNumber
+		*v = PrivateTypeOfNumber{Choice: PrivateTypeOfNumberPISNSpecificNumber}
 	case 4:
-		v.Choice = PrivateTypeOfNumberLocalNumber
+		*v = PrivateTypeOfNumber{Choice: PrivateTypeOfNumberLocalNumber}
 	case 5:
-		v.Choice = PrivateTypeOfNumberAbbreviatedNumber
+		*v = PrivateTypeOfNumber{Choice: PrivateTypeOfNumberAbbreviatedNumber}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 6, Data: data}
+		*v = PrivateTypeOfNumber{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
 }
@@ -4412,14 +4724,18 @@ func (v *MobileUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = MobileUIMAnsi41Uim
-		v.Ansi41Uim = new(ANSI41UIM)
+		*v = MobileUIM{Choice: MobileUIMAnsi41Uim, Ansi41Uim: v.Ansi41Uim}
+		if v.Ansi41Uim == nil {
+			v.Ansi41Uim = new(ANSI41UIM)
+		}
 		if err := v.Ansi41Uim.decodePER(d, depth+1); err != nil {
 			return fieldErr("ansi-41-uim", err)
 		}
 	case 1:
-		v.Choice = MobileUIMGsmUim
-		v.GsmUim = new(GSMUIM)
+		*v = MobileUIM{Choice: MobileUIMGsmUim, GsmUim: v.GsmUim}
+		if v.GsmUim == nil {
+			v.GsmUim = new(GSMUIM)
+		}
 		if err := v.GsmUim.decodePER(d, depth+1); err != nil {
 			return fieldErr("gsm-uim", err)
 		}
@@ -4428,7 +4744,7 @@ func (v *MobileUIM) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = MobileUIM{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -4559,7 +4875,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<11) != 0
 	if opt&(1<<10) != 0 {
-		v.Imsi = new(string)
+		if v.Imsi == nil {
+			v.Imsi = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4567,9 +4885,13 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Imsi) = s
 		}
+	} else {
+		v.Imsi = nil
 	}
 	if opt&(1<<9) != 0 {
-		v.Min = new(string)
+		if v.Min == nil {
+			v.Min = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4577,9 +4899,13 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Min) = s
 		}
+	} else {
+		v.Min = nil
 	}
 	if opt&(1<<8) != 0 {
-		v.Mdn = new(string)
+		if v.Mdn == nil {
+			v.Mdn = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4587,9 +4913,13 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Mdn) = s
 		}
+	} else {
+		v.Mdn = nil
 	}
 	if opt&(1<<7) != 0 {
-		v.Msisdn = new(string)
+		if v.Msisdn == nil {
+			v.Msisdn = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4597,9 +4927,13 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Msisdn) = s
 		}
+	} else {
+		v.Msisdn = nil
 	}
 	if opt&(1<<6) != 0 {
-		v.Esn = new(string)
+		if v.Esn == nil {
+			v.Esn = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 16, Ub: 16})
 			if err != nil {
@@ -4607,9 +4941,13 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Esn) = s
 		}
+	} else {
+		v.Esn = nil
 	}
 	if opt&(1<<5) != 0 {
-		v.Mscid = new(string)
+		if v.Mscid == nil {
+			v.Mscid = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4617,6 +4955,8 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Mscid) = s
 		}
+	} else {
+		v.Mscid = nil
 	}
 	if err := v.SystemId.decodePER(d, depth+1); err != nil {
 		return fieldErr("system-id", err)
@@ -4629,6 +4969,8 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.SystemMyTypeCode = nonNil(b, []byte{})
 		}
+	} else {
+		v.SystemMyTypeCode = nil
 	}
 	if opt&(1<<3) != 0 {
 		{
@@ -4638,6 +4980,8 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.SystemAccessType = nonNil(b, []byte{})
 		}
+	} else {
+		v.SystemAccessType = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -4647,9 +4991,13 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.QualificationInformationCode = nonNil(b, []byte{})
 		}
+	} else {
+		v.QualificationInformationCode = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.Sesn = new(string)
+		if v.Sesn == nil {
+			v.Sesn = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 16, Ub: 16})
 			if err != nil {
@@ -4657,9 +5005,13 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Sesn) = s
 		}
+	} else {
+		v.Sesn = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.Soc = new(string)
+		if v.Soc == nil {
+			v.Soc = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4667,7 +5019,11 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Soc) = s
 		}
+	} else {
+		v.Soc = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -4799,7 +5155,7 @@ func (v *ANSI41UIMSystemId) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = ANSI41UIMSystemIdSid
+		*v = ANSI41UIMSystemId{Choice: ANSI41UIMSystemIdSid}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 1, Ub: 4})
 			if err != nil {
@@ -4808,7 +5164,7 @@ func (v *ANSI41UIMSystemId) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Sid = s
 		}
 	case 1:
-		v.Choice = ANSI41UIMSystemIdMid
+		*v = ANSI41UIMSystemId{Choice: ANSI41UIMSystemIdMid}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 1, Ub: 4})
 			if err != nil {
@@ -4821,7 +5177,7 @@ func (v *ANSI41UIMSystemId) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = ANSI41UIMSystemId{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -4913,7 +5269,9 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
-		v.Imsi = new(string)
+		if v.Imsi == nil {
+			v.Imsi = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4921,6 +5279,8 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Imsi) = s
 		}
+	} else {
+		v.Imsi = nil
 	}
 	if opt&(1<<4) != 0 {
 		{
@@ -4930,9 +5290,13 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.Tmsi = nonNil(b, []byte{})
 		}
+	} else {
+		v.Tmsi = nil
 	}
 	if opt&(1<<3) != 0 {
-		v.Msisdn = new(string)
+		if v.Msisdn == nil {
+			v.Msisdn = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 3, Ub: 16})
 			if err != nil {
@@ -4940,9 +5304,13 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Msisdn) = s
 		}
+	} else {
+		v.Msisdn = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.Imei = new(string)
+		if v.Imei == nil {
+			v.Imei = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 15, Ub: 16})
 			if err != nil {
@@ -4950,9 +5318,13 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Imei) = s
 		}
+	} else {
+		v.Imei = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.Hplmn = new(string)
+		if v.Hplmn == nil {
+			v.Hplmn = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 1, Ub: 4})
 			if err != nil {
@@ -4960,9 +5332,13 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Hplmn) = s
 		}
+	} else {
+		v.Hplmn = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.Vplmn = new(string)
+		if v.Vplmn == nil {
+			v.Vplmn = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA53, asn1per.Size{Lb: 1, Ub: 4})
 			if err != nil {
@@ -4970,7 +5346,11 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Vplmn) = s
 		}
+	} else {
+		v.Vplmn = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -5116,29 +5496,33 @@ func (v *IsupNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = IsupNumberE164Number
-		v.E164Number = new(IsupPublicPartyNumber)
+		*v = IsupNumber{Choice: IsupNumberE164Number, E164Number: v.E164Number}
+		if v.E164Number == nil {
+			v.E164Number = new(IsupPublicPartyNumber)
+		}
 		if err := v.E164Number.decodePER(d, depth+1); err != nil {
 			return fieldErr("e164Number", err)
 		}
 	case 1:
-		v.Choice = IsupNumberDataPartyNumber
+		*v = IsupNumber{Choice: IsupNumberDataPartyNumber}
 		if err := v.DataPartyNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("dataPartyNumber", err)
 		}
 	case 2:
-		v.Choice = IsupNumberTelexPartyNumber
+		*v = IsupNumber{Choice: IsupNumberTelexPartyNumber}
 		if err := v.TelexPartyNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("telexPartyNumber", err)
 		}
 	case 3:
-		v.Choice = IsupNumberPrivateNumber
-		v.PrivateNumber = new(IsupPrivatePartyNumber)
+		*v = IsupNumber{Choice: IsupNumberPrivateNumber, PrivateNumber: v.PrivateNumber}
+		if v.PrivateNumber == nil {
+			v.PrivateNumber = new(IsupPrivatePartyNumber)
+		}
 		if err := v.PrivateNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("privateNumber", err)
 		}
 	case 4:
-		v.Choice = IsupNumberNationalStandardPartyNumber
+		*v = IsupNumber{Choice: IsupNumberNationalStandardPartyNumber}
 		if err := v.NationalStandardPartyNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("nationalStandardPartyNumber", err)
 		}
@@ -5147,7 +5531,7 @@ func (v *IsupNumber) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 5, Data: data}
+		*v = IsupNumber{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
 	}
 	return nil
 }
@@ -5209,6 +5593,8 @@ func (v *IsupPublicPartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.Address.decodePER(d, depth+1); err != nil {
 		return fieldErr("address", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -5352,27 +5738,27 @@ func (v *NatureOfAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = NatureOfAddressUnknown
+		*v = NatureOfAddress{Choice: NatureOfAddressUnknown}
 	case 1:
-		v.Choice = NatureOfAddressSubscriberNumber
+		*v = NatureOfAddress{Choice: NatureOfAddressSubscriberNumber}
 	case 2:
-		v.Choice = NatureOfAddressNationalNumber
+		*v = NatureOfAddress{Choice: NatureOfAddressNationalNumber}
 	case 3:
-		v.Choice = NatureOfAddressInternationalNumber
+		*v = NatureOfAddress{Choice: NatureOfAddressInternationalNumber}
 	case 4:
-		v.Choice = NatureOfAddressNetworkSpecificNumber
+		*v = NatureOfAddress{Choice: NatureOfAddressNetworkSpecificNumber}
 	case 5:
-		v.Choice = NatureOfAddressRoutingNumberNationalFormat
+		*v = NatureOfAddress{Choice: NatureOfAddressRoutingNumberNationalFormat}
 	case 6:
-		v.Choice = NatureOfAddressRoutingNumberNetworkSpecificFormat
+		*v = NatureOfAddress{Choice: NatureOfAddressRoutingNumberNetworkSpecificFormat}
 	case 7:
-		v.Choice = NatureOfAddressRoutingNumberWithCalledDirectoryNumber
+		*v = NatureOfAddress{Choice: NatureOfAddressRoutingNumberWithCalledDirectoryNumber}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 8, Data: data}
+		*v = NatureOfAddress{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
 	}
 	return nil
 }
@@ -5462,6 +5848,8 @@ func (v *IsupPrivatePartyNumber) decodePER(d *asn1per.Decoder, depth int) error 
 	if err := v.Address.decodePER(d, depth+1); err != nil {
 		return fieldErr("address", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -5567,11 +5955,18 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -5580,6 +5975,7 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -5591,8 +5987,10 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -5603,6 +6001,7 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -5614,8 +6013,10 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -5634,6 +6035,12 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -5723,11 +6130,18 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -5736,6 +6150,7 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -5747,8 +6162,10 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -5759,6 +6176,7 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -5770,8 +6188,10 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -5790,6 +6210,12 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -5879,11 +6305,18 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -5892,6 +6325,7 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -5903,8 +6337,10 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -5915,6 +6351,7 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -5926,8 +6363,10 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -5946,6 +6385,12 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -6035,11 +6480,18 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -6048,6 +6500,7 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -6059,8 +6512,10 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -6071,6 +6526,7 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -6082,8 +6538,10 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -6102,6 +6560,12 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -6191,11 +6655,18 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -6204,6 +6675,7 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -6215,8 +6687,10 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -6227,6 +6701,7 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -6238,8 +6713,10 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -6258,6 +6735,12 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -6347,11 +6830,18 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -6360,6 +6850,7 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -6371,8 +6862,10 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -6383,6 +6876,7 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -6394,8 +6888,10 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -6414,6 +6910,12 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -6503,11 +7005,18 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -6516,6 +7025,7 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dataRatesSupported", err)
@@ -6527,8 +7037,10 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else {
+					} else if cap(v.DataRatesSupported) == 0 {
 						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else {
+						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -6539,6 +7051,7 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -6550,8 +7063,10 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -6570,6 +7085,12 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.DataRatesSupported = nil
+	}
+	if !seen[1] {
+		v.SupportedPrefixes = nil
 	}
 	return nil
 }
@@ -6647,10 +7168,14 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -6660,8 +7185,10 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
-			} else {
+			} else if cap(v.DataRatesSupported) == 0 {
 				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+			} else {
+				v.DataRatesSupported = v.DataRatesSupported[:0]
 			}
 			for range n {
 				v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -6670,6 +7197,8 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DataRatesSupported = nil
 	}
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -6678,8 +7207,10 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.SupportedPrefixes = nil
-		} else {
+		} else if cap(v.SupportedPrefixes) == 0 {
 			v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+		} else {
+			v.SupportedPrefixes = v.SupportedPrefixes[:0]
 		}
 		for range n {
 			v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -6688,6 +7219,8 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -6789,10 +7322,14 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -6802,8 +7339,10 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
-			} else {
+			} else if cap(v.DataRatesSupported) == 0 {
 				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+			} else {
+				v.DataRatesSupported = v.DataRatesSupported[:0]
 			}
 			for range n {
 				v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -6812,6 +7351,8 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DataRatesSupported = nil
 	}
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -6820,8 +7361,10 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.SupportedPrefixes = nil
-		} else {
+		} else if cap(v.SupportedPrefixes) == 0 {
 			v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+		} else {
+			v.SupportedPrefixes = v.SupportedPrefixes[:0]
 		}
 		for range n {
 			v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -6836,6 +7379,8 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.T38FaxProfile.decodePER(d, depth+1); err != nil {
 		return fieldErr("t38FaxProfile", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -7048,71 +7593,75 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 	}
 	switch i {
 	case 0:
-		v.Choice = DataProtocolCapabilityNonStandard
-		v.NonStandard = new(H245NonStandardParameter)
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityNonStandard, NonStandard: v.NonStandard}
+		if v.NonStandard == nil {
+			v.NonStandard = new(H245NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
 	case 1:
-		v.Choice = DataProtocolCapabilityV14buffered
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityV14buffered}
 	case 2:
-		v.Choice = DataProtocolCapabilityV42lapm
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityV42lapm}
 	case 3:
-		v.Choice = DataProtocolCapabilityHdlcFrameTunnelling
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityHdlcFrameTunnelling}
 	case 4:
-		v.Choice = DataProtocolCapabilityH310SeparateVCStack
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityH310SeparateVCStack}
 	case 5:
-		v.Choice = DataProtocolCapabilityH310SingleVCStack
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityH310SingleVCStack}
 	case 6:
-		v.Choice = DataProtocolCapabilityTransparent
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityTransparent}
 	case 7:
-		v.Choice = DataProtocolCapabilitySegmentationAndReassembly
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilitySegmentationAndReassembly}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("segmentationAndReassembly", err)
 		}
 		d.CloseOpenType(&sub)
 	case 8:
-		v.Choice = DataProtocolCapabilityHdlcFrameTunnelingwSAR
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityHdlcFrameTunnelingwSAR}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("hdlcFrameTunnelingwSAR", err)
 		}
 		d.CloseOpenType(&sub)
 	case 9:
-		v.Choice = DataProtocolCapabilityV120
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityV120}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("v120", err)
 		}
 		d.CloseOpenType(&sub)
 	case 10:
-		v.Choice = DataProtocolCapabilitySeparateLANStack
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilitySeparateLANStack}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("separateLANStack", err)
 		}
 		d.CloseOpenType(&sub)
 	case 11:
-		v.Choice = DataProtocolCapabilityV76wCompression
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityV76wCompression, V76wCompression: v.V76wCompression}
+		if v.V76wCompression == nil {
+			v.V76wCompression = new(DataProtocolCapabilityV76wCompressionType)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("v76wCompression", err)
 		}
-		v.V76wCompression = new(DataProtocolCapabilityV76wCompressionType)
 		if err := v.V76wCompression.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("v76wCompression", err)
 		}
 		d.CloseOpenType(&sub)
 	case 12:
-		v.Choice = DataProtocolCapabilityTcp
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityTcp}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("tcp", err)
 		}
 		d.CloseOpenType(&sub)
 	case 13:
-		v.Choice = DataProtocolCapabilityUdp
+		*v = DataProtocolCapability{Choice: DataProtocolCapabilityUdp}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("udp", err)
@@ -7123,7 +7672,7 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 7, Data: data}
+		*v = DataProtocolCapability{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
 	}
 	return nil
 }
@@ -7243,7 +7792,7 @@ func (v *H245NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) err
 	}
 	switch i {
 	case 0:
-		v.Choice = H245NonStandardIdentifierObject
+		*v = H245NonStandardIdentifier{Choice: H245NonStandardIdentifierObject}
 		{
 			o, err := d.ReadOID()
 			if err != nil {
@@ -7252,8 +7801,10 @@ func (v *H245NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) err
 			v.Object = nilIfEmpty(o)
 		}
 	case 1:
-		v.Choice = H245NonStandardIdentifierH221NonStandard
-		v.H221NonStandard = new(H245NonStandardIdentifierH221NonStandardType)
+		*v = H245NonStandardIdentifier{Choice: H245NonStandardIdentifierH221NonStandard, H221NonStandard: v.H221NonStandard}
+		if v.H221NonStandard == nil {
+			v.H221NonStandard = new(H245NonStandardIdentifierH221NonStandardType)
+		}
 		if err := v.H221NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("h221NonStandard", err)
 		}
@@ -7422,20 +7973,26 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 	}
 	switch i {
 	case 0:
-		v.Choice = DataProtocolCapabilityV76wCompressionTypeTransmitCompression
-		v.TransmitCompression = new(CompressionType)
+		*v = DataProtocolCapabilityV76wCompressionType{Choice: DataProtocolCapabilityV76wCompressionTypeTransmitCompression, TransmitCompression: v.TransmitCompression}
+		if v.TransmitCompression == nil {
+			v.TransmitCompression = new(CompressionType)
+		}
 		if err := v.TransmitCompression.decodePER(d, depth+1); err != nil {
 			return fieldErr("transmitCompression", err)
 		}
 	case 1:
-		v.Choice = DataProtocolCapabilityV76wCompressionTypeReceiveCompression
-		v.ReceiveCompression = new(CompressionType)
+		*v = DataProtocolCapabilityV76wCompressionType{Choice: DataProtocolCapabilityV76wCompressionTypeReceiveCompression, ReceiveCompression: v.ReceiveCompression}
+		if v.ReceiveCompression == nil {
+			v.ReceiveCompression = new(CompressionType)
+		}
 		if err := v.ReceiveCompression.decodePER(d, depth+1); err != nil {
 			return fieldErr("receiveCompression", err)
 		}
 	case 2:
-		v.Choice = DataProtocolCapabilityV76wCompressionTypeTransmitAndReceiveCompression
-		v.TransmitAndReceiveCompression = new(CompressionType)
+		*v = DataProtocolCapabilityV76wCompressionType{Choice: DataProtocolCapabilityV76wCompressionTypeTransmitAndReceiveCompression, TransmitAndReceiveCompression: v.TransmitAndReceiveCompression}
+		if v.TransmitAndReceiveCompression == nil {
+			v.TransmitAndReceiveCompression = new(CompressionType)
+		}
 		if err := v.TransmitAndReceiveCompression.decodePER(d, depth+1); err != nil {
 			return fieldErr("transmitAndReceiveCompression", err)
 		}
@@ -7444,7 +8001,7 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = DataProtocolCapabilityV76wCompressionType{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -7523,8 +8080,10 @@ func (v *CompressionType) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = CompressionTypeV42bis
-		v.V42bis = new(V42bis)
+		*v = CompressionType{Choice: CompressionTypeV42bis, V42bis: v.V42bis}
+		if v.V42bis == nil {
+			v.V42bis = new(V42bis)
+		}
 		if err := v.V42bis.decodePER(d, depth+1); err != nil {
 			return fieldErr("v42bis", err)
 		}
@@ -7533,7 +8092,7 @@ func (v *CompressionType) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 1, Data: data}
+		*v = CompressionType{Raw: &asn1per.RawExtension{Index: i - 1, Data: data}}
 	}
 	return nil
 }
@@ -7603,6 +8162,8 @@ func (v *V42bis) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.MaximumStringLength = n
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -7738,6 +8299,9 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.TranscodingMMR = b
 	}
+	var seen [4]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -7746,11 +8310,14 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("version", err)
 				}
-				v.Version = new(int64)
+				if v.Version == nil {
+					v.Version = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
 					if err != nil {
@@ -7760,31 +8327,40 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("t38FaxRateManagement", err)
 				}
-				v.T38FaxRateManagement = new(T38FaxRateManagement)
+				if v.T38FaxRateManagement == nil {
+					v.T38FaxRateManagement = new(T38FaxRateManagement)
+				}
 				if err := v.T38FaxRateManagement.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("t38FaxRateManagement", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("t38FaxUdpOptions", err)
 				}
-				v.T38FaxUdpOptions = new(T38FaxUdpOptions)
+				if v.T38FaxUdpOptions == nil {
+					v.T38FaxUdpOptions = new(T38FaxUdpOptions)
+				}
 				if err := v.T38FaxUdpOptions.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("t38FaxUdpOptions", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("t38FaxTcpOptions", err)
 				}
-				v.T38FaxTcpOptions = new(T38FaxTcpOptions)
+				if v.T38FaxTcpOptions == nil {
+					v.T38FaxTcpOptions = new(T38FaxTcpOptions)
+				}
 				if err := v.T38FaxTcpOptions.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("t38FaxTcpOptions", err)
 				}
@@ -7798,6 +8374,18 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(4)
+	}
+	if !seen[0] {
+		v.Version = nil
+	}
+	if !seen[1] {
+		v.T38FaxRateManagement = nil
+	}
+	if !seen[2] {
+		v.T38FaxUdpOptions = nil
+	}
+	if !seen[3] {
+		v.T38FaxTcpOptions = nil
 	}
 	return nil
 }
@@ -7877,15 +8465,15 @@ func (v *T38FaxRateManagement) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = T38FaxRateManagementLocalTCF
+		*v = T38FaxRateManagement{Choice: T38FaxRateManagementLocalTCF}
 	case 1:
-		v.Choice = T38FaxRateManagementTransferredTCF
+		*v = T38FaxRateManagement{Choice: T38FaxRateManagementTransferredTCF}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = T38FaxRateManagement{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -7932,7 +8520,9 @@ func (v *T38FaxUdpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 		return err
 	}
 	if opt&(1<<1) != 0 {
-		v.T38FaxMaxBuffer = new(int64)
+		if v.T38FaxMaxBuffer == nil {
+			v.T38FaxMaxBuffer = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{})
 			if err != nil {
@@ -7940,9 +8530,13 @@ func (v *T38FaxUdpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.T38FaxMaxBuffer) = n
 		}
+	} else {
+		v.T38FaxMaxBuffer = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.T38FaxMaxDatagram = new(int64)
+		if v.T38FaxMaxDatagram == nil {
+			v.T38FaxMaxDatagram = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{})
 			if err != nil {
@@ -7950,6 +8544,8 @@ func (v *T38FaxUdpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.T38FaxMaxDatagram) = n
 		}
+	} else {
+		v.T38FaxMaxDatagram = nil
 	}
 	if err := v.T38FaxUdpEC.decodePER(d, depth+1); err != nil {
 		return fieldErr("t38FaxUdpEC", err)
@@ -8032,15 +8628,15 @@ func (v *T38FaxUdpOptionsT38FaxUdpEC) decodePER(d *asn1per.Decoder, depth int) e
 	}
 	switch i {
 	case 0:
-		v.Choice = T38FaxUdpOptionsT38FaxUdpECT38UDPFEC
+		*v = T38FaxUdpOptionsT38FaxUdpEC{Choice: T38FaxUdpOptionsT38FaxUdpECT38UDPFEC}
 	case 1:
-		v.Choice = T38FaxUdpOptionsT38FaxUdpECT38UDPRedundancy
+		*v = T38FaxUdpOptionsT38FaxUdpEC{Choice: T38FaxUdpOptionsT38FaxUdpECT38UDPRedundancy}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = T38FaxUdpOptionsT38FaxUdpEC{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -8097,6 +8693,8 @@ func (v *T38FaxTcpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.T38TCPBidirectionalMode = b
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -8193,10 +8791,14 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -8206,8 +8808,10 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
-			} else {
+			} else if cap(v.DataRatesSupported) == 0 {
 				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+			} else {
+				v.DataRatesSupported = v.DataRatesSupported[:0]
 			}
 			for range n {
 				v.DataRatesSupported = extendZero(v.DataRatesSupported)
@@ -8216,6 +8820,8 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DataRatesSupported = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -8225,8 +8831,10 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.SupportedPrefixes = []SupportedPrefix{}
-			} else {
+			} else if cap(v.SupportedPrefixes) == 0 {
 				v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+			} else {
+				v.SupportedPrefixes = v.SupportedPrefixes[:0]
 			}
 			for range n {
 				v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -8235,7 +8843,11 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.SupportedPrefixes = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -8325,11 +8937,18 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -8338,6 +8957,7 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("protocol", err)
@@ -8349,8 +8969,10 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Protocol = []SupportedProtocols{}
-					} else {
+					} else if cap(v.Protocol) == 0 {
 						v.Protocol = make([]SupportedProtocols, 0, min(n, 16))
+					} else {
+						v.Protocol = v.Protocol[:0]
 					}
 					for range n {
 						v.Protocol = extendZero(v.Protocol)
@@ -8369,6 +8991,9 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.Protocol = nil
 	}
 	return nil
 }
@@ -8425,11 +9050,17 @@ func (v *TerminalInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -8509,7 +9140,9 @@ func (v *TunnelledProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("id", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.SubIdentifier = new(string)
+		if v.SubIdentifier == nil {
+			v.SubIdentifier = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 64})
 			if err != nil {
@@ -8517,7 +9150,11 @@ func (v *TunnelledProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.SubIdentifier) = s
 		}
+	} else {
+		v.SubIdentifier = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -8624,7 +9261,7 @@ func (v *TunnelledProtocolId) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = TunnelledProtocolIdTunnelledProtocolObjectID
+		*v = TunnelledProtocolId{Choice: TunnelledProtocolIdTunnelledProtocolObjectID}
 		{
 			o, err := d.ReadOID()
 			if err != nil {
@@ -8633,8 +9270,10 @@ func (v *TunnelledProtocolId) decodePER(d *asn1per.Decoder, depth int) error {
 			v.TunnelledProtocolObjectID = nilIfEmpty(o)
 		}
 	case 1:
-		v.Choice = TunnelledProtocolIdTunnelledProtocolAlternateID
-		v.TunnelledProtocolAlternateID = new(TunnelledProtocolAlternateIdentifier)
+		*v = TunnelledProtocolId{Choice: TunnelledProtocolIdTunnelledProtocolAlternateID, TunnelledProtocolAlternateID: v.TunnelledProtocolAlternateID}
+		if v.TunnelledProtocolAlternateID == nil {
+			v.TunnelledProtocolAlternateID = new(TunnelledProtocolAlternateIdentifier)
+		}
 		if err := v.TunnelledProtocolAlternateID.decodePER(d, depth+1); err != nil {
 			return fieldErr("tunnelledProtocolAlternateID", err)
 		}
@@ -8643,7 +9282,7 @@ func (v *TunnelledProtocolId) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = TunnelledProtocolId{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -8711,7 +9350,9 @@ func (v *TunnelledProtocolAlternateIdentifier) decodePER(d *asn1per.Decoder, dep
 		v.ProtocolType = s
 	}
 	if opt&(1<<0) != 0 {
-		v.ProtocolVariant = new(string)
+		if v.ProtocolVariant == nil {
+			v.ProtocolVariant = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 64})
 			if err != nil {
@@ -8719,7 +9360,11 @@ func (v *TunnelledProtocolAlternateIdentifier) decodePER(d *asn1per.Decoder, dep
 			}
 			(*v.ProtocolVariant) = s
 		}
+	} else {
+		v.ProtocolVariant = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -8881,6 +9526,8 @@ func (v *QseriesOptions) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.Q954Info.decodePER(d, depth+1); err != nil {
 		return fieldErr("q954Info", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -8962,6 +9609,8 @@ func (v *Q954Details) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.ThreePartyService = b
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -9166,10 +9815,14 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<10) != 0
 	if opt&(1<<9) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<8) != 0 {
 		{
@@ -9179,8 +9832,10 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.AliasAddress = []AliasAddress{}
-			} else {
+			} else if cap(v.AliasAddress) == 0 {
 				v.AliasAddress = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.AliasAddress = v.AliasAddress[:0]
 			}
 			for range n {
 				v.AliasAddress = extendZero(v.AliasAddress)
@@ -9189,6 +9844,8 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.AliasAddress = nil
 	}
 	if opt&(1<<7) != 0 {
 		{
@@ -9198,8 +9855,10 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CallSignalAddress = []TransportAddress{}
-			} else {
+			} else if cap(v.CallSignalAddress) == 0 {
 				v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+			} else {
+				v.CallSignalAddress = v.CallSignalAddress[:0]
 			}
 			for range n {
 				v.CallSignalAddress = extendZero(v.CallSignalAddress)
@@ -9208,6 +9867,8 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CallSignalAddress = nil
 	}
 	if opt&(1<<6) != 0 {
 		{
@@ -9217,8 +9878,10 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.RasAddress = []TransportAddress{}
-			} else {
+			} else if cap(v.RasAddress) == 0 {
 				v.RasAddress = make([]TransportAddress, 0, min(n, 16))
+			} else {
+				v.RasAddress = v.RasAddress[:0]
 			}
 			for range n {
 				v.RasAddress = extendZero(v.RasAddress)
@@ -9227,12 +9890,18 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.RasAddress = nil
 	}
 	if opt&(1<<5) != 0 {
-		v.EndpointType = new(EndpointType)
+		if v.EndpointType == nil {
+			v.EndpointType = new(EndpointType)
+		}
 		if err := v.EndpointType.decodePER(d, depth+1); err != nil {
 			return fieldErr("endpointType", err)
 		}
+	} else {
+		v.EndpointType = nil
 	}
 	if opt&(1<<4) != 0 {
 		{
@@ -9242,8 +9911,10 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -9252,6 +9923,8 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<3) != 0 {
 		{
@@ -9261,8 +9934,10 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -9271,9 +9946,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.Priority = new(int64)
+		if v.Priority == nil {
+			v.Priority = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 127, HasUb: true})
 			if err != nil {
@@ -9281,6 +9960,8 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Priority) = n
 		}
+	} else {
+		v.Priority = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -9290,8 +9971,10 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.RemoteExtensionAddress = []AliasAddress{}
-			} else {
+			} else if cap(v.RemoteExtensionAddress) == 0 {
 				v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.RemoteExtensionAddress = v.RemoteExtensionAddress[:0]
 			}
 			for range n {
 				v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
@@ -9300,6 +9983,8 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.RemoteExtensionAddress = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -9309,8 +9994,10 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
-			} else {
+			} else if cap(v.DestExtraCallInfo) == 0 {
 				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 			}
 			for range n {
 				v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
@@ -9319,7 +10006,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DestExtraCallInfo = nil
 	}
+	var seen [3]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -9328,31 +10020,40 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				if v.AlternateTransportAddresses == nil {
+					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				}
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
@@ -9366,6 +10067,15 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(3)
+	}
+	if !seen[0] {
+		v.AlternateTransportAddresses = nil
+	}
+	if !seen[1] {
+		v.CircuitInfo = nil
+	}
+	if !seen[2] {
+		v.FeatureSet = nil
 	}
 	return nil
 }
@@ -9532,22 +10242,34 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.TokenOID = nilIfEmpty(o)
 	}
 	if opt&(1<<7) != 0 {
-		v.TimeStamp = new(TimeStamp)
+		if v.TimeStamp == nil {
+			v.TimeStamp = new(TimeStamp)
+		}
 		if err := v.TimeStamp.decodePER(d, depth+1); err != nil {
 			return fieldErr("timeStamp", err)
 		}
+	} else {
+		v.TimeStamp = nil
 	}
 	if opt&(1<<6) != 0 {
-		v.Password = new(Password)
+		if v.Password == nil {
+			v.Password = new(Password)
+		}
 		if err := v.Password.decodePER(d, depth+1); err != nil {
 			return fieldErr("password", err)
 		}
+	} else {
+		v.Password = nil
 	}
 	if opt&(1<<5) != 0 {
-		v.Dhkey = new(DHset)
+		if v.Dhkey == nil {
+			v.Dhkey = new(DHset)
+		}
 		if err := v.Dhkey.decodePER(d, depth+1); err != nil {
 			return fieldErr("dhkey", err)
 		}
+	} else {
+		v.Dhkey = nil
 	}
 	if opt&(1<<4) != 0 {
 		if err := v.Challenge.decodePER(d, depth+1); err != nil {
@@ -9556,31 +10278,52 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.Challenge == nil {
 			v.Challenge = ChallengeString{}
 		}
+	} else {
+		v.Challenge = nil
 	}
 	if opt&(1<<3) != 0 {
-		v.Random = new(RandomVal)
+		if v.Random == nil {
+			v.Random = new(RandomVal)
+		}
 		if err := v.Random.decodePER(d, depth+1); err != nil {
 			return fieldErr("random", err)
 		}
+	} else {
+		v.Random = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.Certificate = new(TypedCertificate)
+		if v.Certificate == nil {
+			v.Certificate = new(TypedCertificate)
+		}
 		if err := v.Certificate.decodePER(d, depth+1); err != nil {
 			return fieldErr("certificate", err)
 		}
+	} else {
+		v.Certificate = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.GeneralID = new(Identifier)
+		if v.GeneralID == nil {
+			v.GeneralID = new(Identifier)
+		}
 		if err := v.GeneralID.decodePER(d, depth+1); err != nil {
 			return fieldErr("generalID", err)
 		}
+	} else {
+		v.GeneralID = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandard = new(H235NonStandardParameter)
+		if v.NonStandard == nil {
+			v.NonStandard = new(H235NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
+	} else {
+		v.NonStandard = nil
 	}
+	var seen [4]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -9589,36 +10332,46 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("eckasdhkey", err)
 				}
-				v.Eckasdhkey = new(ECKASDH)
+				if v.Eckasdhkey == nil {
+					v.Eckasdhkey = new(ECKASDH)
+				}
 				if err := v.Eckasdhkey.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("eckasdhkey", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("sendersID", err)
 				}
-				v.SendersID = new(Identifier)
+				if v.SendersID == nil {
+					v.SendersID = new(Identifier)
+				}
 				if err := v.SendersID.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("sendersID", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h235Key", err)
 				}
-				v.H235Key = new(H235Key)
+				if v.H235Key == nil {
+					v.H235Key = new(H235Key)
+				}
 				if err := v.H235Key.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h235Key", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("profileInfo", err)
@@ -9630,8 +10383,10 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ProfileInfo = []ProfileElement{}
-					} else {
+					} else if cap(v.ProfileInfo) == 0 {
 						v.ProfileInfo = make([]ProfileElement, 0, min(n, 16))
+					} else {
+						v.ProfileInfo = v.ProfileInfo[:0]
 					}
 					for range n {
 						v.ProfileInfo = extendZero(v.ProfileInfo)
@@ -9650,6 +10405,18 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(4)
+	}
+	if !seen[0] {
+		v.Eckasdhkey = nil
+	}
+	if !seen[1] {
+		v.SendersID = nil
+	}
+	if !seen[2] {
+		v.H235Key = nil
+	}
+	if !seen[3] {
+		v.ProfileInfo = nil
 	}
 	return nil
 }
@@ -9795,6 +10562,8 @@ func (v *DHset) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.Generator = BitString{Bytes: b, BitLen: n}
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -9936,6 +10705,8 @@ func (v *TypedCertificate) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.Certificate = nilIfEmpty(b)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -10117,14 +10888,18 @@ func (v *ECKASDH) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = ECKASDHEckasdhp
-		v.Eckasdhp = new(ECKASDHEckasdhpType)
+		*v = ECKASDH{Choice: ECKASDHEckasdhp, Eckasdhp: v.Eckasdhp}
+		if v.Eckasdhp == nil {
+			v.Eckasdhp = new(ECKASDHEckasdhpType)
+		}
 		if err := v.Eckasdhp.decodePER(d, depth+1); err != nil {
 			return fieldErr("eckasdhp", err)
 		}
 	case 1:
-		v.Choice = ECKASDHEckasdh2
-		v.Eckasdh2 = new(ECKASDHEckasdh2Type)
+		*v = ECKASDH{Choice: ECKASDHEckasdh2, Eckasdh2: v.Eckasdh2}
+		if v.Eckasdh2 == nil {
+			v.Eckasdh2 = new(ECKASDHEckasdh2Type)
+		}
 		if err := v.Eckasdh2.decodePER(d, depth+1); err != nil {
 			return fieldErr("eckasdh2", err)
 		}
@@ -10133,7 +10908,7 @@ func (v *ECKASDH) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = ECKASDH{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -10275,7 +11050,9 @@ func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.X = new(BitString)
+		if v.X == nil {
+			v.X = new(BitString)
+		}
 		{
 			b, n, err := d.ReadBitString(asn1per.Size{Lb: 0, Ub: 511})
 			if err != nil {
@@ -10286,9 +11063,13 @@ func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.X) = BitString{Bytes: b, BitLen: n}
 		}
+	} else {
+		v.X = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.Y = new(BitString)
+		if v.Y == nil {
+			v.Y = new(BitString)
+		}
 		{
 			b, n, err := d.ReadBitString(asn1per.Size{Lb: 0, Ub: 511})
 			if err != nil {
@@ -10299,7 +11080,11 @@ func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Y) = BitString{Bytes: b, BitLen: n}
 		}
+	} else {
+		v.Y = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -10515,29 +11300,35 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = H235KeySecureChannel
+		*v = H235Key{Choice: H235KeySecureChannel}
 		if err := v.SecureChannel.decodePER(d, depth+1); err != nil {
 			return fieldErr("secureChannel", err)
 		}
 	case 1:
-		v.Choice = H235KeySharedSecret
-		v.SharedSecret = new(EncryptedEncodedKeySyncMaterial)
+		*v = H235Key{Choice: H235KeySharedSecret, SharedSecret: v.SharedSecret}
+		if v.SharedSecret == nil {
+			v.SharedSecret = new(EncryptedEncodedKeySyncMaterial)
+		}
 		if err := v.SharedSecret.decodePER(d, depth+1); err != nil {
 			return fieldErr("sharedSecret", err)
 		}
 	case 2:
-		v.Choice = H235KeyCertProtectedKey
-		v.CertProtectedKey = new(SignedEncodedKeySignedMaterial)
+		*v = H235Key{Choice: H235KeyCertProtectedKey, CertProtectedKey: v.CertProtectedKey}
+		if v.CertProtectedKey == nil {
+			v.CertProtectedKey = new(SignedEncodedKeySignedMaterial)
+		}
 		if err := v.CertProtectedKey.decodePER(d, depth+1); err != nil {
 			return fieldErr("certProtectedKey", err)
 		}
 	case 3:
-		v.Choice = H235KeySecureSharedSecret
+		*v = H235Key{Choice: H235KeySecureSharedSecret, SecureSharedSecret: v.SecureSharedSecret}
+		if v.SecureSharedSecret == nil {
+			v.SecureSharedSecret = new(V3KeySyncMaterial)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("secureSharedSecret", err)
 		}
-		v.SecureSharedSecret = new(V3KeySyncMaterial)
 		if err := v.SecureSharedSecret.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("secureSharedSecret", err)
 		}
@@ -10547,7 +11338,7 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = H235Key{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -10676,6 +11467,8 @@ func (v *KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.KeyMaterial.decodePER(d, depth+1); err != nil {
 		return fieldErr("keyMaterial", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -10840,7 +11633,9 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.RanInt = new(int64)
+		if v.RanInt == nil {
+			v.RanInt = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{})
 			if err != nil {
@@ -10848,6 +11643,8 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.RanInt) = n
 		}
+	} else {
+		v.RanInt = nil
 	}
 	if opt&(1<<0) != 0 {
 		if err := v.Iv8.decodePER(d, depth+1); err != nil {
@@ -10856,7 +11653,12 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.Iv8 == nil {
 			v.Iv8 = IV8{}
 		}
+	} else {
+		v.Iv8 = nil
 	}
+	var seen [3]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -10865,6 +11667,7 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("iv16", err)
@@ -10877,6 +11680,7 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("iv", err)
@@ -10890,6 +11694,7 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("clearSalt", err)
@@ -10911,6 +11716,15 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(3)
+	}
+	if !seen[0] {
+		v.Iv16 = nil
+	}
+	if !seen[1] {
+		v.Iv = nil
+	}
+	if !seen[2] {
+		v.ClearSalt = nil
 	}
 	return nil
 }
@@ -11063,16 +11877,24 @@ func (v *KeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("mrandom", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.Srandom = new(RandomVal)
+		if v.Srandom == nil {
+			v.Srandom = new(RandomVal)
+		}
 		if err := v.Srandom.decodePER(d, depth+1); err != nil {
 			return fieldErr("srandom", err)
 		}
+	} else {
+		v.Srandom = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.TimeStamp = new(TimeStamp)
+		if v.TimeStamp == nil {
+			v.TimeStamp = new(TimeStamp)
+		}
 		if err := v.TimeStamp.decodePER(d, depth+1); err != nil {
 			return fieldErr("timeStamp", err)
 		}
+	} else {
+		v.TimeStamp = nil
 	}
 	if err := v.Encrptval.decodePER(d, depth+1); err != nil {
 		return fieldErr("encrptval", err)
@@ -11251,10 +12073,14 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<7) != 0
 	if opt&(1<<6) != 0 {
-		v.GeneralID = new(Identifier)
+		if v.GeneralID == nil {
+			v.GeneralID = new(Identifier)
+		}
 		if err := v.GeneralID.decodePER(d, depth+1); err != nil {
 			return fieldErr("generalID", err)
 		}
+	} else {
+		v.GeneralID = nil
 	}
 	if opt&(1<<5) != 0 {
 		{
@@ -11264,6 +12090,8 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.AlgorithmOID = nonNil(o, asn1per.ObjectIdentifier{})
 		}
+	} else {
+		v.AlgorithmOID = nil
 	}
 	if err := v.ParamS.decodePER(d, depth+1); err != nil {
 		return fieldErr("paramS", err)
@@ -11276,6 +12104,8 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.EncryptedSessionKey = nonNil(b, []byte{})
 		}
+	} else {
+		v.EncryptedSessionKey = nil
 	}
 	if opt&(1<<3) != 0 {
 		{
@@ -11285,6 +12115,8 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.EncryptedSaltingKey = nonNil(b, []byte{})
 		}
+	} else {
+		v.EncryptedSaltingKey = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -11294,12 +12126,18 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.ClearSaltingKey = nonNil(b, []byte{})
 		}
+	} else {
+		v.ClearSaltingKey = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.ParamSsalt = new(Params)
+		if v.ParamSsalt == nil {
+			v.ParamSsalt = new(Params)
+		}
 		if err := v.ParamSsalt.decodePER(d, depth+1); err != nil {
 			return fieldErr("paramSsalt", err)
 		}
+	} else {
+		v.ParamSsalt = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -11309,7 +12147,12 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.KeyDerivationOID = nonNil(o, asn1per.ObjectIdentifier{})
 		}
+	} else {
+		v.KeyDerivationOID = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -11318,6 +12161,7 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericKeyMaterial", err)
@@ -11339,6 +12183,9 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.GenericKeyMaterial = nil
 	}
 	return nil
 }
@@ -11413,17 +12260,27 @@ func (v *ProfileElement) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ElementID = n
 	}
 	if opt&(1<<1) != 0 {
-		v.ParamS = new(Params)
+		if v.ParamS == nil {
+			v.ParamS = new(Params)
+		}
 		if err := v.ParamS.decodePER(d, depth+1); err != nil {
 			return fieldErr("paramS", err)
 		}
+	} else {
+		v.ParamS = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.Element = new(Element)
+		if v.Element == nil {
+			v.Element = new(Element)
+		}
 		if err := v.Element.decodePER(d, depth+1); err != nil {
 			return fieldErr("element", err)
 		}
+	} else {
+		v.Element = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -11561,7 +12418,7 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = ElementOctets
+		*v = Element{Choice: ElementOctets}
 		{
 			b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 			if err != nil {
@@ -11570,7 +12427,7 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Octets = nilIfEmpty(b)
 		}
 	case 1:
-		v.Choice = ElementInteger
+		*v = Element{Choice: ElementInteger}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{})
 			if err != nil {
@@ -11579,7 +12436,7 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Integer = n
 		}
 	case 2:
-		v.Choice = ElementBits
+		*v = Element{Choice: ElementBits}
 		{
 			b, n, err := d.ReadBitString(asn1per.Size{Ub: -1})
 			if err != nil {
@@ -11591,7 +12448,7 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Bits = BitString{Bytes: b, BitLen: n}
 		}
 	case 3:
-		v.Choice = ElementName
+		*v = Element{Choice: ElementName}
 		{
 			s, err := d.ReadString(charsetBMP1, asn1per.Size{Ub: -1})
 			if err != nil {
@@ -11600,7 +12457,7 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Name = s
 		}
 	case 4:
-		v.Choice = ElementFlag
+		*v = Element{Choice: ElementFlag}
 		{
 			b, err := d.ReadBool()
 			if err != nil {
@@ -11613,7 +12470,7 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 5, Data: data}
+		*v = Element{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
 	}
 	return nil
 }
@@ -11797,50 +12654,66 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = CryptoH323TokenCryptoEPPwdHash
-		v.CryptoEPPwdHash = new(CryptoH323TokenCryptoEPPwdHashType)
+		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoEPPwdHash, CryptoEPPwdHash: v.CryptoEPPwdHash}
+		if v.CryptoEPPwdHash == nil {
+			v.CryptoEPPwdHash = new(CryptoH323TokenCryptoEPPwdHashType)
+		}
 		if err := v.CryptoEPPwdHash.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoEPPwdHash", err)
 		}
 	case 1:
-		v.Choice = CryptoH323TokenCryptoGKPwdHash
-		v.CryptoGKPwdHash = new(CryptoH323TokenCryptoGKPwdHashType)
+		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoGKPwdHash, CryptoGKPwdHash: v.CryptoGKPwdHash}
+		if v.CryptoGKPwdHash == nil {
+			v.CryptoGKPwdHash = new(CryptoH323TokenCryptoGKPwdHashType)
+		}
 		if err := v.CryptoGKPwdHash.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoGKPwdHash", err)
 		}
 	case 2:
-		v.Choice = CryptoH323TokenCryptoEPPwdEncr
-		v.CryptoEPPwdEncr = new(EncryptedEncodedPwdCertToken)
+		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoEPPwdEncr, CryptoEPPwdEncr: v.CryptoEPPwdEncr}
+		if v.CryptoEPPwdEncr == nil {
+			v.CryptoEPPwdEncr = new(EncryptedEncodedPwdCertToken)
+		}
 		if err := v.CryptoEPPwdEncr.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoEPPwdEncr", err)
 		}
 	case 3:
-		v.Choice = CryptoH323TokenCryptoGKPwdEncr
-		v.CryptoGKPwdEncr = new(EncryptedEncodedPwdCertToken)
+		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoGKPwdEncr, CryptoGKPwdEncr: v.CryptoGKPwdEncr}
+		if v.CryptoGKPwdEncr == nil {
+			v.CryptoGKPwdEncr = new(EncryptedEncodedPwdCertToken)
+		}
 		if err := v.CryptoGKPwdEncr.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoGKPwdEncr", err)
 		}
 	case 4:
-		v.Choice = CryptoH323TokenCryptoEPCert
-		v.CryptoEPCert = new(SignedEncodedPwdCertToken)
+		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoEPCert, CryptoEPCert: v.CryptoEPCert}
+		if v.CryptoEPCert == nil {
+			v.CryptoEPCert = new(SignedEncodedPwdCertToken)
+		}
 		if err := v.CryptoEPCert.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoEPCert", err)
 		}
 	case 5:
-		v.Choice = CryptoH323TokenCryptoGKCert
-		v.CryptoGKCert = new(SignedEncodedPwdCertToken)
+		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoGKCert, CryptoGKCert: v.CryptoGKCert}
+		if v.CryptoGKCert == nil {
+			v.CryptoGKCert = new(SignedEncodedPwdCertToken)
+		}
 		if err := v.CryptoGKCert.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoGKCert", err)
 		}
 	case 6:
-		v.Choice = CryptoH323TokenCryptoFastStart
-		v.CryptoFastStart = new(SignedEncodedFastStartToken)
+		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoFastStart, CryptoFastStart: v.CryptoFastStart}
+		if v.CryptoFastStart == nil {
+			v.CryptoFastStart = new(SignedEncodedFastStartToken)
+		}
 		if err := v.CryptoFastStart.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoFastStart", err)
 		}
 	case 7:
-		v.Choice = CryptoH323TokenNestedcryptoToken
-		v.NestedcryptoToken = new(CryptoToken)
+		*v = CryptoH323Token{Choice: CryptoH323TokenNestedcryptoToken, NestedcryptoToken: v.NestedcryptoToken}
+		if v.NestedcryptoToken == nil {
+			v.NestedcryptoToken = new(CryptoToken)
+		}
 		if err := v.NestedcryptoToken.decodePER(d, depth+1); err != nil {
 			return fieldErr("nestedcryptoToken", err)
 		}
@@ -11849,7 +12722,7 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 8, Data: data}
+		*v = CryptoH323Token{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
 	}
 	return nil
 }
@@ -12364,26 +13237,34 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = CryptoTokenCryptoEncryptedToken
-		v.CryptoEncryptedToken = new(CryptoTokenCryptoEncryptedTokenType)
+		*v = CryptoToken{Choice: CryptoTokenCryptoEncryptedToken, CryptoEncryptedToken: v.CryptoEncryptedToken}
+		if v.CryptoEncryptedToken == nil {
+			v.CryptoEncryptedToken = new(CryptoTokenCryptoEncryptedTokenType)
+		}
 		if err := v.CryptoEncryptedToken.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoEncryptedToken", err)
 		}
 	case 1:
-		v.Choice = CryptoTokenCryptoSignedToken
-		v.CryptoSignedToken = new(CryptoTokenCryptoSignedTokenType)
+		*v = CryptoToken{Choice: CryptoTokenCryptoSignedToken, CryptoSignedToken: v.CryptoSignedToken}
+		if v.CryptoSignedToken == nil {
+			v.CryptoSignedToken = new(CryptoTokenCryptoSignedTokenType)
+		}
 		if err := v.CryptoSignedToken.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoSignedToken", err)
 		}
 	case 2:
-		v.Choice = CryptoTokenCryptoHashedToken
-		v.CryptoHashedToken = new(CryptoTokenCryptoHashedTokenType)
+		*v = CryptoToken{Choice: CryptoTokenCryptoHashedToken, CryptoHashedToken: v.CryptoHashedToken}
+		if v.CryptoHashedToken == nil {
+			v.CryptoHashedToken = new(CryptoTokenCryptoHashedTokenType)
+		}
 		if err := v.CryptoHashedToken.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoHashedToken", err)
 		}
 	case 3:
-		v.Choice = CryptoTokenCryptoPwdEncr
-		v.CryptoPwdEncr = new(EncryptedEncodedPwdCertToken)
+		*v = CryptoToken{Choice: CryptoTokenCryptoPwdEncr, CryptoPwdEncr: v.CryptoPwdEncr}
+		if v.CryptoPwdEncr == nil {
+			v.CryptoPwdEncr = new(EncryptedEncodedPwdCertToken)
+		}
 		if err := v.CryptoPwdEncr.decodePER(d, depth+1); err != nil {
 			return fieldErr("cryptoPwdEncr", err)
 		}
@@ -12392,7 +13273,7 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = CryptoToken{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -12807,8 +13688,10 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 			}
 			if n == 0 {
 				v.AnnexE = []TransportAddress{}
-			} else {
+			} else if cap(v.AnnexE) == 0 {
 				v.AnnexE = make([]TransportAddress, 0, min(n, 16))
+			} else {
+				v.AnnexE = v.AnnexE[:0]
 			}
 			for range n {
 				v.AnnexE = extendZero(v.AnnexE)
@@ -12817,7 +13700,12 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 				}
 			}
 		}
+	} else {
+		v.AnnexE = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -12826,6 +13714,7 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("sctp", err)
@@ -12837,8 +13726,10 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 					}
 					if n == 0 {
 						v.Sctp = []TransportAddress{}
-					} else {
+					} else if cap(v.Sctp) == 0 {
 						v.Sctp = make([]TransportAddress, 0, min(n, 16))
+					} else {
+						v.Sctp = v.Sctp[:0]
 					}
 					for range n {
 						v.Sctp = extendZero(v.Sctp)
@@ -12857,6 +13748,9 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.Sctp = nil
 	}
 	return nil
 }
@@ -12932,16 +13826,24 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
-		v.SourceCircuitID = new(CircuitIdentifier)
+		if v.SourceCircuitID == nil {
+			v.SourceCircuitID = new(CircuitIdentifier)
+		}
 		if err := v.SourceCircuitID.decodePER(d, depth+1); err != nil {
 			return fieldErr("sourceCircuitID", err)
 		}
+	} else {
+		v.SourceCircuitID = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.DestinationCircuitID = new(CircuitIdentifier)
+		if v.DestinationCircuitID == nil {
+			v.DestinationCircuitID = new(CircuitIdentifier)
+		}
 		if err := v.DestinationCircuitID.decodePER(d, depth+1); err != nil {
 			return fieldErr("destinationCircuitID", err)
 		}
+	} else {
+		v.DestinationCircuitID = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -12951,8 +13853,10 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
-			} else {
+			} else if cap(v.GenericData) == 0 {
 				v.GenericData = make([]GenericData, 0, min(n, 16))
+			} else {
+				v.GenericData = v.GenericData[:0]
 			}
 			for range n {
 				v.GenericData = extendZero(v.GenericData)
@@ -12961,7 +13865,11 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.GenericData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -13053,17 +13961,28 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.Cic = new(CicInfo)
+		if v.Cic == nil {
+			v.Cic = new(CicInfo)
+		}
 		if err := v.Cic.decodePER(d, depth+1); err != nil {
 			return fieldErr("cic", err)
 		}
+	} else {
+		v.Cic = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.Group = new(GroupID)
+		if v.Group == nil {
+			v.Group = new(GroupID)
+		}
 		if err := v.Group.decodePER(d, depth+1); err != nil {
 			return fieldErr("group", err)
 		}
+	} else {
+		v.Group = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -13072,11 +13991,14 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("carrier", err)
 				}
-				v.Carrier = new(CarrierInfo)
+				if v.Carrier == nil {
+					v.Carrier = new(CarrierInfo)
+				}
 				if err := v.Carrier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("carrier", err)
 				}
@@ -13090,6 +14012,9 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.Carrier = nil
 	}
 	return nil
 }
@@ -13157,8 +14082,10 @@ func (v *CicInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.Cic = nil
-		} else {
+		} else if cap(v.Cic) == 0 {
 			v.Cic = make([][]byte, 0, min(n, 16))
+		} else {
+			v.Cic = v.Cic[:0]
 		}
 		for range n {
 			v.Cic = extendZero(v.Cic)
@@ -13178,6 +14105,8 @@ func (v *CicInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.PointCode = nilIfEmpty(b)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -13266,8 +14195,10 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Member = []int64{}
-			} else {
+			} else if cap(v.Member) == 0 {
 				v.Member = make([]int64, 0, min(n, 16))
+			} else {
+				v.Member = v.Member[:0]
 			}
 			for range n {
 				v.Member = extendZero(v.Member)
@@ -13280,6 +14211,8 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Member = nil
 	}
 	{
 		s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 128})
@@ -13288,6 +14221,8 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.Group = s
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -13374,9 +14309,13 @@ func (v *CarrierInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.CarrierIdentificationCode = nonNil(b, []byte{})
 		}
+	} else {
+		v.CarrierIdentificationCode = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.CarrierName = new(string)
+		if v.CarrierName == nil {
+			v.CarrierName = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 128})
 			if err != nil {
@@ -13384,7 +14323,11 @@ func (v *CarrierInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.CarrierName) = s
 		}
+	} else {
+		v.CarrierName = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -13476,8 +14419,10 @@ func (v *GenericData) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Parameters = []EnumeratedParameter{}
-			} else {
+			} else if cap(v.Parameters) == 0 {
 				v.Parameters = make([]EnumeratedParameter, 0, min(n, 16))
+			} else {
+				v.Parameters = v.Parameters[:0]
 			}
 			for range n {
 				v.Parameters = extendZero(v.Parameters)
@@ -13486,7 +14431,11 @@ func (v *GenericData) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Parameters = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -13602,7 +14551,7 @@ func (v *GenericIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = GenericIdentifierStandard
+		*v = GenericIdentifier{Choice: GenericIdentifierStandard}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 16383, HasUb: true, Ext: true})
 			if err != nil {
@@ -13611,7 +14560,7 @@ func (v *GenericIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Standard = n
 		}
 	case 1:
-		v.Choice = GenericIdentifierOid
+		*v = GenericIdentifier{Choice: GenericIdentifierOid}
 		{
 			o, err := d.ReadOID()
 			if err != nil {
@@ -13620,7 +14569,7 @@ func (v *GenericIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Oid = nilIfEmpty(o)
 		}
 	case 2:
-		v.Choice = GenericIdentifierNonStandard
+		*v = GenericIdentifier{Choice: GenericIdentifierNonStandard}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
@@ -13629,7 +14578,7 @@ func (v *GenericIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = GenericIdentifier{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -13721,11 +14670,17 @@ func (v *EnumeratedParameter) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("id", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.Content = new(Content)
+		if v.Content == nil {
+			v.Content = new(Content)
+		}
 		if err := v.Content.decodePER(d, depth+1); err != nil {
 			return fieldErr("content", err)
 		}
+	} else {
+		v.Content = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -13966,7 +14921,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = ContentRaw
+		*v = Content{Choice: ContentRaw}
 		{
 			b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 			if err != nil {
@@ -13975,7 +14930,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Raw = nilIfEmpty(b)
 		}
 	case 1:
-		v.Choice = ContentText
+		*v = Content{Choice: ContentText}
 		{
 			s, err := d.ReadString(charsetIA52, asn1per.Size{Ub: -1})
 			if err != nil {
@@ -13984,7 +14939,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Text = s
 		}
 	case 2:
-		v.Choice = ContentUnicode
+		*v = Content{Choice: ContentUnicode}
 		{
 			s, err := d.ReadString(charsetBMP1, asn1per.Size{Ub: -1})
 			if err != nil {
@@ -13993,7 +14948,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Unicode = s
 		}
 	case 3:
-		v.Choice = ContentBool
+		*v = Content{Choice: ContentBool}
 		{
 			b, err := d.ReadBool()
 			if err != nil {
@@ -14002,7 +14957,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Bool = b
 		}
 	case 4:
-		v.Choice = ContentNumber8
+		*v = Content{Choice: ContentNumber8}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
 			if err != nil {
@@ -14011,7 +14966,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Number8 = n
 		}
 	case 5:
-		v.Choice = ContentNumber16
+		*v = Content{Choice: ContentNumber16}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
 			if err != nil {
@@ -14020,7 +14975,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Number16 = n
 		}
 	case 6:
-		v.Choice = ContentNumber32
+		*v = Content{Choice: ContentNumber32}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -14029,25 +14984,31 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Number32 = n
 		}
 	case 7:
-		v.Choice = ContentId
-		v.Id = new(GenericIdentifier)
+		*v = Content{Choice: ContentId, Id: v.Id}
+		if v.Id == nil {
+			v.Id = new(GenericIdentifier)
+		}
 		if err := v.Id.decodePER(d, depth+1); err != nil {
 			return fieldErr("id", err)
 		}
 	case 8:
-		v.Choice = ContentAlias
-		v.Alias = new(AliasAddress)
+		*v = Content{Choice: ContentAlias, Alias: v.Alias}
+		if v.Alias == nil {
+			v.Alias = new(AliasAddress)
+		}
 		if err := v.Alias.decodePER(d, depth+1); err != nil {
 			return fieldErr("alias", err)
 		}
 	case 9:
-		v.Choice = ContentTransport
-		v.Transport = new(TransportAddress)
+		*v = Content{Choice: ContentTransport, Transport: v.Transport}
+		if v.Transport == nil {
+			v.Transport = new(TransportAddress)
+		}
 		if err := v.Transport.decodePER(d, depth+1); err != nil {
 			return fieldErr("transport", err)
 		}
 	case 10:
-		v.Choice = ContentCompound
+		*v = Content{Choice: ContentCompound}
 		{
 			n, err := d.ReadLength(asn1per.Size{Lb: 1, Ub: 512})
 			if err != nil {
@@ -14055,8 +15016,10 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Compound = nil
-			} else {
+			} else if cap(v.Compound) == 0 {
 				v.Compound = make([]EnumeratedParameter, 0, min(n, 16))
+			} else {
+				v.Compound = v.Compound[:0]
 			}
 			for range n {
 				v.Compound = extendZero(v.Compound)
@@ -14066,7 +15029,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 	case 11:
-		v.Choice = ContentNested
+		*v = Content{Choice: ContentNested}
 		{
 			n, err := d.ReadLength(asn1per.Size{Lb: 1, Ub: 16})
 			if err != nil {
@@ -14074,8 +15037,10 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Nested = nil
-			} else {
+			} else if cap(v.Nested) == 0 {
 				v.Nested = make([]GenericData, 0, min(n, 16))
+			} else {
+				v.Nested = v.Nested[:0]
 			}
 			for range n {
 				v.Nested = extendZero(v.Nested)
@@ -14089,7 +15054,7 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.RawExtension = &asn1per.RawExtension{Index: i - 12, Data: data}
+		*v = Content{RawExtension: &asn1per.RawExtension{Index: i - 12, Data: data}}
 	}
 	return nil
 }
@@ -14191,8 +15156,10 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.NeededFeatures = []FeatureDescriptor{}
-			} else {
+			} else if cap(v.NeededFeatures) == 0 {
 				v.NeededFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+			} else {
+				v.NeededFeatures = v.NeededFeatures[:0]
 			}
 			for range n {
 				v.NeededFeatures = extendZero(v.NeededFeatures)
@@ -14201,6 +15168,8 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.NeededFeatures = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -14210,8 +15179,10 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DesiredFeatures = []FeatureDescriptor{}
-			} else {
+			} else if cap(v.DesiredFeatures) == 0 {
 				v.DesiredFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+			} else {
+				v.DesiredFeatures = v.DesiredFeatures[:0]
 			}
 			for range n {
 				v.DesiredFeatures = extendZero(v.DesiredFeatures)
@@ -14220,6 +15191,8 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DesiredFeatures = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -14229,8 +15202,10 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.SupportedFeatures = []FeatureDescriptor{}
-			} else {
+			} else if cap(v.SupportedFeatures) == 0 {
 				v.SupportedFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+			} else {
+				v.SupportedFeatures = v.SupportedFeatures[:0]
 			}
 			for range n {
 				v.SupportedFeatures = extendZero(v.SupportedFeatures)
@@ -14239,7 +15214,11 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.SupportedFeatures = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -14414,36 +15393,40 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 	}
 	switch i {
 	case 0:
-		v.Choice = AuthenticationMechanismDhExch
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismDhExch}
 	case 1:
-		v.Choice = AuthenticationMechanismPwdSymEnc
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismPwdSymEnc}
 	case 2:
-		v.Choice = AuthenticationMechanismPwdHash
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismPwdHash}
 	case 3:
-		v.Choice = AuthenticationMechanismCertSign
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismCertSign}
 	case 4:
-		v.Choice = AuthenticationMechanismIpsec
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismIpsec}
 	case 5:
-		v.Choice = AuthenticationMechanismTls
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismTls}
 	case 6:
-		v.Choice = AuthenticationMechanismNonStandard
-		v.NonStandard = new(H235NonStandardParameter)
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismNonStandard, NonStandard: v.NonStandard}
+		if v.NonStandard == nil {
+			v.NonStandard = new(H235NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
 	case 7:
-		v.Choice = AuthenticationMechanismAuthenticationBES
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismAuthenticationBES, AuthenticationBES: v.AuthenticationBES}
+		if v.AuthenticationBES == nil {
+			v.AuthenticationBES = new(AuthenticationBES)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("authenticationBES", err)
 		}
-		v.AuthenticationBES = new(AuthenticationBES)
 		if err := v.AuthenticationBES.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("authenticationBES", err)
 		}
 		d.CloseOpenType(&sub)
 	case 8:
-		v.Choice = AuthenticationMechanismKeyExch
+		*v = AuthenticationMechanism{Choice: AuthenticationMechanismKeyExch}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("keyExch", err)
@@ -14461,7 +15444,7 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 7, Data: data}
+		*v = AuthenticationMechanism{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
 	}
 	return nil
 }
@@ -14541,15 +15524,15 @@ func (v *AuthenticationBES) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = AuthenticationBESDefault
+		*v = AuthenticationBES{Choice: AuthenticationBESDefault}
 	case 1:
-		v.Choice = AuthenticationBESRadius
+		*v = AuthenticationBES{Choice: AuthenticationBESRadius}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = AuthenticationBES{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -14663,15 +15646,17 @@ func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = IntegrityMechanismNonStandard
-		v.NonStandard = new(NonStandardParameter)
+		*v = IntegrityMechanism{Choice: IntegrityMechanismNonStandard, NonStandard: v.NonStandard}
+		if v.NonStandard == nil {
+			v.NonStandard = new(NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
 	case 1:
-		v.Choice = IntegrityMechanismDigSig
+		*v = IntegrityMechanism{Choice: IntegrityMechanismDigSig}
 	case 2:
-		v.Choice = IntegrityMechanismIso9797
+		*v = IntegrityMechanism{Choice: IntegrityMechanismIso9797}
 		{
 			o, err := d.ReadOID()
 			if err != nil {
@@ -14680,8 +15665,10 @@ func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Iso9797 = nilIfEmpty(o)
 		}
 	case 3:
-		v.Choice = IntegrityMechanismNonIsoIM
-		v.NonIsoIM = new(NonIsoIntegrityMechanism)
+		*v = IntegrityMechanism{Choice: IntegrityMechanismNonIsoIM, NonIsoIM: v.NonIsoIM}
+		if v.NonIsoIM == nil {
+			v.NonIsoIM = new(NonIsoIntegrityMechanism)
+		}
 		if err := v.NonIsoIM.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonIsoIM", err)
 		}
@@ -14690,7 +15677,7 @@ func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = IntegrityMechanism{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -14804,21 +15791,25 @@ func (v *NonIsoIntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	switch i {
 	case 0:
-		v.Choice = NonIsoIntegrityMechanismHMACMD5
+		*v = NonIsoIntegrityMechanism{Choice: NonIsoIntegrityMechanismHMACMD5}
 	case 1:
-		v.Choice = NonIsoIntegrityMechanismHMACIso101182S
-		v.HMACIso101182S = new(EncryptIntAlg)
+		*v = NonIsoIntegrityMechanism{Choice: NonIsoIntegrityMechanismHMACIso101182S, HMACIso101182S: v.HMACIso101182S}
+		if v.HMACIso101182S == nil {
+			v.HMACIso101182S = new(EncryptIntAlg)
+		}
 		if err := v.HMACIso101182S.decodePER(d, depth+1); err != nil {
 			return fieldErr("hMAC-iso10118-2-s", err)
 		}
 	case 2:
-		v.Choice = NonIsoIntegrityMechanismHMACIso101182L
-		v.HMACIso101182L = new(EncryptIntAlg)
+		*v = NonIsoIntegrityMechanism{Choice: NonIsoIntegrityMechanismHMACIso101182L, HMACIso101182L: v.HMACIso101182L}
+		if v.HMACIso101182L == nil {
+			v.HMACIso101182L = new(EncryptIntAlg)
+		}
 		if err := v.HMACIso101182L.decodePER(d, depth+1); err != nil {
 			return fieldErr("hMAC-iso10118-2-l", err)
 		}
 	case 3:
-		v.Choice = NonIsoIntegrityMechanismHMACIso101183
+		*v = NonIsoIntegrityMechanism{Choice: NonIsoIntegrityMechanismHMACIso101183}
 		{
 			o, err := d.ReadOID()
 			if err != nil {
@@ -14831,7 +15822,7 @@ func (v *NonIsoIntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) erro
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = NonIsoIntegrityMechanism{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -14922,13 +15913,15 @@ func (v *EncryptIntAlg) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = EncryptIntAlgNonStandard
-		v.NonStandard = new(NonStandardParameter)
+		*v = EncryptIntAlg{Choice: EncryptIntAlgNonStandard, NonStandard: v.NonStandard}
+		if v.NonStandard == nil {
+			v.NonStandard = new(NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
 	case 1:
-		v.Choice = EncryptIntAlgIsoAlgorithm
+		*v = EncryptIntAlg{Choice: EncryptIntAlgIsoAlgorithm}
 		{
 			o, err := d.ReadOID()
 			if err != nil {
@@ -14941,7 +15934,7 @@ func (v *EncryptIntAlg) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = EncryptIntAlg{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -15058,10 +16051,14 @@ func (v *AlternateGK) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rasAddress", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		if v.GatekeeperIdentifier == nil {
+			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		}
 		if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperIdentifier", err)
 		}
+	} else {
+		v.GatekeeperIdentifier = nil
 	}
 	{
 		b, err := d.ReadBool()
@@ -15077,6 +16074,8 @@ func (v *AlternateGK) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.Priority = n
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -15321,20 +16320,31 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		if v.GatekeeperIdentifier == nil {
+			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		}
 		if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperIdentifier", err)
 		}
+	} else {
+		v.GatekeeperIdentifier = nil
 	}
 	if err := v.RasAddress.decodePER(d, depth+1); err != nil {
 		return fieldErr("rasAddress", err)
 	}
+	var seen [11]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -15343,6 +16353,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateGatekeeper", err)
@@ -15354,8 +16365,10 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
-					} else {
+					} else if cap(v.AlternateGatekeeper) == 0 {
 						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+					} else {
+						v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 					}
 					for range n {
 						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
@@ -15366,16 +16379,20 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("authenticationMode", err)
 				}
-				v.AuthenticationMode = new(AuthenticationMechanism)
+				if v.AuthenticationMode == nil {
+					v.AuthenticationMode = new(AuthenticationMechanism)
+				}
 				if err := v.AuthenticationMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("authenticationMode", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -15387,8 +16404,10 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -15399,6 +16418,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -15410,8 +16430,10 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -15422,6 +16444,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("algorithmOID", err)
@@ -15435,6 +16458,7 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrity", err)
@@ -15446,8 +16470,10 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Integrity = []IntegrityMechanism{}
-					} else {
+					} else if cap(v.Integrity) == 0 {
 						v.Integrity = make([]IntegrityMechanism, 0, min(n, 16))
+					} else {
+						v.Integrity = v.Integrity[:0]
 					}
 					for range n {
 						v.Integrity = extendZero(v.Integrity)
@@ -15458,26 +16484,33 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -15489,8 +16522,10 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -15501,21 +16536,27 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
-				v.RehomingModel = new(RehomingModel)
+				if v.RehomingModel == nil {
+					v.RehomingModel = new(RehomingModel)
+				}
 				if err := v.RehomingModel.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
@@ -15529,6 +16570,39 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(11)
+	}
+	if !seen[0] {
+		v.AlternateGatekeeper = nil
+	}
+	if !seen[1] {
+		v.AuthenticationMode = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.AlgorithmOID = nil
+	}
+	if !seen[5] {
+		v.Integrity = nil
+	}
+	if !seen[6] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[7] {
+		v.FeatureSet = nil
+	}
+	if !seen[8] {
+		v.GenericData = nil
+	}
+	if !seen[9] {
+		v.AssignedGatekeeper = nil
+	}
+	if !seen[10] {
+		v.RehomingModel = nil
 	}
 	return nil
 }
@@ -15597,9 +16671,9 @@ func (v *RehomingModel) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = RehomingModelGatekeeperBased
+		*v = RehomingModel{Choice: RehomingModelGatekeeperBased}
 	case 1:
-		v.Choice = RehomingModelEndpointBased
+		*v = RehomingModel{Choice: RehomingModelEndpointBased}
 	default:
 		return errNoAlternative
 	}
@@ -15765,20 +16839,31 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		if v.GatekeeperIdentifier == nil {
+			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		}
 		if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperIdentifier", err)
 		}
+	} else {
+		v.GatekeeperIdentifier = nil
 	}
 	if err := v.RejectReason.decodePER(d, depth+1); err != nil {
 		return fieldErr("rejectReason", err)
 	}
+	var seen [6]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -15787,16 +16872,20 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				v.AltGKInfo = new(AltGKInfo)
+				if v.AltGKInfo == nil {
+					v.AltGKInfo = new(AltGKInfo)
+				}
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -15808,8 +16897,10 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -15820,6 +16911,7 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -15831,8 +16923,10 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -15843,26 +16937,33 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -15874,8 +16975,10 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -15894,6 +16997,24 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(6)
+	}
+	if !seen[0] {
+		v.AltGKInfo = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[4] {
+		v.FeatureSet = nil
+	}
+	if !seen[5] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -16032,41 +17153,43 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 	}
 	switch i {
 	case 0:
-		v.Choice = GatekeeperRejectReasonResourceUnavailable
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonResourceUnavailable}
 	case 1:
-		v.Choice = GatekeeperRejectReasonTerminalExcluded
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonTerminalExcluded}
 	case 2:
-		v.Choice = GatekeeperRejectReasonInvalidRevision
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonInvalidRevision}
 	case 3:
-		v.Choice = GatekeeperRejectReasonUndefinedReason
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonUndefinedReason}
 	case 4:
-		v.Choice = GatekeeperRejectReasonSecurityDenial
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonSecurityDenial}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
 		d.CloseOpenType(&sub)
 	case 5:
-		v.Choice = GatekeeperRejectReasonGenericDataReason
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonGenericDataReason}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
 		d.CloseOpenType(&sub)
 	case 6:
-		v.Choice = GatekeeperRejectReasonNeededFeatureNotSupported
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonNeededFeatureNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 7:
-		v.Choice = GatekeeperRejectReasonSecurityError
+		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
@@ -16076,7 +17199,7 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = GatekeeperRejectReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -16268,43 +17391,43 @@ func (v *SecurityErrors) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = SecurityErrorsSecurityWrongSyncTime
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityWrongSyncTime}
 	case 1:
-		v.Choice = SecurityErrorsSecurityReplay
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityReplay}
 	case 2:
-		v.Choice = SecurityErrorsSecurityWrongGeneralID
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityWrongGeneralID}
 	case 3:
-		v.Choice = SecurityErrorsSecurityWrongSendersID
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityWrongSendersID}
 	case 4:
-		v.Choice = SecurityErrorsSecurityIntegrityFailed
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityIntegrityFailed}
 	case 5:
-		v.Choice = SecurityErrorsSecurityWrongOID
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityWrongOID}
 	case 6:
-		v.Choice = SecurityErrorsSecurityDHmismatch
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityDHmismatch}
 	case 7:
-		v.Choice = SecurityErrorsSecurityCertificateExpired
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityCertificateExpired}
 	case 8:
-		v.Choice = SecurityErrorsSecurityCertificateDateInvalid
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityCertificateDateInvalid}
 	case 9:
-		v.Choice = SecurityErrorsSecurityCertificateRevoked
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityCertificateRevoked}
 	case 10:
-		v.Choice = SecurityErrorsSecurityCertificateNotReadable
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityCertificateNotReadable}
 	case 11:
-		v.Choice = SecurityErrorsSecurityCertificateSignatureInvalid
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityCertificateSignatureInvalid}
 	case 12:
-		v.Choice = SecurityErrorsSecurityCertificateMissing
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityCertificateMissing}
 	case 13:
-		v.Choice = SecurityErrorsSecurityCertificateIncomplete
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityCertificateIncomplete}
 	case 14:
-		v.Choice = SecurityErrorsSecurityUnsupportedCertificateAlgOID
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityUnsupportedCertificateAlgOID}
 	case 15:
-		v.Choice = SecurityErrorsSecurityUnknownCA
+		*v = SecurityErrors{Choice: SecurityErrorsSecurityUnknownCA}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 16, Data: data}
+		*v = SecurityErrors{Raw: &asn1per.RawExtension{Index: i - 16, Data: data}}
 	}
 	return nil
 }
@@ -16370,8 +17493,10 @@ func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.AlternateGatekeeper = nil
-		} else {
+		} else if cap(v.AlternateGatekeeper) == 0 {
 			v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+		} else {
+			v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 		}
 		for range n {
 			v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
@@ -16387,6 +17512,8 @@ func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.AltGKisPermanent = b
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -16831,10 +17958,14 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<2) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	{
 		b, err := d.ReadBool()
@@ -16850,8 +17981,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else {
+		} else if cap(v.CallSignalAddress) == 0 {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else {
+			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
 		for range n {
 			v.CallSignalAddress = extendZero(v.CallSignalAddress)
@@ -16867,8 +18000,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.RasAddress = nil
-		} else {
+		} else if cap(v.RasAddress) == 0 {
 			v.RasAddress = make([]TransportAddress, 0, min(n, 16))
+		} else {
+			v.RasAddress = v.RasAddress[:0]
 		}
 		for range n {
 			v.RasAddress = extendZero(v.RasAddress)
@@ -16888,8 +18023,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
-			} else {
+			} else if cap(v.TerminalAlias) == 0 {
 				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.TerminalAlias = v.TerminalAlias[:0]
 			}
 			for range n {
 				v.TerminalAlias = extendZero(v.TerminalAlias)
@@ -16898,16 +18035,25 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.TerminalAlias = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		if v.GatekeeperIdentifier == nil {
+			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		}
 		if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperIdentifier", err)
 		}
+	} else {
+		v.GatekeeperIdentifier = nil
 	}
 	if err := v.EndpointVendor.decodePER(d, depth+1); err != nil {
 		return fieldErr("endpointVendor", err)
 	}
+	var seen [27]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -16916,6 +18062,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateEndpoints", err)
@@ -16927,8 +18074,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else {
+					} else if cap(v.AlternateEndpoints) == 0 {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else {
+						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
@@ -16939,16 +18088,20 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("timeToLive", err)
 				}
-				v.TimeToLive = new(TimeToLive)
+				if v.TimeToLive == nil {
+					v.TimeToLive = new(TimeToLive)
+				}
 				if err := v.TimeToLive.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("timeToLive", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -16960,8 +18113,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -16972,6 +18127,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -16983,8 +18139,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -16995,21 +18153,27 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("keepAlive", err)
 				}
-				v.KeepAlive = new(bool)
+				if v.KeepAlive == nil {
+					v.KeepAlive = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -17019,21 +18183,27 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
-				v.EndpointIdentifier = new(EndpointIdentifier)
+				if v.EndpointIdentifier == nil {
+					v.EndpointIdentifier = new(EndpointIdentifier)
+				}
 				if err := v.EndpointIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("willSupplyUUIEs", err)
 				}
-				v.WillSupplyUUIEs = new(bool)
+				if v.WillSupplyUUIEs == nil {
+					v.WillSupplyUUIEs = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -17043,11 +18213,14 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -17057,16 +18230,20 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				if v.AlternateTransportAddresses == nil {
+					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				}
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("additiveRegistration", err)
@@ -17074,6 +18251,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.AdditiveRegistration = true
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("terminalAliasPattern", err)
@@ -17085,8 +18263,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.TerminalAliasPattern = []AddressPattern{}
-					} else {
+					} else if cap(v.TerminalAliasPattern) == 0 {
 						v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
+					} else {
+						v.TerminalAliasPattern = v.TerminalAliasPattern[:0]
 					}
 					for range n {
 						v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
@@ -17097,6 +18277,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAltGK", err)
@@ -17104,21 +18285,27 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SupportsAltGK = true
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageReportingCapability", err)
 				}
-				v.UsageReportingCapability = new(RasUsageInfoTypes)
+				if v.UsageReportingCapability == nil {
+					v.UsageReportingCapability = new(RasUsageInfoTypes)
+				}
 				if err := v.UsageReportingCapability.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageReportingCapability", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -17128,6 +18315,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedH248Packages", err)
@@ -17139,8 +18327,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedH248Packages = []H248PackagesDescriptor{}
-					} else {
+					} else if cap(v.SupportedH248Packages) == 0 {
 						v.SupportedH248Packages = make([]H248PackagesDescriptor, 0, min(n, 16))
+					} else {
+						v.SupportedH248Packages = v.SupportedH248Packages[:0]
 					}
 					for range n {
 						v.SupportedH248Packages = extendZero(v.SupportedH248Packages)
@@ -17151,46 +18341,59 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 16:
+				seen[16] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callCreditCapability", err)
 				}
-				v.CallCreditCapability = new(CallCreditCapability)
+				if v.CallCreditCapability == nil {
+					v.CallCreditCapability = new(CallCreditCapability)
+				}
 				if err := v.CallCreditCapability.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callCreditCapability", err)
 				}
 				d.CloseOpenType(&sub)
 			case 17:
+				seen[17] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacityReportingCapability", err)
 				}
-				v.CapacityReportingCapability = new(CapacityReportingCapability)
+				if v.CapacityReportingCapability == nil {
+					v.CapacityReportingCapability = new(CapacityReportingCapability)
+				}
 				if err := v.CapacityReportingCapability.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacityReportingCapability", err)
 				}
 				d.CloseOpenType(&sub)
 			case 18:
+				seen[18] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 19:
+				seen[19] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 20:
+				seen[20] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -17202,8 +18405,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -17214,6 +18419,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 21:
+				seen[21] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("restart", err)
@@ -17221,6 +18427,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Restart = true
 				d.CloseOpenType(&sub)
 			case 22:
+				seen[22] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsACFSequences", err)
@@ -17228,11 +18435,14 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SupportsACFSequences = true
 				d.CloseOpenType(&sub)
 			case 23:
+				seen[23] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAssignedGK", err)
 				}
-				v.SupportsAssignedGK = new(bool)
+				if v.SupportsAssignedGK == nil {
+					v.SupportsAssignedGK = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -17242,26 +18452,33 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 24:
+				seen[24] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				d.CloseOpenType(&sub)
 			case 25:
+				seen[25] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				v.TransportQOS = new(TransportQOS)
+				if v.TransportQOS == nil {
+					v.TransportQOS = new(TransportQOS)
+				}
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				d.CloseOpenType(&sub)
 			case 26:
+				seen[26] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("language", err)
@@ -17273,8 +18490,10 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Language = []string{}
-					} else {
+					} else if cap(v.Language) == 0 {
 						v.Language = make([]string, 0, min(n, 16))
+					} else {
+						v.Language = v.Language[:0]
 					}
 					for range n {
 						v.Language = extendZero(v.Language)
@@ -17297,6 +18516,87 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(27)
+	}
+	if !seen[0] {
+		v.AlternateEndpoints = nil
+	}
+	if !seen[1] {
+		v.TimeToLive = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[5] {
+		v.KeepAlive = nil
+	}
+	if !seen[6] {
+		v.EndpointIdentifier = nil
+	}
+	if !seen[7] {
+		v.WillSupplyUUIEs = nil
+	}
+	if !seen[8] {
+		v.MaintainConnection = nil
+	}
+	if !seen[9] {
+		v.AlternateTransportAddresses = nil
+	}
+	if !seen[10] {
+		v.AdditiveRegistration = false
+	}
+	if !seen[11] {
+		v.TerminalAliasPattern = nil
+	}
+	if !seen[12] {
+		v.SupportsAltGK = false
+	}
+	if !seen[13] {
+		v.UsageReportingCapability = nil
+	}
+	if !seen[14] {
+		v.MultipleCalls = nil
+	}
+	if !seen[15] {
+		v.SupportedH248Packages = nil
+	}
+	if !seen[16] {
+		v.CallCreditCapability = nil
+	}
+	if !seen[17] {
+		v.CapacityReportingCapability = nil
+	}
+	if !seen[18] {
+		v.Capacity = nil
+	}
+	if !seen[19] {
+		v.FeatureSet = nil
+	}
+	if !seen[20] {
+		v.GenericData = nil
+	}
+	if !seen[21] {
+		v.Restart = false
+	}
+	if !seen[22] {
+		v.SupportsACFSequences = false
+	}
+	if !seen[23] {
+		v.SupportsAssignedGK = nil
+	}
+	if !seen[24] {
+		v.AssignedGatekeeper = nil
+	}
+	if !seen[25] {
+		v.TransportQOS = nil
+	}
+	if !seen[26] {
+		v.Language = nil
 	}
 	return nil
 }
@@ -17446,14 +18746,18 @@ func (v *AddressPattern) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = AddressPatternWildcard
-		v.Wildcard = new(AliasAddress)
+		*v = AddressPattern{Choice: AddressPatternWildcard, Wildcard: v.Wildcard}
+		if v.Wildcard == nil {
+			v.Wildcard = new(AliasAddress)
+		}
 		if err := v.Wildcard.decodePER(d, depth+1); err != nil {
 			return fieldErr("wildcard", err)
 		}
 	case 1:
-		v.Choice = AddressPatternRange
-		v.Range = new(AddressPatternRangeType)
+		*v = AddressPattern{Choice: AddressPatternRange, Range: v.Range}
+		if v.Range == nil {
+			v.Range = new(AddressPatternRangeType)
+		}
 		if err := v.Range.decodePER(d, depth+1); err != nil {
 			return fieldErr("range", err)
 		}
@@ -17462,7 +18766,7 @@ func (v *AddressPattern) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = AddressPattern{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -17569,8 +18873,10 @@ func (v *RasUsageInfoTypes) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.NonStandardUsageTypes = nil
-		} else {
+		} else if cap(v.NonStandardUsageTypes) == 0 {
 			v.NonStandardUsageTypes = make([]NonStandardParameter, 0, min(n, 16))
+		} else {
+			v.NonStandardUsageTypes = v.NonStandardUsageTypes[:0]
 		}
 		for range n {
 			v.NonStandardUsageTypes = extendZero(v.NonStandardUsageTypes)
@@ -17581,13 +18887,21 @@ func (v *RasUsageInfoTypes) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		v.StartTime = true
+	} else {
+		v.StartTime = false
 	}
 	if opt&(1<<1) != 0 {
 		v.EndTime = true
+	} else {
+		v.EndTime = false
 	}
 	if opt&(1<<0) != 0 {
 		v.TerminationCause = true
+	} else {
+		v.TerminationCause = false
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -17691,7 +19005,9 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.CanDisplayAmountString = new(bool)
+		if v.CanDisplayAmountString == nil {
+			v.CanDisplayAmountString = new(bool)
+		}
 		{
 			b, err := d.ReadBool()
 			if err != nil {
@@ -17699,9 +19015,13 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.CanDisplayAmountString) = b
 		}
+	} else {
+		v.CanDisplayAmountString = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.CanEnforceDurationLimit = new(bool)
+		if v.CanEnforceDurationLimit == nil {
+			v.CanEnforceDurationLimit = new(bool)
+		}
 		{
 			b, err := d.ReadBool()
 			if err != nil {
@@ -17709,7 +19029,11 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.CanEnforceDurationLimit) = b
 		}
+	} else {
+		v.CanEnforceDurationLimit = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -17782,6 +19106,8 @@ func (v *CapacityReportingCapability) decodePER(d *asn1per.Decoder, depth int) e
 		}
 		v.CanReportCallCapacity = b
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -17861,17 +19187,27 @@ func (v *CallCapacity) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.MaximumCallCapacity = new(CallCapacityInfo)
+		if v.MaximumCallCapacity == nil {
+			v.MaximumCallCapacity = new(CallCapacityInfo)
+		}
 		if err := v.MaximumCallCapacity.decodePER(d, depth+1); err != nil {
 			return fieldErr("maximumCallCapacity", err)
 		}
+	} else {
+		v.MaximumCallCapacity = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.CurrentCallCapacity = new(CallCapacityInfo)
+		if v.CurrentCallCapacity == nil {
+			v.CurrentCallCapacity = new(CallCapacityInfo)
+		}
 		if err := v.CurrentCallCapacity.decodePER(d, depth+1); err != nil {
 			return fieldErr("currentCallCapacity", err)
 		}
+	} else {
+		v.CurrentCallCapacity = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -18093,8 +19429,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.VoiceGwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.VoiceGwCallsAvailable) == 0 {
 				v.VoiceGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.VoiceGwCallsAvailable = v.VoiceGwCallsAvailable[:0]
 			}
 			for range n {
 				v.VoiceGwCallsAvailable = extendZero(v.VoiceGwCallsAvailable)
@@ -18103,6 +19441,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.VoiceGwCallsAvailable = nil
 	}
 	if opt&(1<<9) != 0 {
 		{
@@ -18112,8 +19452,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.H310GwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.H310GwCallsAvailable) == 0 {
 				v.H310GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.H310GwCallsAvailable = v.H310GwCallsAvailable[:0]
 			}
 			for range n {
 				v.H310GwCallsAvailable = extendZero(v.H310GwCallsAvailable)
@@ -18122,6 +19464,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.H310GwCallsAvailable = nil
 	}
 	if opt&(1<<8) != 0 {
 		{
@@ -18131,8 +19475,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.H320GwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.H320GwCallsAvailable) == 0 {
 				v.H320GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.H320GwCallsAvailable = v.H320GwCallsAvailable[:0]
 			}
 			for range n {
 				v.H320GwCallsAvailable = extendZero(v.H320GwCallsAvailable)
@@ -18141,6 +19487,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.H320GwCallsAvailable = nil
 	}
 	if opt&(1<<7) != 0 {
 		{
@@ -18150,8 +19498,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.H321GwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.H321GwCallsAvailable) == 0 {
 				v.H321GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.H321GwCallsAvailable = v.H321GwCallsAvailable[:0]
 			}
 			for range n {
 				v.H321GwCallsAvailable = extendZero(v.H321GwCallsAvailable)
@@ -18160,6 +19510,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.H321GwCallsAvailable = nil
 	}
 	if opt&(1<<6) != 0 {
 		{
@@ -18169,8 +19521,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.H322GwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.H322GwCallsAvailable) == 0 {
 				v.H322GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.H322GwCallsAvailable = v.H322GwCallsAvailable[:0]
 			}
 			for range n {
 				v.H322GwCallsAvailable = extendZero(v.H322GwCallsAvailable)
@@ -18179,6 +19533,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.H322GwCallsAvailable = nil
 	}
 	if opt&(1<<5) != 0 {
 		{
@@ -18188,8 +19544,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.H323GwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.H323GwCallsAvailable) == 0 {
 				v.H323GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.H323GwCallsAvailable = v.H323GwCallsAvailable[:0]
 			}
 			for range n {
 				v.H323GwCallsAvailable = extendZero(v.H323GwCallsAvailable)
@@ -18198,6 +19556,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.H323GwCallsAvailable = nil
 	}
 	if opt&(1<<4) != 0 {
 		{
@@ -18207,8 +19567,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.H324GwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.H324GwCallsAvailable) == 0 {
 				v.H324GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.H324GwCallsAvailable = v.H324GwCallsAvailable[:0]
 			}
 			for range n {
 				v.H324GwCallsAvailable = extendZero(v.H324GwCallsAvailable)
@@ -18217,6 +19579,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.H324GwCallsAvailable = nil
 	}
 	if opt&(1<<3) != 0 {
 		{
@@ -18226,8 +19590,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.T120OnlyGwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.T120OnlyGwCallsAvailable) == 0 {
 				v.T120OnlyGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.T120OnlyGwCallsAvailable = v.T120OnlyGwCallsAvailable[:0]
 			}
 			for range n {
 				v.T120OnlyGwCallsAvailable = extendZero(v.T120OnlyGwCallsAvailable)
@@ -18236,6 +19602,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.T120OnlyGwCallsAvailable = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -18245,8 +19613,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.T38FaxAnnexbOnlyGwCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.T38FaxAnnexbOnlyGwCallsAvailable) == 0 {
 				v.T38FaxAnnexbOnlyGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.T38FaxAnnexbOnlyGwCallsAvailable = v.T38FaxAnnexbOnlyGwCallsAvailable[:0]
 			}
 			for range n {
 				v.T38FaxAnnexbOnlyGwCallsAvailable = extendZero(v.T38FaxAnnexbOnlyGwCallsAvailable)
@@ -18255,6 +19625,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.T38FaxAnnexbOnlyGwCallsAvailable = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -18264,8 +19636,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.TerminalCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.TerminalCallsAvailable) == 0 {
 				v.TerminalCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.TerminalCallsAvailable = v.TerminalCallsAvailable[:0]
 			}
 			for range n {
 				v.TerminalCallsAvailable = extendZero(v.TerminalCallsAvailable)
@@ -18274,6 +19648,8 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.TerminalCallsAvailable = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -18283,8 +19659,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.McuCallsAvailable = []CallsAvailable{}
-			} else {
+			} else if cap(v.McuCallsAvailable) == 0 {
 				v.McuCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else {
+				v.McuCallsAvailable = v.McuCallsAvailable[:0]
 			}
 			for range n {
 				v.McuCallsAvailable = extendZero(v.McuCallsAvailable)
@@ -18293,7 +19671,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.McuCallsAvailable = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -18302,6 +19685,7 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("sipGwCallsAvailable", err)
@@ -18313,8 +19697,10 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SipGwCallsAvailable = []CallsAvailable{}
-					} else {
+					} else if cap(v.SipGwCallsAvailable) == 0 {
 						v.SipGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+					} else {
+						v.SipGwCallsAvailable = v.SipGwCallsAvailable[:0]
 					}
 					for range n {
 						v.SipGwCallsAvailable = extendZero(v.SipGwCallsAvailable)
@@ -18333,6 +19719,9 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.SipGwCallsAvailable = nil
 	}
 	return nil
 }
@@ -18412,7 +19801,9 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Calls = n
 	}
 	if opt&(1<<0) != 0 {
-		v.Group = new(string)
+		if v.Group == nil {
+			v.Group = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 128})
 			if err != nil {
@@ -18420,7 +19811,12 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Group) = s
 		}
+	} else {
+		v.Group = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -18429,11 +19825,14 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("carrier", err)
 				}
-				v.Carrier = new(CarrierInfo)
+				if v.Carrier == nil {
+					v.Carrier = new(CarrierInfo)
+				}
 				if err := v.Carrier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("carrier", err)
 				}
@@ -18447,6 +19846,9 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.Carrier = nil
 	}
 	return nil
 }
@@ -18552,13 +19954,13 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = TransportQOSEndpointControlled
+		*v = TransportQOS{Choice: TransportQOSEndpointControlled}
 	case 1:
-		v.Choice = TransportQOSGatekeeperControlled
+		*v = TransportQOS{Choice: TransportQOSGatekeeperControlled}
 	case 2:
-		v.Choice = TransportQOSNoControl
+		*v = TransportQOS{Choice: TransportQOSNoControl}
 	case 3:
-		v.Choice = TransportQOSQOSCapabilities
+		*v = TransportQOS{Choice: TransportQOSQOSCapabilities}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("qOSCapabilities", err)
@@ -18570,8 +19972,10 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.QOSCapabilities = nil
-			} else {
+			} else if cap(v.QOSCapabilities) == 0 {
 				v.QOSCapabilities = make([]QOSCapability, 0, min(n, 16))
+			} else {
+				v.QOSCapabilities = v.QOSCapabilities[:0]
 			}
 			for range n {
 				v.QOSCapabilities = extendZero(v.QOSCapabilities)
@@ -18586,7 +19990,7 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = TransportQOS{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -18722,23 +20126,38 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
-		v.NonStandardData = new(H245NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(H245NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.RsvpParameters = new(RSVPParameters)
+		if v.RsvpParameters == nil {
+			v.RsvpParameters = new(RSVPParameters)
+		}
 		if err := v.RsvpParameters.decodePER(d, depth+1); err != nil {
 			return fieldErr("rsvpParameters", err)
 		}
+	} else {
+		v.RsvpParameters = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.AtmParameters = new(ATMParameters)
+		if v.AtmParameters == nil {
+			v.AtmParameters = new(ATMParameters)
+		}
 		if err := v.AtmParameters.decodePER(d, depth+1); err != nil {
 			return fieldErr("atmParameters", err)
 		}
+	} else {
+		v.AtmParameters = nil
 	}
+	var seen [6]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -18747,11 +20166,14 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("localQoS", err)
 				}
-				v.LocalQoS = new(bool)
+				if v.LocalQoS == nil {
+					v.LocalQoS = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -18761,51 +20183,66 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericTransportParameters", err)
 				}
-				v.GenericTransportParameters = new(GenericTransportParameters)
+				if v.GenericTransportParameters == nil {
+					v.GenericTransportParameters = new(GenericTransportParameters)
+				}
 				if err := v.GenericTransportParameters.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("genericTransportParameters", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("servicePriority", err)
 				}
-				v.ServicePriority = new(ServicePriority)
+				if v.ServicePriority == nil {
+					v.ServicePriority = new(ServicePriority)
+				}
 				if err := v.ServicePriority.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("servicePriority", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("authorizationParameter", err)
 				}
-				v.AuthorizationParameter = new(AuthorizationParameters)
+				if v.AuthorizationParameter == nil {
+					v.AuthorizationParameter = new(AuthorizationParameters)
+				}
 				if err := v.AuthorizationParameter.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("authorizationParameter", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("qosDescriptor", err)
 				}
-				v.QosDescriptor = new(QOSDescriptor)
+				if v.QosDescriptor == nil {
+					v.QosDescriptor = new(QOSDescriptor)
+				}
 				if err := v.QosDescriptor.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("qosDescriptor", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("dscpValue", err)
 				}
-				v.DscpValue = new(int64)
+				if v.DscpValue == nil {
+					v.DscpValue = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 63, HasUb: true})
 					if err != nil {
@@ -18823,6 +20260,24 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(6)
+	}
+	if !seen[0] {
+		v.LocalQoS = nil
+	}
+	if !seen[1] {
+		v.GenericTransportParameters = nil
+	}
+	if !seen[2] {
+		v.ServicePriority = nil
+	}
+	if !seen[3] {
+		v.AuthorizationParameter = nil
+	}
+	if !seen[4] {
+		v.QosDescriptor = nil
+	}
+	if !seen[5] {
+		v.DscpValue = nil
 	}
 	return nil
 }
@@ -18914,13 +20369,19 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
-		v.QosMode = new(QOSMode)
+		if v.QosMode == nil {
+			v.QosMode = new(QOSMode)
+		}
 		if err := v.QosMode.decodePER(d, depth+1); err != nil {
 			return fieldErr("qosMode", err)
 		}
+	} else {
+		v.QosMode = nil
 	}
 	if opt&(1<<4) != 0 {
-		v.TokenRate = new(int64)
+		if v.TokenRate == nil {
+			v.TokenRate = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -18928,9 +20389,13 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.TokenRate) = n
 		}
+	} else {
+		v.TokenRate = nil
 	}
 	if opt&(1<<3) != 0 {
-		v.BucketSize = new(int64)
+		if v.BucketSize == nil {
+			v.BucketSize = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -18938,9 +20403,13 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.BucketSize) = n
 		}
+	} else {
+		v.BucketSize = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.PeakRate = new(int64)
+		if v.PeakRate == nil {
+			v.PeakRate = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -18948,9 +20417,13 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.PeakRate) = n
 		}
+	} else {
+		v.PeakRate = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.MinPoliced = new(int64)
+		if v.MinPoliced == nil {
+			v.MinPoliced = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -18958,9 +20431,13 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.MinPoliced) = n
 		}
+	} else {
+		v.MinPoliced = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.MaxPktSize = new(int64)
+		if v.MaxPktSize == nil {
+			v.MaxPktSize = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -18968,7 +20445,11 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.MaxPktSize) = n
 		}
+	} else {
+		v.MaxPktSize = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -19064,15 +20545,15 @@ func (v *QOSMode) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = QOSModeGuaranteedQOS
+		*v = QOSMode{Choice: QOSModeGuaranteedQOS}
 	case 1:
-		v.Choice = QOSModeControlledLoad
+		*v = QOSMode{Choice: QOSModeControlledLoad}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = QOSMode{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -19176,6 +20657,8 @@ func (v *ATMParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.AtmCBR = b
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -19276,13 +20759,19 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
-		v.NonStandardData = new(H245NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(H245NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<3) != 0 {
-		v.AverageRate = new(int64)
+		if v.AverageRate == nil {
+			v.AverageRate = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -19290,9 +20779,13 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 			}
 			(*v.AverageRate) = n
 		}
+	} else {
+		v.AverageRate = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.Burst = new(int64)
+		if v.Burst == nil {
+			v.Burst = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -19300,9 +20793,13 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 			}
 			(*v.Burst) = n
 		}
+	} else {
+		v.Burst = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.PeakRate = new(int64)
+		if v.PeakRate == nil {
+			v.PeakRate = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -19310,9 +20807,13 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 			}
 			(*v.PeakRate) = n
 		}
+	} else {
+		v.PeakRate = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.MaxPktSize = new(int64)
+		if v.MaxPktSize == nil {
+			v.MaxPktSize = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -19320,7 +20821,11 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 			}
 			(*v.MaxPktSize) = n
 		}
+	} else {
+		v.MaxPktSize = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -19425,10 +20930,14 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(H245NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(H245NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	{
 		b, err := d.ReadBool()
@@ -19438,11 +20947,18 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ServicePrioritySignalled = b
 	}
 	if opt&(1<<0) != 0 {
-		v.ServicePriorityValue = new(ServicePriorityValue)
+		if v.ServicePriorityValue == nil {
+			v.ServicePriorityValue = new(ServicePriorityValue)
+		}
 		if err := v.ServicePriorityValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("servicePriorityValue", err)
 		}
+	} else {
+		v.ServicePriorityValue = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -19451,11 +20967,14 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceClass", err)
 				}
-				v.ServiceClass = new(int64)
+				if v.ServiceClass == nil {
+					v.ServiceClass = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 4095, HasUb: true})
 					if err != nil {
@@ -19465,11 +20984,14 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceSubclass", err)
 				}
-				v.ServiceSubclass = new(int64)
+				if v.ServiceSubclass == nil {
+					v.ServiceSubclass = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
 					if err != nil {
@@ -19487,6 +21009,12 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.ServiceClass = nil
+	}
+	if !seen[1] {
+		v.ServiceSubclass = nil
 	}
 	return nil
 }
@@ -19555,11 +21083,18 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardParameter = new(H245NonStandardParameter)
+		if v.NonStandardParameter == nil {
+			v.NonStandardParameter = new(H245NonStandardParameter)
+		}
 		if err := v.NonStandardParameter.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardParameter", err)
 		}
+	} else {
+		v.NonStandardParameter = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -19568,11 +21103,14 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("value", err)
 				}
-				v.Value = new(int64)
+				if v.Value == nil {
+					v.Value = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
 					if err != nil {
@@ -19590,6 +21128,9 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.Value = nil
 	}
 	return nil
 }
@@ -19646,11 +21187,17 @@ func (v *AuthorizationParameters) decodePER(d *asn1per.Decoder, depth int) error
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(H245NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(H245NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -19731,10 +21278,14 @@ func (v *QOSDescriptor) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(H245NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(H245NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.QosType.decodePER(d, depth+1); err != nil {
 		return fieldErr("qosType", err)
@@ -19742,6 +21293,8 @@ func (v *QOSDescriptor) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.QosClass.decodePER(d, depth+1); err != nil {
 		return fieldErr("qosClass", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -19837,15 +21390,15 @@ func (v *QOSType) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = QOSTypeDesired
+		*v = QOSType{Choice: QOSTypeDesired}
 	case 1:
-		v.Choice = QOSTypeRequired
+		*v = QOSType{Choice: QOSTypeRequired}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = QOSType{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -19957,23 +21510,23 @@ func (v *QOSClass) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = QOSClassClass0
+		*v = QOSClass{Choice: QOSClassClass0}
 	case 1:
-		v.Choice = QOSClassClass1
+		*v = QOSClass{Choice: QOSClassClass1}
 	case 2:
-		v.Choice = QOSClassClass2
+		*v = QOSClass{Choice: QOSClassClass2}
 	case 3:
-		v.Choice = QOSClassClass3
+		*v = QOSClass{Choice: QOSClassClass3}
 	case 4:
-		v.Choice = QOSClassClass4
+		*v = QOSClass{Choice: QOSClassClass4}
 	case 5:
-		v.Choice = QOSClassClass5
+		*v = QOSClass{Choice: QOSClassClass5}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 6, Data: data}
+		*v = QOSClass{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
 }
@@ -20330,10 +21883,14 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<2) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -20342,8 +21899,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else {
+		} else if cap(v.CallSignalAddress) == 0 {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else {
+			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
 		for range n {
 			v.CallSignalAddress = extendZero(v.CallSignalAddress)
@@ -20360,8 +21919,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
-			} else {
+			} else if cap(v.TerminalAlias) == 0 {
 				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.TerminalAlias = v.TerminalAlias[:0]
 			}
 			for range n {
 				v.TerminalAlias = extendZero(v.TerminalAlias)
@@ -20370,16 +21931,25 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.TerminalAlias = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		if v.GatekeeperIdentifier == nil {
+			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		}
 		if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperIdentifier", err)
 		}
+	} else {
+		v.GatekeeperIdentifier = nil
 	}
 	if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("endpointIdentifier", err)
 	}
+	var seen [20]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -20388,6 +21958,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateGatekeeper", err)
@@ -20399,8 +21970,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
-					} else {
+					} else if cap(v.AlternateGatekeeper) == 0 {
 						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+					} else {
+						v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 					}
 					for range n {
 						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
@@ -20411,16 +21984,20 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("timeToLive", err)
 				}
-				v.TimeToLive = new(TimeToLive)
+				if v.TimeToLive == nil {
+					v.TimeToLive = new(TimeToLive)
+				}
 				if err := v.TimeToLive.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("timeToLive", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -20432,8 +22009,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -20444,6 +22023,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -20455,8 +22035,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -20467,21 +22049,27 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("willRespondToIRR", err)
 				}
-				v.WillRespondToIRR = new(bool)
+				if v.WillRespondToIRR == nil {
+					v.WillRespondToIRR = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -20491,21 +22079,27 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("preGrantedARQ", err)
 				}
-				v.PreGrantedARQ = new(RegistrationConfirmPreGrantedARQ)
+				if v.PreGrantedARQ == nil {
+					v.PreGrantedARQ = new(RegistrationConfirmPreGrantedARQ)
+				}
 				if err := v.PreGrantedARQ.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("preGrantedARQ", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -20515,6 +22109,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -20526,8 +22121,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -20538,6 +22135,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportsAdditiveRegistration", err)
@@ -20545,6 +22143,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SupportsAdditiveRegistration = true
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("terminalAliasPattern", err)
@@ -20556,8 +22155,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.TerminalAliasPattern = []AddressPattern{}
-					} else {
+					} else if cap(v.TerminalAliasPattern) == 0 {
 						v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
+					} else {
+						v.TerminalAliasPattern = v.TerminalAliasPattern[:0]
 					}
 					for range n {
 						v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
@@ -20568,6 +22169,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -20579,8 +22181,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -20591,6 +22195,7 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageSpec", err)
@@ -20602,8 +22207,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.UsageSpec = []RasUsageSpecification{}
-					} else {
+					} else if cap(v.UsageSpec) == 0 {
 						v.UsageSpec = make([]RasUsageSpecification, 0, min(n, 16))
+					} else {
+						v.UsageSpec = v.UsageSpec[:0]
 					}
 					for range n {
 						v.UsageSpec = extendZero(v.UsageSpec)
@@ -20614,36 +22221,46 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureServerAlias", err)
 				}
-				v.FeatureServerAlias = new(AliasAddress)
+				if v.FeatureServerAlias == nil {
+					v.FeatureServerAlias = new(AliasAddress)
+				}
 				if err := v.FeatureServerAlias.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureServerAlias", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacityReportingSpec", err)
 				}
-				v.CapacityReportingSpec = new(CapacityReportingSpecification)
+				if v.CapacityReportingSpec == nil {
+					v.CapacityReportingSpec = new(CapacityReportingSpecification)
+				}
 				if err := v.CapacityReportingSpec.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacityReportingSpec", err)
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 16:
+				seen[16] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -20655,8 +22272,10 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -20667,31 +22286,40 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 17:
+				seen[17] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				d.CloseOpenType(&sub)
 			case 18:
+				seen[18] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
-				v.RehomingModel = new(RehomingModel)
+				if v.RehomingModel == nil {
+					v.RehomingModel = new(RehomingModel)
+				}
 				if err := v.RehomingModel.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
 				d.CloseOpenType(&sub)
 			case 19:
+				seen[19] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				v.TransportQOS = new(TransportQOS)
+				if v.TransportQOS == nil {
+					v.TransportQOS = new(TransportQOS)
+				}
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
@@ -20705,6 +22333,66 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(20)
+	}
+	if !seen[0] {
+		v.AlternateGatekeeper = nil
+	}
+	if !seen[1] {
+		v.TimeToLive = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[5] {
+		v.WillRespondToIRR = nil
+	}
+	if !seen[6] {
+		v.PreGrantedARQ = nil
+	}
+	if !seen[7] {
+		v.MaintainConnection = nil
+	}
+	if !seen[8] {
+		v.ServiceControl = nil
+	}
+	if !seen[9] {
+		v.SupportsAdditiveRegistration = false
+	}
+	if !seen[10] {
+		v.TerminalAliasPattern = nil
+	}
+	if !seen[11] {
+		v.SupportedPrefixes = nil
+	}
+	if !seen[12] {
+		v.UsageSpec = nil
+	}
+	if !seen[13] {
+		v.FeatureServerAlias = nil
+	}
+	if !seen[14] {
+		v.CapacityReportingSpec = nil
+	}
+	if !seen[15] {
+		v.FeatureSet = nil
+	}
+	if !seen[16] {
+		v.GenericData = nil
+	}
+	if !seen[17] {
+		v.AssignedGatekeeper = nil
+	}
+	if !seen[18] {
+		v.RehomingModel = nil
+	}
+	if !seen[19] {
+		v.TransportQOS = nil
 	}
 	return nil
 }
@@ -20833,6 +22521,9 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 		}
 		v.UseGKCallSignalAddressToAnswer = b
 	}
+	var seen [4]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -20841,11 +22532,14 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("irrFrequencyInCall", err)
 				}
-				v.IrrFrequencyInCall = new(int64)
+				if v.IrrFrequencyInCall == nil {
+					v.IrrFrequencyInCall = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
 					if err != nil {
@@ -20855,31 +22549,40 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("totalBandwidthRestriction", err)
 				}
-				v.TotalBandwidthRestriction = new(BandWidth)
+				if v.TotalBandwidthRestriction == nil {
+					v.TotalBandwidthRestriction = new(BandWidth)
+				}
 				if err := v.TotalBandwidthRestriction.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("totalBandwidthRestriction", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				if v.AlternateTransportAddresses == nil {
+					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				}
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
-				v.UseSpecifiedTransport = new(UseSpecifiedTransport)
+				if v.UseSpecifiedTransport == nil {
+					v.UseSpecifiedTransport = new(UseSpecifiedTransport)
+				}
 				if err := v.UseSpecifiedTransport.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
@@ -20893,6 +22596,18 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(4)
+	}
+	if !seen[0] {
+		v.IrrFrequencyInCall = nil
+	}
+	if !seen[1] {
+		v.TotalBandwidthRestriction = nil
+	}
+	if !seen[2] {
+		v.AlternateTransportAddresses = nil
+	}
+	if !seen[3] {
+		v.UseSpecifiedTransport = nil
 	}
 	return nil
 }
@@ -20981,11 +22696,11 @@ func (v *UseSpecifiedTransport) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = UseSpecifiedTransportTcp
+		*v = UseSpecifiedTransport{Choice: UseSpecifiedTransportTcp}
 	case 1:
-		v.Choice = UseSpecifiedTransportAnnexE
+		*v = UseSpecifiedTransport{Choice: UseSpecifiedTransportAnnexE}
 	case 2:
-		v.Choice = UseSpecifiedTransportSctp
+		*v = UseSpecifiedTransport{Choice: UseSpecifiedTransportSctp}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("sctp", err)
@@ -20996,7 +22711,7 @@ func (v *UseSpecifiedTransport) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = UseSpecifiedTransport{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -21068,14 +22783,20 @@ func (v *ServiceControlSession) decodePER(d *asn1per.Decoder, depth int) error {
 		v.SessionId = n
 	}
 	if opt&(1<<0) != 0 {
-		v.Contents = new(ServiceControlDescriptor)
+		if v.Contents == nil {
+			v.Contents = new(ServiceControlDescriptor)
+		}
 		if err := v.Contents.decodePER(d, depth+1); err != nil {
 			return fieldErr("contents", err)
 		}
+	} else {
+		v.Contents = nil
 	}
 	if err := v.Reason.decodePER(d, depth+1); err != nil {
 		return fieldErr("reason", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -21209,7 +22930,7 @@ func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	switch i {
 	case 0:
-		v.Choice = ServiceControlDescriptorUrl
+		*v = ServiceControlDescriptor{Choice: ServiceControlDescriptorUrl}
 		{
 			s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 0, Ub: 512})
 			if err != nil {
@@ -21218,19 +22939,23 @@ func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) erro
 			v.Url = s
 		}
 	case 1:
-		v.Choice = ServiceControlDescriptorSignal
+		*v = ServiceControlDescriptor{Choice: ServiceControlDescriptorSignal}
 		if err := v.Signal.decodePER(d, depth+1); err != nil {
 			return fieldErr("signal", err)
 		}
 	case 2:
-		v.Choice = ServiceControlDescriptorNonStandard
-		v.NonStandard = new(NonStandardParameter)
+		*v = ServiceControlDescriptor{Choice: ServiceControlDescriptorNonStandard, NonStandard: v.NonStandard}
+		if v.NonStandard == nil {
+			v.NonStandard = new(NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
 	case 3:
-		v.Choice = ServiceControlDescriptorCallCreditServiceControl
-		v.CallCreditServiceControl = new(CallCreditServiceControl)
+		*v = ServiceControlDescriptor{Choice: ServiceControlDescriptorCallCreditServiceControl, CallCreditServiceControl: v.CallCreditServiceControl}
+		if v.CallCreditServiceControl == nil {
+			v.CallCreditServiceControl = new(CallCreditServiceControl)
+		}
 		if err := v.CallCreditServiceControl.decodePER(d, depth+1); err != nil {
 			return fieldErr("callCreditServiceControl", err)
 		}
@@ -21239,7 +22964,7 @@ func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) erro
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = ServiceControlDescriptor{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -21350,7 +23075,9 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
-		v.AmountString = new(string)
+		if v.AmountString == nil {
+			v.AmountString = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetBMP1, asn1per.Size{Lb: 1, Ub: 512})
 			if err != nil {
@@ -21358,15 +23085,23 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 			(*v.AmountString) = s
 		}
+	} else {
+		v.AmountString = nil
 	}
 	if opt&(1<<3) != 0 {
-		v.BillingMode = new(CallCreditServiceControlBillingMode)
+		if v.BillingMode == nil {
+			v.BillingMode = new(CallCreditServiceControlBillingMode)
+		}
 		if err := v.BillingMode.decodePER(d, depth+1); err != nil {
 			return fieldErr("billingMode", err)
 		}
+	} else {
+		v.BillingMode = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.CallDurationLimit = new(int64)
+		if v.CallDurationLimit == nil {
+			v.CallDurationLimit = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 4294967295, HasUb: true})
 			if err != nil {
@@ -21374,9 +23109,13 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 			(*v.CallDurationLimit) = n
 		}
+	} else {
+		v.CallDurationLimit = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.EnforceCallDurationLimit = new(bool)
+		if v.EnforceCallDurationLimit == nil {
+			v.EnforceCallDurationLimit = new(bool)
+		}
 		{
 			b, err := d.ReadBool()
 			if err != nil {
@@ -21384,13 +23123,21 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 			(*v.EnforceCallDurationLimit) = b
 		}
+	} else {
+		v.EnforceCallDurationLimit = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.CallStartingPoint = new(CallCreditServiceControlCallStartingPoint)
+		if v.CallStartingPoint == nil {
+			v.CallStartingPoint = new(CallCreditServiceControlCallStartingPoint)
+		}
 		if err := v.CallStartingPoint.decodePER(d, depth+1); err != nil {
 			return fieldErr("callStartingPoint", err)
 		}
+	} else {
+		v.CallStartingPoint = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -21486,15 +23233,15 @@ func (v *CallCreditServiceControlBillingMode) decodePER(d *asn1per.Decoder, dept
 	}
 	switch i {
 	case 0:
-		v.Choice = CallCreditServiceControlBillingModeCredit
+		*v = CallCreditServiceControlBillingMode{Choice: CallCreditServiceControlBillingModeCredit}
 	case 1:
-		v.Choice = CallCreditServiceControlBillingModeDebit
+		*v = CallCreditServiceControlBillingMode{Choice: CallCreditServiceControlBillingModeDebit}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = CallCreditServiceControlBillingMode{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -21574,15 +23321,15 @@ func (v *CallCreditServiceControlCallStartingPoint) decodePER(d *asn1per.Decoder
 	}
 	switch i {
 	case 0:
-		v.Choice = CallCreditServiceControlCallStartingPointAlerting
+		*v = CallCreditServiceControlCallStartingPoint{Choice: CallCreditServiceControlCallStartingPointAlerting}
 	case 1:
-		v.Choice = CallCreditServiceControlCallStartingPointConnect
+		*v = CallCreditServiceControlCallStartingPoint{Choice: CallCreditServiceControlCallStartingPointConnect}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = CallCreditServiceControlCallStartingPoint{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -21670,17 +23417,17 @@ func (v *ServiceControlSessionReason) decodePER(d *asn1per.Decoder, depth int) e
 	}
 	switch i {
 	case 0:
-		v.Choice = ServiceControlSessionReasonOpen
+		*v = ServiceControlSessionReason{Choice: ServiceControlSessionReasonOpen}
 	case 1:
-		v.Choice = ServiceControlSessionReasonRefresh
+		*v = ServiceControlSessionReason{Choice: ServiceControlSessionReasonRefresh}
 	case 2:
-		v.Choice = ServiceControlSessionReasonClose
+		*v = ServiceControlSessionReason{Choice: ServiceControlSessionReasonClose}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = ServiceControlSessionReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -21748,14 +23495,20 @@ func (v *RasUsageSpecification) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("when", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.CallStartingPoint = new(RasUsageSpecificationCallStartingPoint)
+		if v.CallStartingPoint == nil {
+			v.CallStartingPoint = new(RasUsageSpecificationCallStartingPoint)
+		}
 		if err := v.CallStartingPoint.decodePER(d, depth+1); err != nil {
 			return fieldErr("callStartingPoint", err)
 		}
+	} else {
+		v.CallStartingPoint = nil
 	}
 	if err := v.Required.decodePER(d, depth+1); err != nil {
 		return fieldErr("required", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -21828,13 +23581,21 @@ func (v *RasUsageSpecificationWhen) decodePER(d *asn1per.Decoder, depth int) err
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		v.Start = true
+	} else {
+		v.Start = false
 	}
 	if opt&(1<<1) != 0 {
 		v.End = true
+	} else {
+		v.End = false
 	}
 	if opt&(1<<0) != 0 {
 		v.InIrr = true
+	} else {
+		v.InIrr = false
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -21905,10 +23666,16 @@ func (v *RasUsageSpecificationCallStartingPoint) decodePER(d *asn1per.Decoder, d
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.Alerting = true
+	} else {
+		v.Alerting = false
 	}
 	if opt&(1<<0) != 0 {
 		v.Connect = true
+	} else {
+		v.Connect = false
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -21979,6 +23746,8 @@ func (v *CapacityReportingSpecification) decodePER(d *asn1per.Decoder, depth int
 	if err := v.When.decodePER(d, depth+1); err != nil {
 		return fieldErr("when", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -22049,10 +23818,16 @@ func (v *CapacityReportingSpecificationWhen) decodePER(d *asn1per.Decoder, depth
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		v.CallStart = true
+	} else {
+		v.CallStart = false
 	}
 	if opt&(1<<0) != 0 {
 		v.CallEnd = true
+	} else {
+		v.CallEnd = false
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -22243,20 +24018,31 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.RejectReason.decodePER(d, depth+1); err != nil {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		if v.GatekeeperIdentifier == nil {
+			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+		}
 		if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("gatekeeperIdentifier", err)
 		}
+	} else {
+		v.GatekeeperIdentifier = nil
 	}
+	var seen [7]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -22265,16 +24051,20 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				v.AltGKInfo = new(AltGKInfo)
+				if v.AltGKInfo == nil {
+					v.AltGKInfo = new(AltGKInfo)
+				}
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -22286,8 +24076,10 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -22298,6 +24090,7 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -22309,8 +24102,10 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -22321,26 +24116,33 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -22352,8 +24154,10 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -22364,11 +24168,14 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -22382,6 +24189,27 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(7)
+	}
+	if !seen[0] {
+		v.AltGKInfo = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[4] {
+		v.FeatureSet = nil
+	}
+	if !seen[5] {
+		v.GenericData = nil
+	}
+	if !seen[6] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -22631,15 +24459,15 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	switch i {
 	case 0:
-		v.Choice = RegistrationRejectReasonDiscoveryRequired
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonDiscoveryRequired}
 	case 1:
-		v.Choice = RegistrationRejectReasonInvalidRevision
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidRevision}
 	case 2:
-		v.Choice = RegistrationRejectReasonInvalidCallSignalAddress
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidCallSignalAddress}
 	case 3:
-		v.Choice = RegistrationRejectReasonInvalidRASAddress
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidRASAddress}
 	case 4:
-		v.Choice = RegistrationRejectReasonDuplicateAlias
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonDuplicateAlias}
 		{
 			n, err := d.ReadLength(asn1per.Size{Ub: -1})
 			if err != nil {
@@ -22647,8 +24475,10 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 			if n == 0 {
 				v.DuplicateAlias = nil
-			} else {
+			} else if cap(v.DuplicateAlias) == 0 {
 				v.DuplicateAlias = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.DuplicateAlias = v.DuplicateAlias[:0]
 			}
 			for range n {
 				v.DuplicateAlias = extendZero(v.DuplicateAlias)
@@ -22658,91 +24488,95 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 		}
 	case 5:
-		v.Choice = RegistrationRejectReasonInvalidTerminalType
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidTerminalType}
 	case 6:
-		v.Choice = RegistrationRejectReasonUndefinedReason
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonUndefinedReason}
 	case 7:
-		v.Choice = RegistrationRejectReasonTransportNotSupported
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonTransportNotSupported}
 	case 8:
-		v.Choice = RegistrationRejectReasonTransportQOSNotSupported
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonTransportQOSNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("transportQOSNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 9:
-		v.Choice = RegistrationRejectReasonResourceUnavailable
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonResourceUnavailable}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("resourceUnavailable", err)
 		}
 		d.CloseOpenType(&sub)
 	case 10:
-		v.Choice = RegistrationRejectReasonInvalidAlias
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidAlias}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("invalidAlias", err)
 		}
 		d.CloseOpenType(&sub)
 	case 11:
-		v.Choice = RegistrationRejectReasonSecurityDenial
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonSecurityDenial}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
 		d.CloseOpenType(&sub)
 	case 12:
-		v.Choice = RegistrationRejectReasonFullRegistrationRequired
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonFullRegistrationRequired}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("fullRegistrationRequired", err)
 		}
 		d.CloseOpenType(&sub)
 	case 13:
-		v.Choice = RegistrationRejectReasonAdditiveRegistrationNotSupported
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonAdditiveRegistrationNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("additiveRegistrationNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 14:
-		v.Choice = RegistrationRejectReasonInvalidTerminalAliases
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidTerminalAliases, InvalidTerminalAliases: v.InvalidTerminalAliases}
+		if v.InvalidTerminalAliases == nil {
+			v.InvalidTerminalAliases = new(RegistrationRejectReasonInvalidTerminalAliasesType)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("invalidTerminalAliases", err)
 		}
-		v.InvalidTerminalAliases = new(RegistrationRejectReasonInvalidTerminalAliasesType)
 		if err := v.InvalidTerminalAliases.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("invalidTerminalAliases", err)
 		}
 		d.CloseOpenType(&sub)
 	case 15:
-		v.Choice = RegistrationRejectReasonGenericDataReason
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonGenericDataReason}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
 		d.CloseOpenType(&sub)
 	case 16:
-		v.Choice = RegistrationRejectReasonNeededFeatureNotSupported
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonNeededFeatureNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 17:
-		v.Choice = RegistrationRejectReasonSecurityError
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
 		d.CloseOpenType(&sub)
 	case 18:
-		v.Choice = RegistrationRejectReasonRegisterWithAssignedGK
+		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonRegisterWithAssignedGK}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("registerWithAssignedGK", err)
@@ -22753,7 +24587,7 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 8, Data: data}
+		*v = RegistrationRejectReason{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
 	}
 	return nil
 }
@@ -22846,8 +24680,10 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
-			} else {
+			} else if cap(v.TerminalAlias) == 0 {
 				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.TerminalAlias = v.TerminalAlias[:0]
 			}
 			for range n {
 				v.TerminalAlias = extendZero(v.TerminalAlias)
@@ -22856,6 +24692,8 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 				}
 			}
 		}
+	} else {
+		v.TerminalAlias = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -22865,8 +24703,10 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 			}
 			if n == 0 {
 				v.TerminalAliasPattern = []AddressPattern{}
-			} else {
+			} else if cap(v.TerminalAliasPattern) == 0 {
 				v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
+			} else {
+				v.TerminalAliasPattern = v.TerminalAliasPattern[:0]
 			}
 			for range n {
 				v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
@@ -22875,6 +24715,8 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 				}
 			}
 		}
+	} else {
+		v.TerminalAliasPattern = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -22884,8 +24726,10 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 			}
 			if n == 0 {
 				v.SupportedPrefixes = []SupportedPrefix{}
-			} else {
+			} else if cap(v.SupportedPrefixes) == 0 {
 				v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+			} else {
+				v.SupportedPrefixes = v.SupportedPrefixes[:0]
 			}
 			for range n {
 				v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -22894,7 +24738,11 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 				}
 			}
 		}
+	} else {
+		v.SupportedPrefixes = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -23165,8 +25013,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else {
+		} else if cap(v.CallSignalAddress) == 0 {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else {
+			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
 		for range n {
 			v.CallSignalAddress = extendZero(v.CallSignalAddress)
@@ -23183,8 +25033,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
-			} else {
+			} else if cap(v.EndpointAlias) == 0 {
 				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.EndpointAlias = v.EndpointAlias[:0]
 			}
 			for range n {
 				v.EndpointAlias = extendZero(v.EndpointAlias)
@@ -23193,19 +25045,32 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.EndpointAlias = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.EndpointIdentifier = new(EndpointIdentifier)
+		if v.EndpointIdentifier == nil {
+			v.EndpointIdentifier = new(EndpointIdentifier)
+		}
 		if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("endpointIdentifier", err)
 		}
+	} else {
+		v.EndpointIdentifier = nil
 	}
+	var seen [11]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -23214,6 +25079,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateEndpoints", err)
@@ -23225,8 +25091,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else {
+					} else if cap(v.AlternateEndpoints) == 0 {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else {
+						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
@@ -23237,16 +25105,20 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				if v.GatekeeperIdentifier == nil {
+					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				}
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -23258,8 +25130,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -23270,6 +25144,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -23281,8 +25156,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -23293,26 +25170,33 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("reason", err)
 				}
-				v.Reason = new(UnregRequestReason)
+				if v.Reason == nil {
+					v.Reason = new(UnregRequestReason)
+				}
 				if err := v.Reason.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("reason", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("endpointAliasPattern", err)
@@ -23324,8 +25208,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.EndpointAliasPattern = []AddressPattern{}
-					} else {
+					} else if cap(v.EndpointAliasPattern) == 0 {
 						v.EndpointAliasPattern = make([]AddressPattern, 0, min(n, 16))
+					} else {
+						v.EndpointAliasPattern = v.EndpointAliasPattern[:0]
 					}
 					for range n {
 						v.EndpointAliasPattern = extendZero(v.EndpointAliasPattern)
@@ -23336,6 +25222,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedPrefixes", err)
@@ -23347,8 +25234,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else {
+					} else if cap(v.SupportedPrefixes) == 0 {
 						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else {
+						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
@@ -23359,6 +25248,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateGatekeeper", err)
@@ -23370,8 +25260,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
-					} else {
+					} else if cap(v.AlternateGatekeeper) == 0 {
 						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+					} else {
+						v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 					}
 					for range n {
 						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
@@ -23382,6 +25274,7 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -23393,8 +25286,10 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -23405,11 +25300,14 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -23423,6 +25321,39 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(11)
+	}
+	if !seen[0] {
+		v.AlternateEndpoints = nil
+	}
+	if !seen[1] {
+		v.GatekeeperIdentifier = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[5] {
+		v.Reason = nil
+	}
+	if !seen[6] {
+		v.EndpointAliasPattern = nil
+	}
+	if !seen[7] {
+		v.SupportedPrefixes = nil
+	}
+	if !seen[8] {
+		v.AlternateGatekeeper = nil
+	}
+	if !seen[9] {
+		v.GenericData = nil
+	}
+	if !seen[10] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -23552,33 +25483,35 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = UnregRequestReasonReregistrationRequired
+		*v = UnregRequestReason{Choice: UnregRequestReasonReregistrationRequired}
 	case 1:
-		v.Choice = UnregRequestReasonTtlExpired
+		*v = UnregRequestReason{Choice: UnregRequestReasonTtlExpired}
 	case 2:
-		v.Choice = UnregRequestReasonSecurityDenial
+		*v = UnregRequestReason{Choice: UnregRequestReasonSecurityDenial}
 	case 3:
-		v.Choice = UnregRequestReasonUndefinedReason
+		*v = UnregRequestReason{Choice: UnregRequestReasonUndefinedReason}
 	case 4:
-		v.Choice = UnregRequestReasonMaintenance
+		*v = UnregRequestReason{Choice: UnregRequestReasonMaintenance}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("maintenance", err)
 		}
 		d.CloseOpenType(&sub)
 	case 5:
-		v.Choice = UnregRequestReasonSecurityError
+		*v = UnregRequestReason{Choice: UnregRequestReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors2)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors2)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
 		d.CloseOpenType(&sub)
 	case 6:
-		v.Choice = UnregRequestReasonRegisterWithAssignedGK
+		*v = UnregRequestReason{Choice: UnregRequestReasonRegisterWithAssignedGK}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("registerWithAssignedGK", err)
@@ -23589,7 +25522,7 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = UnregRequestReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -23701,23 +25634,23 @@ func (v *SecurityErrors2) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = SecurityErrors2SecurityWrongSyncTime
+		*v = SecurityErrors2{Choice: SecurityErrors2SecurityWrongSyncTime}
 	case 1:
-		v.Choice = SecurityErrors2SecurityReplay
+		*v = SecurityErrors2{Choice: SecurityErrors2SecurityReplay}
 	case 2:
-		v.Choice = SecurityErrors2SecurityWrongGeneralID
+		*v = SecurityErrors2{Choice: SecurityErrors2SecurityWrongGeneralID}
 	case 3:
-		v.Choice = SecurityErrors2SecurityWrongSendersID
+		*v = SecurityErrors2{Choice: SecurityErrors2SecurityWrongSendersID}
 	case 4:
-		v.Choice = SecurityErrors2SecurityIntegrityFailed
+		*v = SecurityErrors2{Choice: SecurityErrors2SecurityIntegrityFailed}
 	case 5:
-		v.Choice = SecurityErrors2SecurityWrongOID
+		*v = SecurityErrors2{Choice: SecurityErrors2SecurityWrongOID}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 6, Data: data}
+		*v = SecurityErrors2{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
 }
@@ -23852,11 +25785,18 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [5]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -23865,6 +25805,7 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -23876,8 +25817,10 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -23888,6 +25831,7 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -23899,8 +25843,10 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -23911,16 +25857,20 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -23932,8 +25882,10 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -23944,11 +25896,14 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -23962,6 +25917,21 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(5)
+	}
+	if !seen[0] {
+		v.Tokens = nil
+	}
+	if !seen[1] {
+		v.CryptoTokens = nil
+	}
+	if !seen[2] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[3] {
+		v.GenericData = nil
+	}
+	if !seen[4] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -24103,11 +26073,18 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [5]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -24116,16 +26093,20 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				v.AltGKInfo = new(AltGKInfo)
+				if v.AltGKInfo == nil {
+					v.AltGKInfo = new(AltGKInfo)
+				}
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -24137,8 +26118,10 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -24149,6 +26132,7 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -24160,8 +26144,10 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -24172,16 +26158,20 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -24193,8 +26183,10 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -24213,6 +26205,21 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(5)
+	}
+	if !seen[0] {
+		v.AltGKInfo = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[4] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -24334,32 +26341,34 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = UnregRejectReasonNotCurrentlyRegistered
+		*v = UnregRejectReason{Choice: UnregRejectReasonNotCurrentlyRegistered}
 	case 1:
-		v.Choice = UnregRejectReasonCallInProgress
+		*v = UnregRejectReason{Choice: UnregRejectReasonCallInProgress}
 	case 2:
-		v.Choice = UnregRejectReasonUndefinedReason
+		*v = UnregRejectReason{Choice: UnregRejectReasonUndefinedReason}
 	case 3:
-		v.Choice = UnregRejectReasonPermissionDenied
+		*v = UnregRejectReason{Choice: UnregRejectReasonPermissionDenied}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("permissionDenied", err)
 		}
 		d.CloseOpenType(&sub)
 	case 4:
-		v.Choice = UnregRejectReasonSecurityDenial
+		*v = UnregRejectReason{Choice: UnregRejectReasonSecurityDenial}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
 		d.CloseOpenType(&sub)
 	case 5:
-		v.Choice = UnregRejectReasonSecurityError
+		*v = UnregRejectReason{Choice: UnregRejectReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors2)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors2)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
@@ -24369,7 +26378,7 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = UnregRejectReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -24755,10 +26764,14 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callType", err)
 	}
 	if opt&(1<<6) != 0 {
-		v.CallModel = new(CallModel)
+		if v.CallModel == nil {
+			v.CallModel = new(CallModel)
+		}
 		if err := v.CallModel.decodePER(d, depth+1); err != nil {
 			return fieldErr("callModel", err)
 		}
+	} else {
+		v.CallModel = nil
 	}
 	if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("endpointIdentifier", err)
@@ -24771,8 +26784,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DestinationInfo = []AliasAddress{}
-			} else {
+			} else if cap(v.DestinationInfo) == 0 {
 				v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.DestinationInfo = v.DestinationInfo[:0]
 			}
 			for range n {
 				v.DestinationInfo = extendZero(v.DestinationInfo)
@@ -24781,12 +26796,18 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DestinationInfo = nil
 	}
 	if opt&(1<<4) != 0 {
-		v.DestCallSignalAddress = new(TransportAddress)
+		if v.DestCallSignalAddress == nil {
+			v.DestCallSignalAddress = new(TransportAddress)
+		}
 		if err := v.DestCallSignalAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("destCallSignalAddress", err)
 		}
+	} else {
+		v.DestCallSignalAddress = nil
 	}
 	if opt&(1<<3) != 0 {
 		{
@@ -24796,8 +26817,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
-			} else {
+			} else if cap(v.DestExtraCallInfo) == 0 {
 				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 			}
 			for range n {
 				v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
@@ -24806,6 +26829,8 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DestExtraCallInfo = nil
 	}
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -24814,8 +26839,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.SrcInfo = nil
-		} else {
+		} else if cap(v.SrcInfo) == 0 {
 			v.SrcInfo = make([]AliasAddress, 0, min(n, 16))
+		} else {
+			v.SrcInfo = v.SrcInfo[:0]
 		}
 		for range n {
 			v.SrcInfo = extendZero(v.SrcInfo)
@@ -24825,10 +26852,14 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<2) != 0 {
-		v.SrcCallSignalAddress = new(TransportAddress)
+		if v.SrcCallSignalAddress == nil {
+			v.SrcCallSignalAddress = new(TransportAddress)
+		}
 		if err := v.SrcCallSignalAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("srcCallSignalAddress", err)
 		}
+	} else {
+		v.SrcCallSignalAddress = nil
 	}
 	if err := v.BandWidth.decodePER(d, depth+1); err != nil {
 		return fieldErr("bandWidth", err)
@@ -24837,16 +26868,24 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callReferenceValue", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.CallServices = new(QseriesOptions)
+		if v.CallServices == nil {
+			v.CallServices = new(QseriesOptions)
+		}
 		if err := v.CallServices.decodePER(d, depth+1); err != nil {
 			return fieldErr("callServices", err)
 		}
+	} else {
+		v.CallServices = nil
 	}
 	if err := v.ConferenceID.decodePER(d, depth+1); err != nil {
 		return fieldErr("conferenceID", err)
@@ -24865,6 +26904,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.AnswerCall = b
 	}
+	var seen [19]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -24873,11 +26915,14 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("canMapAlias", err)
 				}
-				v.CanMapAlias = new(bool)
+				if v.CanMapAlias == nil {
+					v.CanMapAlias = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -24887,16 +26932,20 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("srcAlternatives", err)
@@ -24908,8 +26957,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SrcAlternatives = []Endpoint{}
-					} else {
+					} else if cap(v.SrcAlternatives) == 0 {
 						v.SrcAlternatives = make([]Endpoint, 0, min(n, 16))
+					} else {
+						v.SrcAlternatives = v.SrcAlternatives[:0]
 					}
 					for range n {
 						v.SrcAlternatives = extendZero(v.SrcAlternatives)
@@ -24920,6 +26971,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destAlternatives", err)
@@ -24931,8 +26983,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DestAlternatives = []Endpoint{}
-					} else {
+					} else if cap(v.DestAlternatives) == 0 {
 						v.DestAlternatives = make([]Endpoint, 0, min(n, 16))
+					} else {
+						v.DestAlternatives = v.DestAlternatives[:0]
 					}
 					for range n {
 						v.DestAlternatives = extendZero(v.DestAlternatives)
@@ -24943,16 +26997,20 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				if v.GatekeeperIdentifier == nil {
+					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				}
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -24964,8 +27022,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -24976,6 +27036,7 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -24987,8 +27048,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -24999,31 +27062,40 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				v.TransportQOS = new(TransportQOS)
+				if v.TransportQOS == nil {
+					v.TransportQOS = new(TransportQOS)
+				}
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("willSupplyUUIEs", err)
 				}
-				v.WillSupplyUUIEs = new(bool)
+				if v.WillSupplyUUIEs == nil {
+					v.WillSupplyUUIEs = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -25033,46 +27105,59 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				v.CallLinkage = new(CallLinkage)
+				if v.CallLinkage == nil {
+					v.CallLinkage = new(CallLinkage)
+				}
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("gatewayDataRate", err)
 				}
-				v.GatewayDataRate = new(DataRate)
+				if v.GatewayDataRate == nil {
+					v.GatewayDataRate = new(DataRate)
+				}
 				if err := v.GatewayDataRate.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatewayDataRate", err)
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("desiredProtocols", err)
@@ -25084,8 +27169,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
-					} else {
+					} else if cap(v.DesiredProtocols) == 0 {
 						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else {
+						v.DesiredProtocols = v.DesiredProtocols[:0]
 					}
 					for range n {
 						v.DesiredProtocols = extendZero(v.DesiredProtocols)
@@ -25096,26 +27183,33 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
-				v.DesiredTunnelledProtocol = new(TunnelledProtocol)
+				if v.DesiredTunnelledProtocol == nil {
+					v.DesiredTunnelledProtocol = new(TunnelledProtocol)
+				}
 				if err := v.DesiredTunnelledProtocol.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
 				d.CloseOpenType(&sub)
 			case 16:
+				seen[16] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 17:
+				seen[17] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -25127,8 +27221,10 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -25139,11 +27235,14 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 18:
+				seen[18] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("canMapSrcAlias", err)
 				}
-				v.CanMapSrcAlias = new(bool)
+				if v.CanMapSrcAlias == nil {
+					v.CanMapSrcAlias = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -25161,6 +27260,63 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(19)
+	}
+	if !seen[0] {
+		v.CanMapAlias = nil
+	}
+	if !seen[1] {
+		v.CallIdentifier = nil
+	}
+	if !seen[2] {
+		v.SrcAlternatives = nil
+	}
+	if !seen[3] {
+		v.DestAlternatives = nil
+	}
+	if !seen[4] {
+		v.GatekeeperIdentifier = nil
+	}
+	if !seen[5] {
+		v.Tokens = nil
+	}
+	if !seen[6] {
+		v.CryptoTokens = nil
+	}
+	if !seen[7] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[8] {
+		v.TransportQOS = nil
+	}
+	if !seen[9] {
+		v.WillSupplyUUIEs = nil
+	}
+	if !seen[10] {
+		v.CallLinkage = nil
+	}
+	if !seen[11] {
+		v.GatewayDataRate = nil
+	}
+	if !seen[12] {
+		v.Capacity = nil
+	}
+	if !seen[13] {
+		v.CircuitInfo = nil
+	}
+	if !seen[14] {
+		v.DesiredProtocols = nil
+	}
+	if !seen[15] {
+		v.DesiredTunnelledProtocol = nil
+	}
+	if !seen[16] {
+		v.FeatureSet = nil
+	}
+	if !seen[17] {
+		v.GenericData = nil
+	}
+	if !seen[18] {
+		v.CanMapSrcAlias = nil
 	}
 	return nil
 }
@@ -25256,19 +27412,19 @@ func (v *CallType) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = CallTypePointToPoint
+		*v = CallType{Choice: CallTypePointToPoint}
 	case 1:
-		v.Choice = CallTypeOneToN
+		*v = CallType{Choice: CallTypeOneToN}
 	case 2:
-		v.Choice = CallTypeNToOne
+		*v = CallType{Choice: CallTypeNToOne}
 	case 3:
-		v.Choice = CallTypeNToN
+		*v = CallType{Choice: CallTypeNToN}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = CallType{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -25348,15 +27504,15 @@ func (v *CallModel) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = CallModelDirect
+		*v = CallModel{Choice: CallModelDirect}
 	case 1:
-		v.Choice = CallModelGatekeeperRouted
+		*v = CallModel{Choice: CallModelGatekeeperRouted}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = CallModel{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -25442,6 +27598,8 @@ func (v *CallIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.Guid.decodePER(d, depth+1); err != nil {
 		return fieldErr("guid", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -25527,6 +27685,8 @@ func (v *CallLinkage) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.GlobalCallId == nil {
 			v.GlobalCallId = GloballyUniqueID{}
 		}
+	} else {
+		v.GlobalCallId = nil
 	}
 	if opt&(1<<0) != 0 {
 		if err := v.ThreadId.decodePER(d, depth+1); err != nil {
@@ -25535,7 +27695,11 @@ func (v *CallLinkage) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.ThreadId == nil {
 			v.ThreadId = GloballyUniqueID{}
 		}
+	} else {
+		v.ThreadId = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -25953,7 +28117,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destCallSignalAddress", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.IrrFrequency = new(int64)
+		if v.IrrFrequency == nil {
+			v.IrrFrequency = new(int64)
+		}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
 			if err != nil {
@@ -25961,13 +28127,22 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.IrrFrequency) = n
 		}
+	} else {
+		v.IrrFrequency = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [23]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -25976,6 +28151,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destinationInfo", err)
@@ -25987,8 +28163,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DestinationInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.DestinationInfo) == 0 {
 						v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.DestinationInfo = v.DestinationInfo[:0]
 					}
 					for range n {
 						v.DestinationInfo = extendZero(v.DestinationInfo)
@@ -25999,6 +28177,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destExtraCallInfo", err)
@@ -26010,8 +28189,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.DestExtraCallInfo) == 0 {
 						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 					}
 					for range n {
 						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
@@ -26022,16 +28203,20 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destinationType", err)
 				}
-				v.DestinationType = new(EndpointType)
+				if v.DestinationType == nil {
+					v.DestinationType = new(EndpointType)
+				}
 				if err := v.DestinationType.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationType", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
@@ -26043,8 +28228,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.RemoteExtensionAddress = []AliasAddress{}
-					} else {
+					} else if cap(v.RemoteExtensionAddress) == 0 {
 						v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.RemoteExtensionAddress = v.RemoteExtensionAddress[:0]
 					}
 					for range n {
 						v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
@@ -26055,6 +28242,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateEndpoints", err)
@@ -26066,8 +28254,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else {
+					} else if cap(v.AlternateEndpoints) == 0 {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else {
+						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
@@ -26078,6 +28268,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -26089,8 +28280,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -26101,6 +28294,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -26112,8 +28306,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -26124,31 +28320,40 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				v.TransportQOS = new(TransportQOS)
+				if v.TransportQOS == nil {
+					v.TransportQOS = new(TransportQOS)
+				}
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("willRespondToIRR", err)
 				}
-				v.WillRespondToIRR = new(bool)
+				if v.WillRespondToIRR == nil {
+					v.WillRespondToIRR = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -26158,16 +28363,20 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
-				v.UuiesRequested = new(UUIEsRequested)
+				if v.UuiesRequested == nil {
+					v.UuiesRequested = new(UUIEsRequested)
+				}
 				if err := v.UuiesRequested.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("language", err)
@@ -26179,8 +28388,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Language = []string{}
-					} else {
+					} else if cap(v.Language) == 0 {
 						v.Language = make([]string, 0, min(n, 16))
+					} else {
+						v.Language = v.Language[:0]
 					}
 					for range n {
 						v.Language = extendZero(v.Language)
@@ -26195,36 +28406,46 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				if v.AlternateTransportAddresses == nil {
+					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				}
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
-				v.UseSpecifiedTransport = new(UseSpecifiedTransport)
+				if v.UseSpecifiedTransport == nil {
+					v.UseSpecifiedTransport = new(UseSpecifiedTransport)
+				}
 				if err := v.UseSpecifiedTransport.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageSpec", err)
@@ -26236,8 +28457,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.UsageSpec = []RasUsageSpecification{}
-					} else {
+					} else if cap(v.UsageSpec) == 0 {
 						v.UsageSpec = make([]RasUsageSpecification, 0, min(n, 16))
+					} else {
+						v.UsageSpec = v.UsageSpec[:0]
 					}
 					for range n {
 						v.UsageSpec = extendZero(v.UsageSpec)
@@ -26248,6 +28471,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 16:
+				seen[16] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedProtocols", err)
@@ -26259,8 +28483,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedProtocols = []SupportedProtocols{}
-					} else {
+					} else if cap(v.SupportedProtocols) == 0 {
 						v.SupportedProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else {
+						v.SupportedProtocols = v.SupportedProtocols[:0]
 					}
 					for range n {
 						v.SupportedProtocols = extendZero(v.SupportedProtocols)
@@ -26271,6 +28497,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 17:
+				seen[17] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -26282,8 +28509,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -26294,11 +28523,14 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 18:
+				seen[18] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -26308,16 +28540,20 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 19:
+				seen[19] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 20:
+				seen[20] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -26329,8 +28565,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -26341,6 +28579,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 21:
+				seen[21] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("modifiedSrcInfo", err)
@@ -26352,8 +28591,10 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ModifiedSrcInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.ModifiedSrcInfo) == 0 {
 						v.ModifiedSrcInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.ModifiedSrcInfo = v.ModifiedSrcInfo[:0]
 					}
 					for range n {
 						v.ModifiedSrcInfo = extendZero(v.ModifiedSrcInfo)
@@ -26364,11 +28605,14 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 22:
+				seen[22] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -26382,6 +28626,75 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(23)
+	}
+	if !seen[0] {
+		v.DestinationInfo = nil
+	}
+	if !seen[1] {
+		v.DestExtraCallInfo = nil
+	}
+	if !seen[2] {
+		v.DestinationType = nil
+	}
+	if !seen[3] {
+		v.RemoteExtensionAddress = nil
+	}
+	if !seen[4] {
+		v.AlternateEndpoints = nil
+	}
+	if !seen[5] {
+		v.Tokens = nil
+	}
+	if !seen[6] {
+		v.CryptoTokens = nil
+	}
+	if !seen[7] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[8] {
+		v.TransportQOS = nil
+	}
+	if !seen[9] {
+		v.WillRespondToIRR = nil
+	}
+	if !seen[10] {
+		v.UuiesRequested = nil
+	}
+	if !seen[11] {
+		v.Language = nil
+	}
+	if !seen[12] {
+		v.AlternateTransportAddresses = nil
+	}
+	if !seen[13] {
+		v.UseSpecifiedTransport = nil
+	}
+	if !seen[14] {
+		v.CircuitInfo = nil
+	}
+	if !seen[15] {
+		v.UsageSpec = nil
+	}
+	if !seen[16] {
+		v.SupportedProtocols = nil
+	}
+	if !seen[17] {
+		v.ServiceControl = nil
+	}
+	if !seen[18] {
+		v.MultipleCalls = nil
+	}
+	if !seen[19] {
+		v.FeatureSet = nil
+	}
+	if !seen[20] {
+		v.GenericData = nil
+	}
+	if !seen[21] {
+		v.ModifiedSrcInfo = nil
+	}
+	if !seen[22] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -26547,6 +28860,9 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.Empty = b
 	}
+	var seen [4]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -26555,11 +28871,14 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("status", err)
 				}
-				v.Status = new(bool)
+				if v.Status == nil {
+					v.Status = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -26569,11 +28888,14 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("statusInquiry", err)
 				}
-				v.StatusInquiry = new(bool)
+				if v.StatusInquiry == nil {
+					v.StatusInquiry = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -26583,11 +28905,14 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("setupAcknowledge", err)
 				}
-				v.SetupAcknowledge = new(bool)
+				if v.SetupAcknowledge == nil {
+					v.SetupAcknowledge = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -26597,11 +28922,14 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("notify", err)
 				}
-				v.Notify = new(bool)
+				if v.Notify == nil {
+					v.Notify = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -26619,6 +28947,18 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(4)
+	}
+	if !seen[0] {
+		v.Status = nil
+	}
+	if !seen[1] {
+		v.StatusInquiry = nil
+	}
+	if !seen[2] {
+		v.SetupAcknowledge = nil
+	}
+	if !seen[3] {
+		v.Notify = nil
 	}
 	return nil
 }
@@ -26814,11 +29154,18 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [9]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -26827,16 +29174,20 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				v.AltGKInfo = new(AltGKInfo)
+				if v.AltGKInfo == nil {
+					v.AltGKInfo = new(AltGKInfo)
+				}
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -26848,8 +29199,10 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -26860,6 +29213,7 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -26871,8 +29225,10 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -26883,6 +29239,7 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callSignalAddress", err)
@@ -26894,8 +29251,10 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CallSignalAddress = []TransportAddress{}
-					} else {
+					} else if cap(v.CallSignalAddress) == 0 {
 						v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+					} else {
+						v.CallSignalAddress = v.CallSignalAddress[:0]
 					}
 					for range n {
 						v.CallSignalAddress = extendZero(v.CallSignalAddress)
@@ -26906,16 +29265,20 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -26927,8 +29290,10 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -26939,16 +29304,20 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -26960,8 +29329,10 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -26972,11 +29343,14 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -26990,6 +29364,33 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(9)
+	}
+	if !seen[0] {
+		v.AltGKInfo = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.CallSignalAddress = nil
+	}
+	if !seen[4] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[5] {
+		v.ServiceControl = nil
+	}
+	if !seen[6] {
+		v.FeatureSet = nil
+	}
+	if !seen[7] {
+		v.GenericData = nil
+	}
+	if !seen[8] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -27268,51 +29669,51 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = AdmissionRejectReasonCalledPartyNotRegistered
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonCalledPartyNotRegistered}
 	case 1:
-		v.Choice = AdmissionRejectReasonInvalidPermission
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonInvalidPermission}
 	case 2:
-		v.Choice = AdmissionRejectReasonRequestDenied
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonRequestDenied}
 	case 3:
-		v.Choice = AdmissionRejectReasonUndefinedReason
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonUndefinedReason}
 	case 4:
-		v.Choice = AdmissionRejectReasonCallerNotRegistered
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonCallerNotRegistered}
 	case 5:
-		v.Choice = AdmissionRejectReasonRouteCallToGatekeeper
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonRouteCallToGatekeeper}
 	case 6:
-		v.Choice = AdmissionRejectReasonInvalidEndpointIdentifier
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonInvalidEndpointIdentifier}
 	case 7:
-		v.Choice = AdmissionRejectReasonResourceUnavailable
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonResourceUnavailable}
 	case 8:
-		v.Choice = AdmissionRejectReasonSecurityDenial
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonSecurityDenial}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
 		d.CloseOpenType(&sub)
 	case 9:
-		v.Choice = AdmissionRejectReasonQosControlNotSupported
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonQosControlNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("qosControlNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 10:
-		v.Choice = AdmissionRejectReasonIncompleteAddress
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonIncompleteAddress}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("incompleteAddress", err)
 		}
 		d.CloseOpenType(&sub)
 	case 11:
-		v.Choice = AdmissionRejectReasonAliasesInconsistent
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonAliasesInconsistent}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("aliasesInconsistent", err)
 		}
 		d.CloseOpenType(&sub)
 	case 12:
-		v.Choice = AdmissionRejectReasonRouteCallToSCN
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonRouteCallToSCN}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("routeCallToSCN", err)
@@ -27324,8 +29725,10 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.RouteCallToSCN = nil
-			} else {
+			} else if cap(v.RouteCallToSCN) == 0 {
 				v.RouteCallToSCN = make([]PartyNumber, 0, min(n, 16))
+			} else {
+				v.RouteCallToSCN = v.RouteCallToSCN[:0]
 			}
 			for range n {
 				v.RouteCallToSCN = extendZero(v.RouteCallToSCN)
@@ -27336,74 +29739,76 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.CloseOpenType(&sub)
 	case 13:
-		v.Choice = AdmissionRejectReasonExceedsCallCapacity
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonExceedsCallCapacity}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("exceedsCallCapacity", err)
 		}
 		d.CloseOpenType(&sub)
 	case 14:
-		v.Choice = AdmissionRejectReasonCollectDestination
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonCollectDestination}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("collectDestination", err)
 		}
 		d.CloseOpenType(&sub)
 	case 15:
-		v.Choice = AdmissionRejectReasonCollectPIN
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonCollectPIN}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("collectPIN", err)
 		}
 		d.CloseOpenType(&sub)
 	case 16:
-		v.Choice = AdmissionRejectReasonGenericDataReason
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonGenericDataReason}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
 		d.CloseOpenType(&sub)
 	case 17:
-		v.Choice = AdmissionRejectReasonNeededFeatureNotSupported
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonNeededFeatureNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 18:
-		v.Choice = AdmissionRejectReasonSecurityError
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors2)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors2)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
 		d.CloseOpenType(&sub)
 	case 19:
-		v.Choice = AdmissionRejectReasonSecurityDHmismatch
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonSecurityDHmismatch}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDHmismatch", err)
 		}
 		d.CloseOpenType(&sub)
 	case 20:
-		v.Choice = AdmissionRejectReasonNoRouteToDestination
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonNoRouteToDestination}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("noRouteToDestination", err)
 		}
 		d.CloseOpenType(&sub)
 	case 21:
-		v.Choice = AdmissionRejectReasonUnallocatedNumber
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonUnallocatedNumber}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("unallocatedNumber", err)
 		}
 		d.CloseOpenType(&sub)
 	case 22:
-		v.Choice = AdmissionRejectReasonRegisterWithAssignedGK
+		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonRegisterWithAssignedGK}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("registerWithAssignedGK", err)
@@ -27414,7 +29819,7 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 8, Data: data}
+		*v = AdmissionRejectReason{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
 	}
 	return nil
 }
@@ -27661,20 +30066,31 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callReferenceValue", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.CallType = new(CallType)
+		if v.CallType == nil {
+			v.CallType = new(CallType)
+		}
 		if err := v.CallType.decodePER(d, depth+1); err != nil {
 			return fieldErr("callType", err)
 		}
+	} else {
+		v.CallType = nil
 	}
 	if err := v.BandWidth.decodePER(d, depth+1); err != nil {
 		return fieldErr("bandWidth", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [12]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -27683,26 +30099,33 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				if v.GatekeeperIdentifier == nil {
+					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				}
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -27714,8 +30137,10 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -27726,6 +30151,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -27737,8 +30163,10 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -27749,21 +30177,27 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("answeredCall", err)
 				}
-				v.AnsweredCall = new(bool)
+				if v.AnsweredCall == nil {
+					v.AnsweredCall = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -27773,36 +30207,46 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				v.CallLinkage = new(CallLinkage)
+				if v.CallLinkage == nil {
+					v.CallLinkage = new(CallLinkage)
+				}
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				v.UsageInformation = new(RasUsageInformation)
+				if v.UsageInformation == nil {
+					v.UsageInformation = new(RasUsageInformation)
+				}
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("bandwidthDetails", err)
@@ -27814,8 +30258,10 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.BandwidthDetails = []BandwidthDetails{}
-					} else {
+					} else if cap(v.BandwidthDetails) == 0 {
 						v.BandwidthDetails = make([]BandwidthDetails, 0, min(n, 16))
+					} else {
+						v.BandwidthDetails = v.BandwidthDetails[:0]
 					}
 					for range n {
 						v.BandwidthDetails = extendZero(v.BandwidthDetails)
@@ -27826,6 +30272,7 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -27837,8 +30284,10 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -27849,11 +30298,14 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				v.TransportQOS = new(TransportQOS)
+				if v.TransportQOS == nil {
+					v.TransportQOS = new(TransportQOS)
+				}
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
@@ -27867,6 +30319,42 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(12)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.GatekeeperIdentifier = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[5] {
+		v.AnsweredCall = nil
+	}
+	if !seen[6] {
+		v.CallLinkage = nil
+	}
+	if !seen[7] {
+		v.Capacity = nil
+	}
+	if !seen[8] {
+		v.UsageInformation = nil
+	}
+	if !seen[9] {
+		v.BandwidthDetails = nil
+	}
+	if !seen[10] {
+		v.GenericData = nil
+	}
+	if !seen[11] {
+		v.TransportQOS = nil
 	}
 	return nil
 }
@@ -27952,8 +30440,10 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.NonStandardUsageFields = nil
-		} else {
+		} else if cap(v.NonStandardUsageFields) == 0 {
 			v.NonStandardUsageFields = make([]NonStandardParameter, 0, min(n, 16))
+		} else {
+			v.NonStandardUsageFields = v.NonStandardUsageFields[:0]
 		}
 		for range n {
 			v.NonStandardUsageFields = extendZero(v.NonStandardUsageFields)
@@ -27963,23 +30453,37 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<2) != 0 {
-		v.AlertingTime = new(TimeStamp)
+		if v.AlertingTime == nil {
+			v.AlertingTime = new(TimeStamp)
+		}
 		if err := v.AlertingTime.decodePER(d, depth+1); err != nil {
 			return fieldErr("alertingTime", err)
 		}
+	} else {
+		v.AlertingTime = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.ConnectTime = new(TimeStamp)
+		if v.ConnectTime == nil {
+			v.ConnectTime = new(TimeStamp)
+		}
 		if err := v.ConnectTime.decodePER(d, depth+1); err != nil {
 			return fieldErr("connectTime", err)
 		}
+	} else {
+		v.ConnectTime = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.EndTime = new(TimeStamp)
+		if v.EndTime == nil {
+			v.EndTime = new(TimeStamp)
+		}
 		if err := v.EndTime.decodePER(d, depth+1); err != nil {
 			return fieldErr("endTime", err)
 		}
+	} else {
+		v.EndTime = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -28075,6 +30579,8 @@ func (v *BandwidthDetails) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.RtcpAddresses.decodePER(d, depth+1); err != nil {
 		return fieldErr("rtcpAddresses", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -28154,17 +30660,27 @@ func (v *TransportChannelInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
-		v.SendAddress = new(TransportAddress)
+		if v.SendAddress == nil {
+			v.SendAddress = new(TransportAddress)
+		}
 		if err := v.SendAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("sendAddress", err)
 		}
+	} else {
+		v.SendAddress = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.RecvAddress = new(TransportAddress)
+		if v.RecvAddress == nil {
+			v.RecvAddress = new(TransportAddress)
+		}
 		if err := v.RecvAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("recvAddress", err)
 		}
+	} else {
+		v.RecvAddress = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -28333,11 +30849,18 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("bandWidth", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [6]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -28346,6 +30869,7 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -28357,8 +30881,10 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -28369,6 +30895,7 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -28380,8 +30907,10 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -28392,26 +30921,33 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -28423,8 +30959,10 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -28435,11 +30973,14 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				v.TransportQOS = new(TransportQOS)
+				if v.TransportQOS == nil {
+					v.TransportQOS = new(TransportQOS)
+				}
 				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
@@ -28453,6 +30994,24 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(6)
+	}
+	if !seen[0] {
+		v.Tokens = nil
+	}
+	if !seen[1] {
+		v.CryptoTokens = nil
+	}
+	if !seen[2] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[3] {
+		v.Capacity = nil
+	}
+	if !seen[4] {
+		v.GenericData = nil
+	}
+	if !seen[5] {
+		v.TransportQOS = nil
 	}
 	return nil
 }
@@ -28601,11 +31160,18 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("allowedBandWidth", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [5]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -28614,16 +31180,20 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				v.AltGKInfo = new(AltGKInfo)
+				if v.AltGKInfo == nil {
+					v.AltGKInfo = new(AltGKInfo)
+				}
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -28635,8 +31205,10 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -28647,6 +31219,7 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -28658,8 +31231,10 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -28670,16 +31245,20 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -28691,8 +31270,10 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -28711,6 +31292,21 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(5)
+	}
+	if !seen[0] {
+		v.AltGKInfo = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[4] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -28847,31 +31443,33 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = BandRejectReasonNotBound
+		*v = BandRejectReason{Choice: BandRejectReasonNotBound}
 	case 1:
-		v.Choice = BandRejectReasonInvalidConferenceID
+		*v = BandRejectReason{Choice: BandRejectReasonInvalidConferenceID}
 	case 2:
-		v.Choice = BandRejectReasonInvalidPermission
+		*v = BandRejectReason{Choice: BandRejectReasonInvalidPermission}
 	case 3:
-		v.Choice = BandRejectReasonInsufficientResources
+		*v = BandRejectReason{Choice: BandRejectReasonInsufficientResources}
 	case 4:
-		v.Choice = BandRejectReasonInvalidRevision
+		*v = BandRejectReason{Choice: BandRejectReasonInvalidRevision}
 	case 5:
-		v.Choice = BandRejectReasonUndefinedReason
+		*v = BandRejectReason{Choice: BandRejectReasonUndefinedReason}
 	case 6:
-		v.Choice = BandRejectReasonSecurityDenial
+		*v = BandRejectReason{Choice: BandRejectReasonSecurityDenial}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
 		d.CloseOpenType(&sub)
 	case 7:
-		v.Choice = BandRejectReasonSecurityError
+		*v = BandRejectReason{Choice: BandRejectReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors2)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors2)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
@@ -28881,7 +31479,7 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 6, Data: data}
+		*v = BandRejectReason{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
 }
@@ -29135,11 +31733,18 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("disengageReason", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [13]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -29148,26 +31753,33 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				if v.GatekeeperIdentifier == nil {
+					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				}
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -29179,8 +31791,10 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -29191,6 +31805,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -29202,8 +31817,10 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -29214,21 +31831,27 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("answeredCall", err)
 				}
-				v.AnsweredCall = new(bool)
+				if v.AnsweredCall == nil {
+					v.AnsweredCall = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -29238,56 +31861,72 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				v.CallLinkage = new(CallLinkage)
+				if v.CallLinkage == nil {
+					v.CallLinkage = new(CallLinkage)
+				}
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				v.UsageInformation = new(RasUsageInformation)
+				if v.UsageInformation == nil {
+					v.UsageInformation = new(RasUsageInformation)
+				}
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("terminationCause", err)
 				}
-				v.TerminationCause = new(CallTerminationCause)
+				if v.TerminationCause == nil {
+					v.TerminationCause = new(CallTerminationCause)
+				}
 				if err := v.TerminationCause.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("terminationCause", err)
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -29299,8 +31938,10 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -29311,6 +31952,7 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -29322,8 +31964,10 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -29342,6 +31986,45 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(13)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.GatekeeperIdentifier = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[5] {
+		v.AnsweredCall = nil
+	}
+	if !seen[6] {
+		v.CallLinkage = nil
+	}
+	if !seen[7] {
+		v.Capacity = nil
+	}
+	if !seen[8] {
+		v.CircuitInfo = nil
+	}
+	if !seen[9] {
+		v.UsageInformation = nil
+	}
+	if !seen[10] {
+		v.TerminationCause = nil
+	}
+	if !seen[11] {
+		v.ServiceControl = nil
+	}
+	if !seen[12] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -29429,17 +32112,17 @@ func (v *DisengageReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = DisengageReasonForcedDrop
+		*v = DisengageReason{Choice: DisengageReasonForcedDrop}
 	case 1:
-		v.Choice = DisengageReasonNormalDrop
+		*v = DisengageReason{Choice: DisengageReasonNormalDrop}
 	case 2:
-		v.Choice = DisengageReasonUndefinedReason
+		*v = DisengageReason{Choice: DisengageReasonUndefinedReason}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = DisengageReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -29530,13 +32213,15 @@ func (v *CallTerminationCause) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = CallTerminationCauseReleaseCompleteReason
-		v.ReleaseCompleteReason = new(ReleaseCompleteReason)
+		*v = CallTerminationCause{Choice: CallTerminationCauseReleaseCompleteReason, ReleaseCompleteReason: v.ReleaseCompleteReason}
+		if v.ReleaseCompleteReason == nil {
+			v.ReleaseCompleteReason = new(ReleaseCompleteReason)
+		}
 		if err := v.ReleaseCompleteReason.decodePER(d, depth+1); err != nil {
 			return fieldErr("releaseCompleteReason", err)
 		}
 	case 1:
-		v.Choice = CallTerminationCauseReleaseCompleteCauseIE
+		*v = CallTerminationCause{Choice: CallTerminationCauseReleaseCompleteCauseIE}
 		{
 			b, err := d.ReadOctetString(asn1per.Size{Lb: 2, Ub: 32})
 			if err != nil {
@@ -29549,7 +32234,7 @@ func (v *CallTerminationCause) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = CallTerminationCause{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -29844,77 +32529,79 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = ReleaseCompleteReasonNoBandwidth
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNoBandwidth}
 	case 1:
-		v.Choice = ReleaseCompleteReasonGatekeeperResources
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonGatekeeperResources}
 	case 2:
-		v.Choice = ReleaseCompleteReasonUnreachableDestination
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonUnreachableDestination}
 	case 3:
-		v.Choice = ReleaseCompleteReasonDestinationRejection
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonDestinationRejection}
 	case 4:
-		v.Choice = ReleaseCompleteReasonInvalidRevision
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonInvalidRevision}
 	case 5:
-		v.Choice = ReleaseCompleteReasonNoPermission
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNoPermission}
 	case 6:
-		v.Choice = ReleaseCompleteReasonUnreachableGatekeeper
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonUnreachableGatekeeper}
 	case 7:
-		v.Choice = ReleaseCompleteReasonGatewayResources
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonGatewayResources}
 	case 8:
-		v.Choice = ReleaseCompleteReasonBadFormatAddress
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonBadFormatAddress}
 	case 9:
-		v.Choice = ReleaseCompleteReasonAdaptiveBusy
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonAdaptiveBusy}
 	case 10:
-		v.Choice = ReleaseCompleteReasonInConf
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonInConf}
 	case 11:
-		v.Choice = ReleaseCompleteReasonUndefinedReason
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonUndefinedReason}
 	case 12:
-		v.Choice = ReleaseCompleteReasonFacilityCallDeflection
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonFacilityCallDeflection}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("facilityCallDeflection", err)
 		}
 		d.CloseOpenType(&sub)
 	case 13:
-		v.Choice = ReleaseCompleteReasonSecurityDenied
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonSecurityDenied}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenied", err)
 		}
 		d.CloseOpenType(&sub)
 	case 14:
-		v.Choice = ReleaseCompleteReasonCalledPartyNotRegistered
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonCalledPartyNotRegistered}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("calledPartyNotRegistered", err)
 		}
 		d.CloseOpenType(&sub)
 	case 15:
-		v.Choice = ReleaseCompleteReasonCallerNotRegistered
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonCallerNotRegistered}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("callerNotRegistered", err)
 		}
 		d.CloseOpenType(&sub)
 	case 16:
-		v.Choice = ReleaseCompleteReasonNewConnectionNeeded
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNewConnectionNeeded}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("newConnectionNeeded", err)
 		}
 		d.CloseOpenType(&sub)
 	case 17:
-		v.Choice = ReleaseCompleteReasonNonStandardReason
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNonStandardReason, NonStandardReason: v.NonStandardReason}
+		if v.NonStandardReason == nil {
+			v.NonStandardReason = new(NonStandardParameter)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("nonStandardReason", err)
 		}
-		v.NonStandardReason = new(NonStandardParameter)
 		if err := v.NonStandardReason.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("nonStandardReason", err)
 		}
 		d.CloseOpenType(&sub)
 	case 18:
-		v.Choice = ReleaseCompleteReasonReplaceWithConferenceInvite
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonReplaceWithConferenceInvite}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("replaceWithConferenceInvite", err)
@@ -29924,46 +32611,48 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.CloseOpenType(&sub)
 	case 19:
-		v.Choice = ReleaseCompleteReasonGenericDataReason
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonGenericDataReason}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
 		d.CloseOpenType(&sub)
 	case 20:
-		v.Choice = ReleaseCompleteReasonNeededFeatureNotSupported
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNeededFeatureNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 21:
-		v.Choice = ReleaseCompleteReasonTunnelledSignallingRejected
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonTunnelledSignallingRejected}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("tunnelledSignallingRejected", err)
 		}
 		d.CloseOpenType(&sub)
 	case 22:
-		v.Choice = ReleaseCompleteReasonInvalidCID
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonInvalidCID}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("invalidCID", err)
 		}
 		d.CloseOpenType(&sub)
 	case 23:
-		v.Choice = ReleaseCompleteReasonSecurityError
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
 		d.CloseOpenType(&sub)
 	case 24:
-		v.Choice = ReleaseCompleteReasonHopCountExceeded
+		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonHopCountExceeded}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("hopCountExceeded", err)
@@ -29974,7 +32663,7 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 12, Data: data}
+		*v = ReleaseCompleteReason{Raw: &asn1per.RawExtension{Index: i - 12, Data: data}}
 	}
 	return nil
 }
@@ -30142,11 +32831,18 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [8]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -30155,6 +32851,7 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -30166,8 +32863,10 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -30178,6 +32877,7 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -30189,8 +32889,10 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -30201,46 +32903,59 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				v.UsageInformation = new(RasUsageInformation)
+				if v.UsageInformation == nil {
+					v.UsageInformation = new(RasUsageInformation)
+				}
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -30252,8 +32967,10 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -30264,11 +32981,14 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -30282,6 +33002,30 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(8)
+	}
+	if !seen[0] {
+		v.Tokens = nil
+	}
+	if !seen[1] {
+		v.CryptoTokens = nil
+	}
+	if !seen[2] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[3] {
+		v.Capacity = nil
+	}
+	if !seen[4] {
+		v.CircuitInfo = nil
+	}
+	if !seen[5] {
+		v.UsageInformation = nil
+	}
+	if !seen[6] {
+		v.GenericData = nil
+	}
+	if !seen[7] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -30423,11 +33167,18 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [5]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -30436,16 +33187,20 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				v.AltGKInfo = new(AltGKInfo)
+				if v.AltGKInfo == nil {
+					v.AltGKInfo = new(AltGKInfo)
+				}
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -30457,8 +33212,10 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -30469,6 +33226,7 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -30480,8 +33238,10 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -30492,16 +33252,20 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -30513,8 +33277,10 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -30533,6 +33299,21 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(5)
+	}
+	if !seen[0] {
+		v.AltGKInfo = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[4] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -30637,23 +33418,25 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = DisengageRejectReasonNotRegistered
+		*v = DisengageRejectReason{Choice: DisengageRejectReasonNotRegistered}
 	case 1:
-		v.Choice = DisengageRejectReasonRequestToDropOther
+		*v = DisengageRejectReason{Choice: DisengageRejectReasonRequestToDropOther}
 	case 2:
-		v.Choice = DisengageRejectReasonSecurityDenial
+		*v = DisengageRejectReason{Choice: DisengageRejectReasonSecurityDenial}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
 		d.CloseOpenType(&sub)
 	case 3:
-		v.Choice = DisengageRejectReasonSecurityError
+		*v = DisengageRejectReason{Choice: DisengageRejectReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors2)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors2)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
@@ -30663,7 +33446,7 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 2, Data: data}
+		*v = DisengageRejectReason{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
 }
@@ -30966,10 +33749,14 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.EndpointIdentifier = new(EndpointIdentifier)
+		if v.EndpointIdentifier == nil {
+			v.EndpointIdentifier = new(EndpointIdentifier)
+		}
 		if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("endpointIdentifier", err)
 		}
+	} else {
+		v.EndpointIdentifier = nil
 	}
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -30978,8 +33765,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.DestinationInfo = nil
-		} else {
+		} else if cap(v.DestinationInfo) == 0 {
 			v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+		} else {
+			v.DestinationInfo = v.DestinationInfo[:0]
 		}
 		for range n {
 			v.DestinationInfo = extendZero(v.DestinationInfo)
@@ -30989,14 +33778,21 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.ReplyAddress.decodePER(d, depth+1); err != nil {
 		return fieldErr("replyAddress", err)
 	}
+	var seen [17]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -31005,6 +33801,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("sourceInfo", err)
@@ -31016,8 +33813,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SourceInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.SourceInfo) == 0 {
 						v.SourceInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.SourceInfo = v.SourceInfo[:0]
 					}
 					for range n {
 						v.SourceInfo = extendZero(v.SourceInfo)
@@ -31028,11 +33827,14 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("canMapAlias", err)
 				}
-				v.CanMapAlias = new(bool)
+				if v.CanMapAlias == nil {
+					v.CanMapAlias = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -31042,16 +33844,20 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				if v.GatekeeperIdentifier == nil {
+					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
+				}
 				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -31063,8 +33869,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -31075,6 +33883,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -31086,8 +33895,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -31098,16 +33909,20 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("desiredProtocols", err)
@@ -31119,8 +33934,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
-					} else {
+					} else if cap(v.DesiredProtocols) == 0 {
 						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else {
+						v.DesiredProtocols = v.DesiredProtocols[:0]
 					}
 					for range n {
 						v.DesiredProtocols = extendZero(v.DesiredProtocols)
@@ -31131,26 +33948,33 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
-				v.DesiredTunnelledProtocol = new(TunnelledProtocol)
+				if v.DesiredTunnelledProtocol == nil {
+					v.DesiredTunnelledProtocol = new(TunnelledProtocol)
+				}
 				if err := v.DesiredTunnelledProtocol.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -31162,8 +33986,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -31174,11 +34000,14 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("hopCount", err)
 				}
-				v.HopCount = new(int64)
+				if v.HopCount == nil {
+					v.HopCount = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
 					if err != nil {
@@ -31188,36 +34017,46 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("bandWidth", err)
 				}
-				v.BandWidth = new(BandWidth)
+				if v.BandWidth == nil {
+					v.BandWidth = new(BandWidth)
+				}
 				if err := v.BandWidth.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("bandWidth", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("sourceEndpointInfo", err)
@@ -31229,8 +34068,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SourceEndpointInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.SourceEndpointInfo) == 0 {
 						v.SourceEndpointInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.SourceEndpointInfo = v.SourceEndpointInfo[:0]
 					}
 					for range n {
 						v.SourceEndpointInfo = extendZero(v.SourceEndpointInfo)
@@ -31241,11 +34082,14 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("canMapSrcAlias", err)
 				}
-				v.CanMapSrcAlias = new(bool)
+				if v.CanMapSrcAlias == nil {
+					v.CanMapSrcAlias = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -31255,6 +34099,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 16:
+				seen[16] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("language", err)
@@ -31266,8 +34111,10 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Language = []string{}
-					} else {
+					} else if cap(v.Language) == 0 {
 						v.Language = make([]string, 0, min(n, 16))
+					} else {
+						v.Language = v.Language[:0]
 					}
 					for range n {
 						v.Language = extendZero(v.Language)
@@ -31290,6 +34137,57 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(17)
+	}
+	if !seen[0] {
+		v.SourceInfo = nil
+	}
+	if !seen[1] {
+		v.CanMapAlias = nil
+	}
+	if !seen[2] {
+		v.GatekeeperIdentifier = nil
+	}
+	if !seen[3] {
+		v.Tokens = nil
+	}
+	if !seen[4] {
+		v.CryptoTokens = nil
+	}
+	if !seen[5] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[6] {
+		v.DesiredProtocols = nil
+	}
+	if !seen[7] {
+		v.DesiredTunnelledProtocol = nil
+	}
+	if !seen[8] {
+		v.FeatureSet = nil
+	}
+	if !seen[9] {
+		v.GenericData = nil
+	}
+	if !seen[10] {
+		v.HopCount = nil
+	}
+	if !seen[11] {
+		v.CircuitInfo = nil
+	}
+	if !seen[12] {
+		v.CallIdentifier = nil
+	}
+	if !seen[13] {
+		v.BandWidth = nil
+	}
+	if !seen[14] {
+		v.SourceEndpointInfo = nil
+	}
+	if !seen[15] {
+		v.CanMapSrcAlias = nil
+	}
+	if !seen[16] {
+		v.Language = nil
 	}
 	return nil
 }
@@ -31603,11 +34501,18 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rasAddress", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [17]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -31616,6 +34521,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destinationInfo", err)
@@ -31627,8 +34533,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DestinationInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.DestinationInfo) == 0 {
 						v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.DestinationInfo = v.DestinationInfo[:0]
 					}
 					for range n {
 						v.DestinationInfo = extendZero(v.DestinationInfo)
@@ -31639,6 +34547,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destExtraCallInfo", err)
@@ -31650,8 +34559,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.DestExtraCallInfo) == 0 {
 						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 					}
 					for range n {
 						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
@@ -31662,16 +34573,20 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destinationType", err)
 				}
-				v.DestinationType = new(EndpointType)
+				if v.DestinationType == nil {
+					v.DestinationType = new(EndpointType)
+				}
 				if err := v.DestinationType.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationType", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
@@ -31683,8 +34598,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.RemoteExtensionAddress = []AliasAddress{}
-					} else {
+					} else if cap(v.RemoteExtensionAddress) == 0 {
 						v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.RemoteExtensionAddress = v.RemoteExtensionAddress[:0]
 					}
 					for range n {
 						v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
@@ -31695,6 +34612,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateEndpoints", err)
@@ -31706,8 +34624,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else {
+					} else if cap(v.AlternateEndpoints) == 0 {
 						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else {
+						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
@@ -31718,6 +34638,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -31729,8 +34650,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -31741,6 +34664,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -31752,8 +34676,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -31764,26 +34690,33 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				if v.AlternateTransportAddresses == nil {
+					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
+				}
 				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedProtocols", err)
@@ -31795,8 +34728,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedProtocols = []SupportedProtocols{}
-					} else {
+					} else if cap(v.SupportedProtocols) == 0 {
 						v.SupportedProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else {
+						v.SupportedProtocols = v.SupportedProtocols[:0]
 					}
 					for range n {
 						v.SupportedProtocols = extendZero(v.SupportedProtocols)
@@ -31807,11 +34742,14 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -31821,16 +34759,20 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -31842,8 +34784,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -31854,16 +34798,20 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -31875,8 +34823,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -31887,6 +34837,7 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("modifiedSrcInfo", err)
@@ -31898,8 +34849,10 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ModifiedSrcInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.ModifiedSrcInfo) == 0 {
 						v.ModifiedSrcInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.ModifiedSrcInfo = v.ModifiedSrcInfo[:0]
 					}
 					for range n {
 						v.ModifiedSrcInfo = extendZero(v.ModifiedSrcInfo)
@@ -31910,11 +34863,14 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 16:
+				seen[16] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("bandWidth", err)
 				}
-				v.BandWidth = new(BandWidth)
+				if v.BandWidth == nil {
+					v.BandWidth = new(BandWidth)
+				}
 				if err := v.BandWidth.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("bandWidth", err)
 				}
@@ -31928,6 +34884,57 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(17)
+	}
+	if !seen[0] {
+		v.DestinationInfo = nil
+	}
+	if !seen[1] {
+		v.DestExtraCallInfo = nil
+	}
+	if !seen[2] {
+		v.DestinationType = nil
+	}
+	if !seen[3] {
+		v.RemoteExtensionAddress = nil
+	}
+	if !seen[4] {
+		v.AlternateEndpoints = nil
+	}
+	if !seen[5] {
+		v.Tokens = nil
+	}
+	if !seen[6] {
+		v.CryptoTokens = nil
+	}
+	if !seen[7] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[8] {
+		v.AlternateTransportAddresses = nil
+	}
+	if !seen[9] {
+		v.SupportedProtocols = nil
+	}
+	if !seen[10] {
+		v.MultipleCalls = nil
+	}
+	if !seen[11] {
+		v.FeatureSet = nil
+	}
+	if !seen[12] {
+		v.GenericData = nil
+	}
+	if !seen[13] {
+		v.CircuitInfo = nil
+	}
+	if !seen[14] {
+		v.ServiceControl = nil
+	}
+	if !seen[15] {
+		v.ModifiedSrcInfo = nil
+	}
+	if !seen[16] {
+		v.BandWidth = nil
 	}
 	return nil
 }
@@ -32096,11 +35103,18 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [7]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -32109,16 +35123,20 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				v.AltGKInfo = new(AltGKInfo)
+				if v.AltGKInfo == nil {
+					v.AltGKInfo = new(AltGKInfo)
+				}
 				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -32130,8 +35148,10 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -32142,6 +35162,7 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -32153,8 +35174,10 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -32165,26 +35188,33 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -32196,8 +35226,10 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -32208,6 +35240,7 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -32219,8 +35252,10 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -32239,6 +35274,27 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(7)
+	}
+	if !seen[0] {
+		v.AltGKInfo = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[4] {
+		v.FeatureSet = nil
+	}
+	if !seen[5] {
+		v.GenericData = nil
+	}
+	if !seen[6] {
+		v.ServiceControl = nil
 	}
 	return nil
 }
@@ -32458,29 +35514,29 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = LocationRejectReasonNotRegistered
+		*v = LocationRejectReason{Choice: LocationRejectReasonNotRegistered}
 	case 1:
-		v.Choice = LocationRejectReasonInvalidPermission
+		*v = LocationRejectReason{Choice: LocationRejectReasonInvalidPermission}
 	case 2:
-		v.Choice = LocationRejectReasonRequestDenied
+		*v = LocationRejectReason{Choice: LocationRejectReasonRequestDenied}
 	case 3:
-		v.Choice = LocationRejectReasonUndefinedReason
+		*v = LocationRejectReason{Choice: LocationRejectReasonUndefinedReason}
 	case 4:
-		v.Choice = LocationRejectReasonSecurityDenial
+		*v = LocationRejectReason{Choice: LocationRejectReasonSecurityDenial}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDenial", err)
 		}
 		d.CloseOpenType(&sub)
 	case 5:
-		v.Choice = LocationRejectReasonAliasesInconsistent
+		*v = LocationRejectReason{Choice: LocationRejectReasonAliasesInconsistent}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("aliasesInconsistent", err)
 		}
 		d.CloseOpenType(&sub)
 	case 6:
-		v.Choice = LocationRejectReasonRouteCalltoSCN
+		*v = LocationRejectReason{Choice: LocationRejectReasonRouteCalltoSCN}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("routeCalltoSCN", err)
@@ -32492,8 +35548,10 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.RouteCalltoSCN = nil
-			} else {
+			} else if cap(v.RouteCalltoSCN) == 0 {
 				v.RouteCalltoSCN = make([]PartyNumber, 0, min(n, 16))
+			} else {
+				v.RouteCalltoSCN = v.RouteCalltoSCN[:0]
 			}
 			for range n {
 				v.RouteCalltoSCN = extendZero(v.RouteCalltoSCN)
@@ -32504,67 +35562,69 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.CloseOpenType(&sub)
 	case 7:
-		v.Choice = LocationRejectReasonResourceUnavailable
+		*v = LocationRejectReason{Choice: LocationRejectReasonResourceUnavailable}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("resourceUnavailable", err)
 		}
 		d.CloseOpenType(&sub)
 	case 8:
-		v.Choice = LocationRejectReasonGenericDataReason
+		*v = LocationRejectReason{Choice: LocationRejectReasonGenericDataReason}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("genericDataReason", err)
 		}
 		d.CloseOpenType(&sub)
 	case 9:
-		v.Choice = LocationRejectReasonNeededFeatureNotSupported
+		*v = LocationRejectReason{Choice: LocationRejectReasonNeededFeatureNotSupported}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
 		d.CloseOpenType(&sub)
 	case 10:
-		v.Choice = LocationRejectReasonHopCountExceeded
+		*v = LocationRejectReason{Choice: LocationRejectReasonHopCountExceeded}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("hopCountExceeded", err)
 		}
 		d.CloseOpenType(&sub)
 	case 11:
-		v.Choice = LocationRejectReasonIncompleteAddress
+		*v = LocationRejectReason{Choice: LocationRejectReasonIncompleteAddress}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("incompleteAddress", err)
 		}
 		d.CloseOpenType(&sub)
 	case 12:
-		v.Choice = LocationRejectReasonSecurityError
+		*v = LocationRejectReason{Choice: LocationRejectReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors2)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors2)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
 		d.CloseOpenType(&sub)
 	case 13:
-		v.Choice = LocationRejectReasonSecurityDHmismatch
+		*v = LocationRejectReason{Choice: LocationRejectReasonSecurityDHmismatch}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityDHmismatch", err)
 		}
 		d.CloseOpenType(&sub)
 	case 14:
-		v.Choice = LocationRejectReasonNoRouteToDestination
+		*v = LocationRejectReason{Choice: LocationRejectReasonNoRouteToDestination}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("noRouteToDestination", err)
 		}
 		d.CloseOpenType(&sub)
 	case 15:
-		v.Choice = LocationRejectReasonUnallocatedNumber
+		*v = LocationRejectReason{Choice: LocationRejectReasonUnallocatedNumber}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("unallocatedNumber", err)
@@ -32575,7 +35635,7 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = LocationRejectReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -32795,17 +35855,28 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callReferenceValue", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.ReplyAddress = new(TransportAddress)
+		if v.ReplyAddress == nil {
+			v.ReplyAddress = new(TransportAddress)
+		}
 		if err := v.ReplyAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("replyAddress", err)
 		}
+	} else {
+		v.ReplyAddress = nil
 	}
+	var seen [12]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -32814,16 +35885,20 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -32835,8 +35910,10 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -32847,6 +35924,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -32858,8 +35936,10 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -32870,46 +35950,59 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
-				v.UuiesRequested = new(UUIEsRequested)
+				if v.UuiesRequested == nil {
+					v.UuiesRequested = new(UUIEsRequested)
+				}
 				if err := v.UuiesRequested.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				v.CallLinkage = new(CallLinkage)
+				if v.CallLinkage == nil {
+					v.CallLinkage = new(CallLinkage)
+				}
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageInfoRequested", err)
 				}
-				v.UsageInfoRequested = new(RasUsageInfoTypes)
+				if v.UsageInfoRequested == nil {
+					v.UsageInfoRequested = new(RasUsageInfoTypes)
+				}
 				if err := v.UsageInfoRequested.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInfoRequested", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("segmentedResponseSupported", err)
@@ -32917,11 +36010,14 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SegmentedResponseSupported = true
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("nextSegmentRequested", err)
 				}
-				v.NextSegmentRequested = new(int64)
+				if v.NextSegmentRequested == nil {
+					v.NextSegmentRequested = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
 					if err != nil {
@@ -32931,6 +36027,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacityInfoRequested", err)
@@ -32938,6 +36035,7 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				v.CapacityInfoRequested = true
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -32949,8 +36047,10 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -32961,11 +36061,14 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				v.AssignedGatekeeper = new(AlternateGK)
+				if v.AssignedGatekeeper == nil {
+					v.AssignedGatekeeper = new(AlternateGK)
+				}
 				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
@@ -32979,6 +36082,42 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(12)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[4] {
+		v.UuiesRequested = nil
+	}
+	if !seen[5] {
+		v.CallLinkage = nil
+	}
+	if !seen[6] {
+		v.UsageInfoRequested = nil
+	}
+	if !seen[7] {
+		v.SegmentedResponseSupported = false
+	}
+	if !seen[8] {
+		v.NextSegmentRequested = nil
+	}
+	if !seen[9] {
+		v.CapacityInfoRequested = false
+	}
+	if !seen[10] {
+		v.GenericData = nil
+	}
+	if !seen[11] {
+		v.AssignedGatekeeper = nil
 	}
 	return nil
 }
@@ -33184,10 +36323,14 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
@@ -33208,8 +36351,10 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else {
+		} else if cap(v.CallSignalAddress) == 0 {
 			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else {
+			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
 		for range n {
 			v.CallSignalAddress = extendZero(v.CallSignalAddress)
@@ -33226,8 +36371,10 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
-			} else {
+			} else if cap(v.EndpointAlias) == 0 {
 				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.EndpointAlias = v.EndpointAlias[:0]
 			}
 			for range n {
 				v.EndpointAlias = extendZero(v.EndpointAlias)
@@ -33236,6 +36383,8 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.EndpointAlias = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -33245,8 +36394,10 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.PerCallInfo = []InfoRequestResponsePerCallInfo{}
-			} else {
+			} else if cap(v.PerCallInfo) == 0 {
 				v.PerCallInfo = make([]InfoRequestResponsePerCallInfo, 0, min(n, 16))
+			} else {
+				v.PerCallInfo = v.PerCallInfo[:0]
 			}
 			for range n {
 				v.PerCallInfo = extendZero(v.PerCallInfo)
@@ -33255,7 +36406,12 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.PerCallInfo = nil
 	}
+	var seen [8]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -33264,6 +36420,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -33275,8 +36432,10 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -33287,6 +36446,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -33298,8 +36458,10 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -33310,21 +36472,27 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("needResponse", err)
 				}
-				v.NeedResponse = new(bool)
+				if v.NeedResponse == nil {
+					v.NeedResponse = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -33334,31 +36502,40 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("irrStatus", err)
 				}
-				v.IrrStatus = new(InfoRequestResponseStatus)
+				if v.IrrStatus == nil {
+					v.IrrStatus = new(InfoRequestResponseStatus)
+				}
 				if err := v.IrrStatus.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("irrStatus", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("unsolicited", err)
 				}
-				v.Unsolicited = new(bool)
+				if v.Unsolicited == nil {
+					v.Unsolicited = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -33368,6 +36545,7 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -33379,8 +36557,10 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -33399,6 +36579,30 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(8)
+	}
+	if !seen[0] {
+		v.Tokens = nil
+	}
+	if !seen[1] {
+		v.CryptoTokens = nil
+	}
+	if !seen[2] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[3] {
+		v.NeedResponse = nil
+	}
+	if !seen[4] {
+		v.Capacity = nil
+	}
+	if !seen[5] {
+		v.IrrStatus = nil
+	}
+	if !seen[6] {
+		v.Unsolicited = nil
+	}
+	if !seen[7] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -33633,10 +36837,14 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.CallReferenceValue.decodePER(d, depth+1); err != nil {
 		return fieldErr("callReferenceValue", err)
@@ -33645,7 +36853,9 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 		return fieldErr("conferenceID", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.Originator = new(bool)
+		if v.Originator == nil {
+			v.Originator = new(bool)
+		}
 		{
 			b, err := d.ReadBool()
 			if err != nil {
@@ -33653,6 +36863,8 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 			}
 			(*v.Originator) = b
 		}
+	} else {
+		v.Originator = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -33662,8 +36874,10 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 			}
 			if n == 0 {
 				v.Audio = []RTPSession{}
-			} else {
+			} else if cap(v.Audio) == 0 {
 				v.Audio = make([]RTPSession, 0, min(n, 16))
+			} else {
+				v.Audio = v.Audio[:0]
 			}
 			for range n {
 				v.Audio = extendZero(v.Audio)
@@ -33672,6 +36886,8 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				}
 			}
 		}
+	} else {
+		v.Audio = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -33681,8 +36897,10 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 			}
 			if n == 0 {
 				v.Video = []RTPSession{}
-			} else {
+			} else if cap(v.Video) == 0 {
 				v.Video = make([]RTPSession, 0, min(n, 16))
+			} else {
+				v.Video = v.Video[:0]
 			}
 			for range n {
 				v.Video = extendZero(v.Video)
@@ -33691,6 +36909,8 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				}
 			}
 		}
+	} else {
+		v.Video = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -33700,8 +36920,10 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 			}
 			if n == 0 {
 				v.Data = []TransportChannelInfo{}
-			} else {
+			} else if cap(v.Data) == 0 {
 				v.Data = make([]TransportChannelInfo, 0, min(n, 16))
+			} else {
+				v.Data = v.Data[:0]
 			}
 			for range n {
 				v.Data = extendZero(v.Data)
@@ -33710,6 +36932,8 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				}
 			}
 		}
+	} else {
+		v.Data = nil
 	}
 	if err := v.H245.decodePER(d, depth+1); err != nil {
 		return fieldErr("h245", err)
@@ -33726,6 +36950,9 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	if err := v.CallModel.decodePER(d, depth+1); err != nil {
 		return fieldErr("callModel", err)
 	}
+	var seen [8]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -33734,16 +36961,20 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -33755,8 +36986,10 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -33767,6 +37000,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -33778,8 +37012,10 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -33790,6 +37026,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("substituteConfIDs", err)
@@ -33801,8 +37038,10 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					if n == 0 {
 						v.SubstituteConfIDs = []ConferenceIdentifier{}
-					} else {
+					} else if cap(v.SubstituteConfIDs) == 0 {
 						v.SubstituteConfIDs = make([]ConferenceIdentifier, 0, min(n, 16))
+					} else {
+						v.SubstituteConfIDs = v.SubstituteConfIDs[:0]
 					}
 					for range n {
 						v.SubstituteConfIDs = extendZero(v.SubstituteConfIDs)
@@ -33813,6 +37052,7 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("pdu", err)
@@ -33824,8 +37064,10 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					if n == 0 {
 						v.Pdu = []InfoRequestResponsePerCallInfoPdu{}
-					} else {
+					} else if cap(v.Pdu) == 0 {
 						v.Pdu = make([]InfoRequestResponsePerCallInfoPdu, 0, min(n, 16))
+					} else {
+						v.Pdu = v.Pdu[:0]
 					}
 					for range n {
 						v.Pdu = extendZero(v.Pdu)
@@ -33836,31 +37078,40 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				v.CallLinkage = new(CallLinkage)
+				if v.CallLinkage == nil {
+					v.CallLinkage = new(CallLinkage)
+				}
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				v.UsageInformation = new(RasUsageInformation)
+				if v.UsageInformation == nil {
+					v.UsageInformation = new(RasUsageInformation)
+				}
 				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
@@ -33874,6 +37125,30 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(8)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.SubstituteConfIDs = nil
+	}
+	if !seen[4] {
+		v.Pdu = nil
+	}
+	if !seen[5] {
+		v.CallLinkage = nil
+	}
+	if !seen[6] {
+		v.UsageInformation = nil
+	}
+	if !seen[7] {
+		v.CircuitInfo = nil
 	}
 	return nil
 }
@@ -34004,8 +37279,10 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		if n == 0 {
 			v.AssociatedSessionIds = nil
-		} else {
+		} else if cap(v.AssociatedSessionIds) == 0 {
 			v.AssociatedSessionIds = make([]int64, 0, min(n, 16))
+		} else {
+			v.AssociatedSessionIds = v.AssociatedSessionIds[:0]
 		}
 		for range n {
 			v.AssociatedSessionIds = extendZero(v.AssociatedSessionIds)
@@ -34018,6 +37295,9 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -34026,6 +37306,7 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multicast", err)
@@ -34033,11 +37314,14 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 				v.Multicast = true
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("bandwidth", err)
 				}
-				v.Bandwidth = new(BandWidth)
+				if v.Bandwidth == nil {
+					v.Bandwidth = new(BandWidth)
+				}
 				if err := v.Bandwidth.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("bandwidth", err)
 				}
@@ -34051,6 +37335,12 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.Multicast = false
+	}
+	if !seen[1] {
+		v.Bandwidth = nil
 	}
 	return nil
 }
@@ -34267,11 +37557,18 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("h323-message-body", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	var seen [9]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -34280,6 +37577,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h4501SupplementaryService", err)
@@ -34291,8 +37589,10 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.H4501SupplementaryService = [][]byte{}
-					} else {
+					} else if cap(v.H4501SupplementaryService) == 0 {
 						v.H4501SupplementaryService = make([][]byte, 0, min(n, 16))
+					} else {
+						v.H4501SupplementaryService = v.H4501SupplementaryService[:0]
 					}
 					for range n {
 						v.H4501SupplementaryService = extendZero(v.H4501SupplementaryService)
@@ -34307,11 +37607,14 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245Tunnelling", err)
 				}
-				v.H245Tunnelling = new(bool)
+				if v.H245Tunnelling == nil {
+					v.H245Tunnelling = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -34321,6 +37624,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245Control", err)
@@ -34332,8 +37636,10 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.H245Control = [][]byte{}
-					} else {
+					} else if cap(v.H245Control) == 0 {
 						v.H245Control = make([][]byte, 0, min(n, 16))
+					} else {
+						v.H245Control = v.H245Control[:0]
 					}
 					for range n {
 						v.H245Control = extendZero(v.H245Control)
@@ -34348,6 +37654,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("nonStandardControl", err)
@@ -34359,8 +37666,10 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.NonStandardControl = []NonStandardParameter{}
-					} else {
+					} else if cap(v.NonStandardControl) == 0 {
 						v.NonStandardControl = make([]NonStandardParameter, 0, min(n, 16))
+					} else {
+						v.NonStandardControl = v.NonStandardControl[:0]
 					}
 					for range n {
 						v.NonStandardControl = extendZero(v.NonStandardControl)
@@ -34371,26 +37680,33 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				v.CallLinkage = new(CallLinkage)
+				if v.CallLinkage == nil {
+					v.CallLinkage = new(CallLinkage)
+				}
 				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tunnelledSignallingMessage", err)
 				}
-				v.TunnelledSignallingMessage = new(H323UUPDUTunnelledSignallingMessage)
+				if v.TunnelledSignallingMessage == nil {
+					v.TunnelledSignallingMessage = new(H323UUPDUTunnelledSignallingMessage)
+				}
 				if err := v.TunnelledSignallingMessage.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("tunnelledSignallingMessage", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("provisionalRespToH245Tunnelling", err)
@@ -34398,16 +37714,20 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				v.ProvisionalRespToH245Tunnelling = true
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("stimulusControl", err)
 				}
-				v.StimulusControl = new(StimulusControl)
+				if v.StimulusControl == nil {
+					v.StimulusControl = new(StimulusControl)
+				}
 				if err := v.StimulusControl.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("stimulusControl", err)
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -34419,8 +37739,10 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -34439,6 +37761,33 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(9)
+	}
+	if !seen[0] {
+		v.H4501SupplementaryService = nil
+	}
+	if !seen[1] {
+		v.H245Tunnelling = nil
+	}
+	if !seen[2] {
+		v.H245Control = nil
+	}
+	if !seen[3] {
+		v.NonStandardControl = nil
+	}
+	if !seen[4] {
+		v.CallLinkage = nil
+	}
+	if !seen[5] {
+		v.TunnelledSignallingMessage = nil
+	}
+	if !seen[6] {
+		v.ProvisionalRespToH245Tunnelling = false
+	}
+	if !seen[7] {
+		v.StimulusControl = nil
+	}
+	if !seen[8] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -34696,105 +38045,129 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	switch i {
 	case 0:
-		v.Choice = H323UUPDUH323MessageBodySetup
-		v.Setup = new(SetupUUIE)
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodySetup, Setup: v.Setup}
+		if v.Setup == nil {
+			v.Setup = new(SetupUUIE)
+		}
 		if err := v.Setup.decodePER(d, depth+1); err != nil {
 			return fieldErr("setup", err)
 		}
 	case 1:
-		v.Choice = H323UUPDUH323MessageBodyCallProceeding
-		v.CallProceeding = new(CallProceedingUUIE)
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyCallProceeding, CallProceeding: v.CallProceeding}
+		if v.CallProceeding == nil {
+			v.CallProceeding = new(CallProceedingUUIE)
+		}
 		if err := v.CallProceeding.decodePER(d, depth+1); err != nil {
 			return fieldErr("callProceeding", err)
 		}
 	case 2:
-		v.Choice = H323UUPDUH323MessageBodyConnect
-		v.Connect = new(ConnectUUIE)
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyConnect, Connect: v.Connect}
+		if v.Connect == nil {
+			v.Connect = new(ConnectUUIE)
+		}
 		if err := v.Connect.decodePER(d, depth+1); err != nil {
 			return fieldErr("connect", err)
 		}
 	case 3:
-		v.Choice = H323UUPDUH323MessageBodyAlerting
-		v.Alerting = new(AlertingUUIE)
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyAlerting, Alerting: v.Alerting}
+		if v.Alerting == nil {
+			v.Alerting = new(AlertingUUIE)
+		}
 		if err := v.Alerting.decodePER(d, depth+1); err != nil {
 			return fieldErr("alerting", err)
 		}
 	case 4:
-		v.Choice = H323UUPDUH323MessageBodyInformation
-		v.Information = new(InformationUUIE)
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyInformation, Information: v.Information}
+		if v.Information == nil {
+			v.Information = new(InformationUUIE)
+		}
 		if err := v.Information.decodePER(d, depth+1); err != nil {
 			return fieldErr("information", err)
 		}
 	case 5:
-		v.Choice = H323UUPDUH323MessageBodyReleaseComplete
-		v.ReleaseComplete = new(ReleaseCompleteUUIE)
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyReleaseComplete, ReleaseComplete: v.ReleaseComplete}
+		if v.ReleaseComplete == nil {
+			v.ReleaseComplete = new(ReleaseCompleteUUIE)
+		}
 		if err := v.ReleaseComplete.decodePER(d, depth+1); err != nil {
 			return fieldErr("releaseComplete", err)
 		}
 	case 6:
-		v.Choice = H323UUPDUH323MessageBodyFacility
-		v.Facility = new(FacilityUUIE)
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyFacility, Facility: v.Facility}
+		if v.Facility == nil {
+			v.Facility = new(FacilityUUIE)
+		}
 		if err := v.Facility.decodePER(d, depth+1); err != nil {
 			return fieldErr("facility", err)
 		}
 	case 7:
-		v.Choice = H323UUPDUH323MessageBodyProgress
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyProgress, Progress: v.Progress}
+		if v.Progress == nil {
+			v.Progress = new(ProgressUUIE)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("progress", err)
 		}
-		v.Progress = new(ProgressUUIE)
 		if err := v.Progress.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("progress", err)
 		}
 		d.CloseOpenType(&sub)
 	case 8:
-		v.Choice = H323UUPDUH323MessageBodyEmpty
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyEmpty}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("empty", err)
 		}
 		d.CloseOpenType(&sub)
 	case 9:
-		v.Choice = H323UUPDUH323MessageBodyStatus
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyStatus, Status: v.Status}
+		if v.Status == nil {
+			v.Status = new(StatusUUIE)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("status", err)
 		}
-		v.Status = new(StatusUUIE)
 		if err := v.Status.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("status", err)
 		}
 		d.CloseOpenType(&sub)
 	case 10:
-		v.Choice = H323UUPDUH323MessageBodyStatusInquiry
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyStatusInquiry, StatusInquiry: v.StatusInquiry}
+		if v.StatusInquiry == nil {
+			v.StatusInquiry = new(StatusInquiryUUIE)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("statusInquiry", err)
 		}
-		v.StatusInquiry = new(StatusInquiryUUIE)
 		if err := v.StatusInquiry.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("statusInquiry", err)
 		}
 		d.CloseOpenType(&sub)
 	case 11:
-		v.Choice = H323UUPDUH323MessageBodySetupAcknowledge
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodySetupAcknowledge, SetupAcknowledge: v.SetupAcknowledge}
+		if v.SetupAcknowledge == nil {
+			v.SetupAcknowledge = new(SetupAcknowledgeUUIE)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("setupAcknowledge", err)
 		}
-		v.SetupAcknowledge = new(SetupAcknowledgeUUIE)
 		if err := v.SetupAcknowledge.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("setupAcknowledge", err)
 		}
 		d.CloseOpenType(&sub)
 	case 12:
-		v.Choice = H323UUPDUH323MessageBodyNotify
+		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyNotify, Notify: v.Notify}
+		if v.Notify == nil {
+			v.Notify = new(NotifyUUIE)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("notify", err)
 		}
-		v.Notify = new(NotifyUUIE)
 		if err := v.Notify.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("notify", err)
 		}
@@ -34804,7 +38177,7 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 7, Data: data}
+		*v = H323UUPDUH323MessageBody{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
 	}
 	return nil
 }
@@ -35311,10 +38684,14 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<6) != 0 {
-		v.H245Address = new(TransportAddress)
+		if v.H245Address == nil {
+			v.H245Address = new(TransportAddress)
+		}
 		if err := v.H245Address.decodePER(d, depth+1); err != nil {
 			return fieldErr("h245Address", err)
 		}
+	} else {
+		v.H245Address = nil
 	}
 	if opt&(1<<5) != 0 {
 		{
@@ -35324,8 +38701,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.SourceAddress = []AliasAddress{}
-			} else {
+			} else if cap(v.SourceAddress) == 0 {
 				v.SourceAddress = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.SourceAddress = v.SourceAddress[:0]
 			}
 			for range n {
 				v.SourceAddress = extendZero(v.SourceAddress)
@@ -35334,6 +38713,8 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.SourceAddress = nil
 	}
 	if err := v.SourceInfo.decodePER(d, depth+1); err != nil {
 		return fieldErr("sourceInfo", err)
@@ -35346,8 +38727,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DestinationAddress = []AliasAddress{}
-			} else {
+			} else if cap(v.DestinationAddress) == 0 {
 				v.DestinationAddress = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.DestinationAddress = v.DestinationAddress[:0]
 			}
 			for range n {
 				v.DestinationAddress = extendZero(v.DestinationAddress)
@@ -35356,12 +38739,18 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DestinationAddress = nil
 	}
 	if opt&(1<<3) != 0 {
-		v.DestCallSignalAddress = new(TransportAddress)
+		if v.DestCallSignalAddress == nil {
+			v.DestCallSignalAddress = new(TransportAddress)
+		}
 		if err := v.DestCallSignalAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("destCallSignalAddress", err)
 		}
+	} else {
+		v.DestCallSignalAddress = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -35371,8 +38760,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
-			} else {
+			} else if cap(v.DestExtraCallInfo) == 0 {
 				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 			}
 			for range n {
 				v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
@@ -35381,6 +38772,8 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DestExtraCallInfo = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -35390,8 +38783,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.DestExtraCRV = []CallReferenceValue{}
-			} else {
+			} else if cap(v.DestExtraCRV) == 0 {
 				v.DestExtraCRV = make([]CallReferenceValue, 0, min(n, 16))
+			} else {
+				v.DestExtraCRV = v.DestExtraCRV[:0]
 			}
 			for range n {
 				v.DestExtraCRV = extendZero(v.DestExtraCRV)
@@ -35400,6 +38795,8 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.DestExtraCRV = nil
 	}
 	{
 		b, err := d.ReadBool()
@@ -35415,14 +38812,21 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("conferenceGoal", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.CallServices = new(QseriesOptions)
+		if v.CallServices == nil {
+			v.CallServices = new(QseriesOptions)
+		}
 		if err := v.CallServices.decodePER(d, depth+1); err != nil {
 			return fieldErr("callServices", err)
 		}
+	} else {
+		v.CallServices = nil
 	}
 	if err := v.CallType.decodePER(d, depth+1); err != nil {
 		return fieldErr("callType", err)
 	}
+	var seen [28]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -35431,36 +38835,46 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("sourceCallSignalAddress", err)
 				}
-				v.SourceCallSignalAddress = new(TransportAddress)
+				if v.SourceCallSignalAddress == nil {
+					v.SourceCallSignalAddress = new(TransportAddress)
+				}
 				if err := v.SourceCallSignalAddress.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("sourceCallSignalAddress", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
-				v.RemoteExtensionAddress = new(AliasAddress)
+				if v.RemoteExtensionAddress == nil {
+					v.RemoteExtensionAddress = new(AliasAddress)
+				}
 				if err := v.RemoteExtensionAddress.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245SecurityCapability", err)
@@ -35472,8 +38886,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.H245SecurityCapability = []H245Security{}
-					} else {
+					} else if cap(v.H245SecurityCapability) == 0 {
 						v.H245SecurityCapability = make([]H245Security, 0, min(n, 16))
+					} else {
+						v.H245SecurityCapability = v.H245SecurityCapability[:0]
 					}
 					for range n {
 						v.H245SecurityCapability = extendZero(v.H245SecurityCapability)
@@ -35484,6 +38900,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -35495,8 +38912,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -35507,6 +38926,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -35518,8 +38938,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -35530,6 +38952,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastStart", err)
@@ -35541,8 +38964,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else {
+					} else if cap(v.FastStart) == 0 {
 						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else {
+						v.FastStart = v.FastStart[:0]
 					}
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
@@ -35557,11 +38982,14 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("mediaWaitForConnect", err)
 				}
-				v.MediaWaitForConnect = new(bool)
+				if v.MediaWaitForConnect == nil {
+					v.MediaWaitForConnect = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -35571,11 +38999,14 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("canOverlapSend", err)
 				}
-				v.CanOverlapSend = new(bool)
+				if v.CanOverlapSend == nil {
+					v.CanOverlapSend = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -35585,21 +39016,27 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
-				v.EndpointIdentifier = new(EndpointIdentifier)
+				if v.EndpointIdentifier == nil {
+					v.EndpointIdentifier = new(EndpointIdentifier)
+				}
 				if err := v.EndpointIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -35609,11 +39046,14 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -35623,16 +39063,20 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("connectionParameters", err)
 				}
-				v.ConnectionParameters = new(SetupUUIEConnectionParameters)
+				if v.ConnectionParameters == nil {
+					v.ConnectionParameters = new(SetupUUIEConnectionParameters)
+				}
 				if err := v.ConnectionParameters.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("connectionParameters", err)
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("language", err)
@@ -35644,8 +39088,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Language = []string{}
-					} else {
+					} else if cap(v.Language) == 0 {
 						v.Language = make([]string, 0, min(n, 16))
+					} else {
+						v.Language = v.Language[:0]
 					}
 					for range n {
 						v.Language = extendZero(v.Language)
@@ -35660,26 +39106,33 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				v.PresentationIndicator = new(PresentationIndicator)
+				if v.PresentationIndicator == nil {
+					v.PresentationIndicator = new(PresentationIndicator)
+				}
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				v.ScreeningIndicator = new(ScreeningIndicator)
+				if v.ScreeningIndicator == nil {
+					v.ScreeningIndicator = new(ScreeningIndicator)
+				}
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 16:
+				seen[16] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -35691,8 +39144,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -35703,6 +39158,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 17:
+				seen[17] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("symmetricOperationRequired", err)
@@ -35710,26 +39166,33 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.SymmetricOperationRequired = true
 				d.CloseOpenType(&sub)
 			case 18:
+				seen[18] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 19:
+				seen[19] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 20:
+				seen[20] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("desiredProtocols", err)
@@ -35741,8 +39204,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
-					} else {
+					} else if cap(v.DesiredProtocols) == 0 {
 						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else {
+						v.DesiredProtocols = v.DesiredProtocols[:0]
 					}
 					for range n {
 						v.DesiredProtocols = extendZero(v.DesiredProtocols)
@@ -35753,6 +39218,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 21:
+				seen[21] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("neededFeatures", err)
@@ -35764,8 +39230,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.NeededFeatures = []FeatureDescriptor{}
-					} else {
+					} else if cap(v.NeededFeatures) == 0 {
 						v.NeededFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+					} else {
+						v.NeededFeatures = v.NeededFeatures[:0]
 					}
 					for range n {
 						v.NeededFeatures = extendZero(v.NeededFeatures)
@@ -35776,6 +39244,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 22:
+				seen[22] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("desiredFeatures", err)
@@ -35787,8 +39256,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DesiredFeatures = []FeatureDescriptor{}
-					} else {
+					} else if cap(v.DesiredFeatures) == 0 {
 						v.DesiredFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+					} else {
+						v.DesiredFeatures = v.DesiredFeatures[:0]
 					}
 					for range n {
 						v.DesiredFeatures = extendZero(v.DesiredFeatures)
@@ -35799,6 +39270,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 23:
+				seen[23] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("supportedFeatures", err)
@@ -35810,8 +39282,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.SupportedFeatures = []FeatureDescriptor{}
-					} else {
+					} else if cap(v.SupportedFeatures) == 0 {
 						v.SupportedFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+					} else {
+						v.SupportedFeatures = v.SupportedFeatures[:0]
 					}
 					for range n {
 						v.SupportedFeatures = extendZero(v.SupportedFeatures)
@@ -35822,6 +39296,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 24:
+				seen[24] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("parallelH245Control", err)
@@ -35833,8 +39308,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ParallelH245Control = [][]byte{}
-					} else {
+					} else if cap(v.ParallelH245Control) == 0 {
 						v.ParallelH245Control = make([][]byte, 0, min(n, 16))
+					} else {
+						v.ParallelH245Control = v.ParallelH245Control[:0]
 					}
 					for range n {
 						v.ParallelH245Control = extendZero(v.ParallelH245Control)
@@ -35849,6 +39326,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 25:
+				seen[25] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("additionalSourceAddresses", err)
@@ -35860,8 +39338,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AdditionalSourceAddresses = []ExtendedAliasAddress{}
-					} else {
+					} else if cap(v.AdditionalSourceAddresses) == 0 {
 						v.AdditionalSourceAddresses = make([]ExtendedAliasAddress, 0, min(n, 16))
+					} else {
+						v.AdditionalSourceAddresses = v.AdditionalSourceAddresses[:0]
 					}
 					for range n {
 						v.AdditionalSourceAddresses = extendZero(v.AdditionalSourceAddresses)
@@ -35872,11 +39352,14 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 26:
+				seen[26] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("hopCount", err)
 				}
-				v.HopCount = new(int64)
+				if v.HopCount == nil {
+					v.HopCount = new(int64)
+				}
 				{
 					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 31, HasUb: true})
 					if err != nil {
@@ -35886,6 +39369,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 27:
+				seen[27] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("displayName", err)
@@ -35897,8 +39381,10 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else {
+					} else if cap(v.DisplayName) == 0 {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else {
+						v.DisplayName = v.DisplayName[:0]
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
@@ -35917,6 +39403,90 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(28)
+	}
+	if !seen[0] {
+		v.SourceCallSignalAddress = nil
+	}
+	if !seen[1] {
+		v.RemoteExtensionAddress = nil
+	}
+	if !seen[2] {
+		v.CallIdentifier = nil
+	}
+	if !seen[3] {
+		v.H245SecurityCapability = nil
+	}
+	if !seen[4] {
+		v.Tokens = nil
+	}
+	if !seen[5] {
+		v.CryptoTokens = nil
+	}
+	if !seen[6] {
+		v.FastStart = nil
+	}
+	if !seen[7] {
+		v.MediaWaitForConnect = nil
+	}
+	if !seen[8] {
+		v.CanOverlapSend = nil
+	}
+	if !seen[9] {
+		v.EndpointIdentifier = nil
+	}
+	if !seen[10] {
+		v.MultipleCalls = nil
+	}
+	if !seen[11] {
+		v.MaintainConnection = nil
+	}
+	if !seen[12] {
+		v.ConnectionParameters = nil
+	}
+	if !seen[13] {
+		v.Language = nil
+	}
+	if !seen[14] {
+		v.PresentationIndicator = nil
+	}
+	if !seen[15] {
+		v.ScreeningIndicator = nil
+	}
+	if !seen[16] {
+		v.ServiceControl = nil
+	}
+	if !seen[17] {
+		v.SymmetricOperationRequired = false
+	}
+	if !seen[18] {
+		v.Capacity = nil
+	}
+	if !seen[19] {
+		v.CircuitInfo = nil
+	}
+	if !seen[20] {
+		v.DesiredProtocols = nil
+	}
+	if !seen[21] {
+		v.NeededFeatures = nil
+	}
+	if !seen[22] {
+		v.DesiredFeatures = nil
+	}
+	if !seen[23] {
+		v.SupportedFeatures = nil
+	}
+	if !seen[24] {
+		v.ParallelH245Control = nil
+	}
+	if !seen[25] {
+		v.AdditionalSourceAddresses = nil
+	}
+	if !seen[26] {
+		v.HopCount = nil
+	}
+	if !seen[27] {
+		v.DisplayName = nil
 	}
 	return nil
 }
@@ -36022,20 +39592,20 @@ func (v *SetupUUIEConferenceGoal) decodePER(d *asn1per.Decoder, depth int) error
 	}
 	switch i {
 	case 0:
-		v.Choice = SetupUUIEConferenceGoalCreate
+		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalCreate}
 	case 1:
-		v.Choice = SetupUUIEConferenceGoalJoin
+		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalJoin}
 	case 2:
-		v.Choice = SetupUUIEConferenceGoalInvite
+		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalInvite}
 	case 3:
-		v.Choice = SetupUUIEConferenceGoalCapabilityNegotiation
+		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalCapabilityNegotiation}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("capability-negotiation", err)
 		}
 		d.CloseOpenType(&sub)
 	case 4:
-		v.Choice = SetupUUIEConferenceGoalCallIndependentSupplementaryService
+		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalCallIndependentSupplementaryService}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("callIndependentSupplementaryService", err)
@@ -36046,7 +39616,7 @@ func (v *SetupUUIEConferenceGoal) decodePER(d *asn1per.Decoder, depth int) error
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = SetupUUIEConferenceGoal{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -36163,22 +39733,28 @@ func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = H245SecurityNonStandard
-		v.NonStandard = new(NonStandardParameter)
+		*v = H245Security{Choice: H245SecurityNonStandard, NonStandard: v.NonStandard}
+		if v.NonStandard == nil {
+			v.NonStandard = new(NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
 	case 1:
-		v.Choice = H245SecurityNoSecurity
+		*v = H245Security{Choice: H245SecurityNoSecurity}
 	case 2:
-		v.Choice = H245SecurityTls
-		v.Tls = new(SecurityCapabilities)
+		*v = H245Security{Choice: H245SecurityTls, Tls: v.Tls}
+		if v.Tls == nil {
+			v.Tls = new(SecurityCapabilities)
+		}
 		if err := v.Tls.decodePER(d, depth+1); err != nil {
 			return fieldErr("tls", err)
 		}
 	case 3:
-		v.Choice = H245SecurityIpsec
-		v.Ipsec = new(SecurityCapabilities)
+		*v = H245Security{Choice: H245SecurityIpsec, Ipsec: v.Ipsec}
+		if v.Ipsec == nil {
+			v.Ipsec = new(SecurityCapabilities)
+		}
 		if err := v.Ipsec.decodePER(d, depth+1); err != nil {
 			return fieldErr("ipsec", err)
 		}
@@ -36187,7 +39763,7 @@ func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = H245Security{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -36256,10 +39832,14 @@ func (v *SecurityCapabilities) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
-		v.NonStandard = new(NonStandardParameter)
+		if v.NonStandard == nil {
+			v.NonStandard = new(NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
+	} else {
+		v.NonStandard = nil
 	}
 	if err := v.Encryption.decodePER(d, depth+1); err != nil {
 		return fieldErr("encryption", err)
@@ -36270,6 +39850,8 @@ func (v *SecurityCapabilities) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.Integrity.decodePER(d, depth+1); err != nil {
 		return fieldErr("integrity", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -36380,21 +39962,23 @@ func (v *SecurityServiceMode) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = SecurityServiceModeNonStandard
-		v.NonStandard = new(NonStandardParameter)
+		*v = SecurityServiceMode{Choice: SecurityServiceModeNonStandard, NonStandard: v.NonStandard}
+		if v.NonStandard == nil {
+			v.NonStandard = new(NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
 	case 1:
-		v.Choice = SecurityServiceModeNone
+		*v = SecurityServiceMode{Choice: SecurityServiceModeNone}
 	case 2:
-		v.Choice = SecurityServiceModeDefault
+		*v = SecurityServiceMode{Choice: SecurityServiceModeDefault}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = SecurityServiceMode{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -36467,6 +40051,8 @@ func (v *SetupUUIEConnectionParameters) decodePER(d *asn1per.Decoder, depth int)
 	if err := v.ConnectionAggregation.decodePER(d, depth+1); err != nil {
 		return fieldErr("connectionAggregation", err)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -36602,25 +40188,25 @@ func (v *ScnConnectionType) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = ScnConnectionTypeUnknown
+		*v = ScnConnectionType{Choice: ScnConnectionTypeUnknown}
 	case 1:
-		v.Choice = ScnConnectionTypeBChannel
+		*v = ScnConnectionType{Choice: ScnConnectionTypeBChannel}
 	case 2:
-		v.Choice = ScnConnectionTypeHybrid2x64
+		*v = ScnConnectionType{Choice: ScnConnectionTypeHybrid2x64}
 	case 3:
-		v.Choice = ScnConnectionTypeHybrid384
+		*v = ScnConnectionType{Choice: ScnConnectionTypeHybrid384}
 	case 4:
-		v.Choice = ScnConnectionTypeHybrid1536
+		*v = ScnConnectionType{Choice: ScnConnectionTypeHybrid1536}
 	case 5:
-		v.Choice = ScnConnectionTypeHybrid1920
+		*v = ScnConnectionType{Choice: ScnConnectionTypeHybrid1920}
 	case 6:
-		v.Choice = ScnConnectionTypeMultirate
+		*v = ScnConnectionType{Choice: ScnConnectionTypeMultirate}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 7, Data: data}
+		*v = ScnConnectionType{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
 	}
 	return nil
 }
@@ -36732,23 +40318,23 @@ func (v *ScnConnectionAggregation) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	switch i {
 	case 0:
-		v.Choice = ScnConnectionAggregationAuto
+		*v = ScnConnectionAggregation{Choice: ScnConnectionAggregationAuto}
 	case 1:
-		v.Choice = ScnConnectionAggregationNone
+		*v = ScnConnectionAggregation{Choice: ScnConnectionAggregationNone}
 	case 2:
-		v.Choice = ScnConnectionAggregationH221
+		*v = ScnConnectionAggregation{Choice: ScnConnectionAggregationH221}
 	case 3:
-		v.Choice = ScnConnectionAggregationBondedMode1
+		*v = ScnConnectionAggregation{Choice: ScnConnectionAggregationBondedMode1}
 	case 4:
-		v.Choice = ScnConnectionAggregationBondedMode2
+		*v = ScnConnectionAggregation{Choice: ScnConnectionAggregationBondedMode2}
 	case 5:
-		v.Choice = ScnConnectionAggregationBondedMode3
+		*v = ScnConnectionAggregation{Choice: ScnConnectionAggregationBondedMode3}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 6, Data: data}
+		*v = ScnConnectionAggregation{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
 }
@@ -36836,17 +40422,17 @@ func (v *PresentationIndicator) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = PresentationIndicatorPresentationAllowed
+		*v = PresentationIndicator{Choice: PresentationIndicatorPresentationAllowed}
 	case 1:
-		v.Choice = PresentationIndicatorPresentationRestricted
+		*v = PresentationIndicator{Choice: PresentationIndicatorPresentationRestricted}
 	case 2:
-		v.Choice = PresentationIndicatorAddressNotAvailable
+		*v = PresentationIndicator{Choice: PresentationIndicatorAddressNotAvailable}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = PresentationIndicator{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -36962,17 +40548,27 @@ func (v *ExtendedAliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("address", err)
 	}
 	if opt&(1<<1) != 0 {
-		v.PresentationIndicator = new(PresentationIndicator)
+		if v.PresentationIndicator == nil {
+			v.PresentationIndicator = new(PresentationIndicator)
+		}
 		if err := v.PresentationIndicator.decodePER(d, depth+1); err != nil {
 			return fieldErr("presentationIndicator", err)
 		}
+	} else {
+		v.PresentationIndicator = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.ScreeningIndicator = new(ScreeningIndicator)
+		if v.ScreeningIndicator == nil {
+			v.ScreeningIndicator = new(ScreeningIndicator)
+		}
 		if err := v.ScreeningIndicator.decodePER(d, depth+1); err != nil {
 			return fieldErr("screeningIndicator", err)
 		}
+	} else {
+		v.ScreeningIndicator = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -37028,7 +40624,9 @@ func (v *DisplayName) decodePER(d *asn1per.Decoder, depth int) error {
 		return err
 	}
 	if opt&(1<<0) != 0 {
-		v.Language = new(string)
+		if v.Language == nil {
+			v.Language = new(string)
+		}
 		{
 			s, err := d.ReadString(charsetIA52, asn1per.Size{Ub: -1})
 			if err != nil {
@@ -37036,6 +40634,8 @@ func (v *DisplayName) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			(*v.Language) = s
 		}
+	} else {
+		v.Language = nil
 	}
 	{
 		s, err := d.ReadString(charsetBMP1, asn1per.Size{Lb: 1, Ub: 80})
@@ -37221,11 +40821,18 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destinationInfo", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.H245Address = new(TransportAddress)
+		if v.H245Address == nil {
+			v.H245Address = new(TransportAddress)
+		}
 		if err := v.H245Address.decodePER(d, depth+1); err != nil {
 			return fieldErr("h245Address", err)
 		}
+	} else {
+		v.H245Address = nil
 	}
+	var seen [9]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -37234,26 +40841,33 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				v.H245SecurityMode = new(H245Security)
+				if v.H245SecurityMode == nil {
+					v.H245SecurityMode = new(H245Security)
+				}
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -37265,8 +40879,10 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -37277,6 +40893,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -37288,8 +40905,10 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -37300,6 +40919,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastStart", err)
@@ -37311,8 +40931,10 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else {
+					} else if cap(v.FastStart) == 0 {
 						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else {
+						v.FastStart = v.FastStart[:0]
 					}
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
@@ -37327,11 +40949,14 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -37341,11 +40966,14 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -37355,6 +40983,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
@@ -37362,11 +40991,14 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.FastConnectRefused = true
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
@@ -37380,6 +41012,33 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(9)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.H245SecurityMode = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.FastStart = nil
+	}
+	if !seen[5] {
+		v.MultipleCalls = nil
+	}
+	if !seen[6] {
+		v.MaintainConnection = nil
+	}
+	if !seen[7] {
+		v.FastConnectRefused = false
+	}
+	if !seen[8] {
+		v.FeatureSet = nil
 	}
 	return nil
 }
@@ -37656,10 +41315,14 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.H245Address = new(TransportAddress)
+		if v.H245Address == nil {
+			v.H245Address = new(TransportAddress)
+		}
 		if err := v.H245Address.decodePER(d, depth+1); err != nil {
 			return fieldErr("h245Address", err)
 		}
+	} else {
+		v.H245Address = nil
 	}
 	if err := v.DestinationInfo.decodePER(d, depth+1); err != nil {
 		return fieldErr("destinationInfo", err)
@@ -37667,6 +41330,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.ConferenceID.decodePER(d, depth+1); err != nil {
 		return fieldErr("conferenceID", err)
 	}
+	var seen [16]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -37675,26 +41341,33 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				v.H245SecurityMode = new(H245Security)
+				if v.H245SecurityMode == nil {
+					v.H245SecurityMode = new(H245Security)
+				}
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -37706,8 +41379,10 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -37718,6 +41393,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -37729,8 +41405,10 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -37741,6 +41419,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastStart", err)
@@ -37752,8 +41431,10 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else {
+					} else if cap(v.FastStart) == 0 {
 						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else {
+						v.FastStart = v.FastStart[:0]
 					}
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
@@ -37768,11 +41449,14 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -37782,11 +41466,14 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -37796,6 +41483,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("language", err)
@@ -37807,8 +41495,10 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Language = []string{}
-					} else {
+					} else if cap(v.Language) == 0 {
 						v.Language = make([]string, 0, min(n, 16))
+					} else {
+						v.Language = v.Language[:0]
 					}
 					for range n {
 						v.Language = extendZero(v.Language)
@@ -37823,6 +41513,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("connectedAddress", err)
@@ -37834,8 +41525,10 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ConnectedAddress = []AliasAddress{}
-					} else {
+					} else if cap(v.ConnectedAddress) == 0 {
 						v.ConnectedAddress = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.ConnectedAddress = v.ConnectedAddress[:0]
 					}
 					for range n {
 						v.ConnectedAddress = extendZero(v.ConnectedAddress)
@@ -37846,26 +41539,33 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				v.PresentationIndicator = new(PresentationIndicator)
+				if v.PresentationIndicator == nil {
+					v.PresentationIndicator = new(PresentationIndicator)
+				}
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				v.ScreeningIndicator = new(ScreeningIndicator)
+				if v.ScreeningIndicator == nil {
+					v.ScreeningIndicator = new(ScreeningIndicator)
+				}
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
@@ -37873,6 +41573,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.FastConnectRefused = true
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -37884,8 +41585,10 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -37896,26 +41599,33 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("displayName", err)
@@ -37927,8 +41637,10 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else {
+					} else if cap(v.DisplayName) == 0 {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else {
+						v.DisplayName = v.DisplayName[:0]
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
@@ -37947,6 +41659,54 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(16)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.H245SecurityMode = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.FastStart = nil
+	}
+	if !seen[5] {
+		v.MultipleCalls = nil
+	}
+	if !seen[6] {
+		v.MaintainConnection = nil
+	}
+	if !seen[7] {
+		v.Language = nil
+	}
+	if !seen[8] {
+		v.ConnectedAddress = nil
+	}
+	if !seen[9] {
+		v.PresentationIndicator = nil
+	}
+	if !seen[10] {
+		v.ScreeningIndicator = nil
+	}
+	if !seen[11] {
+		v.FastConnectRefused = false
+	}
+	if !seen[12] {
+		v.ServiceControl = nil
+	}
+	if !seen[13] {
+		v.Capacity = nil
+	}
+	if !seen[14] {
+		v.FeatureSet = nil
+	}
+	if !seen[15] {
+		v.DisplayName = nil
 	}
 	return nil
 }
@@ -38206,11 +41966,18 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destinationInfo", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.H245Address = new(TransportAddress)
+		if v.H245Address == nil {
+			v.H245Address = new(TransportAddress)
+		}
 		if err := v.H245Address.decodePER(d, depth+1); err != nil {
 			return fieldErr("h245Address", err)
 		}
+	} else {
+		v.H245Address = nil
 	}
+	var seen [15]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -38219,26 +41986,33 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				v.H245SecurityMode = new(H245Security)
+				if v.H245SecurityMode == nil {
+					v.H245SecurityMode = new(H245Security)
+				}
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -38250,8 +42024,10 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -38262,6 +42038,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -38273,8 +42050,10 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -38285,6 +42064,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastStart", err)
@@ -38296,8 +42076,10 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else {
+					} else if cap(v.FastStart) == 0 {
 						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else {
+						v.FastStart = v.FastStart[:0]
 					}
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
@@ -38312,11 +42094,14 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -38326,11 +42111,14 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -38340,6 +42128,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("alertingAddress", err)
@@ -38351,8 +42140,10 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.AlertingAddress = []AliasAddress{}
-					} else {
+					} else if cap(v.AlertingAddress) == 0 {
 						v.AlertingAddress = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.AlertingAddress = v.AlertingAddress[:0]
 					}
 					for range n {
 						v.AlertingAddress = extendZero(v.AlertingAddress)
@@ -38363,26 +42154,33 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				v.PresentationIndicator = new(PresentationIndicator)
+				if v.PresentationIndicator == nil {
+					v.PresentationIndicator = new(PresentationIndicator)
+				}
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				v.ScreeningIndicator = new(ScreeningIndicator)
+				if v.ScreeningIndicator == nil {
+					v.ScreeningIndicator = new(ScreeningIndicator)
+				}
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
@@ -38390,6 +42188,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.FastConnectRefused = true
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -38401,8 +42200,10 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -38413,26 +42214,33 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("displayName", err)
@@ -38444,8 +42252,10 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else {
+					} else if cap(v.DisplayName) == 0 {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else {
+						v.DisplayName = v.DisplayName[:0]
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
@@ -38464,6 +42274,51 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(15)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.H245SecurityMode = nil
+	}
+	if !seen[2] {
+		v.Tokens = nil
+	}
+	if !seen[3] {
+		v.CryptoTokens = nil
+	}
+	if !seen[4] {
+		v.FastStart = nil
+	}
+	if !seen[5] {
+		v.MultipleCalls = nil
+	}
+	if !seen[6] {
+		v.MaintainConnection = nil
+	}
+	if !seen[7] {
+		v.AlertingAddress = nil
+	}
+	if !seen[8] {
+		v.PresentationIndicator = nil
+	}
+	if !seen[9] {
+		v.ScreeningIndicator = nil
+	}
+	if !seen[10] {
+		v.FastConnectRefused = false
+	}
+	if !seen[11] {
+		v.ServiceControl = nil
+	}
+	if !seen[12] {
+		v.Capacity = nil
+	}
+	if !seen[13] {
+		v.FeatureSet = nil
+	}
+	if !seen[14] {
+		v.DisplayName = nil
 	}
 	return nil
 }
@@ -38597,6 +42452,9 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
 	}
+	var seen [6]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -38605,16 +42463,20 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -38626,8 +42488,10 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -38638,6 +42502,7 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -38649,8 +42514,10 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -38661,6 +42528,7 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastStart", err)
@@ -38672,8 +42540,10 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else {
+					} else if cap(v.FastStart) == 0 {
 						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else {
+						v.FastStart = v.FastStart[:0]
 					}
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
@@ -38688,6 +42558,7 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
@@ -38695,11 +42566,14 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.FastConnectRefused = true
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
@@ -38713,6 +42587,24 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(6)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.FastStart = nil
+	}
+	if !seen[4] {
+		v.FastConnectRefused = false
+	}
+	if !seen[5] {
+		v.CircuitInfo = nil
 	}
 	return nil
 }
@@ -38923,11 +42815,18 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.Reason = new(ReleaseCompleteReason)
+		if v.Reason == nil {
+			v.Reason = new(ReleaseCompleteReason)
+		}
 		if err := v.Reason.decodePER(d, depth+1); err != nil {
 			return fieldErr("reason", err)
 		}
+	} else {
+		v.Reason = nil
 	}
+	var seen [11]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -38936,16 +42835,20 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -38957,8 +42860,10 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -38969,6 +42874,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -38980,8 +42886,10 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -38992,6 +42900,7 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("busyAddress", err)
@@ -39003,8 +42912,10 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.BusyAddress = []AliasAddress{}
-					} else {
+					} else if cap(v.BusyAddress) == 0 {
 						v.BusyAddress = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.BusyAddress = v.BusyAddress[:0]
 					}
 					for range n {
 						v.BusyAddress = extendZero(v.BusyAddress)
@@ -39015,36 +42926,46 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				v.PresentationIndicator = new(PresentationIndicator)
+				if v.PresentationIndicator == nil {
+					v.PresentationIndicator = new(PresentationIndicator)
+				}
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				v.ScreeningIndicator = new(ScreeningIndicator)
+				if v.ScreeningIndicator == nil {
+					v.ScreeningIndicator = new(ScreeningIndicator)
+				}
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -39056,8 +42977,10 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -39068,26 +42991,33 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
-				v.DestinationInfo = new(EndpointType)
+				if v.DestinationInfo == nil {
+					v.DestinationInfo = new(EndpointType)
+				}
 				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("displayName", err)
@@ -39099,8 +43029,10 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else {
+					} else if cap(v.DisplayName) == 0 {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else {
+						v.DisplayName = v.DisplayName[:0]
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
@@ -39119,6 +43051,39 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(11)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.Tokens = nil
+	}
+	if !seen[2] {
+		v.CryptoTokens = nil
+	}
+	if !seen[3] {
+		v.BusyAddress = nil
+	}
+	if !seen[4] {
+		v.PresentationIndicator = nil
+	}
+	if !seen[5] {
+		v.ScreeningIndicator = nil
+	}
+	if !seen[6] {
+		v.Capacity = nil
+	}
+	if !seen[7] {
+		v.ServiceControl = nil
+	}
+	if !seen[8] {
+		v.FeatureSet = nil
+	}
+	if !seen[9] {
+		v.DestinationInfo = nil
+	}
+	if !seen[10] {
+		v.DisplayName = nil
 	}
 	return nil
 }
@@ -39405,10 +43370,14 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<2) != 0 {
-		v.AlternativeAddress = new(TransportAddress)
+		if v.AlternativeAddress == nil {
+			v.AlternativeAddress = new(TransportAddress)
+		}
 		if err := v.AlternativeAddress.decodePER(d, depth+1); err != nil {
 			return fieldErr("alternativeAddress", err)
 		}
+	} else {
+		v.AlternativeAddress = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -39418,8 +43387,10 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.AlternativeAliasAddress = []AliasAddress{}
-			} else {
+			} else if cap(v.AlternativeAliasAddress) == 0 {
 				v.AlternativeAliasAddress = make([]AliasAddress, 0, min(n, 16))
+			} else {
+				v.AlternativeAliasAddress = v.AlternativeAliasAddress[:0]
 			}
 			for range n {
 				v.AlternativeAliasAddress = extendZero(v.AlternativeAliasAddress)
@@ -39428,6 +43399,8 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.AlternativeAliasAddress = nil
 	}
 	if opt&(1<<0) != 0 {
 		if err := v.ConferenceID.decodePER(d, depth+1); err != nil {
@@ -39436,10 +43409,15 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.ConferenceID == nil {
 			v.ConferenceID = ConferenceIdentifier{}
 		}
+	} else {
+		v.ConferenceID = nil
 	}
 	if err := v.Reason.decodePER(d, depth+1); err != nil {
 		return fieldErr("reason", err)
 	}
+	var seen [16]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -39448,16 +43426,20 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				v.CallIdentifier = new(CallIdentifier)
+				if v.CallIdentifier == nil {
+					v.CallIdentifier = new(CallIdentifier)
+				}
 				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destExtraCallInfo", err)
@@ -39469,8 +43451,10 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
-					} else {
+					} else if cap(v.DestExtraCallInfo) == 0 {
 						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 					}
 					for range n {
 						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
@@ -39481,16 +43465,20 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
-				v.RemoteExtensionAddress = new(AliasAddress)
+				if v.RemoteExtensionAddress == nil {
+					v.RemoteExtensionAddress = new(AliasAddress)
+				}
 				if err := v.RemoteExtensionAddress.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -39502,8 +43490,10 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -39514,6 +43504,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -39525,8 +43516,10 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -39537,6 +43530,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 5:
+				seen[5] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("conferences", err)
@@ -39548,8 +43542,10 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Conferences = []ConferenceList{}
-					} else {
+					} else if cap(v.Conferences) == 0 {
 						v.Conferences = make([]ConferenceList, 0, min(n, 16))
+					} else {
+						v.Conferences = v.Conferences[:0]
 					}
 					for range n {
 						v.Conferences = extendZero(v.Conferences)
@@ -39560,16 +43556,20 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 6:
+				seen[6] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245Address", err)
 				}
-				v.H245Address = new(TransportAddress)
+				if v.H245Address == nil {
+					v.H245Address = new(TransportAddress)
+				}
 				if err := v.H245Address.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245Address", err)
 				}
 				d.CloseOpenType(&sub)
 			case 7:
+				seen[7] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastStart", err)
@@ -39581,8 +43581,10 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else {
+					} else if cap(v.FastStart) == 0 {
 						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else {
+						v.FastStart = v.FastStart[:0]
 					}
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
@@ -39597,11 +43599,14 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 8:
+				seen[8] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -39611,11 +43616,14 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 9:
+				seen[9] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -39625,6 +43633,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 10:
+				seen[10] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
@@ -39632,6 +43641,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				v.FastConnectRefused = true
 				d.CloseOpenType(&sub)
 			case 11:
+				seen[11] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("serviceControl", err)
@@ -39643,8 +43653,10 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else {
+					} else if cap(v.ServiceControl) == 0 {
 						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else {
+						v.ServiceControl = v.ServiceControl[:0]
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
@@ -39655,41 +43667,53 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 12:
+				seen[12] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				v.CircuitInfo = new(CircuitInfo)
+				if v.CircuitInfo == nil {
+					v.CircuitInfo = new(CircuitInfo)
+				}
 				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 13:
+				seen[13] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 14:
+				seen[14] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
-				v.DestinationInfo = new(EndpointType)
+				if v.DestinationInfo == nil {
+					v.DestinationInfo = new(EndpointType)
+				}
 				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 15:
+				seen[15] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				v.H245SecurityMode = new(H245Security)
+				if v.H245SecurityMode == nil {
+					v.H245SecurityMode = new(H245Security)
+				}
 				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
@@ -39703,6 +43727,54 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(16)
+	}
+	if !seen[0] {
+		v.CallIdentifier = nil
+	}
+	if !seen[1] {
+		v.DestExtraCallInfo = nil
+	}
+	if !seen[2] {
+		v.RemoteExtensionAddress = nil
+	}
+	if !seen[3] {
+		v.Tokens = nil
+	}
+	if !seen[4] {
+		v.CryptoTokens = nil
+	}
+	if !seen[5] {
+		v.Conferences = nil
+	}
+	if !seen[6] {
+		v.H245Address = nil
+	}
+	if !seen[7] {
+		v.FastStart = nil
+	}
+	if !seen[8] {
+		v.MultipleCalls = nil
+	}
+	if !seen[9] {
+		v.MaintainConnection = nil
+	}
+	if !seen[10] {
+		v.FastConnectRefused = false
+	}
+	if !seen[11] {
+		v.ServiceControl = nil
+	}
+	if !seen[12] {
+		v.CircuitInfo = nil
+	}
+	if !seen[13] {
+		v.FeatureSet = nil
+	}
+	if !seen[14] {
+		v.DestinationInfo = nil
+	}
+	if !seen[15] {
+		v.H245SecurityMode = nil
 	}
 	return nil
 }
@@ -39861,57 +43933,57 @@ func (v *FacilityReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = FacilityReasonRouteCallToGatekeeper
+		*v = FacilityReason{Choice: FacilityReasonRouteCallToGatekeeper}
 	case 1:
-		v.Choice = FacilityReasonCallForwarded
+		*v = FacilityReason{Choice: FacilityReasonCallForwarded}
 	case 2:
-		v.Choice = FacilityReasonRouteCallToMC
+		*v = FacilityReason{Choice: FacilityReasonRouteCallToMC}
 	case 3:
-		v.Choice = FacilityReasonUndefinedReason
+		*v = FacilityReason{Choice: FacilityReasonUndefinedReason}
 	case 4:
-		v.Choice = FacilityReasonConferenceListChoice
+		*v = FacilityReason{Choice: FacilityReasonConferenceListChoice}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("conferenceListChoice", err)
 		}
 		d.CloseOpenType(&sub)
 	case 5:
-		v.Choice = FacilityReasonStartH245
+		*v = FacilityReason{Choice: FacilityReasonStartH245}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("startH245", err)
 		}
 		d.CloseOpenType(&sub)
 	case 6:
-		v.Choice = FacilityReasonNoH245
+		*v = FacilityReason{Choice: FacilityReasonNoH245}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("noH245", err)
 		}
 		d.CloseOpenType(&sub)
 	case 7:
-		v.Choice = FacilityReasonNewTokens
+		*v = FacilityReason{Choice: FacilityReasonNewTokens}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("newTokens", err)
 		}
 		d.CloseOpenType(&sub)
 	case 8:
-		v.Choice = FacilityReasonFeatureSetUpdate
+		*v = FacilityReason{Choice: FacilityReasonFeatureSetUpdate}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("featureSetUpdate", err)
 		}
 		d.CloseOpenType(&sub)
 	case 9:
-		v.Choice = FacilityReasonForwardedElements
+		*v = FacilityReason{Choice: FacilityReasonForwardedElements}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("forwardedElements", err)
 		}
 		d.CloseOpenType(&sub)
 	case 10:
-		v.Choice = FacilityReasonTransportedInformation
+		*v = FacilityReason{Choice: FacilityReasonTransportedInformation}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("transportedInformation", err)
@@ -39922,7 +43994,7 @@ func (v *FacilityReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = FacilityReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -39999,19 +44071,31 @@ func (v *ConferenceList) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.ConferenceID == nil {
 			v.ConferenceID = ConferenceIdentifier{}
 		}
+	} else {
+		v.ConferenceID = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.ConferenceAlias = new(AliasAddress)
+		if v.ConferenceAlias == nil {
+			v.ConferenceAlias = new(AliasAddress)
+		}
 		if err := v.ConferenceAlias.decodePER(d, depth+1); err != nil {
 			return fieldErr("conferenceAlias", err)
 		}
+	} else {
+		v.ConferenceAlias = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -40172,19 +44256,27 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destinationInfo", err)
 	}
 	if opt&(1<<4) != 0 {
-		v.H245Address = new(TransportAddress)
+		if v.H245Address == nil {
+			v.H245Address = new(TransportAddress)
+		}
 		if err := v.H245Address.decodePER(d, depth+1); err != nil {
 			return fieldErr("h245Address", err)
 		}
+	} else {
+		v.H245Address = nil
 	}
 	if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("callIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.H245SecurityMode = new(H245Security)
+		if v.H245SecurityMode == nil {
+			v.H245SecurityMode = new(H245Security)
+		}
 		if err := v.H245SecurityMode.decodePER(d, depth+1); err != nil {
 			return fieldErr("h245SecurityMode", err)
 		}
+	} else {
+		v.H245SecurityMode = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -40194,8 +44286,10 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -40204,6 +44298,8 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -40213,8 +44309,10 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -40223,6 +44321,8 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -40232,8 +44332,10 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.FastStart = [][]byte{}
-			} else {
+			} else if cap(v.FastStart) == 0 {
 				v.FastStart = make([][]byte, 0, min(n, 16))
+			} else {
+				v.FastStart = v.FastStart[:0]
 			}
 			for range n {
 				v.FastStart = extendZero(v.FastStart)
@@ -40246,7 +44348,12 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.FastStart = nil
 	}
+	var seen [3]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -40255,11 +44362,14 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
-				v.MultipleCalls = new(bool)
+				if v.MultipleCalls == nil {
+					v.MultipleCalls = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -40269,11 +44379,14 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
-				v.MaintainConnection = new(bool)
+				if v.MaintainConnection == nil {
+					v.MaintainConnection = new(bool)
+				}
 				{
 					b, err := (&sub).ReadBool()
 					if err != nil {
@@ -40283,6 +44396,7 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("fastConnectRefused", err)
@@ -40298,6 +44412,15 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(3)
+	}
+	if !seen[0] {
+		v.MultipleCalls = nil
+	}
+	if !seen[1] {
+		v.MaintainConnection = nil
+	}
+	if !seen[2] {
+		v.FastConnectRefused = false
 	}
 	return nil
 }
@@ -40392,8 +44515,10 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -40402,6 +44527,8 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -40411,8 +44538,10 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -40421,7 +44550,11 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -40532,8 +44665,10 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -40542,6 +44677,8 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -40551,8 +44688,10 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -40561,7 +44700,11 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -40672,8 +44815,10 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -40682,6 +44827,8 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -40691,8 +44838,10 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -40701,7 +44850,11 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -40878,8 +45031,10 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -40888,6 +45043,8 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -40897,8 +45054,10 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -40907,7 +45066,12 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
+	var seen [5]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -40916,6 +45080,7 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("connectedAddress", err)
@@ -40927,8 +45092,10 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.ConnectedAddress = []AliasAddress{}
-					} else {
+					} else if cap(v.ConnectedAddress) == 0 {
 						v.ConnectedAddress = make([]AliasAddress, 0, min(n, 16))
+					} else {
+						v.ConnectedAddress = v.ConnectedAddress[:0]
 					}
 					for range n {
 						v.ConnectedAddress = extendZero(v.ConnectedAddress)
@@ -40939,36 +45106,46 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				v.PresentationIndicator = new(PresentationIndicator)
+				if v.PresentationIndicator == nil {
+					v.PresentationIndicator = new(PresentationIndicator)
+				}
 				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				v.ScreeningIndicator = new(ScreeningIndicator)
+				if v.ScreeningIndicator == nil {
+					v.ScreeningIndicator = new(ScreeningIndicator)
+				}
 				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
-				v.DestinationInfo = new(EndpointType)
+				if v.DestinationInfo == nil {
+					v.DestinationInfo = new(EndpointType)
+				}
 				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("displayName", err)
@@ -40980,8 +45157,10 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else {
+					} else if cap(v.DisplayName) == 0 {
 						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else {
+						v.DisplayName = v.DisplayName[:0]
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
@@ -41000,6 +45179,21 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(5)
+	}
+	if !seen[0] {
+		v.ConnectedAddress = nil
+	}
+	if !seen[1] {
+		v.PresentationIndicator = nil
+	}
+	if !seen[2] {
+		v.ScreeningIndicator = nil
+	}
+	if !seen[3] {
+		v.DestinationInfo = nil
+	}
+	if !seen[4] {
+		v.DisplayName = nil
 	}
 	return nil
 }
@@ -41080,8 +45274,10 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 		}
 		if n == 0 {
 			v.MessageContent = nil
-		} else {
+		} else if cap(v.MessageContent) == 0 {
 			v.MessageContent = make([][]byte, 0, min(n, 16))
+		} else {
+			v.MessageContent = v.MessageContent[:0]
 		}
 		for range n {
 			v.MessageContent = extendZero(v.MessageContent)
@@ -41096,13 +45292,21 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 	}
 	if opt&(1<<1) != 0 {
 		v.TunnellingRequired = true
+	} else {
+		v.TunnellingRequired = false
 	}
 	if opt&(1<<0) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -41184,13 +45388,19 @@ func (v *StimulusControl) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
-		v.NonStandard = new(NonStandardParameter)
+		if v.NonStandard == nil {
+			v.NonStandard = new(NonStandardParameter)
+		}
 		if err := v.NonStandard.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandard", err)
 		}
+	} else {
+		v.NonStandard = nil
 	}
 	if opt&(1<<1) != 0 {
 		v.IsText = true
+	} else {
+		v.IsText = false
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -41200,7 +45410,11 @@ func (v *StimulusControl) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			v.H248Message = nonNil(b, []byte{})
 		}
+	} else {
+		v.H248Message = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -41316,11 +45530,11 @@ func (v *InfoRequestResponseStatus) decodePER(d *asn1per.Decoder, depth int) err
 	}
 	switch i {
 	case 0:
-		v.Choice = InfoRequestResponseStatusComplete
+		*v = InfoRequestResponseStatus{Choice: InfoRequestResponseStatusComplete}
 	case 1:
-		v.Choice = InfoRequestResponseStatusIncomplete
+		*v = InfoRequestResponseStatus{Choice: InfoRequestResponseStatusIncomplete}
 	case 2:
-		v.Choice = InfoRequestResponseStatusSegment
+		*v = InfoRequestResponseStatus{Choice: InfoRequestResponseStatusSegment}
 		{
 			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
 			if err != nil {
@@ -41329,13 +45543,13 @@ func (v *InfoRequestResponseStatus) decodePER(d *asn1per.Decoder, depth int) err
 			v.Segment = n
 		}
 	case 3:
-		v.Choice = InfoRequestResponseStatusInvalidCall
+		*v = InfoRequestResponseStatus{Choice: InfoRequestResponseStatusInvalidCall}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 4, Data: data}
+		*v = InfoRequestResponseStatus{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
 }
@@ -41468,6 +45682,9 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 		return fieldErr("nonStandardData", err)
 	}
+	var seen [5]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -41476,6 +45693,7 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -41487,8 +45705,10 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -41499,6 +45719,7 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -41510,8 +45731,10 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -41522,26 +45745,33 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				v.FeatureSet = new(FeatureSet)
+				if v.FeatureSet == nil {
+					v.FeatureSet = new(FeatureSet)
+				}
 				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				d.CloseOpenType(&sub)
 			case 4:
+				seen[4] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -41553,8 +45783,10 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -41573,6 +45805,21 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(5)
+	}
+	if !seen[0] {
+		v.Tokens = nil
+	}
+	if !seen[1] {
+		v.CryptoTokens = nil
+	}
+	if !seen[2] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[3] {
+		v.FeatureSet = nil
+	}
+	if !seen[4] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -41682,6 +45929,9 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
+	var seen [4]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -41690,6 +45940,7 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("tokens", err)
@@ -41701,8 +45952,10 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else {
+					} else if cap(v.Tokens) == 0 {
 						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else {
+						v.Tokens = v.Tokens[:0]
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
@@ -41713,6 +45966,7 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("cryptoTokens", err)
@@ -41724,8 +45978,10 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else {
+					} else if cap(v.CryptoTokens) == 0 {
 						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else {
+						v.CryptoTokens = v.CryptoTokens[:0]
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -41736,16 +45992,20 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				}
 				d.CloseOpenType(&sub)
 			case 2:
+				seen[2] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				v.IntegrityCheckValue = new(ICV)
+				if v.IntegrityCheckValue == nil {
+					v.IntegrityCheckValue = new(ICV)
+				}
 				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				d.CloseOpenType(&sub)
 			case 3:
+				seen[3] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("messageNotUnderstood", err)
@@ -41767,6 +46027,18 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(4)
+	}
+	if !seen[0] {
+		v.Tokens = nil
+	}
+	if !seen[1] {
+		v.CryptoTokens = nil
+	}
+	if !seen[2] {
+		v.IntegrityCheckValue = nil
+	}
+	if !seen[3] {
+		v.MessageNotUnderstood = nil
 	}
 	return nil
 }
@@ -41865,10 +46137,14 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -41878,8 +46154,10 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -41888,6 +46166,8 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -41897,8 +46177,10 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -41907,12 +46189,18 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.IntegrityCheckValue = new(ICV)
+		if v.IntegrityCheckValue == nil {
+			v.IntegrityCheckValue = new(ICV)
+		}
 		if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("integrityCheckValue", err)
 		}
+	} else {
+		v.IntegrityCheckValue = nil
 	}
 	{
 		n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
@@ -41921,6 +46209,8 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		v.Delay = n
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -42081,10 +46371,14 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("endpointIdentifier", err)
@@ -42096,8 +46390,10 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		}
 		if n == 0 {
 			v.Protocols = nil
-		} else {
+		} else if cap(v.Protocols) == 0 {
 			v.Protocols = make([]SupportedProtocols, 0, min(n, 16))
+		} else {
+			v.Protocols = v.Protocols[:0]
 		}
 		for range n {
 			v.Protocols = extendZero(v.Protocols)
@@ -42121,8 +46417,10 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -42131,6 +46429,8 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -42140,8 +46440,10 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -42150,13 +46452,22 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.IntegrityCheckValue = new(ICV)
+		if v.IntegrityCheckValue == nil {
+			v.IntegrityCheckValue = new(ICV)
+		}
 		if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("integrityCheckValue", err)
 		}
+	} else {
+		v.IntegrityCheckValue = nil
 	}
+	var seen [2]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -42165,16 +46476,20 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("capacity", err)
 				}
-				v.Capacity = new(CallCapacity)
+				if v.Capacity == nil {
+					v.Capacity = new(CallCapacity)
+				}
 				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
 				d.CloseOpenType(&sub)
 			case 1:
+				seen[1] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -42186,8 +46501,10 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -42206,6 +46523,12 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(2)
+	}
+	if !seen[0] {
+		v.Capacity = nil
+	}
+	if !seen[1] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -42324,10 +46647,14 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -42337,8 +46664,10 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -42347,6 +46676,8 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -42356,8 +46687,10 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -42366,13 +46699,22 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.IntegrityCheckValue = new(ICV)
+		if v.IntegrityCheckValue == nil {
+			v.IntegrityCheckValue = new(ICV)
+		}
 		if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("integrityCheckValue", err)
 		}
+	} else {
+		v.IntegrityCheckValue = nil
 	}
+	var seen [1]bool
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -42381,6 +46723,7 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
+				seen[0] = true
 				var sub asn1per.Decoder
 				if err := d.OpenTypeInto(&sub); err != nil {
 					return fieldErr("genericData", err)
@@ -42392,8 +46735,10 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else {
+					} else if cap(v.GenericData) == 0 {
 						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else {
+						v.GenericData = v.GenericData[:0]
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
@@ -42412,6 +46757,9 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 			}
 		}
 		v.ExtBitmapLen = bm.nonCanonical(1)
+	}
+	if !seen[0] {
+		v.GenericData = nil
 	}
 	return nil
 }
@@ -42506,10 +46854,14 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -42519,8 +46871,10 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -42529,6 +46883,8 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -42538,8 +46894,10 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -42548,13 +46906,21 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.IntegrityCheckValue = new(ICV)
+		if v.IntegrityCheckValue == nil {
+			v.IntegrityCheckValue = new(ICV)
+		}
 		if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("integrityCheckValue", err)
 		}
+	} else {
+		v.IntegrityCheckValue = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -42676,19 +47042,27 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<4) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if err := v.NakReason.decodePER(d, depth+1); err != nil {
 		return fieldErr("nakReason", err)
 	}
 	if opt&(1<<3) != 0 {
-		v.AltGKInfo = new(AltGKInfo)
+		if v.AltGKInfo == nil {
+			v.AltGKInfo = new(AltGKInfo)
+		}
 		if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 			return fieldErr("altGKInfo", err)
 		}
+	} else {
+		v.AltGKInfo = nil
 	}
 	if opt&(1<<2) != 0 {
 		{
@@ -42698,8 +47072,10 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -42708,6 +47084,8 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<1) != 0 {
 		{
@@ -42717,8 +47095,10 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -42727,13 +47107,21 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
-		v.IntegrityCheckValue = new(ICV)
+		if v.IntegrityCheckValue == nil {
+			v.IntegrityCheckValue = new(ICV)
+		}
 		if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("integrityCheckValue", err)
 		}
+	} else {
+		v.IntegrityCheckValue = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -42853,18 +47241,20 @@ func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
-		v.Choice = InfoRequestNakReasonNotRegistered
+		*v = InfoRequestNakReason{Choice: InfoRequestNakReasonNotRegistered}
 	case 1:
-		v.Choice = InfoRequestNakReasonSecurityDenial
+		*v = InfoRequestNakReason{Choice: InfoRequestNakReasonSecurityDenial}
 	case 2:
-		v.Choice = InfoRequestNakReasonUndefinedReason
+		*v = InfoRequestNakReason{Choice: InfoRequestNakReasonUndefinedReason}
 	case 3:
-		v.Choice = InfoRequestNakReasonSecurityError
+		*v = InfoRequestNakReason{Choice: InfoRequestNakReasonSecurityError, SecurityError: v.SecurityError}
+		if v.SecurityError == nil {
+			v.SecurityError = new(SecurityErrors2)
+		}
 		var sub asn1per.Decoder
 		if err := d.OpenTypeInto(&sub); err != nil {
 			return fieldErr("securityError", err)
 		}
-		v.SecurityError = new(SecurityErrors2)
 		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
@@ -42874,7 +47264,7 @@ func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 3, Data: data}
+		*v = InfoRequestNakReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
 }
@@ -43011,10 +47401,14 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<7) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	{
 		n, err := d.ReadLength(asn1per.Size{Ub: -1})
@@ -43023,8 +47417,10 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 		if n == 0 {
 			v.ServiceControl = nil
-		} else {
+		} else if cap(v.ServiceControl) == 0 {
 			v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+		} else {
+			v.ServiceControl = v.ServiceControl[:0]
 		}
 		for range n {
 			v.ServiceControl = extendZero(v.ServiceControl)
@@ -43034,16 +47430,24 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 	}
 	if opt&(1<<6) != 0 {
-		v.EndpointIdentifier = new(EndpointIdentifier)
+		if v.EndpointIdentifier == nil {
+			v.EndpointIdentifier = new(EndpointIdentifier)
+		}
 		if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 			return fieldErr("endpointIdentifier", err)
 		}
+	} else {
+		v.EndpointIdentifier = nil
 	}
 	if opt&(1<<5) != 0 {
-		v.CallSpecific = new(ServiceControlIndicationCallSpecific)
+		if v.CallSpecific == nil {
+			v.CallSpecific = new(ServiceControlIndicationCallSpecific)
+		}
 		if err := v.CallSpecific.decodePER(d, depth+1); err != nil {
 			return fieldErr("callSpecific", err)
 		}
+	} else {
+		v.CallSpecific = nil
 	}
 	if opt&(1<<4) != 0 {
 		{
@@ -43053,8 +47457,10 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -43063,6 +47469,8 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<3) != 0 {
 		{
@@ -43072,8 +47480,10 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -43082,18 +47492,28 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.IntegrityCheckValue = new(ICV)
+		if v.IntegrityCheckValue == nil {
+			v.IntegrityCheckValue = new(ICV)
+		}
 		if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("integrityCheckValue", err)
 		}
+	} else {
+		v.IntegrityCheckValue = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.FeatureSet = new(FeatureSet)
+		if v.FeatureSet == nil {
+			v.FeatureSet = new(FeatureSet)
+		}
 		if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 			return fieldErr("featureSet", err)
 		}
+	} else {
+		v.FeatureSet = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -43103,8 +47523,10 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
-			} else {
+			} else if cap(v.GenericData) == 0 {
 				v.GenericData = make([]GenericData, 0, min(n, 16))
+			} else {
+				v.GenericData = v.GenericData[:0]
 			}
 			for range n {
 				v.GenericData = extendZero(v.GenericData)
@@ -43113,7 +47535,11 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 				}
 			}
 		}
+	} else {
+		v.GenericData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -43200,6 +47626,8 @@ func (v *ServiceControlIndicationCallSpecific) decodePER(d *asn1per.Decoder, dep
 		}
 		v.AnsweredCall = b
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -43336,16 +47764,24 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<6) != 0 {
-		v.Result = new(ServiceControlResponseResult)
+		if v.Result == nil {
+			v.Result = new(ServiceControlResponseResult)
+		}
 		if err := v.Result.decodePER(d, depth+1); err != nil {
 			return fieldErr("result", err)
 		}
+	} else {
+		v.Result = nil
 	}
 	if opt&(1<<5) != 0 {
-		v.NonStandardData = new(NonStandardParameter)
+		if v.NonStandardData == nil {
+			v.NonStandardData = new(NonStandardParameter)
+		}
 		if err := v.NonStandardData.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardData", err)
 		}
+	} else {
+		v.NonStandardData = nil
 	}
 	if opt&(1<<4) != 0 {
 		{
@@ -43355,8 +47791,10 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else {
+			} else if cap(v.Tokens) == 0 {
 				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else {
+				v.Tokens = v.Tokens[:0]
 			}
 			for range n {
 				v.Tokens = extendZero(v.Tokens)
@@ -43365,6 +47803,8 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				}
 			}
 		}
+	} else {
+		v.Tokens = nil
 	}
 	if opt&(1<<3) != 0 {
 		{
@@ -43374,8 +47814,10 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else {
+			} else if cap(v.CryptoTokens) == 0 {
 				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else {
+				v.CryptoTokens = v.CryptoTokens[:0]
 			}
 			for range n {
 				v.CryptoTokens = extendZero(v.CryptoTokens)
@@ -43384,18 +47826,28 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				}
 			}
 		}
+	} else {
+		v.CryptoTokens = nil
 	}
 	if opt&(1<<2) != 0 {
-		v.IntegrityCheckValue = new(ICV)
+		if v.IntegrityCheckValue == nil {
+			v.IntegrityCheckValue = new(ICV)
+		}
 		if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 			return fieldErr("integrityCheckValue", err)
 		}
+	} else {
+		v.IntegrityCheckValue = nil
 	}
 	if opt&(1<<1) != 0 {
-		v.FeatureSet = new(FeatureSet)
+		if v.FeatureSet == nil {
+			v.FeatureSet = new(FeatureSet)
+		}
 		if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 			return fieldErr("featureSet", err)
 		}
+	} else {
+		v.FeatureSet = nil
 	}
 	if opt&(1<<0) != 0 {
 		{
@@ -43405,8 +47857,10 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
-			} else {
+			} else if cap(v.GenericData) == 0 {
 				v.GenericData = make([]GenericData, 0, min(n, 16))
+			} else {
+				v.GenericData = v.GenericData[:0]
 			}
 			for range n {
 				v.GenericData = extendZero(v.GenericData)
@@ -43415,7 +47869,11 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				}
 			}
 		}
+	} else {
+		v.GenericData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -43535,21 +47993,21 @@ func (v *ServiceControlResponseResult) decodePER(d *asn1per.Decoder, depth int) 
 	}
 	switch i {
 	case 0:
-		v.Choice = ServiceControlResponseResultStarted
+		*v = ServiceControlResponseResult{Choice: ServiceControlResponseResultStarted}
 	case 1:
-		v.Choice = ServiceControlResponseResultFailed
+		*v = ServiceControlResponseResult{Choice: ServiceControlResponseResultFailed}
 	case 2:
-		v.Choice = ServiceControlResponseResultStopped
+		*v = ServiceControlResponseResult{Choice: ServiceControlResponseResultStopped}
 	case 3:
-		v.Choice = ServiceControlResponseResultNotAvailable
+		*v = ServiceControlResponseResult{Choice: ServiceControlResponseResultNotAvailable}
 	case 4:
-		v.Choice = ServiceControlResponseResultNeededFeatureNotSupported
+		*v = ServiceControlResponseResult{Choice: ServiceControlResponseResultNeededFeatureNotSupported}
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
 			return err
 		}
-		v.Raw = &asn1per.RawExtension{Index: i - 5, Data: data}
+		*v = ServiceControlResponseResult{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
 	}
 	return nil
 }
@@ -43613,11 +48071,17 @@ func (v *H323UserInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("h323-uu-pdu", err)
 	}
 	if opt&(1<<0) != 0 {
-		v.UserData = new(H323UserInformationUserData)
+		if v.UserData == nil {
+			v.UserData = new(H323UserInformationUserData)
+		}
 		if err := v.UserData.decodePER(d, depth+1); err != nil {
 			return fieldErr("user-data", err)
 		}
+	} else {
+		v.UserData = nil
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -43703,6 +48167,8 @@ func (v *H323UserInformationUserData) decodePER(d *asn1per.Decoder, depth int) e
 		}
 		v.UserInformation = nilIfEmpty(b)
 	}
+	v.Extensions = nil
+	v.ExtBitmapLen = 0
 	if ext {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
@@ -43754,6 +48220,23 @@ func (v *RasMessage) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalReuse is Unmarshal for a loop that decodes message after message into one value:
+// it reuses the storage of v's previous contents (pointers, slice capacity) and d's arena of
+// octets and strings (d.ResetReuse), so that a steady stream decodes without allocating. What
+// was obtained from v or decoded with d before — strings, slices, pointers — may be overwritten:
+// copy out what must outlive the next call. v must hold a zero value or the result of an earlier
+// decoding (no storage shared between its parts). On error v holds a partial value.
+func (v *RasMessage) UnmarshalReuse(d *asn1per.Decoder, b []byte) error {
+	d.ResetReuse(b)
+	if err := v.decodePER(d, 0); err != nil {
+		return fieldErr("RasMessage", err)
+	}
+	if d.RemainingBits() >= 8 {
+		return fieldErr("RasMessage", errTrailing)
+	}
+	return nil
+}
+
 // UnmarshalRasMessage decodes a complete aligned-PER encoding of RasMessage.
 func UnmarshalRasMessage(b []byte) (*RasMessage, error) {
 	v := new(RasMessage)
@@ -43786,6 +48269,23 @@ func (v *H323UserInformation) Unmarshal(b []byte) error {
 	d.Reset(b)
 	*v = H323UserInformation{}
 	if err := v.decodePER(&d, 0); err != nil {
+		return fieldErr("H323-UserInformation", err)
+	}
+	if d.RemainingBits() >= 8 {
+		return fieldErr("H323-UserInformation", errTrailing)
+	}
+	return nil
+}
+
+// UnmarshalReuse is Unmarshal for a loop that decodes message after message into one value:
+// it reuses the storage of v's previous contents (pointers, slice capacity) and d's arena of
+// octets and strings (d.ResetReuse), so that a steady stream decodes without allocating. What
+// was obtained from v or decoded with d before — strings, slices, pointers — may be overwritten:
+// copy out what must outlive the next call. v must hold a zero value or the result of an earlier
+// decoding (no storage shared between its parts). On error v holds a partial value.
+func (v *H323UserInformation) UnmarshalReuse(d *asn1per.Decoder, b []byte) error {
+	d.ResetReuse(b)
+	if err := v.decodePER(d, 0); err != nil {
 		return fieldErr("H323-UserInformation", err)
 	}
 	if d.RemainingBits() >= 8 {
@@ -43841,8 +48341,9 @@ func fieldErr(where string, err error) error {
 	return &FieldError{Path: where, Err: err}
 }
 
-// extendZero returns s with one more element, which is zero: spare capacity is used as it is,
-// since make and append leave it zeroed, so a large element is not copied in with write barriers.
+// extendZero returns s with one more element: spare capacity is used as it is (zero after make,
+// or an element of an earlier decoding that decodePER overwrites and whose pointers it reuses),
+// so a large element is not copied in with write barriers.
 func extendZero[S ~[]E, E any](s S) S {
 	if len(s) < cap(s) {
 		return s[:len(s)+1]

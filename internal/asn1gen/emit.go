@@ -241,8 +241,10 @@ func (g *emitter) dec(s *shape, x, conv, dv, where string, present bool) string 
 		}
 		// The slice grows with the elements actually decoded, so a large count in a short
 		// input does not allocate ahead of the input.
-		return fmt.Sprintf("{ n, err := %s.ReadLength(%s)\n%sif n == 0 { %s = %s } else { %s = make(%s, 0, min(n, 16)) }\nfor range n {\n%s = extendZero(%s)\n%s}\n}\n",
-			dv, sizeLit(s.size), ret, x, empty, x, t, x, x, g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
+		// A slice with capacity left by an earlier decoding is reused (its stale elements are
+		// overwritten, since every decodePER sets all of its value).
+		return fmt.Sprintf("{ n, err := %s.ReadLength(%s)\nif err != nil { return fieldErr(%q, err) }\nif n == 0 { %s = %s } else if cap(%s) == 0 { %s = make(%s, 0, min(n, 16)) } else { %s = %s[:0] }\nfor range n {\n%s = extendZero(%s)\n%s}\n}\n",
+			dv, sizeLit(s.size), where, x, empty, x, x, t, x, x, x, x, g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
 	}
 	panic(fmt.Sprintf("dec of kind %d", s.kind))
 }
@@ -314,8 +316,9 @@ func (g *emitter) entity(e *entity) error {
 }
 
 // zeroingDecodePER emits the exported decoder of a struct type. The generated decodePER methods
-// expect a zero value (every internal caller passes a fresh field, element or new value, so the
-// structure is cleared once, not once per nesting level); DecodePER clears the caller's value.
+// set every part of the value, whatever it held before, and reuse the pointers and slice
+// capacity they find there (the reuse path, UnmarshalReuse); DecodePER clears the caller's value
+// first so that it never writes into storage the caller may still hold.
 func (g *emitter) zeroingDecodePER(name string) {
 	g.p("// DecodePER decodes v from aligned PER.\nfunc (v *%s) DecodePER(d *asn1per.Decoder) error {\n*v = %s{}\nreturn v.decodePER(d, 0)\n}\n", name, name)
 }
@@ -438,23 +441,41 @@ func (g *emitter) sequence(e *entity) {
 		k++
 		g.p("if opt&(1<<%d) != 0 {", nopt-k)
 		g.decodeOptional(f, "d")
-		g.p("}")
+		g.p("} else {\n%s\n}", absent(f))
 	}
 	if s.ext {
+		// Additions not seen in the bitmap are cleared after it, so that present ones keep
+		// the storage an earlier decoding left in them.
+		if len(adds) > 0 {
+			g.p("var seen [%d]bool", len(adds))
+		}
+		g.p("v.Extensions = nil\nv.ExtBitmapLen = 0")
 		g.p("if ext {\nbm, err := readExtensionBitmap(d)\nif err != nil { return err }")
 		g.p("for i := bm.next(0); i >= 0; i = bm.next(i + 1) {\nswitch i {")
 		for i, f := range adds {
-			g.p("case %d:\nvar sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return fieldErr(%q, err) }", i, f.asnName)
+			g.p("case %d:\nseen[%d] = true\nvar sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return fieldErr(%q, err) }", i, i, f.asnName)
 			g.decodeOptional(f, "(&sub)")
 			g.p("d.CloseOpenType(&sub)")
 		}
 		g.p("default:\ndata, err := readRawOpenType(d)\nif err != nil { return err }\nv.Extensions = append(v.Extensions, asn1per.RawExtension{Index: i, Data: data})\n}\n}")
 		g.p("v.ExtBitmapLen = bm.nonCanonical(%d)\n}", len(adds))
+		for i, f := range adds {
+			g.p("if !seen[%d] {\n%s\n}", i, absent(f))
+		}
 	}
 	g.p("return nil\n}\n")
 }
 
-// decodeOptional decodes a present OPTIONAL component or extension addition.
+// absent returns the statement marking an OPTIONAL component or extension addition absent.
+func absent(f *field) string {
+	if isNull(f.shape) {
+		return "v." + f.goName + " = false"
+	}
+	return "v." + f.goName + " = nil"
+}
+
+// decodeOptional decodes a present OPTIONAL component or extension addition, into the storage
+// an earlier decoding left in the field if there is one.
 func (g *emitter) decodeOptional(f *field, dv string) {
 	switch {
 	case isNull(f.shape):
@@ -467,10 +488,10 @@ func (g *emitter) decodeOptional(f *field, dv string) {
 			g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, true))
 		}
 	case f.shape.kind == kNamed:
-		g.p("v.%s = new(%s)", f.goName, g.goType(f.shape))
+		g.p("if v.%s == nil { v.%s = new(%s) }", f.goName, f.goName, g.goType(f.shape))
 		g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, true))
 	default:
-		g.p("v.%s = new(%s)", f.goName, g.goType(f.shape))
+		g.p("if v.%s == nil { v.%s = new(%s) }", f.goName, f.goName, g.goType(f.shape))
 		g.b.WriteString(g.dec(f.shape, "(*v."+f.goName+")", "", dv, f.asnName, true))
 	}
 }
@@ -556,16 +577,19 @@ func (g *emitter) choice(e *entity) {
 	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }", e.goName)
 	g.p("i, err := d.ReadChoiceIndex(%d, %v)\nif err != nil { return err }\nswitch i {", nroot, s.ext)
 	for i, f := range s.fields {
-		g.p("case %d:\nv.Choice = %s%s", i, e.goName, f.goName)
+		g.p("case %d:", i)
+		// Every other alternative is cleared; a struct alternative keeps its earlier storage.
+		if altField(f) && structLike(f.shape) {
+			g.p("*v = %[1]s{Choice: %[1]s%[2]s, %[2]s: v.%[2]s}\nif v.%[2]s == nil { v.%[2]s = new(%[3]s) }", e.goName, f.goName, g.goType(f.shape))
+		} else {
+			g.p("*v = %[1]s{Choice: %[1]s%[2]s}", e.goName, f.goName)
+		}
 		dv := "d"
 		if f.extension {
 			g.p("var sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return fieldErr(%q, err) }", f.asnName)
 			dv = "(&sub)"
 		}
 		if altField(f) {
-			if structLike(f.shape) {
-				g.p("v.%s = new(%s)", f.goName, g.goType(f.shape))
-			}
 			g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, false))
 		}
 		if f.extension {
@@ -574,7 +598,7 @@ func (g *emitter) choice(e *entity) {
 	}
 	g.p("default:")
 	if s.ext {
-		g.p("data, err := readRawOpenType(d)\nif err != nil { return err }\nv.%s = &asn1per.RawExtension{Index: i - %d, Data: data}", raw, nroot)
+		g.p("data, err := readRawOpenType(d)\nif err != nil { return err }\n*v = %s{%s: &asn1per.RawExtension{Index: i - %d, Data: data}}", e.goName, raw, nroot)
 	} else {
 		g.p("return errNoAlternative")
 	}
@@ -624,6 +648,23 @@ func (v *%[1]s) Unmarshal(b []byte) error {
 	d.Reset(b)
 	*v = %[1]s{}
 	if err := v.decodePER(&d, 0); err != nil {
+		return fieldErr(%[2]q, err)
+	}
+	if d.RemainingBits() >= 8 {
+		return fieldErr(%[2]q, errTrailing)
+	}
+	return nil
+}
+
+// UnmarshalReuse is Unmarshal for a loop that decodes message after message into one value:
+// it reuses the storage of v's previous contents (pointers, slice capacity) and d's arena of
+// octets and strings (d.ResetReuse), so that a steady stream decodes without allocating. What
+// was obtained from v or decoded with d before — strings, slices, pointers — may be overwritten:
+// copy out what must outlive the next call. v must hold a zero value or the result of an earlier
+// decoding (no storage shared between its parts). On error v holds a partial value.
+func (v *%[1]s) UnmarshalReuse(d *asn1per.Decoder, b []byte) error {
+	d.ResetReuse(b)
+	if err := v.decodePER(d, 0); err != nil {
 		return fieldErr(%[2]q, err)
 	}
 	if d.RemainingBits() >= 8 {

@@ -129,9 +129,9 @@ func (g *emitter) testFile(pkg string) ([]byte, error) {
 		g.p("return v\n}\n")
 	}
 	g.p("// roundTripCases lists every generated type with its random-value constructor.")
-	g.p("var roundTripCases = []struct {\nname string\ncheck func(t *testing.T, r *rand.Rand)\n}{")
+	g.p("var roundTripCases = []struct {\nname string\nnewCheck func() func(t *testing.T, r *rand.Rand)\n}{")
 	for _, c := range cases {
-		g.p("{%q, func(t *testing.T, r *rand.Rand) { v := random%s(r, 0); checkRoundTrip(t, &v, new(%s)) }},", c, c, c)
+		g.p("{%q, func() func(*testing.T, *rand.Rand) { return roundTrip(random%s) }},", c, c)
 	}
 	g.p("}\n")
 	g.b.WriteString(testHelpers)
@@ -174,13 +174,15 @@ const testHelpers = `
 const randomDepth = 6
 
 // TestGeneratedRoundTrip checks, for every generated type, that 200 random valid values
-// survive encode/decode unchanged and re-encode to the same octets.
+// survive encode/decode unchanged and re-encode to the same octets, and that decoding each into
+// the value that held the previous one (the reuse path) gives the same as a fresh decoding.
 func TestGeneratedRoundTrip(t *testing.T) {
 	for n, tc := range roundTripCases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(n), 0x4832_3235))
+			check := tc.newCheck()
 			for range 200 {
-				tc.check(t, r)
+				check(t, r)
 				if t.Failed() {
 					return
 				}
@@ -214,6 +216,47 @@ func checkRoundTrip(t *testing.T, v, fresh perCodec) {
 	}
 	if again := e.Finish(); !bytes.Equal(again, b) {
 		t.Fatalf("re-encoding differs\nfirst  % x\nsecond % x", b, again)
+	}
+}
+
+// reuseCodec is a generated type with its internal decoder, which the reuse path calls on a
+// value that is not zero.
+type reuseCodec interface {
+	perCodec
+	decodePER(d *asn1per.Decoder, depth int) error
+}
+
+// roundTrip returns a check of random values of one type that keeps, across calls, the value
+// and decoder of the reuse path.
+func roundTrip[T any, P interface {
+	*T
+	reuseCodec
+}](random func(*rand.Rand, int) T) func(*testing.T, *rand.Rand) {
+	var reused T
+	var d asn1per.Decoder
+	return func(t *testing.T, r *rand.Rand) {
+		v := random(r, 0)
+		checkRoundTrip(t, P(&v), P(new(T)))
+		checkReuse(t, P(&v), P(&reused), &d)
+	}
+}
+
+// checkReuse decodes the encoding of v into reused, which holds an earlier decoding, with d,
+// whose arena the earlier decoding filled, and expects v.
+func checkReuse(t *testing.T, v, reused reuseCodec, d *asn1per.Decoder) {
+	t.Helper()
+	var e asn1per.Encoder
+	e.Reset(nil)
+	if err := v.EncodePER(&e); err != nil {
+		t.Fatalf("encode %+v: %v", v, err)
+	}
+	b := append([]byte(nil), e.Finish()...)
+	d.ResetReuse(b)
+	if err := reused.decodePER(d, 0); err != nil {
+		t.Fatalf("reuse decode % x: %v\nvalue %+v", b, err, v)
+	}
+	if !reflect.DeepEqual(v, reused) {
+		t.Fatalf("reuse decoding differs from the value\nencoded % x\nwant %+v\ngot  %+v", b, v, reused)
 	}
 }
 

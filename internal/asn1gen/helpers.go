@@ -43,8 +43,9 @@ func fieldErr(where string, err error) error {
 	return &FieldError{Path: where, Err: err}
 }
 
-// extendZero returns s with one more element, which is zero: spare capacity is used as it is,
-// since make and append leave it zeroed, so a large element is not copied in with write barriers.
+// extendZero returns s with one more element: spare capacity is used as it is (zero after make,
+// or an element of an earlier decoding that decodePER overwrites and whose pointers it reuses),
+// so a large element is not copied in with write barriers.
 func extendZero[S ~[]E, E any](s S) S {
 	if len(s) < cap(s) {
 		return s[:len(s)+1]
