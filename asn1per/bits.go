@@ -138,10 +138,9 @@ func (d *Decoder) errorf(sentinel error, context, detail string) error {
 
 // ReadBit reads one bit. Small enough to be inlined into generated decoders.
 func (d *Decoder) ReadBit() (bool, error) {
-	p := d.pos
-	if p < d.end {
-		d.pos = p + 1
-		return d.buf[p>>3]<<uint(p&7)&0x80 != 0, nil
+	if p := d.pos; p < d.end {
+		d.pos++
+		return d.buf[p>>3]&(0x80>>(p&7)) != 0, nil
 	}
 	return false, d.truncated()
 }
@@ -156,14 +155,24 @@ func (d *Decoder) ReadBool() (bool, error) { return d.ReadBit() }
 
 // ReadBits reads n (0..64) bits, most significant first.
 func (d *Decoder) ReadBits(n int) (uint64, error) {
-	// Fast path: one unaligned 64-bit load covers any field of up to 57 bits.
-	p := d.pos
-	if uint(n) <= 57 && n <= d.end-p && p>>3+8 <= len(d.buf) {
-		w := binary.BigEndian.Uint64(d.buf[p>>3:])
-		d.pos = p + n
-		return w << uint(p&7) >> (64 - uint(n)), nil
+	if v, ok := d.readBitsFast(n); ok {
+		return v, nil
 	}
 	return d.readBitsSlow(n)
+}
+
+// readBitsFast reads n (0..57) bits with one unaligned 64-bit load when 8 octets remain from the
+// current one; ok false leaves the decoder unchanged for readBitsSlow. It makes no call, so it
+// inlines into the package's own hot paths.
+func (d *Decoder) readBitsFast(n int) (v uint64, ok bool) {
+	p := d.pos
+	i := p >> 3
+	if uint(n) > 57 || n > d.end-p || uint(i)+8 > uint(len(d.buf)) {
+		return 0, false
+	}
+	w := binary.BigEndian.Uint64(d.buf[i:])
+	d.pos = p + n
+	return w << uint(p&7) >> (64 - uint(n)), true
 }
 
 func (d *Decoder) readBitsSlow(n int) (uint64, error) {
@@ -211,25 +220,55 @@ func (d *Decoder) alignSlow() error {
 
 // readAlignedUint aligns and reads n whole octets as a big-endian unsigned number (n <= 8).
 func (d *Decoder) readAlignedUint(octets int, context string) (uint64, error) {
-	p := (d.pos + 7) &^ 7
-	if uint(octets) > 8 || p+octets*8 > d.end || p>>3+octets > len(d.buf) {
-		return 0, d.alignedUintError(octets, context)
-	}
-	// One- and two-octet numbers (lengths, constrained whole numbers) are the common case.
-	i := p >> 3
-	var v uint64
 	switch octets {
-	case 1:
-		v = uint64(d.buf[i])
+	case 1: // lengths and one-octet constrained whole numbers are the common case
+		if v, ok := d.readAlignedOctet(); ok {
+			return uint64(v), nil
+		}
 	case 2:
-		v = uint64(binary.BigEndian.Uint16(d.buf[i:]))
+		if v, ok := d.readAligned16(); ok {
+			return uint64(v), nil
+		}
 	default:
-		for _, b := range d.buf[i : i+octets] {
-			v = v<<8 | uint64(b)
+		p := (d.pos + 7) &^ 7
+		if uint(octets-1) < 8 && p+octets*8 <= d.end && p>>3+8 <= len(d.buf) {
+			// One 64-bit load when 8 octets remain; the octets beyond the number shift out.
+			d.pos = p + octets*8
+			return binary.BigEndian.Uint64(d.buf[p>>3:]) >> (64 - 8*uint(octets)), nil
+		}
+		if uint(octets) <= 8 && p+octets*8 <= d.end && p>>3+octets <= len(d.buf) {
+			var v uint64
+			for _, b := range d.buf[p>>3 : p>>3+octets] {
+				v = v<<8 | uint64(b)
+			}
+			d.pos = p + octets*8
+			return v, nil
 		}
 	}
-	d.pos = p + octets*8
-	return v, nil
+	return 0, d.alignedUintError(octets, context)
+}
+
+// readAlignedOctet aligns and reads one octet; ok false (nothing consumed) when the input ends
+// first. Call-free so that it inlines; the caller reports the error.
+func (d *Decoder) readAlignedOctet() (v byte, ok bool) {
+	p := (d.pos + 7) &^ 7
+	i := p >> 3
+	if p+8 > d.end || uint(i) >= uint(len(d.buf)) {
+		return 0, false
+	}
+	d.pos = p + 8
+	return d.buf[i], true
+}
+
+// readAligned16 is readAlignedOctet for a two-octet big-endian number.
+func (d *Decoder) readAligned16() (v uint16, ok bool) {
+	p := (d.pos + 7) &^ 7
+	i := p >> 3
+	if p+16 > d.end || uint(i)+2 > uint(len(d.buf)) {
+		return 0, false
+	}
+	d.pos = p + 16
+	return binary.BigEndian.Uint16(d.buf[i:]), true
 }
 
 // alignedUintError reports why readAlignedUint cannot read: alignment or the octets run past
@@ -246,15 +285,22 @@ func (d *Decoder) alignedUintError(octets int, context string) error {
 
 // alignedSlice aligns and returns the next n octets without copying.
 func (d *Decoder) alignedSlice(n int, context string) ([]byte, error) {
-	if err := d.Align(); err != nil {
-		return nil, err
+	p := (d.pos + 7) &^ 7
+	i := p >> 3
+	if p > d.end || uint(n) > uint(d.end-p)/8 || uint(i)+uint(n) > uint(len(d.buf)) {
+		return nil, d.alignedSliceError(context)
 	}
-	if n < 0 || n > (d.end-d.pos)/8 {
-		return nil, d.errorf(ErrTruncated, context, "")
-	}
-	i := d.pos >> 3
-	d.pos += n * 8
+	d.pos = p + n*8
 	return d.buf[i : i+n : i+n], nil
+}
+
+// alignedSliceError reports why alignedSlice cannot read: alignment or the octets run past the
+// input.
+func (d *Decoder) alignedSliceError(context string) error {
+	if err := d.Align(); err != nil {
+		return err
+	}
+	return d.errorf(ErrTruncated, context, "")
 }
 
 // ReadNull decodes a NULL, which has no bits; it exists for symmetry with WriteNull.

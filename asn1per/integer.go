@@ -1,6 +1,9 @@
 package asn1per
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // IntRange is a PER-visible INTEGER constraint. HasLb/HasUb false = no bound on that side
 // (semi-constrained when only HasLb, unconstrained when neither; an upper bound alone is not
@@ -102,7 +105,34 @@ func (d *Decoder) ReadInteger(r IntRange) (int64, error) {
 		if r.Ub < r.Lb {
 			return 0, d.errorf(ErrInvalid, "integer", "range upper bound below lower bound")
 		}
-		u, err := d.readConstrained(uint64(r.Ub)-uint64(r.Lb), "constrained integer")
+		span := uint64(r.Ub) - uint64(r.Lb)
+		if span-1 < 254 { // a bit-field of 1..8 bits, read inline when 8 octets remain
+			if u, ok := d.readBitsFast(bits.Len64(span)); ok {
+				if u > span {
+					return 0, d.aboveUpperBound("constrained integer")
+				}
+				return r.Lb + int64(u), nil
+			}
+		} else if span-255 < 65536-255 { // one or two aligned octets (10.5.7.2/3), inline too
+			var u uint64
+			var ok bool
+			if span == 255 {
+				var v byte
+				v, ok = d.readAlignedOctet()
+				u = uint64(v)
+			} else {
+				var v uint16
+				v, ok = d.readAligned16()
+				u = uint64(v)
+			}
+			if ok {
+				if u > span {
+					return 0, d.aboveUpperBound("constrained integer")
+				}
+				return r.Lb + int64(u), nil
+			}
+		}
+		u, err := d.readConstrained(span, "constrained integer")
 		return r.Lb + int64(u), err
 	case r.HasLb:
 		u, err := d.readNonNegative()
@@ -127,14 +157,31 @@ func (d *Decoder) readConstrained(span uint64, context string) (uint64, error) {
 	case span == 0:
 		return 0, nil
 	case span < 255:
-		u, err = d.ReadBits(bits.Len64(span))
+		// The inlined fast paths below save a call per field; they fall back to the general readers.
+		n := bits.Len64(span)
+		var ok bool
+		if u, ok = d.readBitsFast(n); !ok {
+			u, err = d.readBitsSlow(n)
+		}
 	case span == 255:
-		u, err = d.readAlignedUint(1, context)
+		if v, ok := d.readAlignedOctet(); ok {
+			u = uint64(v)
+		} else {
+			err = d.alignedUintError(1, context)
+		}
 	case span < 65536:
-		u, err = d.readAlignedUint(2, context)
+		if v, ok := d.readAligned16(); ok {
+			u = uint64(v)
+		} else {
+			err = d.alignedUintError(2, context)
+		}
 	default:
 		var n uint64
-		n, err = d.ReadBits(bits.Len64(uint64(octetLen(span) - 1)))
+		width := bits.Len64(uint64(octetLen(span) - 1))
+		var ok bool
+		if n, ok = d.readBitsFast(width); !ok {
+			n, err = d.readBitsSlow(width)
+		}
 		if err == nil {
 			u, err = d.readAlignedUint(int(n)+1, context)
 		}
@@ -143,9 +190,14 @@ func (d *Decoder) readConstrained(span uint64, context string) (uint64, error) {
 		return 0, err
 	}
 	if u > span {
-		return 0, d.errorf(ErrConstraint, context, "value above its upper bound")
+		return 0, d.aboveUpperBound(context)
 	}
 	return u, nil
+}
+
+// aboveUpperBound is the error of a constrained whole number read past its span.
+func (d *Decoder) aboveUpperBound(context string) error {
+	return d.errorf(ErrConstraint, context, "value above its upper bound")
 }
 
 // readIntegerLength reads the one-octet length that precedes semi-constrained and unconstrained
@@ -265,6 +317,29 @@ func (d *Decoder) readIndex(rootCount int, ext bool, context string) (int, error
 	if rootCount <= 0 {
 		return 0, d.errorf(ErrInvalid, context, "no root alternatives")
 	}
-	u, err := d.readConstrained(uint64(rootCount-1), context)
+	span := uint64(rootCount - 1)
+	if u, ok := d.readSmallConstrained(span); ok {
+		if u > span {
+			return 0, d.aboveUpperBound(context)
+		}
+		return int(u), nil
+	}
+	u, err := d.readConstrained(span, context)
 	return int(u), err
+}
+
+// readSmallConstrained reads a constrained whole number of span 1..254 (a bit-field of 1..8 bits,
+// X.691 10.5.7.1) inline when 8 octets remain; ok false (nothing consumed) sends the caller to
+// readConstrained. The caller checks u <= span.
+func (d *Decoder) readSmallConstrained(span uint64) (u uint64, ok bool) {
+	if span-1 >= 254 {
+		return 0, false
+	}
+	p, n := d.pos, bits.Len64(span)
+	i := p >> 3
+	if n > d.end-p || uint(i)+8 > uint(len(d.buf)) {
+		return 0, false
+	}
+	d.pos = p + n
+	return binary.BigEndian.Uint64(d.buf[i:]) << uint(p&7) >> (64 - uint(n)), true
 }

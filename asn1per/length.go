@@ -83,17 +83,17 @@ func (d *Decoder) readSizeExt(s Size) (bool, error) {
 // readUnconstrainedLength reads an aligned length determinant. more is true for a fragment of
 // n units (a multiple of 16K) that further length determinants follow.
 func (d *Decoder) readUnconstrainedLength(context string) (n int, more bool, err error) {
-	first, err := d.readAlignedUint(1, context)
-	if err != nil {
-		return 0, false, err
+	first, ok := d.readAlignedOctet()
+	if !ok {
+		return 0, false, d.alignedUintError(1, context)
 	}
 	switch {
 	case first&0x80 == 0:
 		return int(first), false, nil
 	case first&0xC0 == 0x80:
-		second, err := d.readAlignedUint(1, context)
-		if err != nil {
-			return 0, false, err
+		second, ok := d.readAlignedOctet()
+		if !ok {
+			return 0, false, d.alignedUintError(1, context)
 		}
 		return int(first&0x3F)<<8 | int(second), false, nil
 	default:
@@ -118,7 +118,13 @@ func (d *Decoder) ReadLength(s Size) (int, error) {
 	case !extended && s.fixed() && s.bounded():
 		n = s.Lb
 	case !extended && s.bounded():
-		u, err := d.readConstrained(uint64(s.Ub-s.Lb), "count")
+		span := uint64(s.Ub - s.Lb)
+		u, ok := d.readSmallConstrained(span) // inline for the common small counts
+		if !ok {
+			u, err = d.readConstrained(span, "count")
+		} else if u > span {
+			err = d.aboveUpperBound("count")
+		}
 		if err != nil {
 			return 0, err
 		}

@@ -351,10 +351,16 @@ func (d *Decoder) readChars(out *[]byte, count int, cs *CharSet) error {
 		// the input rather than bit by bit.
 		start := d.pos >> 3
 		src := d.buf[start : start+count*cs.bits/8] // bounded by the count check above
-		for i := 0; i < len(src); i += cs.bits / 8 {
+		step := cs.bits / 8
+		direct := !cs.indexed // characters are their own code points (checked against small below)
+		for i := 0; i+step <= len(src); i += step {
 			v := uint64(src[i])
-			if cs.bits == 16 {
+			if step == 2 {
 				v = v<<8 | uint64(src[i+1])
+			}
+			if direct && v < utf8.RuneSelf && v <= uint64(cs.hi) && cs.small[v] != 0 {
+				b = append(b, byte(v)) // the common ASCII case, without a call to decodeChar
+				continue
 			}
 			r, ok := cs.decodeChar(v)
 			if !ok {
@@ -373,7 +379,10 @@ func (d *Decoder) readChars(out *[]byte, count int, cs *CharSet) error {
 		return nil
 	}
 	for ; count > 0; count-- {
-		v, _ := d.ReadBits(cs.bits) // bounded above
+		v, ok := d.readBitsFast(cs.bits) // inlined; the count was bounded above
+		if !ok {
+			v, _ = d.readBitsSlow(cs.bits)
+		}
 		if ascii && v < uint64(len(cs.alphabet)) {
 			b = append(b, byte(cs.alphabet[v])) // fast path for FROM alphabets such as digits
 			continue
