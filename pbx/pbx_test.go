@@ -17,11 +17,7 @@ type step struct {
 }
 
 func rec(name string, kv ...any) Record {
-	r := Record{Name: name}
-	for i := 0; i+1 < len(kv); i += 2 {
-		r.Attrs = append(r.Attrs, timeline.A(kv[i].(string), kv[i+1]))
-	}
-	return r
+	return Record{Name: name, Attrs: timeline.Attrs(kv...)}
 }
 
 func show(effects []Effect) string {

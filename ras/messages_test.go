@@ -87,12 +87,8 @@ func TestMessages(t *testing.T) {
 	}
 }
 
-func attrs(seq string, kv ...string) []timeline.Attr {
-	out := []timeline.Attr{{Key: "seq", Value: seq}}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, timeline.Attr{Key: kv[i], Value: kv[i+1]})
-	}
-	return out
+func attrs(seq string, kv ...any) []timeline.Attr {
+	return append([]timeline.Attr{{Key: "seq", Value: seq}}, timeline.Attrs(kv...)...)
 }
 
 // FuzzHandleDatagram feeds arbitrary datagrams to both cores: they must never

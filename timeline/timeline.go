@@ -86,6 +86,17 @@ func A(key string, value any) Attr {
 	}
 }
 
+// Attrs builds attributes from alternating keys and values, as A does for
+// one pair: Attrs("cause", 18, "from", "pbx"). A key without a value is
+// ignored; keys must be strings.
+func Attrs(kv ...any) []Attr {
+	out := make([]Attr, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, A(kv[i].(string), kv[i+1]))
+	}
+	return out
+}
+
 // Timeline is an append-only list of events in the order they happened.
 // It is not safe for concurrent use: a world is single-threaded.
 type Timeline struct {
