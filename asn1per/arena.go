@@ -50,6 +50,20 @@ func (d *Decoder) copyOut(b []byte) []byte {
 	return out
 }
 
+// copyAligned aligns and returns a copy of the next n octets in the arena (alignedSlice and
+// copyOut in one step, for the octet strings nearly every message holds).
+func (d *Decoder) copyAligned(n int, context string) ([]byte, error) {
+	p := (d.pos + 7) &^ 7
+	i := p >> 3
+	if p > d.end || uint(n) > uint(d.end-p)/8 || uint(i)+uint(n) > uint(len(d.buf)) {
+		return nil, d.alignedSliceError(context)
+	}
+	d.pos = p + n*8
+	out := append(d.scratch(n), d.buf[i:i+n]...)
+	d.keep(n)
+	return out, nil
+}
+
 // inScratch reports whether b starts at the arena's uncommitted end, i.e. was built in the last
 // scratch without having been reallocated by append.
 func (d *Decoder) inScratch(b []byte) bool {

@@ -48,12 +48,9 @@ func (d *Decoder) ReadOctetString(s Size) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !extended && s.fixed() && s.bounded() {
+	if !extended && s.fixed() && s.bounded() && s.Lb <= 2 {
+		// Up to two octets of fixed size are a bit-field, not aligned (X.691 17.6).
 		n := s.Lb
-		if n > 2 {
-			b, err := d.alignedSlice(n, "octet string")
-			return d.copyOut(b), err
-		}
 		if n*8 > d.RemainingBits() {
 			return nil, d.errorf(ErrTruncated, "octet string", "")
 		}
@@ -69,16 +66,30 @@ func (d *Decoder) ReadOctetString(s Size) ([]byte, error) {
 		return out, nil
 	}
 	if !extended && s.bounded() {
-		u, err := d.readConstrained(uint64(s.Ub-s.Lb), "octet string length")
-		if err != nil {
-			return nil, err
+		n := s.Lb
+		if !s.fixed() {
+			// The length is a constrained whole number; its common forms are read inline.
+			span := uint64(s.Ub - s.Lb)
+			var u uint64
+			ok := false
+			if span == 255 {
+				var b byte
+				b, ok = d.readAlignedOctet()
+				u = uint64(b)
+			} else if u, ok = d.readSmallConstrained(span); ok && u > span {
+				return nil, d.aboveUpperBound("octet string length")
+			}
+			if !ok {
+				if u, err = d.readConstrained(span, "octet string length"); err != nil {
+					return nil, err
+				}
+			}
+			n += int(u)
 		}
-		n := s.Lb + int(u)
 		if n == 0 {
 			return []byte{}, nil
 		}
-		b, err := d.alignedSlice(n, "octet string")
-		return d.copyOut(b), err
+		return d.copyAligned(n, "octet string")
 	}
 	b, err := d.readFragmentedOctets("octet string", true)
 	if err != nil {

@@ -96,14 +96,15 @@ func (d *Decoder) ReadOID() (ObjectIdentifier, error) {
 			subids++
 		}
 	}
-	oid := ObjectIdentifier(d.arcScratch(subids + 1)) // bounded by the octets just read
+	// The first subidentifier holds two arcs. Every byte is checked in one pass: a subidentifier
+	// starts with v == 0, where a 0x80 octet would be a non-minimal encoding (X.690 8.19.2).
+	oid := ObjectIdentifier(d.arcScratch(subids + 1)[:subids+1]) // bounded by the octets just read
+	k := 0
 	var v uint64
-	start := true
 	for _, c := range contents {
-		if start && c == 0x80 {
+		if v == 0 && c == 0x80 {
 			return nil, d.errorf(ErrInvalid, "object identifier", "non-minimal subidentifier")
 		}
-		start = false
 		if v > (1<<57)-1 { // the next shift would overflow
 			return nil, d.errorf(ErrInvalid, "object identifier", "subidentifier too large")
 		}
@@ -111,7 +112,7 @@ func (d *Decoder) ReadOID() (ObjectIdentifier, error) {
 		if c&0x80 != 0 {
 			continue
 		}
-		if len(oid) == 0 {
+		if k == 0 {
 			a, b := uint64(2), v-80
 			if v < 80 {
 				a, b = v/40, v%40
@@ -119,15 +120,16 @@ func (d *Decoder) ReadOID() (ObjectIdentifier, error) {
 			if b > 0xFFFFFFFF {
 				return nil, d.errorf(ErrInvalid, "object identifier", "arc exceeds 32 bits")
 			}
-			oid = append(oid, uint32(a), uint32(b))
+			oid[0], oid[1] = uint32(a), uint32(b)
+			k = 2
 		} else {
 			if v > 0xFFFFFFFF {
 				return nil, d.errorf(ErrInvalid, "object identifier", "arc exceeds 32 bits")
 			}
-			oid = append(oid, uint32(v))
+			oid[k] = uint32(v)
+			k++
 		}
 		v = 0
-		start = true
 	}
-	return oid, nil
+	return oid[:k:k], nil
 }

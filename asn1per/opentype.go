@@ -130,3 +130,50 @@ func (d *Decoder) OpenTypeInto(sub *Decoder) error {
 	sub.base = d.base + d.pos - len(b)*8
 	return nil
 }
+
+// OpenTypeWindow is what EnterOpenType saves of the enclosing decoding, for LeaveOpenType.
+type OpenTypeWindow struct {
+	end   int    // the enclosing end, in bits
+	after int    // the position after the open type, in bits
+	buf   []byte // the enclosing input, when a fragmented open type is read from a copy
+	base  int    // the enclosing base, restored with buf
+}
+
+// EnterOpenType narrows d to the next open type's octets, so that its contents decode with d
+// itself: no sub-decoder to set up and no arena to hand over, which is what an extension
+// addition costs most (an RRQ carries three). Reads inside the window cannot pass its end.
+// LeaveOpenType(w) then puts d after the open type, whatever the contents left unread. Only a
+// fragmented open type (64K octets and more) is copied, to read it contiguously.
+func (d *Decoder) EnterOpenType() (OpenTypeWindow, error) {
+	start := (d.pos + 7) &^ 7
+	n, more, err := d.readUnconstrainedLength("open type")
+	if err != nil {
+		return OpenTypeWindow{}, err
+	}
+	if !more {
+		p := d.pos
+		if uint(n) > uint(d.end-p)/8 {
+			return OpenTypeWindow{}, d.errorf(ErrTruncated, "open type", "")
+		}
+		w := OpenTypeWindow{end: d.end, after: p + n*8}
+		d.end = w.after
+		return w, nil
+	}
+	d.pos = start
+	b, err := d.readFragmentedOctets("open type", false) // a fragmented result is a copy
+	if err != nil {
+		return OpenTypeWindow{}, err
+	}
+	w := OpenTypeWindow{end: d.end, after: d.pos, buf: d.buf, base: d.base}
+	// Offsets inside a fragmented open type are reported from its start: only indicative.
+	d.buf, d.pos, d.end, d.base = b, 0, len(b)*8, d.base+start
+	return w, nil
+}
+
+// LeaveOpenType ends the window EnterOpenType opened: d continues after the open type.
+func (d *Decoder) LeaveOpenType(w OpenTypeWindow) {
+	if w.buf != nil {
+		d.buf, d.base = w.buf, w.base
+	}
+	d.pos, d.end = w.after, w.end
+}

@@ -327,7 +327,8 @@ func (d *Decoder) ReadString(cs *CharSet, s Size) (string, error) {
 }
 
 // readChars appends count characters as UTF-8 to out; the input is checked to hold them before
-// out grows.
+// out grows. Room for the widest encoding of every character is made first, so that the loops
+// store by index instead of appending.
 func (d *Decoder) readChars(out *[]byte, count int, cs *CharSet) error {
 	if count <= 0 {
 		return nil
@@ -345,8 +346,35 @@ func (d *Decoder) readChars(out *[]byte, count int, cs *CharSet) error {
 	} else {
 		b = slices.Grow(b, count*width) // a later fragment: append reallocates out of the arena
 	}
+	k := len(b)
+	b = b[:k+count*width]
 	ascii := cs.hi < utf8.RuneSelf && cs.alphabet != nil && cs.indexed
-	if d.pos&7 == 0 && (cs.bits == 8 || cs.bits == 16) {
+	// bad reports a character outside the alphabet; d stays just after it, as a bitwise read
+	// leaves it.
+	bad := func(after int) error {
+		d.pos = after
+		*out = b[:k]
+		return d.errorf(ErrConstraint, "character string", "character outside the permitted alphabet")
+	}
+	switch {
+	case d.pos&7 == 0 && cs.bits == 16 && !cs.indexed:
+		// Aligned BMPString characters, their own code points: ASCII ones copied in one step.
+		start := d.pos >> 3
+		src := d.buf[start : start+count*2] // bounded by the count check above
+		for i := 0; i+1 < len(src); i += 2 {
+			if v := src[i+1]; src[i] == 0 && v < utf8.RuneSelf && cs.small[v] != 0 {
+				b[k] = v
+				k++
+				continue
+			}
+			r, ok := cs.decodeChar(uint64(src[i])<<8 | uint64(src[i+1]))
+			if !ok {
+				return bad((start + i + 2) * 8)
+			}
+			k += utf8.EncodeRune(b[k:], r)
+		}
+		d.pos += count * 16
+	case d.pos&7 == 0 && (cs.bits == 8 || cs.bits == 16):
 		// Octet-aligned 8- and 16-bit characters (IA5String, BMPString) are read straight from
 		// the input rather than bit by bit.
 		start := d.pos >> 3
@@ -359,41 +387,53 @@ func (d *Decoder) readChars(out *[]byte, count int, cs *CharSet) error {
 				v = v<<8 | uint64(src[i+1])
 			}
 			if direct && v < utf8.RuneSelf && v <= uint64(cs.hi) && cs.small[v] != 0 {
-				b = append(b, byte(v)) // the common ASCII case, without a call to decodeChar
+				b[k] = byte(v) // the common ASCII case, without a call to decodeChar
+				k++
 				continue
 			}
 			r, ok := cs.decodeChar(v)
 			if !ok {
-				d.pos = (start+i)*8 + cs.bits // just after the character, as the bitwise path leaves it
-				*out = b
-				return d.errorf(ErrConstraint, "character string", "character outside the permitted alphabet")
+				return bad((start+i)*8 + cs.bits)
 			}
-			if r < utf8.RuneSelf {
-				b = append(b, byte(r))
-			} else {
-				b = utf8.AppendRune(b, r)
-			}
+			k += utf8.EncodeRune(b[k:], r)
 		}
 		d.pos += count * cs.bits
-		*out = b
-		return nil
+	case d.pos&7 == 0 && cs.bits == 4 && ascii:
+		// Aligned 4-bit indexes into an ASCII alphabet (digits in dialledDigits and the like):
+		// two characters per octet.
+		start := d.pos >> 3
+		alphabet := cs.alphabet
+		for j := range count {
+			c := d.buf[start+j>>1] // bounded by the count check above
+			i := c >> 4
+			if j&1 != 0 {
+				i = c & 15
+			}
+			if int(i) >= len(alphabet) {
+				return bad(start*8 + (j+1)*4)
+			}
+			b[k] = byte(alphabet[i])
+			k++
+		}
+		d.pos += count * 4
+	default:
+		for ; count > 0; count-- {
+			v, ok := d.readBitsFast(cs.bits) // inlined; the count was bounded above
+			if !ok {
+				v, _ = d.readBitsSlow(cs.bits)
+			}
+			if ascii && v < uint64(len(cs.alphabet)) {
+				b[k] = byte(cs.alphabet[v]) // fast path for FROM alphabets such as digits
+				k++
+				continue
+			}
+			r, ok := cs.decodeChar(v)
+			if !ok {
+				return bad(d.pos)
+			}
+			k += utf8.EncodeRune(b[k:], r)
+		}
 	}
-	for ; count > 0; count-- {
-		v, ok := d.readBitsFast(cs.bits) // inlined; the count was bounded above
-		if !ok {
-			v, _ = d.readBitsSlow(cs.bits)
-		}
-		if ascii && v < uint64(len(cs.alphabet)) {
-			b = append(b, byte(cs.alphabet[v])) // fast path for FROM alphabets such as digits
-			continue
-		}
-		r, ok := cs.decodeChar(v)
-		if !ok {
-			*out = b
-			return d.errorf(ErrConstraint, "character string", "character outside the permitted alphabet")
-		}
-		b = utf8.AppendRune(b, r)
-	}
-	*out = b
+	*out = b[:k]
 	return nil
 }

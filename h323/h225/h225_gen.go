@@ -568,9 +568,14 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(25, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(6, 24); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(25, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -778,102 +783,105 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.RequestInProgress == nil {
 			v.RequestInProgress = new(RequestInProgress)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("requestInProgress", err)
 		}
-		if err := v.RequestInProgress.decodePER((&sub), depth+1); err != nil {
+		if err := v.RequestInProgress.decodePER(d, depth+1); err != nil {
 			return fieldErr("requestInProgress", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 26:
 		*v = RasMessage{Choice: RasMessageResourcesAvailableIndicate, ResourcesAvailableIndicate: v.ResourcesAvailableIndicate}
 		if v.ResourcesAvailableIndicate == nil {
 			v.ResourcesAvailableIndicate = new(ResourcesAvailableIndicate)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("resourcesAvailableIndicate", err)
 		}
-		if err := v.ResourcesAvailableIndicate.decodePER((&sub), depth+1); err != nil {
+		if err := v.ResourcesAvailableIndicate.decodePER(d, depth+1); err != nil {
 			return fieldErr("resourcesAvailableIndicate", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 27:
 		*v = RasMessage{Choice: RasMessageResourcesAvailableConfirm, ResourcesAvailableConfirm: v.ResourcesAvailableConfirm}
 		if v.ResourcesAvailableConfirm == nil {
 			v.ResourcesAvailableConfirm = new(ResourcesAvailableConfirm)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("resourcesAvailableConfirm", err)
 		}
-		if err := v.ResourcesAvailableConfirm.decodePER((&sub), depth+1); err != nil {
+		if err := v.ResourcesAvailableConfirm.decodePER(d, depth+1); err != nil {
 			return fieldErr("resourcesAvailableConfirm", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 28:
 		*v = RasMessage{Choice: RasMessageInfoRequestAck, InfoRequestAck: v.InfoRequestAck}
 		if v.InfoRequestAck == nil {
 			v.InfoRequestAck = new(InfoRequestAck)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("infoRequestAck", err)
 		}
-		if err := v.InfoRequestAck.decodePER((&sub), depth+1); err != nil {
+		if err := v.InfoRequestAck.decodePER(d, depth+1); err != nil {
 			return fieldErr("infoRequestAck", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 29:
 		*v = RasMessage{Choice: RasMessageInfoRequestNak, InfoRequestNak: v.InfoRequestNak}
 		if v.InfoRequestNak == nil {
 			v.InfoRequestNak = new(InfoRequestNak)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("infoRequestNak", err)
 		}
-		if err := v.InfoRequestNak.decodePER((&sub), depth+1); err != nil {
+		if err := v.InfoRequestNak.decodePER(d, depth+1); err != nil {
 			return fieldErr("infoRequestNak", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 30:
 		*v = RasMessage{Choice: RasMessageServiceControlIndication, ServiceControlIndication: v.ServiceControlIndication}
 		if v.ServiceControlIndication == nil {
 			v.ServiceControlIndication = new(ServiceControlIndication)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("serviceControlIndication", err)
 		}
-		if err := v.ServiceControlIndication.decodePER((&sub), depth+1); err != nil {
+		if err := v.ServiceControlIndication.decodePER(d, depth+1); err != nil {
 			return fieldErr("serviceControlIndication", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 31:
 		*v = RasMessage{Choice: RasMessageServiceControlResponse, ServiceControlResponse: v.ServiceControlResponse}
 		if v.ServiceControlResponse == nil {
 			v.ServiceControlResponse = new(ServiceControlResponse)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("serviceControlResponse", err)
 		}
-		if err := v.ServiceControlResponse.decodePER((&sub), depth+1); err != nil {
+		if err := v.ServiceControlResponse.decodePER(d, depth+1); err != nil {
 			return fieldErr("serviceControlResponse", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 32:
 		*v = RasMessage{Choice: RasMessageAdmissionConfirmSequence}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("admissionConfirmSequence", err)
 		}
 		{
-			n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("admissionConfirmSequence", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("admissionConfirmSequence", err)
+				}
 			}
 			if n == 0 {
 				v.AdmissionConfirmSequence = nil
@@ -884,12 +892,12 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			for range n {
 				v.AdmissionConfirmSequence = extendZero(v.AdmissionConfirmSequence)
-				if err := v.AdmissionConfirmSequence[len(v.AdmissionConfirmSequence)-1].decodePER((&sub), depth+1); err != nil {
+				if err := v.AdmissionConfirmSequence[len(v.AdmissionConfirmSequence)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("admissionConfirmSequence", err)
 				}
 			}
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -1151,9 +1159,12 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(5)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(5); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -1200,9 +1211,12 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("endpointAlias", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("endpointAlias", err)
+				}
 			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
@@ -1233,14 +1247,17 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateEndpoints", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateEndpoints", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateEndpoints", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
@@ -1251,22 +1268,25 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
-						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -1277,22 +1297,25 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -1303,22 +1326,25 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("authenticationCapability", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("authenticationCapability", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("authenticationCapability", err)
+						}
 					}
 					if n == 0 {
 						v.AuthenticationCapability = []AuthenticationMechanism{}
@@ -1329,22 +1355,25 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AuthenticationCapability = extendZero(v.AuthenticationCapability)
-						if err := v.AuthenticationCapability[len(v.AuthenticationCapability)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AuthenticationCapability[len(v.AuthenticationCapability)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("authenticationCapability", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("algorithmOIDs", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("algorithmOIDs", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("algorithmOIDs", err)
+						}
 					}
 					if n == 0 {
 						v.AlgorithmOIDs = []asn1per.ObjectIdentifier{}
@@ -1356,7 +1385,7 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.AlgorithmOIDs = extendZero(v.AlgorithmOIDs)
 						{
-							o, err := (&sub).ReadOID()
+							o, err := d.ReadOID()
 							if err != nil {
 								return fieldErr("algorithmOIDs", err)
 							}
@@ -1364,17 +1393,20 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrity", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("integrity", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("integrity", err)
+						}
 					}
 					if n == 0 {
 						v.Integrity = []IntegrityMechanism{}
@@ -1385,56 +1417,59 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Integrity = extendZero(v.Integrity)
-						if err := v.Integrity[len(v.Integrity)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Integrity[len(v.Integrity)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("integrity", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportsAltGK", err)
 				}
 				v.SupportsAltGK = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -1445,42 +1480,46 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportsAssignedGK", err)
 				}
 				if v.SupportsAssignedGK == nil {
 					v.SupportsAssignedGK = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("supportsAssignedGK", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("supportsAssignedGK", err)
+						}
 					}
 					(*v.SupportsAssignedGK) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -1549,9 +1588,15 @@ func (v *RequestSeqNum) decodePER(d *asn1per.Decoder, depth int) error {
 		return errTooDeep
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("RequestSeqNum", err)
+		var n int64
+		if u, ok := d.TryAligned16(65534); ok {
+			n = 1 + int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("RequestSeqNum", err)
+			}
 		}
 		(*v) = RequestSeqNum(n)
 	}
@@ -1706,9 +1751,14 @@ func (v *NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -1789,28 +1839,49 @@ func (v *H221NonStandard) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("t35CountryCode", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("t35CountryCode", err)
+			}
 		}
 		v.T35CountryCode = n
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("t35Extension", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("t35Extension", err)
+			}
 		}
 		v.T35Extension = n
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("manufacturerCode", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("manufacturerCode", err)
+			}
 		}
 		v.ManufacturerCode = n
 	}
@@ -1988,9 +2059,14 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(7, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 6); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(7, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -2096,9 +2172,15 @@ func (v *TransportAddressIpAddressType) decodePER(d *asn1per.Decoder, depth int)
 		v.Ip = nilIfEmpty(b)
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("port", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("port", err)
+			}
 		}
 		v.Port = n
 	}
@@ -2165,9 +2247,12 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
 		b, err := d.ReadOctetString(asn1per.Size{Lb: 4, Ub: 4})
@@ -2177,16 +2262,25 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 		v.Ip = nilIfEmpty(b)
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("port", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("port", err)
+			}
 		}
 		v.Port = n
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("route", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("route", err)
+			}
 		}
 		if n == 0 {
 			v.Route = nil
@@ -2300,9 +2394,14 @@ func (v *TransportAddressIpSourceRouteTypeRouting) decodePER(d *asn1per.Decoder,
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -2421,9 +2520,12 @@ func (v *TransportAddressIp6AddressType) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
 		b, err := d.ReadOctetString(asn1per.Size{Lb: 16, Ub: 16})
@@ -2433,9 +2535,15 @@ func (v *TransportAddressIp6AddressType) decodePER(d *asn1per.Decoder, depth int
 		v.Ip = nilIfEmpty(b)
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("port", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("port", err)
+			}
 		}
 		v.Port = n
 	}
@@ -2574,9 +2682,12 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(7)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(7)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(7); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
@@ -2640,16 +2751,24 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Terminal = nil
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("mc", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("mc", err)
+			}
 		}
 		v.Mc = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("undefinedNode", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("undefinedNode", err)
+			}
 		}
 		v.UndefinedNode = b
 	}
@@ -2665,15 +2784,15 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("set", err)
 				}
 				if v.Set == nil {
 					v.Set = new(BitString)
 				}
 				{
-					b, n, err := (&sub).ReadBitString(asn1per.Size{Lb: 32, Ub: 32})
+					b, n, err := d.ReadBitString(asn1per.Size{Lb: 32, Ub: 32})
 					if err != nil {
 						return fieldErr("set", err)
 					}
@@ -2682,17 +2801,20 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					(*v.Set) = BitString{Bytes: b, BitLen: n}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedTunnelledProtocols", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedTunnelledProtocols", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedTunnelledProtocols", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedTunnelledProtocols = []TunnelledProtocol{}
@@ -2703,12 +2825,12 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedTunnelledProtocols = extendZero(v.SupportedTunnelledProtocols)
-						if err := v.SupportedTunnelledProtocols[len(v.SupportedTunnelledProtocols)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedTunnelledProtocols[len(v.SupportedTunnelledProtocols)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedTunnelledProtocols", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -2797,9 +2919,12 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.Vendor.decodePER(d, depth+1); err != nil {
@@ -2839,18 +2964,18 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("enterpriseNumber", err)
 				}
 				{
-					o, err := (&sub).ReadOID()
+					o, err := d.ReadOID()
 					if err != nil {
 						return fieldErr("enterpriseNumber", err)
 					}
 					v.EnterpriseNumber = nonNil(o, asn1per.ObjectIdentifier{})
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -2913,9 +3038,12 @@ func (v *GatekeeperInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -3008,16 +3136,22 @@ func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("protocol", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("protocol", err)
+				}
 			}
 			if n == 0 {
 				v.Protocol = []SupportedProtocols{}
@@ -3304,9 +3438,14 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(9, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(5, 8); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(9, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -3386,40 +3525,40 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.NonStandardProtocol == nil {
 			v.NonStandardProtocol = new(NonStandardProtocol)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("nonStandardProtocol", err)
 		}
-		if err := v.NonStandardProtocol.decodePER((&sub), depth+1); err != nil {
+		if err := v.NonStandardProtocol.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardProtocol", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 10:
 		*v = SupportedProtocols{Choice: SupportedProtocolsT38FaxAnnexbOnly, T38FaxAnnexbOnly: v.T38FaxAnnexbOnly}
 		if v.T38FaxAnnexbOnly == nil {
 			v.T38FaxAnnexbOnly = new(T38FaxAnnexbOnlyCaps)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("t38FaxAnnexbOnly", err)
 		}
-		if err := v.T38FaxAnnexbOnly.decodePER((&sub), depth+1); err != nil {
+		if err := v.T38FaxAnnexbOnly.decodePER(d, depth+1); err != nil {
 			return fieldErr("t38FaxAnnexbOnly", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 11:
 		*v = SupportedProtocols{Choice: SupportedProtocolsSip, Sip: v.Sip}
 		if v.Sip == nil {
 			v.Sip = new(SIPCaps)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("sip", err)
 		}
-		if err := v.Sip.decodePER((&sub), depth+1); err != nil {
+		if err := v.Sip.decodePER(d, depth+1); err != nil {
 			return fieldErr("sip", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -3509,9 +3648,12 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -3536,14 +3678,17 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -3554,22 +3699,25 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -3580,12 +3728,12 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -3662,9 +3810,12 @@ func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -3685,9 +3836,15 @@ func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 			v.ChannelMultiplier = new(int64)
 		}
 		{
-			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 256, HasUb: true})
-			if err != nil {
-				return fieldErr("channelMultiplier", err)
+			var n int64
+			if u, ok := d.TryAlignedOctet(); ok {
+				n = 1 + int64(u)
+			} else {
+				var err error
+				n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 256, HasUb: true})
+				if err != nil {
+					return fieldErr("channelMultiplier", err)
+				}
 			}
 			(*v.ChannelMultiplier) = n
 		}
@@ -3794,9 +3951,12 @@ func (v *SupportedPrefix) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -4001,9 +4161,14 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -4026,84 +4191,84 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	case 2:
 		*v = AliasAddress{Choice: AliasAddressUrlID}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("url-ID", err)
 		}
 		{
-			s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 512})
+			s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 512})
 			if err != nil {
 				return fieldErr("url-ID", err)
 			}
 			v.UrlID = s
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 3:
 		*v = AliasAddress{Choice: AliasAddressTransportID, TransportID: v.TransportID}
 		if v.TransportID == nil {
 			v.TransportID = new(TransportAddress)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("transportID", err)
 		}
-		if err := v.TransportID.decodePER((&sub), depth+1); err != nil {
+		if err := v.TransportID.decodePER(d, depth+1); err != nil {
 			return fieldErr("transportID", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 4:
 		*v = AliasAddress{Choice: AliasAddressEmailID}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("email-ID", err)
 		}
 		{
-			s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 512})
+			s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 512})
 			if err != nil {
 				return fieldErr("email-ID", err)
 			}
 			v.EmailID = s
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 5:
 		*v = AliasAddress{Choice: AliasAddressPartyNumber, PartyNumber: v.PartyNumber}
 		if v.PartyNumber == nil {
 			v.PartyNumber = new(PartyNumber)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("partyNumber", err)
 		}
-		if err := v.PartyNumber.decodePER((&sub), depth+1); err != nil {
+		if err := v.PartyNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("partyNumber", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 6:
 		*v = AliasAddress{Choice: AliasAddressMobileUIM, MobileUIM: v.MobileUIM}
 		if v.MobileUIM == nil {
 			v.MobileUIM = new(MobileUIM)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("mobileUIM", err)
 		}
-		if err := v.MobileUIM.decodePER((&sub), depth+1); err != nil {
+		if err := v.MobileUIM.decodePER(d, depth+1); err != nil {
 			return fieldErr("mobileUIM", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 7:
 		*v = AliasAddress{Choice: AliasAddressIsupNumber, IsupNumber: v.IsupNumber}
 		if v.IsupNumber == nil {
 			v.IsupNumber = new(IsupNumber)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("isupNumber", err)
 		}
-		if err := v.IsupNumber.decodePER((&sub), depth+1); err != nil {
+		if err := v.IsupNumber.decodePER(d, depth+1); err != nil {
 			return fieldErr("isupNumber", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -4233,9 +4398,14 @@ func (v *PartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(5, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 4); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(5, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -4416,9 +4586,14 @@ func (v *PublicTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(6, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 5); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(6, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -4608,9 +4783,14 @@ func (v *PrivateTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(6, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 5); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(6, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -4718,9 +4898,14 @@ func (v *MobileUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -4869,9 +5054,12 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(12)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(12)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(12); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<11) != 0
 	if opt&(1<<10) != 0 {
@@ -5149,9 +5337,14 @@ func (v *ANSI41UIMSystemId) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -5263,9 +5456,12 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(7)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(7)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(7); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
@@ -5490,9 +5686,14 @@ func (v *IsupNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(5, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 4); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(5, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -5583,9 +5784,12 @@ func (v *IsupPublicPartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.NatureOfAddress.decodePER(d, depth+1); err != nil {
 		return fieldErr("natureOfAddress", err)
@@ -5732,9 +5936,14 @@ func (v *NatureOfAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(8, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 7); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(8, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -5838,9 +6047,12 @@ func (v *IsupPrivatePartyNumber) decodePER(d *asn1per.Decoder, depth int) error 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.PrivateTypeOfNumber.decodePER(d, depth+1); err != nil {
 		return fieldErr("privateTypeOfNumber", err)
@@ -5949,9 +6161,12 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -5976,14 +6191,17 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -5994,22 +6212,25 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -6020,12 +6241,12 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6124,9 +6345,12 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -6151,14 +6375,17 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -6169,22 +6396,25 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -6195,12 +6425,12 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6299,9 +6529,12 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -6326,14 +6559,17 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -6344,22 +6580,25 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -6370,12 +6609,12 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6474,9 +6713,12 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -6501,14 +6743,17 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -6519,22 +6764,25 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -6545,12 +6793,12 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6649,9 +6897,12 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -6676,14 +6927,17 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -6694,22 +6948,25 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -6720,12 +6977,12 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6824,9 +7081,12 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -6851,14 +7111,17 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -6869,22 +7132,25 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -6895,12 +7161,12 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -6999,9 +7265,12 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -7026,14 +7295,17 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dataRatesSupported", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("dataRatesSupported", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("dataRatesSupported", err)
+						}
 					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
@@ -7044,22 +7316,25 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DataRatesSupported = extendZero(v.DataRatesSupported)
-						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DataRatesSupported[len(v.DataRatesSupported)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -7070,12 +7345,12 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -7162,9 +7437,12 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -7179,9 +7457,12 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("dataRatesSupported", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("dataRatesSupported", err)
+				}
 			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
@@ -7201,9 +7482,12 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 		v.DataRatesSupported = nil
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("supportedPrefixes", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("supportedPrefixes", err)
+			}
 		}
 		if n == 0 {
 			v.SupportedPrefixes = nil
@@ -7316,9 +7600,12 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -7333,9 +7620,12 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("dataRatesSupported", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("dataRatesSupported", err)
+				}
 			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
@@ -7355,9 +7645,12 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		v.DataRatesSupported = nil
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("supportedPrefixes", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("supportedPrefixes", err)
+			}
 		}
 		if n == 0 {
 			v.SupportedPrefixes = nil
@@ -7587,9 +7880,14 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(7, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 6); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(7, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -7614,59 +7912,59 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityTransparent}
 	case 7:
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilitySegmentationAndReassembly}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("segmentationAndReassembly", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 8:
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityHdlcFrameTunnelingwSAR}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("hdlcFrameTunnelingwSAR", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 9:
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityV120}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("v120", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 10:
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilitySeparateLANStack}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("separateLANStack", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 11:
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityV76wCompression, V76wCompression: v.V76wCompression}
 		if v.V76wCompression == nil {
 			v.V76wCompression = new(DataProtocolCapabilityV76wCompressionType)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("v76wCompression", err)
 		}
-		if err := v.V76wCompression.decodePER((&sub), depth+1); err != nil {
+		if err := v.V76wCompression.decodePER(d, depth+1); err != nil {
 			return fieldErr("v76wCompression", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 12:
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityTcp}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("tcp", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 13:
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityUdp}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("udp", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -7786,9 +8084,14 @@ func (v *H245NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) err
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, false)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(1, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, false); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -7846,23 +8149,41 @@ func (v *H245NonStandardIdentifierH221NonStandardType) decodePER(d *asn1per.Deco
 		return errTooDeep
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("t35CountryCode", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("t35CountryCode", err)
+			}
 		}
 		v.T35CountryCode = n
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("t35Extension", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("t35Extension", err)
+			}
 		}
 		v.T35Extension = n
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("manufacturerCode", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("manufacturerCode", err)
+			}
 		}
 		v.ManufacturerCode = n
 	}
@@ -7967,9 +8288,14 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -8074,9 +8400,14 @@ func (v *CompressionType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(1, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(1, 0); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(1, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -8144,21 +8475,36 @@ func (v *V42bis) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65536, HasUb: true})
-		if err != nil {
-			return fieldErr("numberOfCodewords", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = 1 + int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65536, HasUb: true})
+			if err != nil {
+				return fieldErr("numberOfCodewords", err)
+			}
 		}
 		v.NumberOfCodewords = n
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 256, HasUb: true})
-		if err != nil {
-			return fieldErr("maximumStringLength", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = 1 + int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 256, HasUb: true})
+			if err != nil {
+				return fieldErr("maximumStringLength", err)
+			}
 		}
 		v.MaximumStringLength = n
 	}
@@ -8274,28 +8620,43 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("fillBitRemoval", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("fillBitRemoval", err)
+			}
 		}
 		v.FillBitRemoval = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("transcodingJBIG", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("transcodingJBIG", err)
+			}
 		}
 		v.TranscodingJBIG = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("transcodingMMR", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("transcodingMMR", err)
+			}
 		}
 		v.TranscodingMMR = b
 	}
@@ -8311,60 +8672,66 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("version", err)
 				}
 				if v.Version == nil {
 					v.Version = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-					if err != nil {
-						return fieldErr("version", err)
+					var n int64
+					if u, ok := d.TryAlignedOctet(); ok {
+						n = int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+						if err != nil {
+							return fieldErr("version", err)
+						}
 					}
 					(*v.Version) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("t38FaxRateManagement", err)
 				}
 				if v.T38FaxRateManagement == nil {
 					v.T38FaxRateManagement = new(T38FaxRateManagement)
 				}
-				if err := v.T38FaxRateManagement.decodePER((&sub), depth+1); err != nil {
+				if err := v.T38FaxRateManagement.decodePER(d, depth+1); err != nil {
 					return fieldErr("t38FaxRateManagement", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("t38FaxUdpOptions", err)
 				}
 				if v.T38FaxUdpOptions == nil {
 					v.T38FaxUdpOptions = new(T38FaxUdpOptions)
 				}
-				if err := v.T38FaxUdpOptions.decodePER((&sub), depth+1); err != nil {
+				if err := v.T38FaxUdpOptions.decodePER(d, depth+1); err != nil {
 					return fieldErr("t38FaxUdpOptions", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("t38FaxTcpOptions", err)
 				}
 				if v.T38FaxTcpOptions == nil {
 					v.T38FaxTcpOptions = new(T38FaxTcpOptions)
 				}
-				if err := v.T38FaxTcpOptions.decodePER((&sub), depth+1); err != nil {
+				if err := v.T38FaxTcpOptions.decodePER(d, depth+1); err != nil {
 					return fieldErr("t38FaxTcpOptions", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -8459,9 +8826,14 @@ func (v *T38FaxRateManagement) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -8515,9 +8887,12 @@ func (v *T38FaxUdpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	if opt&(1<<1) != 0 {
 		if v.T38FaxMaxBuffer == nil {
@@ -8622,9 +8997,14 @@ func (v *T38FaxUdpOptionsT38FaxUdpEC) decodePER(d *asn1per.Decoder, depth int) e
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -8682,14 +9062,21 @@ func (v *T38FaxTcpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("t38TCPBidirectionalMode", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("t38TCPBidirectionalMode", err)
+			}
 		}
 		v.T38TCPBidirectionalMode = b
 	}
@@ -8785,9 +9172,12 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
@@ -8802,9 +9192,12 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("dataRatesSupported", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("dataRatesSupported", err)
+				}
 			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
@@ -8825,9 +9218,12 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("supportedPrefixes", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("supportedPrefixes", err)
+				}
 			}
 			if n == 0 {
 				v.SupportedPrefixes = []SupportedPrefix{}
@@ -8931,9 +9327,12 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -8958,14 +9357,17 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("protocol", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("protocol", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("protocol", err)
+						}
 					}
 					if n == 0 {
 						v.Protocol = []SupportedProtocols{}
@@ -8976,12 +9378,12 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Protocol = extendZero(v.Protocol)
-						if err := v.Protocol[len(v.Protocol)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Protocol[len(v.Protocol)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("protocol", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -9044,9 +9446,12 @@ func (v *TerminalInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -9131,9 +9536,12 @@ func (v *TunnelledProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.Id.decodePER(d, depth+1); err != nil {
@@ -9255,9 +9663,14 @@ func (v *TunnelledProtocolId) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -9337,9 +9750,12 @@ func (v *TunnelledProtocolAlternateIdentifier) decodePER(d *asn1per.Decoder, dep
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	{
@@ -9470,56 +9886,87 @@ func (v *QseriesOptions) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("q932Full", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("q932Full", err)
+			}
 		}
 		v.Q932Full = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("q951Full", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("q951Full", err)
+			}
 		}
 		v.Q951Full = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("q952Full", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("q952Full", err)
+			}
 		}
 		v.Q952Full = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("q953Full", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("q953Full", err)
+			}
 		}
 		v.Q953Full = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("q955Full", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("q955Full", err)
+			}
 		}
 		v.Q955Full = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("q956Full", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("q956Full", err)
+			}
 		}
 		v.Q956Full = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("q957Full", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("q957Full", err)
+			}
 		}
 		v.Q957Full = b
 	}
@@ -9591,21 +10038,32 @@ func (v *Q954Details) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("conferenceCalling", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("conferenceCalling", err)
+			}
 		}
 		v.ConferenceCalling = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("threePartyService", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("threePartyService", err)
+			}
 		}
 		v.ThreePartyService = b
 	}
@@ -9809,9 +10267,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(11)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(11)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(11); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<10) != 0
 	if opt&(1<<9) != 0 {
@@ -9826,9 +10287,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<8) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("aliasAddress", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("aliasAddress", err)
+				}
 			}
 			if n == 0 {
 				v.AliasAddress = []AliasAddress{}
@@ -9849,9 +10313,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<7) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("callSignalAddress", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("callSignalAddress", err)
+				}
 			}
 			if n == 0 {
 				v.CallSignalAddress = []TransportAddress{}
@@ -9872,9 +10339,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<6) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("rasAddress", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("rasAddress", err)
+				}
 			}
 			if n == 0 {
 				v.RasAddress = []TransportAddress{}
@@ -9905,9 +10375,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<4) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -9928,9 +10401,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<3) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -9954,9 +10430,15 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Priority = new(int64)
 		}
 		{
-			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 127, HasUb: true})
-			if err != nil {
-				return fieldErr("priority", err)
+			var n int64
+			if u, ok := d.TryIndex(7, 127); ok {
+				n = int64(u)
+			} else {
+				var err error
+				n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 127, HasUb: true})
+				if err != nil {
+					return fieldErr("priority", err)
+				}
 			}
 			(*v.Priority) = n
 		}
@@ -9965,9 +10447,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("remoteExtensionAddress", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("remoteExtensionAddress", err)
+				}
 			}
 			if n == 0 {
 				v.RemoteExtensionAddress = []AliasAddress{}
@@ -9988,9 +10473,12 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("destExtraCallInfo", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("destExtraCallInfo", err)
+				}
 			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
@@ -10021,43 +10509,43 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
 					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
 				}
-				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
+				if err := v.AlternateTransportAddresses.decodePER(d, depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -10229,9 +10717,12 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(9)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(9)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(9); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<8) != 0
 	{
@@ -10333,53 +10824,56 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("eckasdhkey", err)
 				}
 				if v.Eckasdhkey == nil {
 					v.Eckasdhkey = new(ECKASDH)
 				}
-				if err := v.Eckasdhkey.decodePER((&sub), depth+1); err != nil {
+				if err := v.Eckasdhkey.decodePER(d, depth+1); err != nil {
 					return fieldErr("eckasdhkey", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("sendersID", err)
 				}
 				if v.SendersID == nil {
 					v.SendersID = new(Identifier)
 				}
-				if err := v.SendersID.decodePER((&sub), depth+1); err != nil {
+				if err := v.SendersID.decodePER(d, depth+1); err != nil {
 					return fieldErr("sendersID", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h235Key", err)
 				}
 				if v.H235Key == nil {
 					v.H235Key = new(H235Key)
 				}
-				if err := v.H235Key.decodePER((&sub), depth+1); err != nil {
+				if err := v.H235Key.decodePER(d, depth+1); err != nil {
 					return fieldErr("h235Key", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("profileInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("profileInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("profileInfo", err)
+						}
 					}
 					if n == 0 {
 						v.ProfileInfo = []ProfileElement{}
@@ -10390,12 +10884,12 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ProfileInfo = extendZero(v.ProfileInfo)
-						if err := v.ProfileInfo[len(v.ProfileInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ProfileInfo[len(v.ProfileInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("profileInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -10528,9 +11022,12 @@ func (v *DHset) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
 		b, n, err := d.ReadBitString(asn1per.Size{Lb: 0, Ub: 2048})
@@ -10687,9 +11184,12 @@ func (v *TypedCertificate) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
 		o, err := d.ReadOID()
@@ -10882,9 +11382,14 @@ func (v *ECKASDH) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -11044,9 +11549,12 @@ func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -11294,9 +11802,14 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -11325,14 +11838,14 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.SecureSharedSecret == nil {
 			v.SecureSharedSecret = new(V3KeySyncMaterial)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("secureSharedSecret", err)
 		}
-		if err := v.SecureSharedSecret.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecureSharedSecret.decodePER(d, depth+1); err != nil {
 			return fieldErr("secureSharedSecret", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -11399,14 +11912,14 @@ func (v *EncodedKeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	var sub asn1per.Decoder
-	if err := d.OpenTypeInto(&sub); err != nil {
+	win, err := d.EnterOpenType()
+	if err != nil {
 		return err
 	}
-	if err := v.Value.decodePER((&sub), depth+1); err != nil {
+	if err := v.Value.decodePER(d, depth+1); err != nil {
 		return fieldErr("value", err)
 	}
-	d.CloseOpenType(&sub)
+	d.LeaveOpenType(win)
 	return nil
 }
 
@@ -11457,9 +11970,12 @@ func (v *KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.GeneralID.decodePER(d, depth+1); err != nil {
 		return fieldErr("generalID", err)
@@ -11627,9 +12143,12 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -11668,45 +12187,45 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("iv16", err)
 				}
-				if err := v.Iv16.decodePER((&sub), depth+1); err != nil {
+				if err := v.Iv16.decodePER(d, depth+1); err != nil {
 					return fieldErr("iv16", err)
 				}
 				if v.Iv16 == nil {
 					v.Iv16 = IV16{}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("iv", err)
 				}
 				{
-					b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+					b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 					if err != nil {
 						return fieldErr("iv", err)
 					}
 					v.Iv = nonNil(b, []byte{})
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("clearSalt", err)
 				}
 				{
-					b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+					b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 					if err != nil {
 						return fieldErr("clearSalt", err)
 					}
 					v.ClearSalt = nonNil(b, []byte{})
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -11810,14 +12329,14 @@ func (v *EncodedKeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	var sub asn1per.Decoder
-	if err := d.OpenTypeInto(&sub); err != nil {
+	win, err := d.EnterOpenType()
+	if err != nil {
 		return err
 	}
-	if err := v.Value.decodePER((&sub), depth+1); err != nil {
+	if err := v.Value.decodePER(d, depth+1); err != nil {
 		return fieldErr("value", err)
 	}
-	d.CloseOpenType(&sub)
+	d.LeaveOpenType(win)
 	return nil
 }
 
@@ -11866,9 +12385,12 @@ func (v *KeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	if err := v.GeneralId.decodePER(d, depth+1); err != nil {
 		return fieldErr("generalId", err)
@@ -12067,9 +12589,12 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(8)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(8)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(8); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<7) != 0
 	if opt&(1<<6) != 0 {
@@ -12162,18 +12687,18 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericKeyMaterial", err)
 				}
 				{
-					b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+					b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 					if err != nil {
 						return fieldErr("genericKeyMaterial", err)
 					}
 					v.GenericKeyMaterial = nonNil(b, []byte{})
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -12247,15 +12772,24 @@ func (v *ProfileElement) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("elementID", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("elementID", err)
+			}
 		}
 		v.ElementID = n
 	}
@@ -12412,9 +12946,14 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(5, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 4); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(5, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -12459,9 +12998,13 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 	case 4:
 		*v = Element{Choice: ElementFlag}
 		{
-			b, err := d.ReadBool()
-			if err != nil {
-				return fieldErr("flag", err)
+			b, ok := d.TryBit()
+			if !ok {
+				var err error
+				b, err = d.ReadBool()
+				if err != nil {
+					return fieldErr("flag", err)
+				}
 			}
 			v.Flag = b
 		}
@@ -12648,9 +13191,14 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(8, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 7); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(8, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -12795,14 +13343,14 @@ func (v *EncodedPwdCertToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	var sub asn1per.Decoder
-	if err := d.OpenTypeInto(&sub); err != nil {
+	win, err := d.EnterOpenType()
+	if err != nil {
 		return err
 	}
-	if err := v.Value.decodePER((&sub), depth+1); err != nil {
+	if err := v.Value.decodePER(d, depth+1); err != nil {
 		return fieldErr("value", err)
 	}
-	d.CloseOpenType(&sub)
+	d.LeaveOpenType(win)
 	return nil
 }
 
@@ -13043,14 +13591,14 @@ func (v *EncodedFastStartToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	var sub asn1per.Decoder
-	if err := d.OpenTypeInto(&sub); err != nil {
+	win, err := d.EnterOpenType()
+	if err != nil {
 		return err
 	}
-	if err := v.Value.decodePER((&sub), depth+1); err != nil {
+	if err := v.Value.decodePER(d, depth+1); err != nil {
 		return fieldErr("value", err)
 	}
-	d.CloseOpenType(&sub)
+	d.LeaveOpenType(win)
 	return nil
 }
 
@@ -13231,9 +13779,14 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -13343,14 +13896,14 @@ func (v *EncodedGeneralToken) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	var sub asn1per.Decoder
-	if err := d.OpenTypeInto(&sub); err != nil {
+	win, err := d.EnterOpenType()
+	if err != nil {
 		return err
 	}
-	if err := v.Value.decodePER((&sub), depth+1); err != nil {
+	if err := v.Value.decodePER(d, depth+1); err != nil {
 		return fieldErr("value", err)
 	}
-	d.CloseOpenType(&sub)
+	d.LeaveOpenType(win)
 	return nil
 }
 
@@ -13675,16 +14228,22 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("annexE", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("annexE", err)
+				}
 			}
 			if n == 0 {
 				v.AnnexE = []TransportAddress{}
@@ -13715,14 +14274,17 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("sctp", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("sctp", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("sctp", err)
+						}
 					}
 					if n == 0 {
 						v.Sctp = []TransportAddress{}
@@ -13733,12 +14295,12 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 					}
 					for range n {
 						v.Sctp = extendZero(v.Sctp)
-						if err := v.Sctp[len(v.Sctp)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Sctp[len(v.Sctp)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("sctp", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -13820,9 +14382,12 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
@@ -13847,9 +14412,12 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("genericData", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("genericData", err)
+				}
 			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
@@ -13955,9 +14523,12 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -13992,17 +14563,17 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("carrier", err)
 				}
 				if v.Carrier == nil {
 					v.Carrier = new(CarrierInfo)
 				}
-				if err := v.Carrier.decodePER((&sub), depth+1); err != nil {
+				if err := v.Carrier.decodePER(d, depth+1); err != nil {
 					return fieldErr("carrier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -14071,14 +14642,20 @@ func (v *CicInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("cic", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("cic", err)
+			}
 		}
 		if n == 0 {
 			v.Cic = nil
@@ -14182,16 +14759,22 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("member", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("member", err)
+				}
 			}
 			if n == 0 {
 				v.Member = []int64{}
@@ -14203,9 +14786,15 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 			for range n {
 				v.Member = extendZero(v.Member)
 				{
-					n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-					if err != nil {
-						return fieldErr("member", err)
+					var n int64
+					if u, ok := d.TryAligned16(65535); ok {
+						n = int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+						if err != nil {
+							return fieldErr("member", err)
+						}
 					}
 					v.Member[len(v.Member)-1] = n
 				}
@@ -14296,9 +14885,12 @@ func (v *CarrierInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -14403,9 +14995,12 @@ func (v *GenericData) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.Id.decodePER(d, depth+1); err != nil {
@@ -14545,9 +15140,14 @@ func (v *GenericIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -14661,9 +15261,12 @@ func (v *EnumeratedParameter) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.Id.decodePER(d, depth+1); err != nil {
@@ -14915,9 +15518,14 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(12, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(5, 11); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(12, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -14950,27 +15558,43 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 	case 3:
 		*v = Content{Choice: ContentBool}
 		{
-			b, err := d.ReadBool()
-			if err != nil {
-				return fieldErr("bool", err)
+			b, ok := d.TryBit()
+			if !ok {
+				var err error
+				b, err = d.ReadBool()
+				if err != nil {
+					return fieldErr("bool", err)
+				}
 			}
 			v.Bool = b
 		}
 	case 4:
 		*v = Content{Choice: ContentNumber8}
 		{
-			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-			if err != nil {
-				return fieldErr("number8", err)
+			var n int64
+			if u, ok := d.TryAlignedOctet(); ok {
+				n = int64(u)
+			} else {
+				var err error
+				n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+				if err != nil {
+					return fieldErr("number8", err)
+				}
 			}
 			v.Number8 = n
 		}
 	case 5:
 		*v = Content{Choice: ContentNumber16}
 		{
-			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-			if err != nil {
-				return fieldErr("number16", err)
+			var n int64
+			if u, ok := d.TryAligned16(65535); ok {
+				n = int64(u)
+			} else {
+				var err error
+				n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+				if err != nil {
+					return fieldErr("number16", err)
+				}
 			}
 			v.Number16 = n
 		}
@@ -15136,23 +15760,33 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("replacementFeatureSet", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("replacementFeatureSet", err)
+			}
 		}
 		v.ReplacementFeatureSet = b
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("neededFeatures", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("neededFeatures", err)
+				}
 			}
 			if n == 0 {
 				v.NeededFeatures = []FeatureDescriptor{}
@@ -15173,9 +15807,12 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("desiredFeatures", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("desiredFeatures", err)
+				}
 			}
 			if n == 0 {
 				v.DesiredFeatures = []FeatureDescriptor{}
@@ -15196,9 +15833,12 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("supportedFeatures", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("supportedFeatures", err)
+				}
 			}
 			if n == 0 {
 				v.SupportedFeatures = []FeatureDescriptor{}
@@ -15387,9 +16027,14 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(7, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 6); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(7, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -15417,28 +16062,28 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 		if v.AuthenticationBES == nil {
 			v.AuthenticationBES = new(AuthenticationBES)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("authenticationBES", err)
 		}
-		if err := v.AuthenticationBES.decodePER((&sub), depth+1); err != nil {
+		if err := v.AuthenticationBES.decodePER(d, depth+1); err != nil {
 			return fieldErr("authenticationBES", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 8:
 		*v = AuthenticationMechanism{Choice: AuthenticationMechanismKeyExch}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("keyExch", err)
 		}
 		{
-			o, err := (&sub).ReadOID()
+			o, err := d.ReadOID()
 			if err != nil {
 				return fieldErr("keyExch", err)
 			}
 			v.KeyExch = nilIfEmpty(o)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -15518,9 +16163,14 @@ func (v *AuthenticationBES) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -15640,9 +16290,14 @@ func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -15785,9 +16440,14 @@ func (v *NonIsoIntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -15907,9 +16567,14 @@ func (v *EncryptIntAlg) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -16042,9 +16707,12 @@ func (v *AlternateGK) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RasAddress.decodePER(d, depth+1); err != nil {
@@ -16061,16 +16729,26 @@ func (v *AlternateGK) decodePER(d *asn1per.Decoder, depth int) error {
 		v.GatekeeperIdentifier = nil
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("needToRegister", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("needToRegister", err)
+			}
 		}
 		v.NeedToRegister = b
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 127, HasUb: true})
-		if err != nil {
-			return fieldErr("priority", err)
+		var n int64
+		if u, ok := d.TryIndex(7, 127); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 127, HasUb: true})
+			if err != nil {
+				return fieldErr("priority", err)
+			}
 		}
 		v.Priority = n
 	}
@@ -16308,9 +16986,12 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -16354,14 +17035,17 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateGatekeeper", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateGatekeeper", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateGatekeeper", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
@@ -16372,35 +17056,38 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
-						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("authenticationMode", err)
 				}
 				if v.AuthenticationMode == nil {
 					v.AuthenticationMode = new(AuthenticationMechanism)
 				}
-				if err := v.AuthenticationMode.decodePER((&sub), depth+1); err != nil {
+				if err := v.AuthenticationMode.decodePER(d, depth+1); err != nil {
 					return fieldErr("authenticationMode", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -16411,22 +17098,25 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -16437,36 +17127,39 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("algorithmOID", err)
 				}
 				{
-					o, err := (&sub).ReadOID()
+					o, err := d.ReadOID()
 					if err != nil {
 						return fieldErr("algorithmOID", err)
 					}
 					v.AlgorithmOID = nonNil(o, asn1per.ObjectIdentifier{})
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrity", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("integrity", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("integrity", err)
+						}
 					}
 					if n == 0 {
 						v.Integrity = []IntegrityMechanism{}
@@ -16477,48 +17170,51 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Integrity = extendZero(v.Integrity)
-						if err := v.Integrity[len(v.Integrity)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Integrity[len(v.Integrity)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("integrity", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -16529,38 +17225,38 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("rehomingModel", err)
 				}
 				if v.RehomingModel == nil {
 					v.RehomingModel = new(RehomingModel)
 				}
-				if err := v.RehomingModel.decodePER((&sub), depth+1); err != nil {
+				if err := v.RehomingModel.decodePER(d, depth+1); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -16665,9 +17361,14 @@ func (v *RehomingModel) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, false)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(1, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, false); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -16827,9 +17528,12 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -16873,27 +17577,30 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
 					v.AltGKInfo = new(AltGKInfo)
 				}
-				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -16904,22 +17611,25 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -16930,48 +17640,51 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -16982,12 +17695,12 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -17147,9 +17860,14 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -17162,38 +17880,38 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonUndefinedReason}
 	case 4:
 		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonSecurityDenial}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenial", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 5:
 		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonGenericDataReason}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("genericDataReason", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 6:
 		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonNeededFeatureNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 7:
 		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -17385,9 +18103,14 @@ func (v *SecurityErrors) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(16, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(5, 15); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(16, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -17482,14 +18205,20 @@ func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("alternateGatekeeper", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("alternateGatekeeper", err)
+			}
 		}
 		if n == 0 {
 			v.AlternateGatekeeper = nil
@@ -17506,9 +18235,13 @@ func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("altGKisPermanent", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("altGKisPermanent", err)
+			}
 		}
 		v.AltGKisPermanent = b
 	}
@@ -17946,9 +18679,12 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -17968,16 +18704,23 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("discoveryComplete", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("discoveryComplete", err)
+			}
 		}
 		v.DiscoveryComplete = b
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("callSignalAddress", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("callSignalAddress", err)
+			}
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
@@ -17994,9 +18737,12 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("rasAddress", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("rasAddress", err)
+			}
 		}
 		if n == 0 {
 			v.RasAddress = nil
@@ -18017,9 +18763,12 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("terminalAlias", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("terminalAlias", err)
+				}
 			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
@@ -18063,14 +18812,17 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateEndpoints", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateEndpoints", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateEndpoints", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
@@ -18081,35 +18833,38 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
-						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("timeToLive", err)
 				}
 				if v.TimeToLive == nil {
 					v.TimeToLive = new(TimeToLive)
 				}
-				if err := v.TimeToLive.decodePER((&sub), depth+1); err != nil {
+				if err := v.TimeToLive.decodePER(d, depth+1); err != nil {
 					return fieldErr("timeToLive", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -18120,22 +18875,25 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -18146,120 +18904,135 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("keepAlive", err)
 				}
 				if v.KeepAlive == nil {
 					v.KeepAlive = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("keepAlive", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("keepAlive", err)
+						}
 					}
 					(*v.KeepAlive) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
 				if v.EndpointIdentifier == nil {
 					v.EndpointIdentifier = new(EndpointIdentifier)
 				}
-				if err := v.EndpointIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("willSupplyUUIEs", err)
 				}
 				if v.WillSupplyUUIEs == nil {
 					v.WillSupplyUUIEs = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("willSupplyUUIEs", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("willSupplyUUIEs", err)
+						}
 					}
 					(*v.WillSupplyUUIEs) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
 					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
 				}
-				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
+				if err := v.AlternateTransportAddresses.decodePER(d, depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("additiveRegistration", err)
 				}
 				v.AdditiveRegistration = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("terminalAliasPattern", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("terminalAliasPattern", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("terminalAliasPattern", err)
+						}
 					}
 					if n == 0 {
 						v.TerminalAliasPattern = []AddressPattern{}
@@ -18270,60 +19043,67 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
-						if err := v.TerminalAliasPattern[len(v.TerminalAliasPattern)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.TerminalAliasPattern[len(v.TerminalAliasPattern)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("terminalAliasPattern", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportsAltGK", err)
 				}
 				v.SupportsAltGK = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageReportingCapability", err)
 				}
 				if v.UsageReportingCapability == nil {
 					v.UsageReportingCapability = new(RasUsageInfoTypes)
 				}
-				if err := v.UsageReportingCapability.decodePER((&sub), depth+1); err != nil {
+				if err := v.UsageReportingCapability.decodePER(d, depth+1); err != nil {
 					return fieldErr("usageReportingCapability", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedH248Packages", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedH248Packages", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedH248Packages", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedH248Packages = []H248PackagesDescriptor{}
@@ -18334,74 +19114,77 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedH248Packages = extendZero(v.SupportedH248Packages)
-						if err := v.SupportedH248Packages[len(v.SupportedH248Packages)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedH248Packages[len(v.SupportedH248Packages)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedH248Packages", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 16:
 				seen[16] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callCreditCapability", err)
 				}
 				if v.CallCreditCapability == nil {
 					v.CallCreditCapability = new(CallCreditCapability)
 				}
-				if err := v.CallCreditCapability.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallCreditCapability.decodePER(d, depth+1); err != nil {
 					return fieldErr("callCreditCapability", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 17:
 				seen[17] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacityReportingCapability", err)
 				}
 				if v.CapacityReportingCapability == nil {
 					v.CapacityReportingCapability = new(CapacityReportingCapability)
 				}
-				if err := v.CapacityReportingCapability.decodePER((&sub), depth+1); err != nil {
+				if err := v.CapacityReportingCapability.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacityReportingCapability", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 18:
 				seen[18] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 19:
 				seen[19] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 20:
 				seen[20] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -18412,81 +19195,88 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 21:
 				seen[21] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("restart", err)
 				}
 				v.Restart = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 22:
 				seen[22] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportsACFSequences", err)
 				}
 				v.SupportsACFSequences = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 23:
 				seen[23] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportsAssignedGK", err)
 				}
 				if v.SupportsAssignedGK == nil {
 					v.SupportsAssignedGK = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("supportsAssignedGK", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("supportsAssignedGK", err)
+						}
 					}
 					(*v.SupportsAssignedGK) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 24:
 				seen[24] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 25:
 				seen[25] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
-				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
+				if err := v.TransportQOS.decodePER(d, depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 26:
 				seen[26] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("language", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("language", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("language", err)
+						}
 					}
 					if n == 0 {
 						v.Language = []string{}
@@ -18498,7 +19288,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.Language = extendZero(v.Language)
 						{
-							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
+							s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
 								return fieldErr("language", err)
 							}
@@ -18506,7 +19296,7 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -18740,9 +19530,14 @@ func (v *AddressPattern) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -18861,15 +19656,21 @@ func (v *RasUsageInfoTypes) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("nonStandardUsageTypes", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("nonStandardUsageTypes", err)
+			}
 		}
 		if n == 0 {
 			v.NonStandardUsageTypes = nil
@@ -18999,9 +19800,12 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -19009,9 +19813,13 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 			v.CanDisplayAmountString = new(bool)
 		}
 		{
-			b, err := d.ReadBool()
-			if err != nil {
-				return fieldErr("canDisplayAmountString", err)
+			b, ok := d.TryBit()
+			if !ok {
+				var err error
+				b, err = d.ReadBool()
+				if err != nil {
+					return fieldErr("canDisplayAmountString", err)
+				}
 			}
 			(*v.CanDisplayAmountString) = b
 		}
@@ -19023,9 +19831,13 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 			v.CanEnforceDurationLimit = new(bool)
 		}
 		{
-			b, err := d.ReadBool()
-			if err != nil {
-				return fieldErr("canEnforceDurationLimit", err)
+			b, ok := d.TryBit()
+			if !ok {
+				var err error
+				b, err = d.ReadBool()
+				if err != nil {
+					return fieldErr("canEnforceDurationLimit", err)
+				}
 			}
 			(*v.CanEnforceDurationLimit) = b
 		}
@@ -19095,14 +19907,21 @@ func (v *CapacityReportingCapability) decodePER(d *asn1per.Decoder, depth int) e
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("canReportCallCapacity", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("canReportCallCapacity", err)
+			}
 		}
 		v.CanReportCallCapacity = b
 	}
@@ -19181,9 +20000,12 @@ func (v *CallCapacity) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -19416,16 +20238,22 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(12)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(12)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(12); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<11) != 0
 	if opt&(1<<10) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("voiceGwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("voiceGwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.VoiceGwCallsAvailable = []CallsAvailable{}
@@ -19446,9 +20274,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<9) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("h310GwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("h310GwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.H310GwCallsAvailable = []CallsAvailable{}
@@ -19469,9 +20300,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<8) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("h320GwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("h320GwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.H320GwCallsAvailable = []CallsAvailable{}
@@ -19492,9 +20326,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<7) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("h321GwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("h321GwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.H321GwCallsAvailable = []CallsAvailable{}
@@ -19515,9 +20352,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<6) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("h322GwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("h322GwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.H322GwCallsAvailable = []CallsAvailable{}
@@ -19538,9 +20378,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<5) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("h323GwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("h323GwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.H323GwCallsAvailable = []CallsAvailable{}
@@ -19561,9 +20404,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<4) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("h324GwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("h324GwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.H324GwCallsAvailable = []CallsAvailable{}
@@ -19584,9 +20430,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<3) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("t120OnlyGwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("t120OnlyGwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.T120OnlyGwCallsAvailable = []CallsAvailable{}
@@ -19607,9 +20456,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("t38FaxAnnexbOnlyGwCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("t38FaxAnnexbOnlyGwCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.T38FaxAnnexbOnlyGwCallsAvailable = []CallsAvailable{}
@@ -19630,9 +20482,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("terminalCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("terminalCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.TerminalCallsAvailable = []CallsAvailable{}
@@ -19653,9 +20508,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("mcuCallsAvailable", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("mcuCallsAvailable", err)
+				}
 			}
 			if n == 0 {
 				v.McuCallsAvailable = []CallsAvailable{}
@@ -19686,14 +20544,17 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("sipGwCallsAvailable", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("sipGwCallsAvailable", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("sipGwCallsAvailable", err)
+						}
 					}
 					if n == 0 {
 						v.SipGwCallsAvailable = []CallsAvailable{}
@@ -19704,12 +20565,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SipGwCallsAvailable = extendZero(v.SipGwCallsAvailable)
-						if err := v.SipGwCallsAvailable[len(v.SipGwCallsAvailable)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SipGwCallsAvailable[len(v.SipGwCallsAvailable)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("sipGwCallsAvailable", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -19788,9 +20649,12 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	{
@@ -19826,17 +20690,17 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("carrier", err)
 				}
 				if v.Carrier == nil {
 					v.Carrier = new(CarrierInfo)
 				}
-				if err := v.Carrier.decodePER((&sub), depth+1); err != nil {
+				if err := v.Carrier.decodePER(d, depth+1); err != nil {
 					return fieldErr("carrier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -19948,9 +20812,14 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -19961,12 +20830,12 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = TransportQOS{Choice: TransportQOSNoControl}
 	case 3:
 		*v = TransportQOS{Choice: TransportQOSQOSCapabilities}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("qOSCapabilities", err)
 		}
 		{
-			n, err := (&sub).ReadLength(asn1per.Size{Lb: 1, Ub: 256})
+			n, err := d.ReadLength(asn1per.Size{Lb: 1, Ub: 256})
 			if err != nil {
 				return fieldErr("qOSCapabilities", err)
 			}
@@ -19979,12 +20848,12 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			for range n {
 				v.QOSCapabilities = extendZero(v.QOSCapabilities)
-				if err := v.QOSCapabilities[len(v.QOSCapabilities)-1].decodePER((&sub), depth+1); err != nil {
+				if err := v.QOSCapabilities[len(v.QOSCapabilities)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("qOSCapabilities", err)
 				}
 			}
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -20120,9 +20989,12 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
@@ -20167,90 +21039,100 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("localQoS", err)
 				}
 				if v.LocalQoS == nil {
 					v.LocalQoS = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("localQoS", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("localQoS", err)
+						}
 					}
 					(*v.LocalQoS) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericTransportParameters", err)
 				}
 				if v.GenericTransportParameters == nil {
 					v.GenericTransportParameters = new(GenericTransportParameters)
 				}
-				if err := v.GenericTransportParameters.decodePER((&sub), depth+1); err != nil {
+				if err := v.GenericTransportParameters.decodePER(d, depth+1); err != nil {
 					return fieldErr("genericTransportParameters", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("servicePriority", err)
 				}
 				if v.ServicePriority == nil {
 					v.ServicePriority = new(ServicePriority)
 				}
-				if err := v.ServicePriority.decodePER((&sub), depth+1); err != nil {
+				if err := v.ServicePriority.decodePER(d, depth+1); err != nil {
 					return fieldErr("servicePriority", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("authorizationParameter", err)
 				}
 				if v.AuthorizationParameter == nil {
 					v.AuthorizationParameter = new(AuthorizationParameters)
 				}
-				if err := v.AuthorizationParameter.decodePER((&sub), depth+1); err != nil {
+				if err := v.AuthorizationParameter.decodePER(d, depth+1); err != nil {
 					return fieldErr("authorizationParameter", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("qosDescriptor", err)
 				}
 				if v.QosDescriptor == nil {
 					v.QosDescriptor = new(QOSDescriptor)
 				}
-				if err := v.QosDescriptor.decodePER((&sub), depth+1); err != nil {
+				if err := v.QosDescriptor.decodePER(d, depth+1); err != nil {
 					return fieldErr("qosDescriptor", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("dscpValue", err)
 				}
 				if v.DscpValue == nil {
 					v.DscpValue = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 63, HasUb: true})
-					if err != nil {
-						return fieldErr("dscpValue", err)
+					var n int64
+					if u, ok := d.TryIndex(6, 63); ok {
+						n = int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 63, HasUb: true})
+						if err != nil {
+							return fieldErr("dscpValue", err)
+						}
 					}
 					(*v.DscpValue) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -20363,9 +21245,12 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(7)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(7)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(7); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
@@ -20539,9 +21424,14 @@ func (v *QOSMode) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -20611,49 +21501,78 @@ func (v *ATMParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("maxNTUSize", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("maxNTUSize", err)
+			}
 		}
 		v.MaxNTUSize = n
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("atmUBR", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("atmUBR", err)
+			}
 		}
 		v.AtmUBR = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("atmrtVBR", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("atmrtVBR", err)
+			}
 		}
 		v.AtmrtVBR = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("atmnrtVBR", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("atmnrtVBR", err)
+			}
 		}
 		v.AtmnrtVBR = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("atmABR", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("atmABR", err)
+			}
 		}
 		v.AtmABR = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("atmCBR", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("atmCBR", err)
+			}
 		}
 		v.AtmCBR = b
 	}
@@ -20753,9 +21672,12 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(6)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(6); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
@@ -20924,9 +21846,12 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -20940,9 +21865,13 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("servicePrioritySignalled", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("servicePrioritySignalled", err)
+			}
 		}
 		v.ServicePrioritySignalled = b
 	}
@@ -20968,38 +21897,50 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceClass", err)
 				}
 				if v.ServiceClass == nil {
 					v.ServiceClass = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 4095, HasUb: true})
-					if err != nil {
-						return fieldErr("serviceClass", err)
+					var n int64
+					if u, ok := d.TryAligned16(4095); ok {
+						n = int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 4095, HasUb: true})
+						if err != nil {
+							return fieldErr("serviceClass", err)
+						}
 					}
 					(*v.ServiceClass) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceSubclass", err)
 				}
 				if v.ServiceSubclass == nil {
 					v.ServiceSubclass = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-					if err != nil {
-						return fieldErr("serviceSubclass", err)
+					var n int64
+					if u, ok := d.TryAlignedOctet(); ok {
+						n = int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+						if err != nil {
+							return fieldErr("serviceSubclass", err)
+						}
 					}
 					(*v.ServiceSubclass) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -21077,9 +22018,12 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -21104,21 +22048,27 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("value", err)
 				}
 				if v.Value == nil {
 					v.Value = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-					if err != nil {
-						return fieldErr("value", err)
+					var n int64
+					if u, ok := d.TryAlignedOctet(); ok {
+						n = int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+						if err != nil {
+							return fieldErr("value", err)
+						}
 					}
 					(*v.Value) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -21181,9 +22131,12 @@ func (v *AuthorizationParameters) decodePER(d *asn1per.Decoder, depth int) error
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -21272,9 +22225,12 @@ func (v *QOSDescriptor) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -21384,9 +22340,14 @@ func (v *QOSType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -21504,9 +22465,14 @@ func (v *QOSClass) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(6, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 5); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(6, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -21871,9 +22837,12 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -21893,9 +22862,12 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("callSignalAddress", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("callSignalAddress", err)
+			}
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
@@ -21913,9 +22885,12 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("terminalAlias", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("terminalAlias", err)
+				}
 			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
@@ -21959,14 +22934,17 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateGatekeeper", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateGatekeeper", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateGatekeeper", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
@@ -21977,35 +22955,38 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
-						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("timeToLive", err)
 				}
 				if v.TimeToLive == nil {
 					v.TimeToLive = new(TimeToLive)
 				}
-				if err := v.TimeToLive.decodePER((&sub), depth+1); err != nil {
+				if err := v.TimeToLive.decodePER(d, depth+1); err != nil {
 					return fieldErr("timeToLive", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -22016,22 +22997,25 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -22042,82 +23026,93 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("willRespondToIRR", err)
 				}
 				if v.WillRespondToIRR == nil {
 					v.WillRespondToIRR = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("willRespondToIRR", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("willRespondToIRR", err)
+						}
 					}
 					(*v.WillRespondToIRR) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("preGrantedARQ", err)
 				}
 				if v.PreGrantedARQ == nil {
 					v.PreGrantedARQ = new(RegistrationConfirmPreGrantedARQ)
 				}
-				if err := v.PreGrantedARQ.decodePER((&sub), depth+1); err != nil {
+				if err := v.PreGrantedARQ.decodePER(d, depth+1); err != nil {
 					return fieldErr("preGrantedARQ", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -22128,30 +23123,33 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportsAdditiveRegistration", err)
 				}
 				v.SupportsAdditiveRegistration = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("terminalAliasPattern", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("terminalAliasPattern", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("terminalAliasPattern", err)
+						}
 					}
 					if n == 0 {
 						v.TerminalAliasPattern = []AddressPattern{}
@@ -22162,22 +23160,25 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.TerminalAliasPattern = extendZero(v.TerminalAliasPattern)
-						if err := v.TerminalAliasPattern[len(v.TerminalAliasPattern)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.TerminalAliasPattern[len(v.TerminalAliasPattern)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("terminalAliasPattern", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -22188,22 +23189,25 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageSpec", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("usageSpec", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("usageSpec", err)
+						}
 					}
 					if n == 0 {
 						v.UsageSpec = []RasUsageSpecification{}
@@ -22214,61 +23218,64 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.UsageSpec = extendZero(v.UsageSpec)
-						if err := v.UsageSpec[len(v.UsageSpec)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.UsageSpec[len(v.UsageSpec)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("usageSpec", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureServerAlias", err)
 				}
 				if v.FeatureServerAlias == nil {
 					v.FeatureServerAlias = new(AliasAddress)
 				}
-				if err := v.FeatureServerAlias.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureServerAlias.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureServerAlias", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacityReportingSpec", err)
 				}
 				if v.CapacityReportingSpec == nil {
 					v.CapacityReportingSpec = new(CapacityReportingSpecification)
 				}
-				if err := v.CapacityReportingSpec.decodePER((&sub), depth+1); err != nil {
+				if err := v.CapacityReportingSpec.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacityReportingSpec", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 16:
 				seen[16] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -22279,51 +23286,51 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 17:
 				seen[17] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 18:
 				seen[18] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("rehomingModel", err)
 				}
 				if v.RehomingModel == nil {
 					v.RehomingModel = new(RehomingModel)
 				}
-				if err := v.RehomingModel.decodePER((&sub), depth+1); err != nil {
+				if err := v.RehomingModel.decodePER(d, depth+1); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 19:
 				seen[19] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
-				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
+				if err := v.TransportQOS.decodePER(d, depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -22489,35 +23496,54 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("makeCall", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("makeCall", err)
+			}
 		}
 		v.MakeCall = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("useGKCallSignalAddressToMakeCall", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("useGKCallSignalAddressToMakeCall", err)
+			}
 		}
 		v.UseGKCallSignalAddressToMakeCall = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("answerCall", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("answerCall", err)
+			}
 		}
 		v.AnswerCall = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("useGKCallSignalAddressToAnswer", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("useGKCallSignalAddressToAnswer", err)
+			}
 		}
 		v.UseGKCallSignalAddressToAnswer = b
 	}
@@ -22533,60 +23559,66 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("irrFrequencyInCall", err)
 				}
 				if v.IrrFrequencyInCall == nil {
 					v.IrrFrequencyInCall = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
-					if err != nil {
-						return fieldErr("irrFrequencyInCall", err)
+					var n int64
+					if u, ok := d.TryAligned16(65534); ok {
+						n = 1 + int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
+						if err != nil {
+							return fieldErr("irrFrequencyInCall", err)
+						}
 					}
 					(*v.IrrFrequencyInCall) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("totalBandwidthRestriction", err)
 				}
 				if v.TotalBandwidthRestriction == nil {
 					v.TotalBandwidthRestriction = new(BandWidth)
 				}
-				if err := v.TotalBandwidthRestriction.decodePER((&sub), depth+1); err != nil {
+				if err := v.TotalBandwidthRestriction.decodePER(d, depth+1); err != nil {
 					return fieldErr("totalBandwidthRestriction", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
 					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
 				}
-				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
+				if err := v.AlternateTransportAddresses.decodePER(d, depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
 				if v.UseSpecifiedTransport == nil {
 					v.UseSpecifiedTransport = new(UseSpecifiedTransport)
 				}
-				if err := v.UseSpecifiedTransport.decodePER((&sub), depth+1); err != nil {
+				if err := v.UseSpecifiedTransport.decodePER(d, depth+1); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -22690,9 +23722,14 @@ func (v *UseSpecifiedTransport) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -22701,11 +23738,11 @@ func (v *UseSpecifiedTransport) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = UseSpecifiedTransport{Choice: UseSpecifiedTransportAnnexE}
 	case 2:
 		*v = UseSpecifiedTransport{Choice: UseSpecifiedTransportSctp}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("sctp", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -22770,15 +23807,24 @@ func (v *ServiceControlSession) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("sessionId", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("sessionId", err)
+			}
 		}
 		v.SessionId = n
 	}
@@ -22924,9 +23970,14 @@ func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -23069,9 +24120,12 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(6)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(6); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
@@ -23117,9 +24171,13 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 			v.EnforceCallDurationLimit = new(bool)
 		}
 		{
-			b, err := d.ReadBool()
-			if err != nil {
-				return fieldErr("enforceCallDurationLimit", err)
+			b, ok := d.TryBit()
+			if !ok {
+				var err error
+				b, err = d.ReadBool()
+				if err != nil {
+					return fieldErr("enforceCallDurationLimit", err)
+				}
 			}
 			(*v.EnforceCallDurationLimit) = b
 		}
@@ -23227,9 +24285,14 @@ func (v *CallCreditServiceControlBillingMode) decodePER(d *asn1per.Decoder, dept
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -23315,9 +24378,14 @@ func (v *CallCreditServiceControlCallStartingPoint) decodePER(d *asn1per.Decoder
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -23411,9 +24479,14 @@ func (v *ServiceControlSessionReason) decodePER(d *asn1per.Decoder, depth int) e
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -23486,9 +24559,12 @@ func (v *RasUsageSpecification) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.When.decodePER(d, depth+1); err != nil {
@@ -23574,9 +24650,12 @@ func (v *RasUsageSpecificationWhen) decodePER(d *asn1per.Decoder, depth int) err
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
@@ -23659,9 +24738,12 @@ func (v *RasUsageSpecificationCallStartingPoint) decodePER(d *asn1per.Decoder, d
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -23739,9 +24821,12 @@ func (v *CapacityReportingSpecification) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.When.decodePER(d, depth+1); err != nil {
 		return fieldErr("when", err)
@@ -23811,9 +24896,12 @@ func (v *CapacityReportingSpecificationWhen) decodePER(d *asn1per.Decoder, depth
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -24006,9 +25094,12 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -24052,27 +25143,30 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
 					v.AltGKInfo = new(AltGKInfo)
 				}
-				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -24083,22 +25177,25 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -24109,48 +25206,51 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -24161,25 +25261,25 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -24453,9 +25553,14 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(8, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 7); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(8, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -24469,9 +25574,12 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 	case 4:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonDuplicateAlias}
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("duplicateAlias", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("duplicateAlias", err)
+				}
 			}
 			if n == 0 {
 				v.DuplicateAlias = nil
@@ -24495,93 +25603,93 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonTransportNotSupported}
 	case 8:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonTransportQOSNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("transportQOSNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 9:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonResourceUnavailable}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("resourceUnavailable", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 10:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidAlias}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("invalidAlias", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 11:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonSecurityDenial}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenial", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 12:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonFullRegistrationRequired}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("fullRegistrationRequired", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 13:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonAdditiveRegistrationNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("additiveRegistrationNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 14:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidTerminalAliases, InvalidTerminalAliases: v.InvalidTerminalAliases}
 		if v.InvalidTerminalAliases == nil {
 			v.InvalidTerminalAliases = new(RegistrationRejectReasonInvalidTerminalAliasesType)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("invalidTerminalAliases", err)
 		}
-		if err := v.InvalidTerminalAliases.decodePER((&sub), depth+1); err != nil {
+		if err := v.InvalidTerminalAliases.decodePER(d, depth+1); err != nil {
 			return fieldErr("invalidTerminalAliases", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 15:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonGenericDataReason}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("genericDataReason", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 16:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonNeededFeatureNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 17:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 18:
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonRegisterWithAssignedGK}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("registerWithAssignedGK", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -24667,16 +25775,22 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("terminalAlias", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("terminalAlias", err)
+				}
 			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
@@ -24697,9 +25811,12 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("terminalAliasPattern", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("terminalAliasPattern", err)
+				}
 			}
 			if n == 0 {
 				v.TerminalAliasPattern = []AddressPattern{}
@@ -24720,9 +25837,12 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("supportedPrefixes", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("supportedPrefixes", err)
+				}
 			}
 			if n == 0 {
 				v.SupportedPrefixes = []SupportedPrefix{}
@@ -24998,18 +26118,24 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("callSignalAddress", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("callSignalAddress", err)
+			}
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
@@ -25027,9 +26153,12 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("endpointAlias", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("endpointAlias", err)
+				}
 			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
@@ -25080,14 +26209,17 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateEndpoints", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateEndpoints", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateEndpoints", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
@@ -25098,35 +26230,38 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
-						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
 					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 				}
-				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -25137,22 +26272,25 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -25163,48 +26301,51 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("reason", err)
 				}
 				if v.Reason == nil {
 					v.Reason = new(UnregRequestReason)
 				}
-				if err := v.Reason.decodePER((&sub), depth+1); err != nil {
+				if err := v.Reason.decodePER(d, depth+1); err != nil {
 					return fieldErr("reason", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("endpointAliasPattern", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("endpointAliasPattern", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("endpointAliasPattern", err)
+						}
 					}
 					if n == 0 {
 						v.EndpointAliasPattern = []AddressPattern{}
@@ -25215,22 +26356,25 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.EndpointAliasPattern = extendZero(v.EndpointAliasPattern)
-						if err := v.EndpointAliasPattern[len(v.EndpointAliasPattern)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.EndpointAliasPattern[len(v.EndpointAliasPattern)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("endpointAliasPattern", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedPrefixes", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedPrefixes", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedPrefixes", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
@@ -25241,22 +26385,25 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedPrefixes = extendZero(v.SupportedPrefixes)
-						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedPrefixes[len(v.SupportedPrefixes)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateGatekeeper", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateGatekeeper", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateGatekeeper", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
@@ -25267,22 +26414,25 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateGatekeeper = extendZero(v.AlternateGatekeeper)
-						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateGatekeeper[len(v.AlternateGatekeeper)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -25293,25 +26443,25 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -25477,9 +26627,14 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -25492,31 +26647,31 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = UnregRequestReason{Choice: UnregRequestReasonUndefinedReason}
 	case 4:
 		*v = UnregRequestReason{Choice: UnregRequestReasonMaintenance}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("maintenance", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 5:
 		*v = UnregRequestReason{Choice: UnregRequestReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 6:
 		*v = UnregRequestReason{Choice: UnregRequestReasonRegisterWithAssignedGK}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("registerWithAssignedGK", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -25628,9 +26783,14 @@ func (v *SecurityErrors2) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(6, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 5); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(6, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -25776,9 +26936,12 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -25806,14 +26969,17 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -25824,22 +26990,25 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -25850,35 +27019,38 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -25889,25 +27061,25 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -26061,9 +27233,12 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -26094,27 +27269,30 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
 					v.AltGKInfo = new(AltGKInfo)
 				}
-				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -26125,22 +27303,25 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -26151,35 +27332,38 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -26190,12 +27374,12 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -26335,9 +27519,14 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -26348,31 +27537,31 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = UnregRejectReason{Choice: UnregRejectReasonUndefinedReason}
 	case 3:
 		*v = UnregRejectReason{Choice: UnregRejectReasonPermissionDenied}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("permissionDenied", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 4:
 		*v = UnregRejectReason{Choice: UnregRejectReasonSecurityDenial}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenial", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 5:
 		*v = UnregRejectReason{Choice: UnregRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -26752,9 +27941,12 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(8)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(8)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(8); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<7) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -26778,9 +27970,12 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<5) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("destinationInfo", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("destinationInfo", err)
+				}
 			}
 			if n == 0 {
 				v.DestinationInfo = []AliasAddress{}
@@ -26811,9 +28006,12 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<3) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("destExtraCallInfo", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("destExtraCallInfo", err)
+				}
 			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
@@ -26833,9 +28031,12 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.DestExtraCallInfo = nil
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("srcInfo", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("srcInfo", err)
+			}
 		}
 		if n == 0 {
 			v.SrcInfo = nil
@@ -26891,16 +28092,24 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("conferenceID", err)
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("activeMC", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("activeMC", err)
+			}
 		}
 		v.ActiveMC = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("answerCall", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("answerCall", err)
+			}
 		}
 		v.AnswerCall = b
 	}
@@ -26916,44 +28125,51 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("canMapAlias", err)
 				}
 				if v.CanMapAlias == nil {
 					v.CanMapAlias = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("canMapAlias", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("canMapAlias", err)
+						}
 					}
 					(*v.CanMapAlias) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("srcAlternatives", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("srcAlternatives", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("srcAlternatives", err)
+						}
 					}
 					if n == 0 {
 						v.SrcAlternatives = []Endpoint{}
@@ -26964,22 +28180,25 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SrcAlternatives = extendZero(v.SrcAlternatives)
-						if err := v.SrcAlternatives[len(v.SrcAlternatives)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SrcAlternatives[len(v.SrcAlternatives)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("srcAlternatives", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destAlternatives", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("destAlternatives", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("destAlternatives", err)
+						}
 					}
 					if n == 0 {
 						v.DestAlternatives = []Endpoint{}
@@ -26990,35 +28209,38 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DestAlternatives = extendZero(v.DestAlternatives)
-						if err := v.DestAlternatives[len(v.DestAlternatives)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DestAlternatives[len(v.DestAlternatives)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("destAlternatives", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
 					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 				}
-				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -27029,22 +28251,25 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -27055,117 +28280,124 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
-				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
+				if err := v.TransportQOS.decodePER(d, depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("willSupplyUUIEs", err)
 				}
 				if v.WillSupplyUUIEs == nil {
 					v.WillSupplyUUIEs = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("willSupplyUUIEs", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("willSupplyUUIEs", err)
+						}
 					}
 					(*v.WillSupplyUUIEs) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
-				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallLinkage.decodePER(d, depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("gatewayDataRate", err)
 				}
 				if v.GatewayDataRate == nil {
 					v.GatewayDataRate = new(DataRate)
 				}
-				if err := v.GatewayDataRate.decodePER((&sub), depth+1); err != nil {
+				if err := v.GatewayDataRate.decodePER(d, depth+1); err != nil {
 					return fieldErr("gatewayDataRate", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("desiredProtocols", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("desiredProtocols", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("desiredProtocols", err)
+						}
 					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
@@ -27176,48 +28408,51 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DesiredProtocols = extendZero(v.DesiredProtocols)
-						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
 				if v.DesiredTunnelledProtocol == nil {
 					v.DesiredTunnelledProtocol = new(TunnelledProtocol)
 				}
-				if err := v.DesiredTunnelledProtocol.decodePER((&sub), depth+1); err != nil {
+				if err := v.DesiredTunnelledProtocol.decodePER(d, depth+1); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 16:
 				seen[16] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 17:
 				seen[17] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -27228,29 +28463,33 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 18:
 				seen[18] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("canMapSrcAlias", err)
 				}
 				if v.CanMapSrcAlias == nil {
 					v.CanMapSrcAlias = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("canMapSrcAlias", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("canMapSrcAlias", err)
+						}
 					}
 					(*v.CanMapSrcAlias) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -27406,9 +28645,14 @@ func (v *CallType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -27498,9 +28742,14 @@ func (v *CallModel) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -27536,9 +28785,15 @@ func (v *CallReferenceValue) decodePER(d *asn1per.Decoder, depth int) error {
 		return errTooDeep
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("CallReferenceValue", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("CallReferenceValue", err)
+			}
 		}
 		(*v) = CallReferenceValue(n)
 	}
@@ -27591,9 +28846,12 @@ func (v *CallIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.Guid.decodePER(d, depth+1); err != nil {
 		return fieldErr("guid", err)
@@ -27673,9 +28931,12 @@ func (v *CallLinkage) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -28099,9 +29360,12 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -28121,9 +29385,15 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			v.IrrFrequency = new(int64)
 		}
 		{
-			n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
-			if err != nil {
-				return fieldErr("irrFrequency", err)
+			var n int64
+			if u, ok := d.TryAligned16(65534); ok {
+				n = 1 + int64(u)
+			} else {
+				var err error
+				n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
+				if err != nil {
+					return fieldErr("irrFrequency", err)
+				}
 			}
 			(*v.IrrFrequency) = n
 		}
@@ -28152,14 +29422,17 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("destinationInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("destinationInfo", err)
+						}
 					}
 					if n == 0 {
 						v.DestinationInfo = []AliasAddress{}
@@ -28170,22 +29443,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DestinationInfo = extendZero(v.DestinationInfo)
-						if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("destinationInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destExtraCallInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("destExtraCallInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("destExtraCallInfo", err)
+						}
 					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
@@ -28196,35 +29472,38 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
-						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destinationType", err)
 				}
 				if v.DestinationType == nil {
 					v.DestinationType = new(EndpointType)
 				}
-				if err := v.DestinationType.decodePER((&sub), depth+1); err != nil {
+				if err := v.DestinationType.decodePER(d, depth+1); err != nil {
 					return fieldErr("destinationType", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("remoteExtensionAddress", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("remoteExtensionAddress", err)
+						}
 					}
 					if n == 0 {
 						v.RemoteExtensionAddress = []AliasAddress{}
@@ -28235,22 +29514,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
-						if err := v.RemoteExtensionAddress[len(v.RemoteExtensionAddress)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.RemoteExtensionAddress[len(v.RemoteExtensionAddress)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("remoteExtensionAddress", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateEndpoints", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateEndpoints", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateEndpoints", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
@@ -28261,22 +29543,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
-						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -28287,22 +29572,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -28313,78 +29601,85 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
-				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
+				if err := v.TransportQOS.decodePER(d, depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("willRespondToIRR", err)
 				}
 				if v.WillRespondToIRR == nil {
 					v.WillRespondToIRR = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("willRespondToIRR", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("willRespondToIRR", err)
+						}
 					}
 					(*v.WillRespondToIRR) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
 				if v.UuiesRequested == nil {
 					v.UuiesRequested = new(UUIEsRequested)
 				}
-				if err := v.UuiesRequested.decodePER((&sub), depth+1); err != nil {
+				if err := v.UuiesRequested.decodePER(d, depth+1); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("language", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("language", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("language", err)
+						}
 					}
 					if n == 0 {
 						v.Language = []string{}
@@ -28396,7 +29691,7 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.Language = extendZero(v.Language)
 						{
-							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
+							s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
 								return fieldErr("language", err)
 							}
@@ -28404,56 +29699,59 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
 					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
 				}
-				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
+				if err := v.AlternateTransportAddresses.decodePER(d, depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
 				if v.UseSpecifiedTransport == nil {
 					v.UseSpecifiedTransport = new(UseSpecifiedTransport)
 				}
-				if err := v.UseSpecifiedTransport.decodePER((&sub), depth+1); err != nil {
+				if err := v.UseSpecifiedTransport.decodePER(d, depth+1); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageSpec", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("usageSpec", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("usageSpec", err)
+						}
 					}
 					if n == 0 {
 						v.UsageSpec = []RasUsageSpecification{}
@@ -28464,22 +29762,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.UsageSpec = extendZero(v.UsageSpec)
-						if err := v.UsageSpec[len(v.UsageSpec)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.UsageSpec[len(v.UsageSpec)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("usageSpec", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 16:
 				seen[16] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedProtocols", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedProtocols", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedProtocols", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedProtocols = []SupportedProtocols{}
@@ -28490,22 +29791,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedProtocols = extendZero(v.SupportedProtocols)
-						if err := v.SupportedProtocols[len(v.SupportedProtocols)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedProtocols[len(v.SupportedProtocols)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedProtocols", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 17:
 				seen[17] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -28516,52 +29820,59 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 18:
 				seen[18] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 19:
 				seen[19] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 20:
 				seen[20] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -28572,22 +29883,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 21:
 				seen[21] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("modifiedSrcInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("modifiedSrcInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("modifiedSrcInfo", err)
+						}
 					}
 					if n == 0 {
 						v.ModifiedSrcInfo = []AliasAddress{}
@@ -28598,25 +29912,25 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ModifiedSrcInfo = extendZero(v.ModifiedSrcInfo)
-						if err := v.ModifiedSrcInfo[len(v.ModifiedSrcInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ModifiedSrcInfo[len(v.ModifiedSrcInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("modifiedSrcInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 22:
 				seen[22] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -28793,70 +30107,109 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("setup", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("setup", err)
+			}
 		}
 		v.Setup = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("callProceeding", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("callProceeding", err)
+			}
 		}
 		v.CallProceeding = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("connect", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("connect", err)
+			}
 		}
 		v.Connect = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("alerting", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("alerting", err)
+			}
 		}
 		v.Alerting = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("information", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("information", err)
+			}
 		}
 		v.Information = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("releaseComplete", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("releaseComplete", err)
+			}
 		}
 		v.ReleaseComplete = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("facility", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("facility", err)
+			}
 		}
 		v.Facility = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("progress", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("progress", err)
+			}
 		}
 		v.Progress = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("empty", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("empty", err)
+			}
 		}
 		v.Empty = b
 	}
@@ -28872,72 +30225,88 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("status", err)
 				}
 				if v.Status == nil {
 					v.Status = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("status", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("status", err)
+						}
 					}
 					(*v.Status) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("statusInquiry", err)
 				}
 				if v.StatusInquiry == nil {
 					v.StatusInquiry = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("statusInquiry", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("statusInquiry", err)
+						}
 					}
 					(*v.StatusInquiry) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("setupAcknowledge", err)
 				}
 				if v.SetupAcknowledge == nil {
 					v.SetupAcknowledge = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("setupAcknowledge", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("setupAcknowledge", err)
+						}
 					}
 					(*v.SetupAcknowledge) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("notify", err)
 				}
 				if v.Notify == nil {
 					v.Notify = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("notify", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("notify", err)
+						}
 					}
 					(*v.Notify) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -29142,9 +30511,12 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -29175,27 +30547,30 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
 					v.AltGKInfo = new(AltGKInfo)
 				}
-				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -29206,22 +30581,25 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -29232,22 +30610,25 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callSignalAddress", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("callSignalAddress", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("callSignalAddress", err)
+						}
 					}
 					if n == 0 {
 						v.CallSignalAddress = []TransportAddress{}
@@ -29258,35 +30639,38 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CallSignalAddress = extendZero(v.CallSignalAddress)
-						if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CallSignalAddress[len(v.CallSignalAddress)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("callSignalAddress", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -29297,35 +30681,38 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -29336,25 +30723,25 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -29663,9 +31050,14 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(8, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 7); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(8, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -29686,42 +31078,45 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonResourceUnavailable}
 	case 8:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonSecurityDenial}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenial", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 9:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonQosControlNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("qosControlNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 10:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonIncompleteAddress}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("incompleteAddress", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 11:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonAliasesInconsistent}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("aliasesInconsistent", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 12:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonRouteCallToSCN}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("routeCallToSCN", err)
 		}
 		{
-			n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("routeCallToSCN", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("routeCallToSCN", err)
+				}
 			}
 			if n == 0 {
 				v.RouteCallToSCN = nil
@@ -29732,88 +31127,88 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			for range n {
 				v.RouteCallToSCN = extendZero(v.RouteCallToSCN)
-				if err := v.RouteCallToSCN[len(v.RouteCallToSCN)-1].decodePER((&sub), depth+1); err != nil {
+				if err := v.RouteCallToSCN[len(v.RouteCallToSCN)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("routeCallToSCN", err)
 				}
 			}
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 13:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonExceedsCallCapacity}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("exceedsCallCapacity", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 14:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonCollectDestination}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("collectDestination", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 15:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonCollectPIN}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("collectPIN", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 16:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonGenericDataReason}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("genericDataReason", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 17:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonNeededFeatureNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 18:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 19:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonSecurityDHmismatch}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDHmismatch", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 20:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonNoRouteToDestination}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("noRouteToDestination", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 21:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonUnallocatedNumber}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("unallocatedNumber", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 22:
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonRegisterWithAssignedGK}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("registerWithAssignedGK", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -30048,9 +31443,12 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -30100,40 +31498,43 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
 					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 				}
-				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -30144,22 +31545,25 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -30170,91 +31574,98 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("answeredCall", err)
 				}
 				if v.AnsweredCall == nil {
 					v.AnsweredCall = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("answeredCall", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("answeredCall", err)
+						}
 					}
 					(*v.AnsweredCall) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
-				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallLinkage.decodePER(d, depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				if v.UsageInformation == nil {
 					v.UsageInformation = new(RasUsageInformation)
 				}
-				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
+				if err := v.UsageInformation.decodePER(d, depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("bandwidthDetails", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("bandwidthDetails", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("bandwidthDetails", err)
+						}
 					}
 					if n == 0 {
 						v.BandwidthDetails = []BandwidthDetails{}
@@ -30265,22 +31676,25 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.BandwidthDetails = extendZero(v.BandwidthDetails)
-						if err := v.BandwidthDetails[len(v.BandwidthDetails)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.BandwidthDetails[len(v.BandwidthDetails)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("bandwidthDetails", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -30291,25 +31705,25 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
-				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
+				if err := v.TransportQOS.decodePER(d, depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -30428,15 +31842,21 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("nonStandardUsageFields", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("nonStandardUsageFields", err)
+			}
 		}
 		if n == 0 {
 			v.NonStandardUsageFields = nil
@@ -30555,21 +31975,32 @@ func (v *BandwidthDetails) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("sender", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("sender", err)
+			}
 		}
 		v.Sender = b
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("multicast", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("multicast", err)
+			}
 		}
 		v.Multicast = b
 	}
@@ -30654,9 +32085,12 @@ func (v *TransportChannelInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
@@ -30837,9 +32271,12 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -30870,14 +32307,17 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -30888,22 +32328,25 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -30914,48 +32357,51 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -30966,25 +32412,25 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
-				if err := v.TransportQOS.decodePER((&sub), depth+1); err != nil {
+				if err := v.TransportQOS.decodePER(d, depth+1); err != nil {
 					return fieldErr("transportQOS", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -31145,9 +32591,12 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -31181,27 +32630,30 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
 					v.AltGKInfo = new(AltGKInfo)
 				}
-				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -31212,22 +32664,25 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -31238,35 +32693,38 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -31277,12 +32735,12 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -31437,9 +32895,14 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(6, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 5); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(6, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -31456,24 +32919,24 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = BandRejectReason{Choice: BandRejectReasonUndefinedReason}
 	case 6:
 		*v = BandRejectReason{Choice: BandRejectReasonSecurityDenial}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenial", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 7:
 		*v = BandRejectReason{Choice: BandRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -31712,9 +33175,12 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -31754,40 +33220,43 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
 					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 				}
-				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -31798,22 +33267,25 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -31824,117 +33296,124 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("answeredCall", err)
 				}
 				if v.AnsweredCall == nil {
 					v.AnsweredCall = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("answeredCall", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("answeredCall", err)
+						}
 					}
 					(*v.AnsweredCall) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
-				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallLinkage.decodePER(d, depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				if v.UsageInformation == nil {
 					v.UsageInformation = new(RasUsageInformation)
 				}
-				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
+				if err := v.UsageInformation.decodePER(d, depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("terminationCause", err)
 				}
 				if v.TerminationCause == nil {
 					v.TerminationCause = new(CallTerminationCause)
 				}
-				if err := v.TerminationCause.decodePER((&sub), depth+1); err != nil {
+				if err := v.TerminationCause.decodePER(d, depth+1); err != nil {
 					return fieldErr("terminationCause", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -31945,22 +33424,25 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -31971,12 +33453,12 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -32106,9 +33588,14 @@ func (v *DisengageReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -32207,9 +33694,14 @@ func (v *CallTerminationCause) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -32523,9 +34015,14 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(12, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(5, 11); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(12, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -32554,110 +34051,110 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonUndefinedReason}
 	case 12:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonFacilityCallDeflection}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("facilityCallDeflection", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 13:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonSecurityDenied}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenied", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 14:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonCalledPartyNotRegistered}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("calledPartyNotRegistered", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 15:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonCallerNotRegistered}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("callerNotRegistered", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 16:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNewConnectionNeeded}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("newConnectionNeeded", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 17:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNonStandardReason, NonStandardReason: v.NonStandardReason}
 		if v.NonStandardReason == nil {
 			v.NonStandardReason = new(NonStandardParameter)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("nonStandardReason", err)
 		}
-		if err := v.NonStandardReason.decodePER((&sub), depth+1); err != nil {
+		if err := v.NonStandardReason.decodePER(d, depth+1); err != nil {
 			return fieldErr("nonStandardReason", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 18:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonReplaceWithConferenceInvite}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("replaceWithConferenceInvite", err)
 		}
-		if err := v.ReplaceWithConferenceInvite.decodePER((&sub), depth+1); err != nil {
+		if err := v.ReplaceWithConferenceInvite.decodePER(d, depth+1); err != nil {
 			return fieldErr("replaceWithConferenceInvite", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 19:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonGenericDataReason}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("genericDataReason", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 20:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNeededFeatureNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 21:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonTunnelledSignallingRejected}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("tunnelledSignallingRejected", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 22:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonInvalidCID}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("invalidCID", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 23:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 24:
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonHopCountExceeded}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("hopCountExceeded", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -32822,9 +34319,12 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -32852,14 +34352,17 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -32870,22 +34373,25 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -32896,74 +34402,77 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				if v.UsageInformation == nil {
 					v.UsageInformation = new(RasUsageInformation)
 				}
-				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
+				if err := v.UsageInformation.decodePER(d, depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -32974,25 +34483,25 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -33155,9 +34664,12 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -33188,27 +34700,30 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
 					v.AltGKInfo = new(AltGKInfo)
 				}
-				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -33219,22 +34734,25 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -33245,35 +34763,38 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -33284,12 +34805,12 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -33412,9 +34933,14 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(2, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(2, 1); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(2, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -33423,24 +34949,24 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = DisengageRejectReason{Choice: DisengageRejectReasonRequestToDropOther}
 	case 2:
 		*v = DisengageRejectReason{Choice: DisengageRejectReasonSecurityDenial}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenial", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 3:
 		*v = DisengageRejectReason{Choice: DisengageRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -33740,9 +35266,12 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -33759,9 +35288,12 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.EndpointIdentifier = nil
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("destinationInfo", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("destinationInfo", err)
+			}
 		}
 		if n == 0 {
 			v.DestinationInfo = nil
@@ -33802,14 +35334,17 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("sourceInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("sourceInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("sourceInfo", err)
+						}
 					}
 					if n == 0 {
 						v.SourceInfo = []AliasAddress{}
@@ -33820,52 +35355,59 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SourceInfo = extendZero(v.SourceInfo)
-						if err := v.SourceInfo[len(v.SourceInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SourceInfo[len(v.SourceInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("sourceInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("canMapAlias", err)
 				}
 				if v.CanMapAlias == nil {
 					v.CanMapAlias = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("canMapAlias", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("canMapAlias", err)
+						}
 					}
 					(*v.CanMapAlias) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
 					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 				}
-				if err := v.GatekeeperIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.GatekeeperIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -33876,22 +35418,25 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -33902,35 +35447,38 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("desiredProtocols", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("desiredProtocols", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("desiredProtocols", err)
+						}
 					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
@@ -33941,48 +35489,51 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DesiredProtocols = extendZero(v.DesiredProtocols)
-						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
 				if v.DesiredTunnelledProtocol == nil {
 					v.DesiredTunnelledProtocol = new(TunnelledProtocol)
 				}
-				if err := v.DesiredTunnelledProtocol.decodePER((&sub), depth+1); err != nil {
+				if err := v.DesiredTunnelledProtocol.decodePER(d, depth+1); err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -33993,78 +35544,87 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("hopCount", err)
 				}
 				if v.HopCount == nil {
 					v.HopCount = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
-					if err != nil {
-						return fieldErr("hopCount", err)
+					var n int64
+					if u, ok := d.TryIndex(8, 254); ok {
+						n = 1 + int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
+						if err != nil {
+							return fieldErr("hopCount", err)
+						}
 					}
 					(*v.HopCount) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("bandWidth", err)
 				}
 				if v.BandWidth == nil {
 					v.BandWidth = new(BandWidth)
 				}
-				if err := v.BandWidth.decodePER((&sub), depth+1); err != nil {
+				if err := v.BandWidth.decodePER(d, depth+1); err != nil {
 					return fieldErr("bandWidth", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("sourceEndpointInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("sourceEndpointInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("sourceEndpointInfo", err)
+						}
 					}
 					if n == 0 {
 						v.SourceEndpointInfo = []AliasAddress{}
@@ -34075,39 +35635,46 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SourceEndpointInfo = extendZero(v.SourceEndpointInfo)
-						if err := v.SourceEndpointInfo[len(v.SourceEndpointInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SourceEndpointInfo[len(v.SourceEndpointInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("sourceEndpointInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("canMapSrcAlias", err)
 				}
 				if v.CanMapSrcAlias == nil {
 					v.CanMapSrcAlias = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("canMapSrcAlias", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("canMapSrcAlias", err)
+						}
 					}
 					(*v.CanMapSrcAlias) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 16:
 				seen[16] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("language", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("language", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("language", err)
+						}
 					}
 					if n == 0 {
 						v.Language = []string{}
@@ -34119,7 +35686,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.Language = extendZero(v.Language)
 						{
-							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
+							s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
 								return fieldErr("language", err)
 							}
@@ -34127,7 +35694,7 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -34486,9 +36053,12 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -34522,14 +36092,17 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("destinationInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("destinationInfo", err)
+						}
 					}
 					if n == 0 {
 						v.DestinationInfo = []AliasAddress{}
@@ -34540,22 +36113,25 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DestinationInfo = extendZero(v.DestinationInfo)
-						if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DestinationInfo[len(v.DestinationInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("destinationInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destExtraCallInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("destExtraCallInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("destExtraCallInfo", err)
+						}
 					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
@@ -34566,35 +36142,38 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
-						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destinationType", err)
 				}
 				if v.DestinationType == nil {
 					v.DestinationType = new(EndpointType)
 				}
-				if err := v.DestinationType.decodePER((&sub), depth+1); err != nil {
+				if err := v.DestinationType.decodePER(d, depth+1); err != nil {
 					return fieldErr("destinationType", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("remoteExtensionAddress", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("remoteExtensionAddress", err)
+						}
 					}
 					if n == 0 {
 						v.RemoteExtensionAddress = []AliasAddress{}
@@ -34605,22 +36184,25 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.RemoteExtensionAddress = extendZero(v.RemoteExtensionAddress)
-						if err := v.RemoteExtensionAddress[len(v.RemoteExtensionAddress)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.RemoteExtensionAddress[len(v.RemoteExtensionAddress)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("remoteExtensionAddress", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateEndpoints", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alternateEndpoints", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alternateEndpoints", err)
+						}
 					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
@@ -34631,22 +36213,25 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlternateEndpoints = extendZero(v.AlternateEndpoints)
-						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlternateEndpoints[len(v.AlternateEndpoints)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -34657,22 +36242,25 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -34683,48 +36271,51 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
 					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
 				}
-				if err := v.AlternateTransportAddresses.decodePER((&sub), depth+1); err != nil {
+				if err := v.AlternateTransportAddresses.decodePER(d, depth+1); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedProtocols", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedProtocols", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedProtocols", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedProtocols = []SupportedProtocols{}
@@ -34735,52 +36326,59 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedProtocols = extendZero(v.SupportedProtocols)
-						if err := v.SupportedProtocols[len(v.SupportedProtocols)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedProtocols[len(v.SupportedProtocols)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedProtocols", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -34791,35 +36389,38 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -34830,22 +36431,25 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("modifiedSrcInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("modifiedSrcInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("modifiedSrcInfo", err)
+						}
 					}
 					if n == 0 {
 						v.ModifiedSrcInfo = []AliasAddress{}
@@ -34856,25 +36460,25 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ModifiedSrcInfo = extendZero(v.ModifiedSrcInfo)
-						if err := v.ModifiedSrcInfo[len(v.ModifiedSrcInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ModifiedSrcInfo[len(v.ModifiedSrcInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("modifiedSrcInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 16:
 				seen[16] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("bandWidth", err)
 				}
 				if v.BandWidth == nil {
 					v.BandWidth = new(BandWidth)
 				}
-				if err := v.BandWidth.decodePER((&sub), depth+1); err != nil {
+				if err := v.BandWidth.decodePER(d, depth+1); err != nil {
 					return fieldErr("bandWidth", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -35091,9 +36695,12 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -35124,27 +36731,30 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
 					v.AltGKInfo = new(AltGKInfo)
 				}
-				if err := v.AltGKInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.AltGKInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -35155,22 +36765,25 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -35181,48 +36794,51 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -35233,22 +36849,25 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -35259,12 +36878,12 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -35508,9 +37127,14 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -35523,28 +37147,31 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = LocationRejectReason{Choice: LocationRejectReasonUndefinedReason}
 	case 4:
 		*v = LocationRejectReason{Choice: LocationRejectReasonSecurityDenial}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDenial", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 5:
 		*v = LocationRejectReason{Choice: LocationRejectReasonAliasesInconsistent}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("aliasesInconsistent", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 6:
 		*v = LocationRejectReason{Choice: LocationRejectReasonRouteCalltoSCN}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("routeCalltoSCN", err)
 		}
 		{
-			n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("routeCalltoSCN", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("routeCalltoSCN", err)
+				}
 			}
 			if n == 0 {
 				v.RouteCalltoSCN = nil
@@ -35555,81 +37182,81 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 			}
 			for range n {
 				v.RouteCalltoSCN = extendZero(v.RouteCalltoSCN)
-				if err := v.RouteCalltoSCN[len(v.RouteCalltoSCN)-1].decodePER((&sub), depth+1); err != nil {
+				if err := v.RouteCalltoSCN[len(v.RouteCalltoSCN)-1].decodePER(d, depth+1); err != nil {
 					return fieldErr("routeCalltoSCN", err)
 				}
 			}
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 7:
 		*v = LocationRejectReason{Choice: LocationRejectReasonResourceUnavailable}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("resourceUnavailable", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 8:
 		*v = LocationRejectReason{Choice: LocationRejectReasonGenericDataReason}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("genericDataReason", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 9:
 		*v = LocationRejectReason{Choice: LocationRejectReasonNeededFeatureNotSupported}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("neededFeatureNotSupported", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 10:
 		*v = LocationRejectReason{Choice: LocationRejectReasonHopCountExceeded}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("hopCountExceeded", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 11:
 		*v = LocationRejectReason{Choice: LocationRejectReasonIncompleteAddress}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("incompleteAddress", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 12:
 		*v = LocationRejectReason{Choice: LocationRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 13:
 		*v = LocationRejectReason{Choice: LocationRejectReasonSecurityDHmismatch}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityDHmismatch", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 14:
 		*v = LocationRejectReason{Choice: LocationRejectReasonNoRouteToDestination}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("noRouteToDestination", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 15:
 		*v = LocationRejectReason{Choice: LocationRejectReasonUnallocatedNumber}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("unallocatedNumber", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -35843,9 +37470,12 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -35886,27 +37516,30 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -35917,22 +37550,25 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -35943,107 +37579,116 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
 				if v.UuiesRequested == nil {
 					v.UuiesRequested = new(UUIEsRequested)
 				}
-				if err := v.UuiesRequested.decodePER((&sub), depth+1); err != nil {
+				if err := v.UuiesRequested.decodePER(d, depth+1); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
-				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallLinkage.decodePER(d, depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageInfoRequested", err)
 				}
 				if v.UsageInfoRequested == nil {
 					v.UsageInfoRequested = new(RasUsageInfoTypes)
 				}
-				if err := v.UsageInfoRequested.decodePER((&sub), depth+1); err != nil {
+				if err := v.UsageInfoRequested.decodePER(d, depth+1); err != nil {
 					return fieldErr("usageInfoRequested", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("segmentedResponseSupported", err)
 				}
 				v.SegmentedResponseSupported = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("nextSegmentRequested", err)
 				}
 				if v.NextSegmentRequested == nil {
 					v.NextSegmentRequested = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-					if err != nil {
-						return fieldErr("nextSegmentRequested", err)
+					var n int64
+					if u, ok := d.TryAligned16(65535); ok {
+						n = int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+						if err != nil {
+							return fieldErr("nextSegmentRequested", err)
+						}
 					}
 					(*v.NextSegmentRequested) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacityInfoRequested", err)
 				}
 				v.CapacityInfoRequested = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -36054,25 +37699,25 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
-				if err := v.AssignedGatekeeper.decodePER((&sub), depth+1); err != nil {
+				if err := v.AssignedGatekeeper.decodePER(d, depth+1); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -36317,9 +37962,12 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
@@ -36345,9 +37993,12 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rasAddress", err)
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("callSignalAddress", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("callSignalAddress", err)
+			}
 		}
 		if n == 0 {
 			v.CallSignalAddress = nil
@@ -36365,9 +38016,12 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("endpointAlias", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("endpointAlias", err)
+				}
 			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
@@ -36388,9 +38042,12 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("perCallInfo", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("perCallInfo", err)
+				}
 			}
 			if n == 0 {
 				v.PerCallInfo = []InfoRequestResponsePerCallInfo{}
@@ -36421,14 +38078,17 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -36439,22 +38099,25 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -36465,95 +38128,106 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("needResponse", err)
 				}
 				if v.NeedResponse == nil {
 					v.NeedResponse = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("needResponse", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("needResponse", err)
+						}
 					}
 					(*v.NeedResponse) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("irrStatus", err)
 				}
 				if v.IrrStatus == nil {
 					v.IrrStatus = new(InfoRequestResponseStatus)
 				}
-				if err := v.IrrStatus.decodePER((&sub), depth+1); err != nil {
+				if err := v.IrrStatus.decodePER(d, depth+1); err != nil {
 					return fieldErr("irrStatus", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("unsolicited", err)
 				}
 				if v.Unsolicited == nil {
 					v.Unsolicited = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("unsolicited", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("unsolicited", err)
+						}
 					}
 					(*v.Unsolicited) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -36564,12 +38238,12 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -36831,9 +38505,12 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(6)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(6); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
@@ -36857,9 +38534,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 			v.Originator = new(bool)
 		}
 		{
-			b, err := d.ReadBool()
-			if err != nil {
-				return fieldErr("originator", err)
+			b, ok := d.TryBit()
+			if !ok {
+				var err error
+				b, err = d.ReadBool()
+				if err != nil {
+					return fieldErr("originator", err)
+				}
 			}
 			(*v.Originator) = b
 		}
@@ -36868,9 +38549,12 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("audio", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("audio", err)
+				}
 			}
 			if n == 0 {
 				v.Audio = []RTPSession{}
@@ -36891,9 +38575,12 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("video", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("video", err)
+				}
 			}
 			if n == 0 {
 				v.Video = []RTPSession{}
@@ -36914,9 +38601,12 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("data", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("data", err)
+				}
 			}
 			if n == 0 {
 				v.Data = []TransportChannelInfo{}
@@ -36962,27 +38652,30 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -36993,22 +38686,25 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -37019,22 +38715,25 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("substituteConfIDs", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("substituteConfIDs", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("substituteConfIDs", err)
+						}
 					}
 					if n == 0 {
 						v.SubstituteConfIDs = []ConferenceIdentifier{}
@@ -37045,22 +38744,25 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					for range n {
 						v.SubstituteConfIDs = extendZero(v.SubstituteConfIDs)
-						if err := v.SubstituteConfIDs[len(v.SubstituteConfIDs)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SubstituteConfIDs[len(v.SubstituteConfIDs)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("substituteConfIDs", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("pdu", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("pdu", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("pdu", err)
+						}
 					}
 					if n == 0 {
 						v.Pdu = []InfoRequestResponsePerCallInfoPdu{}
@@ -37071,51 +38773,51 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					}
 					for range n {
 						v.Pdu = extendZero(v.Pdu)
-						if err := v.Pdu[len(v.Pdu)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Pdu[len(v.Pdu)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("pdu", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
-				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallLinkage.decodePER(d, depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				if v.UsageInformation == nil {
 					v.UsageInformation = new(RasUsageInformation)
 				}
-				if err := v.UsageInformation.decodePER((&sub), depth+1); err != nil {
+				if err := v.UsageInformation.decodePER(d, depth+1); err != nil {
 					return fieldErr("usageInformation", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -37241,9 +38943,12 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.RtpAddress.decodePER(d, depth+1); err != nil {
 		return fieldErr("rtpAddress", err)
@@ -37266,16 +38971,25 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Ssrc = n
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("sessionId", err)
+		var n int64
+		if u, ok := d.TryIndex(8, 254); ok {
+			n = 1 + int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("sessionId", err)
+			}
 		}
 		v.SessionId = n
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("associatedSessionIds", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("associatedSessionIds", err)
+			}
 		}
 		if n == 0 {
 			v.AssociatedSessionIds = nil
@@ -37287,9 +39001,15 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 		for range n {
 			v.AssociatedSessionIds = extendZero(v.AssociatedSessionIds)
 			{
-				n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
-				if err != nil {
-					return fieldErr("associatedSessionIds", err)
+				var n int64
+				if u, ok := d.TryIndex(8, 254); ok {
+					n = 1 + int64(u)
+				} else {
+					var err error
+					n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 255, HasUb: true})
+					if err != nil {
+						return fieldErr("associatedSessionIds", err)
+					}
 				}
 				v.AssociatedSessionIds[len(v.AssociatedSessionIds)-1] = n
 			}
@@ -37307,25 +39027,25 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multicast", err)
 				}
 				v.Multicast = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("bandwidth", err)
 				}
 				if v.Bandwidth == nil {
 					v.Bandwidth = new(BandWidth)
 				}
-				if err := v.Bandwidth.decodePER((&sub), depth+1); err != nil {
+				if err := v.Bandwidth.decodePER(d, depth+1); err != nil {
 					return fieldErr("bandwidth", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -37374,9 +39094,13 @@ func (v *InfoRequestResponsePerCallInfoPdu) decodePER(d *asn1per.Decoder, depth 
 		return fieldErr("h323pdu", err)
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("sent", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("sent", err)
+			}
 		}
 		v.Sent = b
 	}
@@ -37548,9 +39272,12 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.H323MessageBody.decodePER(d, depth+1); err != nil {
@@ -37578,14 +39305,17 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h4501SupplementaryService", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("h4501SupplementaryService", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("h4501SupplementaryService", err)
+						}
 					}
 					if n == 0 {
 						v.H4501SupplementaryService = [][]byte{}
@@ -37597,7 +39327,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.H4501SupplementaryService = extendZero(v.H4501SupplementaryService)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("h4501SupplementaryService", err)
 							}
@@ -37605,34 +39335,41 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245Tunnelling", err)
 				}
 				if v.H245Tunnelling == nil {
 					v.H245Tunnelling = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("h245Tunnelling", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("h245Tunnelling", err)
+						}
 					}
 					(*v.H245Tunnelling) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245Control", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("h245Control", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("h245Control", err)
+						}
 					}
 					if n == 0 {
 						v.H245Control = [][]byte{}
@@ -37644,7 +39381,7 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.H245Control = extendZero(v.H245Control)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("h245Control", err)
 							}
@@ -37652,17 +39389,20 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("nonStandardControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("nonStandardControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("nonStandardControl", err)
+						}
 					}
 					if n == 0 {
 						v.NonStandardControl = []NonStandardParameter{}
@@ -37673,69 +39413,72 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.NonStandardControl = extendZero(v.NonStandardControl)
-						if err := v.NonStandardControl[len(v.NonStandardControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.NonStandardControl[len(v.NonStandardControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("nonStandardControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
-				if err := v.CallLinkage.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallLinkage.decodePER(d, depth+1); err != nil {
 					return fieldErr("callLinkage", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tunnelledSignallingMessage", err)
 				}
 				if v.TunnelledSignallingMessage == nil {
 					v.TunnelledSignallingMessage = new(H323UUPDUTunnelledSignallingMessage)
 				}
-				if err := v.TunnelledSignallingMessage.decodePER((&sub), depth+1); err != nil {
+				if err := v.TunnelledSignallingMessage.decodePER(d, depth+1); err != nil {
 					return fieldErr("tunnelledSignallingMessage", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("provisionalRespToH245Tunnelling", err)
 				}
 				v.ProvisionalRespToH245Tunnelling = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("stimulusControl", err)
 				}
 				if v.StimulusControl == nil {
 					v.StimulusControl = new(StimulusControl)
 				}
-				if err := v.StimulusControl.decodePER((&sub), depth+1); err != nil {
+				if err := v.StimulusControl.decodePER(d, depth+1); err != nil {
 					return fieldErr("stimulusControl", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -37746,12 +39489,12 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -38039,9 +39782,14 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(7, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 6); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(7, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -38105,73 +39853,73 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		if v.Progress == nil {
 			v.Progress = new(ProgressUUIE)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("progress", err)
 		}
-		if err := v.Progress.decodePER((&sub), depth+1); err != nil {
+		if err := v.Progress.decodePER(d, depth+1); err != nil {
 			return fieldErr("progress", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 8:
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyEmpty}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("empty", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 9:
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyStatus, Status: v.Status}
 		if v.Status == nil {
 			v.Status = new(StatusUUIE)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("status", err)
 		}
-		if err := v.Status.decodePER((&sub), depth+1); err != nil {
+		if err := v.Status.decodePER(d, depth+1); err != nil {
 			return fieldErr("status", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 10:
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyStatusInquiry, StatusInquiry: v.StatusInquiry}
 		if v.StatusInquiry == nil {
 			v.StatusInquiry = new(StatusInquiryUUIE)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("statusInquiry", err)
 		}
-		if err := v.StatusInquiry.decodePER((&sub), depth+1); err != nil {
+		if err := v.StatusInquiry.decodePER(d, depth+1); err != nil {
 			return fieldErr("statusInquiry", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 11:
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodySetupAcknowledge, SetupAcknowledge: v.SetupAcknowledge}
 		if v.SetupAcknowledge == nil {
 			v.SetupAcknowledge = new(SetupAcknowledgeUUIE)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("setupAcknowledge", err)
 		}
-		if err := v.SetupAcknowledge.decodePER((&sub), depth+1); err != nil {
+		if err := v.SetupAcknowledge.decodePER(d, depth+1); err != nil {
 			return fieldErr("setupAcknowledge", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 12:
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyNotify, Notify: v.Notify}
 		if v.Notify == nil {
 			v.Notify = new(NotifyUUIE)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("notify", err)
 		}
-		if err := v.Notify.decodePER((&sub), depth+1); err != nil {
+		if err := v.Notify.decodePER(d, depth+1); err != nil {
 			return fieldErr("notify", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -38675,9 +40423,12 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(8)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(8)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(8); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<7) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -38695,9 +40446,12 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<5) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("sourceAddress", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("sourceAddress", err)
+				}
 			}
 			if n == 0 {
 				v.SourceAddress = []AliasAddress{}
@@ -38721,9 +40475,12 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<4) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("destinationAddress", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("destinationAddress", err)
+				}
 			}
 			if n == 0 {
 				v.DestinationAddress = []AliasAddress{}
@@ -38754,9 +40511,12 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("destExtraCallInfo", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("destExtraCallInfo", err)
+				}
 			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
@@ -38777,9 +40537,12 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("destExtraCRV", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("destExtraCRV", err)
+				}
 			}
 			if n == 0 {
 				v.DestExtraCRV = []CallReferenceValue{}
@@ -38799,9 +40562,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		v.DestExtraCRV = nil
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("activeMC", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("activeMC", err)
+			}
 		}
 		v.ActiveMC = b
 	}
@@ -38836,53 +40603,56 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("sourceCallSignalAddress", err)
 				}
 				if v.SourceCallSignalAddress == nil {
 					v.SourceCallSignalAddress = new(TransportAddress)
 				}
-				if err := v.SourceCallSignalAddress.decodePER((&sub), depth+1); err != nil {
+				if err := v.SourceCallSignalAddress.decodePER(d, depth+1); err != nil {
 					return fieldErr("sourceCallSignalAddress", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 				if v.RemoteExtensionAddress == nil {
 					v.RemoteExtensionAddress = new(AliasAddress)
 				}
-				if err := v.RemoteExtensionAddress.decodePER((&sub), depth+1); err != nil {
+				if err := v.RemoteExtensionAddress.decodePER(d, depth+1); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245SecurityCapability", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("h245SecurityCapability", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("h245SecurityCapability", err)
+						}
 					}
 					if n == 0 {
 						v.H245SecurityCapability = []H245Security{}
@@ -38893,22 +40663,25 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.H245SecurityCapability = extendZero(v.H245SecurityCapability)
-						if err := v.H245SecurityCapability[len(v.H245SecurityCapability)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.H245SecurityCapability[len(v.H245SecurityCapability)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("h245SecurityCapability", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -38919,22 +40692,25 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -38945,22 +40721,25 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastStart", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("fastStart", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("fastStart", err)
+						}
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
@@ -38972,7 +40751,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("fastStart", err)
 							}
@@ -38980,111 +40759,130 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("mediaWaitForConnect", err)
 				}
 				if v.MediaWaitForConnect == nil {
 					v.MediaWaitForConnect = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("mediaWaitForConnect", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("mediaWaitForConnect", err)
+						}
 					}
 					(*v.MediaWaitForConnect) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("canOverlapSend", err)
 				}
 				if v.CanOverlapSend == nil {
 					v.CanOverlapSend = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("canOverlapSend", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("canOverlapSend", err)
+						}
 					}
 					(*v.CanOverlapSend) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
 				if v.EndpointIdentifier == nil {
 					v.EndpointIdentifier = new(EndpointIdentifier)
 				}
-				if err := v.EndpointIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.EndpointIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("connectionParameters", err)
 				}
 				if v.ConnectionParameters == nil {
 					v.ConnectionParameters = new(SetupUUIEConnectionParameters)
 				}
-				if err := v.ConnectionParameters.decodePER((&sub), depth+1); err != nil {
+				if err := v.ConnectionParameters.decodePER(d, depth+1); err != nil {
 					return fieldErr("connectionParameters", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("language", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("language", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("language", err)
+						}
 					}
 					if n == 0 {
 						v.Language = []string{}
@@ -39096,7 +40894,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.Language = extendZero(v.Language)
 						{
-							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
+							s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
 								return fieldErr("language", err)
 							}
@@ -39104,43 +40902,46 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
-				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.PresentationIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
 					v.ScreeningIndicator = new(ScreeningIndicator)
 				}
-				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.ScreeningIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 16:
 				seen[16] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -39151,56 +40952,59 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 17:
 				seen[17] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("symmetricOperationRequired", err)
 				}
 				v.SymmetricOperationRequired = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 18:
 				seen[18] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 19:
 				seen[19] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 20:
 				seen[20] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("desiredProtocols", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("desiredProtocols", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("desiredProtocols", err)
+						}
 					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
@@ -39211,22 +41015,25 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DesiredProtocols = extendZero(v.DesiredProtocols)
-						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DesiredProtocols[len(v.DesiredProtocols)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 21:
 				seen[21] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("neededFeatures", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("neededFeatures", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("neededFeatures", err)
+						}
 					}
 					if n == 0 {
 						v.NeededFeatures = []FeatureDescriptor{}
@@ -39237,22 +41044,25 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.NeededFeatures = extendZero(v.NeededFeatures)
-						if err := v.NeededFeatures[len(v.NeededFeatures)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.NeededFeatures[len(v.NeededFeatures)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("neededFeatures", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 22:
 				seen[22] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("desiredFeatures", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("desiredFeatures", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("desiredFeatures", err)
+						}
 					}
 					if n == 0 {
 						v.DesiredFeatures = []FeatureDescriptor{}
@@ -39263,22 +41073,25 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DesiredFeatures = extendZero(v.DesiredFeatures)
-						if err := v.DesiredFeatures[len(v.DesiredFeatures)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DesiredFeatures[len(v.DesiredFeatures)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("desiredFeatures", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 23:
 				seen[23] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("supportedFeatures", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("supportedFeatures", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("supportedFeatures", err)
+						}
 					}
 					if n == 0 {
 						v.SupportedFeatures = []FeatureDescriptor{}
@@ -39289,22 +41102,25 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.SupportedFeatures = extendZero(v.SupportedFeatures)
-						if err := v.SupportedFeatures[len(v.SupportedFeatures)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.SupportedFeatures[len(v.SupportedFeatures)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("supportedFeatures", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 24:
 				seen[24] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("parallelH245Control", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("parallelH245Control", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("parallelH245Control", err)
+						}
 					}
 					if n == 0 {
 						v.ParallelH245Control = [][]byte{}
@@ -39316,7 +41132,7 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.ParallelH245Control = extendZero(v.ParallelH245Control)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("parallelH245Control", err)
 							}
@@ -39324,17 +41140,20 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 25:
 				seen[25] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("additionalSourceAddresses", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("additionalSourceAddresses", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("additionalSourceAddresses", err)
+						}
 					}
 					if n == 0 {
 						v.AdditionalSourceAddresses = []ExtendedAliasAddress{}
@@ -39345,39 +41164,48 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AdditionalSourceAddresses = extendZero(v.AdditionalSourceAddresses)
-						if err := v.AdditionalSourceAddresses[len(v.AdditionalSourceAddresses)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AdditionalSourceAddresses[len(v.AdditionalSourceAddresses)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("additionalSourceAddresses", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 26:
 				seen[26] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("hopCount", err)
 				}
 				if v.HopCount == nil {
 					v.HopCount = new(int64)
 				}
 				{
-					n, err := (&sub).ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 31, HasUb: true})
-					if err != nil {
-						return fieldErr("hopCount", err)
+					var n int64
+					if u, ok := d.TryIndex(5, 30); ok {
+						n = 1 + int64(u)
+					} else {
+						var err error
+						n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 31, HasUb: true})
+						if err != nil {
+							return fieldErr("hopCount", err)
+						}
 					}
 					(*v.HopCount) = n
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 27:
 				seen[27] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("displayName", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("displayName", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("displayName", err)
+						}
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
@@ -39388,12 +41216,12 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
-						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DisplayName[len(v.DisplayName)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -39586,9 +41414,14 @@ func (v *SetupUUIEConferenceGoal) decodePER(d *asn1per.Decoder, depth int) error
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -39599,18 +41432,18 @@ func (v *SetupUUIEConferenceGoal) decodePER(d *asn1per.Decoder, depth int) error
 		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalInvite}
 	case 3:
 		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalCapabilityNegotiation}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("capability-negotiation", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 4:
 		*v = SetupUUIEConferenceGoal{Choice: SetupUUIEConferenceGoalCallIndependentSupplementaryService}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("callIndependentSupplementaryService", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -39727,9 +41560,14 @@ func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -39826,9 +41664,12 @@ func (v *SecurityCapabilities) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
@@ -39956,9 +41797,14 @@ func (v *SecurityServiceMode) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -40034,17 +41880,26 @@ func (v *SetupUUIEConnectionParameters) decodePER(d *asn1per.Decoder, depth int)
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.ConnectionType.decodePER(d, depth+1); err != nil {
 		return fieldErr("connectionType", err)
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("numberOfScnConnections", err)
+		var n int64
+		if u, ok := d.TryAligned16(65535); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("numberOfScnConnections", err)
+			}
 		}
 		v.NumberOfScnConnections = n
 	}
@@ -40182,9 +42037,14 @@ func (v *ScnConnectionType) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(7, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 6); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(7, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -40312,9 +42172,14 @@ func (v *ScnConnectionAggregation) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(6, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 5); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(6, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -40416,9 +42281,14 @@ func (v *PresentationIndicator) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -40474,9 +42344,14 @@ func (v *ScreeningIndicator) EncodePER(e *asn1per.Encoder) error {
 func (v *ScreeningIndicator) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }
 
 func (v *ScreeningIndicator) decodePER(d *asn1per.Decoder, depth int) error {
-	i, err := d.ReadEnumerated(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadEnumerated(4, true); err != nil {
+			return err
+		}
 	}
 	*v = ScreeningIndicator(i)
 	return nil
@@ -40539,9 +42414,12 @@ func (v *ExtendedAliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.Address.decodePER(d, depth+1); err != nil {
@@ -40619,9 +42497,12 @@ func (v *DisplayName) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(1)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(1)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(1); err != nil {
+			return err
+		}
 	}
 	if opt&(1<<0) != 0 {
 		if v.Language == nil {
@@ -40809,9 +42690,12 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -40842,40 +42726,43 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
 					v.H245SecurityMode = new(H245Security)
 				}
-				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
+				if err := v.H245SecurityMode.decodePER(d, depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -40886,22 +42773,25 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -40912,22 +42802,25 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastStart", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("fastStart", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("fastStart", err)
+						}
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
@@ -40939,7 +42832,7 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("fastStart", err)
 							}
@@ -40947,62 +42840,70 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -41306,9 +43207,12 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -41342,40 +43246,43 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
 					v.H245SecurityMode = new(H245Security)
 				}
-				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
+				if err := v.H245SecurityMode.decodePER(d, depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -41386,22 +43293,25 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -41412,22 +43322,25 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastStart", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("fastStart", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("fastStart", err)
+						}
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
@@ -41439,7 +43352,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("fastStart", err)
 							}
@@ -41447,51 +43360,62 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("language", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("language", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("language", err)
+						}
 					}
 					if n == 0 {
 						v.Language = []string{}
@@ -41503,7 +43427,7 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.Language = extendZero(v.Language)
 						{
-							s, err := (&sub).ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
+							s, err := d.ReadString(charsetIA52, asn1per.Size{Lb: 1, Ub: 32})
 							if err != nil {
 								return fieldErr("language", err)
 							}
@@ -41511,17 +43435,20 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("connectedAddress", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("connectedAddress", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("connectedAddress", err)
+						}
 					}
 					if n == 0 {
 						v.ConnectedAddress = []AliasAddress{}
@@ -41532,56 +43459,59 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ConnectedAddress = extendZero(v.ConnectedAddress)
-						if err := v.ConnectedAddress[len(v.ConnectedAddress)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ConnectedAddress[len(v.ConnectedAddress)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("connectedAddress", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
-				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.PresentationIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
 					v.ScreeningIndicator = new(ScreeningIndicator)
 				}
-				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.ScreeningIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -41592,48 +43522,51 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("displayName", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("displayName", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("displayName", err)
+						}
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
@@ -41644,12 +43577,12 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
-						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DisplayName[len(v.DisplayName)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -41954,9 +43887,12 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -41987,40 +43923,43 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
 					v.H245SecurityMode = new(H245Security)
 				}
-				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
+				if err := v.H245SecurityMode.decodePER(d, depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -42031,22 +43970,25 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -42057,22 +43999,25 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastStart", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("fastStart", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("fastStart", err)
+						}
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
@@ -42084,7 +44029,7 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("fastStart", err)
 							}
@@ -42092,51 +44037,62 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("alertingAddress", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("alertingAddress", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("alertingAddress", err)
+						}
 					}
 					if n == 0 {
 						v.AlertingAddress = []AliasAddress{}
@@ -42147,56 +44103,59 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.AlertingAddress = extendZero(v.AlertingAddress)
-						if err := v.AlertingAddress[len(v.AlertingAddress)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.AlertingAddress[len(v.AlertingAddress)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("alertingAddress", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
-				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.PresentationIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
 					v.ScreeningIndicator = new(ScreeningIndicator)
 				}
-				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.ScreeningIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -42207,48 +44166,51 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("displayName", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("displayName", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("displayName", err)
+						}
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
@@ -42259,12 +44221,12 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
-						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DisplayName[len(v.DisplayName)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -42445,9 +44407,12 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("protocolIdentifier", err)
@@ -42464,27 +44429,30 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -42495,22 +44463,25 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -42521,22 +44492,25 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastStart", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("fastStart", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("fastStart", err)
+						}
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
@@ -42548,7 +44522,7 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("fastStart", err)
 							}
@@ -42556,28 +44530,28 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -42806,9 +44780,12 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -42836,27 +44813,30 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -42867,22 +44847,25 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -42893,22 +44876,25 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("busyAddress", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("busyAddress", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("busyAddress", err)
+						}
 					}
 					if n == 0 {
 						v.BusyAddress = []AliasAddress{}
@@ -42919,61 +44905,64 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.BusyAddress = extendZero(v.BusyAddress)
-						if err := v.BusyAddress[len(v.BusyAddress)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.BusyAddress[len(v.BusyAddress)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("busyAddress", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
-				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.PresentationIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
 					v.ScreeningIndicator = new(ScreeningIndicator)
 				}
-				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.ScreeningIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -42984,48 +44973,51 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				if v.DestinationInfo == nil {
 					v.DestinationInfo = new(EndpointType)
 				}
-				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.DestinationInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("displayName", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("displayName", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("displayName", err)
+						}
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
@@ -43036,12 +45028,12 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
-						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DisplayName[len(v.DisplayName)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -43361,9 +45353,12 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -43381,9 +45376,12 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("alternativeAliasAddress", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("alternativeAliasAddress", err)
+				}
 			}
 			if n == 0 {
 				v.AlternativeAliasAddress = []AliasAddress{}
@@ -43427,27 +45425,30 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
-				if err := v.CallIdentifier.decodePER((&sub), depth+1); err != nil {
+				if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destExtraCallInfo", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("destExtraCallInfo", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("destExtraCallInfo", err)
+						}
 					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
@@ -43458,35 +45459,38 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DestExtraCallInfo = extendZero(v.DestExtraCallInfo)
-						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DestExtraCallInfo[len(v.DestExtraCallInfo)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 				if v.RemoteExtensionAddress == nil {
 					v.RemoteExtensionAddress = new(AliasAddress)
 				}
-				if err := v.RemoteExtensionAddress.decodePER((&sub), depth+1); err != nil {
+				if err := v.RemoteExtensionAddress.decodePER(d, depth+1); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -43497,22 +45501,25 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -43523,22 +45530,25 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 5:
 				seen[5] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("conferences", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("conferences", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("conferences", err)
+						}
 					}
 					if n == 0 {
 						v.Conferences = []ConferenceList{}
@@ -43549,35 +45559,38 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Conferences = extendZero(v.Conferences)
-						if err := v.Conferences[len(v.Conferences)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Conferences[len(v.Conferences)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("conferences", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 6:
 				seen[6] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245Address", err)
 				}
 				if v.H245Address == nil {
 					v.H245Address = new(TransportAddress)
 				}
-				if err := v.H245Address.decodePER((&sub), depth+1); err != nil {
+				if err := v.H245Address.decodePER(d, depth+1); err != nil {
 					return fieldErr("h245Address", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 7:
 				seen[7] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastStart", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("fastStart", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("fastStart", err)
+						}
 					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
@@ -43589,7 +45602,7 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					for range n {
 						v.FastStart = extendZero(v.FastStart)
 						{
-							b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+							b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 							if err != nil {
 								return fieldErr("fastStart", err)
 							}
@@ -43597,59 +45610,70 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 8:
 				seen[8] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 9:
 				seen[9] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 10:
 				seen[10] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 11:
 				seen[11] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("serviceControl", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("serviceControl", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("serviceControl", err)
+						}
 					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
@@ -43660,64 +45684,64 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ServiceControl = extendZero(v.ServiceControl)
-						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ServiceControl[len(v.ServiceControl)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("serviceControl", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 12:
 				seen[12] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
-				if err := v.CircuitInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.CircuitInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 13:
 				seen[13] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 14:
 				seen[14] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				if v.DestinationInfo == nil {
 					v.DestinationInfo = new(EndpointType)
 				}
-				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.DestinationInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 15:
 				seen[15] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
 					v.H245SecurityMode = new(H245Security)
 				}
-				if err := v.H245SecurityMode.decodePER((&sub), depth+1); err != nil {
+				if err := v.H245SecurityMode.decodePER(d, depth+1); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -43927,9 +45951,14 @@ func (v *FacilityReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -43942,53 +45971,53 @@ func (v *FacilityReason) decodePER(d *asn1per.Decoder, depth int) error {
 		*v = FacilityReason{Choice: FacilityReasonUndefinedReason}
 	case 4:
 		*v = FacilityReason{Choice: FacilityReasonConferenceListChoice}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("conferenceListChoice", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 5:
 		*v = FacilityReason{Choice: FacilityReasonStartH245}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("startH245", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 6:
 		*v = FacilityReason{Choice: FacilityReasonNoH245}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("noH245", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 7:
 		*v = FacilityReason{Choice: FacilityReasonNewTokens}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("newTokens", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 8:
 		*v = FacilityReason{Choice: FacilityReasonFeatureSetUpdate}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("featureSetUpdate", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 9:
 		*v = FacilityReason{Choice: FacilityReasonForwardedElements}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("forwardedElements", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	case 10:
 		*v = FacilityReason{Choice: FacilityReasonTransportedInformation}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("transportedInformation", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -44059,9 +46088,12 @@ func (v *ConferenceList) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
@@ -44244,9 +46276,12 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(6)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(6); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<5) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -44280,9 +46315,12 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -44303,9 +46341,12 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -44326,9 +46367,12 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("fastStart", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("fastStart", err)
+				}
 			}
 			if n == 0 {
 				v.FastStart = [][]byte{}
@@ -44363,46 +46407,54 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("multipleCalls", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("multipleCalls", err)
+						}
 					}
 					(*v.MultipleCalls) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
 				{
-					b, err := (&sub).ReadBool()
-					if err != nil {
-						return fieldErr("maintainConnection", err)
+					b, ok := d.TryBit()
+					if !ok {
+						var err error
+						b, err = d.ReadBool()
+						if err != nil {
+							return fieldErr("maintainConnection", err)
+						}
 					}
 					(*v.MaintainConnection) = b
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("fastConnectRefused", err)
 				}
 				v.FastConnectRefused = true
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -44496,9 +46548,12 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -44509,9 +46564,12 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -44532,9 +46590,12 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -44646,9 +46707,12 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -44659,9 +46723,12 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -44682,9 +46749,12 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -44796,9 +46866,12 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -44809,9 +46882,12 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -44832,9 +46908,12 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -45012,9 +47091,12 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.ProtocolIdentifier.decodePER(d, depth+1); err != nil {
@@ -45025,9 +47107,12 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -45048,9 +47133,12 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -45081,14 +47169,17 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("connectedAddress", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("connectedAddress", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("connectedAddress", err)
+						}
 					}
 					if n == 0 {
 						v.ConnectedAddress = []AliasAddress{}
@@ -45099,61 +47190,64 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.ConnectedAddress = extendZero(v.ConnectedAddress)
-						if err := v.ConnectedAddress[len(v.ConnectedAddress)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.ConnectedAddress[len(v.ConnectedAddress)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("connectedAddress", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
-				if err := v.PresentationIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.PresentationIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
 					v.ScreeningIndicator = new(ScreeningIndicator)
 				}
-				if err := v.ScreeningIndicator.decodePER((&sub), depth+1); err != nil {
+				if err := v.ScreeningIndicator.decodePER(d, depth+1); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				if v.DestinationInfo == nil {
 					v.DestinationInfo = new(EndpointType)
 				}
-				if err := v.DestinationInfo.decodePER((&sub), depth+1); err != nil {
+				if err := v.DestinationInfo.decodePER(d, depth+1); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("displayName", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("displayName", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("displayName", err)
+						}
 					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
@@ -45164,12 +47258,12 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.DisplayName = extendZero(v.DisplayName)
-						if err := v.DisplayName[len(v.DisplayName)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.DisplayName[len(v.DisplayName)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("displayName", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -45259,18 +47353,24 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(3)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(3)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(3); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<2) != 0
 	if err := v.TunnelledProtocolID.decodePER(d, depth+1); err != nil {
 		return fieldErr("tunnelledProtocolID", err)
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("messageContent", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("messageContent", err)
+			}
 		}
 		if n == 0 {
 			v.MessageContent = nil
@@ -45382,9 +47482,12 @@ func (v *StimulusControl) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(4)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(4)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(4); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
@@ -45524,9 +47627,14 @@ func (v *InfoRequestResponseStatus) decodePER(d *asn1per.Decoder, depth int) err
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(4, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 3); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(4, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -45536,9 +47644,15 @@ func (v *InfoRequestResponseStatus) decodePER(d *asn1per.Decoder, depth int) err
 	case 2:
 		*v = InfoRequestResponseStatus{Choice: InfoRequestResponseStatusSegment}
 		{
-			n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
-			if err != nil {
-				return fieldErr("segment", err)
+			var n int64
+			if u, ok := d.TryAligned16(65535); ok {
+				n = int64(u)
+			} else {
+				var err error
+				n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 65535, HasUb: true})
+				if err != nil {
+					return fieldErr("segment", err)
+				}
 			}
 			v.Segment = n
 		}
@@ -45672,9 +47786,12 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
@@ -45694,14 +47811,17 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -45712,22 +47832,25 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -45738,48 +47861,51 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
-				if err := v.FeatureSet.decodePER((&sub), depth+1); err != nil {
+				if err := v.FeatureSet.decodePER(d, depth+1); err != nil {
 					return fieldErr("featureSet", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 4:
 				seen[4] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -45790,12 +47916,12 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -45922,9 +48048,12 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
 		return fieldErr("requestSeqNum", err)
@@ -45941,14 +48070,17 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("tokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("tokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("tokens", err)
+						}
 					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
@@ -45959,22 +48091,25 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					}
 					for range n {
 						v.Tokens = extendZero(v.Tokens)
-						if err := v.Tokens[len(v.Tokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.Tokens[len(v.Tokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("tokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("cryptoTokens", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("cryptoTokens", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("cryptoTokens", err)
+						}
 					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
@@ -45985,39 +48120,39 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					}
 					for range n {
 						v.CryptoTokens = extendZero(v.CryptoTokens)
-						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.CryptoTokens[len(v.CryptoTokens)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 2:
 				seen[2] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
-				if err := v.IntegrityCheckValue.decodePER((&sub), depth+1); err != nil {
+				if err := v.IntegrityCheckValue.decodePER(d, depth+1); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 3:
 				seen[3] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("messageNotUnderstood", err)
 				}
 				{
-					b, err := (&sub).ReadOctetString(asn1per.Size{Ub: -1})
+					b, err := d.ReadOctetString(asn1per.Size{Ub: -1})
 					if err != nil {
 						return fieldErr("messageNotUnderstood", err)
 					}
 					v.MessageNotUnderstood = nonNil(b, []byte{})
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -46128,9 +48263,12 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(5)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(5); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -46148,9 +48286,12 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -46171,9 +48312,12 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -46203,9 +48347,15 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 		v.IntegrityCheckValue = nil
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
-		if err != nil {
-			return fieldErr("delay", err)
+		var n int64
+		if u, ok := d.TryAligned16(65534); ok {
+			n = 1 + int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 1, HasLb: true, Ub: 65535, HasUb: true})
+			if err != nil {
+				return fieldErr("delay", err)
+			}
 		}
 		v.Delay = n
 	}
@@ -46359,9 +48509,12 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(5)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(5); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -46384,9 +48537,12 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		return fieldErr("endpointIdentifier", err)
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("protocols", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("protocols", err)
+			}
 		}
 		if n == 0 {
 			v.Protocols = nil
@@ -46403,17 +48559,24 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		}
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("almostOutOfResources", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("almostOutOfResources", err)
+			}
 		}
 		v.AlmostOutOfResources = b
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -46434,9 +48597,12 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -46477,27 +48643,30 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
-				if err := v.Capacity.decodePER((&sub), depth+1); err != nil {
+				if err := v.Capacity.decodePER(d, depth+1); err != nil {
 					return fieldErr("capacity", err)
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			case 1:
 				seen[1] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -46508,12 +48677,12 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -46635,9 +48804,12 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(5)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(5); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -46658,9 +48830,12 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -46681,9 +48856,12 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -46724,14 +48902,17 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 			switch i {
 			case 0:
 				seen[0] = true
-				var sub asn1per.Decoder
-				if err := d.OpenTypeInto(&sub); err != nil {
+				win, err := d.EnterOpenType()
+				if err != nil {
 					return fieldErr("genericData", err)
 				}
 				{
-					n, err := (&sub).ReadLength(asn1per.Size{Ub: -1})
-					if err != nil {
-						return fieldErr("genericData", err)
+					n, ok := d.TryCount()
+					if !ok {
+						var err error
+						if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+							return fieldErr("genericData", err)
+						}
 					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
@@ -46742,12 +48923,12 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 					}
 					for range n {
 						v.GenericData = extendZero(v.GenericData)
-						if err := v.GenericData[len(v.GenericData)-1].decodePER((&sub), depth+1); err != nil {
+						if err := v.GenericData[len(v.GenericData)-1].decodePER(d, depth+1); err != nil {
 							return fieldErr("genericData", err)
 						}
 					}
 				}
-				d.CloseOpenType(&sub)
+				d.LeaveOpenType(win)
 			default:
 				data, err := readRawOpenType(d)
 				if err != nil {
@@ -46845,9 +49026,12 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(5)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(5)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(5); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<4) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -46865,9 +49049,12 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -46888,9 +49075,12 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -47033,9 +49223,12 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(6)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(6)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(6); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<5) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -47066,9 +49259,12 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<2) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -47089,9 +49285,12 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	if opt&(1<<1) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -47235,9 +49434,14 @@ func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(3, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(3, 2); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(3, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -47251,14 +49455,14 @@ func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
 		}
-		var sub asn1per.Decoder
-		if err := d.OpenTypeInto(&sub); err != nil {
+		win, err := d.EnterOpenType()
+		if err != nil {
 			return fieldErr("securityError", err)
 		}
-		if err := v.SecurityError.decodePER((&sub), depth+1); err != nil {
+		if err := v.SecurityError.decodePER(d, depth+1); err != nil {
 			return fieldErr("securityError", err)
 		}
-		d.CloseOpenType(&sub)
+		d.LeaveOpenType(win)
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
@@ -47392,9 +49596,12 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(9)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(9)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(9); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<8) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -47411,9 +49618,12 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		v.NonStandardData = nil
 	}
 	{
-		n, err := d.ReadLength(asn1per.Size{Ub: -1})
-		if err != nil {
-			return fieldErr("serviceControl", err)
+		n, ok := d.TryCount()
+		if !ok {
+			var err error
+			if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+				return fieldErr("serviceControl", err)
+			}
 		}
 		if n == 0 {
 			v.ServiceControl = nil
@@ -47451,9 +49661,12 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	if opt&(1<<4) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -47474,9 +49687,12 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	if opt&(1<<3) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -47517,9 +49733,12 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("genericData", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("genericData", err)
+				}
 			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
@@ -47609,9 +49828,12 @@ func (v *ServiceControlIndicationCallSpecific) decodePER(d *asn1per.Decoder, dep
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	if err := v.CallIdentifier.decodePER(d, depth+1); err != nil {
 		return fieldErr("callIdentifier", err)
@@ -47620,9 +49842,13 @@ func (v *ServiceControlIndicationCallSpecific) decodePER(d *asn1per.Decoder, dep
 		return fieldErr("conferenceID", err)
 	}
 	{
-		b, err := d.ReadBool()
-		if err != nil {
-			return fieldErr("answeredCall", err)
+		b, ok := d.TryBit()
+		if !ok {
+			var err error
+			b, err = d.ReadBool()
+			if err != nil {
+				return fieldErr("answeredCall", err)
+			}
 		}
 		v.AnsweredCall = b
 	}
@@ -47755,9 +49981,12 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(8)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(8)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(8); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<7) != 0
 	if err := v.RequestSeqNum.decodePER(d, depth+1); err != nil {
@@ -47785,9 +50014,12 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 	}
 	if opt&(1<<4) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("tokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("tokens", err)
+				}
 			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
@@ -47808,9 +50040,12 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 	}
 	if opt&(1<<3) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("cryptoTokens", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("cryptoTokens", err)
+				}
 			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
@@ -47851,9 +50086,12 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 	}
 	if opt&(1<<0) != 0 {
 		{
-			n, err := d.ReadLength(asn1per.Size{Ub: -1})
-			if err != nil {
-				return fieldErr("genericData", err)
+			n, ok := d.TryCount()
+			if !ok {
+				var err error
+				if n, err = d.ReadLength(asn1per.Size{Ub: -1}); err != nil {
+					return fieldErr("genericData", err)
+				}
 			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
@@ -47987,9 +50225,14 @@ func (v *ServiceControlResponseResult) decodePER(d *asn1per.Decoder, depth int) 
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	i, err := d.ReadChoiceIndex(5, true)
-	if err != nil {
-		return err
+	var i int
+	if u, ok := d.TryIndex(4, 4); ok {
+		i = int(u)
+	} else {
+		var err error
+		if i, err = d.ReadChoiceIndex(5, true); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 0:
@@ -48062,9 +50305,12 @@ func (v *H323UserInformation) decodePER(d *asn1per.Decoder, depth int) error {
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	opt, err := d.ReadBits(2)
-	if err != nil {
-		return err
+	opt, ok := d.TryBits(2)
+	if !ok {
+		var err error
+		if opt, err = d.ReadBits(2); err != nil {
+			return err
+		}
 	}
 	ext := opt&(1<<1) != 0
 	if err := v.H323UuPdu.decodePER(d, depth+1); err != nil {
@@ -48149,14 +50395,23 @@ func (v *H323UserInformationUserData) decodePER(d *asn1per.Decoder, depth int) e
 	if depth > MaxDecodeDepth {
 		return errTooDeep
 	}
-	ext, err := d.ReadBool()
-	if err != nil {
-		return err
+	ext, ok := d.TryBit()
+	if !ok {
+		var err error
+		if ext, err = d.ReadBool(); err != nil {
+			return err
+		}
 	}
 	{
-		n, err := d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
-		if err != nil {
-			return fieldErr("protocol-discriminator", err)
+		var n int64
+		if u, ok := d.TryAlignedOctet(); ok {
+			n = int64(u)
+		} else {
+			var err error
+			n, err = d.ReadInteger(asn1per.IntRange{Lb: 0, HasLb: true, Ub: 255, HasUb: true})
+			if err != nil {
+				return fieldErr("protocol-discriminator", err)
+			}
 		}
 		v.ProtocolDiscriminator = n
 	}
@@ -48427,22 +50682,30 @@ type extensionBitmap struct {
 
 func readExtensionBitmap(d *asn1per.Decoder) (extensionBitmap, error) {
 	var bm extensionBitmap
-	n, err := d.ReadNormallySmall()
-	if err != nil {
-		return bm, err
+	// The bitmap's length is a normally small number: a 0 bit and six bits when below 64.
+	n, ok := d.TryIndex(7, 63)
+	if !ok {
+		var err error
+		if n, err = d.ReadNormallySmall(); err != nil {
+			return bm, err
+		}
 	}
 	if n >= uint64(d.RemainingBits()) {
 		return bm, asn1per.ErrTruncated
 	}
 	bm.n = int(n) + 1
 	if bm.n <= 64 {
-		if bm.small, err = d.ReadBits(bm.n); err != nil {
-			return bm, err
+		if bm.small, ok = d.TryBits(bm.n); !ok {
+			var err error
+			if bm.small, err = d.ReadBits(bm.n); err != nil {
+				return bm, err
+			}
 		}
 		bm.small <<= 64 - bm.n
 	} else {
 		bm.big = make([]bool, bm.n)
 		for i := range bm.big {
+			var err error
 			if bm.big[i], err = d.ReadBool(); err != nil {
 				return bm, err
 			}

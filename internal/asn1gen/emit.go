@@ -217,9 +217,9 @@ func (g *emitter) dec(s *shape, x, conv, dv, where string, present bool) string 
 	case kNamed:
 		return fmt.Sprintf("if err := %s.decodePER(%s, depth+1); err != nil { return fieldErr(%q, err) }\n", x, dv, where)
 	case kInteger:
-		return fmt.Sprintf("{ n, err := %s.ReadInteger(%s)\n%s%s = %s }\n", dv, rangeLit(s.rng), ret, x, cv("n"))
+		return decInteger(s.rng, x, dv, ret, cv)
 	case kBoolean:
-		return fmt.Sprintf("{ b, err := %s.ReadBool()\n%s%s = %s }\n", dv, ret, x, cv("b"))
+		return decBool(x, dv, ret, cv)
 	case kNull:
 		return ""
 	case kString:
@@ -243,8 +243,8 @@ func (g *emitter) dec(s *shape, x, conv, dv, where string, present bool) string 
 		// input does not allocate ahead of the input.
 		// A slice with capacity left by an earlier decoding is reused (its stale elements are
 		// overwritten, since every decodePER sets all of its value).
-		return fmt.Sprintf("{ n, err := %s.ReadLength(%s)\nif err != nil { return fieldErr(%q, err) }\nif n == 0 { %s = %s } else if cap(%s) == 0 { %s = make(%s, 0, min(n, 16)) } else { %s = %s[:0] }\nfor range n {\n%s = extendZero(%s)\n%s}\n}\n",
-			dv, sizeLit(s.size), where, x, empty, x, x, t, x, x, x, x, g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
+		return fmt.Sprintf("{ %sif n == 0 { %s = %s } else if cap(%s) == 0 { %s = make(%s, 0, min(n, 16)) } else { %s = %s[:0] }\nfor range n {\n%s = extendZero(%s)\n%s}\n}\n",
+			decCount(dv, sizeLit(s.size), where), x, empty, x, x, t, x, x, x, x, g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
 	}
 	panic(fmt.Sprintf("dec of kind %d", s.kind))
 }
@@ -299,8 +299,8 @@ func (g *emitter) entity(e *entity) error {
 		g.p("type %s struct {\nValue %s\n}\n", e.goName, g.goType(s.elem))
 		g.p("// EncodePER encodes v in aligned PER.\nfunc (v *%s) EncodePER(e *asn1per.Encoder) error {\nm := e.BeginOpenType()\n%sreturn e.EndOpenType(m)\n}\n", e.goName, g.enc(s.elem, "v.Value", "value"))
 		g.zeroingDecodePER(e.goName)
-		g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }\nvar sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return err }\n%sd.CloseOpenType(&sub)\nreturn nil\n}\n",
-			e.goName, g.dec(s.elem, "v.Value", "", "(&sub)", "value", false))
+		g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }\nwin, err := d.EnterOpenType()\nif err != nil { return err }\n%sd.LeaveOpenType(win)\nreturn nil\n}\n",
+			e.goName, g.dec(s.elem, "v.Value", "", "d", "value", false))
 	case kNull:
 		g.p("type %s struct{}\n", e.goName)
 		g.p("// EncodePER encodes v in aligned PER (NULL has no bits).\nfunc (v *%s) EncodePER(e *asn1per.Encoder) error { return nil }\n", e.goName)
@@ -424,14 +424,7 @@ func (g *emitter) sequence(e *entity) {
 		panic("more than 63 optional root components")
 	}
 	// The extension bit and the optional-field bitmap are adjacent: one read takes both.
-	switch {
-	case s.ext && nopt > 0:
-		g.p("opt, err := d.ReadBits(%d)\nif err != nil { return err }\next := opt&(1<<%d) != 0", nopt+1, nopt)
-	case s.ext:
-		g.p("ext, err := d.ReadBool()\nif err != nil { return err }")
-	case nopt > 0:
-		g.p("opt, err := d.ReadBits(%d)\nif err != nil { return err }", nopt)
-	}
+	g.b.WriteString(decPreamble(s.ext, nopt))
 	k := 0
 	for _, f := range root {
 		if !f.optional {
@@ -453,9 +446,9 @@ func (g *emitter) sequence(e *entity) {
 		g.p("if ext {\nbm, err := readExtensionBitmap(d)\nif err != nil { return err }")
 		g.p("for i := bm.next(0); i >= 0; i = bm.next(i + 1) {\nswitch i {")
 		for i, f := range adds {
-			g.p("case %d:\nseen[%d] = true\nvar sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return fieldErr(%q, err) }", i, i, f.asnName)
-			g.decodeOptional(f, "(&sub)")
-			g.p("d.CloseOpenType(&sub)")
+			g.p("case %d:\nseen[%d] = true\nwin, err := d.EnterOpenType()\nif err != nil { return fieldErr(%q, err) }", i, i, f.asnName)
+			g.decodeOptional(f, "d")
+			g.p("d.LeaveOpenType(win)")
 		}
 		g.p("default:\ndata, err := readRawOpenType(d)\nif err != nil { return err }\nv.Extensions = append(v.Extensions, asn1per.RawExtension{Index: i, Data: data})\n}\n}")
 		g.p("v.ExtBitmapLen = bm.nonCanonical(%d)\n}", len(adds))
@@ -575,7 +568,8 @@ func (g *emitter) choice(e *entity) {
 
 	g.zeroingDecodePER(e.goName)
 	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\nif depth > MaxDecodeDepth { return errTooDeep }", e.goName)
-	g.p("i, err := d.ReadChoiceIndex(%d, %v)\nif err != nil { return err }\nswitch i {", nroot, s.ext)
+	g.b.WriteString(decIndex("ReadChoiceIndex", nroot, s.ext))
+	g.p("switch i {")
 	for i, f := range s.fields {
 		g.p("case %d:", i)
 		// Every other alternative is cleared; a struct alternative keeps its earlier storage.
@@ -584,16 +578,14 @@ func (g *emitter) choice(e *entity) {
 		} else {
 			g.p("*v = %[1]s{Choice: %[1]s%[2]s}", e.goName, f.goName)
 		}
-		dv := "d"
 		if f.extension {
-			g.p("var sub asn1per.Decoder\nif err := d.OpenTypeInto(&sub); err != nil { return fieldErr(%q, err) }", f.asnName)
-			dv = "(&sub)"
+			g.p("win, err := d.EnterOpenType()\nif err != nil { return fieldErr(%q, err) }", f.asnName)
 		}
 		if altField(f) {
-			g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, false))
+			g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", "d", f.asnName, false))
 		}
 		if f.extension {
-			g.p("d.CloseOpenType(&sub)")
+			g.p("d.LeaveOpenType(win)")
 		}
 	}
 	g.p("default:")
@@ -620,7 +612,7 @@ func (g *emitter) enumerated(e *entity) {
 	g.enumString(e)
 	g.p("// EncodePER encodes v in aligned PER.\nfunc (v *%s) EncodePER(e *asn1per.Encoder) error { return e.WriteEnumerated(int(*v), %d, %v) }\n", e.goName, s.nroot, s.ext)
 	g.p("// DecodePER decodes v from aligned PER.\nfunc (v *%s) DecodePER(d *asn1per.Decoder) error { return v.decodePER(d, 0) }\n", e.goName)
-	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\ni, err := d.ReadEnumerated(%d, %v)\nif err != nil { return err }\n*v = %s(i)\nreturn nil\n}\n", e.goName, s.nroot, s.ext, e.goName)
+	g.p("func (v *%s) decodePER(d *asn1per.Decoder, depth int) error {\n%s*v = %s(i)\nreturn nil\n}\n", e.goName, decIndex("ReadEnumerated", s.nroot, s.ext), e.goName)
 }
 
 func (g *emitter) rootAPI(e *entity) {

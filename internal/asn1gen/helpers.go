@@ -129,22 +129,30 @@ type extensionBitmap struct {
 
 func readExtensionBitmap(d *asn1per.Decoder) (extensionBitmap, error) {
 	var bm extensionBitmap
-	n, err := d.ReadNormallySmall()
-	if err != nil {
-		return bm, err
+	// The bitmap's length is a normally small number: a 0 bit and six bits when below 64.
+	n, ok := d.TryIndex(7, 63)
+	if !ok {
+		var err error
+		if n, err = d.ReadNormallySmall(); err != nil {
+			return bm, err
+		}
 	}
 	if n >= uint64(d.RemainingBits()) {
 		return bm, asn1per.ErrTruncated
 	}
 	bm.n = int(n) + 1
 	if bm.n <= 64 {
-		if bm.small, err = d.ReadBits(bm.n); err != nil {
-			return bm, err
+		if bm.small, ok = d.TryBits(bm.n); !ok {
+			var err error
+			if bm.small, err = d.ReadBits(bm.n); err != nil {
+				return bm, err
+			}
 		}
 		bm.small <<= 64 - bm.n
 	} else {
 		bm.big = make([]bool, bm.n)
 		for i := range bm.big {
+			var err error
 			if bm.big[i], err = d.ReadBool(); err != nil {
 				return bm, err
 			}
