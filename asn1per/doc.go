@@ -15,7 +15,12 @@
 //   - Decoded octet strings, character strings and OBJECT IDENTIFIER arcs are copied out of the
 //     input into an arena owned by the decoding (see arena.go): one allocation serves all the
 //     strings of a message, the input buffer is never retained, and Reset starts a fresh arena.
-//   - No interfaces or reflection on the hot paths (bits, integers, choice indexes).
+//   - No interfaces or reflection on the hot paths (bits, integers, choice indexes). Generated
+//     decoders first try the call-free TryX readers (fast.go), which inline with the constraint
+//     as constants, and fall back to the general ReadX readers only when TryX declines; a TryX
+//     never accepts what its ReadX would refuse (checked by a differential test).
+//   - An open type inside a value (an extension addition or alternative) is decoded in a window
+//     of the same decoder (EnterOpenType/LeaveOpenType), not by a sub-decoder.
 //
 // Clause numbers in comments follow the 07/2002 edition of X.691.
 package asn1per

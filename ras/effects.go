@@ -47,6 +47,9 @@ type Record struct {
 type Registered struct {
 	EndpointID string
 	TimeToLive time.Duration // granted; 0 = none (the registration does not expire)
+	// CallSignal is the gatekeeper's first call-signalling address in the RCF, where calls go
+	// when an ACF names none; invalid when the RCF has no IP address.
+	CallSignal netip.AddrPort
 }
 
 // RegistrationFailed reports that a registration attempt ended without one:
@@ -61,7 +64,12 @@ type RegistrationFailed struct{ Reason string }
 type Unregistered struct{ Reason string }
 
 // Admitted reports an ACF.
-type Admitted struct{ Call CallInfo }
+type Admitted struct {
+	Call CallInfo
+	// DestCallSignal is the ACF's destCallSignalAddress, where the call's signalling goes;
+	// invalid when it is not an IP address.
+	DestCallSignal netip.AddrPort
+}
 
 // AdmissionRejected reports an ARJ (Reason is its ASN.1 name), "timeout", or
 // "notRegistered" when Admit was called without a registration.

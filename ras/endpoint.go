@@ -402,7 +402,8 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 		}
 		return append(out, Unregistered{Reason: reason})
 	case h225.RasMessageAdmissionConfirm:
-		return append(out, Admitted{Call: r.call})
+		dest, _ := AddrPort(&m.AdmissionConfirm.DestCallSignalAddress)
+		return append(out, Admitted{Call: r.call, DestCallSignal: dest})
 	case h225.RasMessageDisengageConfirm:
 		return append(out, Disengaged{Call: r.call})
 	}
@@ -475,7 +476,11 @@ func (e *Endpoint) onRCF(rcf *h225.RegistrationConfirm, kind requestKind) []Effe
 	}
 	var out []Effect
 	if kind == kindRRQ {
-		out = append(out, Registered{EndpointID: e.endpointID, TimeToLive: e.granted})
+		var signal netip.AddrPort
+		if len(rcf.CallSignalAddress) > 0 {
+			signal, _ = AddrPort(&rcf.CallSignalAddress[0])
+		}
+		out = append(out, Registered{EndpointID: e.endpointID, TimeToLive: e.granted, CallSignal: signal})
 	}
 	if e.cfg.KeepAlive && e.granted > 0 {
 		out = append(out, SetTimer{ID: timerKeepAlive, After: e.granted * KeepAliveAt / 1000})

@@ -26,7 +26,7 @@ func TestFullExchange(t *testing.T) {
 		"   0.0s gk ras.gcf seq=1",
 		"   0.0s ep ras.rrq seq=2",
 		"   0.0s gk ras.rcf seq=2",
-		"   0.0s ep Registered ep-0001 2m0s",
+		"   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 		"   0.0s gk EndpointRegistered ep-0001 alice",
 	)
 	if !h.ep.Registered() || h.ep.GatekeeperID() != "pbx" {
@@ -54,7 +54,7 @@ func TestFullExchange(t *testing.T) {
 	h.expectLog(
 		" 230.0s ep ras.arq seq=5",
 		" 230.0s gk ras.acf seq=5",
-		" 230.0s ep Admitted",
+		" 230.0s ep Admitted to 10.0.0.1:1720",
 		" 230.0s ep ras.drq seq=6",
 		" 230.0s gk ras.dcf seq=6",
 		" 230.0s ep Disengaged ",
@@ -63,7 +63,7 @@ func TestFullExchange(t *testing.T) {
 		" 230.0s ep AdmissionRejected calledPartyNotRegistered",
 		" 230.0s ep ras.arq seq=8",
 		" 230.0s gk ras.acf seq=8",
-		" 230.0s ep Admitted",
+		" 230.0s ep Admitted to 10.0.0.1:1720",
 		" 230.0s ep ras.urq seq=9",
 		" 230.0s gk ras.ucf seq=9",
 		" 230.0s ep Unregistered urq",

@@ -43,10 +43,10 @@ func TestH235(t *testing.T) {
 			},
 			want: []string{
 				"   0.0s ep ras.grq seq=1", "   0.0s gk ras.gcf seq=1",
-				"   0.0s ep ras.rrq seq=2", "   0.0s gk ras.rcf seq=2", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=2", "   0.0s gk ras.rcf seq=2", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 				" 108.0s ep ras.rrq seq=3 keepalive=true", " 108.0s gk ras.rcf seq=3",
-				" 110.0s ep ras.arq seq=4", " 110.0s gk ras.acf seq=4", " 110.0s ep Admitted",
+				" 110.0s ep ras.arq seq=4", " 110.0s gk ras.acf seq=4", " 110.0s ep Admitted to 10.0.0.1:1720",
 				" 110.0s ep ras.drq seq=5", " 110.0s gk ras.dcf seq=5", " 110.0s ep Disengaged ",
 				" 110.0s ep ras.urq seq=6", " 110.0s gk ras.ucf seq=6", " 110.0s ep Unregistered urq",
 				" 110.0s gk EndpointUnregistered ep-0001 urq",
@@ -61,7 +61,7 @@ func TestH235(t *testing.T) {
 				h.epEffects(h.ep.Unregister(h.now))
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 				" 108.0s ep ras.rrq seq=2 keepalive=true", " 108.0s gk ras.rcf seq=2",
 				" 110.0s ep ras.urq seq=3", " 110.0s gk ras.ucf seq=3", " 110.0s ep Unregistered urq",
@@ -87,7 +87,7 @@ func TestH235(t *testing.T) {
 			},
 			want: []string{
 				"   0.0s ep ras.grq seq=1", "   0.0s gk ras.gcf seq=1",
-				"   0.0s ep ras.rrq seq=2", "   0.0s gk ras.rcf seq=2", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=2", "   0.0s gk ras.rcf seq=2", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 			},
 		},
@@ -147,7 +147,7 @@ func TestH235(t *testing.T) {
 				h.epEffects(h.ep.Register(h.now))
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 			},
 		},
@@ -183,7 +183,7 @@ func TestH235(t *testing.T) {
 				h.epEffects(h.ep.Register(h.now))
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 			},
 		},
@@ -206,7 +206,7 @@ func TestH235(t *testing.T) {
 			},
 			want: []string{
 				"   0.0s ep ras.grq seq=1", "   0.0s gk ras.gcf seq=1",
-				"   0.0s ep ras.rrq seq=2", "   0.0s gk ras.rcf seq=2", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=2", "   0.0s gk ras.rcf seq=2", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 			},
 		},
@@ -228,7 +228,7 @@ func TestH235(t *testing.T) {
 				h.gkEffects(h.gk.HandleDatagram(h.now, epRAS, rrq))
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 				`  10.0s gk record ras.security_error error="ras: token repeats the last timestamp and random"`,
 				"  10.0s gk ras.rrj seq=1 reason=securityDenial", `  10.0s ep record ras.ignored why="no outstanding request"`,

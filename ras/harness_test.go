@@ -146,13 +146,13 @@ func outcomeText(e Effect) string {
 		}
 		return b.String()
 	case Registered:
-		return fmt.Sprintf("Registered %s %v", e.EndpointID, e.TimeToLive)
+		return fmt.Sprintf("Registered %s %v signal %v", e.EndpointID, e.TimeToLive, e.CallSignal)
 	case RegistrationFailed:
 		return "RegistrationFailed " + e.Reason
 	case Unregistered:
 		return "Unregistered " + e.Reason
 	case Admitted:
-		return "Admitted"
+		return fmt.Sprintf("Admitted to %v", e.DestCallSignal)
 	case AdmissionRejected:
 		return "AdmissionRejected " + e.Reason
 	case Disengaged:

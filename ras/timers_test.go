@@ -70,7 +70,7 @@ func TestTimersAndErrors(t *testing.T) {
 			want: []string{
 				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s    lost",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
-				"   3.0s ep ras.rrq seq=1 retry=1", "   3.0s gk ras.rcf seq=1", "   3.0s ep Registered ep-0001 2m0s",
+				"   3.0s ep ras.rrq seq=1 retry=1", "   3.0s gk ras.rcf seq=1", "   3.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   3.0s gk EndpointRegistered ep-0001 alice",
 			},
 		},
@@ -99,7 +99,7 @@ func TestTimersAndErrors(t *testing.T) {
 				h.advance(10 * time.Minute)
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 				" 130.0s gk record ras.registration_expired", " 130.0s gk EndpointUnregistered ep-0001 expired",
 			},
@@ -113,7 +113,7 @@ func TestTimersAndErrors(t *testing.T) {
 				h.advance(10 * time.Minute)
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 				" 108.0s ep ras.rrq seq=2 keepalive=true", " 108.0s    lost",
 				" 111.0s ep ras.rrq seq=2 keepalive=true retry=1", " 111.0s    lost",
@@ -132,10 +132,10 @@ func TestTimersAndErrors(t *testing.T) {
 				h.advance(110 * time.Second)
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 				" 108.0s ep ras.rrq seq=2 keepalive=true", " 108.0s gk ras.rrj seq=2 reason=fullRegistrationRequired",
-				" 108.0s ep ras.rrq seq=3", " 108.0s gk ras.rcf seq=3", " 108.0s ep Registered ep-0001 1m0s",
+				" 108.0s ep ras.rrq seq=3", " 108.0s gk ras.rcf seq=3", " 108.0s ep Registered ep-0001 1m0s signal 10.0.0.1:1720",
 				" 108.0s gk EndpointRegistered ep-0001 alice",
 			},
 		},
@@ -150,7 +150,7 @@ func TestTimersAndErrors(t *testing.T) {
 				h.advance(10 * time.Minute)
 			},
 			want: []string{
-				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s",
+				"   0.0s ep ras.rrq seq=1", "   0.0s gk ras.rcf seq=1", "   0.0s ep Registered ep-0001 2m0s signal 10.0.0.1:1720",
 				"   0.0s gk EndpointRegistered ep-0001 alice",
 				" 100.0s gk ras.irq seq=1", " 100.0s ep ras.irr seq=1",
 				" 230.0s gk record ras.registration_expired", " 230.0s gk EndpointUnregistered ep-0001 expired",

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"callwake/h323"
-	"callwake/h323/h225"
 	"callwake/phone"
 	"callwake/ras"
 	"callwake/timeline"
@@ -108,7 +107,6 @@ type phoneNode struct {
 	nextRef   phone.CallRef
 	incoming  []*incomingLeg // live incoming legs, in arrival order
 	out       *outgoingCall
-	acfSignal netip.AddrPort // destCallSignalAddress of the ACF being handled
 	rcfSignal netip.AddrPort // the gatekeeper's call-signalling address from the RCF
 
 	result   PhoneResult
@@ -304,23 +302,6 @@ func (n *phoneNode) handle(in phone.Input) {
 // datagram takes a RAS datagram from the socket.
 func (n *phoneNode) datagram(from netip.AddrPort, payload []byte) {
 	n.trace.ReceivedRAS(from, n.udp.LocalAddr(), payload)
-	// The endpoint's Admitted does not carry the ACF's address; the
-	// driver reads it here, as the ACF is what produces Admitted.
-	n.acfSignal = netip.AddrPort{}
-	if m, err := ras.Decode(payload); err == nil {
-		switch m.Choice {
-		case h225.RasMessageAdmissionConfirm:
-			if a, ok := ras.AddrPort(&m.AdmissionConfirm.DestCallSignalAddress); ok {
-				n.acfSignal = a
-			}
-		case h225.RasMessageRegistrationConfirm:
-			if cs := m.RegistrationConfirm.CallSignalAddress; len(cs) > 0 {
-				if a, ok := ras.AddrPort(&cs[0]); ok {
-					n.rcfSignal = a
-				}
-			}
-		}
-	}
 	n.rasDo(n.ep.HandleDatagram(n.loop.Now(), from, payload))
 }
 
@@ -339,6 +320,7 @@ func (n *phoneNode) rasDo(effects []ras.Effect) {
 		case ras.Record:
 			n.trace.Add(Local, e.Event, e.Attrs, nil)
 		case ras.Registered:
+			n.rcfSignal = e.CallSignal
 			n.result.Registered, n.result.Unregistered = true, ""
 			n.trace.Add(Local, "phone.registered", []timeline.Attr{timeline.A("endpoint_id", e.EndpointID), timeline.A("ttl", e.TimeToLive)}, nil)
 			n.handle(phone.RegistrationConfirmed{})
@@ -358,7 +340,7 @@ func (n *phoneNode) rasDo(effects []ras.Effect) {
 				n.shutdown()
 			}
 		case ras.Admitted:
-			n.dial(e.Call)
+			n.dial(e.Call, e.DestCallSignal)
 		case ras.AdmissionRejected:
 			n.callFailed(e.Reason)
 		case ras.Disengaged:

@@ -121,12 +121,11 @@ func (n *phoneNode) placeCall() {
 
 // dial connects to the ACF's call-signalling address (the gatekeeper's from
 // the RCF, or its RAS IP on 1720, when the ACF had none usable).
-func (n *phoneNode) dial(call ras.CallInfo) {
+func (n *phoneNode) dial(call ras.CallInfo, to netip.AddrPort) {
 	oc := n.out
 	if oc == nil || oc.done || oc.leg != nil || oc.info.CallID != call.CallID {
 		return
 	}
-	to := n.acfSignal
 	if !to.IsValid() || to.Addr().IsUnspecified() {
 		to = n.rcfSignal
 	}
