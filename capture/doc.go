@@ -65,10 +65,10 @@
 // by MaxPending in bytes.
 //
 // Connections are the assembler's: a four-tuple reused after both sides
-// sent FIN starts a new stream at its SYN. A RST closes only the direction
-// it was sent in, so a four-tuple reused after a reset is not seen as a new
-// connection: the assembler drops the new SYN and the data that follows in
-// the reset direction (a receiver drops a SYN on a known connection too,
-// RFC 5961). Runs of this project never reuse ports that way; a customer
-// capture that does loses those messages silently.
+// sent FIN starts a new stream at its SYN. The assembler closes only the
+// direction a RST was sent in; the reader closes the other one itself, as
+// TCP does (RFC 9293 3.10.7.4), so a SYN reusing the four-tuple after a
+// reset starts a new stream too. Between the RST and that SYN, segments on
+// the four-tuple belong to no connection and are dropped, and a message left
+// incomplete by the reset is reported as an error Record at the RST.
 package capture

@@ -30,6 +30,9 @@ type segment struct {
 	seq           uint32
 	syn, fin, rst bool
 	payload       []byte
+	// closing marks the RST the tracker adds itself to close the other
+	// direction of a reset connection (see add).
+	closing bool
 }
 
 // notStarted is the sequence number the assembler reports for a direction
@@ -111,6 +114,25 @@ type tcpTracker struct {
 	// header is scratch space for the TCP header the assembler decodes the
 	// ports from.
 	header [20]byte
+	// reset is the connection whose direction the segment being assembled
+	// reset, to be closed in the other direction too.
+	reset *connStream
+	// resetDir is the direction that reset reset.
+	resetDir reassembly.TCPFlowDirection
+	// wasReset holds the four-tuples of reset connections until a SYN
+	// opens them again: what either side sends there meanwhile belongs to
+	// no connection (a receiver answers it with a RST) and is dropped.
+	wasReset map[fourTuple]bool
+}
+
+// fourTuple names a TCP connection whichever way its segment goes.
+type fourTuple struct{ a, b netip.AddrPort }
+
+func tupleOf(src, dst netip.AddrPort) fourTuple {
+	if src.Compare(dst) > 0 {
+		src, dst = dst, src
+	}
+	return fourTuple{src, dst}
 }
 
 func newTCPTracker(framer Framer, maxPending int) *tcpTracker {
@@ -159,11 +181,35 @@ func (t *tcpTracker) add(seg segment) []Record {
 	if t.assembler == nil {
 		t.startAssembler()
 	}
+	if tuple := tupleOf(seg.src, seg.dst); t.wasReset[tuple] && !seg.closing {
+		if !seg.syn {
+			return nil
+		}
+		delete(t.wasReset, tuple)
+	}
 	t.current = &seg
 	t.out = nil
+	t.reset = nil
 	t.assembler.AssembleWithContext(netFlow, tcp, newPacketContext(seg.index, seg.at))
 	t.current = nil
-	return t.out
+	out := t.out
+	if c := t.reset; c != nil && !seg.closing {
+		// A RST ends the connection (RFC 9293 3.10.7.4), but the assembler
+		// closes only the direction it was sent in and keeps the connection
+		// while the other is open, so a SYN reusing the four-tuple later
+		// would land on the closed direction and its data be dropped. A RST
+		// of our own at the other direction's next sequence number closes
+		// that one as well, and the assembler forgets the connection.
+		other := c.direction(t.resetDir.Reverse())
+		t.reset = nil
+		if t.wasReset == nil {
+			t.wasReset = make(map[fourTuple]bool)
+		}
+		t.wasReset[tupleOf(seg.src, seg.dst)] = true
+		out = append(out, t.add(segment{index: seg.index, at: seg.at, src: other.src, dst: other.dst,
+			seq: other.next, rst: true, closing: true})...)
+	}
+	return out
 }
 
 // layer turns a segment into the TCP layer the assembler takes. The
@@ -243,6 +289,8 @@ func (c *connStream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassem
 	switch {
 	case tcp.SYN:
 		d.next = tcp.Seq + 1
+	case c.tracker.current != nil && c.tracker.current.closing:
+		*start = true // a direction that never started is closed all the same
 	case len(tcp.Payload) == 0:
 		return false
 	default:
@@ -258,12 +306,15 @@ func (c *connStream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassem
 // earlier out-of-order packets.
 func (c *connStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
 	t := c.tracker
-	dir, _, _, skip := sg.Info()
+	dir, _, end, skip := sg.Info()
 	d := c.direction(dir)
 	length, _ := sg.Lengths()
 	pc, ok := ac.(*packetContext)
 	if !ok {
 		pc = newPacketContext(carrierIndex(sg, 0), sg.CaptureInfo(0).Timestamp)
+	}
+	if end && !t.finishing && t.current != nil && t.current.rst {
+		defer c.resetBy(dir, pc) // after the data the RST itself carries
 	}
 	if d.broken || d.gap != nil {
 		return
@@ -301,6 +352,21 @@ func (c *connStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.As
 		return
 	}
 	t.out = append(t.out, t.deliver(d, pc, sg.Fetch(length))...)
+}
+
+// resetBy notes that a RST ended direction dir: an incomplete message in
+// it will never be completed and is reported now, and, unless this is the
+// tracker's own closing RST, the other direction is to be closed too.
+func (c *connStream) resetBy(dir reassembly.TCPFlowDirection, pc *packetContext) {
+	t := c.tracker
+	d := c.direction(dir)
+	if !d.broken && len(d.pending) > 0 {
+		t.out = append(t.out, t.errorRecord(d, pc, fmt.Errorf("connection reset inside a message (%d bytes pending)", len(d.pending))))
+		d.pending = nil
+	}
+	if !t.current.closing {
+		t.reset, t.resetDir = c, dir
+	}
 }
 
 // ReassemblyComplete lets the assembler forget the connection once both

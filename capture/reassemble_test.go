@@ -107,6 +107,31 @@ func TestReassembly(t *testing.T) {
 		{"RST ends the direction", nil, []segment{
 			synSeg(1, 100), seg(2, 101, "ab"), flagged(seg(3, 103, ""), false, true), seg(4, 103, "zz"),
 		}, "2:ab"},
+		// A RST ends the whole connection: the other side's late data is
+		// not stream data, and a SYN on the same four-tuple starts a new
+		// connection whose data is kept, whichever side reset the old one.
+		{"RST ends the other direction too", nil, []segment{
+			synSeg(1, 100), replySyn(2, 500), seg(3, 101, "ab"), flagged(seg(4, 103, ""), false, true),
+			reply(5, 501, "zz"),
+		}, "3:ab"},
+		{"reuse after the caller's RST", nil, []segment{
+			synSeg(1, 100), replySyn(2, 500), seg(3, 101, "ab"), flagged(seg(4, 103, ""), false, true),
+			synSeg(5, 9000), replySyn(6, 7000), seg(7, 9001, "cd"), reply(8, 7001, "ef"),
+		}, "3:ab 7:cd 8:ef"},
+		{"reuse after the callee's RST", nil, []segment{
+			synSeg(1, 100), replySyn(2, 500), seg(3, 101, "ab"), reply(4, 501, "xy"),
+			flagged(reply(5, 503, ""), false, true),
+			synSeg(6, 9000), seg(7, 9001, "cd"),
+		}, "3:ab 4:xy 7:cd"},
+		{"reuse after a RST, the other direction never seen", nil, []segment{
+			seg(1, 0, "ab"), flagged(seg(2, 2, ""), false, true), synSeg(3, 50), seg(4, 51, "cd"),
+		}, "1:ab 4:cd"},
+		{"an out-of-window RST changes nothing", nil, []segment{
+			synSeg(1, 100), seg(2, 101, "ab"), flagged(seg(3, 90, ""), false, true), seg(4, 103, "cd"),
+		}, "2:ab 4:cd"},
+		{"framer: reset inside a message", lineFramer, []segment{
+			seg(1, 0, "a\nbc"), flagged(seg(2, 4, ""), false, true),
+		}, "1:a\n 2:error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
