@@ -112,6 +112,11 @@ func WriteJUnit(w io.Writer, runs []RunView) error {
 		doc.Suites = append(doc.Suites, s)
 	}
 	doc.Time = secondsAttr(total)
+	return doc.write(w)
+}
+
+// write encodes the document with its XML header.
+func (doc *junitSuites) write(w io.Writer) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

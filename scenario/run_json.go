@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // JSON report of runs (pbxsim run --json). Its bytes depend only on the
@@ -105,4 +107,44 @@ func MarshalReports(runs []RunReport) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// UnmarshalReports reads what MarshalReports wrote: the runs of a report of
+// several files, or the one run of a single-file report.
+func UnmarshalReports(b []byte) ([]RunReport, error) {
+	var doc struct {
+		Runs *[]RunReport `json:"runs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("not a pbxsim JSON report: %w", err)
+	}
+	if doc.Runs != nil {
+		return *doc.Runs, nil
+	}
+	var one RunReport
+	if err := json.Unmarshal(b, &one); err != nil || one.File == "" || one.Result == "" {
+		return nil, fmt.Errorf("not a pbxsim JSON report: neither \"runs\" nor a run's \"file\" and \"result\"")
+	}
+	return []RunReport{one}, nil
+}
+
+// MergeReports joins the runs of several reports, the shards of one library
+// run (pbxsim run --shard I/N --json), into one, sorted by file path: the
+// order in which an unsharded run over a directory lists them. A file found in two reports is an error: the
+// shards overlapped, or a report was given twice, and the totals would
+// count it twice.
+func MergeReports(reports ...[]RunReport) ([]RunReport, error) {
+	var all []RunReport
+	seen := map[string]bool{}
+	for _, runs := range reports {
+		for _, r := range runs {
+			if seen[r.File] {
+				return nil, fmt.Errorf("%s is in more than one report", r.File)
+			}
+			seen[r.File] = true
+			all = append(all, r)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b RunReport) int { return strings.Compare(a.File, b.File) })
+	return all, nil
 }

@@ -109,3 +109,39 @@ func printLoadError(w io.Writer, err error) {
 	}
 	fmt.Fprintln(w, err)
 }
+
+// writeReport writes a report file, creating its folder if needed, so that
+// shards can write into a fresh folder of a shared volume.
+func writeReport(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// reportArgs expands the arguments of merge: a folder stands for the .xml
+// and .json files directly in it, in name order.
+func reportArgs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		info, err := os.Stat(a)
+		if err != nil || !info.IsDir() {
+			out = append(out, a) // reading it reports what is wrong
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		n := len(out)
+		for _, e := range entries {
+			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".xml" || ext == ".json") {
+				out = append(out, filepath.Join(a, e.Name()))
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: no .xml or .json report in it", a)
+		}
+	}
+	return out, nil
+}

@@ -205,5 +205,5 @@ func writeJSON(path string, outcomes []runOutcome) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return writeReport(path, b)
 }

@@ -134,7 +134,7 @@ func writeViews(o viewOptions, outcomes []runOutcome) error {
 	if err := report.WriteJUnit(&b, junitRuns(outcomes)); err != nil {
 		return err
 	}
-	return os.WriteFile(o.junit, b.Bytes(), 0o644)
+	return writeReport(o.junit, b.Bytes())
 }
 
 // junitRuns is one view per file, in file order; a file that could not be
