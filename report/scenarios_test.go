@@ -49,10 +49,12 @@ func runScenario(t testing.TB, path string, record bool) (*scenario.File, RunVie
 }
 
 // TestLibraryPcapTshark writes the pcap of every scenario of the library and
-// reads it back with tshark.
+// reads it back with tshark. The subtests run in parallel: each waits on
+// tshark processes, which is most of this package's test time.
 func TestLibraryPcapTshark(t *testing.T) {
 	for _, path := range libraryFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
 			_, run := runScenario(t, path, false)
 			if len(wireSequence(run.Events)) == 0 {
 				t.Fatal("the run put no RAS or Q.931 message on the wire")
