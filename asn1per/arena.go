@@ -50,16 +50,14 @@ func (d *Decoder) copyOut(b []byte) []byte {
 	return out
 }
 
-// copyAligned aligns and returns a copy of the next n octets in the arena (alignedSlice and
-// copyOut in one step, for the octet strings nearly every message holds).
+// copyAligned aligns and returns a copy of the next n octets in the arena: alignedSlice and
+// copyOut in one step, for the octet strings nearly every message holds.
 func (d *Decoder) copyAligned(n int, context string) ([]byte, error) {
-	p := (d.pos + 7) &^ 7
-	i := p >> 3
-	if p > d.end || uint(n) > uint(d.end-p)/8 || uint(i)+uint(n) > uint(len(d.buf)) {
-		return nil, d.alignedSliceError(context)
+	b, err := d.alignedSlice(n, context)
+	if err != nil {
+		return nil, err
 	}
-	d.pos = p + n*8
-	out := append(d.scratch(n), d.buf[i:i+n]...)
+	out := append(d.scratch(n), b...)
 	d.keep(n)
 	return out, nil
 }
