@@ -140,5 +140,58 @@ func FuzzDecoderOpenTypeInPlace(f *testing.F) {
 		if !bytes.Equal(sub.buf, want) {
 			t.Fatal("sub-decoder contents differ")
 		}
+		checkWindow(t, a.Finish(), int(lead%8), want)
 	})
+}
+
+// checkWindow decodes the open type at bit offset lead of enc in a window (EnterOpenType) and
+// requires the window to hold exactly want, and LeaveOpenType to continue after it, where a
+// marker octet is added.
+func checkWindow(t *testing.T, enc []byte, lead int, want []byte) {
+	t.Helper()
+	enc = append(enc[:len(enc):len(enc)], 0xA5)
+	d := NewDecoder(enc)
+	d.ReadBits(lead)
+	w, err := d.EnterOpenType()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.RemainingBits() != 8*len(want) {
+		t.Fatalf("window of %d bits, want %d", d.RemainingBits(), 8*len(want))
+	}
+	got := make([]byte, len(want))
+	for i := range got {
+		v, err := d.ReadBits(8)
+		if err != nil {
+			t.Fatalf("reading octet %d of %d in the window: %v", i, len(want), err)
+		}
+		got[i] = byte(v)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("window contents differ")
+	}
+	if _, err := d.ReadBit(); err == nil {
+		t.Fatal("a read past the window's end succeeded")
+	}
+	d.LeaveOpenType(w)
+	if v, err := d.ReadBits(8); err != nil || v != 0xA5 {
+		t.Fatalf("after the window: %#x, %v; want the marker 0xa5", v, err)
+	}
+}
+
+// TestOpenTypeWindowFragmented covers the windows the fuzzer rarely reaches: open types of 16K
+// octets and more, whose fragments are joined into a copy to be read.
+func TestOpenTypeWindowFragmented(t *testing.T) {
+	for _, n := range []int{16383, 16384, 65536 + 7, 3*16384 + 1} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		var e Encoder
+		e.WriteBits(5, 3)
+		if err := e.WriteOpenType(data); err != nil {
+			t.Fatal(err)
+		}
+		checkWindow(t, e.Finish(), 3, data)
+	}
 }
