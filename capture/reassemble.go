@@ -93,7 +93,14 @@ type direction struct {
 	// gap is the error for data found behind a hole when the capture
 	// ended; it is reported by finish, in direction order.
 	gap *Record
+	// heldEnd is the sequence number after the furthest data the assembler
+	// holds behind a hole (meaningful while after next): what a RST would
+	// make it discard.
+	heldEnd uint32
 }
+
+// after reports whether sequence number a comes after b (RFC 1982).
+func after(a, b uint32) bool { return int32(a-b) > 0 }
 
 type tcpTracker struct {
 	framer     Framer
@@ -202,6 +209,11 @@ func (t *tcpTracker) add(seg segment) []Record {
 		// that one as well, and the assembler forgets the connection.
 		other := c.direction(t.resetDir.Reverse())
 		t.reset = nil
+		if after(other.heldEnd, other.next) && !other.broken && other.gap == nil {
+			// Closing discards what waits behind a hole: say so.
+			out = append(out, t.errorRecord(other, newPacketContext(seg.index, seg.at),
+				fmt.Errorf("connection reset with a gap at sequence %d never filled (data up to %d dropped)", other.next, other.heldEnd)))
+		}
 		if t.wasReset == nil {
 			t.wasReset = make(map[fourTuple]bool)
 		}
@@ -282,10 +294,13 @@ func (c *connStream) direction(dir reassembly.TCPFlowDirection) *direction {
 // direction does not start it: its sequence number need not be that of the
 // next data byte (a keep-alive probe sits one before it).
 func (c *connStream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+	d := c.direction(dir)
 	if nextSeq != notStarted {
+		if end := tcp.Seq + uint32(len(tcp.Payload)); len(tcp.Payload) > 0 && after(tcp.Seq, d.next) && after(end, d.heldEnd) {
+			d.heldEnd = end // queued behind a hole
+		}
 		return true
 	}
-	d := c.direction(dir)
 	switch {
 	case tcp.SYN:
 		d.next = tcp.Seq + 1

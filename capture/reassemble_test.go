@@ -126,6 +126,14 @@ func TestReassembly(t *testing.T) {
 		{"reuse after a RST, the other direction never seen", nil, []segment{
 			seg(1, 0, "ab"), flagged(seg(2, 2, ""), false, true), synSeg(3, 50), seg(4, 51, "cd"),
 		}, "1:ab 4:cd"},
+		{"a reset drops what waits behind a hole, and says so", nil, []segment{
+			synSeg(1, 100), replySyn(2, 500), reply(3, 501, "ab"), reply(4, 507, "zz"),
+			flagged(seg(5, 101, ""), false, true),
+		}, "3:ab 5:error"},
+		{"a filled hole is nothing to report", nil, []segment{
+			synSeg(1, 100), replySyn(2, 500), reply(3, 503, "cd"), reply(4, 501, "ab"),
+			flagged(seg(5, 101, ""), false, true),
+		}, "4:ab 4:cd"},
 		{"an out-of-window RST changes nothing", nil, []segment{
 			synSeg(1, 100), seg(2, 101, "ab"), flagged(seg(3, 90, ""), false, true), seg(4, 103, "cd"),
 		}, "2:ab 4:cd"},
