@@ -50,6 +50,8 @@ type Registered struct {
 	// CallSignal is the gatekeeper's first call-signalling address in the RCF, where calls go
 	// when an ACF names none; invalid when the RCF has no IP address.
 	CallSignal netip.AddrPort
+	// AnswerPreGranted: the RCF lets the endpoint answer calls without an ARQ.
+	AnswerPreGranted bool
 }
 
 // RegistrationFailed reports that a registration attempt ended without one:

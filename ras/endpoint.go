@@ -96,12 +96,15 @@ const timerKeepAlive TimerID = 1
 // Endpoint is the RAS side of an H.323 endpoint (a phone app). It is a plain
 // value driven by its methods; it is not safe for concurrent use.
 type Endpoint struct {
-	cfg            EndpointConfig
-	gatekeeper     netip.AddrPort
-	gatekeeperID   string
-	endpointID     string
-	granted        time.Duration
-	registered     bool
+	cfg          EndpointConfig
+	gatekeeper   netip.AddrPort
+	gatekeeperID string
+	endpointID   string
+	granted      time.Duration
+	registered   bool
+	// answerGranted: the RCF's preGrantedARQ lets the endpoint answer calls
+	// without asking admission (H.225.0 7.9.2).
+	answerGranted  bool
 	discovered     bool
 	triedDiscovery bool // a discoveryRequired RRJ already sent us to discovery
 	method         AuthMethod
@@ -157,6 +160,11 @@ func (e *Endpoint) Unregister(now time.Time) []Effect {
 	out = append(out, CancelTimer{timerKeepAlive})
 	return append(out, e.start(now, kindURQ, CallInfo{})...)
 }
+
+// AnswerPreGranted reports whether the gatekeeper pre-granted admission to
+// answer calls (preGrantedARQ answerCall in the RCF): without it an H.323
+// endpoint asks (ARQ with answerCall) before it answers (H.323 8.1).
+func (e *Endpoint) AnswerPreGranted() bool { return e.answerGranted }
 
 // Admit sends an ARQ for a call leg.
 func (e *Endpoint) Admit(now time.Time, call CallInfo) []Effect {
@@ -470,6 +478,7 @@ func (e *Endpoint) onRCF(rcf *h225.RegistrationConfirm, kind requestKind) []Effe
 	if rcf.GatekeeperIdentifier != nil {
 		e.gatekeeperID = string(*rcf.GatekeeperIdentifier)
 	}
+	e.answerGranted = rcf.PreGrantedARQ != nil && rcf.PreGrantedARQ.AnswerCall
 	e.granted = 0
 	if rcf.TimeToLive != nil {
 		e.granted = time.Duration(*rcf.TimeToLive) * time.Second
@@ -480,7 +489,8 @@ func (e *Endpoint) onRCF(rcf *h225.RegistrationConfirm, kind requestKind) []Effe
 		if len(rcf.CallSignalAddress) > 0 {
 			signal, _ = AddrPort(&rcf.CallSignalAddress[0])
 		}
-		out = append(out, Registered{EndpointID: e.endpointID, TimeToLive: e.granted, CallSignal: signal})
+		out = append(out, Registered{EndpointID: e.endpointID, TimeToLive: e.granted, CallSignal: signal,
+			AnswerPreGranted: e.answerGranted})
 	}
 	if e.cfg.KeepAlive && e.granted > 0 {
 		out = append(out, SetTimer{ID: timerKeepAlive, After: e.granted * KeepAliveAt / 1000})

@@ -136,3 +136,37 @@ func TestGatekeeperIDDiscovery(t *testing.T) {
 		})
 	}
 }
+
+// TestPreGrantedAnswer: a gatekeeper configured to pre-grant answering says
+// so in its RCFs (full and lightweight), and the endpoint reports it; without
+// it the endpoint must ask, and an answer ARQ is admitted.
+func TestPreGrantedAnswer(t *testing.T) {
+	for _, grant := range []bool{false, true} {
+		password, known := users(map[string]string{"alice": ""})
+		h := newHarness(t, EndpointConfig{Alias: "alice", Number: "201", KeepAlive: true},
+			GatekeeperConfig{TimeToLive: 120 * time.Second, Password: password, Known: known, PreGrantAnswer: grant})
+		var reported []bool
+		h.epEffects(h.ep.Register(h.now))
+		for _, e := range h.wire {
+			if e.src == gkRAS {
+				if m, err := Decode(e.send.Payload); err == nil && m.RegistrationConfirm != nil {
+					reported = append(reported, m.RegistrationConfirm.PreGrantedARQ != nil && m.RegistrationConfirm.PreGrantedARQ.AnswerCall)
+				}
+			}
+		}
+		if len(reported) != 1 || reported[0] != grant || h.ep.AnswerPreGranted() != grant {
+			t.Fatalf("grant %v: RCF pre-grants %v, endpoint says %v", grant, reported, h.ep.AnswerPreGranted())
+		}
+		h.advance(110 * time.Second) // a keep-alive RCF keeps the grant
+		if h.ep.AnswerPreGranted() != grant {
+			t.Fatalf("grant %v: after the keep-alive the endpoint says %v", grant, h.ep.AnswerPreGranted())
+		}
+		h.log = nil
+		h.epEffects(h.ep.Admit(h.now, CallInfo{CallID: [16]byte{9}, Answer: true, Calling: "202"}))
+		h.expectLog(
+			" 110.0s ep ras.arq seq=3",
+			" 110.0s gk ras.acf seq=3",
+			" 110.0s ep Admitted to 10.0.0.1:1720",
+		)
+	}
+}

@@ -36,6 +36,10 @@ type GatekeeperConfig struct {
 	// ExpiryGrace is added to the TTL before a silent registration expires;
 	// 0 = DefaultExpiryGrace.
 	ExpiryGrace time.Duration
+	// PreGrantAnswer puts preGrantedARQ (answerCall, through the gatekeeper)
+	// into every RCF: endpoints may answer calls without an ARQ. Off, an
+	// H.323 endpoint asks before it answers.
+	PreGrantAnswer bool
 }
 
 // Registration is one endpoint registered at a gatekeeper.
@@ -288,7 +292,7 @@ func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 	}
 	out = append(out, g.arm(now, r)...)
 	ep := Info{Alias: alias, Number: number, EndpointID: r.EndpointID}
-	out = append(out, g.reply(now, from, NewRCF(seq, g.cfg.ID, g.cfg.CallSignalAddress, ep, g.cfg.TimeToLive), auth.creds)...)
+	out = append(out, g.reply(now, from, g.rcf(seq, ep), auth.creds)...)
 	return append(out, EndpointRegistered{Registration: r.Registration})
 }
 
@@ -327,7 +331,7 @@ func (g *Gatekeeper) onKeepAlive(now time.Time, from netip.AddrPort, m *h225.Ras
 	}
 	out := g.arm(now, r)
 	ep := Info{Alias: r.Alias, Number: r.Number, EndpointID: r.EndpointID}
-	return append(out, g.reply(now, from, NewRCF(seq, g.cfg.ID, g.cfg.CallSignalAddress, ep, g.cfg.TimeToLive), auth.creds)...)
+	return append(out, g.reply(now, from, g.rcf(seq, ep), auth.creds)...)
 }
 
 func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
@@ -456,4 +460,14 @@ func (g *Gatekeeper) HandleTimer(now time.Time, id TimerID) []Effect {
 		record("ras.registration_expired", timeline.A("alias", g.keyOf(r)), timeline.A("endpoint_id", r.EndpointID)),
 		EndpointUnregistered{Registration: r.Registration, Reason: "expired"},
 	}
+}
+
+// rcf builds the RegistrationConfirm of a (full or lightweight) registration.
+func (g *Gatekeeper) rcf(seq uint16, ep Info) *h225.RasMessage {
+	m := NewRCF(seq, g.cfg.ID, g.cfg.CallSignalAddress, ep, g.cfg.TimeToLive)
+	if g.cfg.PreGrantAnswer {
+		m.RegistrationConfirm.PreGrantedARQ = &h225.RegistrationConfirmPreGrantedARQ{
+			AnswerCall: true, UseGKCallSignalAddressToAnswer: true}
+	}
+	return m
 }

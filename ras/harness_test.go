@@ -146,7 +146,11 @@ func outcomeText(e Effect) string {
 		}
 		return b.String()
 	case Registered:
-		return fmt.Sprintf("Registered %s %v signal %v", e.EndpointID, e.TimeToLive, e.CallSignal)
+		text := fmt.Sprintf("Registered %s %v signal %v", e.EndpointID, e.TimeToLive, e.CallSignal)
+		if e.AnswerPreGranted {
+			text += " answer pre-granted"
+		}
+		return text
 	case RegistrationFailed:
 		return "RegistrationFailed " + e.Reason
 	case Unregistered:

@@ -348,6 +348,7 @@ type CallInfo struct {
 	CallReference uint16 // Q.931 call reference value (15 bits are significant)
 	Answer        bool   // true: admission to answer an incoming call
 	Destination   string // the called alias or number (outgoing calls)
+	Calling       string // the calling number or alias, from the Setup (answering)
 }
 
 // NewARQ builds an AdmissionRequest for a point-to-point call, asking for the
@@ -371,6 +372,16 @@ func NewARQ(seq uint16, ep Info, call CallInfo) *h225.RasMessage {
 	}
 	if call.Destination != "" {
 		arq.DestinationInfo = []h225.AliasAddress{DestinationAlias(call.Destination)}
+	}
+	if call.Answer {
+		// Answering, the endpoint is the destination and the caller the
+		// source (as the Setup named them).
+		arq.DestinationInfo = Aliases(ep.Alias, ep.Number)
+		arq.SrcInfo = nil
+		if call.Calling != "" {
+			arq.SrcInfo = []h225.AliasAddress{DestinationAlias(call.Calling)}
+		}
+		arq.SrcCallSignalAddress = nil // the caller's, which the endpoint does not know
 	}
 	if arq.SrcInfo == nil {
 		arq.SrcInfo = []h225.AliasAddress{}

@@ -54,9 +54,16 @@ func TestMessages(t *testing.T) {
 			a := m.AdmissionRequest
 			return a.DestinationInfo[0].Choice == h225.AliasAddressH323ID && a.CallReferenceValue == 1 && a.BandWidth == DefaultBandwidth
 		}},
-		{NewARQ(8, ep, CallInfo{Destination: "0049*1#", Answer: true}), "ras.arq", attrs("8"), func(m *h225.RasMessage) bool {
+		{NewARQ(8, ep, CallInfo{Calling: "0049*1#", Answer: true}), "ras.arq", attrs("8"), func(m *h225.RasMessage) bool {
+			// Answering: the caller is the source, the endpoint the destination.
 			a := m.AdmissionRequest
-			return a.DestinationInfo[0].DialledDigits == "0049*1#" && a.AnswerCall && len(a.CallIdentifier.Guid) == 16
+			return a.SrcInfo[0].DialledDigits == "0049*1#" && len(a.DestinationInfo) == 2 &&
+				a.DestinationInfo[0].H323ID == "alice" && a.DestinationInfo[1].DialledDigits == "201" &&
+				a.AnswerCall && a.SrcCallSignalAddress == nil && len(a.CallIdentifier.Guid) == 16
+		}},
+		{NewARQ(8, ep, CallInfo{Answer: true}), "ras.arq", attrs("8"), func(m *h225.RasMessage) bool {
+			a := m.AdmissionRequest // a caller without a number: an empty srcInfo
+			return len(a.SrcInfo) == 0 && a.AnswerCall
 		}},
 		{NewACF(9, 640, gkRAS), "ras.acf", attrs("9"), func(m *h225.RasMessage) bool {
 			a, _ := AddrPort(&m.AdmissionConfirm.DestCallSignalAddress)

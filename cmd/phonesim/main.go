@@ -61,7 +61,8 @@ func main() {
 
 const usageText = `usage:
   phonesim register --gk HOST[:1719] --alias NAME --number DIGITS [--password P] [--ttl 60s]
-                    [--listen 127.0.0.1:0] [--ras-listen ADDR] [--answer-after 2s|never|busy] [--discover] [--gk-id ID]
+                    [--listen 127.0.0.1:0] [--ras-listen ADDR] [--answer-after 2s|never|busy]
+                    [--answer-arq auto|always|never] [--discover] [--gk-id ID]
                     [--duration D] [--pcap FILE] [-v]
   phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D] [register flags]
 `
@@ -138,6 +139,7 @@ func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneCo
 	listen := fs.String("listen", "127.0.0.1:0", "call-signalling TCP address to listen on (RAS binds the same IP)")
 	rasListen := fs.String("ras-listen", "", "RAS UDP address to bind (default: the --listen IP, any port)")
 	answer := fs.String("answer-after", "never", "answer incoming calls after this delay, or never, or busy (release with cause 17)")
+	answerARQ := fs.String("answer-arq", "auto", "ask admission (ARQ answerCall) before answering: auto (unless the RCF pre-granted it), always, never")
 	discover := fs.Bool("discover", false, "send a GRQ before the RRQ")
 	gkID := fs.String("gk-id", "", "gatekeeper identifier to ask for in the GRQ")
 	duration := fs.Duration("duration", 0, "run this long, then unregister (0: until interrupted)")
@@ -179,6 +181,16 @@ func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneCo
 	}
 	if cfg.Answer, err = parseAnswer(*answer); err != nil {
 		return cfg, "", err
+	}
+	switch *answerARQ {
+	case "auto":
+		cfg.AnswerAdmission = realnet.AnswerAdmissionAuto
+	case "always":
+		cfg.AnswerAdmission = realnet.AnswerAdmissionAlways
+	case "never":
+		cfg.AnswerAdmission = realnet.AnswerAdmissionNever
+	default:
+		return cfg, "", fmt.Errorf("--answer-arq %q: want auto, always or never", *answerARQ)
 	}
 	if command == "call" {
 		if *to == "" {

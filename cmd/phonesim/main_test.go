@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -64,6 +65,7 @@ func TestExitStatus(t *testing.T) {
 		{name: "unknown command", args: []string{"dial"}, want: exitUsage, stderr: `unknown command "dial"`},
 		{name: "no gatekeeper", args: []string{"register", "--alias", "alice"}, want: exitUsage, stderr: "--gk is required"},
 		{name: "bad answer", args: []string{"register", "--gk", gk, "--alias", "a", "--answer-after", "soon"}, want: exitUsage, stderr: "--answer-after"},
+		{name: "bad answer-arq", args: []string{"register", "--gk", gk, "--alias", "a", "--answer-arq", "sometimes"}, want: exitUsage, stderr: "want auto, always or never"},
 		{name: "bad number", args: []string{"register", "--gk", gk, "--alias", "a", "--number", "12a"}, want: exitUsage, stderr: "dialled digits"},
 		{name: "bad listen", args: []string{"register", "--gk", gk, "--alias", "a", "--listen", "nowhere"}, want: exitUsage, stderr: "--listen"},
 		{name: "bad ras listen", args: []string{"register", "--gk", gk, "--alias", "a", "--ras-listen", "x"}, want: exitUsage, stderr: "--ras-listen"},
@@ -142,6 +144,17 @@ func TestPcapOption(t *testing.T) {
 		}
 		if name := ras.EventName(m); !strings.Contains(stdout.String(), name) {
 			t.Errorf("record %d is %s, not in the trace", i, name)
+		}
+	}
+}
+
+func TestAnswerARQOption(t *testing.T) {
+	for arg, want := range map[string]realnet.AnswerAdmission{
+		"auto": realnet.AnswerAdmissionAuto, "always": realnet.AnswerAdmissionAlways, "never": realnet.AnswerAdmissionNever,
+	} {
+		cfg, _, err := parse("register", []string{"--gk", "127.0.0.1", "--alias", "a", "--answer-arq", arg}, io.Discard)
+		if err != nil || cfg.AnswerAdmission != want {
+			t.Errorf("--answer-arq %s: %v, %v; want %v", arg, cfg.AnswerAdmission, err, want)
 		}
 	}
 }

@@ -36,7 +36,13 @@
 // timeline name and attributes, and the wire bytes); WritePcap turns those
 // into a pcap file (package capture) with the run's wall-clock timestamps.
 //
-// The phone is an H.323 endpoint of the gatekeeper-routed model, like the
-// simulated devices: it does not ask admission (ARQ answerCall) before
-// answering an incoming call, opens no H.245 and carries no media.
+// The phone is an H.323 endpoint of the gatekeeper-routed model. Before an
+// incoming call rings it asks its gatekeeper for admission (ARQ with
+// answerCall, H.323 8.1) unless the RCF pre-granted answering
+// (preGrantedARQ answerCall) — PhoneConfig.AnswerAdmission can make it
+// always or never ask; an ARJ refuses the call with cause 21 without
+// ringing, and an admitted call is disengaged (DRQ) when it ends. The
+// simulated devices of the scenario world never ask (their PBX model routes
+// calls without admitting the called side). It opens no H.245 and carries
+// no media.
 package realnet

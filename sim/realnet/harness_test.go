@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"callwake/h323"
+	"callwake/h323/h225"
 	"callwake/h323/q931"
 	"callwake/ras"
 
@@ -28,11 +29,27 @@ type gatekeeperHarness struct {
 
 	RAS, Signal netip.AddrPort
 	wg          sync.WaitGroup
+
+	// rejectAnswers makes the harness refuse every ARQ to answer a call
+	// (ARJ requestDenied), as a gatekeeper out of resources would.
+	rejectAnswers bool
+}
+
+// gatekeeperOptions are the harness's variations.
+type gatekeeperOptions struct {
+	preGrantAnswer bool // RCFs pre-grant answering (no answer ARQ needed)
+	rejectAnswers  bool // answer ARQs get ARJ
 }
 
 // startGatekeeper runs a harness until ctx ends; passwords maps aliases to
 // their H.235 password (nil = no authentication).
 func startGatekeeper(t *testing.T, ctx context.Context, ttl time.Duration, passwords map[string]string) *gatekeeperHarness {
+	t.Helper()
+	return startGatekeeperWith(t, ctx, ttl, passwords, gatekeeperOptions{})
+}
+
+// startGatekeeperWith is startGatekeeper with options.
+func startGatekeeperWith(t *testing.T, ctx context.Context, ttl time.Duration, passwords map[string]string, opts gatekeeperOptions) *gatekeeperHarness {
 	t.Helper()
 	loop := NewLoop(zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
 	h := &gatekeeperHarness{loop: loop, timers: NewTimers[ras.TimerID](loop), trace: NewTrace(loop, nil)}
@@ -44,7 +61,9 @@ func startGatekeeper(t *testing.T, ctx context.Context, ttl time.Duration, passw
 		t.Fatal(err)
 	}
 	h.RAS, h.Signal = h.udp.LocalAddr(), h.tcp.Addr()
-	cfg := ras.GatekeeperConfig{ID: "callwake-gk", RASAddress: h.RAS, CallSignalAddress: h.Signal, TimeToLive: ttl}
+	h.rejectAnswers = opts.rejectAnswers
+	cfg := ras.GatekeeperConfig{ID: "callwake-gk", RASAddress: h.RAS, CallSignalAddress: h.Signal, TimeToLive: ttl,
+		PreGrantAnswer: opts.preGrantAnswer}
 	if passwords != nil {
 		cfg.Password = func(alias string) (string, bool) { p, ok := passwords[alias]; return p, ok }
 	}
@@ -61,6 +80,15 @@ func startGatekeeper(t *testing.T, ctx context.Context, ttl time.Duration, passw
 
 func (h *gatekeeperHarness) datagram(from netip.AddrPort, payload []byte) {
 	h.trace.ReceivedRAS(from, h.RAS, payload)
+	if m, err := ras.Decode(payload); err == nil && h.rejectAnswers && m.AdmissionRequest != nil && m.AdmissionRequest.AnswerCall {
+		arj := ras.NewARJ(uint16(m.AdmissionRequest.RequestSeqNum), h225.AdmissionRejectReasonRequestDenied)
+		b, err := arj.Marshal()
+		if err != nil {
+			panic(err) // a fixed message of ours
+		}
+		h.rasDo([]ras.Effect{ras.Send{To: from, Payload: b, Event: "ras.arj"}})
+		return
+	}
 	h.rasDo(h.gk.HandleDatagram(h.loop.Now(), from, payload))
 }
 

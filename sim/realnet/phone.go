@@ -45,6 +45,9 @@ type PhoneConfig struct {
 	// RASListen is the RAS UDP address; zero = Listen's IP, port 0.
 	RASListen netip.AddrPort
 	Answer    phone.Answer // what the simulated user does with incoming calls
+	// AnswerAdmission says when an incoming call is admitted (ARQ with
+	// answerCall) before the phone rings and answers it.
+	AnswerAdmission AnswerAdmission
 
 	// Call, when set, places one call to these digits after registering:
 	// ARQ, Setup to the ACF's call-signalling address, progress until
@@ -61,6 +64,21 @@ type PhoneConfig struct {
 	// Random supplies call and conference identifiers; nil = crypto/rand.
 	Random io.Reader
 }
+
+// AnswerAdmission says whether the phone asks its gatekeeper for admission
+// (ARQ with answerCall) before it answers an incoming call.
+type AnswerAdmission int
+
+const (
+	// AnswerAdmissionAuto asks unless the RCF pre-granted answering
+	// (preGrantedARQ answerCall), as H.323 endpoints do.
+	AnswerAdmissionAuto AnswerAdmission = iota
+	// AnswerAdmissionAlways asks even when answering was pre-granted.
+	AnswerAdmissionAlways
+	// AnswerAdmissionNever never asks, for gatekeepers that route calls
+	// without admitting the called side.
+	AnswerAdmissionNever
+)
 
 // PhoneResult is what a run did.
 type PhoneResult struct {
@@ -116,9 +134,17 @@ type phoneNode struct {
 
 type incomingLeg struct {
 	ref  phone.CallRef
+	crv  uint16 // the Setup's call reference value
 	leg  *h323.Leg
 	conn *Conn
 	done bool
+	// info is the call as an answer ARQ names it; admitted once its ACF
+	// came (a DRQ then follows the end of the call).
+	info     ras.CallInfo
+	admitted bool
+	// waiting is the call for the phone core while its admission is asked:
+	// the core sees it only once the ACF came.
+	waiting *phone.IncomingCall
 }
 
 type outgoingCall struct {
@@ -340,11 +366,19 @@ func (n *phoneNode) rasDo(effects []ras.Effect) {
 				n.shutdown()
 			}
 		case ras.Admitted:
+			if e.Call.Answer {
+				n.answerAdmitted(e.Call)
+				continue
+			}
 			n.dial(e.Call, e.DestCallSignal)
 		case ras.AdmissionRejected:
+			if e.Call.Answer {
+				n.answerRejected(e.Call, e.Reason)
+				continue
+			}
 			n.callFailed(e.Reason)
 		case ras.Disengaged:
-			if n.cfg.Call != "" {
+			if n.cfg.Call != "" && !e.Call.Answer {
 				n.finish() // the placed call is over: so is the run
 			}
 		}

@@ -162,16 +162,23 @@ func TestRegisterWithPassword(t *testing.T) {
 // that calls it through the gatekeeper harness.
 func callBetween(t *testing.T, answer phone.Answer) (caller, callee PhoneResult) {
 	t.Helper()
+	return callBetweenWith(t, answer, gatekeeperOptions{}, AnswerAdmissionAuto)
+}
+
+// callBetweenWith is callBetween with a gatekeeper of those options and a
+// callee asking admission to answer as told.
+func callBetweenWith(t *testing.T, answer phone.Answer, opts gatekeeperOptions, admission AnswerAdmission) (caller, callee PhoneResult) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	gk := startGatekeeper(t, ctx, time.Minute, nil)
+	gk := startGatekeeperWith(t, ctx, time.Minute, nil, opts)
 
 	calleeCtx, hangUpCallee := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var calleeErr error
 	registered := make(chan struct{})
 	calleeCfg := phoneConfig(t, gk.RAS, "bob", "202")
-	calleeCfg.Answer = answer
+	calleeCfg.Answer, calleeCfg.AnswerAdmission = answer, admission
 	calleeCfg.Out = lineWatch{prefix: "phone.registered", seen: registered, once: new(sync.Once)}
 	wg.Go(func() { callee, calleeErr = RunPhone(calleeCtx, calleeCfg) })
 	select {
@@ -253,6 +260,53 @@ func TestCallAnswered(t *testing.T) {
 		t.Errorf("callee core events missing: %v", callee.Events)
 	}
 	settle(t, base)
+}
+
+// TestAnswerAdmission: before it rings, the callee asks its gatekeeper for
+// admission to answer (ARQ answerCall) unless the RCF pre-granted it or it
+// is told otherwise; after the call it disengages. An ARJ refuses the call
+// with cause 21, and the phone never rings.
+func TestAnswerAdmission(t *testing.T) {
+	answer := phone.Answer{Mode: phone.AnswerAfter, After: 100 * time.Millisecond}
+	asked := []string{"recv q931.setup", "send q931.call_proceeding", "send ras.arq", "recv ras.acf",
+		"send q931.alerting", "send q931.connect", "recv q931.release_complete cause=16", "send ras.drq", "recv ras.dcf"}
+	notAsked := []string{"recv q931.setup", "send q931.call_proceeding",
+		"send q931.alerting", "send q931.connect", "recv q931.release_complete cause=16"}
+	tests := []struct {
+		name      string
+		opts      gatekeeperOptions
+		admission AnswerAdmission
+		want      []string
+	}{
+		{"asks when not pre-granted", gatekeeperOptions{}, AnswerAdmissionAuto, asked},
+		{"pre-granted: does not ask", gatekeeperOptions{preGrantAnswer: true}, AnswerAdmissionAuto, notAsked},
+		{"always asks", gatekeeperOptions{preGrantAnswer: true}, AnswerAdmissionAlways, asked},
+		{"never asks", gatekeeperOptions{}, AnswerAdmissionNever, notAsked},
+		{"refused", gatekeeperOptions{rejectAnswers: true}, AnswerAdmissionAuto,
+			[]string{"recv q931.setup", "send q931.call_proceeding", "send ras.arq", "recv ras.arj", "send q931.release_complete cause=21"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			caller, callee := callBetweenWith(t, answer, tc.opts, tc.admission)
+			var got []string
+			for _, m := range messages(callee.Events, "") {
+				if strings.Contains(m, "q931.") || strings.Contains(m, "ras.arq") || strings.Contains(m, "ras.acf") ||
+					strings.Contains(m, "ras.arj") || strings.Contains(m, "ras.drq") || strings.Contains(m, "ras.dcf") {
+					got = append(got, m)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("callee\n got %v\nwant %v", got, tc.want)
+			}
+			rang := find(callee.Events, Local, phone.EventRinging)
+			if refused := tc.opts.rejectAnswers; rang == refused || caller.Connected == refused {
+				t.Errorf("refused %v: callee rang %v, caller connected %v (cause %d)", refused, rang, caller.Connected, caller.ReleaseCause)
+			}
+			if tc.opts.rejectAnswers && (caller.ReleaseCause != 21 || !find(callee.Events, Local, "call.not_admitted", "reason", "requestDenied")) {
+				t.Errorf("refused: caller cause %d, callee events %v", caller.ReleaseCause, callee.Events)
+			}
+		})
+	}
 }
 
 func TestCallBusy(t *testing.T) {

@@ -16,6 +16,10 @@ import (
 // Release Complete.
 const causeTemporaryFailure = 41
 
+// causeCallRejected (Q.850 21) is what the phone answers a call with when
+// its gatekeeper refused admission to answer it (ARJ).
+const causeCallRejected = 21
+
 // accept takes a call-signalling connection; its first Setup starts a leg.
 // A connection that sends something else first is logged and ignored until
 // it sends a Setup (H.225.0 connections may open with an empty TPKT or a
@@ -28,7 +32,8 @@ func (n *phoneNode) accept(c *Conn) {
 		}
 		n.trace.ReceivedQ931(c, msg)
 		if l.leg == nil {
-			if _, _, typ, err := h323.PeekCallReference(msg); err != nil || typ != byte(q931.Setup) {
+			crv, _, typ, err := h323.PeekCallReference(msg)
+			if err != nil || typ != byte(q931.Setup) {
 				n.loop.Log.Debug().Stringer("remote", c.RemoteAddr()).Msg("message before a Setup ignored")
 				return
 			}
@@ -37,7 +42,7 @@ func (n *phoneNode) accept(c *Conn) {
 				return
 			}
 			n.nextRef++
-			l.ref = n.nextRef
+			l.ref, l.crv = n.nextRef, crv
 			l.leg = h323.NewLeg(h323.LegConfig{Local: c.LocalAddr(), Remote: c.RemoteAddr()})
 			n.incoming = append(n.incoming, l)
 		}
@@ -53,7 +58,7 @@ func (n *phoneNode) accept(c *Conn) {
 			return
 		}
 		n.legEnded(l)
-		n.handle(phone.CallReleased{Call: l.ref, Cause: causeTemporaryFailure})
+		n.released(l, causeTemporaryFailure)
 	})
 }
 
@@ -67,11 +72,65 @@ func (n *phoneNode) legOf(ref phone.CallRef) *incomingLeg {
 	return nil
 }
 
-// legEnded marks an incoming leg done, closes its connection and forgets it.
+// legEnded marks an incoming leg done, closes its connection and forgets
+// it; an admitted call is disengaged (DRQ).
 func (n *phoneNode) legEnded(l *incomingLeg) {
 	l.done = true
 	l.conn.Close()
 	n.incoming = slices.DeleteFunc(n.incoming, func(x *incomingLeg) bool { return x == l })
+	if l.admitted {
+		l.admitted = false
+		n.rasDo(n.ep.Disengage(n.loop.Now(), l.info))
+	}
+}
+
+// released tells the phone core that the caller's side ended a call, unless
+// the core never saw it (its admission was still being asked).
+func (n *phoneNode) released(l *incomingLeg, cause int) {
+	if l.waiting == nil {
+		n.handle(phone.CallReleased{Call: l.ref, Cause: cause})
+	}
+}
+
+// askAdmission tells whether an incoming call is admitted (ARQ answerCall)
+// before the phone core sees it.
+func (n *phoneNode) askAdmission() bool {
+	switch n.cfg.AnswerAdmission {
+	case AnswerAdmissionAlways:
+		return true
+	case AnswerAdmissionNever:
+		return false
+	}
+	return !n.ep.AnswerPreGranted()
+}
+
+// answerAdmitted: the ACF to answer a call came; the phone core gets the call.
+func (n *phoneNode) answerAdmitted(call ras.CallInfo) {
+	for _, l := range n.incoming {
+		if l.waiting != nil && l.info.CallID == call.CallID && !l.done {
+			l.admitted = true
+			in := *l.waiting
+			l.waiting = nil
+			n.handle(in)
+			return
+		}
+	}
+	// The caller gave up while admission was asked: the gatekeeper
+	// admitted a call that is over, so it is disengaged at once.
+	n.rasDo(n.ep.Disengage(n.loop.Now(), call))
+}
+
+// answerRejected: the gatekeeper refused admission to answer (ARJ): the
+// call is released with cause 21 "call rejected", without ringing.
+func (n *phoneNode) answerRejected(call ras.CallInfo, reason string) {
+	for _, l := range n.incoming {
+		if l.waiting != nil && l.info.CallID == call.CallID && !l.done {
+			n.trace.Add(Local, "call.not_admitted", []timeline.Attr{timeline.A("reason", reason)}, nil)
+			n.legDo(l, l.leg.Release(causeCallRejected))
+			n.legEnded(l)
+			return
+		}
+	}
 }
 
 // legDo carries out an incoming leg's effects.
@@ -88,15 +147,29 @@ func (n *phoneNode) legDo(l *incomingLeg, effects []h323.Effect) {
 			// endpoint first says Call Proceeding (it will not send more
 			// digits), which the driver does.
 			n.legDo(l, l.leg.CallProceeding())
-			n.handle(phone.IncomingCall{Call: l.ref, Number: e.CallingNumber, Name: e.CallingName, Silent: e.Silent})
+			in := phone.IncomingCall{Call: l.ref, Number: e.CallingNumber, Name: e.CallingName, Silent: e.Silent}
+			if !n.askAdmission() {
+				n.handle(in)
+				continue
+			}
+			// H.323 8.1: a registered endpoint asks its gatekeeper before it
+			// answers (rings), unless the RCF pre-granted it.
+			l.waiting = &in
+			l.info = ras.CallInfo{Answer: true, CallID: e.CallID, ConferenceID: e.ConferenceID,
+				CallReference: l.crv, Calling: e.CallingNumber}
+			n.rasDo(n.ep.Admit(n.loop.Now(), l.info))
 		case h323.PeerFacility:
 			if e.Display != "" && !l.done {
+				if l.waiting != nil {
+					l.waiting.Name = e.Display // the core gets it with the call
+					continue
+				}
 				n.handle(phone.CallerNameUpdated{Call: l.ref, Name: e.Display})
 			}
 		case h323.PeerReleased:
 			if !l.done {
 				n.legEnded(l)
-				n.handle(phone.CallReleased{Call: l.ref, Cause: e.Cause})
+				n.released(l, e.Cause)
 			}
 		case h323.ProtocolError:
 			n.trace.Add(Local, "q931.protocol_error", []timeline.Attr{timeline.A("peer", l.conn.RemoteAddr()), timeline.A("error", e.Err.Error())}, nil)
