@@ -53,11 +53,12 @@ func (d *Decoder) copyOut(b []byte) []byte {
 // copyAligned aligns and returns a copy of the next n octets in the arena: alignedSlice and
 // copyOut in one step, for the octet strings nearly every message holds.
 func (d *Decoder) copyAligned(n int, context string) ([]byte, error) {
-	b, err := d.alignedSlice(n, context)
-	if err != nil {
-		return nil, err
+	i, ok := d.alignedOctets(n)
+	if !ok {
+		return nil, d.alignedSliceError(context)
 	}
-	out := append(d.scratch(n), b...)
+	out := d.scratch(n)[:n]
+	copy(out, d.buf[i:i+n])
 	d.keep(n)
 	return out, nil
 }

@@ -285,13 +285,23 @@ func (d *Decoder) alignedUintError(octets int, context string) error {
 
 // alignedSlice aligns and returns the next n octets without copying.
 func (d *Decoder) alignedSlice(n int, context string) ([]byte, error) {
-	p := (d.pos + 7) &^ 7
-	i := p >> 3
-	if p > d.end || uint(n) > uint(d.end-p)/8 || uint(i)+uint(n) > uint(len(d.buf)) {
+	i, ok := d.alignedOctets(n)
+	if !ok {
 		return nil, d.alignedSliceError(context)
 	}
-	d.pos = p + n*8
 	return d.buf[i : i+n : i+n], nil
+}
+
+// alignedOctets aligns and steps over the next n octets, returning the index of the first in
+// d.buf; ok false (nothing consumed) when the input ends first. Call-free, so it inlines.
+func (d *Decoder) alignedOctets(n int) (i int, ok bool) {
+	p := (d.pos + 7) &^ 7
+	i = p >> 3
+	if p > d.end || uint(n) > uint(d.end-p)/8 || uint(i)+uint(n) > uint(len(d.buf)) {
+		return 0, false
+	}
+	d.pos = p + n*8
+	return i, true
 }
 
 // alignedSliceError reports why alignedSlice cannot read: alignment or the octets run past the
