@@ -176,10 +176,13 @@ func callBetweenWith(t *testing.T, answer phone.Answer, opts gatekeeperOptions, 
 	calleeCtx, hangUpCallee := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var calleeErr error
-	registered := make(chan struct{})
+	registered, callOver := make(chan struct{}), make(chan struct{})
 	calleeCfg := phoneConfig(t, gk.RAS, "bob", "202")
 	calleeCfg.Answer, calleeCfg.AnswerAdmission = answer, admission
-	calleeCfg.Out = lineWatch{prefix: "phone.registered", seen: registered, once: new(sync.Once)}
+	calleeCfg.Out = multiWatch{
+		{prefix: "phone.registered", seen: registered, once: new(sync.Once)},
+		{prefix: "q931.release_complete", seen: callOver, once: new(sync.Once)},
+	}
 	wg.Go(func() { callee, calleeErr = RunPhone(calleeCtx, calleeCfg) })
 	select {
 	case <-registered:
@@ -189,6 +192,13 @@ func callBetweenWith(t *testing.T, answer phone.Answer, opts gatekeeperOptions, 
 	callerCfg := phoneConfig(t, gk.RAS, "alice", "201")
 	callerCfg.Call, callerCfg.HangupAfter = "202", 300*time.Millisecond
 	caller, err := RunPhone(ctx, callerCfg)
+	// The caller's Release Complete reaches the callee through the harness,
+	// which may take longer than the caller's URQ/UCF: the callee's run ends
+	// only once its call is over, or it would release the call itself.
+	select {
+	case <-callOver:
+	case <-ctx.Done():
+	}
 	hangUpCallee()
 	wg.Wait()
 	if err != nil || calleeErr != nil {
