@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"callwake/internal/shard"
 	"callwake/report"
 	"callwake/scenario"
 )
@@ -59,10 +60,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&views.pcap, "pcap", "", "write the RAS and Q.931 messages as a pcap `OUT` (file or directory)")
 	fs.StringVar(&views.html, "html", "", "write an HTML ladder diagram to `OUT` (file or directory)")
 	fs.StringVar(&views.junit, "junit", "", "write a JUnit XML report to `FILE`")
-	part := shard{index: 0, count: 1}
+	part := shard.All
 	fs.Func("shard", "run only shard `I/N` of the files (I from 0)", func(s string) error {
 		var err error
-		part, err = parseShard(s)
+		part, err = shard.Parse(s)
 		return err
 	})
 	fs.Usage = func() {
@@ -75,7 +76,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	files = part.pick(files)
+	files = shard.Pick(part, files)
 	views.single = len(paths) == 1 && !isDir(paths[0])
 	if (views.pcap != "" || views.html != "") && !views.single {
 		if err := checkViewNames(files); err != nil {

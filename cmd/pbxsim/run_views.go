@@ -5,48 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"callwake/report"
 )
-
-// shard is the part of a scenario library one `pbxsim run --shard I/N`
-// runs: shard I of N, I counting from 0 (as a Kubernetes Indexed Job's
-// JOB_COMPLETION_INDEX does).
-type shard struct {
-	index, count int
-}
-
-// parseShard reads "I/N" with 0 <= I < N.
-func parseShard(s string) (shard, error) {
-	index, count, ok := strings.Cut(s, "/")
-	if !ok {
-		return shard{}, fmt.Errorf("shard %q: want I/N, e.g. 0/4", s)
-	}
-	i, errI := strconv.Atoi(index)
-	n, errN := strconv.Atoi(count)
-	if errI != nil || errN != nil || n < 1 || i < 0 || i >= n {
-		return shard{}, fmt.Errorf("shard %q: want I/N with N >= 1 and 0 <= I < N", s)
-	}
-	return shard{index: i, count: n}, nil
-}
-
-// pick returns the files of this shard: the k-th file of the run's list
-// (arguments in command-line order, a directory's files sorted by name)
-// belongs to shard k mod N. The assignment depends only on the file list,
-// so every shard given the same command line agrees on it; the shards
-// partition the list and differ in size by at most one file, which hashing
-// names would not guarantee.
-func (s shard) pick(files []string) []string {
-	var mine []string
-	for k, f := range files {
-		if k%s.count == s.index {
-			mine = append(mine, f)
-		}
-	}
-	return mine
-}
 
 // viewOptions are the per-run view files asked for on the command line.
 type viewOptions struct {

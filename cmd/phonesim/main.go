@@ -10,15 +10,22 @@
 //	phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--number DIGITS]
 //	                  [--hangup-after D] [... the register flags]
 //
+//	phonesim load     --gk HOST[:1719] --count N [--alias-prefix P] [--first-number DIGITS]
+//	                  [--rate R] [--duration D] [--reregister D] [--shard I/N] [...]
+//
 // register runs until --duration passes or the process is interrupted, then
 // unregisters. call registers, asks admission (ARQ), connects to the
 // call-signalling address of the ACF, sends a Setup and follows the call
 // until Release Complete (sent after --hangup-after once connected, or at
 // the end of --duration), then unregisters.
 //
+// load registers a population of endpoints at a rate, keeps it registered
+// and unregisters it, printing counts every second and the registration
+// times at the end.
+//
 // Exit status: 0 after a clean run, 1 when registration failed (RRJ,
-// timeout; the reason is printed) or the call could not be placed, 2 on a
-// bad command line.
+// timeout; the reason is printed), the call could not be placed or some of
+// a load's endpoints did not stay registered, 2 on a bad command line.
 package main
 
 import (
@@ -65,6 +72,7 @@ const usageText = `usage:
                     [--answer-arq auto|always|never] [--discover] [--gk-id ID]
                     [--duration D] [--pcap FILE] [-v]
   phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D] [register flags]
+  phonesim load     --gk HOST[:1719] --count N [--rate R] [--duration D] [--shard I/N] [...]
 `
 
 // run parses args and runs the command; it returns the exit status.
@@ -77,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usageText)
 		return exitOK
+	case "load":
+		return runLoad(ctx, args[1:], stdout, stderr)
 	case "register", "call":
 	default:
 		fmt.Fprintf(stderr, "phonesim: unknown command %q\n%s", args[0], usageText)

@@ -19,8 +19,8 @@ import (
 )
 
 // startGatekeeper runs a RAS-only gatekeeper on loopback until the test
-// ends: alice's password is "secret". Expiry timers are not needed by these
-// short runs and are not armed.
+// ends: the password of alice (and of aliases starting so) is "secret".
+// Expiry timers are not needed by these short runs and are not armed.
 func startGatekeeper(t *testing.T) netip.AddrPort {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -45,7 +45,7 @@ func startGatekeeper(t *testing.T) netip.AddrPort {
 	refused := netip.MustParseAddrPort(closed.Addr().String())
 	closed.Close()
 	gk = ras.NewGatekeeper(ras.GatekeeperConfig{ID: "gk", RASAddress: sock.LocalAddr(), TimeToLive: time.Minute, CallSignalAddress: refused,
-		Password: func(alias string) (string, bool) { return "secret", alias == "alice" }})
+		Password: func(alias string) (string, bool) { return "secret", strings.HasPrefix(alias, "alice") }})
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = loop.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })

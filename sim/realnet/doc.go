@@ -45,4 +45,14 @@
 // simulated devices of the scenario world never ask (their PBX model routes
 // calls without admitting the called side). It opens no H.245 and carries
 // no media.
+//
+// # The load
+//
+// RunLoad is `phonesim load`: a population of RAS endpoints on one loop,
+// each with its own UDP socket, registering at a rate, sending keep-alives,
+// re-registering after a failure or loss when told, and unregistering at
+// the end; one TCP listener refuses the calls they receive (cause 17). It
+// counts registrations, failures and losses by reason, keep-alives and the
+// time from each registration's first request to its RCF. A population is
+// split between processes by shard (endpoint k belongs to shard k mod N).
 package realnet

@@ -33,6 +33,18 @@ type gatekeeperHarness struct {
 	// rejectAnswers makes the harness refuse every ARQ to answer a call
 	// (ARJ requestDenied), as a gatekeeper out of resources would.
 	rejectAnswers bool
+	// registrations counts the registrations the gatekeeper confirmed, by
+	// alias (read with onLoop).
+	registrations map[string]int
+}
+
+// onLoop runs fn on the harness's loop and waits for it, so that a test can
+// read the harness's state.
+func (h *gatekeeperHarness) onLoop(fn func()) {
+	done := make(chan struct{})
+	if h.loop.Post(func() { fn(); close(done) }) {
+		<-done
+	}
 }
 
 // gatekeeperOptions are the harness's variations.
@@ -105,6 +117,11 @@ func (h *gatekeeperHarness) rasDo(effects []ras.Effect) {
 			h.timers.Cancel(e.ID)
 		case ras.Record:
 			h.trace.Add(Local, e.Event, e.Attrs, nil)
+		case ras.EndpointRegistered:
+			if h.registrations == nil {
+				h.registrations = map[string]int{}
+			}
+			h.registrations[e.Registration.Alias]++
 		}
 	}
 }

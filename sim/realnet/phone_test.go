@@ -16,6 +16,7 @@ import (
 	"callwake/h323"
 	"callwake/h323/q931"
 	"callwake/phone"
+	"callwake/ras"
 
 	"github.com/rs/zerolog"
 )
@@ -506,16 +507,10 @@ func TestIncomingFromRawPeer(t *testing.T) {
 // lookupSignal asks the gatekeeper's loop for a registration's
 // call-signalling address.
 func lookupSignal(h *gatekeeperHarness, alias string) (netip.AddrPort, bool) {
-	type answer struct {
-		addr netip.AddrPort
-		ok   bool
-	}
-	ch := make(chan answer, 1)
-	if !h.loop.Post(func() { r, ok := h.gk.Lookup(alias); ch <- answer{r.CallSignalAddress, ok} }) {
-		return netip.AddrPort{}, false
-	}
-	a := <-ch
-	return a.addr, a.ok
+	var r ras.Registration
+	var ok bool
+	h.onLoop(func() { r, ok = h.gk.Lookup(alias) })
+	return r.CallSignalAddress, ok
 }
 
 // A Setup without its H.225.0 user-user element is cleared with Release
