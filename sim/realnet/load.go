@@ -117,19 +117,9 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadResult, error) {
 	loop := NewLoop(cfg.Log)
 	n := &loadNode{cfg: cfg, loop: loop, timers: NewTimers[loadTimer](loop), starts: NewTimers[int](loop),
 		end: NewTimers[string](loop), res: LoadResult{Failed: map[string]int{}, Lost: map[string]int{}}}
-	if err := n.open(); err != nil {
-		loopCtx, cancel := context.WithCancel(context.Background())
-		cancel()
-		_ = loop.Run(loopCtx) // closes what was opened
+	if err := runNode(ctx, loop, n.open, func(stop context.CancelFunc) { n.stop = stop }, n.start, n.finish); err != nil {
 		return n.res, err
 	}
-	// The loop outlives ctx: after ctx ends the endpoints still unregister.
-	loopCtx, stop := context.WithCancel(context.Background())
-	n.stop = stop
-	loop.Post(n.start)
-	watch := context.AfterFunc(ctx, func() { loop.Post(n.finish) })
-	defer watch()
-	_ = loop.Run(loopCtx)
 	n.timers.Stop()
 	n.starts.Stop()
 	n.end.Stop()

@@ -118,3 +118,24 @@ func (l *Loop) shutdown() {
 		}
 	}
 }
+
+// runNode is the life of a node (a phone, a load): open binds its sockets;
+// then the loop runs start, and finish once ctx ends, until the node calls
+// the stop it was handed by setStop — the loop outlives ctx, so that a node
+// can still unregister. When open fails, the loop only closes what was
+// opened, and the error is returned.
+func runNode(ctx context.Context, loop *Loop, open func() error, setStop func(context.CancelFunc), start, finish func()) error {
+	if err := open(); err != nil {
+		loopCtx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = loop.Run(loopCtx) // closes what was opened
+		return err
+	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	setStop(stop)
+	loop.Post(start)
+	watch := context.AfterFunc(ctx, func() { loop.Post(finish) })
+	defer watch()
+	_ = loop.Run(loopCtx)
+	return nil
+}

@@ -173,19 +173,9 @@ func RunPhone(ctx context.Context, cfg PhoneConfig) (PhoneResult, error) {
 	if n.core, err = phone.New(pcfg, nil); err != nil {
 		return n.result, err
 	}
-	if err := n.open(); err != nil {
-		loopCtx, cancel := context.WithCancel(context.Background())
-		cancel()
-		_ = loop.Run(loopCtx) // closes what was opened
+	if err := runNode(ctx, loop, n.open, func(stop context.CancelFunc) { n.stop = stop }, n.start, n.finish); err != nil {
 		return n.result, err
 	}
-	// The loop outlives ctx: after ctx ends the phone still sends its URQ.
-	loopCtx, stop := context.WithCancel(context.Background())
-	n.stop = stop
-	loop.Post(n.start)
-	watch := context.AfterFunc(ctx, func() { loop.Post(n.finish) })
-	defer watch()
-	_ = loop.Run(loopCtx)
 	n.result.Events, n.result.Started = n.trace.Events(), loop.Started()
 	if n.result.Failure != "" {
 		return n.result, fmt.Errorf("%w: %s", ErrRegistration, n.result.Failure)
