@@ -8,7 +8,8 @@
 //	                  [--ras-listen ADDR] [--discover] [--gk-id ID] [--duration D]
 //	                  [--pcap FILE] [-v]
 //	phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--number DIGITS]
-//	                  [--hangup-after D] [... the register flags]
+//	                  [--hangup-after D] [--setup-timeout 4s] [--proceeding-timeout 2m]
+//	                  [... the register flags]
 //
 //	phonesim load     --gk HOST[:1719] --count N [--alias-prefix P] [--first-number DIGITS]
 //	                  [--rate R] [--duration D] [--reregister D] [--shard I/N] [...]
@@ -16,8 +17,9 @@
 // register runs until --duration passes or the process is interrupted, then
 // unregisters. call registers, asks admission (ARQ), connects to the
 // call-signalling address of the ACF, sends a Setup and follows the call
-// until Release Complete (sent after --hangup-after once connected, or at
-// the end of --duration), then unregisters.
+// until Release Complete (sent after --hangup-after once connected, at the
+// end of --duration, or with cause 102 when the Setup or the Call
+// Proceeding waits too long: Q.931 T303 and T310), then unregisters.
 //
 // load registers a population of endpoints at a rate, keeps it registered
 // and unregisters it, printing counts every second and the registration
@@ -71,7 +73,8 @@ const usageText = `usage:
                     [--listen 127.0.0.1:0] [--ras-listen ADDR] [--answer-after 2s|never|busy]
                     [--answer-arq auto|always|never] [--discover] [--gk-id ID]
                     [--duration D] [--pcap FILE] [-v]
-  phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D] [register flags]
+  phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D]
+                    [--setup-timeout 4s] [--proceeding-timeout 2m] [register flags]
   phonesim load     --gk HOST[:1719] --count N [--rate R] [--duration D] [--shard I/N] [...]
 `
 
@@ -157,9 +160,12 @@ func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneCo
 	pcap := fs.String("pcap", "", "write the messages sent and received to this pcap file")
 	var to *string
 	var hangup *time.Duration
+	var setupTimeout, proceedingTimeout *time.Duration
 	if command == "call" {
 		to = fs.String("to", "", "number to call")
 		hangup = fs.Duration("hangup-after", 0, "release the call this long after Connect (0: at the end of --duration)")
+		setupTimeout = fs.Duration("setup-timeout", 4*time.Second, "clear the call (cause 102) when the Setup has no answer this long (Q.931 T303; 0: wait)")
+		proceedingTimeout = fs.Duration("proceeding-timeout", 2*time.Minute, "clear the call (cause 102) when Call Proceeding is not followed by Alerting, Connect or Progress this long (T310; 0: wait)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, "", err
@@ -206,10 +212,11 @@ func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneCo
 		if *to == "" {
 			return cfg, "", errors.New("--to is required")
 		}
-		if *hangup < 0 {
-			return cfg, "", errors.New("--hangup-after must not be negative")
+		if *hangup < 0 || *setupTimeout < 0 || *proceedingTimeout < 0 {
+			return cfg, "", errors.New("--hangup-after, --setup-timeout and --proceeding-timeout must not be negative")
 		}
 		cfg.Call, cfg.HangupAfter = *to, *hangup
+		cfg.SetupTimeout, cfg.ProceedingTimeout = *setupTimeout, *proceedingTimeout
 	}
 	level := zerolog.WarnLevel
 	if *verbose {

@@ -69,6 +69,7 @@ func TestExitStatus(t *testing.T) {
 		{name: "bad number", args: []string{"register", "--gk", gk, "--alias", "a", "--number", "12a"}, want: exitUsage, stderr: "dialled digits"},
 		{name: "bad listen", args: []string{"register", "--gk", gk, "--alias", "a", "--listen", "nowhere"}, want: exitUsage, stderr: "--listen"},
 		{name: "bad ras listen", args: []string{"register", "--gk", gk, "--alias", "a", "--ras-listen", "x"}, want: exitUsage, stderr: "--ras-listen"},
+		{name: "negative timer", args: []string{"call", "--gk", gk, "--alias", "a", "--to", "1", "--setup-timeout", "-1s"}, want: exitUsage, stderr: "--setup-timeout"},
 		{name: "call without --to", args: []string{"call", "--gk", gk, "--alias", "a"}, want: exitUsage, stderr: "--to is required"},
 		{name: "unknown flag", args: []string{"register", "--gk", gk, "--alias", "a", "--colour"}, want: exitUsage, stderr: "colour"},
 		{name: "wrong password", args: []string{"register", "--gk", gk, "--alias", "alice", "--number", "201", "--password", "guess"},

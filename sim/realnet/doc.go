@@ -31,7 +31,9 @@
 // signalling that answers Setups with Call Proceeding, then Alerting and
 // Connect as the phone core decides. With PhoneConfig.Call it also places
 // a call: ARQ, a TCP connection to the destCallSignalAddress of the ACF,
-// Setup, and the progress until Release Complete. Every message sent and
+// Setup, and the progress until Release Complete; the driver runs the
+// Q.931 timers T303 (Setup unanswered) and T310 (Call Proceeding without
+// progress), which clear the call with cause 102. Every message sent and
 // received is reported as a TraceEvent (time since start, direction, the
 // timeline name and attributes, and the wire bytes); WritePcap turns those
 // into a pcap file (package capture) with the run's wall-clock timestamps.

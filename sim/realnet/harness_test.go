@@ -49,8 +49,9 @@ func (h *gatekeeperHarness) onLoop(fn func()) {
 
 // gatekeeperOptions are the harness's variations.
 type gatekeeperOptions struct {
-	preGrantAnswer bool // RCFs pre-grant answering (no answer ARQ needed)
-	rejectAnswers  bool // answer ARQs get ARJ
+	preGrantAnswer bool           // RCFs pre-grant answering (no answer ARQ needed)
+	rejectAnswers  bool           // answer ARQs get ARJ
+	signal         netip.AddrPort // where ACFs send calls instead of the harness
 }
 
 // startGatekeeper runs a harness until ctx ends; passwords maps aliases to
@@ -74,7 +75,11 @@ func startGatekeeperWith(t *testing.T, ctx context.Context, ttl time.Duration, p
 	}
 	h.RAS, h.Signal = h.udp.LocalAddr(), h.tcp.Addr()
 	h.rejectAnswers = opts.rejectAnswers
-	cfg := ras.GatekeeperConfig{ID: "callwake-gk", RASAddress: h.RAS, CallSignalAddress: h.Signal, TimeToLive: ttl,
+	signal := h.Signal
+	if opts.signal.IsValid() {
+		signal = opts.signal
+	}
+	cfg := ras.GatekeeperConfig{ID: "callwake-gk", RASAddress: h.RAS, CallSignalAddress: signal, TimeToLive: ttl,
 		PreGrantAnswer: opts.preGrantAnswer}
 	if passwords != nil {
 		cfg.Password = func(alias string) (string, bool) { p, ok := passwords[alias]; return p, ok }

@@ -56,6 +56,11 @@ type PhoneConfig struct {
 	// HangupAfter ends a placed call with Release Complete 16 this long
 	// after its Connect; 0 = the caller holds until the run ends.
 	HangupAfter time.Duration
+	// SetupTimeout (Q.931 T303) and ProceedingTimeout (T310) clear a placed
+	// call with cause 102 "recovery on timer expiry" when its Setup has no
+	// answer that long, or its Call Proceeding no Alerting, Connect or
+	// Progress; 0 = wait for ever.
+	SetupTimeout, ProceedingTimeout time.Duration
 	// Duration ends the run; 0 = until ctx ends (or, with Call, the call).
 	Duration time.Duration
 
@@ -105,6 +110,8 @@ type driverTimer int
 const (
 	timerRunEnd driverTimer = iota + 1
 	timerHangup
+	timerT303 // the placed call's Setup waits for an answer
+	timerT310 // the placed call's Call Proceeding waits for progress
 	timerUnregisterGrace
 )
 

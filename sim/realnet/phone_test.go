@@ -559,3 +559,87 @@ func TestMalformedSetup(t *testing.T) {
 		t.Errorf("unregistered %q; events %v", res.Unregistered, messages(res.Events, ""))
 	}
 }
+
+// TestCallTimers: a placed call whose Setup gets no answer is cleared after
+// SetupTimeout (T303), one whose Call Proceeding is not followed by Alerting
+// after ProceedingTimeout (T310), both with cause 102.
+func TestCallTimers(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		proceed bool // the peer answers the Setup with Call Proceeding, then nothing
+		timer   string
+		want    []string
+	}{
+		{"no answer to the Setup", false, "T303", []string{"send q931.setup", "send q931.release_complete cause=102"}},
+		{"no progress after Call Proceeding", true, "T310",
+			[]string{"send q931.setup", "recv q931.call_proceeding", "send q931.release_complete cause=102"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			silent := silentPeer(t, tc.proceed)
+			gk := startGatekeeperWith(t, ctx, time.Minute, nil, gatekeeperOptions{signal: silent})
+			cfg := phoneConfig(t, gk.RAS, "alice", "201")
+			cfg.Call, cfg.SetupTimeout, cfg.ProceedingTimeout = "202", 300*time.Millisecond, 300*time.Millisecond
+			start := time.Now()
+			res, err := RunPhone(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := messages(res.Events, "q931."); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("got %v\nwant %v", got, tc.want)
+			}
+			if res.ReleaseCause != 102 || !find(res.Events, Local, "q931.timer_expired", "timer", tc.timer) {
+				t.Errorf("cause %d, events %v", res.ReleaseCause, res.Events)
+			}
+			if !find(res.Events, Sent, "ras.drq") {
+				t.Errorf("the call was not disengaged: %v", messages(res.Events, "ras."))
+			}
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Errorf("the run took %v", elapsed)
+			}
+		})
+	}
+}
+
+// silentPeer listens on loopback and takes every connection's Setup; with
+// proceed it answers Call Proceeding, and then says nothing more.
+func silentPeer(t *testing.T, proceed bool) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				rd := q931.NewReader(c, 0)
+				leg := h323.NewLeg(h323.LegConfig{})
+				for {
+					msg, err := rd.ReadMessage()
+					if err != nil {
+						return
+					}
+					for _, e := range leg.HandleMessage(slices.Clone(msg)) {
+						if _, ok := e.(h323.PeerSetup); ok && proceed {
+							for _, e := range leg.CallProceeding() {
+								if s, ok := e.(h323.Send); ok {
+									frame, _ := q931.Frame(s.Payload)
+									_, _ = c.Write(frame)
+								}
+							}
+						}
+					}
+				}
+			})
+		}
+	})
+	return netip.MustParseAddrPort(ln.Addr().String())
+}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"time"
 
 	"callwake/h323"
 	"callwake/h323/q931"
@@ -231,7 +232,39 @@ func (n *phoneNode) dial(call ras.CallInfo, to netip.AddrPort) {
 			Local: c.LocalAddr(), Remote: c.RemoteAddr(),
 		})
 		n.outDo(oc.leg.Setup())
+		n.startCallTimer(timerT303, n.cfg.SetupTimeout)
 	})
+}
+
+// causeRecoveryOnTimerExpiry (Q.850 102) clears a call whose peer did not
+// answer in time.
+const causeRecoveryOnTimerExpiry = 102
+
+// startCallTimer sets a Q.931 timer of the placed call, if configured.
+func (n *phoneNode) startCallTimer(id driverTimer, after time.Duration) {
+	if after <= 0 {
+		return
+	}
+	name := "T303"
+	if id == timerT310 {
+		name = "T310"
+	}
+	n.driverTimers.Set(id, after, func() {
+		oc := n.out
+		if oc == nil || oc.done || oc.leg == nil {
+			return
+		}
+		n.trace.Add(Local, "q931.timer_expired", []timeline.Attr{timeline.A("timer", name)}, nil)
+		n.outDo(oc.leg.Release(causeRecoveryOnTimerExpiry))
+		oc.conn.Close()
+		n.outEnded()
+	})
+}
+
+// stopCallTimers stops the placed call's Q.931 timers.
+func (n *phoneNode) stopCallTimers() {
+	n.driverTimers.Cancel(timerT303)
+	n.driverTimers.Cancel(timerT310)
 }
 
 // outDo carries out the placed call's leg effects.
@@ -247,7 +280,13 @@ func (n *phoneNode) outDo(effects []h323.Effect) {
 			if e.Event == q931.ReleaseComplete.EventName() {
 				n.result.ReleaseCause = releaseCauseOf(e.Attrs)
 			}
+		case h323.PeerCallProceeding:
+			n.driverTimers.Cancel(timerT303)
+			n.startCallTimer(timerT310, n.cfg.ProceedingTimeout)
+		case h323.PeerAlerting, h323.PeerProgress:
+			n.stopCallTimers()
 		case h323.PeerConnect:
+			n.stopCallTimers()
 			if !n.result.Connected && n.cfg.HangupAfter > 0 {
 				n.driverTimers.Set(timerHangup, n.cfg.HangupAfter, n.hangUp)
 			}
@@ -297,6 +336,7 @@ func (n *phoneNode) outEnded() {
 	}
 	oc.done = true
 	n.driverTimers.Cancel(timerHangup)
+	n.stopCallTimers()
 	n.rasDo(n.ep.Disengage(n.loop.Now(), oc.info))
 }
 
