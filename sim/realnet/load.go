@@ -98,6 +98,11 @@ type loadNode struct {
 	ending bool
 }
 
+// loadDatagram is the read buffer of a load endpoint's socket: RAS answers
+// are a few hundred octets (a signed RCF under one kilobyte), and 64 KiB
+// per endpoint would make a population of thousands cost gigabytes.
+const loadDatagram = 8 << 10
+
 // causeUserBusy (Q.850 17) refuses the calls the population receives.
 const causeUserBusy = 17
 
@@ -145,7 +150,7 @@ func (n *loadNode) open() error {
 	for k := n.cfg.Shard; k < n.cfg.Count; k += n.cfg.Shards {
 		e := &loadEndpoint{}
 		index := len(n.eps)
-		if e.udp, err = ListenUDP(n.loop, netip.AddrPortFrom(ip, 0), func(from netip.AddrPort, b []byte) {
+		if e.udp, err = listenUDP(n.loop, netip.AddrPortFrom(ip, 0), loadDatagram, func(from netip.AddrPort, b []byte) {
 			n.do(index, n.eps[index].ep.HandleDatagram(n.loop.Now(), from, b))
 		}); err != nil {
 			return fmt.Errorf("endpoint %d of %d: %w (one UDP socket each: raise the open-file limit or split the load into shards)",

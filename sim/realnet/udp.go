@@ -19,18 +19,24 @@ type UDPSocket struct {
 // ListenUDP binds addr (port 0 picks one) and calls onDatagram on the loop
 // for every datagram received, until the loop shuts down or Close.
 func ListenUDP(loop *Loop, addr netip.AddrPort, onDatagram func(from netip.AddrPort, payload []byte)) (*UDPSocket, error) {
+	return listenUDP(loop, addr, maxDatagram, onDatagram)
+}
+
+// listenUDP is ListenUDP with a read buffer of size octets: a longer
+// datagram is cut to it (and then fails to decode).
+func listenUDP(loop *Loop, addr netip.AddrPort, size int, onDatagram func(from netip.AddrPort, payload []byte)) (*UDPSocket, error) {
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
 	if err != nil {
 		return nil, err
 	}
 	s := &UDPSocket{loop: loop, conn: conn}
 	loop.own(conn)
-	loop.Go(func() { s.read(onDatagram) })
+	loop.Go(func() { s.read(size, onDatagram) })
 	return s, nil
 }
 
-func (s *UDPSocket) read(onDatagram func(netip.AddrPort, []byte)) {
-	buf := make([]byte, maxDatagram)
+func (s *UDPSocket) read(size int, onDatagram func(netip.AddrPort, []byte)) {
+	buf := make([]byte, size)
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
