@@ -285,8 +285,14 @@ func (n *loadNode) summary() string {
 	for _, c := range n.res.Lost {
 		lost += c
 	}
-	return fmt.Sprintf("%6.1fs registered %d/%d, failed %d, lost %d, keep-alives %d",
-		n.loop.Since().Seconds(), n.res.Registered, len(n.eps), failed, lost, n.res.KeepAlives)
+	now := 0
+	for _, e := range n.eps {
+		if e.ep.Registered() {
+			now++
+		}
+	}
+	return fmt.Sprintf("%6.1fs registered %d/%d (registrations %d), failed %d, lost %d, keep-alives %d",
+		n.loop.Since().Seconds(), now, len(n.eps), n.res.Registered, failed, lost, n.res.KeepAlives)
 }
 
 // finish unregisters every registered endpoint, then ends the run on the
