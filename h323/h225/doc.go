@@ -12,7 +12,7 @@
 // without allocating), Unmarshal and the functions UnmarshalRasMessage and
 // UnmarshalH323UserInformation, and UnmarshalReuse, which decodes into the storage of the value's
 // previous contents and the decoder's arena (a receive loop then decodes without allocating, at
-// the price that what it decoded before may be overwritten; it is the fast path, about 0.6 µs
+// the price that what it decoded before may be overwritten; it is the fast path, 0.6–0.9 µs
 // for a softphone's RRQ against about 2 µs for a fresh value, whose optional parts and lists are
 // allocated one by one). Benchmarks: go test ./h323/h225/internal/bench -bench . -benchmem.
 // Every generated type T has
