@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +23,7 @@ import (
 // loadUsage is the synopsis of `phonesim load`.
 const loadUsage = `usage: phonesim load --gk HOST[:1719] --count N [--alias-prefix load] [--first-number DIGITS]
                      [--password P] [--ttl 60s] [--rate R] [--duration D] [--reregister D]
-                     [--ip 127.0.0.1] [--discover] [--shard I/N] [-v]
+                     [--ip 127.0.0.1] [--discover] [--shard I/N] [--json FILE] [-v]
 
 Registers a population of N endpoints (aliases PREFIX0..PREFIX<N-1>, zero-padded;
 numbers from --first-number), --rate per second (0: all at once), keeps them
@@ -30,7 +32,8 @@ interrupted), then unregisters them all. Each endpoint has its own UDP port; a
 population larger than the open-file limit is split with --shard I/N over several
 processes or machines. Calls to the population are refused with cause 17.
 
-It prints the counts every second and a summary at the end; exit 0 when every
+It prints the counts every second and a summary at the end (--json: also as JSON,
+with the registration times in milliseconds); exit 0 when every
 endpoint registered and none was lost, 1 otherwise, 2 on a bad command line.
 `
 
@@ -55,6 +58,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		part, err = shard.Parse(s)
 		return err
 	})
+	jsonPath := fs.String("json", "", "write the counts and registration times as JSON to `FILE`")
 	verbose := fs.Bool("v", false, "log socket details to stderr")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, loadUsage)
@@ -84,10 +88,50 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprint(stdout, loadSummary(res))
+	if *jsonPath != "" {
+		if err := writeLoadJSON(*jsonPath, cfg, res); err != nil {
+			fmt.Fprintf(stderr, "phonesim load: --json: %v\n", err)
+			return exitFailed
+		}
+	}
 	if res.Registered < res.Endpoints || len(res.Failed) > 0 || len(res.Lost) > 0 {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// loadReport is the JSON a load run writes (--json), for tools that track a
+// PBX's registration capacity from run to run. Times are in milliseconds.
+type loadReport struct {
+	Gatekeeper    string         `json:"gatekeeper"`
+	Count         int            `json:"count"`
+	Shard         string         `json:"shard"`
+	Rate          float64        `json:"rate"`
+	Endpoints     int            `json:"endpoints"`
+	Registrations int            `json:"registrations"`
+	KeepAlives    int            `json:"keep_alives"`
+	CallsRefused  int            `json:"calls_refused"`
+	Failed        map[string]int `json:"failed"`
+	Lost          map[string]int `json:"lost"`
+	// RegistrationMS: percentiles of the time from an endpoint's first
+	// request to its RCF.
+	RegistrationMS map[string]float64 `json:"registration_ms"`
+}
+
+func writeLoadJSON(path string, cfg realnet.LoadConfig, res realnet.LoadResult) error {
+	rep := loadReport{Gatekeeper: cfg.Gatekeeper.String(), Count: cfg.Count, Shard: fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards),
+		Rate: cfg.Rate, Endpoints: res.Endpoints, Registrations: res.Registered, KeepAlives: res.KeepAlives,
+		CallsRefused: res.Calls, Failed: res.Failed, Lost: res.Lost, RegistrationMS: map[string]float64{}}
+	if len(res.Latencies) > 0 {
+		for name, p := range map[string]float64{"p50": 50, "p90": 90, "p99": 99, "max": 100} {
+			rep.RegistrationMS[name] = float64(res.Percentile(p).Microseconds()) / 1000
+		}
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // loadConfig checks the flags and builds the configuration.

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -18,6 +21,26 @@ func TestLoadCommand(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
+	}
+
+	// The JSON report has the same counts.
+	jsonPath := filepath.Join(t.TempDir(), "load.json")
+	stdout.Reset()
+	if status := run(context.Background(), []string{"load", "--gk", gk, "--count", "4", "--duration", "50ms", "--json", jsonPath}, &stdout, &stderr); status != exitOK {
+		t.Fatalf("--json: exit %d\n%s", status, stderr.String())
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Endpoints, Registrations int
+		Shard                    string
+		RegistrationMS           map[string]float64 `json:"registration_ms"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Endpoints != 4 || rep.Registrations != 4 || rep.Shard != "0/1" ||
+		rep.RegistrationMS["p50"] <= 0 || rep.RegistrationMS["max"] < rep.RegistrationMS["p50"] {
+		t.Errorf("JSON report %s: %+v, %v", b, rep, err)
 	}
 
 	// Shard 0/4 of a population of 10 runs endpoints 0, 4 and 8.
