@@ -1,4 +1,4 @@
-module callwake
+module github.com/callwake/callwake
 
 go 1.26
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 // TestDissectorFindsNoProblems has an independent dissector check what the

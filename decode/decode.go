@@ -8,10 +8,10 @@ import (
 	"net/netip"
 	"time"
 
-	"callwake/asn1per"
-	"callwake/capture"
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // Well-known H.225.0 ports: RAS on UDP, call signalling on TCP.

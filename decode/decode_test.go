@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/h323/q931"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 var (

@@ -3,8 +3,8 @@ package decode
 import (
 	"fmt"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // Alias formats an alias as its ASN.1 alternative name and value

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"callwake/capture"
+	"github.com/callwake/callwake/capture"
 )
 
 // FuzzMessage feeds arbitrary payloads to both message decoders with

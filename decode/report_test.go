@@ -14,9 +14,9 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // linkTypeUser0 is DLT_USER0 (147), a link type no capture reader decodes.

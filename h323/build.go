@@ -5,9 +5,9 @@ import (
 	"net/netip"
 	"strconv"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/timeline"
 )
 
 // maxDisplayLength is the Display element's maximum contents length in Q.931.

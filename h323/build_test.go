@@ -6,9 +6,9 @@ import (
 	"reflect"
 	"testing"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 func element(t *testing.T, m q931.Message, id byte) []byte {

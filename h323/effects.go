@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Effect is what a Leg method asks the driver to do or tells it happened.

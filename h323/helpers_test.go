@@ -6,8 +6,8 @@ import (
 	"net/netip"
 	"testing"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 var (

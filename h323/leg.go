@@ -3,8 +3,8 @@ package h323
 import (
 	"fmt"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // Leg is one call leg: the Q.931/H.225.0 call state of one side of one

@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"testing"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // step is one action of a call: who acts and what the other side must see.

@@ -4,8 +4,8 @@ import (
 	"reflect"
 	"testing"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // rewrite decodes a well-formed message, lets edit change it and encodes it

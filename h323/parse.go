@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // Errors a ProtocolError wraps; test with errors.Is.

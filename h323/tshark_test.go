@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/h323/q931"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 // wireMessage is one message of a capture for tshark, in wire order.

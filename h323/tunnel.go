@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // H.460.17 ("Using H.225.0 call signalling connection as transport for RAS")

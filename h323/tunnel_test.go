@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // A lightweight RRQ as the RAS core encodes it (the bytes do not matter to

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/h323/h225"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 // TestTsharkDecodesWireAdditions: tshark reads the additions of this

@@ -3,7 +3,7 @@ package pbx
 import (
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // CallID names a call for its whole life. The driver chooses it when a call

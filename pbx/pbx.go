@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // PBX is the decision core of one PBX: users, devices, the Push object's

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // step is one input and the exact effects it must produce, in order.

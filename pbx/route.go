@@ -3,7 +3,7 @@ package pbx
 import (
 	"slices"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // route delivers call c to user target: forwards and presence first, then

@@ -1,6 +1,6 @@
 package phone
 
-import "callwake/timeline"
+import "github.com/callwake/callwake/timeline"
 
 // incomingCall handles a Setup: ring (and alert) or refuse.
 func (p *Phone) incomingCall(out *effects, in IncomingCall) {

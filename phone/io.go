@@ -3,7 +3,7 @@ package phone
 import (
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // CallRef names a call at the phone: the PBX's call ID, which both the push

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Phone is the decision core of one device: an app (myApps, myPBX) on iOS or

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 type step struct {

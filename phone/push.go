@@ -1,6 +1,6 @@
 package phone
 
-import "callwake/timeline"
+import "github.com/callwake/callwake/timeline"
 
 // maxNotes bounds the calls announced by a push and still awaiting a Setup.
 const maxNotes = 8

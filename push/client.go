@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"callwake/push/pki"
-	"callwake/timeline"
+	"github.com/callwake/callwake/push/pki"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Role is the certificate role a PBX presents (pki.Role).

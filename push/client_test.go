@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"callwake/push"
-	"callwake/push/apns"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/apns"
 )
 
 func TestConnectAndLogin(t *testing.T) {

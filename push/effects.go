@@ -3,7 +3,7 @@ package push
 import (
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Effect is something a core asks its driver to do. The concrete types are

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/push"
-	"callwake/push/apns"
-	"callwake/push/fcm"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/apns"
+	"github.com/callwake/callwake/push/fcm"
 )
 
 // This file is a minimal synchronous driver for the tests: it carries the

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/push"
+	"github.com/callwake/callwake/push"
 )
 
 func TestLoginDigestSDKVector(t *testing.T) {

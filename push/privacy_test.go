@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/push"
-	"callwake/push/apns"
-	"callwake/push/fcm"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/apns"
+	"github.com/callwake/callwake/push/fcm"
 )
 
 const (

@@ -6,8 +6,8 @@ import (
 	"io"
 	"slices"
 
-	"callwake/push/pki"
-	"callwake/timeline"
+	"github.com/callwake/callwake/push/pki"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Service reasons (push.rejected {reason}, PushNotifyPostResult err).

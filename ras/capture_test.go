@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/asn1per"
-	"callwake/capture"
-	"callwake/h323/h225"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/h225"
 )
 
 // sharedCapture returns the RAS datagrams of the real capture in ../shared

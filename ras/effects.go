@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // TimerID names a timer of one Endpoint or Gatekeeper; IDs are per instance,

@@ -4,9 +4,9 @@ import (
 	"net/netip"
 	"time"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
-	"callwake/timeline"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Retransmission of requests, as the open-source H.323 stacks do it: a request

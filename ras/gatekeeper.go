@@ -5,9 +5,9 @@ import (
 	"net/netip"
 	"time"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
-	"callwake/timeline"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/timeline"
 )
 
 // DefaultExpiryGrace is how long a gatekeeper keeps a registration beyond its

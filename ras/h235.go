@@ -71,8 +71,8 @@ import (
 	"fmt"
 	"time"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
 )
 
 // Object identifiers of H.235.1 and the MD5 password hash. Each call

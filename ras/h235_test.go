@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323/h225"
+	"github.com/callwake/callwake/h323/h225"
 )
 
 func TestH235(t *testing.T) {

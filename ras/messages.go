@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
-	"callwake/timeline"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/timeline"
 )
 
 // vendor is the endpointVendor / terminalType vendor the endpoint announces:

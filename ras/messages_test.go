@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323/h225"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/timeline"
 )
 
 func TestMessages(t *testing.T) {

@@ -1,6 +1,6 @@
 package ras
 
-import "callwake/h323/h225"
+import "github.com/callwake/callwake/h323/h225"
 
 // Event names of the RAS messages, as the timeline and the scenarios spell
 // them: "ras." and the usual three-letter abbreviation of H.225.0.

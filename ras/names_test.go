@@ -3,8 +3,8 @@ package ras
 import (
 	"testing"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
 )
 
 // TestRejectReason checks the reason names after a wire round trip, including a reason

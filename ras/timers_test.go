@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323/h225"
+	"github.com/callwake/callwake/h323/h225"
 )
 
 func mustEncode(t *testing.T, m *h225.RasMessage) []byte {

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/h323/h225"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 // TestDissector writes what the two cores send in a set of exchanges to a

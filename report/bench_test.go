@@ -4,7 +4,7 @@ import (
 	"io"
 	"testing"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 func BenchmarkWritePcap(b *testing.B) {

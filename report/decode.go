@@ -9,9 +9,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/timeline"
 )
 
 // maxDepth bounds the pretty printer's recursion; the H.225.0 decoder

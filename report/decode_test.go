@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 func TestDecodeWire(t *testing.T) {

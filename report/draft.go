@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"callwake/scenario"
-	"callwake/timeline"
+	"github.com/callwake/callwake/scenario"
+	"github.com/callwake/callwake/timeline"
 )
 
 // DraftMargin is how far each side of an event's time a drafted `at`

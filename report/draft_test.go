@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/scenario"
-	"callwake/timeline"
+	"github.com/callwake/callwake/scenario"
+	"github.com/callwake/callwake/timeline"
 )
 
 func TestDraftExpectationsText(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // handRun is the hand-built timeline as a run with one met and two failed

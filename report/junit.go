@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"callwake/capture"
-	"callwake/timeline"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/timeline"
 )
 
 // The JUnit XML shape CI tools read (GitLab, Jenkins): the Ant JUnit

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // The ladder model: what the HTML page's script draws. It is computed here,

@@ -5,9 +5,9 @@ import (
 	"io"
 	"net/netip"
 
-	"callwake/capture"
-	"callwake/h323/q931"
-	"callwake/timeline"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Well-known ports of H.323 (H.225.0): RAS, call signalling in clear, and

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/capture"
-	"callwake/internal/tsharktest"
-	"callwake/timeline"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/internal/tsharktest"
+	"github.com/callwake/callwake/timeline"
 )
 
 // rasNames maps the ASN.1 alternative names tshark shows for RasMessage to

@@ -3,8 +3,8 @@ package report
 import (
 	"time"
 
-	"callwake/scenario"
-	"callwake/timeline"
+	"github.com/callwake/callwake/scenario"
+	"github.com/callwake/callwake/timeline"
 )
 
 // RunView is what the views need to know about one run of one scenario

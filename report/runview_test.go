@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/scenario"
+	"github.com/callwake/callwake/scenario"
 )
 
 // TestNewRunViewPlacesFailures runs the cause-18 scenario with extra

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"testing"
 
-	"callwake/scenario"
+	"github.com/callwake/callwake/scenario"
 )
 
 // repoRoot is the repository's root, found from this test file's place.

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323"
-	"callwake/ras"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Addresses of the hand-built world: a desk phone calls a user whose

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Verdict is the outcome of one expectation item.

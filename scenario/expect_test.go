@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // ev is one event of a hand-built timeline: a time in milliseconds, a name

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323/q931"
-	"callwake/ras"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/timeline"
 )
 
 // libraryFiles returns the scenario library (../scenarios), sorted.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // CatalogueRows are the behaviour IDs `covers` may cite: the rows of the

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"callwake/pbx"
-	"callwake/timeline"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/timeline"
 )
 
 func TestLoadValidFiles(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
-	"callwake/pbx"
+	"github.com/callwake/callwake/pbx"
 )
 
 var topKeys = []string{"name", "summary", "ticket", "covers", "seed", "duration", "pbx", "pbxs",

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/push"
-	"callwake/timeline"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/timeline"
 )
 
 // tapped is one piece of bytes a pushTap saw.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // RunOptions changes how Run runs a file.

@@ -11,8 +11,8 @@ package scenario
 import (
 	"time"
 
-	"callwake/pbx"
-	"callwake/timeline"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Defaults the format names or that this package chose; each is applied by

@@ -6,9 +6,9 @@ import (
 	"net/netip"
 	"time"
 
-	"callwake/capture"
-	"callwake/sim"
-	"callwake/timeline"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/sim"
+	"github.com/callwake/callwake/timeline"
 )
 
 // The world driver: it builds one simulated world from a loaded File and

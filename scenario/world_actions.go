@@ -1,8 +1,8 @@
 package scenario
 
 import (
-	"callwake/pbx"
-	"callwake/phone"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/phone"
 )
 
 // apply carries out one timed action of the file.

@@ -5,14 +5,14 @@ import (
 	"slices"
 	"strings"
 
-	"callwake/h323"
-	"callwake/h323/q931"
-	"callwake/pbx"
-	"callwake/phone"
-	"callwake/push"
-	"callwake/ras"
-	"callwake/sim"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/sim"
+	"github.com/callwake/callwake/timeline"
 )
 
 // causeNormalClearing (Q.850 16) is what a caller sends when it hangs up.

@@ -5,13 +5,13 @@ import (
 	"slices"
 	"strconv"
 
-	"callwake/h323"
-	"callwake/pbx"
-	"callwake/push"
-	"callwake/push/pki"
-	"callwake/ras"
-	"callwake/sim"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/pki"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/sim"
+	"github.com/callwake/callwake/timeline"
 )
 
 // causeDestinationOutOfOrder (Q.850 27) is what a leg reports when the PBX

@@ -10,13 +10,13 @@ import (
 	"strconv"
 	"time"
 
-	"callwake/pbx"
-	"callwake/push"
-	"callwake/push/apns"
-	"callwake/push/fcm"
-	"callwake/push/pki"
-	"callwake/sim"
-	"callwake/timeline"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/apns"
+	"github.com/callwake/callwake/push/fcm"
+	"github.com/callwake/callwake/push/pki"
+	"github.com/callwake/callwake/sim"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Identities of the simulated vendor accounts. They exist only inside the

@@ -3,7 +3,7 @@ package scenario
 import (
 	"testing"
 
-	"callwake/timeline"
+	"github.com/callwake/callwake/timeline"
 )
 
 // TestWorldTransports: each transport puts RAS and call signalling where it

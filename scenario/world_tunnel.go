@@ -4,11 +4,11 @@ import (
 	"net/netip"
 	"slices"
 
-	"callwake/h323"
-	"callwake/h323/q931"
-	"callwake/ras"
-	"callwake/sim"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/sim"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Transports (the device's `transport:`) and the connection a device keeps

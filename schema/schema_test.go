@@ -15,8 +15,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"callwake/pbx"
-	"callwake/scenario"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/scenario"
 )
 
 func loadSchema(t *testing.T) map[string]any {

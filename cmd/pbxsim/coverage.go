@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"callwake/scenario"
+	"github.com/callwake/callwake/scenario"
 )
 
 func init() {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"callwake/decode"
+	"github.com/callwake/callwake/decode"
 )
 
 func init() {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/capture"
+	"github.com/callwake/callwake/capture"
 )
 
 // decodeCmd runs "pbxsim decode args..." in-process.

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"callwake/scenario"
+	"github.com/callwake/callwake/scenario"
 )
 
 // parseInterspersed parses flags that may come before, between or after

@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"callwake/report"
-	"callwake/scenario"
+	"github.com/callwake/callwake/report"
+	"github.com/callwake/callwake/scenario"
 )
 
 func init() {

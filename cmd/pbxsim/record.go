@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"callwake/report"
-	"callwake/scenario"
+	"github.com/callwake/callwake/report"
+	"github.com/callwake/callwake/scenario"
 )
 
 func init() {

@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"callwake/internal/shard"
-	"callwake/report"
-	"callwake/scenario"
+	"github.com/callwake/callwake/internal/shard"
+	"github.com/callwake/callwake/report"
+	"github.com/callwake/callwake/scenario"
 )
 
 func init() {

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"callwake/report"
+	"github.com/callwake/callwake/report"
 )
 
 // viewOptions are the per-run view files asked for on the command line.

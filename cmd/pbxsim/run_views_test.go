@@ -13,13 +13,13 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/capture"
-	"callwake/h323/h225"
-	"callwake/h323/q931"
-	"callwake/internal/tsharktest"
-	"callwake/report"
-	"callwake/scenario"
-	"callwake/timeline"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/tsharktest"
+	"github.com/callwake/callwake/report"
+	"github.com/callwake/callwake/scenario"
+	"github.com/callwake/callwake/timeline"
 )
 
 var (

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"callwake/internal/shard"
-	"callwake/sim/realnet"
+	"github.com/callwake/callwake/internal/shard"
+	"github.com/callwake/callwake/sim/realnet"
 
 	"github.com/rs/zerolog"
 )

@@ -45,8 +45,8 @@ import (
 	"syscall"
 	"time"
 
-	"callwake/phone"
-	"callwake/sim/realnet"
+	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/sim/realnet"
 
 	"github.com/rs/zerolog"
 )

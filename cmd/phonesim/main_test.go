@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/ras"
-	"callwake/sim/realnet"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/sim/realnet"
 
 	"github.com/rs/zerolog"
 )

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"callwake/capture"
+	"github.com/callwake/callwake/capture"
 )
 
 // sharedPath returns a path under the project's sibling "shared" folder (../shared from the

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"callwake/asn1per"
+	"github.com/callwake/callwake/asn1per"
 )
 
 // nestedParameter returns an EnumeratedParameter whose content nests depth levels deep.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/asn1per"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // fuzzSeeds adds the capture's RAS payloads (when the shared folder is present) and our own

@@ -7,7 +7,7 @@ import (
 	"math/bits"
 	"strconv"
 
-	"callwake/asn1per"
+	"github.com/callwake/callwake/asn1per"
 )
 
 // RasMessage is H323-MESSAGES.RasMessage.

@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"testing"
 
-	"callwake/asn1per"
+	"github.com/callwake/callwake/asn1per"
 )
 
 func randomRasMessage(r *rand.Rand, depth int) (v RasMessage) {

@@ -1,6 +1,6 @@
 package h225
 
-import "callwake/asn1per"
+import "github.com/callwake/callwake/asn1per"
 
 // ProtocolIdentifierV7 returns the H.225.0 version 7 protocol identifier
 // {itu-t(0) recommendation(0) h(8) 2250 version(0) 7}, the value the real

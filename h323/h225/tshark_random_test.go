@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"callwake/asn1per"
-	"callwake/capture"
-	"callwake/h323/q931"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 // randomOracleCount is how many random values of each root type the tshark oracle checks: enough

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 // tcpSegment is one direction's payload in the test conversation.

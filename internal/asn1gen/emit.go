@@ -261,7 +261,7 @@ func normalize(v, empty string, present bool) string {
 func (g *emitter) codecFile(pkg string) ([]byte, error) {
 	g.b.WriteString(header)
 	g.p("package %s\n", pkg)
-	g.p("import (\n\"errors\"\n\"math/bits\"\n\"strconv\"\n\n\"callwake/asn1per\"\n)\n")
+	g.p("import (\n\"errors\"\n\"math/bits\"\n\"strconv\"\n\n\"github.com/callwake/callwake/asn1per\"\n)\n")
 	for _, e := range g.m.entities {
 		if err := g.entity(e); err != nil {
 			return nil, err

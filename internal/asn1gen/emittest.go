@@ -13,7 +13,7 @@ func (g *emitter) testFile(pkg string) ([]byte, error) {
 	g.b.Reset()
 	g.b.WriteString(header)
 	g.p("package %s\n", pkg)
-	g.p("import (\n\"math/rand/v2\"\n\"reflect\"\n\"bytes\"\n\"testing\"\n\n\"callwake/asn1per\"\n)\n")
+	g.p("import (\n\"math/rand/v2\"\n\"reflect\"\n\"bytes\"\n\"testing\"\n\n\"github.com/callwake/callwake/asn1per\"\n)\n")
 	alphabets := map[string]string{}
 	var alphaOrder []string
 	alpha := func(s *shape) string {

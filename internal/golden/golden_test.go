@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/h323/h225"
-	"callwake/h323/q931"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden hex files and the shipped capture")

@@ -3,8 +3,8 @@ package golden
 import (
 	"net/netip"
 
-	"callwake/h323/h225"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // The call-signalling exchange the vectors tell, gatekeeper-routed through

@@ -5,8 +5,8 @@ import (
 	"crypto/sha1"
 	"net/netip"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
 )
 
 // The RAS exchange the vectors tell: a softphone (alice, 192.0.2.10) and a

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/internal/tsharktest"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/internal/tsharktest"
 )
 
 // sharedCapture returns the path of a capture in the shared folder, skipping

@@ -18,8 +18,8 @@ import (
 	"strconv"
 	"strings"
 
-	"callwake/push"
-	"callwake/timeline"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Error reasons APNs answers (the subset the emulator produces).

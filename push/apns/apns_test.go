@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/push"
-	"callwake/push/apns"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/apns"
 )
 
 const (

@@ -19,8 +19,8 @@ import (
 	"strconv"
 	"strings"
 
-	"callwake/push"
-	"callwake/timeline"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/timeline"
 )
 
 // FcmError error codes.

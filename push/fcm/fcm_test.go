@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"callwake/push"
-	"callwake/push/fcm"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/fcm"
 )
 
 const (

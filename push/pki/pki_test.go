@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/push/pki"
+	"github.com/callwake/callwake/push/pki"
 )
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323"
-	"callwake/h323/h225"
-	"callwake/h323/q931"
-	"callwake/ras"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/ras"
 
 	"github.com/rs/zerolog"
 )

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"time"
 
-	"callwake/h323"
-	"callwake/h323/q931"
-	"callwake/ras"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/ras"
 
 	"github.com/rs/zerolog"
 )

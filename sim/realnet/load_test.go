@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 func loadConfig(t *testing.T, gk netip.AddrPort, count int) LoadConfig {

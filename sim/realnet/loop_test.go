@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/q931"
 
 	"github.com/rs/zerolog"
 )

@@ -6,8 +6,8 @@ import (
 	"net/netip"
 	"time"
 
-	"callwake/capture"
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // WritePcap writes the messages of a run as a pcap file: RAS as UDP

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"callwake/capture"
-	"callwake/h323/q931"
-	"callwake/phone"
+	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/phone"
 )
 
 // tpktFramer cuts a TCP stream at TPKT frame boundaries.

@@ -11,10 +11,10 @@ import (
 	"slices"
 	"time"
 
-	"callwake/h323"
-	"callwake/phone"
-	"callwake/ras"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/timeline"
 
 	"github.com/rs/zerolog"
 )

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"callwake/h323"
-	"callwake/h323/q931"
-	"callwake/phone"
-	"callwake/ras"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/ras"
 
 	"github.com/rs/zerolog"
 )

@@ -6,11 +6,11 @@ import (
 	"slices"
 	"time"
 
-	"callwake/h323"
-	"callwake/h323/q931"
-	"callwake/phone"
-	"callwake/ras"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/timeline"
 )
 
 // causeTemporaryFailure (Q.850 41): the connection dropped without a

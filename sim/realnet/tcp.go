@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"callwake/h323/q931"
+	"github.com/callwake/callwake/h323/q931"
 )
 
 // writeQueue bounds the frames waiting for a slow peer; a peer that lets it

@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"callwake/h323"
-	"callwake/h323/q931"
-	"callwake/ras"
-	"callwake/timeline"
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/ras"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Direction says whether a traced message was sent or received; it is

@@ -6,8 +6,8 @@ package bench_test
 import (
 	"testing"
 
-	"callwake/asn1per"
-	"callwake/h323/h225"
+	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/h323/h225"
 )
 
 // h2250v7 is the protocol identifier of H.225.0 version 7.
