@@ -83,7 +83,7 @@ type Network struct {
 	rand        *Rand
 	defaultLink LinkProfile
 	links       map[linkKey]LinkProfile
-	nodes       map[netip.Addr]*node
+	nodes       map[netip.Addr]*station
 	stalled     []*Conn // connections holding data for a down link, in stall order
 
 	// ConnectTimeout is how long a Dial whose SYN gets no answer (blocked
@@ -94,10 +94,10 @@ type Network struct {
 	StallTimeout time.Duration
 }
 
-// node is everything the network knows about one address. A device has one
+// station is everything the network knows about one address. A device has one
 // or two ports, so linear scans over small slices beat maps here, in time
 // and in memory.
-type node struct {
+type station struct {
 	rand      *Rand // forked lazily on the first random draw for a send
 	udp       []udpListener
 	streams   []streamListener
@@ -132,7 +132,7 @@ func NewNetwork(loop *Loop, world *Rand, defaultLink LinkProfile) *Network {
 		rand:           world.Fork("network"),
 		defaultLink:    defaultLink,
 		links:          make(map[linkKey]LinkProfile),
-		nodes:          make(map[netip.Addr]*node),
+		nodes:          make(map[netip.Addr]*station),
 		ConnectTimeout: DefaultConnectTimeout,
 		StallTimeout:   DefaultStallTimeout,
 	}
@@ -175,7 +175,7 @@ func (n *Network) Link(a, b netip.Addr) LinkProfile {
 // like a firewall that silently drops them. Established connections are not
 // affected.
 func (n *Network) BlockPort(addr netip.Addr, port uint16) {
-	nd := n.node(addr)
+	nd := n.station(addr)
 	for _, p := range nd.blocked {
 		if p == port {
 			return
@@ -201,7 +201,7 @@ func (n *Network) UnblockPort(addr netip.Addr, port uint16) {
 // ListenUDP makes handler receive the datagrams sent to addr. The payload
 // passed to handler is the handler's to keep.
 func (n *Network) ListenUDP(addr netip.AddrPort, handler func(from netip.AddrPort, payload []byte)) error {
-	nd := n.node(addr.Addr())
+	nd := n.station(addr.Addr())
 	for _, l := range nd.udp {
 		if l.port == addr.Port() {
 			return fmt.Errorf("listen udp %v: %w", addr, ErrAddrInUse)
@@ -264,11 +264,11 @@ func (n *Network) SendDatagram(from, to netip.AddrPort, payload []byte) Drop {
 	return NotDropped
 }
 
-// node returns the node of addr, creating it.
-func (n *Network) node(addr netip.Addr) *node {
+// station returns the station of addr, creating it.
+func (n *Network) station(addr netip.Addr) *station {
 	nd := n.nodes[addr]
 	if nd == nil {
-		nd = &node{ephemeral: firstEphemeral}
+		nd = &station{ephemeral: firstEphemeral}
 		n.nodes[addr] = nd
 	}
 	return nd
@@ -276,14 +276,14 @@ func (n *Network) node(addr netip.Addr) *node {
 
 // randFor returns the stream for decisions about traffic sent from addr.
 func (n *Network) randFor(addr netip.Addr) *Rand {
-	nd := n.node(addr)
+	nd := n.station(addr)
 	if nd.rand == nil {
 		nd.rand = n.rand.Fork(addr.String())
 	}
 	return nd.rand
 }
 
-func (nd *node) udpHandler(port uint16) func(netip.AddrPort, []byte) {
+func (nd *station) udpHandler(port uint16) func(netip.AddrPort, []byte) {
 	for _, l := range nd.udp {
 		if l.port == port {
 			return l.handler
@@ -292,7 +292,7 @@ func (nd *node) udpHandler(port uint16) func(netip.AddrPort, []byte) {
 	return nil
 }
 
-func (nd *node) streamAccept(port uint16) func(*Conn) {
+func (nd *station) streamAccept(port uint16) func(*Conn) {
 	for _, l := range nd.streams {
 		if l.port == port {
 			return l.accept
@@ -301,7 +301,7 @@ func (nd *node) streamAccept(port uint16) func(*Conn) {
 	return nil
 }
 
-func (nd *node) isBlocked(port uint16) bool {
+func (nd *station) isBlocked(port uint16) bool {
 	for _, p := range nd.blocked {
 		if p == port {
 			return true
@@ -314,7 +314,7 @@ func (nd *node) isBlocked(port uint16) bool {
 // dynamic range, 49152–65535).
 const firstEphemeral = 49152
 
-func (nd *node) nextEphemeral() uint16 {
+func (nd *station) nextEphemeral() uint16 {
 	p := nd.ephemeral
 	if p == 65535 {
 		nd.ephemeral = firstEphemeral

@@ -75,6 +75,9 @@ type Conn struct {
 	stalled    [][]byte
 	finStalled bool // Close was called while data was stalled: FIN follows it
 	stallTimer TimerID
+
+	// hc is the Host's record of this end, when a Host drives it.
+	hc *hconn
 }
 
 // LocalAddr returns the address of this end.
@@ -101,7 +104,7 @@ func (c *Conn) OnClose(fn func(error)) {
 // ListenStream makes accept receive the connections made to addr. accept
 // runs when the connection attempt arrives and should set OnData and OnClose.
 func (n *Network) ListenStream(addr netip.AddrPort, accept func(*Conn)) error {
-	nd := n.node(addr.Addr())
+	nd := n.station(addr.Addr())
 	if nd.streamAccept(addr.Port()) != nil {
 		return fmt.Errorf("listen stream %v: %w", addr, ErrAddrInUse)
 	}
@@ -124,7 +127,7 @@ func (n *Network) UnlistenStream(addr netip.AddrPort) {
 
 // Dial opens a stream from from to to and calls onConnect, later, with the
 // connection or an error. A from port of 0 picks the next ephemeral port of
-// the address (49152 upwards).
+// the address (49152 upwards); Dial returns the source address used.
 //
 // The SYN takes the link's delay (with SYN retransmissions under loss);
 // the listener's accept runs when it arrives, and onConnect runs one
@@ -132,10 +135,15 @@ func (n *Network) UnlistenStream(addr netip.AddrPort) {
 // listener the answer is a reset: ErrRefused after a round trip. A blocked
 // port or a down link (at dial time, or when the SYN arrives) loses the
 // handshake: ErrTimeout, Network.ConnectTimeout after the dial.
-func (n *Network) Dial(from, to netip.AddrPort, onConnect func(*Conn, error)) {
+func (n *Network) Dial(from, to netip.AddrPort, onConnect func(*Conn, error)) netip.AddrPort {
 	if from.Port() == 0 {
-		from = netip.AddrPortFrom(from.Addr(), n.node(from.Addr()).nextEphemeral())
+		from = netip.AddrPortFrom(from.Addr(), n.station(from.Addr()).nextEphemeral())
 	}
+	n.dial(from, to, onConnect)
+	return from
+}
+
+func (n *Network) dial(from, to netip.AddrPort, onConnect func(*Conn, error)) {
 	giveUp := n.loop.Now() + n.ConnectTimeout
 	timeout := func() { n.loop.At(giveUp, func() { onConnect(nil, ErrTimeout) }) }
 	link := n.Link(from.Addr(), to.Addr())
