@@ -153,6 +153,9 @@ var (
 	// ErrReset: the connection broke (the peer vanished, a link outage
 	// aborted it).
 	ErrReset = errors.New("connection reset")
+	// ErrHandshake: the two ends do not speak the same transport (TLS to a
+	// plain listener, or the reverse), or the handshake failed otherwise.
+	ErrHandshake = errors.New("handshake failed")
 	// ErrFraming: the peer sent what the transport's framing cannot read
 	// (a bad TPKT header, an oversized frame); the driver closed the
 	// connection.
@@ -218,12 +221,14 @@ type Datagram struct {
 	Peer     Peer
 }
 
-// Accepted: a listener accepted a connection.
+// Accepted: a listener accepted a connection. Path is the path a WSS
+// client asked for.
 type Accepted struct {
 	Listener      SockID
 	Conn          ConnID
 	Local, Remote netip.AddrPort
 	Peer          Peer
+	Path          string
 }
 
 // Dialled reports the outcome of a Dial: Conn on success, Err otherwise
@@ -281,6 +286,9 @@ type Listen struct {
 	Transport Transport
 	Path      string // WSS and HTTP2: the path served ("" = any)
 	Security  *Security
+	// Protocol names what the socket carries ("ras", "q931", ...), so a
+	// real driver can name messages from peers it does not host.
+	Protocol string
 }
 
 // Unlisten closes a socket or listener; its connections stay.
@@ -295,6 +303,7 @@ type Dial struct {
 	Transport Transport
 	Path      string // WSS: the path of the URL
 	Security  *Security
+	Protocol  string // as in Listen
 }
 
 // SendTo sends one datagram from a socket.
@@ -335,6 +344,20 @@ type CancelTimer struct{ ID TimerID }
 type Record struct {
 	Name  string
 	Attrs []timeline.Attr
+	// About, when set, names the received message the event is about: the
+	// driver puts from and to (the actors at the connection's far and near
+	// ends) before Attrs and, with a Protocol, the message as the event's
+	// wire bytes.
+	About *About
+}
+
+// About is a message a node received on a connection, or (Sent) one it
+// sent there, which puts from and to the other way round.
+type About struct {
+	Conn     ConnID
+	Protocol string
+	Payload  []byte
+	Sent     bool
 }
 
 // Done: the node has wound down after Stop (or ended by itself).

@@ -56,7 +56,6 @@ type ClientConfig struct {
 	Password          string // AuthPassword only
 	Certificate       Role   // device | unverified_device | own | none
 	CertificateSerial string
-	TrustsService     bool
 	DNSFails          bool // dns: fail
 	HTTPProxy         bool // the PBX reaches the internet only through a proxy
 	LoginTimeout      time.Duration
@@ -90,15 +89,14 @@ type State int
 // Client states.
 const (
 	StateIdle      State = iota // not started
-	StateDialing                // Dial sent, waiting for Reached / Failed
-	StateHandshake              // certificate presented, waiting for Opened / Failed
+	StateDialing                // Dial sent, waiting for Opened / Failed
 	StateChallenge              // AppChallenge sent
 	StateLogin                  // AppLogin sent
 	StateConnected              // logged in: the green checkmark
 	StateWaiting                // backoff before the next attempt
 )
 
-var stateNames = [...]string{"idle", "dialing", "handshake", "challenge", "login", "connected", "waiting"}
+var stateNames = [...]string{"idle", "dialing", "challenge", "login", "connected", "waiting"}
 
 func (s State) String() string {
 	if s >= 0 && int(s) < len(stateNames) {
@@ -207,24 +205,11 @@ func (c *Client) attempt() []Effect {
 	return []Effect{Dial{Host: c.host, Path: c.path, Certificate: c.cfg.Certificate, Serial: c.cfg.CertificateSerial, Legacy: c.cfg.Auth == AuthPassword}}
 }
 
-// Reached is the driver's report that the TCP connection to the service is
-// up and the service presented its certificate; the PBX checks it against
-// its trust list (B03) and, trusting it, presents its own (Handshake).
-func (c *Client) Reached() []Effect {
-	if c.state != StateDialing {
-		return nil
-	}
-	if !c.cfg.TrustsService {
-		return c.fail(ReasonUntrusted, true)
-	}
-	c.state = StateHandshake
-	return []Effect{Handshake{Certificate: c.cfg.Certificate, Serial: c.cfg.CertificateSerial, Legacy: c.cfg.Auth == AuthPassword}}
-}
-
-// Opened is the driver's report that the service accepted the connection;
-// the login starts.
+// Opened is the driver's report that the connection is up: TLS (the
+// service's certificate checked against the trust list, B03) and the
+// WebSocket upgrade done. The login starts.
 func (c *Client) Opened() []Effect {
-	if c.state != StateHandshake && c.state != StateDialing {
+	if c.state != StateDialing {
 		return nil
 	}
 	c.state = StateChallenge
@@ -321,6 +306,7 @@ type Post struct {
 	Key      *Key
 	User     string
 	Device   string
+	Call     string // the call's identifier (PushNotifyPost.Call); "" for a notification
 }
 
 // Post sends a push when logged in; otherwise it fails at once with
@@ -330,7 +316,7 @@ func (c *Client) Post(p Post) []Effect {
 	if c.state != StateConnected {
 		return []Effect{PostFailed{Src: p.Src, Reason: ReasonNotConnected}}
 	}
-	msg := &PushNotifyPost{Src: p.Src, Token: p.Token, Platform: p.Platform, Type: p.Type}
+	msg := &PushNotifyPost{Src: p.Src, Token: p.Token, Platform: p.Platform, Type: p.Type, Call: p.Call}
 	if p.Key != nil {
 		sealed, err := Seal(*p.Key, p.Type, p.Details, c.rnd)
 		if err != nil {
@@ -340,10 +326,11 @@ func (c *Client) Post(p Post) []Effect {
 	}
 	c.pending = append(c.pending, p.Src)
 	send := c.send(msg)
-	ev := event(EventRequest, timeline.A("from", c.cfg.PBX), timeline.A("to", ActorService),
-		timeline.A("user", p.User), timeline.A("device", p.Device), timeline.A("type", p.Type))
+	// The driver names the two ends of the message (from, to).
+	ev := event(EventRequest, timeline.A("user", p.User), timeline.A("device", p.Device), timeline.A("type", p.Type))
 	ev.Protocol, ev.Payload = ProtocolPush, send.Data
-	return []Effect{ev, send}
+	send.Event = &ev
+	return []Effect{send}
 }
 
 func (c *Client) send(m Message) Send { return Send{Data: mustEncode(m)} }

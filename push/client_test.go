@@ -51,21 +51,22 @@ func TestFailureReasons(t *testing.T) {
 		svc       push.ServiceConfig
 		cfg       func(*push.ClientConfig)
 		reachable bool
+		untrusted bool
 		want      string
 	}{
-		{"dns", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.DNSFails = true }, true, push.ReasonDNS},
-		{"http proxy", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.HTTPProxy = true }, true, push.ReasonHTTPProxy},
-		{"unreachable", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) {}, false, push.ReasonUnreachable},
-		{"untrusted", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.TrustsService = false }, true, push.ReasonUntrusted},
-		{"own certificate", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.Certificate = "own" }, true, push.ReasonCertificate},
-		{"no certificate", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.Certificate = "none" }, true, push.ReasonCertificate},
+		{"dns", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.DNSFails = true }, true, false, push.ReasonDNS},
+		{"http proxy", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.HTTPProxy = true }, true, false, push.ReasonHTTPProxy},
+		{"unreachable", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) {}, false, false, push.ReasonUnreachable},
+		{"untrusted", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) {}, true, true, push.ReasonUntrusted},
+		{"own certificate", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.Certificate = "own" }, true, false, push.ReasonCertificate},
+		{"no certificate", push.ServiceConfig{Available: true}, func(c *push.ClientConfig) { c.Certificate = "none" }, true, false, push.ReasonCertificate},
 		{"unverified refused by accepts", push.ServiceConfig{Available: true, Accepts: []push.Role{"device"}},
-			func(c *push.ClientConfig) { c.Certificate = "unverified_device" }, true, push.ReasonCertificate},
-		{"service off", push.ServiceConfig{Available: false}, func(c *push.ClientConfig) {}, true, push.ReasonServiceUnavailable},
+			func(c *push.ClientConfig) { c.Certificate = "unverified_device" }, true, false, push.ReasonCertificate},
+		{"service off", push.ServiceConfig{Available: false}, func(c *push.ClientConfig) {}, true, false, push.ReasonServiceUnavailable},
 		{"12r2 wrong password", push.ServiceConfig{Available: true, Registrations: []push.Registration{{"example.com", "right"}}},
-			func(c *push.ClientConfig) { c.Auth, c.Password, c.Certificate = push.AuthPassword, "wrong", "none" }, true, push.ReasonLoginFailed},
+			func(c *push.ClientConfig) { c.Auth, c.Password, c.Certificate = push.AuthPassword, "wrong", "none" }, true, false, push.ReasonLoginFailed},
 		{"12r2 not registered", push.ServiceConfig{Available: true},
-			func(c *push.ClientConfig) { c.Auth, c.Password, c.Certificate = push.AuthPassword, "pw", "none" }, true, push.ReasonLoginFailed},
+			func(c *push.ClientConfig) { c.Auth, c.Password, c.Certificate = push.AuthPassword, "pw", "none" }, true, false, push.ReasonLoginFailed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +75,7 @@ func TestFailureReasons(t *testing.T) {
 			cfg := certConfig("example.com", "1001")
 			tc.cfg(&cfg)
 			l := h.addPBX("pbx", cfg)
+			l.untrusted = tc.untrusted
 			h.start(l)
 			if l.client.Connected() {
 				t.Fatal("connected")
@@ -99,7 +101,6 @@ func TestLoginTimeoutAndProtocolErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Start()
-	c.Reached()
 	effs := c.Opened()
 	if len(effs) != 2 {
 		t.Fatalf("opened: %#v", effs)
@@ -113,14 +114,12 @@ func TestLoginTimeoutAndProtocolErrors(t *testing.T) {
 	}
 	// Reconnect, then garbage from the service.
 	c.TimerFired(push.TimerReconnect)
-	c.Reached()
 	c.Opened()
 	if effs = c.Receive([]byte(`{"mt":`)); !hasDisconnect(effs, push.ReasonProtocol) {
 		t.Fatalf("garbage: %#v", effs)
 	}
 	// A login result before the challenge is a protocol error too.
 	c.TimerFired(push.TimerReconnect)
-	c.Reached()
 	c.Opened()
 	if effs = c.Receive([]byte(`{"mt":"AppLoginResult","ok":true}`)); !hasDisconnect(effs, push.ReasonProtocol) {
 		t.Fatalf("early login result: %#v", effs)
@@ -280,7 +279,7 @@ func TestClonedSerialKnocksOff(t *testing.T) {
 // TestSystemName12r2 is B06.
 func TestSystemName12r2(t *testing.T) {
 	legacy := func(password string) push.ClientConfig {
-		return push.ClientConfig{Name: "Push", SystemName: "example.com", Auth: push.AuthPassword, Password: password, Certificate: "none", TrustsService: true}
+		return push.ClientConfig{Name: "Push", SystemName: "example.com", Auth: push.AuthPassword, Password: password, Certificate: "none"}
 	}
 	regs := []push.Registration{{SystemName: "example.com", Password: "verified-pw"}}
 	t.Run("same password: both work", func(t *testing.T) {

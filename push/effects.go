@@ -23,28 +23,25 @@ const (
 )
 
 // Dial asks the driver to open a wss connection to Host (path Path) with
-// the PBX presenting Certificate/Serial. The driver reports the outcome with
-// Client.Reached (TCP/TLS reached the service), then Client.Opened or
-// Client.Failed.
+// the PBX presenting Certificate/Serial and checking the service's
+// certificate against its trust list. The driver reports the outcome with
+// Client.Opened, or Client.Failed (ReasonUnreachable, ReasonUntrusted, or
+// the reason the service closed the connection with).
 type Dial struct {
 	Host, Path  string
 	Certificate Role
 	Serial      string
-	// Legacy is set for a 12r2 Push object (password login): it is passed on
-	// to Service.Accept as Peer.Legacy.
+	// Legacy is set for a 12r2 Push object (password login, no client
+	// certificate): the service learns it as Peer.Legacy.
 	Legacy bool
 }
 
-// Handshake follows Client.Reached when the PBX trusts the service: the
-// driver now presents the certificate to the service (Service.Accept).
-type Handshake struct {
-	Certificate Role
-	Serial      string
-	Legacy      bool
+// Send is one WebSocket text message from the Client to the service;
+// Event, when set, is the message's timeline event (push.request).
+type Send struct {
+	Data  []byte
+	Event *Event
 }
-
-// Send is one WebSocket text message from the Client to the service.
-type Send struct{ Data []byte }
 
 // Close asks the driver to close the Client's connection.
 type Close struct{ Reason string }
@@ -109,7 +106,6 @@ type Event struct {
 }
 
 func (Dial) isEffect()          {}
-func (Handshake) isEffect()     {}
 func (Send) isEffect()          {}
 func (Close) isEffect()         {}
 func (SetTimer) isEffect()      {}

@@ -32,7 +32,10 @@ func seeded(seed uint64) *rand.ChaCha8 {
 }
 
 type pbxLink struct {
-	name   string
+	name string
+	// untrusted: the PBX's trust list lacks the service CA (B03); the
+	// harness, as a driver, fails the TLS handshake.
+	untrusted bool
 	client *push.Client
 	conn   push.ConnID // current service connection, 0 = none
 	timers map[push.Timer]time.Duration
@@ -122,19 +125,23 @@ func (h *harness) run(l *pbxLink, effs []push.Effect) {
 		owner := it.link
 		switch e := it.eff.(type) {
 		case push.Dial:
-			if h.reachable {
-				more = owner.client.Reached()
-			} else {
+			switch {
+			case !h.reachable:
 				more = owner.client.Failed(push.ReasonUnreachable)
+			case owner.untrusted:
+				more = owner.client.Failed(push.ReasonUntrusted)
+			default:
+				h.nextConn++
+				owner.conn = h.nextConn
+				more = h.svc.Accept(owner.conn, push.Peer{Certificate: e.Certificate, Serial: e.Serial, Legacy: e.Legacy})
 			}
-		case push.Handshake:
-			h.nextConn++
-			owner.conn = h.nextConn
-			more = h.svc.Accept(owner.conn, push.Peer{Certificate: e.Certificate, Serial: e.Serial, Legacy: e.Legacy})
 		case push.Accepted:
 			owner = h.linkOf(e.Conn)
 			more = owner.client.Opened()
 		case push.Send:
+			if e.Event != nil {
+				h.events = append(h.events, *e.Event)
+			}
 			h.serviceSaw = append(h.serviceSaw, e.Data)
 			more = h.svc.Receive(owner.conn, e.Data)
 		case push.SendTo:
@@ -249,5 +256,5 @@ func (h *harness) sawAny(needle string) bool {
 
 func certConfig(system, serial string) push.ClientConfig {
 	return push.ClientConfig{URL: "wss://push.test/push/ws", Name: "Push", SystemName: system, Auth: push.AuthCertificate,
-		Certificate: "device", CertificateSerial: serial, TrustsService: true}
+		Certificate: "device", CertificateSerial: serial}
 }

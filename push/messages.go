@@ -87,12 +87,16 @@ const (
 // vendor the token belongs to), Type (the notification type in clear, B07)
 // and Enc (the encrypted details, absent without a key, B08).
 type PushNotifyPost struct {
-	MT       string  `json:"mt"`
-	Src      string  `json:"src,omitempty"`
-	Token    string  `json:"token"`
-	Platform string  `json:"platform,omitempty"`
-	Type     string  `json:"type,omitempty"`
-	Enc      *Sealed `json:"enc,omitempty"`
+	MT       string `json:"mt"`
+	Src      string `json:"src,omitempty"`
+	Token    string `json:"token"`
+	Platform string `json:"platform,omitempty"`
+	Type     string `json:"type,omitempty"`
+	// Call names the call a push announces (the hex callIdentifier the
+	// PBX's Setup will carry), in clear: it tells nothing of the caller and
+	// lets the phone match the Setup to the push (model choice).
+	Call string  `json:"call,omitempty"`
+	Enc  *Sealed `json:"enc,omitempty"`
 }
 
 // PushNotifyPostResult answers a PushNotifyPost with the same Src; Err is

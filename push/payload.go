@@ -140,6 +140,7 @@ func newAEAD(key Key) (cipher.AEAD, error) {
 // DecodePhonePayload.
 type PhonePayload struct {
 	Type       string `json:"type"`
+	Call       string `json:"call,omitempty"` // the call's identifier (PushNotifyPost.Call)
 	KeyID      string `json:"kid,omitempty"`
 	Nonce      string `json:"nonce,omitempty"`
 	Ciphertext string `json:"ct,omitempty"`

@@ -18,7 +18,7 @@ const (
 
 // phonePayloadOf is the flat payload the phone receives (see PhonePayload).
 func phonePayloadOf(p *PushNotifyPost) PhonePayload {
-	pp := PhonePayload{Type: p.Type}
+	pp := PhonePayload{Type: p.Type, Call: p.Call}
 	if pp.Type == "" {
 		pp.Type = TypeCall
 	}

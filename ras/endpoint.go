@@ -29,6 +29,7 @@ const KeepAliveAt = 900
 type EndpointConfig struct {
 	Alias             string         // h323-ID alias (the user's name)
 	Number            string         // dialledDigits alias; "" = none
+	DeviceAlias       string         // a further h323-ID naming the device (Info.DeviceAlias)
 	Password          string         // H.235 password; "" = no authentication tokens
 	RASAddress        netip.AddrPort // our own RAS address
 	CallSignalAddress netip.AddrPort // our call-signalling address
@@ -183,7 +184,7 @@ func (e *Endpoint) Disengage(now time.Time, call CallInfo) []Effect {
 }
 
 func (e *Endpoint) info() Info {
-	return Info{Alias: e.cfg.Alias, Number: e.cfg.Number, RASAddress: e.cfg.RASAddress,
+	return Info{Alias: e.cfg.Alias, Number: e.cfg.Number, DeviceAlias: e.cfg.DeviceAlias, RASAddress: e.cfg.RASAddress,
 		CallSignalAddress: e.cfg.CallSignalAddress, EndpointID: e.endpointID, GatekeeperID: e.gatekeeperID}
 }
 

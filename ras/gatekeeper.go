@@ -28,6 +28,12 @@ type GatekeeperConfig struct {
 	// Known tells whether an alias belongs to a user; an unknown alias gets
 	// RRJ invalidAlias. nil = every alias is known.
 	Known func(alias string) bool
+	// Resolve, when set, names the registration an RRQ makes or renews from
+	// all its terminal aliases and its call-signalling address: a PBX binds
+	// it to one device of the user the aliases name, so that the devices of
+	// one user hold registrations of their own. false refuses the RRQ with
+	// invalidAlias. nil: registrations are named by their first alias.
+	Resolve func(aliases []string, callSignal netip.AddrPort) (key string, ok bool)
 
 	// CallSignalAddress is the gatekeeper's (PBX's) call-signalling address,
 	// given in RCF and, the model being gatekeeper-routed, in ACF. Zero = the
@@ -44,6 +50,10 @@ type GatekeeperConfig struct {
 
 // Registration is one endpoint registered at a gatekeeper.
 type Registration struct {
+	// Key names the registration (GatekeeperConfig.Resolve); Aliases are
+	// all the RRQ's terminal aliases, in order.
+	Key                           string
+	Aliases                       []string
 	EndpointID, Alias, Number     string
 	RASAddress, CallSignalAddress netip.AddrPort
 	// MaintainConnection: the RRQ said the endpoint keeps its call-signalling
@@ -67,7 +77,8 @@ type lastToken struct{ timestamp, random int64 }
 type Gatekeeper struct {
 	cfg       GatekeeperConfig
 	byID      map[string]*registration
-	byAlias   map[string]*registration // by h323-ID and by number
+	byKey     map[string]*registration // by Registration.Key
+	byAlias   map[string]*registration // by h323-ID and by number: the newest registration naming it
 	byTimer   map[TimerID]*registration
 	lastToken map[string]lastToken
 	counter   int // endpoint identifiers ep-0001, ep-0002, ...
@@ -84,7 +95,7 @@ func NewGatekeeper(cfg GatekeeperConfig) *Gatekeeper {
 	if cfg.ExpiryGrace == 0 {
 		cfg.ExpiryGrace = DefaultExpiryGrace
 	}
-	return &Gatekeeper{cfg: cfg, byID: map[string]*registration{}, byAlias: map[string]*registration{},
+	return &Gatekeeper{cfg: cfg, byID: map[string]*registration{}, byKey: map[string]*registration{}, byAlias: map[string]*registration{},
 		byTimer: map[TimerID]*registration{}, lastToken: map[string]lastToken{}, nextTimer: 1}
 }
 
@@ -109,13 +120,20 @@ func (g *Gatekeeper) password(alias string) (string, bool) {
 // sequence number cannot be trusted, so no XRS is sent. A request this
 // gatekeeper does not serve gets an XRS (unknownMessageResponse).
 func (g *Gatekeeper) HandleDatagram(now time.Time, from netip.AddrPort, payload []byte) []Effect {
+	return g.HandleDatagramAt(now, g.cfg.RASAddress, from, payload)
+}
+
+// HandleDatagramAt is HandleDatagram for a datagram that arrived at the
+// gatekeeper's RAS address at (a gatekeeper listening on more than one,
+// e.g. plain UDP and DTLS): a GCF names that address as the one to use.
+func (g *Gatekeeper) HandleDatagramAt(now time.Time, at, from netip.AddrPort, payload []byte) []Effect {
 	m, err := Decode(payload)
 	if err != nil {
 		return []Effect{record("ras.malformed", timeline.A("from", from), timeline.A("error", err.Error()))}
 	}
 	switch m.Choice {
 	case h225.RasMessageGatekeeperRequest:
-		return g.onGRQ(now, from, m)
+		return g.onGRQ(now, at, from, m)
 	case h225.RasMessageRegistrationRequest:
 		if IsKeepAlive(m) {
 			return g.onKeepAlive(now, from, m, payload)
@@ -197,7 +215,7 @@ func securityRecord(m *h225.RasMessage, alias string, err error) Record {
 		timeline.A("alias", alias), timeline.A("error", err.Error()))
 }
 
-func (g *Gatekeeper) onGRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
+func (g *Gatekeeper) onGRQ(now time.Time, at, from netip.AddrPort, m *h225.RasMessage) []Effect {
 	grq := m.GatekeeperRequest
 	seq := SeqNum(m)
 	if grq.GatekeeperIdentifier != nil && string(*grq.GatekeeperIdentifier) != g.cfg.ID {
@@ -218,7 +236,7 @@ func (g *Gatekeeper) onGRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 			return g.reply(now, from, NewGRJ(seq, g.cfg.ID, h225.GatekeeperRejectReasonSecurityDenial), nil)
 		}
 	}
-	return g.reply(now, from, NewGCF(seq, g.cfg.ID, g.cfg.RASAddress, algorithm), nil)
+	return g.reply(now, from, NewGCF(seq, g.cfg.ID, at, algorithm), nil)
 }
 
 // offeredAlgorithm picks the password authentication a GRQ offers:
@@ -254,15 +272,26 @@ func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 	if key == "" || (g.cfg.Known != nil && !g.cfg.Known(key)) {
 		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonInvalidAlias), nil)
 	}
-	existing := g.byAlias[key]
-	auth := g.authenticate(now, m, raw, key, existing)
-	if auth.err != nil {
-		return append([]Effect{securityRecord(m, key, auth.err)},
-			g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial), nil)...)
-	}
+	user := key
 	var callSignal netip.AddrPort
 	if len(rrq.CallSignalAddress) > 0 {
 		callSignal, _ = AddrPort(&rrq.CallSignalAddress[0])
+	}
+	aliases := make([]string, 0, len(rrq.TerminalAlias))
+	for _, a := range rrq.TerminalAlias {
+		aliases = append(aliases, AliasText(a))
+	}
+	if g.cfg.Resolve != nil {
+		var ok bool
+		if key, ok = g.cfg.Resolve(aliases, callSignal); !ok {
+			return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonInvalidAlias), nil)
+		}
+	}
+	existing := g.byKey[key]
+	auth := g.authenticate(now, m, raw, user, existing)
+	if auth.err != nil {
+		return append([]Effect{securityRecord(m, user, auth.err)},
+			g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial), nil)...)
 	}
 	if !callSignal.IsValid() {
 		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonInvalidCallSignalAddress), nil)
@@ -277,16 +306,18 @@ func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 	r := existing
 	if r == nil {
 		g.counter++
-		r = &registration{Registration: Registration{EndpointID: fmt.Sprintf("ep-%04d", g.counter)}, timer: g.nextTimer}
+		r = &registration{Registration: Registration{Key: key, EndpointID: fmt.Sprintf("ep-%04d", g.counter)}, timer: g.nextTimer}
 		g.nextTimer++
 		g.byID[r.EndpointID] = r
 		g.byTimer[r.timer] = r
-	} else if r.Number != "" && r.Number != number {
+		g.byKey[key] = r
+	} else if r.Number != "" && r.Number != number && g.byAlias[r.Number] == r {
 		delete(g.byAlias, r.Number)
 	}
 	r.Alias, r.Number, r.RASAddress, r.CallSignalAddress = alias, number, rasAddr, callSignal
+	r.Aliases = aliases
 	r.MaintainConnection = rrq.MaintainConnection != nil && *rrq.MaintainConnection
-	g.byAlias[key] = r
+	g.byAlias[user] = r
 	if alias != "" && number != "" {
 		g.byAlias[number] = r
 	}
@@ -365,6 +396,9 @@ func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 func (g *Gatekeeper) forget(r *registration) {
 	delete(g.byID, r.EndpointID)
 	delete(g.byTimer, r.timer)
+	if g.byKey[r.Key] == r {
+		delete(g.byKey, r.Key)
+	}
 	for _, k := range []string{r.Alias, r.Number} {
 		if k != "" && g.byAlias[k] == r {
 			delete(g.byAlias, k)

@@ -35,8 +35,11 @@ const MaxDatagram = 65507
 // Info describes the endpoint a message speaks of. Fields that a message does
 // not carry are ignored.
 type Info struct {
-	Alias             string // h323-ID alias
-	Number            string // dialledDigits alias; "" = none
+	Alias  string // h323-ID alias
+	Number string // dialledDigits alias; "" = none
+	// DeviceAlias is a further h323-ID a full RRQ carries: the device among
+	// its user's (as a hardware ID names it); "" = none.
+	DeviceAlias       string
 	RASAddress        netip.AddrPort
 	CallSignalAddress netip.AddrPort
 	EndpointID        string // assigned by the gatekeeper; "" = not yet
@@ -266,6 +269,9 @@ func NewRRQ(seq uint16, ep Info, discoveryComplete bool, ttl time.Duration, main
 		KeepAlive:            ptr(false),
 		WillSupplyUUIEs:      ptr(false),
 		MaintainConnection:   ptr(maintainConnection),
+	}
+	if ep.DeviceAlias != "" && ep.DeviceAlias != ep.Alias {
+		rrq.TerminalAlias = append(rrq.TerminalAlias, h225.AliasAddress{Choice: h225.AliasAddressH323ID, H323ID: ep.DeviceAlias})
 	}
 	return &h225.RasMessage{Choice: h225.RasMessageRegistrationRequest, RegistrationRequest: rrq}
 }

@@ -16,7 +16,7 @@ type RunOptions struct {
 	// `expect` may then be empty): the result is the timeline only.
 	Record bool
 
-	// pushTap is a test and diagnostic hook (see world.pushTap); only the
+	// pushTap is a test and diagnostic hook (see pushTap); only the
 	// package's own tests set it.
 	pushTap pushTap
 }
@@ -63,11 +63,10 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 	if opts.SeedSet {
 		seed = opts.Seed
 	}
-	w, err := newWorld(f, seed)
+	w, err := newSimWorld(f, seed, opts.pushTap)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}
-	w.pushTap = opts.pushTap
 	if err := w.run(); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}

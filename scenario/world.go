@@ -1,57 +1,47 @@
 package scenario
 
 import (
-	"encoding/binary"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net/netip"
+	"net/url"
+	"strconv"
 	"time"
 
-	"github.com/callwake/callwake/capture"
-	"github.com/callwake/callwake/sim"
-	"github.com/callwake/callwake/timeline"
+	"github.com/callwake/callwake/node"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/apns"
+	"github.com/callwake/callwake/push/cloud"
+	"github.com/callwake/callwake/push/fcm"
+	"github.com/callwake/callwake/push/pki"
 )
 
-// The world driver: it builds one simulated world from a loaded File and
-// runs it on a virtual clock. It owns no protocol logic; every decision is
-// taken by a core (pbx, phone, push, ras, h323) and the world only carries
-// inputs to the cores and their effects to the wire, the clock and the
-// timeline. Everything runs on one goroutine, so the world needs no locks,
-// and every walk that can reach an output follows file order (slices, never
-// map iteration), so the same file and seed give the same timeline.
+// A world is what a file describes, as nodes (package node) and what a
+// driver does to them over time: every PBX, the push service, the APNs and
+// FCM emulators and every device is a node with its own address; the
+// file's network becomes link settings; calls and actions become commands
+// at their times. The world is built the same way for every driver — the
+// simulated one (world_sim.go) and the real one (world_real.go) — and
+// holds no protocol logic: that is in the nodes.
 //
-// What travels on the wire, and the world's model choices:
-//   - Transports (h323, h323-tcp, h323-tls, h323-dtls): world_tunnel.go.
-//     TLS and DTLS are modelled, not simulated: the bytes inside are real,
-//     the record layer is not run; Wire.Transport says "tls" or "dtls".
-//   - B08: the PBX hands an app its push decryption key over the app's
-//     WebSocket session or secure H.323 (h323-tls, h323-dtls), never over
-//     h323 or h323-tcp; the hand-over is the event app.key_received
-//     {device, via: websocket|h323-tls|h323-dtls}. An app with a key path
-//     at the start received its key before the run (recorded at 0s); a
-//     session that comes up later (websocket_session action, new login)
-//     delivers it then. Without a key path the PBX sends the type only.
-//   - B17: a name that the lookup finds after the Setup reaches the phone as
-//     a Facility (reason undefinedReason) with a Display element on the
-//     call's leg, as PBXs update a terminal's display during a call.
-//   - B27 (12r2 DND): the Setup carries a Signal element "alerting off"
-//     (Q.931 4.5.28, 0x4f); the phone presents the call without ringing.
-//   - A push the service or the vendor refuses (PushNotifyPostResult with
-//     err) reaches the pbx core as PushFailed: call.push_failed {call, user,
-//     device, reason}; the call still waits for the registration timeout.
-//   - Timed actions reach the cores: websocket_session changes the phone's
-//     key path (phone.KeyPathChanged), default_softphone its default-app
-//     setting (phone.DefaultSoftphoneChanged, B26).
+// Model choices the world makes (docs/behaviours.md):
+//   - A registration names the device among its user's by a further
+//     h323-ID alias: the device's name (pbx's device directory).
+//   - An app that has a key path at the start (its WebSocket session, or a
+//     secure transport) holds its push key from before the run (B08): the
+//     PBX's directory and the app's node both start with it, and the app
+//     records app.key_received at 0s.
+//   - The vendors issued each app's token before the run; it is derived
+//     from the device's name.
+//   - B20: a blocked vendor port on a Wi-Fi without cellular data is a
+//     firewall on the device's side: its connection to the vendor never
+//     comes up, so the vendor cannot deliver.
 
-// Well-known ports of the simulated actors (BEHAVIOURS.md "Wire facts").
-const (
-	portRAS        = 1719
-	portSignalling = 1720
-	portSecure     = 1300 // H.225.0 call signalling over TLS
-	portHTTPS      = 443
-	portAPNsPhone  = 5223 // the phone's connection to Apple (B20)
-)
-
-// Actor names of the infrastructure besides the PBXs.
+// Actor names of the push path.
 const (
 	actorPush = "push"
 	actorAPNs = "apns"
@@ -61,46 +51,94 @@ const (
 // grantedTTL is the registration time to live this PBX grants (B30).
 const grantedTTL = 120 * time.Second
 
-// world is one simulated world.
-type world struct {
-	file *File
-	seed int64
-	loop *sim.Loop
-	rand *sim.Rand
-	net  *sim.Network
-	// defaultLink is the network profile in force for links without an
-	// override (network actions change it).
-	defaultLink sim.LinkProfile
-	plan        *sim.AddressPlan
-	timeline    *timeline.Timeline
-	epoch       time.Time
+// Identities of the simulated vendor accounts. They exist only inside the
+// simulation: nothing here is a real bundle, project or credential.
+const (
+	appBundle      = "test.callwake.softphone"
+	fcmProject     = "callwake-sim"
+	fcmAccessToken = "sim-access-token"
+)
 
-	pbxs    []*pbxActor
-	devices []*deviceActor
-	byName  map[string]*deviceActor // lookups only, never iterated
-	// users maps a user's name to its PBX's index and its definition
-	// (lookups only): File.PBXOf and File.User walk every user, which a
-	// world of many phones cannot afford per device.
-	users map[string]userRef
-	push  *pushActor
-	// pushTap, when set, sees every byte the push service and the vendor
-	// emulators handle, and what each app decrypts (B07's test).
-	pushTap pushTap
-
-	nextCall uint32 // world-wide call numbering: call IDs never collide between PBXs
-	err      error  // the first driver error; it stops the run
+// actor is one node of a world and where it lives.
+type actor struct {
+	name string
+	ip   netip.Addr
+	node node.Node
 }
 
-// userRef is where a user is defined.
+// timed is a command to an actor at a time, or (actor -1) a change of the
+// network the driver makes.
+type timed struct {
+	at    time.Duration
+	actor int
+	cmd   any
+}
+
+// world is a file turned into nodes and timed commands.
+type world struct {
+	file   *File
+	actors []actor
+	index  map[string]int // actor index by name (lookups only)
+	// users maps a user's name to its PBX's index and its definition.
+	users map[string]userRef
+	// links are the network's settings between two actors; blocked the
+	// ports a device cannot reach (B20).
+	links   []linkSetting
+	blocked []outBlock
+	timed   []timed // in file order: actions at 0s first, then calls and actions
+}
+
 type userRef struct {
 	pbx  int
 	user *User
 }
 
-// newWorld builds the world of f with the given seed. Errors are problems of
-// the configuration that the loader cannot see (a core refusing its
-// configuration); they are reported against the file.
-func newWorld(f *File, seed int64) (*world, error) {
+// link is a path's profile as the file gives it.
+type link struct {
+	Latency, Jitter time.Duration
+	Loss            float64
+	Down            bool
+}
+
+type linkSetting struct {
+	a, b int // actor indices
+	link link
+}
+
+type outBlock struct {
+	actor int
+	port  uint16
+}
+
+// netChange is a timed change of the network: the default link (device
+// "") or one device's link to its PBX.
+type netChange struct {
+	device string
+	change *NetworkChange
+}
+
+// pushLatency is a timed change of the PBXs' links to the push service.
+type pushLatency struct{ latency time.Duration }
+
+// buildOptions are what a driver decides about the nodes.
+type buildOptions struct {
+	// addr gives each actor its address.
+	addr func(name string, infrastructure bool) (netip.Addr, error)
+	// random gives each actor its random source.
+	random func(name string) io.Reader
+	// wake gives each device its wake-latency draws.
+	wake func(name string) phone.Rand
+	tap  pushTap
+}
+
+// pushTap sees every byte the push service and the vendors handle, and
+// what each app decrypted (hop tapApp): B07's test.
+type pushTap func(hop string, data []byte)
+
+const tapApp = "app" // the app's decrypted type and details
+
+func buildWorld(f *File, o buildOptions) (*world, error) {
+	w := &world{file: f, index: map[string]int{}, users: map[string]userRef{}}
 	for _, name := range []string{actorPush, actorAPNs, actorFCM} {
 		for i := range f.PBXs {
 			if f.PBXs[i].Name == name {
@@ -111,224 +149,281 @@ func newWorld(f *File, seed int64) (*world, error) {
 			return nil, fmt.Errorf("%s: the name %q is taken by the push service actors", d.Pos, name)
 		}
 	}
-	loop := sim.NewLoop()
-	root := sim.NewRand(uint64(seed))
-	w := &world{
-		file:     f,
-		loop:     loop,
-		rand:     root,
-		plan:     sim.NewAddressPlan(),
-		timeline: &timeline.Timeline{},
-		epoch:    capture.DefaultEpoch,
-		byName:   make(map[string]*deviceActor, len(f.Devices)),
-		users:    make(map[string]userRef),
-	}
 	for i := range f.PBXs {
 		for j := range f.PBXs[i].Users {
 			u := &f.PBXs[i].Users[j]
 			w.users[u.Name] = userRef{pbx: i, user: u}
 		}
 	}
-	w.defaultLink = sim.LinkProfile{Latency: f.Network.Latency, Jitter: f.Network.Jitter, Loss: f.Network.Loss}
-	w.net = sim.NewNetwork(loop, root, w.defaultLink)
 	// Addresses in file order: PBXs, then the push path, then devices.
+	ips := map[string]netip.Addr{}
 	for i := range f.PBXs {
-		if _, err := w.plan.Infrastructure(f.PBXs[i].Name); err != nil {
+		ip, err := o.addr(f.PBXs[i].Name, true)
+		if err != nil {
 			return nil, err
 		}
+		ips[f.PBXs[i].Name] = ip
 	}
 	for _, name := range []string{actorPush, actorAPNs, actorFCM} {
-		if _, err := w.plan.Infrastructure(name); err != nil {
+		ip, err := o.addr(name, true)
+		if err != nil {
 			return nil, err
 		}
+		ips[name] = ip
 	}
 	for i := range f.Devices {
-		if _, err := w.plan.Device(f.Devices[i].Name); err != nil {
+		ip, err := o.addr(f.Devices[i].Name, false)
+		if err != nil {
 			return nil, err
 		}
+		ips[f.Devices[i].Name] = ip
 	}
-	var err error
-	if w.push, err = newPushActor(w); err != nil {
-		return nil, err
+	keys := map[string]push.Key{}
+	for i := range f.Devices {
+		d := &f.Devices[i]
+		k, err := push.NewKey(d.Name, o.random("key/"+d.Name))
+		if err != nil {
+			return nil, err
+		}
+		keys[d.Name] = k
 	}
 	for i := range f.PBXs {
-		p, err := newPBXActor(w, i)
+		n, err := w.pbxNode(i, ips, keys, o)
 		if err != nil {
 			return nil, err
 		}
-		w.pbxs = append(w.pbxs, p)
+		w.add(f.PBXs[i].Name, ips[f.PBXs[i].Name], n)
+	}
+	if err := w.pushNodes(ips, o); err != nil {
+		return nil, err
 	}
 	for i := range f.Devices {
-		d, err := newDeviceActor(w, i)
+		n, err := w.deviceNode(i, ips, keys, o)
 		if err != nil {
 			return nil, err
 		}
-		w.devices = append(w.devices, d)
-		w.byName[d.name] = d
+		w.add(f.Devices[i].Name, ips[f.Devices[i].Name], n)
 	}
-	for _, link := range f.Network.Links {
-		d := w.byName[link.Device]
-		w.net.SetLink(d.addr, d.pbx.addr, sim.LinkProfile{Latency: link.Latency, Jitter: link.Jitter, Loss: link.Loss})
-	}
+	w.network()
+	w.schedule()
 	return w, nil
 }
 
-// start schedules what happens at time zero and the file's calls and actions.
-func (w *world) start() {
-	// Actions at 0s shape the world before anything happens in it (a link
-	// that is down from the start loses the first GRQ), so they are
-	// scheduled before the actors start.
-	for i := range w.file.Actions {
-		if a := &w.file.Actions[i]; a.At == 0 {
-			w.loop.At(0, func() { w.apply(a) })
+func (w *world) add(name string, ip netip.Addr, n node.Node) {
+	w.index[name] = len(w.actors)
+	w.actors = append(w.actors, actor{name: name, ip: ip, node: n})
+}
+
+func systemName(p *PBX) string {
+	if p.SystemName != "" {
+		return p.SystemName
+	}
+	return p.Name
+}
+
+// pushToken derives a device's vendor token from its name: an APNs token is
+// 64 hex digits, an FCM token a longer string of token characters.
+func pushToken(device string, os OS) string {
+	sum := sha256.Sum256([]byte(device))
+	h := hex.EncodeToString(sum[:])
+	if os == OSIOS {
+		return h
+	}
+	return "fcm:" + h[:48]
+}
+
+func platformOf(os OS) string {
+	if os == OSIOS {
+		return push.PlatformAPNs
+	}
+	return push.PlatformFCM
+}
+
+func (d *Device) secure() bool {
+	return d.Transport == TransportH323TLS || d.Transport == TransportH323DTLS
+}
+
+// initialKeyPath says whether an app has a key path at the start (B08).
+func (d *Device) initialKeyPath() bool {
+	return d.Kind.IsApp() && d.App != AppLoggedOut && (d.WebsocketSession || d.secure())
+}
+
+func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]push.Key, o buildOptions) (node.Node, error) {
+	f := w.file
+	spec := &f.PBXs[index]
+	cfg := pbx.Config{
+		Version:             spec.Version,
+		Quirks:              spec.Quirks,
+		SystemName:          systemName(spec),
+		RegistrationTimeout: spec.RegistrationTimeout,
+		NameLookup:          spec.NameLookup,
+		NoAnswerTimeout:     spec.NoAnswerTimeout,
+	}
+	if spec.Push != nil {
+		cfg.Push = &pbx.PushObject{Name: spec.Push.Name}
+	}
+	for _, u := range spec.Users {
+		pu := pbx.User{Name: u.Name, Number: u.Number, Password: u.Password, Push: u.Push,
+			Presence: pbx.Presence(u.Presence), Forks: u.Forks}
+		if u.CFNR != nil {
+			pu.CFNR = &pbx.Forward{To: u.CFNR.To, After: u.CFNR.After}
+		}
+		if u.CFB != nil {
+			pu.CFB = &pbx.Forward{To: u.CFB.To}
+		}
+		if u.CFU != nil {
+			pu.CFU = &pbx.Forward{To: u.CFU.To}
+		}
+		cfg.Users = append(cfg.Users, pu)
+	}
+	var dir []pbx.DeviceEntry
+	for i := range f.Devices {
+		d := &f.Devices[i]
+		if w.users[d.User].pbx != index {
+			continue
+		}
+		pd := pbx.Device{Name: d.Name, User: d.User, Kind: pbx.DeviceKind(d.Kind), Platform: pbx.Platform(d.OS)}
+		pd.PushToken = d.Kind.IsApp() && d.App != AppLoggedOut &&
+			!(d.Kind == KindMyPBX && d.OS == OSAndroid && d.Android.Push == "off")
+		cfg.Devices = append(cfg.Devices, pd)
+		e := pbx.DeviceEntry{Name: d.Name, Key: keys[d.Name], KeyHeld: d.initialKeyPath(), Secure: d.secure()}
+		if d.Kind.IsApp() {
+			e.Token, e.Platform = pushToken(d.Name, d.OS), platformOf(d.OS)
+		}
+		dir = append(dir, e)
+	}
+	nc := pbx.NodeConfig{Core: cfg, Name: spec.Name, IP: ips[spec.Name], TimeToLive: grantedTTL,
+		Directory: dir, Random: o.random("pbx/" + spec.Name)}
+	if spec.Push != nil {
+		ccfg := push.ClientConfig{
+			PBX:               spec.Name,
+			Name:              spec.Push.Name,
+			URL:               spec.Push.URL,
+			SystemName:        systemName(spec),
+			Certificate:       pki.Role(spec.Push.Certificate),
+			CertificateSerial: strconv.FormatInt(spec.Push.CertificateSerial, 10),
+			DNSFails:          spec.Push.DNSFails,
+			HTTPProxy:         spec.Push.HTTPProxy,
+		}
+		if spec.Version == pbx.V12r2 {
+			ccfg.Auth, ccfg.Password = push.AuthPassword, spec.Push.Password
+		}
+		nc.Push = &pbx.PushConfig{Client: ccfg, Service: netip.AddrPortFrom(ips[actorPush], cloud.PortService),
+			Security: pushObjectSecurity(spec)}
+	}
+	return pbx.NewNode(nc)
+}
+
+// pushObjectSecurity is what a Push object presents (its device
+// certificate, B02) and trusts (B03).
+func pushObjectSecurity(p *PBX) *node.Security {
+	sec := &node.Security{Trust: []string{pki.DeviceCAName}}
+	if p.Push.TrustsService {
+		sec.Trust = []string{pki.ServiceCAName}
+	}
+	issuer := map[Certificate]string{CertificateDevice: pki.DeviceCAName,
+		CertificateUnverifiedDevice: pki.UnverifiedDeviceCAName, CertificateOwn: pki.OwnCAName}[p.Push.Certificate]
+	if issuer != "" {
+		sec.Own = &node.Credential{Identity: node.Identity{Subject: systemName(p), Issuer: issuer,
+			Serial: strconv.FormatInt(p.Push.CertificateSerial, 10)}}
+	}
+	return sec
+}
+
+// serviceHost is the push service's name in the PBXs' URLs.
+func (w *world) serviceHost() string {
+	for i := range w.file.PBXs {
+		if p := w.file.PBXs[i].Push; p != nil {
+			if u, err := url.Parse(p.URL); err == nil && u.Hostname() != "" {
+				return u.Hostname()
+			}
 		}
 	}
-	w.loop.At(0, func() {
-		for _, p := range w.pbxs {
-			p.start()
+	return "push.test"
+}
+
+func (w *world) pushNodes(ips map[string]netip.Addr, o buildOptions) error {
+	f := w.file
+	cfg := push.ServiceConfig{
+		Available:      f.PushService.Available,
+		APNsBundle:     appBundle,
+		FCMProject:     fcmProject,
+		FCMAccessToken: fcmAccessToken,
+	}
+	for _, c := range f.PushService.Accepts {
+		cfg.Accepts = append(cfg.Accepts, pki.Role(c))
+	}
+	if cfg.Accepts == nil {
+		cfg.Accepts = []pki.Role{}
+	}
+	// 12r2 Push objects log in with the password of an e-mail verified
+	// registration: the first PBX with a system name owns it (B06).
+	for i := range f.PBXs {
+		p := &f.PBXs[i]
+		if p.Push == nil || p.Version != pbx.V12r2 {
+			continue
 		}
-		for _, d := range w.devices {
-			d.start()
+		name := systemName(p)
+		known := false
+		for _, r := range cfg.Registrations {
+			known = known || r.SystemName == name
 		}
-	})
-	for i := range w.file.Calls {
-		c := &w.file.Calls[i]
-		w.loop.At(c.At, func() { w.byName[c.From].placeCall(c) })
-	}
-	for i := range w.file.Actions {
-		if a := &w.file.Actions[i]; a.At > 0 {
-			w.loop.At(a.At, func() { w.apply(a) })
+		if !known {
+			cfg.Registrations = append(cfg.Registrations, push.Registration{SystemName: name, Password: p.Push.Password})
 		}
-	}
-}
-
-// run runs the world to the file's duration.
-func (w *world) run() error {
-	w.start()
-	w.loop.Run(w.file.Duration)
-	return w.err
-}
-
-// fail records the first driver error and stops the run: a core refused an
-// input the driver built, which is a bug to report, not a result to check.
-func (w *world) fail(err error) {
-	if w.err == nil {
-		w.err = err
-	}
-	w.loop.Stop()
-}
-
-// now is the absolute time the RAS cores stamp their H.235 tokens with.
-func (w *world) now() time.Time { return w.epoch.Add(w.loop.Now()) }
-
-// record adds an event at the current virtual time.
-func (w *world) record(name string, attrs []timeline.Attr, wire *timeline.Wire) {
-	w.timeline.Add(timeline.Event{At: w.loop.Now(), Name: name, Attrs: attrs, Wire: wire})
-}
-
-// message builds the attributes of a message event: from, to, then the
-// core's own attributes.
-func message(from, to string, extra []timeline.Attr) []timeline.Attr {
-	attrs := make([]timeline.Attr, 0, 2+len(extra)+1)
-	attrs = append(attrs, timeline.A("from", from), timeline.A("to", to))
-	return append(attrs, extra...)
-}
-
-// actorAt names the actor that owns an address ("" for none).
-func (w *world) actorAt(a netip.AddrPort) string { return w.plan.Name(a.Addr()) }
-
-// sendRAS puts one RAS datagram on the wire and records its event, with
-// `lost: true` when the network drops it.
-func (w *world) sendRAS(from netip.AddrPort, to netip.AddrPort, payload []byte, event string, extra []timeline.Attr) {
-	attrs := message(w.actorAt(from), w.actorAt(to), extra)
-	if drop := w.net.SendDatagram(from, to, payload); drop != sim.NotDropped {
-		attrs = append(attrs, timeline.A("lost", true))
-	}
-	transport := "udp"
-	for _, a := range [...]netip.AddrPort{from, to} {
-		if d := w.byName[w.actorAt(a)]; d != nil && d.spec.Transport == TransportH323DTLS {
-			transport = "dtls"
+		if p.Quirks[pbx.QuirkUniqueSystemName] {
+			cfg.UniqueSystemName = true
 		}
 	}
-	wire := &timeline.Wire{Protocol: "ras", Transport: transport, Src: from, Dst: to, Payload: append([]byte(nil), payload...)}
-	w.record(event, attrs, wire)
-}
-
-// callGUID makes the callIdentifier of a PBX call: random octets from the
-// seeded stream, then the world's call number, so that the phone can tell
-// which push announced a Setup (the PBX's CallID is the phone's CallRef).
-func (w *world) callGUID(r *sim.Rand, call uint32) [16]byte {
-	var g [16]byte
-	binary.BigEndian.PutUint64(g[0:8], r.Uint64())
-	binary.BigEndian.PutUint32(g[8:12], uint32(r.Uint64()))
-	binary.BigEndian.PutUint32(g[12:16], call)
-	return g
-}
-
-// callOfGUID returns the call number callGUID put into g.
-func callOfGUID(g [16]byte) uint32 { return binary.BigEndian.Uint32(g[12:16]) }
-
-// randomGUID is a callIdentifier or conferenceID from the seeded stream.
-func randomGUID(r *sim.Rand) [16]byte {
-	var g [16]byte
-	binary.BigEndian.PutUint64(g[0:8], r.Uint64())
-	binary.BigEndian.PutUint64(g[8:16], r.Uint64())
-	return g
-}
-
-// randReader reads a seeded stream as bytes (the push cores take an
-// io.Reader for challenges, nonces and keys).
-type randReader struct{ r *sim.Rand }
-
-func (rr randReader) Read(p []byte) (int, error) {
-	for i := 0; i < len(p); i += 8 {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], rr.r.Uint64())
-		copy(p[i:], b[:])
+	tap := cloud.Tap(o.tap)
+	svc, err := cloud.NewService(cloud.ServiceConfig{Core: cfg, IP: ips[actorPush],
+		Security: &node.Security{
+			Own:   &node.Credential{Identity: node.Identity{Subject: w.serviceHost(), Issuer: pki.ServiceCAName, Serial: "1"}},
+			Trust: []string{pki.DeviceCAName, pki.UnverifiedDeviceCAName}, ClientAuth: true},
+		APNs: netip.AddrPortFrom(ips[actorAPNs], cloud.PortAPI), FCM: netip.AddrPortFrom(ips[actorFCM], cloud.PortAPI),
+		Tap: tap}, o.random("push"))
+	if err != nil {
+		return err
 	}
-	return len(p), nil
-}
-
-// phoneRand adapts a seeded stream to phone.Rand.
-type phoneRand struct{ r *sim.Rand }
-
-func (pr phoneRand) Int64N(n int64) int64 { return int64(pr.r.Uint64N(uint64(n))) }
-
-// timers maps a core's timer IDs to the loop's, so that a core can re-arm
-// and cancel by its own names. The map is only looked up, never iterated.
-type timers[K comparable] struct {
-	loop *sim.Loop
-	ids  map[K]sim.TimerID
-}
-
-func newTimers[K comparable](loop *sim.Loop) timers[K] {
-	return timers[K]{loop: loop, ids: make(map[K]sim.TimerID)}
-}
-
-// set arms key after d, replacing a pending timer of the same key.
-func (t *timers[K]) set(key K, d time.Duration, fire func()) {
-	if id, ok := t.ids[key]; ok {
-		t.loop.Cancel(id)
+	w.add(actorPush, ips[actorPush], svc)
+	a, err := apns.New(apns.Config{Topic: appBundle + push.APNsVoIPSuffix, Available: f.PushService.APNs.Available})
+	if err != nil {
+		return err
 	}
-	var id sim.TimerID
-	id = t.loop.After(d, func() {
-		if t.ids[key] == id {
-			delete(t.ids, key)
+	g, err := fcm.New(fcm.Config{Project: fcmProject, AccessToken: fcmAccessToken, Available: f.PushService.FCM.Available})
+	if err != nil {
+		return err
+	}
+	// The phones at the vendors. The phone decides whether a push gets
+	// through once it arrived (B21-B28), so the emulators deliver
+	// everything a phone's connection can take.
+	var iosDevices, androidDevices []cloud.Device
+	for i := range f.Devices {
+		d := &f.Devices[i]
+		switch {
+		case !d.Kind.IsApp():
+		case d.OS == OSIOS:
+			err = a.Register(apns.Device{Name: d.Name, Token: pushToken(d.Name, OSIOS)})
+			iosDevices = append(iosDevices, cloud.Device{Name: d.Name, Token: pushToken(d.Name, OSIOS)})
+		default:
+			err = g.Register(fcm.Device{Name: d.Name, Token: pushToken(d.Name, OSAndroid)})
+			androidDevices = append(androidDevices, cloud.Device{Name: d.Name, Token: pushToken(d.Name, OSAndroid)})
 		}
-		fire()
-	})
-	t.ids[key] = id
-}
-
-// cancel disarms key; harmless when it is not pending.
-func (t *timers[K]) cancel(key K) {
-	if id, ok := t.ids[key]; ok {
-		t.loop.Cancel(id)
-		delete(t.ids, key)
+		if err != nil {
+			return err
+		}
 	}
-}
-
-// errorf wraps a driver error with the actor's name.
-func errorf(actor string, format string, args ...any) error {
-	return fmt.Errorf("world: %s: %s", actor, fmt.Sprintf(format, args...))
+	av, err := cloud.NewVendor(cloud.VendorConfig{Name: actorAPNs, Platform: push.PlatformAPNs, IP: ips[actorAPNs],
+		DevicePort: cloud.PortAPNsDevice, Emulator: a, Devices: iosDevices, Latency: f.PushService.APNs.Latency, Tap: tap})
+	if err != nil {
+		return err
+	}
+	w.add(actorAPNs, ips[actorAPNs], av)
+	fv, err := cloud.NewVendor(cloud.VendorConfig{Name: actorFCM, Platform: push.PlatformFCM, IP: ips[actorFCM],
+		DevicePort: cloud.PortFCMDevice, Emulator: g, Devices: androidDevices, Latency: f.PushService.FCM.Latency, Tap: tap})
+	if err != nil {
+		return err
+	}
+	w.add(actorFCM, ips[actorFCM], fv)
+	return nil
 }

@@ -3,6 +3,7 @@ package scenario
 import (
 	"testing"
 
+	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -18,10 +19,10 @@ func TestWorldTransports(t *testing.T) {
 		setupTransport string
 		setupFromPort  uint16 // the PBX's port of the Setup to the phone
 	}{
-		{"h323", "ras", "udp", portRAS, "tcp", 0},
-		{"h323-tcp", "ras", "tcp", portSignalling, "tcp", portSignalling},
-		{"h323-tls", "ras", "tls", portSecure, "tls", portSecure},
-		{"h323-dtls", "ras", "dtls", portRAS, "tls", 0},
+		{"h323", "ras", "udp", pbx.PortRAS, "tcp", 0},
+		{"h323-tcp", "ras", "tcp", pbx.PortSignalling, "tcp", pbx.PortSignalling},
+		{"h323-tls", "ras", "tls", pbx.PortSecure, "tls", pbx.PortSecure},
+		{"h323-dtls", "ras", "dtls", pbx.PortSecure, "tls", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.transport, func(t *testing.T) {

@@ -41,7 +41,7 @@ calls:
   - {at: 40s, from: bob-desk, to: "201", hangup_after: 2s}
 expect:
   - {event: device.ringing, device: alice-pixel, number: "", at: 2s..15s}
-  - {event: app.key_received, device: alice-pixel, via: websocket, at: 20s..20s}
+  - {event: app.key_received, device: alice-pixel, via: websocket, at: 20s..20.1s}
   - {event: device.ringing, device: alice-pixel, number: "202", at: 40s..55s}
   - {event: app.key_received, count: 1}
 `},

@@ -35,9 +35,9 @@ type Host struct {
 	// listeners holds the stream listeners by address, so that a dial finds
 	// the listener's security (lookups only).
 	listeners map[netip.AddrPort]*listener
-	// dialling holds the security of connection attempts by their source
-	// address until the listener accepts them.
-	dialling map[netip.AddrPort]*node.Security
+	// dialling holds the connection attempts by their source address until
+	// the listener accepts them.
+	dialling map[netip.AddrPort]node.Dial
 	timers   map[timerKey]TimerID
 
 	queue    []queued // inputs waiting to be handled, in order
@@ -93,7 +93,7 @@ type queued struct {
 func NewHost(loop *Loop, net *Network, tl *timeline.Timeline, epoch time.Time) *Host {
 	return &Host{loop: loop, net: net, tl: tl, epoch: epoch,
 		names: map[netip.Addr]string{}, listeners: map[netip.AddrPort]*listener{},
-		dialling: map[netip.AddrPort]*node.Security{}, timers: map[timerKey]TimerID{}}
+		dialling: map[netip.AddrPort]node.Dial{}, timers: map[timerKey]TimerID{}}
 }
 
 // Loop and Network are the host's substrate.
@@ -163,7 +163,7 @@ func (h *Host) deliver(hn *hosted, in node.Input) {
 func (h *Host) apply(hn *hosted, e node.Effect) {
 	switch e := e.(type) {
 	case node.Record:
-		h.record(e.Name, e.Attrs, nil)
+		h.recordAbout(hn, e)
 	case node.SetTimer:
 		h.setTimer(hn, e.ID, e.After)
 	case node.CancelTimer:
@@ -238,6 +238,32 @@ func (h *Host) recordMessage(ev *node.Event, transport node.Transport, src, dst 
 		wire = &timeline.Wire{Protocol: ev.Protocol, Transport: transport.String(), Src: src, Dst: dst, Payload: b}
 	}
 	h.record(ev.Name, attrs, wire)
+}
+
+// recordAbout records a node's event; one about a received message names
+// its two ends and carries its bytes.
+func (h *Host) recordAbout(hn *hosted, e node.Record) {
+	if e.About == nil {
+		h.record(e.Name, e.Attrs, nil)
+		return
+	}
+	hc := hn.conns[e.About.Conn]
+	if hc == nil {
+		h.record(e.Name, e.Attrs, nil)
+		return
+	}
+	src, dst := hc.c.RemoteAddr(), hc.c.LocalAddr()
+	if e.About.Sent {
+		src, dst = dst, src
+	}
+	attrs := make([]timeline.Attr, 0, len(e.Attrs)+2)
+	attrs = append(attrs, timeline.A("from", h.Name(src.Addr())), timeline.A("to", h.Name(dst.Addr())))
+	attrs = append(attrs, e.Attrs...)
+	var wire *timeline.Wire
+	if e.About.Protocol != "" {
+		wire = &timeline.Wire{Protocol: e.About.Protocol, Transport: hc.transport.String(), Src: src, Dst: dst, Payload: e.About.Payload}
+	}
+	h.record(e.Name, attrs, wire)
 }
 
 func (hn *hosted) socket(id node.SockID) *socket {

@@ -30,8 +30,10 @@ type hconn struct {
 	closed bool
 	// reason is what the peer's Close said (a WebSocket close frame).
 	reason string
-	// listener is the socket that accepted the connection (server side).
+	// listener is the socket that accepted the connection and path the
+	// path the dialler asked for (server side).
 	listener node.SockID
+	path     string
 }
 
 type message struct {
@@ -60,11 +62,12 @@ func (h *Host) newConn(owner *hosted, c *Conn, t node.Transport, sec *node.Secur
 func (h *Host) accept(l *listener, c *Conn) {
 	hc := h.newConn(l.owner, c, l.sock.transport, l.sock.sec)
 	hc.listener = l.sock.id
+	hc.path = h.dialling[c.RemoteAddr()].Path
 	if l.sock.transport.Secure() {
 		return // the dialler's side decides when the handshake is done
 	}
 	hc.up = true
-	h.deliver(l.owner, node.Accepted{Listener: l.sock.id, Conn: hc.id, Local: c.LocalAddr(), Remote: c.RemoteAddr()})
+	h.deliver(l.owner, node.Accepted{Listener: l.sock.id, Conn: hc.id, Local: c.LocalAddr(), Remote: c.RemoteAddr(), Path: hc.path})
 }
 
 func (h *Host) dial(hn *hosted, e node.Dial) {
@@ -81,7 +84,7 @@ func (h *Host) dial(hn *hosted, e node.Dial) {
 		}
 		h.connected(hn, e, c)
 	})
-	h.dialling[src] = e.Security
+	h.dialling[src] = e
 }
 
 func dialError(err error) error {
@@ -105,6 +108,15 @@ func (h *Host) connected(hn *hosted, e node.Dial, c *Conn) {
 	client.peer = server
 	if server != nil {
 		server.peer = client
+	}
+	if server != nil && server.transport != e.Transport {
+		// TLS to a plain listener or the reverse: no handshake completes.
+		client.closed, server.closed = true, true
+		delete(hn.conns, client.id)
+		delete(server.owner.conns, server.id)
+		c.Close()
+		h.deliver(hn, node.Dialled{Ref: e.Ref, Remote: c.RemoteAddr(), Err: node.ErrHandshake})
+		return
 	}
 	if !e.Transport.Secure() || server == nil {
 		client.up = true
@@ -138,7 +150,7 @@ func (h *Host) connected(hn *hosted, e node.Dial, c *Conn) {
 	server.up, client.up = true, true
 	l := server.owner
 	h.deliver(l, node.Accepted{Listener: server.listener, Conn: server.id,
-		Local: c.peer.LocalAddr(), Remote: c.peer.RemoteAddr(), Peer: sp})
+		Local: c.peer.LocalAddr(), Remote: c.peer.RemoteAddr(), Peer: sp, Path: server.path})
 	h.deliver(hn, node.Dialled{Ref: e.Ref, Conn: client.id, Local: c.LocalAddr(), Remote: c.RemoteAddr(),
 		Peer: node.Peer{Identity: lid, Verified: lid != nil}})
 }

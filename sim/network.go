@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -102,6 +103,9 @@ type station struct {
 	udp       []udpListener
 	streams   []streamListener
 	blocked   []uint16
+	// outBlocked are destination ports the station cannot reach anywhere
+	// (a firewall on its own network, B20).
+	outBlocked []uint16
 	ephemeral uint16 // next ephemeral port for Dial from port 0
 }
 
@@ -184,6 +188,29 @@ func (n *Network) BlockPort(addr netip.Addr, port uint16) {
 	nd.blocked = append(nd.blocked, port)
 }
 
+// BlockOutgoing makes datagrams and connection attempts from addr to any
+// address's port fail, like a firewall on the sender's network (B20: a
+// Wi-Fi that blocks Apple's 5223).
+func (n *Network) BlockOutgoing(addr netip.Addr, port uint16) {
+	nd := n.station(addr)
+	if !slices.Contains(nd.outBlocked, port) {
+		nd.outBlocked = append(nd.outBlocked, port)
+	}
+}
+
+// UnblockOutgoing lifts a BlockOutgoing.
+func (n *Network) UnblockOutgoing(addr netip.Addr, port uint16) {
+	if nd := n.nodes[addr]; nd != nil {
+		nd.outBlocked = slices.DeleteFunc(nd.outBlocked, func(p uint16) bool { return p == port })
+	}
+}
+
+// outBlockedFrom reports whether from cannot reach port.
+func (n *Network) outBlockedFrom(from netip.Addr, port uint16) bool {
+	nd := n.nodes[from]
+	return nd != nil && slices.Contains(nd.outBlocked, port)
+}
+
 // UnblockPort lifts a BlockPort.
 func (n *Network) UnblockPort(addr netip.Addr, port uint16) {
 	nd := n.nodes[addr]
@@ -241,7 +268,7 @@ func (n *Network) SendDatagram(from, to netip.AddrPort, payload []byte) Drop {
 	if dst == nil || dst.udpHandler(to.Port()) == nil {
 		return DropNoListener
 	}
-	if dst.isBlocked(to.Port()) {
+	if dst.isBlocked(to.Port()) || n.outBlockedFrom(from.Addr(), to.Port()) {
 		return DropBlocked
 	}
 	link := n.Link(from.Addr(), to.Addr())

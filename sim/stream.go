@@ -147,7 +147,7 @@ func (n *Network) dial(from, to netip.AddrPort, onConnect func(*Conn, error)) {
 	giveUp := n.loop.Now() + n.ConnectTimeout
 	timeout := func() { n.loop.At(giveUp, func() { onConnect(nil, ErrTimeout) }) }
 	link := n.Link(from.Addr(), to.Addr())
-	if dst := n.nodes[to.Addr()]; link.Down || link.Loss >= 1 || (dst != nil && dst.isBlocked(to.Port())) {
+	if dst := n.nodes[to.Addr()]; link.Down || link.Loss >= 1 || (dst != nil && dst.isBlocked(to.Port())) || n.outBlockedFrom(from.Addr(), to.Port()) {
 		timeout()
 		return
 	}
