@@ -62,7 +62,7 @@ type DeviceEntry struct {
 // how it connects.
 type PushConfig struct {
 	Client   push.ClientConfig
-	Service  netip.AddrPort  // the push service's address
+	Service  netip.AddrPort // the push service's address
 	Security *node.Security // what the Push object presents and trusts
 }
 

@@ -180,4 +180,3 @@ func (n *Node) registered(now time.Time, reg ras.Registration) {
 	}
 	n.handle(now, DeviceRegistered{Device: d.Name})
 }
-

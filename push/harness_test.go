@@ -36,9 +36,9 @@ type pbxLink struct {
 	// untrusted: the PBX's trust list lacks the service CA (B03); the
 	// harness, as a driver, fails the TLS handshake.
 	untrusted bool
-	client *push.Client
-	conn   push.ConnID // current service connection, 0 = none
-	timers map[push.Timer]time.Duration
+	client    *push.Client
+	conn      push.ConnID // current service connection, 0 = none
+	timers    map[push.Timer]time.Duration
 }
 
 type harness struct {

@@ -99,14 +99,14 @@ type Network struct {
 // or two ports, so linear scans over small slices beat maps here, in time
 // and in memory.
 type station struct {
-	rand      *Rand // forked lazily on the first random draw for a send
-	udp       []udpListener
-	streams   []streamListener
-	blocked   []uint16
+	rand    *Rand // forked lazily on the first random draw for a send
+	udp     []udpListener
+	streams []streamListener
+	blocked []uint16
 	// outBlocked are destination ports the station cannot reach anywhere
 	// (a firewall on its own network, B20).
 	outBlocked []uint16
-	ephemeral uint16 // next ephemeral port for Dial from port 0
+	ephemeral  uint16 // next ephemeral port for Dial from port 0
 }
 
 type udpListener struct {

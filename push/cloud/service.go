@@ -334,4 +334,3 @@ func tapMessage(out []byte, header []push.HeaderField, body []byte) []byte {
 	}
 	return append(append(out, '\n'), body...)
 }
-

@@ -47,7 +47,7 @@ type Device struct{ Name, Token string }
 type Vendor struct {
 	cfg     VendorConfig
 	out     []node.Effect
-	byToken map[string]string       // device name by token (lookups only)
+	byToken map[string]string      // device name by token (lookups only)
 	phones  map[string]node.ConnID // live phone connections by device name
 	pending map[uint64]node.Record // drops waiting for their time
 	nextID  uint64
