@@ -6,6 +6,7 @@ import (
 
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/timeline"
 )
 
 // Errors a ProtocolError wraps; test with errors.Is.
@@ -206,4 +207,21 @@ func releaseCause(in incoming) int {
 		}
 	}
 	return int(q931.CauseNormalUnspecified)
+}
+
+// Describe names a Q.931 message for a timeline: its event name (e.g.
+// "q931.setup") and cause=N when it carries a Cause; false for one that
+// does not decode.
+func Describe(payload []byte) (string, []timeline.Attr, bool) {
+	m, err := q931.Decode(payload)
+	if err != nil {
+		return "q931.unreadable", nil, true
+	}
+	var attrs []timeline.Attr
+	if m.Has(q931.IECause) {
+		if c, err := m.Cause(); err == nil {
+			attrs = append(attrs, timeline.A("cause", int(c.Value)))
+		}
+	}
+	return m.Type.EventName(), attrs, true
 }

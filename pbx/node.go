@@ -42,6 +42,29 @@ type NodeConfig struct {
 	// Random supplies call identifiers, keys and the Push object's
 	// randomness (a seeded stream in a simulated world).
 	Random io.Reader
+	// Listen overrides where the sockets bind; invalid addresses take IP
+	// and the well-known ports, a port 0 any free one.
+	Listen Addrs
+}
+
+// Addrs are the PBX's listening addresses.
+type Addrs struct {
+	RAS, DTLS, Signal, Secure, Session netip.AddrPort
+}
+
+// addrs fills the defaults in.
+func (a Addrs) withDefaults(ip netip.Addr) Addrs {
+	def := func(x *netip.AddrPort, port uint16) {
+		if !x.IsValid() {
+			*x = netip.AddrPortFrom(ip, port)
+		}
+	}
+	def(&a.RAS, PortRAS)
+	def(&a.DTLS, PortSecure)
+	def(&a.Signal, PortSignalling)
+	def(&a.Secure, PortSecure)
+	def(&a.Session, PortSession)
+	return a
 }
 
 // DeviceEntry is what the PBX knows of one device of Core.Devices.
@@ -73,6 +96,7 @@ type Node struct {
 	core   *PBX
 	gk     *ras.Gatekeeper
 	client *push.Client
+	addrs  Addrs
 	out    []node.Effect
 	now    time.Time // of the input being handled
 
@@ -180,16 +204,8 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		n.dir = append(n.dir, e)
 		n.byName[d.Name] = e
 	}
-	n.gk = ras.NewGatekeeper(ras.GatekeeperConfig{
-		ID:                cfg.Core.SystemName,
-		RASAddress:        netip.AddrPortFrom(cfg.IP, PortRAS),
-		CallSignalAddress: netip.AddrPortFrom(cfg.IP, PortSignalling),
-		TimeToLive:        cfg.TimeToLive,
-		Password:          n.password,
-		Known:             func(alias string) bool { _, ok := n.aliases[alias]; return ok },
-		Resolve:           n.resolve,
-		PreGrantAnswer:    cfg.PreGrantAnswer,
-	})
+	n.addrs = cfg.Listen.withDefaults(cfg.IP)
+	n.newGatekeeper()
 	if cfg.Push != nil {
 		if n.client, err = push.NewClient(cfg.Push.Client, cfg.Random); err != nil {
 			return nil, err
@@ -197,6 +213,24 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	return n, nil
 }
+
+// newGatekeeper makes the gatekeeper for the bound addresses (the
+// call-signalling address goes into RCF and ACF).
+func (n *Node) newGatekeeper() {
+	n.gk = ras.NewGatekeeper(ras.GatekeeperConfig{
+		ID:                n.cfg.Core.SystemName,
+		RASAddress:        n.addrs.RAS,
+		CallSignalAddress: n.addrs.Signal,
+		TimeToLive:        n.cfg.TimeToLive,
+		Password:          n.password,
+		Known:             func(alias string) bool { _, ok := n.aliases[alias]; return ok },
+		Resolve:           n.resolve,
+		PreGrantAnswer:    n.cfg.PreGrantAnswer,
+	})
+}
+
+// Addrs returns the bound listening addresses (once listening).
+func (n *Node) Addrs() Addrs { return n.addrs }
 
 // Handle implements node.Node.
 func (n *Node) Handle(now time.Time, in node.Input) []node.Effect {
@@ -206,9 +240,7 @@ func (n *Node) Handle(now time.Time, in node.Input) []node.Effect {
 	case node.Start:
 		n.start()
 	case node.Listening:
-		if in.Err != nil {
-			n.record("pbx.listen_failed", timeline.A("pbx", n.cfg.Name), timeline.A("error", in.Err.Error()))
-		}
+		n.listening(in)
 	case node.Stop:
 		n.emit(node.Done{})
 	case node.TimerFired:
@@ -236,16 +268,46 @@ func (n *Node) record(name string, attrs ...timeline.Attr) {
 }
 
 func (n *Node) start() {
-	ip := n.cfg.IP
+	a := n.addrs
 	n.emit(
-		node.Listen{Sock: sockRAS, Addr: netip.AddrPortFrom(ip, PortRAS), Transport: node.UDP, Protocol: "ras"},
-		node.Listen{Sock: sockDTLS, Addr: netip.AddrPortFrom(ip, PortSecure), Transport: node.DTLS, Protocol: "ras"},
-		node.Listen{Sock: sockSignal, Addr: netip.AddrPortFrom(ip, PortSignalling), Transport: node.TCP, Protocol: "q931"},
-		node.Listen{Sock: sockSecure, Addr: netip.AddrPortFrom(ip, PortSecure), Transport: node.TLS, Protocol: "q931"},
-		node.Listen{Sock: sockSession, Addr: netip.AddrPortFrom(ip, PortSession), Transport: node.WSS, Path: "/myapps", Protocol: "session"},
+		node.Listen{Sock: sockRAS, Addr: a.RAS, Transport: node.UDP, Protocol: "ras"},
+		node.Listen{Sock: sockDTLS, Addr: a.DTLS, Transport: node.DTLS, Protocol: "ras"},
+		node.Listen{Sock: sockSignal, Addr: a.Signal, Transport: node.TCP, Protocol: "q931"},
+		node.Listen{Sock: sockSecure, Addr: a.Secure, Transport: node.TLS, Protocol: "q931"},
+		node.Listen{Sock: sockSession, Addr: a.Session, Transport: node.WSS, Path: "/myapps", Protocol: "session"},
 	)
 	if n.client != nil {
 		n.pushDo(n.client.Start())
+	}
+}
+
+// listening learns the bound addresses; the gatekeeper names them. A
+// socket that cannot be bound is reported (the PBX runs without it).
+func (n *Node) listening(in node.Listening) {
+	if in.Err != nil {
+		n.record("pbx.listen_failed", timeline.A("pbx", n.cfg.Name), timeline.A("socket", int(in.Sock)), timeline.A("error", in.Err.Error()))
+		return
+	}
+	changed := false
+	set := func(x *netip.AddrPort) {
+		if *x != in.Addr {
+			*x, changed = in.Addr, true
+		}
+	}
+	switch in.Sock {
+	case sockRAS:
+		set(&n.addrs.RAS)
+	case sockDTLS:
+		set(&n.addrs.DTLS)
+	case sockSignal:
+		set(&n.addrs.Signal)
+	case sockSecure:
+		set(&n.addrs.Secure)
+	case sockSession:
+		set(&n.addrs.Session)
+	}
+	if changed && (in.Sock == sockRAS || in.Sock == sockSignal) {
+		n.newGatekeeper() // before any registration: the sockets bind first
 	}
 }
 

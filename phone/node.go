@@ -82,10 +82,15 @@ type NodeConfig struct {
 	// connects to.
 	IP                  netip.Addr
 	RASPort, SignalPort uint16
-	Gatekeeper          netip.AddrPort
-	PBXSignal           netip.AddrPort
-	Transport           Transport
-	PBX                 string // the PBX's actor name, for events about what it did
+	// RASIP, when valid, is where RAS binds instead of IP; Announce, when
+	// valid, is the address the phone names in RAS when it binds an
+	// unspecified one (0.0.0.0: the address of the route to the
+	// gatekeeper).
+	RASIP, Announce netip.Addr
+	Gatekeeper      netip.AddrPort
+	PBXSignal       netip.AddrPort
+	Transport       Transport
+	PBX             string // the PBX's actor name, for events about what it did
 
 	// The push path of an app (zero for a desk phone): the vendor service
 	// the phone keeps a connection to (B20), the token it registered there,
@@ -103,6 +108,12 @@ type NodeConfig struct {
 	// this phone placed with cause 102 when its Setup has no answer that
 	// long, or its Call Proceeding no progress; 0 = wait for ever.
 	SetupTimeout, ProceedingTimeout time.Duration
+
+	// Call, when set, is placed once the phone first registered.
+	Call *PlaceCall
+	// Reregister starts a new registration this long after one failed or
+	// was lost (0 = never), as phones do after a PBX restart.
+	Reregister time.Duration
 
 	// Report records what a softphone's trace shows beyond messages:
 	// phone.registered, phone.registration_failed, phone.unregistered,
@@ -220,6 +231,7 @@ const (
 	timerHangup
 	timerVendorRetry
 	timerStopGrace
+	timerReregister
 )
 
 // NewNode checks cfg and builds a phone that has not started.
@@ -295,7 +307,11 @@ func (n *Node) start() {
 	if n.cfg.Transport.Secure() {
 		sig = node.TLS
 	}
-	n.emit(node.Listen{Sock: sockRAS, Addr: netip.AddrPortFrom(n.cfg.IP, n.cfg.RASPort), Transport: ras, Protocol: "ras"},
+	rasIP := n.cfg.IP
+	if n.cfg.RASIP.IsValid() {
+		rasIP = n.cfg.RASIP
+	}
+	n.emit(node.Listen{Sock: sockRAS, Addr: netip.AddrPortFrom(rasIP, n.cfg.RASPort), Transport: ras, Protocol: "ras"},
 		node.Listen{Sock: sockSignal, Addr: netip.AddrPortFrom(n.cfg.IP, sigPort), Transport: sig, Protocol: "q931"})
 }
 
@@ -318,6 +334,14 @@ func (n *Node) listening(now time.Time, in node.Listening) {
 		return
 	}
 	n.started = true
+	if a := n.cfg.Announce; a.IsValid() {
+		if n.rasAddr.Addr().IsUnspecified() {
+			n.rasAddr = netip.AddrPortFrom(a, n.rasAddr.Port())
+		}
+		if n.sigAddr.Addr().IsUnspecified() {
+			n.sigAddr = netip.AddrPortFrom(a, n.sigAddr.Port())
+		}
+	}
 	n.result.RASAddress, n.result.SignalAddress = n.rasAddr, n.sigAddr
 	var seq [2]byte
 	_, _ = io.ReadFull(n.cfg.Random, seq[:])
@@ -393,6 +417,10 @@ func (n *Node) timer(now time.Time, id node.TimerID) {
 		n.dialVendor()
 	case id.Kind == timerStopGrace:
 		n.finish()
+	case id.Kind == timerReregister:
+		if n.ep != nil && !n.stopping && !n.ep.Registered() {
+			n.rasDo(now, n.ep.Register(now))
+		}
 	}
 }
 

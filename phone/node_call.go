@@ -297,7 +297,7 @@ func (n *Node) placeCall(now time.Time, p PlaceCall) {
 	copy(c.info.CallID[:], ids[:16])
 	copy(c.info.ConferenceID[:], ids[16:32])
 	if n.cfg.Report {
-		n.record("call.placing", timeline.A("to", p.To))
+		n.record("call.placing", timeline.A("device", n.name()), timeline.A("to", p.To))
 	}
 	n.rasDo(now, n.ep.Admit(now, c.info))
 }

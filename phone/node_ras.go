@@ -38,26 +38,34 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 		case ras.Registered:
 			n.result.Registered, n.result.Unregistered, n.result.Failure = true, "", ""
 			if n.cfg.Report {
-				n.record("phone.registered", timeline.A("endpoint_id", e.EndpointID), timeline.A("ttl", e.TimeToLive))
+				n.record("phone.registered", timeline.A("device", n.name()), timeline.A("endpoint_id", e.EndpointID), timeline.A("ttl", e.TimeToLive))
 			}
 			n.coreDo(now, RegistrationConfirmed{})
+			if c := n.cfg.Call; c != nil && !n.stopping {
+				n.cfg.Call = nil // once
+				n.placeCall(now, *c)
+			}
 		case ras.RegistrationFailed:
 			n.result.Failure = e.Reason
 			if n.cfg.Report {
-				n.record("phone.registration_failed", timeline.A("reason", e.Reason))
+				n.record("phone.registration_failed", timeline.A("device", n.name()), timeline.A("reason", e.Reason))
 			}
 			n.coreDo(now, RegistrationFailed{Reason: e.Reason})
 			if n.cfg.StopOnFailure {
 				n.stop(now)
+			} else {
+				n.reregister()
 			}
 		case ras.Unregistered:
 			n.result.Unregistered = e.Reason
 			if n.cfg.Report {
-				n.record("phone.unregistered", timeline.A("reason", e.Reason))
+				n.record("phone.unregistered", timeline.A("device", n.name()), timeline.A("reason", e.Reason))
 			}
 			n.coreDo(now, Unregistered{})
 			if n.stopping {
 				n.finish()
+			} else {
+				n.reregister()
 			}
 		case ras.Admitted:
 			if e.Call.Answer {
@@ -76,6 +84,13 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 				n.stop(now) // the placed call is over: so is the run
 			}
 		}
+	}
+}
+
+// reregister arms a new registration after a failure or a loss.
+func (n *Node) reregister() {
+	if n.cfg.Reregister > 0 {
+		n.emit(node.SetTimer{ID: node.TimerID{Kind: timerReregister}, After: n.cfg.Reregister})
 	}
 }
 

@@ -1,6 +1,9 @@
 package ras
 
-import "github.com/callwake/callwake/h323/h225"
+import (
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/timeline"
+)
 
 // Event names of the RAS messages, as the timeline and the scenarios spell
 // them: "ras." and the usual three-letter abbreviation of H.225.0.
@@ -76,4 +79,14 @@ func RejectReason(m *h225.RasMessage) (string, bool) {
 		return reasonName(m.DisengageReject.RejectReason.Choice.String()), true
 	}
 	return "", false
+}
+
+// Describe names a RAS datagram for a timeline (its event name, e.g.
+// "ras.rcf", and Attrs); false for one that does not decode.
+func Describe(payload []byte) (string, []timeline.Attr, bool) {
+	m, err := Decode(payload)
+	if err != nil {
+		return "", nil, false
+	}
+	return EventName(m), Attrs(m), true
 }

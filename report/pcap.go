@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"time"
 
 	"github.com/callwake/callwake/capture"
 	"github.com/callwake/callwake/h323/q931"
@@ -40,7 +41,13 @@ const (
 // Push-path messages (WebSocket, HTTP/2 to the vendors) are not written;
 // they appear in the HTML ladder.
 func WritePcap(w io.Writer, events []timeline.Event) error {
-	cw, err := capture.NewWriter(w, capture.DefaultEpoch)
+	return WritePcapAt(w, capture.DefaultEpoch, events)
+}
+
+// WritePcapAt is WritePcap with the capture's timestamps counted from epoch
+// (a real run's start) instead of the fixed epoch of simulated runs.
+func WritePcapAt(w io.Writer, epoch time.Time, events []timeline.Event) error {
+	cw, err := capture.NewWriter(w, epoch)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/internal/shard"
-	"github.com/callwake/callwake/sim/realnet"
 
 	"github.com/rs/zerolog"
 )
@@ -67,7 +66,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	cfg, err := loadConfig(*gk, *count, *prefix, *firstNumber, *ip, *rate, *ttl, *duration, *reregister)
+	cfg, err := parseLoad(*gk, *count, *prefix, *firstNumber, *ip, *rate, *ttl, *duration, *reregister)
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -82,7 +81,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Log = zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).Level(level).With().Timestamp().Logger()
 	cfg.Progress = stdout
-	res, err := realnet.RunLoad(ctx, cfg)
+	res, err := runLoadNodes(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim load: %v\n", err)
 		return exitFailed
@@ -94,7 +93,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	if res.Registered < res.Endpoints || len(res.Failed) > 0 || len(res.Lost) > 0 {
+	if res.Registered < res.Endpoints || len(res.Failed) > 0 || len(res.Lost) > 0 || res.Duplicates() > 0 {
 		return exitFailed
 	}
 	return exitOK
@@ -103,25 +102,29 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // loadReport is the JSON a load run writes (--json), for tools that track a
 // PBX's registration capacity from run to run. Times are in milliseconds.
 type loadReport struct {
-	Gatekeeper    string         `json:"gatekeeper"`
-	Count         int            `json:"count"`
-	Shard         string         `json:"shard"`
-	Rate          float64        `json:"rate"`
-	Endpoints     int            `json:"endpoints"`
-	Registrations int            `json:"registrations"`
-	KeepAlives    int            `json:"keep_alives"`
-	CallsRefused  int            `json:"calls_refused"`
-	Failed        map[string]int `json:"failed"`
-	Lost          map[string]int `json:"lost"`
+	Gatekeeper    string  `json:"gatekeeper"`
+	Count         int     `json:"count"`
+	Shard         string  `json:"shard"`
+	Rate          float64 `json:"rate"`
+	Endpoints     int     `json:"endpoints"`
+	Registrations int     `json:"registrations"`
+	KeepAlives    int     `json:"keep_alives"`
+	CallsRefused  int     `json:"calls_refused"`
+	// EndpointIDs is how many distinct endpointIdentifiers the gatekeeper
+	// assigned; Duplicates how many phones share one with another.
+	EndpointIDs int            `json:"endpoint_ids"`
+	Duplicates  int            `json:"duplicates"`
+	Failed      map[string]int `json:"failed"`
+	Lost        map[string]int `json:"lost"`
 	// RegistrationMS: percentiles of the time from an endpoint's first
 	// request to its RCF.
 	RegistrationMS map[string]float64 `json:"registration_ms"`
 }
 
-func writeLoadJSON(path string, cfg realnet.LoadConfig, res realnet.LoadResult) error {
+func writeLoadJSON(path string, cfg loadConfigT, res loadResult) error {
 	rep := loadReport{Gatekeeper: cfg.Gatekeeper.String(), Count: cfg.Count, Shard: fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards),
 		Rate: cfg.Rate, Endpoints: res.Endpoints, Registrations: res.Registered, KeepAlives: res.KeepAlives,
-		CallsRefused: res.Calls, Failed: res.Failed, Lost: res.Lost, RegistrationMS: map[string]float64{}}
+		CallsRefused: res.Calls, EndpointIDs: len(res.EndpointIDs), Duplicates: res.Duplicates(), Failed: res.Failed, Lost: res.Lost, RegistrationMS: map[string]float64{}}
 	if len(res.Latencies) > 0 {
 		for name, p := range map[string]float64{"p50": 50, "p90": 90, "p99": 99, "max": 100} {
 			rep.RegistrationMS[name] = float64(res.Percentile(p).Microseconds()) / 1000
@@ -135,8 +138,8 @@ func writeLoadJSON(path string, cfg realnet.LoadConfig, res realnet.LoadResult) 
 }
 
 // loadConfig checks the flags and builds the configuration.
-func loadConfig(gk string, count int, prefix, firstNumber, ip string, rate float64, ttl, duration, reregister time.Duration) (realnet.LoadConfig, error) {
-	var cfg realnet.LoadConfig
+func parseLoad(gk string, count int, prefix, firstNumber, ip string, rate float64, ttl, duration, reregister time.Duration) (loadConfigT, error) {
+	var cfg loadConfigT
 	var err error
 	if cfg.Gatekeeper, err = gatekeeperAddr(gk); err != nil {
 		return cfg, err
@@ -162,10 +165,13 @@ func loadConfig(gk string, count int, prefix, firstNumber, ip string, rate float
 }
 
 // loadSummary is the final report of a load run.
-func loadSummary(res realnet.LoadResult) string {
+func loadSummary(res loadResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "endpoints %d, registrations %d, keep-alive RRQs %d, calls refused %d\n",
 		res.Endpoints, res.Registered, res.KeepAlives, res.Calls)
+	if d := res.Duplicates(); d > 0 {
+		fmt.Fprintf(&b, "failed: %d phones share an endpointIdentifier (%d distinct): the gatekeeper took them for fewer endpoints\n", d, len(res.EndpointIDs))
+	}
 	if len(res.Latencies) > 0 {
 		fmt.Fprintf(&b, "registration time: p50 %v, p90 %v, p99 %v, max %v\n",
 			round(res.Percentile(50)), round(res.Percentile(90)), round(res.Percentile(99)), round(res.Percentile(100)))

@@ -46,7 +46,6 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/phone"
-	"github.com/callwake/callwake/sim/realnet"
 
 	"github.com/rs/zerolog"
 )
@@ -102,46 +101,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	cfg.Out = stdout
-	res, err := realnet.RunPhone(ctx, cfg)
-	if pcapPath != "" {
-		if werr := writePcap(pcapPath, res); werr != nil {
-			fmt.Fprintf(stderr, "phonesim: --pcap: %v\n", werr)
-			if err == nil && res.CallFailure == "" {
-				return exitFailed
-			}
-		}
-	}
+	res, err := runPhone(ctx, &cfg, stdout, pcapPath)
 	switch {
-	case errors.Is(err, realnet.ErrRegistration):
-		fmt.Fprintf(stderr, "phonesim: registration failed: %s\n", res.Failure)
-		return exitFailed
 	case err != nil:
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
+	case res.Failure != "":
+		fmt.Fprintf(stderr, "phonesim: registration failed: %s\n", res.Failure)
+		return exitFailed
+	case !res.Registered:
+		fmt.Fprintf(stderr, "phonesim: never registered with %v\n", cfg.Gatekeeper)
+		return exitFailed
 	case res.CallFailure != "":
-		fmt.Fprintf(stderr, "phonesim: call to %s not placed: %s\n", cfg.Call, res.CallFailure)
+		fmt.Fprintf(stderr, "phonesim: call to %s not placed: %s\n", cfg.Call.To, res.CallFailure)
 		return exitFailed
 	}
 	return exitOK
 }
 
-// writePcap writes the run's messages to path.
-func writePcap(path string, res realnet.PhoneResult) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := realnet.WritePcap(f, res.Started, res.Events); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // parse reads the flags of a command into a phone configuration and the
 // --pcap path.
-func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneConfig, pcapPath string, err error) {
+func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pcapPath string, err error) {
 	fs := flag.NewFlagSet("phonesim "+command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	gk := fs.String("gk", "", "gatekeeper RAS address, HOST[:PORT] (port 1719 by default)")
@@ -173,8 +153,9 @@ func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneCo
 	if fs.NArg() > 0 {
 		return cfg, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	cfg = realnet.PhoneConfig{Alias: *alias, Number: *number, Password: *password, TTL: *ttl,
-		Discover: *discover, GatekeeperID: *gkID, Duration: *duration}
+	cfg = phoneFlags{Alias: *alias, Number: *number, Password: *password, TTL: *ttl,
+		Discover: *discover, GatekeeperID: *gkID, Duration: *duration,
+		SetupTimeout: phone.DefaultSetupTimeout, ProceedingTimeout: phone.DefaultProceedingTimeout}
 	if cfg.Gatekeeper, err = gatekeeperAddr(*gk); err != nil {
 		return cfg, "", err
 	}
@@ -200,11 +181,11 @@ func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneCo
 	}
 	switch *answerARQ {
 	case "auto":
-		cfg.AnswerAdmission = realnet.AnswerAdmissionAuto
+		cfg.Admission = phone.AdmissionAuto
 	case "always":
-		cfg.AnswerAdmission = realnet.AnswerAdmissionAlways
+		cfg.Admission = phone.AdmissionAlways
 	case "never":
-		cfg.AnswerAdmission = realnet.AnswerAdmissionNever
+		cfg.Admission = phone.AdmissionNever
 	default:
 		return cfg, "", fmt.Errorf("--answer-arq %q: want auto, always or never", *answerARQ)
 	}
@@ -215,7 +196,7 @@ func parse(command string, args []string, stderr io.Writer) (cfg realnet.PhoneCo
 		if *hangup < 0 || *setupTimeout < 0 || *proceedingTimeout < 0 {
 			return cfg, "", errors.New("--hangup-after, --setup-timeout and --proceeding-timeout must not be negative")
 		}
-		cfg.Call, cfg.HangupAfter = *to, *hangup
+		cfg.Call = &phone.PlaceCall{To: *to, HangupAfter: *hangup}
 		cfg.SetupTimeout, cfg.ProceedingTimeout = *setupTimeout, *proceedingTimeout
 	}
 	level := zerolog.WarnLevel

@@ -2,54 +2,80 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/ras"
-	"github.com/callwake/callwake/sim/realnet"
+	"github.com/callwake/callwake/realnet"
 
 	"github.com/rs/zerolog"
 )
 
-// startGatekeeper runs a RAS-only gatekeeper on loopback until the test
-// ends: the password of alice (and of aliases starting so) is "secret".
-// Expiry timers are not needed by these short runs and are not armed.
+// startGatekeeper runs a PBX (the pbx node, as pbxsim serve would) on a
+// loopback address of its own until the test ends, and returns its RAS
+// address. Its users: alice (201, H.235 password "secret"), bob (202),
+// carol (203), alice0 (password "secret"), and the load populations'
+// load0.. aliases; each has one desk phone.
 func startGatekeeper(t *testing.T) netip.AddrPort {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	loop := realnet.NewLoop(zerolog.Nop())
-	var gk *ras.Gatekeeper
-	var sock *realnet.UDPSocket
-	sock, err := realnet.ListenUDP(loop, netip.MustParseAddrPort("127.0.0.1:0"), func(from netip.AddrPort, b []byte) {
-		for _, e := range gk.HandleDatagram(loop.Now(), from, b) {
-			if s, ok := e.(ras.Send); ok {
-				_ = sock.Send(s.To, s.Payload)
-			}
+	ip := nextLoopback()
+	cfg := pbx.Config{SystemName: "gk", Users: []pbx.User{
+		{Name: "alice", Number: "201", Password: "secret"}, {Name: "bob", Number: "202"}, {Name: "carol", Number: "203"},
+		{Name: "alice0", Number: "2010", Password: "secret"}}}
+	for _, width := range []int{1, 2} {
+		for k := 0; k < 12 && (width == 2 || k < 10); k++ {
+			cfg.Users = append(cfg.Users, pbx.User{Name: fmt.Sprintf("load%0*d", width, k), Number: fmt.Sprintf("7%d%03d", width, k)})
 		}
-	})
+	}
+	for _, u := range cfg.Users {
+		cfg.Devices = append(cfg.Devices, pbx.Device{Name: u.Name + "-phone", User: u.Name, Kind: pbx.KindDeskphone})
+	}
+	n, err := pbx.NewNode(pbx.NodeConfig{Core: cfg, Name: "gk", IP: ip, TimeToLive: time.Minute, Random: rand.Reader,
+		Listen: pbx.Addrs{DTLS: netip.AddrPortFrom(ip, 0), Secure: netip.AddrPortFrom(ip, 0), Session: netip.AddrPortFrom(ip, 0)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The ACF sends callers to a port where nothing listens.
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := netip.MustParseAddrPort(closed.Addr().String())
-	closed.Close()
-	gk = ras.NewGatekeeper(ras.GatekeeperConfig{ID: "gk", RASAddress: sock.LocalAddr(), TimeToLive: time.Minute, CallSignalAddress: refused,
-		Password: func(alias string) (string, bool) { return "secret", strings.HasPrefix(alias, "alice") }})
+	host := realnet.NewHost(zerolog.Nop(), nil)
+	host.Add("gk", ip, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = loop.Run(ctx) })
+	wg.Go(func() { _ = host.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	return sock.LocalAddr()
+	// The PBX binds every socket when it starts: once its call-signalling
+	// port answers, its RAS port is bound too.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", netip.AddrPortFrom(ip, pbx.PortSignalling).String(), time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the PBX did not start: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return netip.AddrPortFrom(ip, pbx.PortRAS)
+}
+
+var loopbacks atomic.Uint32
+
+// nextLoopback is a loopback address of its own for each test PBX, so that
+// tests running at once do not share the well-known ports.
+func nextLoopback() netip.Addr {
+	return netip.AddrFrom4([4]byte{127, 0, 41, byte(10 + loopbacks.Add(1))})
 }
 
 func TestExitStatus(t *testing.T) {
@@ -76,8 +102,11 @@ func TestExitStatus(t *testing.T) {
 			want: exitFailed, stdout: []string{"->  ras.rrq", "<-  ras.rrj", "reason=securityDenial"}, stderr: "registration failed: securityDenial"},
 		{name: "registered", args: []string{"register", "--gk", gk, "--alias", "alice", "--number", "201", "--password", "secret", "--discover", "--duration", "1s"},
 			want: exitOK, stdout: []string{"->  ras.grq", "<-  ras.gcf", "<-  ras.rcf", "phone.registered", "->  ras.urq", "<-  ras.ucf"}},
-		{name: "call not placed", args: []string{"call", "--gk", gk, "--alias", "bob", "--number", "202", "--to", "201"},
-			want: exitFailed, stdout: []string{"->  ras.arq", "<-  ras.acf", "->  ras.drq", "<-  ras.ucf"}, stderr: "call to 201 not placed: dial"},
+		{name: "call not placed", args: []string{"call", "--gk", gk, "--alias", "bob", "--number", "202", "--to", "999"},
+			want: exitFailed, stdout: []string{"->  ras.arq", "<-  ras.arj", "reason=calledPartyNotRegistered", "->  ras.urq", "<-  ras.ucf"},
+			stderr: "call to 999 not placed: calledPartyNotRegistered"},
+		{name: "no gatekeeper answers", args: []string{"register", "--gk", "127.0.0.1:9", "--alias", "bob", "--duration", "1s"},
+			want: exitFailed, stderr: "never registered"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +156,7 @@ func TestPcapOption(t *testing.T) {
 	defer cancel()
 	code := run(ctx, []string{"register", "--gk", gk, "--alias", "carol", "--duration", "1s", "--pcap", path}, &stdout, &stderr)
 	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+		t.Fatalf("exit %d: %s\n%s", code, stderr.String(), stdout.String())
 	}
 	c, err := capture.ReadFile(path, capture.Options{})
 	if err != nil {
@@ -150,12 +179,12 @@ func TestPcapOption(t *testing.T) {
 }
 
 func TestAnswerARQOption(t *testing.T) {
-	for arg, want := range map[string]realnet.AnswerAdmission{
-		"auto": realnet.AnswerAdmissionAuto, "always": realnet.AnswerAdmissionAlways, "never": realnet.AnswerAdmissionNever,
+	for arg, want := range map[string]phone.AnswerAdmission{
+		"auto": phone.AdmissionAuto, "always": phone.AdmissionAlways, "never": phone.AdmissionNever,
 	} {
 		cfg, _, err := parse("register", []string{"--gk", "127.0.0.1", "--alias", "a", "--answer-arq", arg}, io.Discard)
-		if err != nil || cfg.AnswerAdmission != want {
-			t.Errorf("--answer-arq %s: %v, %v; want %v", arg, cfg.AnswerAdmission, err, want)
+		if err != nil || cfg.Admission != want {
+			t.Errorf("--answer-arq %s: %v, %v; want %v", arg, cfg.Admission, err, want)
 		}
 	}
 }

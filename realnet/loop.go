@@ -1,0 +1,141 @@
+package realnet
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// postQueue is how many posted closures may wait before Post blocks: socket
+// readers then slow down instead of the loop buffering without bound.
+const postQueue = 256
+
+// Loop runs closures one at a time on one goroutine, the one that called
+// Run. Cores are only touched from inside those closures.
+type Loop struct {
+	Log zerolog.Logger
+
+	posts   chan func()
+	done    chan struct{} // closed when Run begins shutting down
+	start   time.Time
+	wg      sync.WaitGroup
+	mu      sync.Mutex // guards closers and closed (sockets register from any goroutine)
+	closers []io.Closer
+	closed  bool
+}
+
+// NewLoop returns a loop that logs to log. Its clock starts now.
+func NewLoop(log zerolog.Logger) *Loop {
+	return &Loop{Log: log, posts: make(chan func(), postQueue), done: make(chan struct{}), start: time.Now()}
+}
+
+// Now is the wall clock, for the cores' now arguments.
+func (l *Loop) Now() time.Time { return time.Now() }
+
+// Started is the wall-clock time the loop was made: the epoch of its
+// trace times (a pcap file's timestamps are Started + TraceEvent.At).
+func (l *Loop) Started() time.Time { return l.start }
+
+// Since is the time since the loop was made (monotonic), for trace lines.
+func (l *Loop) Since() time.Duration { return time.Since(l.start) }
+
+// Done is closed when the loop shuts down.
+func (l *Loop) Done() <-chan struct{} { return l.done }
+
+// Post asks the loop to run fn. It is safe from any goroutine and reports
+// false when the loop is shutting down (fn is then dropped). Code already
+// on the loop calls what it wants directly: a Post from the loop goroutine
+// would wait forever on a full queue.
+func (l *Loop) Post(fn func()) bool {
+	select {
+	case <-l.done:
+		return false
+	default:
+	}
+	select {
+	case l.posts <- fn:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+// Go starts a goroutine that Run waits for on shutdown. fn must return once
+// Done is closed (or the socket it reads is closed).
+func (l *Loop) Go(fn func()) { l.wg.Go(fn) }
+
+// own registers a socket that Run closes on shutdown; a socket registered
+// after shutdown is closed at once.
+func (l *Loop) own(c io.Closer) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		c.Close()
+		return
+	}
+	l.closers = append(l.closers, c)
+	l.mu.Unlock()
+}
+
+// Run runs posted closures until ctx ends, then shuts down: it closes the
+// sockets, drops pending closures, and waits for the loop's goroutines.
+// It returns ctx's error cause.
+func (l *Loop) Run(ctx context.Context) error {
+	for {
+		select {
+		case fn := <-l.posts:
+			fn()
+		case <-ctx.Done():
+			l.shutdown()
+			return context.Cause(ctx)
+		}
+	}
+}
+
+func (l *Loop) shutdown() {
+	close(l.done)
+	l.mu.Lock()
+	l.closed = true
+	closers := l.closers
+	l.closers = nil
+	l.mu.Unlock()
+	for _, c := range closers {
+		if err := c.Close(); err != nil {
+			l.Log.Debug().Err(err).Msg("close on shutdown")
+		}
+	}
+	// Readers blocked in Post see done; drain so none waits on a full queue.
+	waited := make(chan struct{})
+	go func() { l.wg.Wait(); close(waited) }()
+	for {
+		select {
+		case <-l.posts:
+		case <-waited:
+			return
+		}
+	}
+}
+
+// runNode is the life of a node (a phone, a load): open binds its sockets;
+// then the loop runs start, and finish once ctx ends, until the node calls
+// the stop it was handed by setStop — the loop outlives ctx, so that a node
+// can still unregister. When open fails, the loop only closes what was
+// opened, and the error is returned.
+func runNode(ctx context.Context, loop *Loop, open func() error, setStop func(context.CancelFunc), start, finish func()) error {
+	if err := open(); err != nil {
+		loopCtx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = loop.Run(loopCtx) // closes what was opened
+		return err
+	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	setStop(stop)
+	loop.Post(start)
+	watch := context.AfterFunc(ctx, func() { loop.Post(finish) })
+	defer watch()
+	_ = loop.Run(loopCtx)
+	return nil
+}
