@@ -45,6 +45,11 @@ type NodeConfig struct {
 	// Listen overrides where the sockets bind; invalid addresses take IP
 	// and the well-known ports, a port 0 any free one.
 	Listen Addrs
+	// Security is what the PBX's secure listeners present (TLS call
+	// signalling, DTLS RAS, the myApps session): its own certificate.
+	Security *node.Security
+	// NoDTLS leaves RAS over DTLS out (a driver that runs no DTLS).
+	NoDTLS bool
 }
 
 // Addrs are the PBX's listening addresses.
@@ -269,12 +274,14 @@ func (n *Node) record(name string, attrs ...timeline.Attr) {
 
 func (n *Node) start() {
 	a := n.addrs
+	n.emit(node.Listen{Sock: sockRAS, Addr: a.RAS, Transport: node.UDP, Protocol: "ras"})
+	if !n.cfg.NoDTLS {
+		n.emit(node.Listen{Sock: sockDTLS, Addr: a.DTLS, Transport: node.DTLS, Security: n.cfg.Security, Protocol: "ras"})
+	}
 	n.emit(
-		node.Listen{Sock: sockRAS, Addr: a.RAS, Transport: node.UDP, Protocol: "ras"},
-		node.Listen{Sock: sockDTLS, Addr: a.DTLS, Transport: node.DTLS, Protocol: "ras"},
 		node.Listen{Sock: sockSignal, Addr: a.Signal, Transport: node.TCP, Protocol: "q931"},
-		node.Listen{Sock: sockSecure, Addr: a.Secure, Transport: node.TLS, Protocol: "q931"},
-		node.Listen{Sock: sockSession, Addr: a.Session, Transport: node.WSS, Path: "/myapps", Protocol: "session"},
+		node.Listen{Sock: sockSecure, Addr: a.Secure, Transport: node.TLS, Security: n.cfg.Security, Protocol: "q931"},
+		node.Listen{Sock: sockSession, Addr: a.Session, Transport: node.WSS, Path: "/myapps", Security: n.cfg.Security, Protocol: "session"},
 	)
 	if n.client != nil {
 		n.pushDo(n.client.Start())

@@ -91,6 +91,9 @@ type NodeConfig struct {
 	PBXSignal       netip.AddrPort
 	Transport       Transport
 	PBX             string // the PBX's actor name, for events about what it did
+	// Security is what the phone's TLS listener presents (a PBX dials a
+	// DTLS phone over TLS); nil = nothing.
+	Security *node.Security
 
 	// The push path of an app (zero for a desk phone): the vendor service
 	// the phone keeps a connection to (B20), the token it registered there,
@@ -312,7 +315,7 @@ func (n *Node) start() {
 		rasIP = n.cfg.RASIP
 	}
 	n.emit(node.Listen{Sock: sockRAS, Addr: netip.AddrPortFrom(rasIP, n.cfg.RASPort), Transport: ras, Protocol: "ras"},
-		node.Listen{Sock: sockSignal, Addr: netip.AddrPortFrom(n.cfg.IP, sigPort), Transport: sig, Protocol: "q931"})
+		node.Listen{Sock: sockSignal, Addr: netip.AddrPortFrom(n.cfg.IP, sigPort), Transport: sig, Security: n.cfg.Security, Protocol: "q931"})
 }
 
 // listening: once both sockets are bound the endpoint knows its addresses

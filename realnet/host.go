@@ -37,7 +37,8 @@ type Host struct {
 	// ports names the actor of each bound socket and connection end: nodes
 	// may share an address (a population on one IP, a phone beside a real
 	// gatekeeper on loopback), so an IP alone names no one.
-	ports map[netip.AddrPort]string
+	ports   map[netip.AddrPort]string
+	portsMu sync.Mutex // dials name their local end from their own goroutines
 
 	tl *timeline.Timeline
 	// OnEvent, when set, sees every event as it is recorded (a live trace).
@@ -51,6 +52,10 @@ type Host struct {
 	Net *Net
 	// StopGrace bounds the wait for the nodes' Done after Stop.
 	StopGrace time.Duration
+
+	scheduled []scheduled
+	starting  bool     // the nodes are being started (loop only)
+	deferred  []func() // dials made meanwhile
 
 	queue    []queued
 	draining bool
@@ -130,10 +135,35 @@ func (h *Host) AddAfter(name string, ip netip.Addr, n node.Node, d time.Duration
 
 // Name names the actor at an address: a hosted node, else the address.
 func (h *Host) Name(a netip.AddrPort) string {
-	if n, ok := h.ports[a]; ok {
+	if n, ok := h.portName(a); ok {
 		return n
 	}
 	return a.String()
+}
+
+func (h *Host) portName(a netip.AddrPort) (string, bool) {
+	h.portsMu.Lock()
+	defer h.portsMu.Unlock()
+	n, ok := h.ports[a]
+	return n, ok
+}
+
+// namePort names the actor at a bound address, unless one is named there
+// already; it reports whether it did.
+func (h *Host) namePort(a netip.AddrPort, name string) bool {
+	h.portsMu.Lock()
+	defer h.portsMu.Unlock()
+	if _, ok := h.ports[a]; ok || !a.IsValid() {
+		return false
+	}
+	h.ports[a] = name
+	return true
+}
+
+func (h *Host) unnamePort(a netip.AddrPort) {
+	h.portsMu.Lock()
+	delete(h.ports, a)
+	h.portsMu.Unlock()
 }
 
 // Deliver hands a node an input (a command) from any goroutine.
@@ -141,9 +171,20 @@ func (h *Host) Deliver(ref NodeRef, in node.Input) bool {
 	return h.loop.Post(func() { h.deliver(h.nodes[ref], in) })
 }
 
-// At runs fn on the loop after d (a scenario's timed command).
-func (h *Host) At(d time.Duration, fn func()) *time.Timer {
-	return time.AfterFunc(d, func() { h.loop.Post(fn) })
+// DeliverNow hands a node an input from the loop's goroutine (a scheduled
+// function).
+func (h *Host) DeliverNow(ref NodeRef, in node.Input) { h.deliver(h.nodes[ref], in) }
+
+// Schedule runs fn on the loop d after Run begins (before Run): a
+// scenario's timed command. Those at 0 run before the nodes start, in the
+// order they were scheduled; later ones follow the clock.
+func (h *Host) Schedule(d time.Duration, fn func()) {
+	h.scheduled = append(h.scheduled, scheduled{d, fn})
+}
+
+type scheduled struct {
+	at time.Duration
+	fn func()
 }
 
 // Run starts every node and runs until ctx ends; then it hands every node
@@ -154,6 +195,19 @@ func (h *Host) Run(ctx context.Context) error {
 	loopCtx, stopLoop := context.WithCancel(context.Background())
 	defer stopLoop()
 	h.loop.Post(func() {
+		for _, sc := range h.scheduled {
+			if sc.at <= 0 {
+				sc.fn()
+				continue
+			}
+			fn := sc.fn
+			t := time.AfterFunc(sc.at-time.Since(h.start), func() { h.loop.Post(fn) })
+			h.loop.own(closerFunc(func() error { t.Stop(); return nil }))
+		}
+		// Dials made while the nodes start wait until every node has
+		// started, and so has bound its listeners: a PBX started first
+		// must not find its push service not yet listening.
+		h.starting = true
 		for _, hn := range h.nodes {
 			if hn.startAfter <= 0 {
 				h.deliver(hn, node.Start{})
@@ -168,6 +222,11 @@ func (h *Host) Run(ctx context.Context) error {
 			})
 			h.loop.own(closerFunc(func() error { starter.Stop(); return nil }))
 		}
+		h.starting = false
+		for _, d := range h.deferred {
+			h.loop.Go(d)
+		}
+		h.deferred = nil
 	})
 	go func() {
 		select {
@@ -261,7 +320,7 @@ func (h *Host) apply(hn *hosted, e node.Effect) {
 		if c := hn.conns[e.Conn]; c != nil {
 			delete(hn.conns, e.Conn)
 			c.ended = true
-			delete(h.ports, c.local)
+			c.unname()
 			c.close(e.Reason)
 		}
 	case node.Done:
@@ -343,7 +402,7 @@ func (h *Host) recordMessage(ev *node.Event, t node.Transport, src, dst netip.Ad
 
 // received records a message from a peer the host does not run.
 func (h *Host) received(protocol string, t node.Transport, src, dst netip.AddrPort, payload []byte) {
-	if _, hostedPeer := h.ports[src]; hostedPeer {
+	if _, hostedPeer := h.portName(src); hostedPeer {
 		return // its sender recorded it
 	}
 	d := h.Describe[protocol]

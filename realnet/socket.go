@@ -96,7 +96,7 @@ func (h *Host) listen(hn *hosted, e node.Listen) {
 	}
 	if err == nil {
 		hn.socks[e.Sock] = s
-		h.ports[s.addr] = hn.name
+		h.namePort(s.addr, hn.name)
 	}
 	h.deliver(hn, node.Listening{Sock: e.Sock, Addr: s.addr, Err: err})
 }
@@ -225,6 +225,7 @@ type conn struct {
 	once    sync.Once
 	reason  string // the close reason to send (WSS)
 	ended   bool   // Closed was reported or the owner closed it (loop only)
+	named   bool   // nameLocal named the local end
 	lastDue time.Time
 }
 
@@ -243,8 +244,24 @@ func (h *Host) newConn(hn *hosted, t node.Transport, protocol string, nc net.Con
 		h.loop.Go(c.writeTPKT)
 	}
 	hn.conns[c.id] = c
-	h.ports[c.local] = hn.name
+	c.nameLocal()
 	return c
+}
+
+// nameLocal names the connection's local end after its node, unless a
+// listener's address already does (an accepted connection's local end).
+func (c *conn) nameLocal() {
+	if c.h.namePort(c.local, c.owner.name) {
+		c.named = true
+	}
+}
+
+// unname forgets the name nameLocal gave.
+func (c *conn) unname() {
+	if c.named {
+		c.h.unnamePort(c.local)
+		c.named = false
+	}
 }
 
 type closerFunc func() error
@@ -304,7 +321,7 @@ func (c *conn) ended1(err error, reason string) {
 	}
 	c.ended = true
 	delete(c.owner.conns, c.id)
-	delete(c.h.ports, c.local)
+	c.unname()
 	c.h.deliver(c.owner, node.Closed{Conn: c.id, Err: err, Reason: reason})
 }
 
@@ -411,8 +428,14 @@ func (h *Host) dial(hn *hosted, e node.Dial) {
 	if !from.IsValid() || from.IsUnspecified() {
 		from = hn.ip
 	}
-	_, drop := h.Net.verdict(netip.AddrPortFrom(from, 0), e.To, false)
-	h.loop.Go(func() {
+	// A connection takes a round trip on the knobs' link: the SYN one way
+	// (then the listener hears of it), the answer the other.
+	delay, drop := h.Net.verdict(netip.AddrPortFrom(from, 0), e.To, false)
+	run := h.loop.Go
+	if h.starting {
+		run = func(fn func()) { h.deferred = append(h.deferred, fn) }
+	}
+	run(func() {
 		if drop {
 			// A blocked port or a downed link drops the SYN: the attempt
 			// times out.
@@ -437,6 +460,10 @@ func (h *Host) dial(hn *hosted, e node.Dial) {
 		if from.IsValid() && !from.IsUnspecified() {
 			local = &net.TCPAddr{IP: from.AsSlice()}
 		}
+		if delay > 0 {
+			time.Sleep(delay)
+			defer time.Sleep(delay) // before Dialled is posted
+		}
 		switch e.Transport {
 		case node.TCP, node.TLS:
 			h.dialStream(ctx, hn, e, local)
@@ -454,6 +481,11 @@ func (h *Host) dial(hn *hosted, e node.Dial) {
 func (h *Host) dialStream(ctx context.Context, hn *hosted, e node.Dial, local net.Addr) {
 	d := net.Dialer{LocalAddr: local}
 	nc, err := d.DialContext(ctx, "tcp", e.To.String())
+	early := false
+	if err == nil {
+		// Named before the listener can report the connection.
+		early = h.namePort(addrOf(nc.LocalAddr()), hn.name)
+	}
 	var peer node.Peer
 	if err == nil && e.Transport == node.TLS {
 		tc := tls.Client(nc, tlsClient(e.Security, e.To.Addr().String()))
@@ -465,12 +497,16 @@ func (h *Host) dialStream(ctx context.Context, hn *hosted, e node.Dial, local ne
 		}
 	}
 	if err != nil {
+		if early {
+			h.unnamePort(addrOf(nc.LocalAddr()))
+		}
 		derr := dialError(err)
 		h.loop.Post(func() { h.deliver(hn, node.Dialled{Ref: e.Ref, Remote: e.To, Err: derr}) })
 		return
 	}
 	if !h.loop.Post(func() {
 		c := h.newConn(hn, e.Transport, e.Protocol, nc)
+		c.named = c.named || early
 		h.deliver(hn, node.Dialled{Ref: e.Ref, Conn: c.id, Local: c.local, Remote: c.remote, Peer: peer})
 		c.startReading()
 	}) {

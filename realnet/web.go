@@ -117,6 +117,7 @@ func (h *Host) newWebSocket(hn *hosted, t node.Transport, protocol string, ws *w
 		local: addrOf(ws.LocalAddr()), remote: addrOf(ws.RemoteAddr()),
 		writes: make(chan outMsg, writeQueue), closing: make(chan struct{})}
 	hn.conns[c.id] = c
+	c.nameLocal()
 	h.loop.own(closerFunc(func() error { c.close(""); return nil }))
 	h.loop.Go(c.writeWS)
 	return c
@@ -191,10 +192,17 @@ func (c *conn) writeWS() {
 
 func (h *Host) dialWS(ctx context.Context, hn *hosted, e node.Dial, local net.Addr) {
 	host := e.To.Addr().String()
+	var early netip.AddrPort
 	d := websocket.Dialer{
 		HandshakeTimeout: HandshakeTimeout,
 		TLSClientConfig:  tlsClient(e.Security, host),
-		NetDialContext:   (&net.Dialer{LocalAddr: local}).DialContext,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{LocalAddr: local}).DialContext(ctx, network, addr)
+			if err == nil && h.namePort(addrOf(c.LocalAddr()), hn.name) {
+				early = addrOf(c.LocalAddr()) // named before the listener reports it
+			}
+			return c, err
+		},
 	}
 	url := "wss://" + e.To.String() + e.Path
 	ws, resp, err := d.DialContext(ctx, url, nil)
@@ -202,6 +210,9 @@ func (h *Host) dialWS(ctx context.Context, hn *hosted, e node.Dial, local net.Ad
 		resp.Body.Close()
 	}
 	if err != nil {
+		if early.IsValid() {
+			h.unnamePort(early)
+		}
 		derr := dialError(err)
 		h.loop.Post(func() { h.deliver(hn, node.Dialled{Ref: e.Ref, Remote: e.To, Err: derr}) })
 		return
@@ -213,6 +224,7 @@ func (h *Host) dialWS(ctx context.Context, hn *hosted, e node.Dial, local net.Ad
 	}
 	if !h.loop.Post(func() {
 		c := h.newWebSocket(hn, e.Transport, e.Protocol, ws)
+		c.named = c.named || early.IsValid()
 		h.deliver(hn, node.Dialled{Ref: e.Ref, Conn: c.id, Local: c.local, Remote: c.remote, Peer: peer})
 		h.loop.Go(c.readWS)
 	}) {
@@ -256,8 +268,19 @@ func (h *Host) dialHTTP2(ctx context.Context, hn *hosted, e node.Dial, local net
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error { mu.Lock(); state = cs; mu.Unlock(); return nil }
 	var p http.Protocols
 	p.SetHTTP2(true)
+	var localAddr netip.AddrPort
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{LocalAddr: local}).DialContext(ctx, network, addr)
+		if err == nil {
+			mu.Lock()
+			localAddr = addrOf(c.LocalAddr())
+			mu.Unlock()
+			h.namePort(localAddr, hn.name)
+		}
+		return c, err
+	}
 	t := &http.Transport{TLSClientConfig: cfg, Protocols: &p, ForceAttemptHTTP2: true,
-		DialContext: (&net.Dialer{LocalAddr: local}).DialContext, TLSHandshakeTimeout: HandshakeTimeout}
+		DialContext: dial, TLSHandshakeTimeout: HandshakeTimeout}
 	cc, err := t.NewClientConn(ctx, "https", e.To.String())
 	if err != nil {
 		derr := dialError(err)
@@ -266,16 +289,18 @@ func (h *Host) dialHTTP2(ctx context.Context, hn *hosted, e node.Dial, local net
 	}
 	mu.Lock()
 	peer := peerOf(state, nil, false)
+	laddr := localAddr
 	mu.Unlock()
 	wctx, cancel := context.WithCancel(context.Background())
 	if !h.loop.Post(func() {
 		hn.nextConn++
 		c := &conn{h: h, id: hn.nextConn, owner: hn, transport: node.HTTP2, protocol: e.Protocol,
-			remote: e.To, closing: make(chan struct{}),
+			local: laddr, remote: e.To, closing: make(chan struct{}),
 			web: &webConn{cc: cc, authority: e.To.String(), ctx: wctx, cancel: cancel}}
 		hn.conns[c.id] = c
+		c.nameLocal()
 		h.loop.own(closerFunc(func() error { c.close(""); return nil }))
-		h.deliver(hn, node.Dialled{Ref: e.Ref, Conn: c.id, Remote: e.To, Peer: peer})
+		h.deliver(hn, node.Dialled{Ref: e.Ref, Conn: c.id, Local: laddr, Remote: e.To, Peer: peer})
 	}) {
 		cancel()
 		cc.Close()

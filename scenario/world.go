@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -129,6 +130,32 @@ type buildOptions struct {
 	// wake gives each device its wake-latency draws.
 	wake func(name string) phone.Rand
 	tap  pushTap
+	// webPort is where the push service, the vendors' provider APIs and the
+	// PBXs' myApps sessions listen (443; a real run may move it above
+	// 1024).
+	webPort uint16
+	// credential gives the certificate of an identity: in a simulated
+	// world the identity alone; on real sockets a certificate issued by
+	// the test PKI (server: for a listener named host).
+	credential func(id node.Identity, server bool, host string) (*node.Credential, error)
+	// roots gives the CA pool of a trust list (nil in a simulated world).
+	roots func(issuers ...string) *x509.CertPool
+	// noDTLS: the driver runs no DTLS.
+	noDTLS bool
+}
+
+// modelledCredential is the credential of a simulated world: the identity.
+func modelledCredential(id node.Identity, _ bool, _ string) (*node.Credential, error) {
+	return &node.Credential{Identity: id}, nil
+}
+
+// trust is a trust list of issuers, with their pool when there is one.
+func (o *buildOptions) trust(issuers ...string) *node.Security {
+	sec := &node.Security{Trust: issuers}
+	if o.roots != nil {
+		sec.Roots = o.roots(issuers...)
+	}
+	return sec
 }
 
 // pushTap sees every byte the push service and the vendors handle, and
@@ -292,8 +319,18 @@ func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]pu
 		}
 		dir = append(dir, e)
 	}
-	nc := pbx.NodeConfig{Core: cfg, Name: spec.Name, IP: ips[spec.Name], TimeToLive: grantedTTL,
-		Directory: dir, Random: o.random("pbx/" + spec.Name)}
+	ip := ips[spec.Name]
+	nc := pbx.NodeConfig{Core: cfg, Name: spec.Name, IP: ip, TimeToLive: grantedTTL,
+		Directory: dir, Random: o.random("pbx/" + spec.Name),
+		Listen: pbx.Addrs{Session: netip.AddrPortFrom(ip, o.webPort)}, NoDTLS: o.noDTLS}
+	// The PBX's secure listeners (TLS 1300, DTLS, the myApps session)
+	// present its own server certificate; phones do not check it (model
+	// choice: no behaviour row says what they trust).
+	sess, err := o.credential(node.Identity{Subject: systemName(spec), Issuer: pki.DeviceCAName, Serial: "1"}, true, systemName(spec))
+	if err != nil {
+		return nil, err
+	}
+	nc.Security = &node.Security{Own: sess}
 	if spec.Push != nil {
 		ccfg := push.ClientConfig{
 			PBX:               spec.Name,
@@ -308,26 +345,34 @@ func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]pu
 		if spec.Version == pbx.V12r2 {
 			ccfg.Auth, ccfg.Password = push.AuthPassword, spec.Push.Password
 		}
-		nc.Push = &pbx.PushConfig{Client: ccfg, Service: netip.AddrPortFrom(ips[actorPush], cloud.PortService),
-			Security: pushObjectSecurity(spec)}
+		sec, err := w.pushObjectSecurity(spec, o)
+		if err != nil {
+			return nil, err
+		}
+		nc.Push = &pbx.PushConfig{Client: ccfg, Service: netip.AddrPortFrom(ips[actorPush], o.webPort), Security: sec}
 	}
 	return pbx.NewNode(nc)
 }
 
 // pushObjectSecurity is what a Push object presents (its device
 // certificate, B02) and trusts (B03).
-func pushObjectSecurity(p *PBX) *node.Security {
-	sec := &node.Security{Trust: []string{pki.DeviceCAName}}
+func (w *world) pushObjectSecurity(p *PBX, o buildOptions) (*node.Security, error) {
+	sec := o.trust(pki.DeviceCAName)
 	if p.Push.TrustsService {
-		sec.Trust = []string{pki.ServiceCAName}
+		sec = o.trust(pki.ServiceCAName)
 	}
+	sec.ServerName = w.serviceHost()
 	issuer := map[Certificate]string{CertificateDevice: pki.DeviceCAName,
 		CertificateUnverifiedDevice: pki.UnverifiedDeviceCAName, CertificateOwn: pki.OwnCAName}[p.Push.Certificate]
 	if issuer != "" {
-		sec.Own = &node.Credential{Identity: node.Identity{Subject: systemName(p), Issuer: issuer,
-			Serial: strconv.FormatInt(p.Push.CertificateSerial, 10)}}
+		own, err := o.credential(node.Identity{Subject: systemName(p), Issuer: issuer,
+			Serial: strconv.FormatInt(p.Push.CertificateSerial, 10)}, false, "")
+		if err != nil {
+			return nil, err
+		}
+		sec.Own = own
 	}
-	return sec
+	return sec, nil
 }
 
 // serviceHost is the push service's name in the PBXs' URLs.
@@ -376,12 +421,30 @@ func (w *world) pushNodes(ips map[string]netip.Addr, o buildOptions) error {
 		}
 	}
 	tap := cloud.Tap(o.tap)
-	svc, err := cloud.NewService(cloud.ServiceConfig{Core: cfg, IP: ips[actorPush],
-		Security: &node.Security{
-			Own:   &node.Credential{Identity: node.Identity{Subject: w.serviceHost(), Issuer: pki.ServiceCAName, Serial: "1"}},
-			Trust: []string{pki.DeviceCAName, pki.UnverifiedDeviceCAName}, ClientAuth: true},
-		APNs: netip.AddrPortFrom(ips[actorAPNs], cloud.PortAPI), FCM: netip.AddrPortFrom(ips[actorFCM], cloud.PortAPI),
-		Tap: tap}, o.random("push"))
+	svcCred, err := o.credential(node.Identity{Subject: w.serviceHost(), Issuer: pki.ServiceCAName, Serial: "1"}, true, w.serviceHost())
+	if err != nil {
+		return err
+	}
+	svcSec := o.trust(pki.DeviceCAName, pki.UnverifiedDeviceCAName)
+	svcSec.Own, svcSec.ClientAuth = svcCred, true
+	// The vendors' certificates come from the test PKI's service CA, which
+	// the service trusts.
+	vendorSec := func(host string) (*node.Security, error) {
+		c, err := o.credential(node.Identity{Subject: host, Issuer: pki.ServiceCAName, Serial: "2"}, true, host)
+		return &node.Security{Own: c}, err
+	}
+	apnsSec, err := vendorSec(push.APNsAuthority)
+	if err != nil {
+		return err
+	}
+	fcmSec, err := vendorSec(push.FCMAuthority)
+	if err != nil {
+		return err
+	}
+	toVendor := o.trust(pki.ServiceCAName)
+	svc, err := cloud.NewService(cloud.ServiceConfig{Core: cfg, IP: ips[actorPush], Port: o.webPort, Security: svcSec,
+		APNs: netip.AddrPortFrom(ips[actorAPNs], o.webPort), FCM: netip.AddrPortFrom(ips[actorFCM], o.webPort),
+		VendorSecurity: toVendor, Tap: tap}, o.random("push"))
 	if err != nil {
 		return err
 	}
@@ -414,13 +477,15 @@ func (w *world) pushNodes(ips map[string]netip.Addr, o buildOptions) error {
 		}
 	}
 	av, err := cloud.NewVendor(cloud.VendorConfig{Name: actorAPNs, Platform: push.PlatformAPNs, IP: ips[actorAPNs],
-		DevicePort: cloud.PortAPNsDevice, Emulator: a, Devices: iosDevices, Latency: f.PushService.APNs.Latency, Tap: tap})
+		APIPort: o.webPort, DevicePort: cloud.PortAPNsDevice, Security: apnsSec,
+		Emulator: a, Devices: iosDevices, Latency: f.PushService.APNs.Latency, Tap: tap})
 	if err != nil {
 		return err
 	}
 	w.add(actorAPNs, ips[actorAPNs], av)
 	fv, err := cloud.NewVendor(cloud.VendorConfig{Name: actorFCM, Platform: push.PlatformFCM, IP: ips[actorFCM],
-		DevicePort: cloud.PortFCMDevice, Emulator: g, Devices: androidDevices, Latency: f.PushService.FCM.Latency, Tap: tap})
+		APIPort: o.webPort, DevicePort: cloud.PortFCMDevice, Security: fcmSec,
+		Emulator: g, Devices: androidDevices, Latency: f.PushService.FCM.Latency, Tap: tap})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/push"
 	"github.com/callwake/callwake/push/cloud"
+	"github.com/callwake/callwake/push/pki"
 	"github.com/callwake/callwake/ras"
 )
 
@@ -46,6 +47,11 @@ func (w *world) deviceNode(index int, ips map[string]netip.Addr, keys map[string
 	if spec.secure() {
 		cfg.SignalPort = pbx.PortSecure
 		cfg.PBXSignal = netip.AddrPortFrom(pbxIP, pbx.PortSecure)
+		own, err := o.credential(node.Identity{Subject: spec.Name, Issuer: pki.DeviceCAName, Serial: "1"}, true, spec.Name)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Security = &node.Security{Own: own}
 	}
 	if spec.Kind.IsApp() {
 		cfg.Platform, cfg.Token = platformOf(spec.OS), pushToken(spec.Name, spec.OS)
@@ -53,7 +59,7 @@ func (w *world) deviceNode(index int, ips map[string]netip.Addr, keys map[string
 		if spec.OS == OSIOS {
 			cfg.Vendor = netip.AddrPortFrom(ips[actorAPNs], cloud.PortAPNsDevice)
 		}
-		cfg.Session = netip.AddrPortFrom(pbxIP, pbx.PortSession)
+		cfg.Session = netip.AddrPortFrom(pbxIP, o.webPort)
 		if spec.initialKeyPath() {
 			k := keys[spec.Name]
 			cfg.Key = &k

@@ -41,9 +41,11 @@ func newSimWorld(f *File, seed int64, tap pushTap) (*simWorld, error) {
 			}
 			return plan.Device(name)
 		},
-		random: func(name string) io.Reader { return randReader{root.Fork(name)} },
-		wake:   func(name string) phone.Rand { return phoneRand{root.Fork("wake/" + name)} },
-		tap:    tap,
+		random:     func(name string) io.Reader { return randReader{root.Fork(name)} },
+		wake:       func(name string) phone.Rand { return phoneRand{root.Fork("wake/" + name)} },
+		tap:        tap,
+		webPort:    443,
+		credential: modelledCredential,
 	})
 	if err != nil {
 		return nil, err

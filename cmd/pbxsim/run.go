@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"github.com/callwake/callwake/internal/shard"
 	"github.com/callwake/callwake/report"
 	"github.com/callwake/callwake/scenario"
+
+	"github.com/rs/zerolog"
 )
 
 func init() {
@@ -30,6 +33,7 @@ type runOutcome struct {
 // runUsage is the synopsis of `pbxsim run` and what its view flags write.
 const runUsage = `usage: pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]
                   [--pcap OUT] [--html OUT] [--junit FILE] [--shard I/N]
+                  [--realtime [--tolerance 50ms]]
 
 With one scenario FILE on the command line, --pcap and --html write OUT
 itself. With several files or a directory, OUT is a directory (created if
@@ -44,6 +48,15 @@ time attributes excepted: they are wall-clock times).
 (arguments in order, a directory's files sorted by name) belongs to shard
 k mod N, so N runs with the same arguments run every file exactly once.
 
+--realtime runs the scenarios on real sockets and the wall clock instead
+of the simulator: every actor on its own loopback address (127.B.x.y, one
+block B per file, so that all files run at once) with the standard ports
+1719, 1720 and 1300 (the push service, the vendors and the myApps sessions
+on 8443), real TLS, WebSocket and HTTP/2 with a test PKI made for the run.
+Each file takes its duration of wall time. The expectations' time windows
+are widened by --tolerance. A file that asks for what the real driver cannot
+do (DTLS) is refused before it starts.
+
 A progress line (files done / total) is shown on stderr when it is a
 terminal.
 `
@@ -56,6 +69,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "print each run's timeline")
 	jsonPath := fs.String("json", "", "write the timelines and verdicts as JSON to `FILE`")
 	record := fs.Bool("record", false, "run without checking expectations (expect may be empty)")
+	realtime := fs.Bool("realtime", false, "run on loopback sockets and the wall clock instead of the simulator")
+	tolerance := fs.Duration("tolerance", scenario.DefaultTolerance, "with --realtime: widen every time window by this much")
 	var views viewOptions
 	fs.StringVar(&views.pcap, "pcap", "", "write the RAS and Q.931 messages as a pcap `OUT` (file or directory)")
 	fs.StringVar(&views.html, "html", "", "write an HTML ladder diagram to `OUT` (file or directory)")
@@ -85,8 +100,21 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record}
+	if *realtime && (*record || seedSet) {
+		fmt.Fprintln(stderr, "pbxsim: --realtime runs on the wall clock: --seed and --record are for simulated runs")
+		return exitUsage
+	}
+	if *tolerance < 0 {
+		fmt.Fprintln(stderr, "pbxsim: --tolerance must not be negative")
+		return exitUsage
+	}
 	progress := report.NewProgress(stderr, len(files))
-	outcomes := runAll(loadAll(files), opts, progress)
+	var outcomes []runOutcome
+	if *realtime {
+		outcomes = runRealtime(loadAll(files), *tolerance, progress)
+	} else {
+		outcomes = runAll(loadAll(files), opts, progress)
+	}
 	progress.Finish()
 
 	status := exitOK
@@ -149,6 +177,29 @@ func runAll(files []loaded, opts scenario.RunOptions, progress *report.Progress)
 		jobs <- i
 	}
 	close(jobs)
+	wg.Wait()
+	return out
+}
+
+// runRealtime runs every loaded file at once on real sockets, each in an
+// address block of its own.
+func runRealtime(files []loaded, tolerance time.Duration, progress *report.Progress) []runOutcome {
+	out := make([]runOutcome, len(files))
+	var wg sync.WaitGroup
+	for i, l := range files {
+		wg.Go(func() {
+			o := runOutcome{path: l.path, file: l.file, err: l.err}
+			if o.err == nil && len(l.file.Expect) == 0 {
+				o.err = fmt.Errorf("%s: no expectations (add `expect:` items)", l.file.Pos)
+			}
+			if o.err == nil {
+				o.result, o.err = scenario.RunRealtime(context.Background(), l.file,
+					scenario.RealOptions{Block: i, Tolerance: tolerance, Log: zerolog.Nop()})
+			}
+			out[i] = o
+			progress.Done(l.path)
+		})
+	}
 	wg.Wait()
 	return out
 }

@@ -38,8 +38,12 @@ type ServiceConfig struct {
 	// Security is what the service presents (its server certificate) and
 	// the vendor device CAs it checks client certificates against.
 	Security *node.Security
-	// APNs and FCM are the vendors' provider API addresses (HTTP/2).
-	APNs, FCM netip.AddrPort
+	// Port is where it listens (0 = PortService).
+	Port uint16
+	// APNs and FCM are the vendors' provider API addresses (HTTP/2), and
+	// VendorSecurity what the service trusts of them.
+	APNs, FCM      netip.AddrPort
+	VendorSecurity *node.Security
 	// Tap, when set, sees every byte the service handles (B07's test).
 	Tap Tap
 }
@@ -114,7 +118,11 @@ func (s *Service) Handle(now time.Time, in node.Input) []node.Effect {
 	s.out = s.out[:0]
 	switch in := in.(type) {
 	case node.Start:
-		s.out = append(s.out, node.Listen{Sock: sockService, Addr: netip.AddrPortFrom(s.cfg.IP, PortService),
+		port := s.cfg.Port
+		if port == 0 {
+			port = PortService
+		}
+		s.out = append(s.out, node.Listen{Sock: sockService, Addr: netip.AddrPortFrom(s.cfg.IP, port),
 			Transport: node.WSS, Security: s.cfg.Security, Protocol: push.ProtocolPush})
 	case node.Stop:
 		s.out = append(s.out, node.Done{})
@@ -266,7 +274,13 @@ func (s *Service) toVendor(req push.VendorRequest) {
 		v.queued = append(v.queued, req)
 		if !v.dialling {
 			v.dialling = true
-			s.out = append(s.out, node.Dial{Ref: v.ref, From: s.cfg.IP, To: v.addr, Transport: node.HTTP2, Protocol: req.Platform})
+			sec := s.cfg.VendorSecurity
+			if sec != nil {
+				c := *sec
+				c.ServerName = req.Request.Authority
+				sec = &c
+			}
+			s.out = append(s.out, node.Dial{Ref: v.ref, From: s.cfg.IP, To: v.addr, Transport: node.HTTP2, Security: sec, Protocol: req.Platform})
 		}
 		return
 	}

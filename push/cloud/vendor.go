@@ -29,7 +29,10 @@ type VendorConfig struct {
 	Name       string // the actor's name ("apns", "fcm")
 	Platform   string // push.PlatformAPNs or push.PlatformFCM
 	IP         netip.Addr
+	APIPort    uint16 // 0 = PortAPI
 	DevicePort uint16 // PortAPNsDevice or PortFCMDevice
+	// Security is the certificate the vendor presents on both listeners.
+	Security *node.Security
 	Emulator   Emulator
 	// Devices are the phones with the app installed: the tokens the vendor
 	// issued, by device name.
@@ -77,9 +80,13 @@ func (v *Vendor) Handle(now time.Time, in node.Input) []node.Effect {
 	v.out = v.out[:0]
 	switch in := in.(type) {
 	case node.Start:
+		api := v.cfg.APIPort
+		if api == 0 {
+			api = PortAPI
+		}
 		v.out = append(v.out,
-			node.Listen{Sock: sockAPI, Addr: netip.AddrPortFrom(v.cfg.IP, PortAPI), Transport: node.HTTP2, Protocol: v.cfg.Platform},
-			node.Listen{Sock: sockDevices, Addr: netip.AddrPortFrom(v.cfg.IP, v.cfg.DevicePort), Transport: node.WSS, Protocol: v.cfg.Platform})
+			node.Listen{Sock: sockAPI, Addr: netip.AddrPortFrom(v.cfg.IP, api), Transport: node.HTTP2, Security: v.cfg.Security, Protocol: v.cfg.Platform},
+			node.Listen{Sock: sockDevices, Addr: netip.AddrPortFrom(v.cfg.IP, v.cfg.DevicePort), Transport: node.WSS, Security: v.cfg.Security, Protocol: v.cfg.Platform})
 	case node.Stop:
 		v.out = append(v.out, node.Done{})
 	case node.Message:

@@ -165,6 +165,12 @@ func (s *Set) IssueService(host string, serial int64) (*Leaf, error) {
 	return s.issue(s.Service, serial, host, []string{host}, x509.ExtKeyUsageServerAuth)
 }
 
+// IssueServer issues a server certificate for host signed by ca (a
+// vendor emulator's, a PBX's own listener's).
+func (s *Set) IssueServer(ca *Authority, host string, serial int64) (*Leaf, error) {
+	return s.issue(ca, serial, host, []string{host}, x509.ExtKeyUsageServerAuth)
+}
+
 func (s *Set) issue(ca *Authority, serial int64, cn string, dns []string, usage x509.ExtKeyUsage) (*Leaf, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
