@@ -141,6 +141,7 @@ func newDeviceActor(w *world, index int) (*deviceActor, error) {
 		GatekeeperID:       spec.GatekeeperID,
 		ClockSkew:          spec.ClockSkew,
 		Authentication:     rasAuthMethod(spec.H235),
+		FirstSeqNum:        1, // simulated timelines number requests from 1
 	})
 	if err := w.net.ListenUDP(netip.AddrPortFrom(addr, portRAS), func(from netip.AddrPort, b []byte) {
 		d.rasDo(d.ep.HandleDatagram(w.now(), from, b))
