@@ -11,12 +11,19 @@ import (
 	"github.com/callwake/callwake/h323/h225"
 )
 
-// sharedCapture returns the RAS datagrams of the real capture in ../shared
-// (relative to the repository root), skipping locally when it is absent and
-// failing under CI.
+// sharedCapture returns the RAS datagrams of the real capture
+// ras-h235-register-unregister.pcapng.
 func sharedCapture(t *testing.T) []capture.Record {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "captures", "ras-h235-register-unregister.pcapng")
+	return sharedRAS(t, "ras-h235-register-unregister.pcapng")
+}
+
+// sharedRAS returns the RAS datagrams of a real capture in ../shared/captures
+// (relative to the repository root), skipping locally when it is absent and
+// failing under CI.
+func sharedRAS(t *testing.T, name string) []capture.Record {
+	t.Helper()
+	path := filepath.Join("..", "..", "shared", "captures", name)
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared capture missing under CI: %v", err)
