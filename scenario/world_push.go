@@ -25,6 +25,8 @@ const (
 	appBundle      = "test.callwake.softphone"
 	fcmProject     = "callwake-sim"
 	fcmAccessToken = "sim-access-token"
+	apnsKeyID      = "SIMKEY0001" // kid and iss of the simulated APNs provider token
+	apnsTeamID     = "SIMTEAM001"
 )
 
 // pushActor is the push service with the APNs and FCM emulators behind it.
@@ -86,11 +88,20 @@ func newPushActor(w *world) (*pushActor, error) {
 			cfg.UniqueSystemName = true
 		}
 	}
+	// The service authenticates to APNs with a provider token; its key
+	// follows the seed and the signatures are deterministic, so the requests
+	// are the same bytes on every run (their headers reach no timeline).
+	key, err := push.NewAPNsProviderKey(randReader{w.rand.Fork("apns-provider")})
+	if err != nil {
+		return nil, err
+	}
+	cfg.APNsProvider = &push.APNsProvider{Key: key, KeyID: apnsKeyID, TeamID: apnsTeamID}
 	svc, err := push.NewService(cfg, randReader{w.rand.Fork("push")})
 	if err != nil {
 		return nil, err
 	}
-	a, err := apns.New(apns.Config{Topic: appBundle + push.APNsVoIPSuffix, Available: f.PushService.APNs.Available})
+	a, err := apns.New(apns.Config{Topic: appBundle + push.APNsVoIPSuffix, Available: f.PushService.APNs.Available,
+		ProviderKey: &key.PublicKey, KeyID: apnsKeyID, TeamID: apnsTeamID})
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +211,7 @@ func (pa *pushActor) accept(c *sim.Conn) {
 				return
 			}
 			pa.w.tap(tapPBXMessage, msg)
+			pa.service.SetTime(pa.w.now())
 			pa.apply(sc.client, pa.service.Receive(sc.id, msg))
 		}
 	})
@@ -293,7 +305,7 @@ func (pa *pushActor) vendor(p *pbxActor, req push.VendorRequest) {
 	w.tap(tapVendorReq, tapRequest(req.Request))
 	switch req.Platform {
 	case push.PlatformAPNs:
-		resp, effects = pa.apns.Handle(req.Request)
+		resp, effects = pa.apns.Handle(w.now(), req.Request)
 	case push.PlatformFCM:
 		resp, effects = pa.fcm.Handle(req.Request)
 		latency = pa.spec.FCM.Latency
