@@ -37,7 +37,7 @@ type ServiceConfig struct {
 	UniqueSystemName bool
 	APNsBundle       string // the app's bundle id; the topic is bundle + ".voip"
 	FCMProject       string
-	FCMAccessToken   string // OAuth bearer token presented to FCM
+	FCMAccessToken   string        // OAuth bearer token presented to FCM
 	APNsProvider     *APNsProvider // signs the APNs provider tokens (providertoken.go); nil = none sent
 }
 
@@ -78,11 +78,11 @@ type vendorPending struct {
 // login, and turns PushNotifyPost messages into vendor requests. A plain
 // value; not safe for concurrent use.
 type Service struct {
-	cfg     ServiceConfig
-	rnd     io.Reader
-	conns   []serviceConn // in accept order: iteration is deterministic
-	pending []vendorPending
-	nextReq uint64
+	cfg        ServiceConfig
+	rnd        io.Reader
+	conns      []serviceConn // in accept order: iteration is deterministic
+	pending    []vendorPending
+	nextReq    uint64
 	apnsTokens providerTokens
 }
 
