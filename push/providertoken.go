@@ -175,12 +175,12 @@ type providerTokens struct {
 // APNs provider tokens it signs are issued then (iat). A core reads no clock,
 // so drivers call it before each input; a service without APNsProvider does
 // not need it.
-func (s *Service) SetTime(now time.Time) { s.apnsTokens.now = now }
+func (s *Service) SetTime(now time.Time) { s.tokens.now = now }
 
 // apnsAuthorization returns the authorization header value for APNs: the
 // current token, signed anew when it is APNsTokenRefresh old.
 func (s *Service) apnsAuthorization() (string, error) {
-	p, t := s.cfg.APNsProvider, &s.apnsTokens
+	p, t := s.cfg.APNsProvider, &s.tokens
 	if t.now.IsZero() {
 		return "", errors.New("push: no time for the APNs provider token (the driver must call SetTime)")
 	}

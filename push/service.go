@@ -37,8 +37,9 @@ type ServiceConfig struct {
 	UniqueSystemName bool
 	APNsBundle       string // the app's bundle id; the topic is bundle + ".voip"
 	FCMProject       string
-	FCMAccessToken   string        // OAuth bearer token presented to FCM
-	APNsProvider     *APNsProvider // signs the APNs provider tokens (providertoken.go); nil = none sent
+	FCMAccessToken   string // OAuth bearer token presented to FCM
+	// APNsProvider signs the APNs provider tokens (providertoken.go); nil = none sent.
+	APNsProvider *APNsProvider
 }
 
 // Peer is what the driver learned of a connecting PBX at the TLS handshake.
@@ -78,12 +79,12 @@ type vendorPending struct {
 // login, and turns PushNotifyPost messages into vendor requests. A plain
 // value; not safe for concurrent use.
 type Service struct {
-	cfg        ServiceConfig
-	rnd        io.Reader
-	conns      []serviceConn // in accept order: iteration is deterministic
-	pending    []vendorPending
-	nextReq    uint64
-	apnsTokens providerTokens
+	cfg     ServiceConfig
+	rnd     io.Reader
+	conns   []serviceConn // in accept order: iteration is deterministic
+	pending []vendorPending
+	nextReq uint64
+	tokens  providerTokens // the APNs provider token
 }
 
 // NewService makes a service. rnd supplies challenges and apns-ids.
