@@ -391,3 +391,31 @@ func TestHostileDatagramCostIsLinear(t *testing.T) {
 		t.Fatalf("%v allocations to check one token, want a few", allocs)
 	}
 }
+
+// TestGCFMovesTheGatekeepersAddress: after a GCF from the configured
+// gatekeeper naming another rasAddress, RAS is accepted from that address
+// only, and no longer from the configured one.
+func TestGCFMovesTheGatekeepersAddress(t *testing.T) {
+	moved := netip.MustParseAddrPort("10.0.0.9:1719")
+	ep := NewEndpoint(EndpointConfig{Alias: "alice", RASAddress: epRAS, CallSignalAddress: epCS, Gatekeeper: gkRAS,
+		Discover: true, FirstSeqNum: 1})
+	ep.Register(epoch0)
+	// A GCF from elsewhere is refused; the configured gatekeeper's is taken.
+	if out := ep.HandleDatagram(epoch0, moved, mustEncodeMsg(t, NewGCF(1, "pbx", moved, nil))); len(records(out, "ras.refused")) != 1 {
+		t.Fatalf("GCF from an address not configured: %v", out)
+	}
+	out := ep.HandleDatagram(epoch0, gkRAS, mustEncodeMsg(t, NewGCF(1, "pbx", moved, nil)))
+	s := sends(out)
+	if len(s) != 1 || s[0].Event != "ras.rrq" || s[0].To != moved {
+		t.Fatalf("after the GCF: %v", out)
+	}
+	rcf := mustEncodeMsg(t, NewRCF(2, "pbx", gkRAS, Info{Alias: "alice", EndpointID: "ep-0001"}, time.Minute))
+	if out := ep.HandleDatagram(epoch0, gkRAS, rcf); len(records(out, "ras.refused")) != 1 || ep.Registered() {
+		t.Fatalf("RCF from the configured address after the GCF moved it: %v", out)
+	}
+	// An IPv4 address in its IPv6-mapped form is the same address.
+	mapped := netip.AddrPortFrom(netip.AddrFrom16(moved.Addr().As16()), moved.Port())
+	if ep.HandleDatagram(epoch0, mapped, rcf); !ep.Registered() {
+		t.Fatal("RCF from the GCF's rasAddress refused")
+	}
+}
