@@ -29,7 +29,8 @@ import (
 // order they were accepted and dropped once that old. Memory is bounded by the
 // tokens accepted in the last 2 × TimestampWindow (60 s) — only senders that
 // hold a password can add one — and never more than the cache's capacity
-// (DefaultReplayCapacity entries of about 145 bytes, measured: 38 MB at most) nor
+// (DefaultReplayCapacity entries of about 145 bytes, measured: 150 MB at most,
+// reached only by a million senders with a password each signing within a minute) nor
 // ReplayPerSender entries of one sender. Full, the cache refuses new tokens
 // (securityDenial) rather than forget one that could still be replayed.
 type replayCache struct {
@@ -53,9 +54,11 @@ type replayEntry struct {
 }
 
 // DefaultReplayCapacity is the number of tokens a replay cache holds at most:
-// a million phones sending a keep-alive every 108 s accept 555,000 in 60 s,
-// so a gatekeeper of that size sets GatekeeperConfig.ReplayCapacity higher.
-const DefaultReplayCapacity = 1 << 18
+// a million phones sending a keep-alive every 108 s make 555,000 tokens in
+// 60 s, a registration storm of a million phones more. Memory is taken only
+// by tokens accepted, so the default is sized for the largest world rather
+// than the common one.
+const DefaultReplayCapacity = 1 << 20
 
 // ReplayPerSender is how many tokens of one sender the cache holds at most
 // (within 2 × TimestampWindow): a phone sends a few; one that sends more than
