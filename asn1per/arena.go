@@ -37,17 +37,21 @@ func (d *Decoder) scratch(n int) []byte {
 // keep commits the first m bytes of the last scratch to the caller.
 func (d *Decoder) keep(m int) { d.arena = d.arena[:len(d.arena)+m] }
 
-// copyOut returns a copy of b in the arena, with capacity equal to its length (nil for nil).
-func (d *Decoder) copyOut(b []byte) []byte {
+// copyOut returns a copy of b in the arena, with capacity equal to its length (nil for nil),
+// charged to the budget; ok false means the budget does not cover it.
+func (d *Decoder) copyOut(b []byte) (out []byte, ok bool) {
 	if b == nil {
-		return nil
+		return nil, true
 	}
 	if len(b) == 0 {
-		return []byte{}
+		return []byte{}, true
 	}
-	out := append(d.scratch(len(b)), b...)
+	if !d.charge(len(b)) {
+		return nil, false
+	}
+	out = append(d.scratch(len(b)), b...)
 	d.keep(len(b))
-	return out
+	return out, true
 }
 
 // copyAligned aligns and returns a copy of the next n octets in the arena: alignedSlice and
@@ -56,6 +60,9 @@ func (d *Decoder) copyAligned(n int, context string) ([]byte, error) {
 	i, ok := d.alignedOctets(n)
 	if !ok {
 		return nil, d.alignedSliceError(context)
+	}
+	if !d.charge(n) {
+		return nil, d.overBudget(context, n)
 	}
 	out := d.scratch(n)[:n]
 	copy(out, d.buf[i:i+n])
@@ -76,6 +83,7 @@ func (d *Decoder) inScratch(b []byte) bool {
 // for the one protocol identifier nearly every H.225.0 message holds. Sharing is sound because
 // uint32 holds no pointers, so the garbage collector needs no other type information for the
 // arena's bytes, and because the arcs' bytes, like every committed byte, belong to one value.
+// The caller charges the n*4+3 bytes.
 func (d *Decoder) arcScratch(n int) []uint32 {
 	b := d.scratch(n*4 + 3) // room for the arcs wherever the 4-byte boundary falls
 	pad := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b[:1]))) & 3)
@@ -85,10 +93,12 @@ func (d *Decoder) arcScratch(n int) []uint32 {
 }
 
 // CloseOpenType returns the arena of sub, a sub-decoder set up by OpenTypeInto whose decoding is
-// complete, to d, so that later values share them. Calling it is optional but saves allocations.
+// complete, to d, so that later values share them, and with it what is left of the allocation
+// budget. Without it, d's budget does not count what sub allocated.
 func (d *Decoder) CloseOpenType(sub *Decoder) {
 	d.arena = sub.arena
 	sub.arena = nil
+	d.budget = min(d.budget, sub.budget)
 }
 
 // ResetReuse is Reset for a decoding loop that does not keep what it decoded before: it rewinds

@@ -108,6 +108,8 @@ type Decoder struct {
 	base int // bit offset of buf[0] in the outermost input, for error reports
 
 	arena []byte // storage for copied-out octets, strings and OID arcs (see arena.go)
+
+	budget int // bytes the decoding may still allocate (see budget.go)
 }
 
 // NewDecoder returns a decoder over b (not copied).
@@ -124,6 +126,7 @@ func (d *Decoder) Reset(b []byte) {
 	d.end = len(b) * 8
 	d.base = 0
 	d.arena = nil
+	d.budget = budgetFor(len(b))
 }
 
 // RemainingBits is the number of unread bits.

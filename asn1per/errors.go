@@ -13,6 +13,8 @@ var (
 	ErrConstraint = errors.New("asn1per: constraint violated")
 	// ErrInvalid: the input or value cannot be a valid encoding (e.g. a malformed OID, a bad length form).
 	ErrInvalid = errors.New("asn1per: invalid encoding")
+	// ErrLimit: decoding the input would allocate more than its allocation budget (budget.go).
+	ErrLimit = errors.New("asn1per: allocation budget of the input exceeded")
 )
 
 // Error reports where (bit offset from the start of the outermost buffer) and while reading or
@@ -21,7 +23,7 @@ type Error struct {
 	Offset  int    // bit offset at which the problem was found
 	Context string // what was being read or written, e.g. "constrained integer"
 	Detail  string // optional specifics, e.g. "length 300 > ub 128"
-	Err     error  // ErrTruncated, ErrConstraint or ErrInvalid
+	Err     error  // ErrTruncated, ErrConstraint, ErrInvalid or ErrLimit
 }
 
 func (e *Error) Error() string {

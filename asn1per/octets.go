@@ -57,6 +57,9 @@ func (d *Decoder) ReadOctetString(s Size) ([]byte, error) {
 		if n == 0 {
 			return []byte{}, nil
 		}
+		if !d.charge(n) {
+			return nil, d.overBudget("octet string", n)
+		}
 		out := d.scratch(n)[:n]
 		for i := range out {
 			v, _ := d.ReadBits(8) // length checked above
@@ -121,9 +124,17 @@ func (d *Decoder) readFragmentedOctets(context string, copyOut bool) ([]byte, er
 	}
 	if !more {
 		if copyOut {
-			return d.copyOut(first), nil
+			out, ok := d.copyOut(first)
+			if !ok {
+				return nil, d.overBudget(context, n)
+			}
+			return out, nil
 		}
 		return first, nil
+	}
+	// A fragmented value is reassembled in a copy, charged as it grows.
+	if !d.charge(n) {
+		return nil, d.overBudget(context, n)
 	}
 	out := cloneBytes(first)
 	for more {
@@ -134,6 +145,9 @@ func (d *Decoder) readFragmentedOctets(context string, copyOut bool) ([]byte, er
 		chunk, err := d.alignedSlice(n, context) // bounded by the input before appending
 		if err != nil {
 			return nil, err
+		}
+		if grow, ok := d.chargeGrow(len(out), cap(out), n); !ok {
+			return nil, d.overBudget(context, grow)
 		}
 		out = append(out, chunk...)
 	}
@@ -247,6 +261,9 @@ func (d *Decoder) ReadBitString(s Size) ([]byte, int, error) {
 func (d *Decoder) readBitsTo(dst []byte, n int) ([]byte, error) {
 	if n > d.RemainingBits() {
 		return nil, d.errorf(ErrTruncated, "bit string", "")
+	}
+	if grow, ok := d.chargeGrow(len(dst), cap(dst), (n+7)/8); !ok {
+		return nil, d.overBudget("bit string", grow)
 	}
 	if dst == nil {
 		dst = make([]byte, 0, (n+7)/8)

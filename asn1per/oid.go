@@ -98,6 +98,9 @@ func (d *Decoder) ReadOID() (ObjectIdentifier, error) {
 	}
 	// The first subidentifier holds two arcs. Every byte is checked in one pass: a subidentifier
 	// starts with v == 0, where a 0x80 octet would be a non-minimal encoding (X.690 8.19.2).
+	if !d.charge((subids+1)*4 + 3) {
+		return nil, d.overBudget("object identifier", (subids+1)*4+3)
+	}
 	oid := ObjectIdentifier(d.arcScratch(subids + 1)[:subids+1]) // bounded by the octets just read
 	k := 0
 	var v uint64

@@ -123,8 +123,10 @@ func (d *Decoder) OpenTypeInto(sub *Decoder) error {
 	}
 	sub.Reset(b)
 	// The sub-decoder continues the arena; d forgets it until CloseOpenType so that the two never
-	// write the same bytes.
+	// write the same bytes. It spends the budget of the whole input, which CloseOpenType hands
+	// back.
 	sub.arena, d.arena = d.arena, nil
+	sub.budget = d.budget
 	// Offsets inside the open type are reported from the outermost input (exact unless the
 	// open type was fragmented, where it is only indicative).
 	sub.base = d.base + d.pos - len(b)*8

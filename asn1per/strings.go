@@ -341,6 +341,14 @@ func (d *Decoder) readChars(out *[]byte, count int, cs *CharSet) error {
 	if cs.hi >= utf8.RuneSelf {
 		width = utf8.RuneLen(cs.hi)
 	}
+	if b == nil && !d.charge(count*width) {
+		return d.overBudget("character string", count*width)
+	}
+	if b != nil {
+		if grow, ok := d.chargeGrow(len(b), cap(b), count*width); !ok {
+			return d.overBudget("character string", grow)
+		}
+	}
 	if b == nil {
 		b = d.scratch(count * width) // first chunk: room in the arena for the whole of it
 	} else {

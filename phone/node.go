@@ -357,6 +357,7 @@ func (n *Node) listening(now time.Time, in node.Listening) {
 		Authentication: n.cfg.Authentication,
 		// Real stacks start at a random sequence number.
 		FirstSeqNum: uint16(seq[0])<<8 | uint16(seq[1]),
+		Random:      n.cfg.Random,
 	})
 	if n.key != nil && n.keyVia == "" {
 		n.keyVia = n.initialKeyPath()

@@ -81,7 +81,16 @@
 //
 // Vendor requests are NewAPNsRequest and NewFCMRequest; VendorError maps
 // an answer back to the PushNotifyPostResult err (the APNs reason or the FCM
-// errorCode).
+// errorCode). With ServiceConfig.APNsProvider the service authenticates to
+// APNs with an ES256 provider token (providertoken.go: kid, iss, iat; kept 50
+// minutes, within Apple's 20-to-60-minute window) signed deterministically
+// (RFC 6979), issued at the time the driver gives SetTime before each input;
+// to FCM with the OAuth 2 bearer FCMAccessToken. The emulators require both
+// unless configured unauthenticated. Request headers reach no timeline or
+// capture (push.forwarded carries the body only), and the tokens of a
+// simulated run are the same bytes anyway: its key is drawn from the seed and
+// its iat is virtual time. The legacy login digest is compared in constant
+// time.
 //
 // # Events
 //

@@ -24,6 +24,16 @@ const (
 	testBearer  = "ya29.test-access-token"
 )
 
+// testProvider signs the service's APNs provider tokens: a key drawn from a
+// fixed stream, so that the tokens are the same on every run.
+var testProvider = func() *push.APNsProvider {
+	key, err := push.NewAPNsProviderKey(bytes.NewReader(bytes.Repeat([]byte{3}, 32)))
+	if err != nil {
+		panic(err)
+	}
+	return &push.APNsProvider{Key: key, KeyID: "KEY1234567", TeamID: "TEAM123456"}
+}()
+
 func seeded(seed uint64) *rand.ChaCha8 {
 	var s [32]byte
 	s[0] = byte(seed)
@@ -43,6 +53,7 @@ type pbxLink struct {
 
 type harness struct {
 	t         testing.TB
+	now       time.Time // when everything happens (the test moves it)
 	svc       *push.Service
 	apns      *apns.Emulator
 	fcm       *fcm.Emulator
@@ -71,11 +82,15 @@ func newHarness(t testing.TB, cfg push.ServiceConfig) *harness {
 	if cfg.FCMProject == "" {
 		cfg.FCMProject, cfg.FCMAccessToken = testProject, testBearer
 	}
+	if cfg.APNsProvider == nil {
+		cfg.APNsProvider = testProvider
+	}
 	svc, err := push.NewService(cfg, seeded(99))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := apns.New(apns.Config{Topic: testBundle + ".voip", Available: true})
+	a, err := apns.New(apns.Config{Topic: testBundle + ".voip", Available: true,
+		ProviderKey: &testProvider.Key.PublicKey, KeyID: testProvider.KeyID, TeamID: testProvider.TeamID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +98,7 @@ func newHarness(t testing.TB, cfg push.ServiceConfig) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, svc: svc, apns: a, fcm: f, reachable: true}
+	return &harness{t: t, now: time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC), svc: svc, apns: a, fcm: f, reachable: true}
 }
 
 func (h *harness) addPBX(name string, cfg push.ClientConfig) *pbxLink {
@@ -143,6 +158,7 @@ func (h *harness) run(l *pbxLink, effs []push.Effect) {
 				h.events = append(h.events, *e.Event)
 			}
 			h.serviceSaw = append(h.serviceSaw, e.Data)
+			h.svc.SetTime(h.now)
 			more = h.svc.Receive(owner.conn, e.Data)
 		case push.SendTo:
 			h.serviceSaw = append(h.serviceSaw, e.Data)
@@ -169,7 +185,7 @@ func (h *harness) run(l *pbxLink, effs []push.Effect) {
 			var resp push.HTTPResponse
 			var vendorEffs []push.Effect
 			if e.Platform == push.PlatformAPNs {
-				resp, vendorEffs = h.apns.Handle(e.Request)
+				resp, vendorEffs = h.apns.Handle(h.now, e.Request)
 			} else {
 				resp, vendorEffs = h.fcm.Handle(e.Request)
 			}

@@ -3,6 +3,7 @@ package push
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -254,4 +255,11 @@ func LoginDigest(app, domain, sip, guid, dn string, info []byte, challenge, pass
 // digestOf computes the digest a login should carry.
 func digestOf(l *AppLogin, challenge, password string) string {
 	return LoginDigest(l.App, l.Domain, l.SIP, l.GUID, l.DN, l.Info, challenge, password)
+}
+
+// digestMatches compares the login's digest with the one expected, in
+// constant time: the time a comparison takes must not tell an attacker how
+// many leading characters of a guess were right.
+func digestMatches(l *AppLogin, challenge, password string) bool {
+	return subtle.ConstantTimeCompare([]byte(digestOf(l, challenge, password)), []byte(l.Digest)) == 1
 }

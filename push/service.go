@@ -38,6 +38,8 @@ type ServiceConfig struct {
 	APNsBundle       string // the app's bundle id; the topic is bundle + ".voip"
 	FCMProject       string
 	FCMAccessToken   string // OAuth bearer token presented to FCM
+	// APNsProvider signs the APNs provider tokens (providertoken.go); nil = none sent.
+	APNsProvider *APNsProvider
 }
 
 // Peer is what the driver learned of a connecting PBX at the TLS handshake.
@@ -82,6 +84,7 @@ type Service struct {
 	conns   []serviceConn // in accept order: iteration is deterministic
 	pending []vendorPending
 	nextReq uint64
+	tokens  providerTokens // the APNs provider token
 }
 
 // NewService makes a service. rnd supplies challenges and apns-ids.
@@ -237,7 +240,7 @@ func (s *Service) login(i int, l *AppLogin) []Effect {
 	if !c.peer.Legacy {
 		// The certificate authenticated the PBX; the digest is made with an
 		// empty password and only proves the fields were not altered.
-		if digestOf(l, challenge, "") != l.Digest {
+		if !digestMatches(l, challenge, "") {
 			return answer(LoginErrorDigest)
 		}
 	} else {
@@ -251,7 +254,7 @@ func (s *Service) login(i int, l *AppLogin) []Effect {
 		if reg == nil {
 			return answer(LoginErrorNotRegistered)
 		}
-		if digestOf(l, challenge, reg.Password) != l.Digest {
+		if !digestMatches(l, challenge, reg.Password) {
 			out := answer(LoginErrorDigest)
 			if s.cfg.UniqueSystemName {
 				// 12r2: the newcomer with the wrong password cannot log in,

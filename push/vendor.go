@@ -31,22 +31,27 @@ func phonePayloadOf(p *PushNotifyPost) PhonePayload {
 // NewAPNsRequest builds the APNs provider API request for a VoIP push:
 // POST /3/device/{token} with apns-push-type voip, apns-topic {bundle}.voip,
 // apns-priority 10 (immediate), apns-expiration 0 (deliver now or never: a
-// late call wake-up is useless) and apns-id. The provider authenticates with
-// its TLS certificate, so there is no authorization header.
-func NewAPNsRequest(bundle, token, apnsID string, payload PhonePayload) HTTPRequest {
+// late call wake-up is useless) and apns-id; authorization (the provider
+// token, "bearer <JWT>", see providertoken.go) when it is not "", as for a
+// provider that authenticates with its TLS certificate instead.
+func NewAPNsRequest(bundle, token, apnsID, authorization string, payload PhonePayload) HTTPRequest {
 	body, _ := json.Marshal(&payload) // a struct of strings cannot fail
+	header := []HeaderField{
+		{"apns-push-type", "voip"},
+		{"apns-topic", bundle + APNsVoIPSuffix},
+		{"apns-priority", "10"},
+		{"apns-expiration", "0"},
+		{"apns-id", apnsID},
+	}
+	if authorization != "" {
+		header = append(header, HeaderField{"authorization", authorization})
+	}
 	return HTTPRequest{
 		Method:    "POST",
 		Authority: APNsAuthority,
 		Path:      "/3/device/" + token,
-		Header: []HeaderField{
-			{"apns-push-type", "voip"},
-			{"apns-topic", bundle + APNsVoIPSuffix},
-			{"apns-priority", "10"},
-			{"apns-expiration", "0"},
-			{"apns-id", apnsID},
-		},
-		Body: body,
+		Header:    header,
+		Body:      body,
 	}
 }
 
@@ -143,7 +148,13 @@ func (s *Service) buildVendorRequest(p *PushNotifyPost) (HTTPRequest, error) {
 		if err != nil {
 			return HTTPRequest{}, fmt.Errorf("apns-id: %w", err)
 		}
-		return NewAPNsRequest(s.cfg.APNsBundle, p.Token, id, payload), nil
+		auth := ""
+		if s.cfg.APNsProvider != nil {
+			if auth, err = s.apnsAuthorization(); err != nil {
+				return HTTPRequest{}, err
+			}
+		}
+		return NewAPNsRequest(s.cfg.APNsBundle, p.Token, id, auth, payload), nil
 	case PlatformFCM:
 		return NewFCMRequest(s.cfg.FCMProject, s.cfg.FCMAccessToken, p.Token, payload), nil
 	}

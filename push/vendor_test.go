@@ -11,13 +11,13 @@ import (
 
 func TestAPNsRequestShape(t *testing.T) {
 	p := push.PhonePayload{Type: "call", KeyID: "k1", Nonce: "bm9uY2U=", Ciphertext: "Y3Q="}
-	r := push.NewAPNsRequest("com.example.softphone", iphoneToken, "0c0ffee0-0000-4000-8000-000000000001", p)
+	r := push.NewAPNsRequest("com.example.softphone", iphoneToken, "0c0ffee0-0000-4000-8000-000000000001", "bearer x.y.z", p)
 	if r.Method != "POST" || r.Authority != "api.push.apple.com" || r.Path != "/3/device/"+iphoneToken {
 		t.Fatalf("%s %s %s", r.Method, r.Authority, r.Path)
 	}
 	want := []push.HeaderField{
 		{"apns-push-type", "voip"}, {"apns-topic", "com.example.softphone.voip"}, {"apns-priority", "10"},
-		{"apns-expiration", "0"}, {"apns-id", "0c0ffee0-0000-4000-8000-000000000001"},
+		{"apns-expiration", "0"}, {"apns-id", "0c0ffee0-0000-4000-8000-000000000001"}, {"authorization", "bearer x.y.z"},
 	}
 	if len(r.Header) != len(want) {
 		t.Fatalf("headers %v", r.Header)

@@ -22,7 +22,7 @@ func BenchmarkRegistration(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				ep := NewEndpoint(EndpointConfig{Alias: "alice", Number: "201", Password: bc.password, Authentication: bc.method,
-					RASAddress: epRAS, CallSignalAddress: epCS, Gatekeeper: gkRAS, TimeToLive: 120 * time.Second})
+					RASAddress: epRAS, CallSignalAddress: epCS, Gatekeeper: gkRAS, TimeToLive: 120 * time.Second, FirstSeqNum: 1})
 				now = now.Add(time.Second) // a new timestamp: not a replay
 				registered := false
 				for _, e := range ep.Register(now) {

@@ -1,6 +1,8 @@
 package ras
 
 import (
+	"encoding/binary"
+	"io"
 	"net/netip"
 	"time"
 
@@ -24,8 +26,8 @@ const (
 const KeepAliveAt = 900
 
 // EndpointConfig configures an Endpoint. The zero values of the additions
-// beyond the driver contract (Authentication, MaintainConnection,
-// FirstSeqNum) keep the default behaviour.
+// beyond the driver contract (Authentication, MaintainConnection) keep the
+// default behaviour; FirstSeqNum or Random must be set.
 type EndpointConfig struct {
 	Alias             string         // h323-ID alias (the user's name)
 	Number            string         // dialledDigits alias; "" = none
@@ -55,9 +57,18 @@ type EndpointConfig struct {
 	// choice: only what the endpoint writes is skewed; it checks the
 	// gatekeeper's tokens against the true time, so the refusal is seen.
 	ClockSkew time.Duration
-	// FirstSeqNum is the first requestSeqNum; 0 = 1. Real stacks start at a
-	// random number; a simulation passes one from its seeded source.
+	// FirstSeqNum is the first requestSeqNum; 0 = drawn from Random.
 	FirstSeqNum uint16
+	// Random is where the endpoint draws what must be unpredictable to a
+	// stranger: the first requestSeqNum (when FirstSeqNum is 0; an off-path
+	// attacker who knows it can answer requests before the gatekeeper does) and
+	// the first H.235 random. The core never reads a system source itself: a
+	// driver on a real network passes crypto/rand.Reader, a simulation a
+	// reader seeded from the scenario seed, a test a fixed FirstSeqNum. With
+	// FirstSeqNum 0 and Random nil NewEndpoint panics: the zero value does not
+	// silently mean a predictable number. Reads must not fail (crypto/rand's do
+	// not).
+	Random io.Reader
 }
 
 type requestKind int
@@ -89,6 +100,11 @@ type request struct {
 	retries int // retransmissions left
 	sent    int // retransmissions made
 	call    CallInfo
+	// cleanup marks the URQ of an endpoint that gives up a registration the
+	// gatekeeper may hold (an RRQ that went unanswered or whose RCF was
+	// refused, a keep-alive that timed out): its answer or timeout changes
+	// nothing and is reported as nothing.
+	cleanup bool
 }
 
 // timerKeepAlive is the Endpoint's keep-alive timer; request timers follow.
@@ -113,16 +129,30 @@ type Endpoint struct {
 	random         int64
 	nextTimer      TimerID
 	requests       []*request // in the order they were made
+	limits         recordLimiter
+	replays        *replayCache // the gatekeeper's tokens accepted; made on first use
 }
 
-// NewEndpoint returns an endpoint that is not registered.
+// NewEndpoint returns an endpoint that is not registered. It panics when
+// cfg has neither FirstSeqNum nor Random, or when Random fails.
 func NewEndpoint(cfg EndpointConfig) *Endpoint {
+	var drawn [6]byte
+	if cfg.Random != nil {
+		if _, err := io.ReadFull(cfg.Random, drawn[:]); err != nil {
+			panic("ras: EndpointConfig.Random failed: " + err.Error())
+		}
+	}
 	seq := cfg.FirstSeqNum
 	if seq == 0 {
-		seq = 1
+		if cfg.Random == nil {
+			panic("ras: EndpointConfig needs Random (or a FirstSeqNum): the first requestSeqNum must be unpredictable")
+		}
+		seq = max(binary.BigEndian.Uint16(drawn[:2]), 1) // RequestSeqNum is 1..65535
 	}
 	return &Endpoint{cfg: cfg, gatekeeper: cfg.Gatekeeper, gatekeeperID: cfg.GatekeeperID, method: cfg.Authentication,
-		nextSeq: seq, nextTimer: timerKeepAlive + 1}
+		nextSeq: seq, nextTimer: timerKeepAlive + 1,
+		// The H.235 random counts up from a random 31-bit start, as H323Plus does.
+		random: int64(binary.BigEndian.Uint32(drawn[2:]) >> 1)}
 }
 
 // Registered tells whether the gatekeeper has confirmed our registration.
@@ -135,31 +165,57 @@ func (e *Endpoint) EndpointID() string { return e.endpointID }
 func (e *Endpoint) GatekeeperID() string { return e.gatekeeperID }
 
 // Register starts discovery (when configured) and registration. It does
-// nothing while a discovery or registration is outstanding.
+// nothing while a discovery or registration is outstanding. A cleanup URQ
+// still being retransmitted is dropped first, so that it cannot unregister
+// the new registration.
 func (e *Endpoint) Register(now time.Time) []Effect {
 	if e.find(kindGRQ) != nil || e.find(kindRRQ) != nil {
 		return nil
 	}
-	if e.cfg.Discover && !e.discovered {
-		return e.start(now, kindGRQ, CallInfo{})
+	var out []Effect
+	if r := e.find(kindURQ); r != nil && r.cleanup {
+		out = append(out, e.drop(r))
 	}
-	return e.start(now, kindRRQ, CallInfo{})
+	if e.cfg.Discover && !e.discovered {
+		return append(out, e.start(now, kindGRQ, CallInfo{})...)
+	}
+	return append(out, e.start(now, kindRRQ, CallInfo{})...)
 }
 
 // Unregister sends a URQ. Without a registration it abandons a discovery or
-// registration in progress and sends nothing.
+// registration in progress; abandoning an RRQ that was sent, it sends a
+// cleanup URQ, since the gatekeeper may have registered the endpoint.
 func (e *Endpoint) Unregister(now time.Time) []Effect {
 	var out []Effect
+	mayHold := false
 	for _, kind := range []requestKind{kindGRQ, kindRRQ, kindKeepAlive} {
 		if r := e.find(kind); r != nil {
 			out = append(out, e.drop(r))
+			mayHold = mayHold || kind == kindRRQ
 		}
 	}
 	if !e.registered {
+		if mayHold {
+			out = append(out, e.cleanupURQ(now)...)
+		}
 		return out
 	}
 	out = append(out, CancelTimer{timerKeepAlive})
 	return append(out, e.start(now, kindURQ, CallInfo{})...)
+}
+
+// cleanupURQ sends the URQ of an endpoint that gives up a registration the
+// gatekeeper may hold (an unanswered RRQ, a refused RCF, a keep-alive that
+// timed out), so that a later registration does not meet a stale one (a real
+// gatekeeper then answers RRJ duplicateAlias). Its outcome is not reported.
+func (e *Endpoint) cleanupURQ(now time.Time) []Effect {
+	if e.find(kindURQ) != nil {
+		return nil
+	}
+	r := &request{kind: kindURQ, seq: e.takeSeq(), timer: e.nextTimer, retries: RequestRetries, cleanup: true}
+	e.nextTimer++
+	e.requests = append(e.requests, r)
+	return e.transmit(now, r)
 }
 
 // AnswerPreGranted reports whether the gatekeeper pre-granted admission to
@@ -248,6 +304,9 @@ func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
 	if r.sent > 0 {
 		attrs = append(attrs, timeline.A("retry", r.sent))
 	}
+	if r.cleanup {
+		attrs = append(attrs, timeline.A("cleanup", true))
+	}
 	if e.signs(r.kind) {
 		// Which H.235 token the request carries (B31): hmac-sha1-96 or md5.
 		attrs = append(attrs, timeline.A("token", e.method.String()))
@@ -304,6 +363,9 @@ func (e *Endpoint) drop(r *request) Effect {
 
 // fail reports the end of a request without an answer it could use.
 func (e *Endpoint) fail(r *request, reason string) []Effect {
+	if r.cleanup {
+		return nil
+	}
 	switch r.kind {
 	case kindGRQ, kindRRQ:
 		return []Effect{RegistrationFailed{Reason: reason}}
@@ -337,20 +399,40 @@ func (e *Endpoint) HandleTimer(now time.Time, id TimerID) []Effect {
 			return e.transmit(now, r)
 		}
 		e.remove(r)
-		return e.fail(r, "timeout")
+		return e.giveUp(now, r)
 	}
 	return nil
 }
 
+// giveUp ends a request that timed out. An RRQ or a keep-alive that went
+// unanswered may still have registered the endpoint (the gatekeeper got it,
+// its answer was lost or refused): a cleanup URQ goes out before the outcome
+// is reported, so that a driver that stops on the outcome has sent it.
+func (e *Endpoint) giveUp(now time.Time, r *request) []Effect {
+	out := e.fail(r, "timeout")
+	if !r.cleanup && (r.kind == kindRRQ || r.kind == kindKeepAlive) {
+		out = append(e.cleanupURQ(now), out...)
+	}
+	return out
+}
+
 func record(event string, attrs ...timeline.Attr) Record { return Record{Event: event, Attrs: attrs} }
 
-// HandleDatagram handles one datagram from the gatekeeper. Malformed input is
+// HandleDatagram handles one datagram. Only the gatekeeper may speak to an
+// endpoint: a datagram from any other address is refused with a ras.refused
+// record before it is decoded. The gatekeeper's address is the configured one
+// until a GCF from it names its rasAddress, then that one. Malformed input is
 // reported with a ras.malformed record and otherwise ignored; so is an answer
-// whose sequence number matches no outstanding request of its kind.
+// whose sequence number matches no outstanding request of its kind. These
+// records are rate-limited (RecordBurst, RecordInterval): a flood of junk
+// costs a bounded number of them.
 func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []byte) []Effect {
+	if !sameAddr(from, e.gatekeeper) {
+		return e.limits.refusal(now, record("ras.refused", timeline.A("from", from), timeline.A("why", "not from the gatekeeper")))
+	}
 	m, err := Decode(payload)
 	if err != nil {
-		return []Effect{record("ras.malformed", timeline.A("from", from), timeline.A("error", err.Error()))}
+		return e.limits.refusal(now, record("ras.malformed", timeline.A("from", from), timeline.A("error", err.Error())))
 	}
 	seq := SeqNum(m)
 	switch m.Choice {
@@ -361,11 +443,11 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 				return []Effect{CancelTimer{r.timer}, SetTimer{ID: r.timer, After: delay}}
 			}
 		}
-		return []Effect{ignored(m, "no outstanding request")}
+		return e.limits.refusal(now, ignored(m, "no outstanding request"))
 	case h225.RasMessageInfoRequest:
-		return e.answerIRQ(now, from, m)
+		return e.answerIRQ(now, m)
 	case h225.RasMessageUnregistrationRequest:
-		return e.answerURQ(now, from, m, payload)
+		return e.answerURQ(now, m)
 	case h225.RasMessageUnknownMessageResponse:
 		for _, r := range e.requests {
 			if r.seq == seq {
@@ -373,7 +455,7 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 				return append([]Effect{CancelTimer{r.timer}}, e.fail(r, "unknownMessage")...)
 			}
 		}
-		return []Effect{ignored(m, "no outstanding request")}
+		return e.limits.refusal(now, ignored(m, "no outstanding request"))
 	}
 	var r *request
 	for _, x := range e.requests {
@@ -383,13 +465,16 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 		}
 	}
 	if r == nil {
-		return []Effect{ignored(m, "no outstanding request")}
+		return e.limits.refusal(now, ignored(m, "no outstanding request"))
 	}
-	if err := e.checkAnswer(now, m, payload, r); err != nil {
-		return []Effect{record("ras.security_error", timeline.A("message", EventName(m)), timeline.A("seq", seq), timeline.A("error", err.Error()))}
+	if err := e.checkAnswer(now, m, r); err != nil {
+		return e.securityError(now, m, err)
 	}
 	e.remove(r)
 	out := []Effect{CancelTimer{r.timer}}
+	if r.cleanup {
+		return out // the cleanup URQ is answered: nothing else to do
+	}
 	reason, rejected := RejectReason(m)
 	switch m.Choice {
 	case h225.RasMessageGatekeeperConfirm:
@@ -422,6 +507,16 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 	return out
 }
 
+// sameAddr compares addresses as the network delivers them: an IPv4 address
+// may arrive in its IPv6-mapped form.
+func sameAddr(a, b netip.AddrPort) bool {
+	return a.Port() == b.Port() && a.Addr().Unmap() == b.Addr().Unmap()
+}
+
+func (e *Endpoint) securityError(now time.Time, m *h225.RasMessage, err error) []Effect {
+	return e.limits.refusal(now, record("ras.security_error", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)), timeline.A("error", err.Error())))
+}
+
 func ignored(m *h225.RasMessage, why string) Record {
 	return record("ras.ignored", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)), timeline.A("why", why))
 }
@@ -430,7 +525,7 @@ func ignored(m *h225.RasMessage, why string) Record {
 // signed; a reject may come unsigned (a gatekeeper that refuses our password
 // cannot sign with it) but must verify when it is signed. GCF and GRJ answer
 // an unsigned GRQ and are not checked.
-func (e *Endpoint) checkAnswer(now time.Time, m *h225.RasMessage, raw []byte, r *request) error {
+func (e *Endpoint) checkAnswer(now time.Time, m *h225.RasMessage, r *request) error {
 	if e.cfg.Password == "" || r.kind == kindGRQ {
 		return nil
 	}
@@ -439,7 +534,15 @@ func (e *Endpoint) checkAnswer(now time.Time, m *h225.RasMessage, raw []byte, r 
 			return nil
 		}
 	}
-	info, err := verifyToken(m, raw, now, e.cfg.Password)
+	return e.checkToken(now, m)
+}
+
+// checkToken verifies the token of a message from the gatekeeper: the hash
+// and the time, the identities (the sender is the gatekeeper; the recipient is
+// our alias, our endpointIdentifier, or in an RCF the one it assigns, as GNU
+// Gatekeeper signs), and that it was not accepted before.
+func (e *Endpoint) checkToken(now time.Time, m *h225.RasMessage) error {
+	info, err := verifyToken(m, now, e.cfg.Password)
 	if err != nil {
 		return err
 	}
@@ -450,10 +553,24 @@ func (e *Endpoint) checkAnswer(now time.Time, m *h225.RasMessage, raw []byte, r 
 	if gk != "" && info.sendersID != gk {
 		return ErrTokenIdentity
 	}
-	if info.method == AuthHMACSHA1 && info.generalID != e.cfg.Alias && (e.endpointID == "" || info.generalID != e.endpointID) {
+	if info.method == AuthHMACSHA1 && !e.isRecipient(info.generalID, m) {
 		return ErrTokenIdentity
 	}
-	return nil
+	if e.replays == nil {
+		e.replays = newReplayCache(0)
+	}
+	return e.replays.accept(now, replayKeyOf(info.sendersID, info, m))
+}
+
+// isRecipient tells whether an H.235.1 generalID names this endpoint.
+func (e *Endpoint) isRecipient(id string, m *h225.RasMessage) bool {
+	switch {
+	case id == "":
+		return false
+	case id == e.cfg.Alias, id == e.endpointID:
+		return true
+	}
+	return m.Choice == h225.RasMessageRegistrationConfirm && id == string(m.RegistrationConfirm.EndpointIdentifier)
 }
 
 func (e *Endpoint) onGCF(now time.Time, gcf *h225.GatekeeperConfirm) []Effect {
@@ -515,28 +632,33 @@ func (e *Endpoint) onRRJ(now time.Time, rrj *h225.RegistrationReject, kind reque
 	return []Effect{RegistrationFailed{Reason: reason}}
 }
 
-// answerIRQ answers a gatekeeper's InfoRequest with an IRR describing us.
-func (e *Endpoint) answerIRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
+// answerIRQ answers a gatekeeper's InfoRequest with an IRR describing us. The
+// IRR goes to the gatekeeper, never to a replyAddress elsewhere: an IRQ must
+// not make the endpoint send datagrams (bigger than the IRQ) to a third party.
+// With a password the IRQ must carry a valid token.
+func (e *Endpoint) answerIRQ(now time.Time, m *h225.RasMessage) []Effect {
 	if !e.registered {
-		return []Effect{ignored(m, "not registered")}
+		return e.limits.refusal(now, ignored(m, "not registered"))
 	}
-	to := from
-	if addr, ok := AddrPort(m.InfoRequest.ReplyAddress); ok {
-		to = addr
+	if e.cfg.Password != "" {
+		if err := e.checkToken(now, m); err != nil {
+			return e.securityError(now, m, err)
+		}
 	}
 	irr := NewIRR(SeqNum(m), e.info())
 	payload, err := e.encode(now, irr, kindKeepAlive)
 	if err != nil {
 		return []Effect{record("ras.encode_error", timeline.A("message", "ras.irr"), timeline.A("error", err.Error()))}
 	}
-	return []Effect{Send{To: to, Payload: payload, Event: "ras.irr", Attrs: Attrs(irr)}}
+	return []Effect{Send{To: e.gatekeeper, Payload: payload, Event: "ras.irr", Attrs: Attrs(irr)}}
 }
 
-// answerURQ confirms a gatekeeper's UnregistrationRequest.
-func (e *Endpoint) answerURQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+// answerURQ confirms a gatekeeper's UnregistrationRequest; with a password the
+// URQ must carry a valid token.
+func (e *Endpoint) answerURQ(now time.Time, m *h225.RasMessage) []Effect {
 	if e.cfg.Password != "" {
-		if _, err := verifyToken(m, raw, now, e.cfg.Password); err != nil {
-			return []Effect{record("ras.security_error", timeline.A("message", "ras.urq"), timeline.A("error", err.Error()))}
+		if err := e.checkToken(now, m); err != nil {
+			return e.securityError(now, m, err)
 		}
 	}
 	ucf := NewUCF(SeqNum(m))
@@ -544,7 +666,7 @@ func (e *Endpoint) answerURQ(now time.Time, from netip.AddrPort, m *h225.RasMess
 	if err != nil {
 		return []Effect{record("ras.encode_error", timeline.A("message", "ras.ucf"), timeline.A("error", err.Error()))}
 	}
-	out := []Effect{Send{To: from, Payload: payload, Event: "ras.ucf", Attrs: Attrs(ucf)}}
+	out := []Effect{Send{To: e.gatekeeper, Payload: payload, Event: "ras.ucf", Attrs: Attrs(ucf)}}
 	if e.registered {
 		e.registered = false
 		out = append(out, CancelTimer{timerKeepAlive}, Unregistered{Reason: "gatekeeper"})

@@ -46,6 +46,9 @@ type GatekeeperConfig struct {
 	// into every RCF: endpoints may answer calls without an ARQ. Off, an
 	// H.323 endpoint asks before it answers.
 	PreGrantAnswer bool
+	// ReplayCapacity bounds the H.235 tokens remembered against replays (see
+	// replayCache); 0 = DefaultReplayCapacity.
+	ReplayCapacity int
 }
 
 // Registration is one endpoint registered at a gatekeeper.
@@ -66,11 +69,10 @@ type registration struct {
 	Registration
 	timer    TimerID
 	deadline time.Time
+	// method is how the endpoint signed its RRQ, for the gatekeeper's own
+	// requests to it (IRQ); meaningful when the alias has a password.
+	method AuthMethod
 }
-
-// lastToken is the timeStamp and random of the last H.235.1 token accepted
-// from an alias, for replay detection.
-type lastToken struct{ timestamp, random int64 }
 
 // Gatekeeper is the RAS side of the PBX. It is a plain value driven by its
 // methods; it is not safe for concurrent use.
@@ -80,7 +82,8 @@ type Gatekeeper struct {
 	byKey     map[string]*registration // by Registration.Key
 	byAlias   map[string]*registration // by h323-ID and by number: the newest registration naming it
 	byTimer   map[TimerID]*registration
-	lastToken map[string]lastToken
+	replays   *replayCache
+	limits    recordLimiter
 	counter   int // endpoint identifiers ep-0001, ep-0002, ...
 	nextTimer TimerID
 	random    int64
@@ -96,7 +99,7 @@ func NewGatekeeper(cfg GatekeeperConfig) *Gatekeeper {
 		cfg.ExpiryGrace = DefaultExpiryGrace
 	}
 	return &Gatekeeper{cfg: cfg, byID: map[string]*registration{}, byKey: map[string]*registration{}, byAlias: map[string]*registration{},
-		byTimer: map[TimerID]*registration{}, lastToken: map[string]lastToken{}, nextTimer: 1}
+		byTimer: map[TimerID]*registration{}, replays: newReplayCache(cfg.ReplayCapacity), nextTimer: 1}
 }
 
 // Lookup returns the registration of an alias (h323-ID or number).
@@ -118,7 +121,8 @@ func (g *Gatekeeper) password(alias string) (string, bool) {
 // the datagram's source address (which behind a NAT is the one that works).
 // A datagram that does not decode is dropped with a ras.malformed record: its
 // sequence number cannot be trusted, so no XRS is sent. A request this
-// gatekeeper does not serve gets an XRS (unknownMessageResponse).
+// gatekeeper does not serve gets an XRS (unknownMessageResponse). The records
+// of refused datagrams are rate-limited (RecordBurst, RecordInterval).
 func (g *Gatekeeper) HandleDatagram(now time.Time, from netip.AddrPort, payload []byte) []Effect {
 	return g.HandleDatagramAt(now, g.cfg.RASAddress, from, payload)
 }
@@ -129,29 +133,29 @@ func (g *Gatekeeper) HandleDatagram(now time.Time, from netip.AddrPort, payload 
 func (g *Gatekeeper) HandleDatagramAt(now time.Time, at, from netip.AddrPort, payload []byte) []Effect {
 	m, err := Decode(payload)
 	if err != nil {
-		return []Effect{record("ras.malformed", timeline.A("from", from), timeline.A("error", err.Error()))}
+		return g.limits.refusal(now, record("ras.malformed", timeline.A("from", from), timeline.A("error", err.Error())))
 	}
 	switch m.Choice {
 	case h225.RasMessageGatekeeperRequest:
 		return g.onGRQ(now, at, from, m)
 	case h225.RasMessageRegistrationRequest:
 		if IsKeepAlive(m) {
-			return g.onKeepAlive(now, from, m, payload)
+			return g.onKeepAlive(now, from, m)
 		}
-		return g.onRRQ(now, from, m, payload)
+		return g.onRRQ(now, from, m)
 	case h225.RasMessageUnregistrationRequest:
-		return g.onURQ(now, from, m, payload)
+		return g.onURQ(now, from, m)
 	case h225.RasMessageAdmissionRequest:
-		return g.onARQ(now, from, m, payload)
+		return g.onARQ(now, from, m)
 	case h225.RasMessageDisengageRequest:
-		return g.onDRQ(now, from, m, payload)
+		return g.onDRQ(now, from, m)
 	case h225.RasMessageInfoRequestResponse:
-		return g.onIRR(now, m, payload)
+		return g.onIRR(now, m)
 	case h225.RasMessageBandwidthRequest, h225.RasMessageLocationRequest, h225.RasMessageInfoRequest,
 		h225.RasMessageNonStandardMessage, h225.RasMessageResourcesAvailableIndicate, h225.RasMessageServiceControlIndication:
 		return g.reply(now, from, NewXRS(SeqNum(m), payload), nil)
 	}
-	return []Effect{ignored(m, "not a request")}
+	return g.limits.refusal(now, ignored(m, "not a request"))
 }
 
 // reply encodes an answer, signed when c is not nil.
@@ -178,41 +182,55 @@ type authResult struct {
 
 // authenticate checks the token of a request from alias (whose registration,
 // if any, is reg). The sender must name itself by the alias or by the
-// endpoint identifier the gatekeeper assigned, and the recipient (if named) must
-// be this gatekeeper.
-func (g *Gatekeeper) authenticate(now time.Time, m *h225.RasMessage, raw []byte, alias string, reg *registration) authResult {
+// endpoint identifier the gatekeeper assigned, the recipient (if named) must
+// be this gatekeeper, and the token must not have been accepted before. The
+// answer is signed as GNU Gatekeeper signs it: sendersID this gatekeeper,
+// generalID the endpoint's identifier (onRRQ names the one it assigns), or the
+// request's sender when there is none yet.
+func (g *Gatekeeper) authenticate(now time.Time, m *h225.RasMessage, alias string, reg *registration) authResult {
 	password, required := g.password(alias)
 	if !required {
 		return authResult{}
 	}
 	res := authResult{required: true}
-	info, err := verifyToken(m, raw, now, password)
+	info, err := verifyToken(m, now, password)
 	if err == nil {
 		okSender := info.sendersID == alias || (reg != nil && info.method == AuthHMACSHA1 && info.sendersID == reg.EndpointID)
 		if !okSender || (info.generalID != "" && info.generalID != g.cfg.ID) {
 			err = ErrTokenIdentity
 		}
 	}
-	if err == nil && info.hasRandom {
-		if last, seen := g.lastToken[alias]; seen && last == (lastToken{info.timestamp, info.random}) {
-			err = ErrReplay
-		} else {
-			g.lastToken[alias] = lastToken{info.timestamp, info.random}
-		}
+	if err == nil {
+		err = g.replays.accept(now, replayKeyOf(alias, info, m))
 	}
 	if err != nil {
 		res.err = err
 		return res
 	}
-	g.random++
-	res.creds = &credentials{method: info.method, password: password, sendersID: g.cfg.ID, generalID: info.sendersID,
-		gatekeeper: true, random: g.random}
+	recipient := info.sendersID
+	if reg != nil {
+		recipient = reg.EndpointID
+	}
+	res.creds = g.signAs(info.method, password, recipient)
 	return res
+}
+
+// signAs returns the credentials of a message from this gatekeeper to recipient.
+func (g *Gatekeeper) signAs(method AuthMethod, password, recipient string) *credentials {
+	g.random++
+	return &credentials{method: method, password: password, sendersID: g.cfg.ID, generalID: recipient,
+		gatekeeper: true, random: g.random}
 }
 
 func securityRecord(m *h225.RasMessage, alias string, err error) Record {
 	return record("ras.security_error", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)),
 		timeline.A("alias", alias), timeline.A("error", err.Error()))
+}
+
+// securityError reports a request refused for its token (rate-limited) and
+// answers it with reject.
+func (g *Gatekeeper) securityError(now time.Time, from netip.AddrPort, m *h225.RasMessage, alias string, err error, reject *h225.RasMessage) []Effect {
+	return append(g.limits.refusal(now, securityRecord(m, alias, err)), g.reply(now, from, reject, nil)...)
 }
 
 func (g *Gatekeeper) onGRQ(now time.Time, at, from netip.AddrPort, m *h225.RasMessage) []Effect {
@@ -261,7 +279,7 @@ func offeredAlgorithm(grq *h225.GatekeeperRequest) asn1per.ObjectIdentifier {
 	return found
 }
 
-func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
 	rrq := m.RegistrationRequest
 	seq := SeqNum(m)
 	alias, number := splitAliases(rrq.TerminalAlias)
@@ -288,10 +306,9 @@ func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 		}
 	}
 	existing := g.byKey[key]
-	auth := g.authenticate(now, m, raw, user, existing)
+	auth := g.authenticate(now, m, user, existing)
 	if auth.err != nil {
-		return append([]Effect{securityRecord(m, user, auth.err)},
-			g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial), nil)...)
+		return g.securityError(now, from, m, user, auth.err, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial))
 	}
 	if !callSignal.IsValid() {
 		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonInvalidCallSignalAddress), nil)
@@ -317,6 +334,10 @@ func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 	r.Alias, r.Number, r.RASAddress, r.CallSignalAddress = alias, number, rasAddr, callSignal
 	r.Aliases = aliases
 	r.MaintainConnection = rrq.MaintainConnection != nil && *rrq.MaintainConnection
+	if auth.creds != nil {
+		r.method = auth.creds.method
+		auth.creds.generalID = r.EndpointID // the identifier this RCF assigns
+	}
 	g.byAlias[user] = r
 	if alias != "" && number != "" {
 		g.byAlias[number] = r
@@ -344,7 +365,7 @@ func (g *Gatekeeper) keyOf(r *registration) string {
 	return r.Number
 }
 
-func (g *Gatekeeper) onKeepAlive(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+func (g *Gatekeeper) onKeepAlive(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
 	rrq := m.RegistrationRequest
 	seq := SeqNum(m)
 	var r *registration
@@ -355,17 +376,16 @@ func (g *Gatekeeper) onKeepAlive(now time.Time, from netip.AddrPort, m *h225.Ras
 		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonFullRegistrationRequired), nil)
 	}
 	key := g.keyOf(r)
-	auth := g.authenticate(now, m, raw, key, r)
+	auth := g.authenticate(now, m, key, r)
 	if auth.err != nil {
-		return append([]Effect{securityRecord(m, key, auth.err)},
-			g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial), nil)...)
+		return g.securityError(now, from, m, key, auth.err, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonSecurityDenial))
 	}
 	out := g.arm(now, r)
 	ep := Info{Alias: r.Alias, Number: r.Number, EndpointID: r.EndpointID}
 	return append(out, g.reply(now, from, g.rcf(seq, ep), auth.creds)...)
 }
 
-func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
 	urq := m.UnregistrationRequest
 	seq := SeqNum(m)
 	var r *registration
@@ -382,10 +402,9 @@ func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 		return g.reply(now, from, NewURJ(seq, h225.UnregRejectReasonNotCurrentlyRegistered), nil)
 	}
 	key := g.keyOf(r)
-	auth := g.authenticate(now, m, raw, key, r)
+	auth := g.authenticate(now, m, key, r)
 	if auth.err != nil {
-		return append([]Effect{securityRecord(m, key, auth.err)},
-			g.reply(now, from, NewURJ(seq, h225.UnregRejectReasonSecurityDenial), nil)...)
+		return g.securityError(now, from, m, key, auth.err, NewURJ(seq, h225.UnregRejectReasonSecurityDenial))
 	}
 	out := []Effect{CancelTimer{r.timer}}
 	g.forget(r)
@@ -411,7 +430,7 @@ func (g *Gatekeeper) forget(r *registration) {
 // address. An outgoing call to a destination that is neither registered nor
 // a known user gets ARJ calledPartyNotRegistered; a known user who is not
 // registered is admitted: waking that user's phone is the PBX's business.
-func (g *Gatekeeper) onARQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+func (g *Gatekeeper) onARQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
 	arq := m.AdmissionRequest
 	seq := SeqNum(m)
 	r := g.byID[string(arq.EndpointIdentifier)]
@@ -419,10 +438,9 @@ func (g *Gatekeeper) onARQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 		return g.reply(now, from, NewARJ(seq, h225.AdmissionRejectReasonCallerNotRegistered), nil)
 	}
 	key := g.keyOf(r)
-	auth := g.authenticate(now, m, raw, key, r)
+	auth := g.authenticate(now, m, key, r)
 	if auth.err != nil {
-		return append([]Effect{securityRecord(m, key, auth.err)},
-			g.reply(now, from, NewARJ(seq, h225.AdmissionRejectReasonSecurityDenial), nil)...)
+		return g.securityError(now, from, m, key, auth.err, NewARJ(seq, h225.AdmissionRejectReasonSecurityDenial))
 	}
 	if !arq.AnswerCall && len(arq.DestinationInfo) > 0 {
 		dest := AliasText(arq.DestinationInfo[0])
@@ -434,7 +452,7 @@ func (g *Gatekeeper) onARQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 	return g.reply(now, from, NewACF(seq, bandwidth, g.cfg.CallSignalAddress), auth.creds)
 }
 
-func (g *Gatekeeper) onDRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage, raw []byte) []Effect {
+func (g *Gatekeeper) onDRQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {
 	drq := m.DisengageRequest
 	seq := SeqNum(m)
 	r := g.byID[string(drq.EndpointIdentifier)]
@@ -442,17 +460,17 @@ func (g *Gatekeeper) onDRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 		return g.reply(now, from, NewDRJ(seq, h225.DisengageRejectReasonNotRegistered), nil)
 	}
 	key := g.keyOf(r)
-	auth := g.authenticate(now, m, raw, key, r)
+	auth := g.authenticate(now, m, key, r)
 	if auth.err != nil {
-		return append([]Effect{securityRecord(m, key, auth.err)},
-			g.reply(now, from, NewDRJ(seq, h225.DisengageRejectReasonSecurityDenial), nil)...)
+		return g.securityError(now, from, m, key, auth.err, NewDRJ(seq, h225.DisengageRejectReasonSecurityDenial))
 	}
 	return g.reply(now, from, NewDCF(seq), auth.creds)
 }
 
 // RequestInfo sends an IRQ to the registered endpoint of alias; its IRR
 // refreshes the registration like a keep-alive. It returns nothing for an
-// alias that is not registered.
+// alias that is not registered. The IRQ is signed when the alias has a
+// password (an endpoint that signs refuses unsigned requests).
 func (g *Gatekeeper) RequestInfo(now time.Time, alias string) []Effect {
 	r, ok := g.byAlias[alias]
 	if !ok {
@@ -462,18 +480,22 @@ func (g *Gatekeeper) RequestInfo(now time.Time, alias string) []Effect {
 	if g.seq == 0 {
 		g.seq = 1
 	}
-	return g.reply(now, r.RASAddress, NewIRQ(g.seq, g.cfg.RASAddress), nil)
+	var creds *credentials
+	if password, required := g.password(g.keyOf(r)); required {
+		creds = g.signAs(r.method, password, r.EndpointID)
+	}
+	return g.reply(now, r.RASAddress, NewIRQ(g.seq, g.cfg.RASAddress), creds)
 }
 
 // onIRR takes an IRR, solicited or not, as a sign of life of the endpoint.
-func (g *Gatekeeper) onIRR(now time.Time, m *h225.RasMessage, raw []byte) []Effect {
+func (g *Gatekeeper) onIRR(now time.Time, m *h225.RasMessage) []Effect {
 	r, ok := g.byID[string(m.InfoRequestResponse.EndpointIdentifier)]
 	if !ok {
-		return []Effect{ignored(m, "unknown endpoint")}
+		return g.limits.refusal(now, ignored(m, "unknown endpoint"))
 	}
 	key := g.keyOf(r)
-	if auth := g.authenticate(now, m, raw, key, r); auth.err != nil {
-		return []Effect{securityRecord(m, key, auth.err)}
+	if auth := g.authenticate(now, m, key, r); auth.err != nil {
+		return g.limits.refusal(now, securityRecord(m, key, auth.err))
 	}
 	return g.arm(now, r)
 }

@@ -23,11 +23,13 @@ package ras
 // RasMessage in which the 96 hash bits are zero: key = SHA-1(password) (the
 // 20-byte digest, not the password itself), HMAC-SHA1 over those octets,
 // truncated to the first 12 octets, which are then written over the zeros.
-// The 96-bit BIT STRING is octet-aligned in PER, so the hash occupies 12 whole
-// octets of the encoding. A receiver finds the received hash octets in the
-// datagram, zeroes them, recomputes and compares (trying every place the 12
-// octets occur), so it checks the bytes that were sent, whatever encoder made
-// them.
+// The ClearToken's extension bitmap is two bits long (eckasdhkey, sendersID),
+// as the real stacks of the shared captures write it. A receiver verifies by
+// encoding the message it decoded again with the hash zeroed: the octets the
+// sender hashed, since the codec re-encodes what it decodes byte for byte (a
+// sender whose encoding is not the canonical one fails the check). That costs
+// one encoding and one HMAC, linear in the datagram whatever its contents: the
+// receiver never searches the datagram for the hash octets.
 //
 // The older cryptoEPPwdHash (AuthMD5) authenticates the alias only:
 //
@@ -44,22 +46,31 @@ package ras
 // gatekeeper identifier}.
 //
 // A receiver refuses a token whose timeStamp is more than TimestampWindow away
-// from its own clock (replay protection, H.235.1 clause on time
-// synchronisation), and a gatekeeper also refuses an H.235.1 token that repeats
-// the timeStamp and random of the last one it accepted from the same alias.
-// That is why an endpoint signs every retransmission afresh.
+// from its own clock (H.235.1 clause on time synchronisation), and a token it
+// has accepted before (replay): see replayCache. That is why an endpoint signs
+// every retransmission afresh.
 //
 // Who signs what: an endpoint with a password signs every request except the
 // GRQ (its GRQ lists pwdHash with HMAC-SHA1-96 and MD5; the gatekeeper selects
 // one in the GCF's authenticationMode/algorithmOID when the alias needs a
-// password). The gatekeeper checks every request of an alias that has a
+// password). The gatekeeper checks every request and IRR of an alias that has a
 // password and answers a failure with the reject's securityDenial; it signs
-// every confirm, and the rejects that follow a successful check, with the
-// method the request used. Rejects for a failed check go unsigned: the
-// gatekeeper cannot prove a key the endpoint does not share. An endpoint that
-// signs ignores (with a ras.security_error record) a confirm that is unsigned
-// or does not verify, and a signed reject that does not verify; it accepts an
-// unsigned reject, as the reference stacks do.
+// every confirm, the rejects that follow a successful check and its own IRQs
+// to such an endpoint, with the method the endpoint used. Rejects for a failed
+// check go unsigned: the gatekeeper cannot prove a key the endpoint does not
+// share. An endpoint that signs ignores (with a ras.security_error record) a
+// confirm, URQ or IRQ that is unsigned or does not verify, and a signed reject
+// that does not verify; it accepts an unsigned reject, as the reference stacks
+// do.
+//
+// Identities, as GNU Gatekeeper 5.15 and H323Plus 1.28 put them on the wire
+// (../shared/captures): in an endpoint's token sendersID is its h323-ID alias
+// until it has an endpointIdentifier, then that identifier; generalID is the
+// gatekeeper identifier. In the gatekeeper's tokens sendersID is the
+// gatekeeper identifier and generalID the endpointIdentifier it assigns — in
+// the RCF that assigns it too — or, before there is one (a signed RRJ), the
+// sender of the request. An endpoint accepts as recipient its alias, the
+// endpointIdentifier it holds, or in an RCF the one that RCF assigns.
 
 import (
 	"bytes"
@@ -122,7 +133,7 @@ const hmacLen = 12 // HMAC-SHA1-96: 96 bits
 var (
 	ErrNoToken        = errors.New("ras: no authentication token")
 	ErrStaleTimestamp = errors.New("ras: token timestamp outside the accepted window")
-	ErrReplay         = errors.New("ras: token repeats the last timestamp and random")
+	ErrReplay         = errors.New("ras: token accepted before (replay)")
 	ErrBadHash        = errors.New("ras: token hash does not match (wrong password or altered message)")
 	ErrTokenIdentity  = errors.New("ras: token names another sender or recipient")
 	ErrTokenFormat    = errors.New("ras: token malformed")
@@ -189,6 +200,11 @@ func cryptoTokens(m *h225.RasMessage) *[]h225.CryptoH323Token {
 // anywhere else in the message, the slower two-encoding path is taken.
 var hashPlaceholder = []byte{0xc4, 0x11, 0x5a, 0x7e, 0x0b, 0xd3, 0x96, 0x2f, 0xe8, 0x41, 0x7c, 0xa5}
 
+// clearTokenBitmapLen is the length of the ClearToken's extension bitmap in
+// an H.235.1 token: two bits (eckasdhkey, sendersID), as H323Plus and GNU
+// Gatekeeper write it, rather than one bit per addition this codec knows.
+const clearTokenBitmapLen = 2
+
 // hmacKey is the H.235.1 key of a password: its SHA-1 digest.
 func hmacKey(password string) [sha1.Size]byte { return sha1.Sum([]byte(password)) }
 
@@ -225,9 +241,10 @@ func encodeSigned(m *h225.RasMessage, now time.Time, c credentials) ([]byte, err
 	hashed := &h225.CryptoTokenCryptoHashedTokenType{
 		TokenOID: OIDAllFields(),
 		HashedVals: h225.ClearToken{
-			TokenOID:  OIDClearToken(),
-			TimeStamp: &ts,
-			Random:    ptr(h225.RandomVal(c.random)),
+			TokenOID:     OIDClearToken(),
+			TimeStamp:    &ts,
+			Random:       ptr(h225.RandomVal(c.random)),
+			ExtBitmapLen: clearTokenBitmapLen,
 		},
 		Token: h225.HashedEncodedGeneralToken{AlgorithmOID: OIDHMACSHA196(),
 			Hash: h225.BitString{Bytes: append([]byte{}, hashPlaceholder...), BitLen: 8 * hmacLen}},
@@ -335,9 +352,10 @@ func tokenIdentity(m *h225.RasMessage) (string, bool) {
 	return "", false
 }
 
-// verifyToken checks the authentication token of m, received as raw, with
-// password, at time now.
-func verifyToken(m *h225.RasMessage, raw []byte, now time.Time, password string) (tokenInfo, error) {
+// verifyToken checks the authentication token of m with password, at time
+// now. It does not check for replays (replayCache does) nor identities (the
+// caller knows whom it expects).
+func verifyToken(m *h225.RasMessage, now time.Time, password string) (tokenInfo, error) {
 	t, ok := findToken(m)
 	if !ok {
 		return tokenInfo{}, ErrNoToken
@@ -364,7 +382,11 @@ func verifyToken(m *h225.RasMessage, raw []byte, now time.Time, password string)
 		if err := checkTime(info.timestamp, now); err != nil {
 			return info, err
 		}
-		if !checkHMAC(raw, h.Token.Hash.Bytes, password) {
+		ok, err := checkHMAC(m, &h.Token.Hash, password)
+		if err != nil {
+			return info, err
+		}
+		if !ok {
 			return info, ErrBadHash
 		}
 		return info, nil
@@ -408,23 +430,18 @@ func checkTime(ts int64, now time.Time) error {
 	return nil
 }
 
-// checkHMAC recomputes the H.235.1 hash over raw with the received hash
-// zeroed, trying every place where the received 12 octets occur.
-func checkHMAC(raw, received []byte, password string) bool {
-	key := hmacKey(password)
-	buf := append([]byte(nil), raw...)
-	for from := 0; from+hmacLen <= len(buf); {
-		at := bytes.Index(buf[from:], received)
-		if at < 0 {
-			return false
-		}
-		at += from
-		clear(buf[at : at+hmacLen])
-		if hmac.Equal(hmacSHA196(key[:], buf), received) {
-			return true
-		}
-		copy(buf[at:], received)
-		from = at + 1
+// checkHMAC recomputes the H.235.1 hash of m, whose token hash is hash, over
+// m encoded again with the hash zeroed (one encoding: linear in the message),
+// and compares it with the received one in constant time. m is left as it was.
+func checkHMAC(m *h225.RasMessage, hash *h225.BitString, password string) (bool, error) {
+	received := hash.Bytes
+	var zero [hmacLen]byte
+	hash.Bytes = zero[:]
+	zeroed, err := m.Marshal()
+	hash.Bytes = received
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrTokenFormat, err)
 	}
-	return false
+	key := hmacKey(password)
+	return hmac.Equal(hmacSHA196(key[:], zeroed), received), nil
 }

@@ -49,6 +49,9 @@ func newHarness(t *testing.T, ec EndpointConfig, gc GatekeeperConfig) *harness {
 	if !ec.RASAddress.IsValid() {
 		ec.RASAddress, ec.CallSignalAddress, ec.Gatekeeper = epRAS, epCS, gkRAS
 	}
+	if ec.FirstSeqNum == 0 && ec.Random == nil {
+		ec.FirstSeqNum = 1 // the logs number requests from 1
+	}
 	if gc.ID == "" {
 		gc.ID, gc.RASAddress = "pbx", gkRAS
 	}

@@ -116,7 +116,7 @@ func FuzzHandleDatagram(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		gk := NewGatekeeper(GatekeeperConfig{ID: "pbx", RASAddress: gkRAS, TimeToLive: time.Minute,
 			Password: func(a string) (string, bool) { return "pw", a == "alice" }})
-		endpoint := NewEndpoint(EndpointConfig{Alias: "alice", Password: "pw", RASAddress: epRAS, CallSignalAddress: epCS, Gatekeeper: gkRAS})
+		endpoint := NewEndpoint(EndpointConfig{Alias: "alice", Password: "pw", RASAddress: epRAS, CallSignalAddress: epCS, Gatekeeper: gkRAS, FirstSeqNum: 1})
 		endpoint.Register(epoch0)
 		for _, e := range append(gk.HandleDatagram(epoch0, epRAS, payload), endpoint.HandleDatagram(epoch0, gkRAS, payload)...) {
 			if s, ok := e.(Send); ok {

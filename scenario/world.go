@@ -58,6 +58,8 @@ const (
 	appBundle      = "test.callwake.softphone"
 	fcmProject     = "callwake-sim"
 	fcmAccessToken = "sim-access-token"
+	apnsKeyID      = "SIMKEY0001" // kid and iss of the simulated APNs provider token
+	apnsTeamID     = "SIMTEAM001"
 )
 
 // actor is one node of a world and where it lives.
@@ -420,6 +422,15 @@ func (w *world) pushNodes(ips map[string]netip.Addr, o buildOptions) error {
 			cfg.UniqueSystemName = true
 		}
 	}
+	// The service authenticates to APNs with a provider token; its key comes
+	// from the world's random source (seeded in a simulated world) and the
+	// signatures are deterministic, so the requests are the same bytes on
+	// every simulated run (their headers reach no timeline).
+	providerKey, err := push.NewAPNsProviderKey(o.random("apns-provider"))
+	if err != nil {
+		return err
+	}
+	cfg.APNsProvider = &push.APNsProvider{Key: providerKey, KeyID: apnsKeyID, TeamID: apnsTeamID}
 	tap := cloud.Tap(o.tap)
 	svcCred, err := o.credential(node.Identity{Subject: w.serviceHost(), Issuer: pki.ServiceCAName, Serial: "1"}, true, w.serviceHost())
 	if err != nil {
@@ -449,7 +460,8 @@ func (w *world) pushNodes(ips map[string]netip.Addr, o buildOptions) error {
 		return err
 	}
 	w.add(actorPush, ips[actorPush], svc)
-	a, err := apns.New(apns.Config{Topic: appBundle + push.APNsVoIPSuffix, Available: f.PushService.APNs.Available})
+	a, err := apns.New(apns.Config{Topic: appBundle + push.APNsVoIPSuffix, Available: f.PushService.APNs.Available,
+		ProviderKey: &providerKey.PublicKey, KeyID: apnsKeyID, TeamID: apnsTeamID})
 	if err != nil {
 		return err
 	}
@@ -485,7 +497,7 @@ func (w *world) pushNodes(ips map[string]netip.Addr, o buildOptions) error {
 	w.add(actorAPNs, ips[actorAPNs], av)
 	fv, err := cloud.NewVendor(cloud.VendorConfig{Name: actorFCM, Platform: push.PlatformFCM, IP: ips[actorFCM],
 		APIPort: o.webPort, DevicePort: cloud.PortFCMDevice, Security: fcmSec,
-		Emulator: g, Devices: androidDevices, Latency: f.PushService.FCM.Latency, Tap: tap})
+		Emulator: cloud.Clockless{Core: g}, Devices: androidDevices, Latency: f.PushService.FCM.Latency, Tap: tap})
 	if err != nil {
 		return err
 	}

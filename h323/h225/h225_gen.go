@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/bits"
 	"strconv"
+	"unsafe"
 
 	"github.com/callwake/callwake/asn1per"
 )
@@ -579,6 +580,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperRequest))); err != nil {
+			return fieldErr("gatekeeperRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageGatekeeperRequest, GatekeeperRequest: v.GatekeeperRequest}
 		if v.GatekeeperRequest == nil {
 			v.GatekeeperRequest = new(GatekeeperRequest)
@@ -587,6 +591,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("gatekeeperRequest", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperConfirm))); err != nil {
+			return fieldErr("gatekeeperConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageGatekeeperConfirm, GatekeeperConfirm: v.GatekeeperConfirm}
 		if v.GatekeeperConfirm == nil {
 			v.GatekeeperConfirm = new(GatekeeperConfirm)
@@ -595,6 +602,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("gatekeeperConfirm", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperReject))); err != nil {
+			return fieldErr("gatekeeperReject", err)
+		}
 		*v = RasMessage{Choice: RasMessageGatekeeperReject, GatekeeperReject: v.GatekeeperReject}
 		if v.GatekeeperReject == nil {
 			v.GatekeeperReject = new(GatekeeperReject)
@@ -603,6 +613,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("gatekeeperReject", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.RegistrationRequest))); err != nil {
+			return fieldErr("registrationRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageRegistrationRequest, RegistrationRequest: v.RegistrationRequest}
 		if v.RegistrationRequest == nil {
 			v.RegistrationRequest = new(RegistrationRequest)
@@ -611,6 +624,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("registrationRequest", err)
 		}
 	case 4:
+		if err := d.Charge(int(unsafe.Sizeof(*v.RegistrationConfirm))); err != nil {
+			return fieldErr("registrationConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageRegistrationConfirm, RegistrationConfirm: v.RegistrationConfirm}
 		if v.RegistrationConfirm == nil {
 			v.RegistrationConfirm = new(RegistrationConfirm)
@@ -619,6 +635,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("registrationConfirm", err)
 		}
 	case 5:
+		if err := d.Charge(int(unsafe.Sizeof(*v.RegistrationReject))); err != nil {
+			return fieldErr("registrationReject", err)
+		}
 		*v = RasMessage{Choice: RasMessageRegistrationReject, RegistrationReject: v.RegistrationReject}
 		if v.RegistrationReject == nil {
 			v.RegistrationReject = new(RegistrationReject)
@@ -627,6 +646,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("registrationReject", err)
 		}
 	case 6:
+		if err := d.Charge(int(unsafe.Sizeof(*v.UnregistrationRequest))); err != nil {
+			return fieldErr("unregistrationRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageUnregistrationRequest, UnregistrationRequest: v.UnregistrationRequest}
 		if v.UnregistrationRequest == nil {
 			v.UnregistrationRequest = new(UnregistrationRequest)
@@ -635,6 +657,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("unregistrationRequest", err)
 		}
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.UnregistrationConfirm))); err != nil {
+			return fieldErr("unregistrationConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageUnregistrationConfirm, UnregistrationConfirm: v.UnregistrationConfirm}
 		if v.UnregistrationConfirm == nil {
 			v.UnregistrationConfirm = new(UnregistrationConfirm)
@@ -643,6 +668,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("unregistrationConfirm", err)
 		}
 	case 8:
+		if err := d.Charge(int(unsafe.Sizeof(*v.UnregistrationReject))); err != nil {
+			return fieldErr("unregistrationReject", err)
+		}
 		*v = RasMessage{Choice: RasMessageUnregistrationReject, UnregistrationReject: v.UnregistrationReject}
 		if v.UnregistrationReject == nil {
 			v.UnregistrationReject = new(UnregistrationReject)
@@ -651,6 +679,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("unregistrationReject", err)
 		}
 	case 9:
+		if err := d.Charge(int(unsafe.Sizeof(*v.AdmissionRequest))); err != nil {
+			return fieldErr("admissionRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageAdmissionRequest, AdmissionRequest: v.AdmissionRequest}
 		if v.AdmissionRequest == nil {
 			v.AdmissionRequest = new(AdmissionRequest)
@@ -659,6 +690,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("admissionRequest", err)
 		}
 	case 10:
+		if err := d.Charge(int(unsafe.Sizeof(*v.AdmissionConfirm))); err != nil {
+			return fieldErr("admissionConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageAdmissionConfirm, AdmissionConfirm: v.AdmissionConfirm}
 		if v.AdmissionConfirm == nil {
 			v.AdmissionConfirm = new(AdmissionConfirm)
@@ -667,6 +701,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("admissionConfirm", err)
 		}
 	case 11:
+		if err := d.Charge(int(unsafe.Sizeof(*v.AdmissionReject))); err != nil {
+			return fieldErr("admissionReject", err)
+		}
 		*v = RasMessage{Choice: RasMessageAdmissionReject, AdmissionReject: v.AdmissionReject}
 		if v.AdmissionReject == nil {
 			v.AdmissionReject = new(AdmissionReject)
@@ -675,6 +712,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("admissionReject", err)
 		}
 	case 12:
+		if err := d.Charge(int(unsafe.Sizeof(*v.BandwidthRequest))); err != nil {
+			return fieldErr("bandwidthRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageBandwidthRequest, BandwidthRequest: v.BandwidthRequest}
 		if v.BandwidthRequest == nil {
 			v.BandwidthRequest = new(BandwidthRequest)
@@ -683,6 +723,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("bandwidthRequest", err)
 		}
 	case 13:
+		if err := d.Charge(int(unsafe.Sizeof(*v.BandwidthConfirm))); err != nil {
+			return fieldErr("bandwidthConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageBandwidthConfirm, BandwidthConfirm: v.BandwidthConfirm}
 		if v.BandwidthConfirm == nil {
 			v.BandwidthConfirm = new(BandwidthConfirm)
@@ -691,6 +734,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("bandwidthConfirm", err)
 		}
 	case 14:
+		if err := d.Charge(int(unsafe.Sizeof(*v.BandwidthReject))); err != nil {
+			return fieldErr("bandwidthReject", err)
+		}
 		*v = RasMessage{Choice: RasMessageBandwidthReject, BandwidthReject: v.BandwidthReject}
 		if v.BandwidthReject == nil {
 			v.BandwidthReject = new(BandwidthReject)
@@ -699,6 +745,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("bandwidthReject", err)
 		}
 	case 15:
+		if err := d.Charge(int(unsafe.Sizeof(*v.DisengageRequest))); err != nil {
+			return fieldErr("disengageRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageDisengageRequest, DisengageRequest: v.DisengageRequest}
 		if v.DisengageRequest == nil {
 			v.DisengageRequest = new(DisengageRequest)
@@ -707,6 +756,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("disengageRequest", err)
 		}
 	case 16:
+		if err := d.Charge(int(unsafe.Sizeof(*v.DisengageConfirm))); err != nil {
+			return fieldErr("disengageConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageDisengageConfirm, DisengageConfirm: v.DisengageConfirm}
 		if v.DisengageConfirm == nil {
 			v.DisengageConfirm = new(DisengageConfirm)
@@ -715,6 +767,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("disengageConfirm", err)
 		}
 	case 17:
+		if err := d.Charge(int(unsafe.Sizeof(*v.DisengageReject))); err != nil {
+			return fieldErr("disengageReject", err)
+		}
 		*v = RasMessage{Choice: RasMessageDisengageReject, DisengageReject: v.DisengageReject}
 		if v.DisengageReject == nil {
 			v.DisengageReject = new(DisengageReject)
@@ -723,6 +778,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("disengageReject", err)
 		}
 	case 18:
+		if err := d.Charge(int(unsafe.Sizeof(*v.LocationRequest))); err != nil {
+			return fieldErr("locationRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageLocationRequest, LocationRequest: v.LocationRequest}
 		if v.LocationRequest == nil {
 			v.LocationRequest = new(LocationRequest)
@@ -731,6 +789,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("locationRequest", err)
 		}
 	case 19:
+		if err := d.Charge(int(unsafe.Sizeof(*v.LocationConfirm))); err != nil {
+			return fieldErr("locationConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageLocationConfirm, LocationConfirm: v.LocationConfirm}
 		if v.LocationConfirm == nil {
 			v.LocationConfirm = new(LocationConfirm)
@@ -739,6 +800,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("locationConfirm", err)
 		}
 	case 20:
+		if err := d.Charge(int(unsafe.Sizeof(*v.LocationReject))); err != nil {
+			return fieldErr("locationReject", err)
+		}
 		*v = RasMessage{Choice: RasMessageLocationReject, LocationReject: v.LocationReject}
 		if v.LocationReject == nil {
 			v.LocationReject = new(LocationReject)
@@ -747,6 +811,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("locationReject", err)
 		}
 	case 21:
+		if err := d.Charge(int(unsafe.Sizeof(*v.InfoRequest))); err != nil {
+			return fieldErr("infoRequest", err)
+		}
 		*v = RasMessage{Choice: RasMessageInfoRequest, InfoRequest: v.InfoRequest}
 		if v.InfoRequest == nil {
 			v.InfoRequest = new(InfoRequest)
@@ -755,6 +822,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("infoRequest", err)
 		}
 	case 22:
+		if err := d.Charge(int(unsafe.Sizeof(*v.InfoRequestResponse))); err != nil {
+			return fieldErr("infoRequestResponse", err)
+		}
 		*v = RasMessage{Choice: RasMessageInfoRequestResponse, InfoRequestResponse: v.InfoRequestResponse}
 		if v.InfoRequestResponse == nil {
 			v.InfoRequestResponse = new(InfoRequestResponse)
@@ -763,6 +833,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("infoRequestResponse", err)
 		}
 	case 23:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardMessage))); err != nil {
+			return fieldErr("nonStandardMessage", err)
+		}
 		*v = RasMessage{Choice: RasMessageNonStandardMessage, NonStandardMessage: v.NonStandardMessage}
 		if v.NonStandardMessage == nil {
 			v.NonStandardMessage = new(NonStandardMessage)
@@ -771,6 +844,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("nonStandardMessage", err)
 		}
 	case 24:
+		if err := d.Charge(int(unsafe.Sizeof(*v.UnknownMessageResponse))); err != nil {
+			return fieldErr("unknownMessageResponse", err)
+		}
 		*v = RasMessage{Choice: RasMessageUnknownMessageResponse, UnknownMessageResponse: v.UnknownMessageResponse}
 		if v.UnknownMessageResponse == nil {
 			v.UnknownMessageResponse = new(UnknownMessageResponse)
@@ -779,6 +855,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("unknownMessageResponse", err)
 		}
 	case 25:
+		if err := d.Charge(int(unsafe.Sizeof(*v.RequestInProgress))); err != nil {
+			return fieldErr("requestInProgress", err)
+		}
 		*v = RasMessage{Choice: RasMessageRequestInProgress, RequestInProgress: v.RequestInProgress}
 		if v.RequestInProgress == nil {
 			v.RequestInProgress = new(RequestInProgress)
@@ -792,6 +871,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 26:
+		if err := d.Charge(int(unsafe.Sizeof(*v.ResourcesAvailableIndicate))); err != nil {
+			return fieldErr("resourcesAvailableIndicate", err)
+		}
 		*v = RasMessage{Choice: RasMessageResourcesAvailableIndicate, ResourcesAvailableIndicate: v.ResourcesAvailableIndicate}
 		if v.ResourcesAvailableIndicate == nil {
 			v.ResourcesAvailableIndicate = new(ResourcesAvailableIndicate)
@@ -805,6 +887,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 27:
+		if err := d.Charge(int(unsafe.Sizeof(*v.ResourcesAvailableConfirm))); err != nil {
+			return fieldErr("resourcesAvailableConfirm", err)
+		}
 		*v = RasMessage{Choice: RasMessageResourcesAvailableConfirm, ResourcesAvailableConfirm: v.ResourcesAvailableConfirm}
 		if v.ResourcesAvailableConfirm == nil {
 			v.ResourcesAvailableConfirm = new(ResourcesAvailableConfirm)
@@ -818,6 +903,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 28:
+		if err := d.Charge(int(unsafe.Sizeof(*v.InfoRequestAck))); err != nil {
+			return fieldErr("infoRequestAck", err)
+		}
 		*v = RasMessage{Choice: RasMessageInfoRequestAck, InfoRequestAck: v.InfoRequestAck}
 		if v.InfoRequestAck == nil {
 			v.InfoRequestAck = new(InfoRequestAck)
@@ -831,6 +919,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 29:
+		if err := d.Charge(int(unsafe.Sizeof(*v.InfoRequestNak))); err != nil {
+			return fieldErr("infoRequestNak", err)
+		}
 		*v = RasMessage{Choice: RasMessageInfoRequestNak, InfoRequestNak: v.InfoRequestNak}
 		if v.InfoRequestNak == nil {
 			v.InfoRequestNak = new(InfoRequestNak)
@@ -844,6 +935,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 30:
+		if err := d.Charge(int(unsafe.Sizeof(*v.ServiceControlIndication))); err != nil {
+			return fieldErr("serviceControlIndication", err)
+		}
 		*v = RasMessage{Choice: RasMessageServiceControlIndication, ServiceControlIndication: v.ServiceControlIndication}
 		if v.ServiceControlIndication == nil {
 			v.ServiceControlIndication = new(ServiceControlIndication)
@@ -857,6 +951,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 31:
+		if err := d.Charge(int(unsafe.Sizeof(*v.ServiceControlResponse))); err != nil {
+			return fieldErr("serviceControlResponse", err)
+		}
 		*v = RasMessage{Choice: RasMessageServiceControlResponse, ServiceControlResponse: v.ServiceControlResponse}
 		if v.ServiceControlResponse == nil {
 			v.ServiceControlResponse = new(ServiceControlResponse)
@@ -883,10 +980,13 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("admissionConfirmSequence", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.AdmissionConfirmSequence[0]))); err != nil {
+				return fieldErr("admissionConfirmSequence", err)
+			}
 			if n == 0 {
 				v.AdmissionConfirmSequence = nil
-			} else if cap(v.AdmissionConfirmSequence) == 0 {
-				v.AdmissionConfirmSequence = make([]AdmissionConfirm, 0, min(n, 16))
+			} else if cap(v.AdmissionConfirmSequence) < n {
+				v.AdmissionConfirmSequence = make([]AdmissionConfirm, 0, n)
 			} else {
 				v.AdmissionConfirmSequence = v.AdmissionConfirmSequence[:0]
 			}
@@ -901,6 +1001,9 @@ func (v *RasMessage) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = RasMessage{Raw: &asn1per.RawExtension{Index: i - 25, Data: data}}
@@ -1174,6 +1277,9 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -1190,6 +1296,9 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("endpointType", err)
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+			return fieldErr("gatekeeperIdentifier", err)
+		}
 		if v.GatekeeperIdentifier == nil {
 			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 		}
@@ -1200,6 +1309,9 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.GatekeeperIdentifier = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallServices))); err != nil {
+			return fieldErr("callServices", err)
+		}
 		if v.CallServices == nil {
 			v.CallServices = new(QseriesOptions)
 		}
@@ -1218,10 +1330,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("endpointAlias", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.EndpointAlias[0]))); err != nil {
+				return fieldErr("endpointAlias", err)
+			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
-			} else if cap(v.EndpointAlias) == 0 {
-				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.EndpointAlias) < n {
+				v.EndpointAlias = make([]AliasAddress, 0, n)
 			} else {
 				v.EndpointAlias = v.EndpointAlias[:0]
 			}
@@ -1243,6 +1358,12 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(12); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -1259,10 +1380,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateEndpoints[0]))); err != nil {
+						return fieldErr("alternateEndpoints", err)
+					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else if cap(v.AlternateEndpoints) == 0 {
-						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else if cap(v.AlternateEndpoints) < n {
+						v.AlternateEndpoints = make([]Endpoint, 0, n)
 					} else {
 						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
@@ -1288,10 +1412,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -1317,10 +1444,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -1346,10 +1476,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("authenticationCapability", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AuthenticationCapability[0]))); err != nil {
+						return fieldErr("authenticationCapability", err)
+					}
 					if n == 0 {
 						v.AuthenticationCapability = []AuthenticationMechanism{}
-					} else if cap(v.AuthenticationCapability) == 0 {
-						v.AuthenticationCapability = make([]AuthenticationMechanism, 0, min(n, 16))
+					} else if cap(v.AuthenticationCapability) < n {
+						v.AuthenticationCapability = make([]AuthenticationMechanism, 0, n)
 					} else {
 						v.AuthenticationCapability = v.AuthenticationCapability[:0]
 					}
@@ -1375,10 +1508,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("algorithmOIDs", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlgorithmOIDs[0]))); err != nil {
+						return fieldErr("algorithmOIDs", err)
+					}
 					if n == 0 {
 						v.AlgorithmOIDs = []asn1per.ObjectIdentifier{}
-					} else if cap(v.AlgorithmOIDs) == 0 {
-						v.AlgorithmOIDs = make([]asn1per.ObjectIdentifier, 0, min(n, 16))
+					} else if cap(v.AlgorithmOIDs) < n {
+						v.AlgorithmOIDs = make([]asn1per.ObjectIdentifier, 0, n)
 					} else {
 						v.AlgorithmOIDs = v.AlgorithmOIDs[:0]
 					}
@@ -1408,10 +1544,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("integrity", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Integrity[0]))); err != nil {
+						return fieldErr("integrity", err)
+					}
 					if n == 0 {
 						v.Integrity = []IntegrityMechanism{}
-					} else if cap(v.Integrity) == 0 {
-						v.Integrity = make([]IntegrityMechanism, 0, min(n, 16))
+					} else if cap(v.Integrity) < n {
+						v.Integrity = make([]IntegrityMechanism, 0, n)
 					} else {
 						v.Integrity = v.Integrity[:0]
 					}
@@ -1427,6 +1566,9 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -1450,6 +1592,9 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("featureSet", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
+					return fieldErr("featureSet", err)
+				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
@@ -1471,10 +1616,13 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -1490,6 +1638,9 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("supportsAssignedGK", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.SupportsAssignedGK))); err != nil {
 					return fieldErr("supportsAssignedGK", err)
 				}
 				if v.SupportsAssignedGK == nil {
@@ -1511,6 +1662,9 @@ func (v *GatekeeperRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[11] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -1771,6 +1925,9 @@ func (v *NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Object = nilIfEmpty(o)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H221NonStandard))); err != nil {
+			return fieldErr("h221NonStandard", err)
+		}
 		*v = NonStandardIdentifier{Choice: NonStandardIdentifierH221NonStandard, H221NonStandard: v.H221NonStandard}
 		if v.H221NonStandard == nil {
 			v.H221NonStandard = new(H221NonStandard)
@@ -1781,6 +1938,9 @@ func (v *NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = NonStandardIdentifier{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -1891,6 +2051,12 @@ func (v *H221NonStandard) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -2070,6 +2236,9 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.IpAddress))); err != nil {
+			return fieldErr("ipAddress", err)
+		}
 		*v = TransportAddress{Choice: TransportAddressIpAddress, IpAddress: v.IpAddress}
 		if v.IpAddress == nil {
 			v.IpAddress = new(TransportAddressIpAddressType)
@@ -2078,6 +2247,9 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("ipAddress", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.IpSourceRoute))); err != nil {
+			return fieldErr("ipSourceRoute", err)
+		}
 		*v = TransportAddress{Choice: TransportAddressIpSourceRoute, IpSourceRoute: v.IpSourceRoute}
 		if v.IpSourceRoute == nil {
 			v.IpSourceRoute = new(TransportAddressIpSourceRouteType)
@@ -2086,6 +2258,9 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("ipSourceRoute", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.IpxAddress))); err != nil {
+			return fieldErr("ipxAddress", err)
+		}
 		*v = TransportAddress{Choice: TransportAddressIpxAddress, IpxAddress: v.IpxAddress}
 		if v.IpxAddress == nil {
 			v.IpxAddress = new(TransportAddressIpxAddressType)
@@ -2094,6 +2269,9 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("ipxAddress", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Ip6Address))); err != nil {
+			return fieldErr("ip6Address", err)
+		}
 		*v = TransportAddress{Choice: TransportAddressIp6Address, Ip6Address: v.Ip6Address}
 		if v.Ip6Address == nil {
 			v.Ip6Address = new(TransportAddressIp6AddressType)
@@ -2120,6 +2298,9 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Nsap = nilIfEmpty(b)
 		}
 	case 6:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardAddress))); err != nil {
+			return fieldErr("nonStandardAddress", err)
+		}
 		*v = TransportAddress{Choice: TransportAddressNonStandardAddress, NonStandardAddress: v.NonStandardAddress}
 		if v.NonStandardAddress == nil {
 			v.NonStandardAddress = new(NonStandardParameter)
@@ -2130,6 +2311,9 @@ func (v *TransportAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = TransportAddress{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
@@ -2282,10 +2466,13 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 				return fieldErr("route", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.Route[0]))); err != nil {
+			return fieldErr("route", err)
+		}
 		if n == 0 {
 			v.Route = nil
-		} else if cap(v.Route) == 0 {
-			v.Route = make([][]byte, 0, min(n, 16))
+		} else if cap(v.Route) < n {
+			v.Route = make([][]byte, 0, n)
 		} else {
 			v.Route = v.Route[:0]
 		}
@@ -2309,6 +2496,12 @@ func (v *TransportAddressIpSourceRouteType) decodePER(d *asn1per.Decoder, depth 
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -2411,6 +2604,9 @@ func (v *TransportAddressIpSourceRouteTypeRouting) decodePER(d *asn1per.Decoder,
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = TransportAddressIpSourceRouteTypeRouting{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -2554,6 +2750,12 @@ func (v *TransportAddressIp6AddressType) decodePER(d *asn1per.Decoder, depth int
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -2691,6 +2893,9 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -2701,6 +2906,9 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Vendor))); err != nil {
+			return fieldErr("vendor", err)
+		}
 		if v.Vendor == nil {
 			v.Vendor = new(VendorIdentifier)
 		}
@@ -2711,6 +2919,9 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Vendor = nil
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Gatekeeper))); err != nil {
+			return fieldErr("gatekeeper", err)
+		}
 		if v.Gatekeeper == nil {
 			v.Gatekeeper = new(GatekeeperInfo)
 		}
@@ -2721,6 +2932,9 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Gatekeeper = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Gateway))); err != nil {
+			return fieldErr("gateway", err)
+		}
 		if v.Gateway == nil {
 			v.Gateway = new(GatewayInfo)
 		}
@@ -2731,6 +2945,9 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Gateway = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Mcu))); err != nil {
+			return fieldErr("mcu", err)
+		}
 		if v.Mcu == nil {
 			v.Mcu = new(McuInfo)
 		}
@@ -2741,6 +2958,9 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Mcu = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Terminal))); err != nil {
+			return fieldErr("terminal", err)
+		}
 		if v.Terminal == nil {
 			v.Terminal = new(TerminalInfo)
 		}
@@ -2780,12 +3000,21 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("set", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Set))); err != nil {
 					return fieldErr("set", err)
 				}
 				if v.Set == nil {
@@ -2816,10 +3045,13 @@ func (v *EndpointType) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedTunnelledProtocols", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedTunnelledProtocols[0]))); err != nil {
+						return fieldErr("supportedTunnelledProtocols", err)
+					}
 					if n == 0 {
 						v.SupportedTunnelledProtocols = []TunnelledProtocol{}
-					} else if cap(v.SupportedTunnelledProtocols) == 0 {
-						v.SupportedTunnelledProtocols = make([]TunnelledProtocol, 0, min(n, 16))
+					} else if cap(v.SupportedTunnelledProtocols) < n {
+						v.SupportedTunnelledProtocols = make([]TunnelledProtocol, 0, n)
 					} else {
 						v.SupportedTunnelledProtocols = v.SupportedTunnelledProtocols[:0]
 					}
@@ -2960,6 +3192,12 @@ func (v *VendorIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -3047,6 +3285,9 @@ func (v *GatekeeperInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -3062,6 +3303,12 @@ func (v *GatekeeperInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -3153,10 +3400,13 @@ func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("protocol", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Protocol[0]))); err != nil {
+				return fieldErr("protocol", err)
+			}
 			if n == 0 {
 				v.Protocol = []SupportedProtocols{}
-			} else if cap(v.Protocol) == 0 {
-				v.Protocol = make([]SupportedProtocols, 0, min(n, 16))
+			} else if cap(v.Protocol) < n {
+				v.Protocol = make([]SupportedProtocols, 0, n)
 			} else {
 				v.Protocol = v.Protocol[:0]
 			}
@@ -3171,6 +3421,9 @@ func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Protocol = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -3186,6 +3439,12 @@ func (v *GatewayInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -3449,6 +3708,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsNonStandardData, NonStandardData: v.NonStandardData}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
@@ -3457,6 +3719,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("nonStandardData", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H310))); err != nil {
+			return fieldErr("h310", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsH310, H310: v.H310}
 		if v.H310 == nil {
 			v.H310 = new(H310Caps)
@@ -3465,6 +3730,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("h310", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H320))); err != nil {
+			return fieldErr("h320", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsH320, H320: v.H320}
 		if v.H320 == nil {
 			v.H320 = new(H320Caps)
@@ -3473,6 +3741,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("h320", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H321))); err != nil {
+			return fieldErr("h321", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsH321, H321: v.H321}
 		if v.H321 == nil {
 			v.H321 = new(H321Caps)
@@ -3481,6 +3752,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("h321", err)
 		}
 	case 4:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H322))); err != nil {
+			return fieldErr("h322", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsH322, H322: v.H322}
 		if v.H322 == nil {
 			v.H322 = new(H322Caps)
@@ -3489,6 +3763,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("h322", err)
 		}
 	case 5:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H323))); err != nil {
+			return fieldErr("h323", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsH323, H323: v.H323}
 		if v.H323 == nil {
 			v.H323 = new(H323Caps)
@@ -3497,6 +3774,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("h323", err)
 		}
 	case 6:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H324))); err != nil {
+			return fieldErr("h324", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsH324, H324: v.H324}
 		if v.H324 == nil {
 			v.H324 = new(H324Caps)
@@ -3505,6 +3785,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("h324", err)
 		}
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Voice))); err != nil {
+			return fieldErr("voice", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsVoice, Voice: v.Voice}
 		if v.Voice == nil {
 			v.Voice = new(VoiceCaps)
@@ -3513,6 +3796,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("voice", err)
 		}
 	case 8:
+		if err := d.Charge(int(unsafe.Sizeof(*v.T120Only))); err != nil {
+			return fieldErr("t120-only", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsT120Only, T120Only: v.T120Only}
 		if v.T120Only == nil {
 			v.T120Only = new(T120OnlyCaps)
@@ -3521,6 +3807,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("t120-only", err)
 		}
 	case 9:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardProtocol))); err != nil {
+			return fieldErr("nonStandardProtocol", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsNonStandardProtocol, NonStandardProtocol: v.NonStandardProtocol}
 		if v.NonStandardProtocol == nil {
 			v.NonStandardProtocol = new(NonStandardProtocol)
@@ -3534,6 +3823,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 10:
+		if err := d.Charge(int(unsafe.Sizeof(*v.T38FaxAnnexbOnly))); err != nil {
+			return fieldErr("t38FaxAnnexbOnly", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsT38FaxAnnexbOnly, T38FaxAnnexbOnly: v.T38FaxAnnexbOnly}
 		if v.T38FaxAnnexbOnly == nil {
 			v.T38FaxAnnexbOnly = new(T38FaxAnnexbOnlyCaps)
@@ -3547,6 +3839,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 11:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Sip))); err != nil {
+			return fieldErr("sip", err)
+		}
 		*v = SupportedProtocols{Choice: SupportedProtocolsSip, Sip: v.Sip}
 		if v.Sip == nil {
 			v.Sip = new(SIPCaps)
@@ -3562,6 +3857,9 @@ func (v *SupportedProtocols) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = SupportedProtocols{Raw: &asn1per.RawExtension{Index: i - 9, Data: data}}
@@ -3657,6 +3955,9 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -3674,6 +3975,12 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -3690,10 +3997,13 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -3719,10 +4029,13 @@ func (v *H310Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -3819,6 +4132,9 @@ func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -3832,6 +4148,9 @@ func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("channelRate", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ChannelMultiplier))); err != nil {
+			return fieldErr("channelMultiplier", err)
+		}
 		if v.ChannelMultiplier == nil {
 			v.ChannelMultiplier = new(int64)
 		}
@@ -3857,6 +4176,12 @@ func (v *DataRate) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -3960,6 +4285,9 @@ func (v *SupportedPrefix) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -3978,6 +4306,12 @@ func (v *SupportedPrefix) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -4204,6 +4538,9 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.TransportID))); err != nil {
+			return fieldErr("transportID", err)
+		}
 		*v = AliasAddress{Choice: AliasAddressTransportID, TransportID: v.TransportID}
 		if v.TransportID == nil {
 			v.TransportID = new(TransportAddress)
@@ -4231,6 +4568,9 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 5:
+		if err := d.Charge(int(unsafe.Sizeof(*v.PartyNumber))); err != nil {
+			return fieldErr("partyNumber", err)
+		}
 		*v = AliasAddress{Choice: AliasAddressPartyNumber, PartyNumber: v.PartyNumber}
 		if v.PartyNumber == nil {
 			v.PartyNumber = new(PartyNumber)
@@ -4244,6 +4584,9 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 6:
+		if err := d.Charge(int(unsafe.Sizeof(*v.MobileUIM))); err != nil {
+			return fieldErr("mobileUIM", err)
+		}
 		*v = AliasAddress{Choice: AliasAddressMobileUIM, MobileUIM: v.MobileUIM}
 		if v.MobileUIM == nil {
 			v.MobileUIM = new(MobileUIM)
@@ -4257,6 +4600,9 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.IsupNumber))); err != nil {
+			return fieldErr("isupNumber", err)
+		}
 		*v = AliasAddress{Choice: AliasAddressIsupNumber, IsupNumber: v.IsupNumber}
 		if v.IsupNumber == nil {
 			v.IsupNumber = new(IsupNumber)
@@ -4272,6 +4618,9 @@ func (v *AliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = AliasAddress{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -4409,6 +4758,9 @@ func (v *PartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.E164Number))); err != nil {
+			return fieldErr("e164Number", err)
+		}
 		*v = PartyNumber{Choice: PartyNumberE164Number, E164Number: v.E164Number}
 		if v.E164Number == nil {
 			v.E164Number = new(PublicPartyNumber)
@@ -4427,6 +4779,9 @@ func (v *PartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("telexPartyNumber", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.PrivateNumber))); err != nil {
+			return fieldErr("privateNumber", err)
+		}
 		*v = PartyNumber{Choice: PartyNumberPrivateNumber, PrivateNumber: v.PrivateNumber}
 		if v.PrivateNumber == nil {
 			v.PrivateNumber = new(PrivatePartyNumber)
@@ -4442,6 +4797,9 @@ func (v *PartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = PartyNumber{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
@@ -4611,6 +4969,9 @@ func (v *PublicTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = PublicTypeOfNumber{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
@@ -4810,6 +5171,9 @@ func (v *PrivateTypeOfNumber) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = PrivateTypeOfNumber{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
@@ -4909,6 +5273,9 @@ func (v *MobileUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Ansi41Uim))); err != nil {
+			return fieldErr("ansi-41-uim", err)
+		}
 		*v = MobileUIM{Choice: MobileUIMAnsi41Uim, Ansi41Uim: v.Ansi41Uim}
 		if v.Ansi41Uim == nil {
 			v.Ansi41Uim = new(ANSI41UIM)
@@ -4917,6 +5284,9 @@ func (v *MobileUIM) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("ansi-41-uim", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.GsmUim))); err != nil {
+			return fieldErr("gsm-uim", err)
+		}
 		*v = MobileUIM{Choice: MobileUIMGsmUim, GsmUim: v.GsmUim}
 		if v.GsmUim == nil {
 			v.GsmUim = new(GSMUIM)
@@ -4927,6 +5297,9 @@ func (v *MobileUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = MobileUIM{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -5063,6 +5436,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<11) != 0
 	if opt&(1<<10) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Imsi))); err != nil {
+			return fieldErr("imsi", err)
+		}
 		if v.Imsi == nil {
 			v.Imsi = new(string)
 		}
@@ -5077,6 +5453,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Imsi = nil
 	}
 	if opt&(1<<9) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Min))); err != nil {
+			return fieldErr("min", err)
+		}
 		if v.Min == nil {
 			v.Min = new(string)
 		}
@@ -5091,6 +5470,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Min = nil
 	}
 	if opt&(1<<8) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Mdn))); err != nil {
+			return fieldErr("mdn", err)
+		}
 		if v.Mdn == nil {
 			v.Mdn = new(string)
 		}
@@ -5105,6 +5487,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Mdn = nil
 	}
 	if opt&(1<<7) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Msisdn))); err != nil {
+			return fieldErr("msisdn", err)
+		}
 		if v.Msisdn == nil {
 			v.Msisdn = new(string)
 		}
@@ -5119,6 +5504,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Msisdn = nil
 	}
 	if opt&(1<<6) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Esn))); err != nil {
+			return fieldErr("esn", err)
+		}
 		if v.Esn == nil {
 			v.Esn = new(string)
 		}
@@ -5133,6 +5521,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Esn = nil
 	}
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Mscid))); err != nil {
+			return fieldErr("mscid", err)
+		}
 		if v.Mscid == nil {
 			v.Mscid = new(string)
 		}
@@ -5183,6 +5574,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.QualificationInformationCode = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Sesn))); err != nil {
+			return fieldErr("sesn", err)
+		}
 		if v.Sesn == nil {
 			v.Sesn = new(string)
 		}
@@ -5197,6 +5591,9 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Sesn = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Soc))); err != nil {
+			return fieldErr("soc", err)
+		}
 		if v.Soc == nil {
 			v.Soc = new(string)
 		}
@@ -5216,6 +5613,12 @@ func (v *ANSI41UIM) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -5370,6 +5773,9 @@ func (v *ANSI41UIMSystemId) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = ANSI41UIMSystemId{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
@@ -5465,6 +5871,9 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Imsi))); err != nil {
+			return fieldErr("imsi", err)
+		}
 		if v.Imsi == nil {
 			v.Imsi = new(string)
 		}
@@ -5490,6 +5899,9 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Tmsi = nil
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Msisdn))); err != nil {
+			return fieldErr("msisdn", err)
+		}
 		if v.Msisdn == nil {
 			v.Msisdn = new(string)
 		}
@@ -5504,6 +5916,9 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Msisdn = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Imei))); err != nil {
+			return fieldErr("imei", err)
+		}
 		if v.Imei == nil {
 			v.Imei = new(string)
 		}
@@ -5518,6 +5933,9 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Imei = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Hplmn))); err != nil {
+			return fieldErr("hplmn", err)
+		}
 		if v.Hplmn == nil {
 			v.Hplmn = new(string)
 		}
@@ -5532,6 +5950,9 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Hplmn = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Vplmn))); err != nil {
+			return fieldErr("vplmn", err)
+		}
 		if v.Vplmn == nil {
 			v.Vplmn = new(string)
 		}
@@ -5551,6 +5972,12 @@ func (v *GSMUIM) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -5697,6 +6124,9 @@ func (v *IsupNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.E164Number))); err != nil {
+			return fieldErr("e164Number", err)
+		}
 		*v = IsupNumber{Choice: IsupNumberE164Number, E164Number: v.E164Number}
 		if v.E164Number == nil {
 			v.E164Number = new(IsupPublicPartyNumber)
@@ -5715,6 +6145,9 @@ func (v *IsupNumber) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("telexPartyNumber", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.PrivateNumber))); err != nil {
+			return fieldErr("privateNumber", err)
+		}
 		*v = IsupNumber{Choice: IsupNumberPrivateNumber, PrivateNumber: v.PrivateNumber}
 		if v.PrivateNumber == nil {
 			v.PrivateNumber = new(IsupPrivatePartyNumber)
@@ -5730,6 +6163,9 @@ func (v *IsupNumber) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = IsupNumber{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
@@ -5803,6 +6239,12 @@ func (v *IsupPublicPartyNumber) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -5967,6 +6409,9 @@ func (v *NatureOfAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = NatureOfAddress{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
 	}
 	return nil
@@ -6066,6 +6511,12 @@ func (v *IsupPrivatePartyNumber) decodePER(d *asn1per.Decoder, depth int) error 
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -6170,6 +6621,9 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -6187,6 +6641,12 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -6203,10 +6663,13 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -6232,10 +6695,13 @@ func (v *H320Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -6354,6 +6820,9 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -6371,6 +6840,12 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -6387,10 +6862,13 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -6416,10 +6894,13 @@ func (v *H321Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -6538,6 +7019,9 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -6555,6 +7039,12 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -6571,10 +7061,13 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -6600,10 +7093,13 @@ func (v *H322Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -6722,6 +7218,9 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -6739,6 +7238,12 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -6755,10 +7260,13 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -6784,10 +7292,13 @@ func (v *H323Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -6906,6 +7417,9 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -6923,6 +7437,12 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -6939,10 +7459,13 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -6968,10 +7491,13 @@ func (v *H324Caps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -7090,6 +7616,9 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -7107,6 +7636,12 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -7123,10 +7658,13 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -7152,10 +7690,13 @@ func (v *VoiceCaps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -7274,6 +7815,9 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -7291,6 +7835,12 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -7307,10 +7857,13 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("dataRatesSupported", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+						return fieldErr("dataRatesSupported", err)
+					}
 					if n == 0 {
 						v.DataRatesSupported = []DataRate{}
-					} else if cap(v.DataRatesSupported) == 0 {
-						v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+					} else if cap(v.DataRatesSupported) < n {
+						v.DataRatesSupported = make([]DataRate, 0, n)
 					} else {
 						v.DataRatesSupported = v.DataRatesSupported[:0]
 					}
@@ -7336,10 +7889,13 @@ func (v *T120OnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -7446,6 +8002,9 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -7464,10 +8023,13 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("dataRatesSupported", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+				return fieldErr("dataRatesSupported", err)
+			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
-			} else if cap(v.DataRatesSupported) == 0 {
-				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+			} else if cap(v.DataRatesSupported) < n {
+				v.DataRatesSupported = make([]DataRate, 0, n)
 			} else {
 				v.DataRatesSupported = v.DataRatesSupported[:0]
 			}
@@ -7489,10 +8051,13 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("supportedPrefixes", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+			return fieldErr("supportedPrefixes", err)
+		}
 		if n == 0 {
 			v.SupportedPrefixes = nil
-		} else if cap(v.SupportedPrefixes) == 0 {
-			v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+		} else if cap(v.SupportedPrefixes) < n {
+			v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 		} else {
 			v.SupportedPrefixes = v.SupportedPrefixes[:0]
 		}
@@ -7509,6 +8074,12 @@ func (v *NonStandardProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -7609,6 +8180,9 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -7627,10 +8201,13 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("dataRatesSupported", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+				return fieldErr("dataRatesSupported", err)
+			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
-			} else if cap(v.DataRatesSupported) == 0 {
-				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+			} else if cap(v.DataRatesSupported) < n {
+				v.DataRatesSupported = make([]DataRate, 0, n)
 			} else {
 				v.DataRatesSupported = v.DataRatesSupported[:0]
 			}
@@ -7652,10 +8229,13 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("supportedPrefixes", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+			return fieldErr("supportedPrefixes", err)
+		}
 		if n == 0 {
 			v.SupportedPrefixes = nil
-		} else if cap(v.SupportedPrefixes) == 0 {
-			v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+		} else if cap(v.SupportedPrefixes) < n {
+			v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 		} else {
 			v.SupportedPrefixes = v.SupportedPrefixes[:0]
 		}
@@ -7678,6 +8258,12 @@ func (v *T38FaxAnnexbOnlyCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -7891,6 +8477,9 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityNonStandard, NonStandard: v.NonStandard}
 		if v.NonStandard == nil {
 			v.NonStandard = new(H245NonStandardParameter)
@@ -7939,6 +8528,9 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 		}
 		d.LeaveOpenType(win)
 	case 11:
+		if err := d.Charge(int(unsafe.Sizeof(*v.V76wCompression))); err != nil {
+			return fieldErr("v76wCompression", err)
+		}
 		*v = DataProtocolCapability{Choice: DataProtocolCapabilityV76wCompression, V76wCompression: v.V76wCompression}
 		if v.V76wCompression == nil {
 			v.V76wCompression = new(DataProtocolCapabilityV76wCompressionType)
@@ -7968,6 +8560,9 @@ func (v *DataProtocolCapability) decodePER(d *asn1per.Decoder, depth int) error 
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = DataProtocolCapability{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
@@ -8104,6 +8699,9 @@ func (v *H245NonStandardIdentifier) decodePER(d *asn1per.Decoder, depth int) err
 			v.Object = nilIfEmpty(o)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.H221NonStandard))); err != nil {
+			return fieldErr("h221NonStandard", err)
+		}
 		*v = H245NonStandardIdentifier{Choice: H245NonStandardIdentifierH221NonStandard, H221NonStandard: v.H221NonStandard}
 		if v.H221NonStandard == nil {
 			v.H221NonStandard = new(H245NonStandardIdentifierH221NonStandardType)
@@ -8299,6 +8897,9 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.TransmitCompression))); err != nil {
+			return fieldErr("transmitCompression", err)
+		}
 		*v = DataProtocolCapabilityV76wCompressionType{Choice: DataProtocolCapabilityV76wCompressionTypeTransmitCompression, TransmitCompression: v.TransmitCompression}
 		if v.TransmitCompression == nil {
 			v.TransmitCompression = new(CompressionType)
@@ -8307,6 +8908,9 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 			return fieldErr("transmitCompression", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.ReceiveCompression))); err != nil {
+			return fieldErr("receiveCompression", err)
+		}
 		*v = DataProtocolCapabilityV76wCompressionType{Choice: DataProtocolCapabilityV76wCompressionTypeReceiveCompression, ReceiveCompression: v.ReceiveCompression}
 		if v.ReceiveCompression == nil {
 			v.ReceiveCompression = new(CompressionType)
@@ -8315,6 +8919,9 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 			return fieldErr("receiveCompression", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.TransmitAndReceiveCompression))); err != nil {
+			return fieldErr("transmitAndReceiveCompression", err)
+		}
 		*v = DataProtocolCapabilityV76wCompressionType{Choice: DataProtocolCapabilityV76wCompressionTypeTransmitAndReceiveCompression, TransmitAndReceiveCompression: v.TransmitAndReceiveCompression}
 		if v.TransmitAndReceiveCompression == nil {
 			v.TransmitAndReceiveCompression = new(CompressionType)
@@ -8325,6 +8932,9 @@ func (v *DataProtocolCapabilityV76wCompressionType) decodePER(d *asn1per.Decoder
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = DataProtocolCapabilityV76wCompressionType{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
@@ -8411,6 +9021,9 @@ func (v *CompressionType) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.V42bis))); err != nil {
+			return fieldErr("v42bis", err)
+		}
 		*v = CompressionType{Choice: CompressionTypeV42bis, V42bis: v.V42bis}
 		if v.V42bis == nil {
 			v.V42bis = new(V42bis)
@@ -8421,6 +9034,9 @@ func (v *CompressionType) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = CompressionType{Raw: &asn1per.RawExtension{Index: i - 1, Data: data}}
@@ -8514,6 +9130,12 @@ func (v *V42bis) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -8668,12 +9290,21 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(4); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("version", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Version))); err != nil {
 					return fieldErr("version", err)
 				}
 				if v.Version == nil {
@@ -8699,6 +9330,9 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("t38FaxRateManagement", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.T38FaxRateManagement))); err != nil {
+					return fieldErr("t38FaxRateManagement", err)
+				}
 				if v.T38FaxRateManagement == nil {
 					v.T38FaxRateManagement = new(T38FaxRateManagement)
 				}
@@ -8712,6 +9346,9 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("t38FaxUdpOptions", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.T38FaxUdpOptions))); err != nil {
+					return fieldErr("t38FaxUdpOptions", err)
+				}
 				if v.T38FaxUdpOptions == nil {
 					v.T38FaxUdpOptions = new(T38FaxUdpOptions)
 				}
@@ -8723,6 +9360,9 @@ func (v *T38FaxProfile) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("t38FaxTcpOptions", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.T38FaxTcpOptions))); err != nil {
 					return fieldErr("t38FaxTcpOptions", err)
 				}
 				if v.T38FaxTcpOptions == nil {
@@ -8845,6 +9485,9 @@ func (v *T38FaxRateManagement) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = T38FaxRateManagement{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
@@ -8895,6 +9538,9 @@ func (v *T38FaxUdpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.T38FaxMaxBuffer))); err != nil {
+			return fieldErr("t38FaxMaxBuffer", err)
+		}
 		if v.T38FaxMaxBuffer == nil {
 			v.T38FaxMaxBuffer = new(int64)
 		}
@@ -8909,6 +9555,9 @@ func (v *T38FaxUdpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 		v.T38FaxMaxBuffer = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.T38FaxMaxDatagram))); err != nil {
+			return fieldErr("t38FaxMaxDatagram", err)
+		}
 		if v.T38FaxMaxDatagram == nil {
 			v.T38FaxMaxDatagram = new(int64)
 		}
@@ -9016,6 +9665,9 @@ func (v *T38FaxUdpOptionsT38FaxUdpEC) decodePER(d *asn1per.Decoder, depth int) e
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = T38FaxUdpOptionsT38FaxUdpEC{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
@@ -9086,6 +9738,12 @@ func (v *T38FaxTcpOptions) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -9181,6 +9839,9 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -9199,10 +9860,13 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("dataRatesSupported", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DataRatesSupported[0]))); err != nil {
+				return fieldErr("dataRatesSupported", err)
+			}
 			if n == 0 {
 				v.DataRatesSupported = []DataRate{}
-			} else if cap(v.DataRatesSupported) == 0 {
-				v.DataRatesSupported = make([]DataRate, 0, min(n, 16))
+			} else if cap(v.DataRatesSupported) < n {
+				v.DataRatesSupported = make([]DataRate, 0, n)
 			} else {
 				v.DataRatesSupported = v.DataRatesSupported[:0]
 			}
@@ -9225,10 +9889,13 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("supportedPrefixes", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+				return fieldErr("supportedPrefixes", err)
+			}
 			if n == 0 {
 				v.SupportedPrefixes = []SupportedPrefix{}
-			} else if cap(v.SupportedPrefixes) == 0 {
-				v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+			} else if cap(v.SupportedPrefixes) < n {
+				v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 			} else {
 				v.SupportedPrefixes = v.SupportedPrefixes[:0]
 			}
@@ -9248,6 +9915,12 @@ func (v *SIPCaps) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -9336,6 +10009,9 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -9353,6 +10029,12 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -9369,10 +10051,13 @@ func (v *McuInfo) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("protocol", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Protocol[0]))); err != nil {
+						return fieldErr("protocol", err)
+					}
 					if n == 0 {
 						v.Protocol = []SupportedProtocols{}
-					} else if cap(v.Protocol) == 0 {
-						v.Protocol = make([]SupportedProtocols, 0, min(n, 16))
+					} else if cap(v.Protocol) < n {
+						v.Protocol = make([]SupportedProtocols, 0, n)
 					} else {
 						v.Protocol = v.Protocol[:0]
 					}
@@ -9455,6 +10140,9 @@ func (v *TerminalInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -9470,6 +10158,12 @@ func (v *TerminalInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -9548,6 +10242,9 @@ func (v *TunnelledProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("id", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.SubIdentifier))); err != nil {
+			return fieldErr("subIdentifier", err)
+		}
 		if v.SubIdentifier == nil {
 			v.SubIdentifier = new(string)
 		}
@@ -9567,6 +10264,12 @@ func (v *TunnelledProtocol) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -9683,6 +10386,9 @@ func (v *TunnelledProtocolId) decodePER(d *asn1per.Decoder, depth int) error {
 			v.TunnelledProtocolObjectID = nilIfEmpty(o)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.TunnelledProtocolAlternateID))); err != nil {
+			return fieldErr("tunnelledProtocolAlternateID", err)
+		}
 		*v = TunnelledProtocolId{Choice: TunnelledProtocolIdTunnelledProtocolAlternateID, TunnelledProtocolAlternateID: v.TunnelledProtocolAlternateID}
 		if v.TunnelledProtocolAlternateID == nil {
 			v.TunnelledProtocolAlternateID = new(TunnelledProtocolAlternateIdentifier)
@@ -9693,6 +10399,9 @@ func (v *TunnelledProtocolId) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = TunnelledProtocolId{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -9766,6 +10475,9 @@ func (v *TunnelledProtocolAlternateIdentifier) decodePER(d *asn1per.Decoder, dep
 		v.ProtocolType = s
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ProtocolVariant))); err != nil {
+			return fieldErr("protocolVariant", err)
+		}
 		if v.ProtocolVariant == nil {
 			v.ProtocolVariant = new(string)
 		}
@@ -9785,6 +10497,12 @@ func (v *TunnelledProtocolAlternateIdentifier) decodePER(d *asn1per.Decoder, dep
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -9980,6 +10698,12 @@ func (v *QseriesOptions) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -10073,6 +10797,12 @@ func (v *Q954Details) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -10276,6 +11006,9 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<10) != 0
 	if opt&(1<<9) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -10294,10 +11027,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("aliasAddress", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.AliasAddress[0]))); err != nil {
+				return fieldErr("aliasAddress", err)
+			}
 			if n == 0 {
 				v.AliasAddress = []AliasAddress{}
-			} else if cap(v.AliasAddress) == 0 {
-				v.AliasAddress = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.AliasAddress) < n {
+				v.AliasAddress = make([]AliasAddress, 0, n)
 			} else {
 				v.AliasAddress = v.AliasAddress[:0]
 			}
@@ -10320,10 +11056,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("callSignalAddress", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CallSignalAddress[0]))); err != nil {
+				return fieldErr("callSignalAddress", err)
+			}
 			if n == 0 {
 				v.CallSignalAddress = []TransportAddress{}
-			} else if cap(v.CallSignalAddress) == 0 {
-				v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+			} else if cap(v.CallSignalAddress) < n {
+				v.CallSignalAddress = make([]TransportAddress, 0, n)
 			} else {
 				v.CallSignalAddress = v.CallSignalAddress[:0]
 			}
@@ -10346,10 +11085,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("rasAddress", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.RasAddress[0]))); err != nil {
+				return fieldErr("rasAddress", err)
+			}
 			if n == 0 {
 				v.RasAddress = []TransportAddress{}
-			} else if cap(v.RasAddress) == 0 {
-				v.RasAddress = make([]TransportAddress, 0, min(n, 16))
+			} else if cap(v.RasAddress) < n {
+				v.RasAddress = make([]TransportAddress, 0, n)
 			} else {
 				v.RasAddress = v.RasAddress[:0]
 			}
@@ -10364,6 +11106,9 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 		v.RasAddress = nil
 	}
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.EndpointType))); err != nil {
+			return fieldErr("endpointType", err)
+		}
 		if v.EndpointType == nil {
 			v.EndpointType = new(EndpointType)
 		}
@@ -10382,10 +11127,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -10408,10 +11156,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -10426,6 +11177,9 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Priority))); err != nil {
+			return fieldErr("priority", err)
+		}
 		if v.Priority == nil {
 			v.Priority = new(int64)
 		}
@@ -10454,10 +11208,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.RemoteExtensionAddress[0]))); err != nil {
+				return fieldErr("remoteExtensionAddress", err)
+			}
 			if n == 0 {
 				v.RemoteExtensionAddress = []AliasAddress{}
-			} else if cap(v.RemoteExtensionAddress) == 0 {
-				v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.RemoteExtensionAddress) < n {
+				v.RemoteExtensionAddress = make([]AliasAddress, 0, n)
 			} else {
 				v.RemoteExtensionAddress = v.RemoteExtensionAddress[:0]
 			}
@@ -10480,10 +11237,13 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("destExtraCallInfo", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestExtraCallInfo[0]))); err != nil {
+				return fieldErr("destExtraCallInfo", err)
+			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
-			} else if cap(v.DestExtraCallInfo) == 0 {
-				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.DestExtraCallInfo) < n {
+				v.DestExtraCallInfo = make([]AliasAddress, 0, n)
 			} else {
 				v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 			}
@@ -10505,12 +11265,21 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(3); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("alternateTransportAddresses", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AlternateTransportAddresses))); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
@@ -10526,6 +11295,9 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
+					return fieldErr("circuitInfo", err)
+				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
@@ -10537,6 +11309,9 @@ func (v *Endpoint) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -10733,6 +11508,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.TokenOID = nilIfEmpty(o)
 	}
 	if opt&(1<<7) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.TimeStamp))); err != nil {
+			return fieldErr("timeStamp", err)
+		}
 		if v.TimeStamp == nil {
 			v.TimeStamp = new(TimeStamp)
 		}
@@ -10743,6 +11521,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.TimeStamp = nil
 	}
 	if opt&(1<<6) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Password))); err != nil {
+			return fieldErr("password", err)
+		}
 		if v.Password == nil {
 			v.Password = new(Password)
 		}
@@ -10753,6 +11534,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Password = nil
 	}
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Dhkey))); err != nil {
+			return fieldErr("dhkey", err)
+		}
 		if v.Dhkey == nil {
 			v.Dhkey = new(DHset)
 		}
@@ -10773,6 +11557,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Challenge = nil
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Random))); err != nil {
+			return fieldErr("random", err)
+		}
 		if v.Random == nil {
 			v.Random = new(RandomVal)
 		}
@@ -10783,6 +11570,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Random = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Certificate))); err != nil {
+			return fieldErr("certificate", err)
+		}
 		if v.Certificate == nil {
 			v.Certificate = new(TypedCertificate)
 		}
@@ -10793,6 +11583,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Certificate = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GeneralID))); err != nil {
+			return fieldErr("generalID", err)
+		}
 		if v.GeneralID == nil {
 			v.GeneralID = new(Identifier)
 		}
@@ -10803,6 +11596,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		v.GeneralID = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		if v.NonStandard == nil {
 			v.NonStandard = new(H235NonStandardParameter)
 		}
@@ -10820,12 +11616,21 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(4); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("eckasdhkey", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Eckasdhkey))); err != nil {
 					return fieldErr("eckasdhkey", err)
 				}
 				if v.Eckasdhkey == nil {
@@ -10841,6 +11646,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("sendersID", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.SendersID))); err != nil {
+					return fieldErr("sendersID", err)
+				}
 				if v.SendersID == nil {
 					v.SendersID = new(Identifier)
 				}
@@ -10852,6 +11660,9 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("h235Key", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.H235Key))); err != nil {
 					return fieldErr("h235Key", err)
 				}
 				if v.H235Key == nil {
@@ -10875,10 +11686,13 @@ func (v *ClearToken) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("profileInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ProfileInfo[0]))); err != nil {
+						return fieldErr("profileInfo", err)
+					}
 					if n == 0 {
 						v.ProfileInfo = []ProfileElement{}
-					} else if cap(v.ProfileInfo) == 0 {
-						v.ProfileInfo = make([]ProfileElement, 0, min(n, 16))
+					} else if cap(v.ProfileInfo) < n {
+						v.ProfileInfo = make([]ProfileElement, 0, n)
 					} else {
 						v.ProfileInfo = v.ProfileInfo[:0]
 					}
@@ -11066,6 +11880,12 @@ func (v *DHset) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -11211,6 +12031,12 @@ func (v *TypedCertificate) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -11393,6 +12219,9 @@ func (v *ECKASDH) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Eckasdhp))); err != nil {
+			return fieldErr("eckasdhp", err)
+		}
 		*v = ECKASDH{Choice: ECKASDHEckasdhp, Eckasdhp: v.Eckasdhp}
 		if v.Eckasdhp == nil {
 			v.Eckasdhp = new(ECKASDHEckasdhpType)
@@ -11401,6 +12230,9 @@ func (v *ECKASDH) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("eckasdhp", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Eckasdh2))); err != nil {
+			return fieldErr("eckasdh2", err)
+		}
 		*v = ECKASDH{Choice: ECKASDHEckasdh2, Eckasdh2: v.Eckasdh2}
 		if v.Eckasdh2 == nil {
 			v.Eckasdh2 = new(ECKASDHEckasdh2Type)
@@ -11411,6 +12243,9 @@ func (v *ECKASDH) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = ECKASDH{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -11558,6 +12393,9 @@ func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.X))); err != nil {
+			return fieldErr("x", err)
+		}
 		if v.X == nil {
 			v.X = new(BitString)
 		}
@@ -11575,6 +12413,9 @@ func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 		v.X = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Y))); err != nil {
+			return fieldErr("y", err)
+		}
 		if v.Y == nil {
 			v.Y = new(BitString)
 		}
@@ -11597,6 +12438,12 @@ func (v *ECpoint) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -11818,6 +12665,9 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("secureChannel", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SharedSecret))); err != nil {
+			return fieldErr("sharedSecret", err)
+		}
 		*v = H235Key{Choice: H235KeySharedSecret, SharedSecret: v.SharedSecret}
 		if v.SharedSecret == nil {
 			v.SharedSecret = new(EncryptedEncodedKeySyncMaterial)
@@ -11826,6 +12676,9 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("sharedSecret", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CertProtectedKey))); err != nil {
+			return fieldErr("certProtectedKey", err)
+		}
 		*v = H235Key{Choice: H235KeyCertProtectedKey, CertProtectedKey: v.CertProtectedKey}
 		if v.CertProtectedKey == nil {
 			v.CertProtectedKey = new(SignedEncodedKeySignedMaterial)
@@ -11834,6 +12687,9 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("certProtectedKey", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecureSharedSecret))); err != nil {
+			return fieldErr("secureSharedSecret", err)
+		}
 		*v = H235Key{Choice: H235KeySecureSharedSecret, SecureSharedSecret: v.SecureSharedSecret}
 		if v.SecureSharedSecret == nil {
 			v.SecureSharedSecret = new(V3KeySyncMaterial)
@@ -11849,6 +12705,9 @@ func (v *H235Key) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = H235Key{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
@@ -11989,6 +12848,12 @@ func (v *KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -12152,6 +13017,9 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.RanInt))); err != nil {
+			return fieldErr("ranInt", err)
+		}
 		if v.RanInt == nil {
 			v.RanInt = new(int64)
 		}
@@ -12182,6 +13050,12 @@ func (v *Params) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(3); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -12399,6 +13273,9 @@ func (v *KeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("mrandom", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Srandom))); err != nil {
+			return fieldErr("srandom", err)
+		}
 		if v.Srandom == nil {
 			v.Srandom = new(RandomVal)
 		}
@@ -12409,6 +13286,9 @@ func (v *KeySignedMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Srandom = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.TimeStamp))); err != nil {
+			return fieldErr("timeStamp", err)
+		}
 		if v.TimeStamp == nil {
 			v.TimeStamp = new(TimeStamp)
 		}
@@ -12598,6 +13478,9 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<7) != 0
 	if opt&(1<<6) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GeneralID))); err != nil {
+			return fieldErr("generalID", err)
+		}
 		if v.GeneralID == nil {
 			v.GeneralID = new(Identifier)
 		}
@@ -12655,6 +13538,9 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ClearSaltingKey = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ParamSsalt))); err != nil {
+			return fieldErr("paramSsalt", err)
+		}
 		if v.ParamSsalt == nil {
 			v.ParamSsalt = new(Params)
 		}
@@ -12682,6 +13568,12 @@ func (v *V3KeySyncMaterial) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -12794,6 +13686,9 @@ func (v *ProfileElement) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ElementID = n
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ParamS))); err != nil {
+			return fieldErr("paramS", err)
+		}
 		if v.ParamS == nil {
 			v.ParamS = new(Params)
 		}
@@ -12804,6 +13699,9 @@ func (v *ProfileElement) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ParamS = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Element))); err != nil {
+			return fieldErr("element", err)
+		}
 		if v.Element == nil {
 			v.Element = new(Element)
 		}
@@ -12819,6 +13717,12 @@ func (v *ProfileElement) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -13013,6 +13917,9 @@ func (v *Element) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = Element{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
 	}
 	return nil
@@ -13202,6 +14109,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoEPPwdHash))); err != nil {
+			return fieldErr("cryptoEPPwdHash", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoEPPwdHash, CryptoEPPwdHash: v.CryptoEPPwdHash}
 		if v.CryptoEPPwdHash == nil {
 			v.CryptoEPPwdHash = new(CryptoH323TokenCryptoEPPwdHashType)
@@ -13210,6 +14120,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoEPPwdHash", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoGKPwdHash))); err != nil {
+			return fieldErr("cryptoGKPwdHash", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoGKPwdHash, CryptoGKPwdHash: v.CryptoGKPwdHash}
 		if v.CryptoGKPwdHash == nil {
 			v.CryptoGKPwdHash = new(CryptoH323TokenCryptoGKPwdHashType)
@@ -13218,6 +14131,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoGKPwdHash", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoEPPwdEncr))); err != nil {
+			return fieldErr("cryptoEPPwdEncr", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoEPPwdEncr, CryptoEPPwdEncr: v.CryptoEPPwdEncr}
 		if v.CryptoEPPwdEncr == nil {
 			v.CryptoEPPwdEncr = new(EncryptedEncodedPwdCertToken)
@@ -13226,6 +14142,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoEPPwdEncr", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoGKPwdEncr))); err != nil {
+			return fieldErr("cryptoGKPwdEncr", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoGKPwdEncr, CryptoGKPwdEncr: v.CryptoGKPwdEncr}
 		if v.CryptoGKPwdEncr == nil {
 			v.CryptoGKPwdEncr = new(EncryptedEncodedPwdCertToken)
@@ -13234,6 +14153,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoGKPwdEncr", err)
 		}
 	case 4:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoEPCert))); err != nil {
+			return fieldErr("cryptoEPCert", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoEPCert, CryptoEPCert: v.CryptoEPCert}
 		if v.CryptoEPCert == nil {
 			v.CryptoEPCert = new(SignedEncodedPwdCertToken)
@@ -13242,6 +14164,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoEPCert", err)
 		}
 	case 5:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoGKCert))); err != nil {
+			return fieldErr("cryptoGKCert", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoGKCert, CryptoGKCert: v.CryptoGKCert}
 		if v.CryptoGKCert == nil {
 			v.CryptoGKCert = new(SignedEncodedPwdCertToken)
@@ -13250,6 +14175,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoGKCert", err)
 		}
 	case 6:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoFastStart))); err != nil {
+			return fieldErr("cryptoFastStart", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenCryptoFastStart, CryptoFastStart: v.CryptoFastStart}
 		if v.CryptoFastStart == nil {
 			v.CryptoFastStart = new(SignedEncodedFastStartToken)
@@ -13258,6 +14186,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoFastStart", err)
 		}
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NestedcryptoToken))); err != nil {
+			return fieldErr("nestedcryptoToken", err)
+		}
 		*v = CryptoH323Token{Choice: CryptoH323TokenNestedcryptoToken, NestedcryptoToken: v.NestedcryptoToken}
 		if v.NestedcryptoToken == nil {
 			v.NestedcryptoToken = new(CryptoToken)
@@ -13268,6 +14199,9 @@ func (v *CryptoH323Token) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = CryptoH323Token{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
@@ -13790,6 +14724,9 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoEncryptedToken))); err != nil {
+			return fieldErr("cryptoEncryptedToken", err)
+		}
 		*v = CryptoToken{Choice: CryptoTokenCryptoEncryptedToken, CryptoEncryptedToken: v.CryptoEncryptedToken}
 		if v.CryptoEncryptedToken == nil {
 			v.CryptoEncryptedToken = new(CryptoTokenCryptoEncryptedTokenType)
@@ -13798,6 +14735,9 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoEncryptedToken", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoSignedToken))); err != nil {
+			return fieldErr("cryptoSignedToken", err)
+		}
 		*v = CryptoToken{Choice: CryptoTokenCryptoSignedToken, CryptoSignedToken: v.CryptoSignedToken}
 		if v.CryptoSignedToken == nil {
 			v.CryptoSignedToken = new(CryptoTokenCryptoSignedTokenType)
@@ -13806,6 +14746,9 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoSignedToken", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoHashedToken))); err != nil {
+			return fieldErr("cryptoHashedToken", err)
+		}
 		*v = CryptoToken{Choice: CryptoTokenCryptoHashedToken, CryptoHashedToken: v.CryptoHashedToken}
 		if v.CryptoHashedToken == nil {
 			v.CryptoHashedToken = new(CryptoTokenCryptoHashedTokenType)
@@ -13814,6 +14757,9 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("cryptoHashedToken", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CryptoPwdEncr))); err != nil {
+			return fieldErr("cryptoPwdEncr", err)
+		}
 		*v = CryptoToken{Choice: CryptoTokenCryptoPwdEncr, CryptoPwdEncr: v.CryptoPwdEncr}
 		if v.CryptoPwdEncr == nil {
 			v.CryptoPwdEncr = new(EncryptedEncodedPwdCertToken)
@@ -13824,6 +14770,9 @@ func (v *CryptoToken) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = CryptoToken{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -14245,10 +15194,13 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 					return fieldErr("annexE", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.AnnexE[0]))); err != nil {
+				return fieldErr("annexE", err)
+			}
 			if n == 0 {
 				v.AnnexE = []TransportAddress{}
-			} else if cap(v.AnnexE) == 0 {
-				v.AnnexE = make([]TransportAddress, 0, min(n, 16))
+			} else if cap(v.AnnexE) < n {
+				v.AnnexE = make([]TransportAddress, 0, n)
 			} else {
 				v.AnnexE = v.AnnexE[:0]
 			}
@@ -14270,6 +15222,12 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -14286,10 +15244,13 @@ func (v *AlternateTransportAddresses) decodePER(d *asn1per.Decoder, depth int) e
 							return fieldErr("sctp", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Sctp[0]))); err != nil {
+						return fieldErr("sctp", err)
+					}
 					if n == 0 {
 						v.Sctp = []TransportAddress{}
-					} else if cap(v.Sctp) == 0 {
-						v.Sctp = make([]TransportAddress, 0, min(n, 16))
+					} else if cap(v.Sctp) < n {
+						v.Sctp = make([]TransportAddress, 0, n)
 					} else {
 						v.Sctp = v.Sctp[:0]
 					}
@@ -14391,6 +15352,9 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.SourceCircuitID))); err != nil {
+			return fieldErr("sourceCircuitID", err)
+		}
 		if v.SourceCircuitID == nil {
 			v.SourceCircuitID = new(CircuitIdentifier)
 		}
@@ -14401,6 +15365,9 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		v.SourceCircuitID = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.DestinationCircuitID))); err != nil {
+			return fieldErr("destinationCircuitID", err)
+		}
 		if v.DestinationCircuitID == nil {
 			v.DestinationCircuitID = new(CircuitIdentifier)
 		}
@@ -14419,10 +15386,13 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("genericData", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+				return fieldErr("genericData", err)
+			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
-			} else if cap(v.GenericData) == 0 {
-				v.GenericData = make([]GenericData, 0, min(n, 16))
+			} else if cap(v.GenericData) < n {
+				v.GenericData = make([]GenericData, 0, n)
 			} else {
 				v.GenericData = v.GenericData[:0]
 			}
@@ -14442,6 +15412,12 @@ func (v *CircuitInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -14532,6 +15508,9 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Cic))); err != nil {
+			return fieldErr("cic", err)
+		}
 		if v.Cic == nil {
 			v.Cic = new(CicInfo)
 		}
@@ -14542,6 +15521,9 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Cic = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Group))); err != nil {
+			return fieldErr("group", err)
+		}
 		if v.Group == nil {
 			v.Group = new(GroupID)
 		}
@@ -14559,12 +15541,21 @@ func (v *CircuitIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("carrier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Carrier))); err != nil {
 					return fieldErr("carrier", err)
 				}
 				if v.Carrier == nil {
@@ -14657,10 +15648,13 @@ func (v *CicInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("cic", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.Cic[0]))); err != nil {
+			return fieldErr("cic", err)
+		}
 		if n == 0 {
 			v.Cic = nil
-		} else if cap(v.Cic) == 0 {
-			v.Cic = make([][]byte, 0, min(n, 16))
+		} else if cap(v.Cic) < n {
+			v.Cic = make([][]byte, 0, n)
 		} else {
 			v.Cic = v.Cic[:0]
 		}
@@ -14688,6 +15682,12 @@ func (v *CicInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -14776,10 +15776,13 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("member", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Member[0]))); err != nil {
+				return fieldErr("member", err)
+			}
 			if n == 0 {
 				v.Member = []int64{}
-			} else if cap(v.Member) == 0 {
-				v.Member = make([]int64, 0, min(n, 16))
+			} else if cap(v.Member) < n {
+				v.Member = make([]int64, 0, n)
 			} else {
 				v.Member = v.Member[:0]
 			}
@@ -14816,6 +15819,12 @@ func (v *GroupID) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -14905,6 +15914,9 @@ func (v *CarrierInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		v.CarrierIdentificationCode = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CarrierName))); err != nil {
+			return fieldErr("carrierName", err)
+		}
 		if v.CarrierName == nil {
 			v.CarrierName = new(string)
 		}
@@ -14924,6 +15936,12 @@ func (v *CarrierInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -15012,10 +16030,13 @@ func (v *GenericData) decodePER(d *asn1per.Decoder, depth int) error {
 			if err != nil {
 				return fieldErr("parameters", err)
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Parameters[0]))); err != nil {
+				return fieldErr("parameters", err)
+			}
 			if n == 0 {
 				v.Parameters = []EnumeratedParameter{}
-			} else if cap(v.Parameters) == 0 {
-				v.Parameters = make([]EnumeratedParameter, 0, min(n, 16))
+			} else if cap(v.Parameters) < n {
+				v.Parameters = make([]EnumeratedParameter, 0, n)
 			} else {
 				v.Parameters = v.Parameters[:0]
 			}
@@ -15035,6 +16056,12 @@ func (v *GenericData) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -15178,6 +16205,9 @@ func (v *GenericIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = GenericIdentifier{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
@@ -15273,6 +16303,9 @@ func (v *EnumeratedParameter) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("id", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Content))); err != nil {
+			return fieldErr("content", err)
+		}
 		if v.Content == nil {
 			v.Content = new(Content)
 		}
@@ -15288,6 +16321,12 @@ func (v *EnumeratedParameter) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -15608,6 +16647,9 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Number32 = n
 		}
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Id))); err != nil {
+			return fieldErr("id", err)
+		}
 		*v = Content{Choice: ContentId, Id: v.Id}
 		if v.Id == nil {
 			v.Id = new(GenericIdentifier)
@@ -15616,6 +16658,9 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("id", err)
 		}
 	case 8:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Alias))); err != nil {
+			return fieldErr("alias", err)
+		}
 		*v = Content{Choice: ContentAlias, Alias: v.Alias}
 		if v.Alias == nil {
 			v.Alias = new(AliasAddress)
@@ -15624,6 +16669,9 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("alias", err)
 		}
 	case 9:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Transport))); err != nil {
+			return fieldErr("transport", err)
+		}
 		*v = Content{Choice: ContentTransport, Transport: v.Transport}
 		if v.Transport == nil {
 			v.Transport = new(TransportAddress)
@@ -15638,10 +16686,13 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			if err != nil {
 				return fieldErr("compound", err)
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Compound[0]))); err != nil {
+				return fieldErr("compound", err)
+			}
 			if n == 0 {
 				v.Compound = nil
-			} else if cap(v.Compound) == 0 {
-				v.Compound = make([]EnumeratedParameter, 0, min(n, 16))
+			} else if cap(v.Compound) < n {
+				v.Compound = make([]EnumeratedParameter, 0, n)
 			} else {
 				v.Compound = v.Compound[:0]
 			}
@@ -15659,10 +16710,13 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 			if err != nil {
 				return fieldErr("nested", err)
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Nested[0]))); err != nil {
+				return fieldErr("nested", err)
+			}
 			if n == 0 {
 				v.Nested = nil
-			} else if cap(v.Nested) == 0 {
-				v.Nested = make([]GenericData, 0, min(n, 16))
+			} else if cap(v.Nested) < n {
+				v.Nested = make([]GenericData, 0, n)
 			} else {
 				v.Nested = v.Nested[:0]
 			}
@@ -15676,6 +16730,9 @@ func (v *Content) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = Content{RawExtension: &asn1per.RawExtension{Index: i - 12, Data: data}}
@@ -15788,10 +16845,13 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("neededFeatures", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.NeededFeatures[0]))); err != nil {
+				return fieldErr("neededFeatures", err)
+			}
 			if n == 0 {
 				v.NeededFeatures = []FeatureDescriptor{}
-			} else if cap(v.NeededFeatures) == 0 {
-				v.NeededFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+			} else if cap(v.NeededFeatures) < n {
+				v.NeededFeatures = make([]FeatureDescriptor, 0, n)
 			} else {
 				v.NeededFeatures = v.NeededFeatures[:0]
 			}
@@ -15814,10 +16874,13 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("desiredFeatures", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DesiredFeatures[0]))); err != nil {
+				return fieldErr("desiredFeatures", err)
+			}
 			if n == 0 {
 				v.DesiredFeatures = []FeatureDescriptor{}
-			} else if cap(v.DesiredFeatures) == 0 {
-				v.DesiredFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+			} else if cap(v.DesiredFeatures) < n {
+				v.DesiredFeatures = make([]FeatureDescriptor, 0, n)
 			} else {
 				v.DesiredFeatures = v.DesiredFeatures[:0]
 			}
@@ -15840,10 +16903,13 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("supportedFeatures", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedFeatures[0]))); err != nil {
+				return fieldErr("supportedFeatures", err)
+			}
 			if n == 0 {
 				v.SupportedFeatures = []FeatureDescriptor{}
-			} else if cap(v.SupportedFeatures) == 0 {
-				v.SupportedFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+			} else if cap(v.SupportedFeatures) < n {
+				v.SupportedFeatures = make([]FeatureDescriptor, 0, n)
 			} else {
 				v.SupportedFeatures = v.SupportedFeatures[:0]
 			}
@@ -15863,6 +16929,12 @@ func (v *FeatureSet) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -16050,6 +17122,9 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 	case 5:
 		*v = AuthenticationMechanism{Choice: AuthenticationMechanismTls}
 	case 6:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		*v = AuthenticationMechanism{Choice: AuthenticationMechanismNonStandard, NonStandard: v.NonStandard}
 		if v.NonStandard == nil {
 			v.NonStandard = new(H235NonStandardParameter)
@@ -16058,6 +17133,9 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 			return fieldErr("nonStandard", err)
 		}
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.AuthenticationBES))); err != nil {
+			return fieldErr("authenticationBES", err)
+		}
 		*v = AuthenticationMechanism{Choice: AuthenticationMechanismAuthenticationBES, AuthenticationBES: v.AuthenticationBES}
 		if v.AuthenticationBES == nil {
 			v.AuthenticationBES = new(AuthenticationBES)
@@ -16087,6 +17165,9 @@ func (v *AuthenticationMechanism) decodePER(d *asn1per.Decoder, depth int) error
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = AuthenticationMechanism{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
@@ -16180,6 +17261,9 @@ func (v *AuthenticationBES) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = AuthenticationBES{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -16301,6 +17385,9 @@ func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		*v = IntegrityMechanism{Choice: IntegrityMechanismNonStandard, NonStandard: v.NonStandard}
 		if v.NonStandard == nil {
 			v.NonStandard = new(NonStandardParameter)
@@ -16320,6 +17407,9 @@ func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 			v.Iso9797 = nilIfEmpty(o)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonIsoIM))); err != nil {
+			return fieldErr("nonIsoIM", err)
+		}
 		*v = IntegrityMechanism{Choice: IntegrityMechanismNonIsoIM, NonIsoIM: v.NonIsoIM}
 		if v.NonIsoIM == nil {
 			v.NonIsoIM = new(NonIsoIntegrityMechanism)
@@ -16330,6 +17420,9 @@ func (v *IntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = IntegrityMechanism{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -16453,6 +17546,9 @@ func (v *NonIsoIntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) erro
 	case 0:
 		*v = NonIsoIntegrityMechanism{Choice: NonIsoIntegrityMechanismHMACMD5}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.HMACIso101182S))); err != nil {
+			return fieldErr("hMAC-iso10118-2-s", err)
+		}
 		*v = NonIsoIntegrityMechanism{Choice: NonIsoIntegrityMechanismHMACIso101182S, HMACIso101182S: v.HMACIso101182S}
 		if v.HMACIso101182S == nil {
 			v.HMACIso101182S = new(EncryptIntAlg)
@@ -16461,6 +17557,9 @@ func (v *NonIsoIntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("hMAC-iso10118-2-s", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.HMACIso101182L))); err != nil {
+			return fieldErr("hMAC-iso10118-2-l", err)
+		}
 		*v = NonIsoIntegrityMechanism{Choice: NonIsoIntegrityMechanismHMACIso101182L, HMACIso101182L: v.HMACIso101182L}
 		if v.HMACIso101182L == nil {
 			v.HMACIso101182L = new(EncryptIntAlg)
@@ -16480,6 +17579,9 @@ func (v *NonIsoIntegrityMechanism) decodePER(d *asn1per.Decoder, depth int) erro
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = NonIsoIntegrityMechanism{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -16578,6 +17680,9 @@ func (v *EncryptIntAlg) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		*v = EncryptIntAlg{Choice: EncryptIntAlgNonStandard, NonStandard: v.NonStandard}
 		if v.NonStandard == nil {
 			v.NonStandard = new(NonStandardParameter)
@@ -16597,6 +17702,9 @@ func (v *EncryptIntAlg) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = EncryptIntAlg{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -16719,6 +17827,9 @@ func (v *AlternateGK) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rasAddress", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+			return fieldErr("gatekeeperIdentifier", err)
+		}
 		if v.GatekeeperIdentifier == nil {
 			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 		}
@@ -16758,6 +17869,12 @@ func (v *AlternateGK) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -17001,6 +18118,9 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -17011,6 +18131,9 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+			return fieldErr("gatekeeperIdentifier", err)
+		}
 		if v.GatekeeperIdentifier == nil {
 			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 		}
@@ -17031,6 +18154,12 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(11); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -17047,10 +18176,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateGatekeeper[0]))); err != nil {
+						return fieldErr("alternateGatekeeper", err)
+					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
-					} else if cap(v.AlternateGatekeeper) == 0 {
-						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+					} else if cap(v.AlternateGatekeeper) < n {
+						v.AlternateGatekeeper = make([]AlternateGK, 0, n)
 					} else {
 						v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 					}
@@ -17066,6 +18198,9 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("authenticationMode", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AuthenticationMode))); err != nil {
 					return fieldErr("authenticationMode", err)
 				}
 				if v.AuthenticationMode == nil {
@@ -17089,10 +18224,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -17118,10 +18256,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -17161,10 +18302,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("integrity", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Integrity[0]))); err != nil {
+						return fieldErr("integrity", err)
+					}
 					if n == 0 {
 						v.Integrity = []IntegrityMechanism{}
-					} else if cap(v.Integrity) == 0 {
-						v.Integrity = make([]IntegrityMechanism, 0, min(n, 16))
+					} else if cap(v.Integrity) < n {
+						v.Integrity = make([]IntegrityMechanism, 0, n)
 					} else {
 						v.Integrity = v.Integrity[:0]
 					}
@@ -17182,6 +18326,9 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -17193,6 +18340,9 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[7] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -17216,10 +18366,13 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -17237,6 +18390,9 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
@@ -17248,6 +18404,9 @@ func (v *GatekeeperConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("rehomingModel", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.RehomingModel))); err != nil {
 					return fieldErr("rehomingModel", err)
 				}
 				if v.RehomingModel == nil {
@@ -17543,6 +18702,9 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -17553,6 +18715,9 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+			return fieldErr("gatekeeperIdentifier", err)
+		}
 		if v.GatekeeperIdentifier == nil {
 			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 		}
@@ -17573,12 +18738,21 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(6); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("altGKInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
@@ -17602,10 +18776,13 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -17631,10 +18808,13 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -17652,6 +18832,9 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -17663,6 +18846,9 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[4] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -17686,10 +18872,13 @@ func (v *GatekeeperReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -17900,6 +19089,9 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 		}
 		d.LeaveOpenType(win)
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = GatekeeperRejectReason{Choice: GatekeeperRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors)
@@ -17915,6 +19107,9 @@ func (v *GatekeeperRejectReason) decodePER(d *asn1per.Decoder, depth int) error 
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = GatekeeperRejectReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -18150,6 +19345,9 @@ func (v *SecurityErrors) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = SecurityErrors{Raw: &asn1per.RawExtension{Index: i - 16, Data: data}}
 	}
 	return nil
@@ -18220,10 +19418,13 @@ func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("alternateGatekeeper", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateGatekeeper[0]))); err != nil {
+			return fieldErr("alternateGatekeeper", err)
+		}
 		if n == 0 {
 			v.AlternateGatekeeper = nil
-		} else if cap(v.AlternateGatekeeper) == 0 {
-			v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+		} else if cap(v.AlternateGatekeeper) < n {
+			v.AlternateGatekeeper = make([]AlternateGK, 0, n)
 		} else {
 			v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 		}
@@ -18251,6 +19452,12 @@ func (v *AltGKInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -18694,6 +19901,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -18722,10 +19932,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("callSignalAddress", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.CallSignalAddress[0]))); err != nil {
+			return fieldErr("callSignalAddress", err)
+		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else if cap(v.CallSignalAddress) == 0 {
-			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else if cap(v.CallSignalAddress) < n {
+			v.CallSignalAddress = make([]TransportAddress, 0, n)
 		} else {
 			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
@@ -18744,10 +19957,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("rasAddress", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.RasAddress[0]))); err != nil {
+			return fieldErr("rasAddress", err)
+		}
 		if n == 0 {
 			v.RasAddress = nil
-		} else if cap(v.RasAddress) == 0 {
-			v.RasAddress = make([]TransportAddress, 0, min(n, 16))
+		} else if cap(v.RasAddress) < n {
+			v.RasAddress = make([]TransportAddress, 0, n)
 		} else {
 			v.RasAddress = v.RasAddress[:0]
 		}
@@ -18770,10 +19986,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("terminalAlias", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.TerminalAlias[0]))); err != nil {
+				return fieldErr("terminalAlias", err)
+			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
-			} else if cap(v.TerminalAlias) == 0 {
-				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.TerminalAlias) < n {
+				v.TerminalAlias = make([]AliasAddress, 0, n)
 			} else {
 				v.TerminalAlias = v.TerminalAlias[:0]
 			}
@@ -18788,6 +20007,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.TerminalAlias = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+			return fieldErr("gatekeeperIdentifier", err)
+		}
 		if v.GatekeeperIdentifier == nil {
 			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 		}
@@ -18808,6 +20030,12 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(27); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -18824,10 +20052,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateEndpoints[0]))); err != nil {
+						return fieldErr("alternateEndpoints", err)
+					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else if cap(v.AlternateEndpoints) == 0 {
-						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else if cap(v.AlternateEndpoints) < n {
+						v.AlternateEndpoints = make([]Endpoint, 0, n)
 					} else {
 						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
@@ -18843,6 +20074,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("timeToLive", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TimeToLive))); err != nil {
 					return fieldErr("timeToLive", err)
 				}
 				if v.TimeToLive == nil {
@@ -18866,10 +20100,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -18895,10 +20132,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -18916,6 +20156,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -18927,6 +20170,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("keepAlive", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.KeepAlive))); err != nil {
 					return fieldErr("keepAlive", err)
 				}
 				if v.KeepAlive == nil {
@@ -18950,6 +20196,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.EndpointIdentifier))); err != nil {
+					return fieldErr("endpointIdentifier", err)
+				}
 				if v.EndpointIdentifier == nil {
 					v.EndpointIdentifier = new(EndpointIdentifier)
 				}
@@ -18961,6 +20210,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[7] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("willSupplyUUIEs", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.WillSupplyUUIEs))); err != nil {
 					return fieldErr("willSupplyUUIEs", err)
 				}
 				if v.WillSupplyUUIEs == nil {
@@ -18984,6 +20236,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
+					return fieldErr("maintainConnection", err)
+				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
@@ -19003,6 +20258,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[9] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("alternateTransportAddresses", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AlternateTransportAddresses))); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
@@ -19034,10 +20292,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("terminalAliasPattern", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.TerminalAliasPattern[0]))); err != nil {
+						return fieldErr("terminalAliasPattern", err)
+					}
 					if n == 0 {
 						v.TerminalAliasPattern = []AddressPattern{}
-					} else if cap(v.TerminalAliasPattern) == 0 {
-						v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
+					} else if cap(v.TerminalAliasPattern) < n {
+						v.TerminalAliasPattern = make([]AddressPattern, 0, n)
 					} else {
 						v.TerminalAliasPattern = v.TerminalAliasPattern[:0]
 					}
@@ -19063,6 +20324,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("usageReportingCapability", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UsageReportingCapability))); err != nil {
+					return fieldErr("usageReportingCapability", err)
+				}
 				if v.UsageReportingCapability == nil {
 					v.UsageReportingCapability = new(RasUsageInfoTypes)
 				}
@@ -19074,6 +20338,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[14] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("multipleCalls", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
@@ -19105,10 +20372,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedH248Packages", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedH248Packages[0]))); err != nil {
+						return fieldErr("supportedH248Packages", err)
+					}
 					if n == 0 {
 						v.SupportedH248Packages = []H248PackagesDescriptor{}
-					} else if cap(v.SupportedH248Packages) == 0 {
-						v.SupportedH248Packages = make([]H248PackagesDescriptor, 0, min(n, 16))
+					} else if cap(v.SupportedH248Packages) < n {
+						v.SupportedH248Packages = make([]H248PackagesDescriptor, 0, n)
 					} else {
 						v.SupportedH248Packages = v.SupportedH248Packages[:0]
 					}
@@ -19126,6 +20396,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callCreditCapability", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallCreditCapability))); err != nil {
+					return fieldErr("callCreditCapability", err)
+				}
 				if v.CallCreditCapability == nil {
 					v.CallCreditCapability = new(CallCreditCapability)
 				}
@@ -19137,6 +20410,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[17] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("capacityReportingCapability", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CapacityReportingCapability))); err != nil {
 					return fieldErr("capacityReportingCapability", err)
 				}
 				if v.CapacityReportingCapability == nil {
@@ -19152,6 +20428,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacity", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
+					return fieldErr("capacity", err)
+				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
@@ -19163,6 +20442,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[19] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -19186,10 +20468,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -19223,6 +20508,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("supportsAssignedGK", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.SupportsAssignedGK))); err != nil {
+					return fieldErr("supportsAssignedGK", err)
+				}
 				if v.SupportsAssignedGK == nil {
 					v.SupportsAssignedGK = new(bool)
 				}
@@ -19244,6 +20532,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
@@ -19255,6 +20546,9 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[25] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("transportQOS", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TransportQOS))); err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
@@ -19278,10 +20572,13 @@ func (v *RegistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("language", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Language[0]))); err != nil {
+						return fieldErr("language", err)
+					}
 					if n == 0 {
 						v.Language = []string{}
-					} else if cap(v.Language) == 0 {
-						v.Language = make([]string, 0, min(n, 16))
+					} else if cap(v.Language) < n {
+						v.Language = make([]string, 0, n)
 					} else {
 						v.Language = v.Language[:0]
 					}
@@ -19541,6 +20838,9 @@ func (v *AddressPattern) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Wildcard))); err != nil {
+			return fieldErr("wildcard", err)
+		}
 		*v = AddressPattern{Choice: AddressPatternWildcard, Wildcard: v.Wildcard}
 		if v.Wildcard == nil {
 			v.Wildcard = new(AliasAddress)
@@ -19549,6 +20849,9 @@ func (v *AddressPattern) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("wildcard", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Range))); err != nil {
+			return fieldErr("range", err)
+		}
 		*v = AddressPattern{Choice: AddressPatternRange, Range: v.Range}
 		if v.Range == nil {
 			v.Range = new(AddressPatternRangeType)
@@ -19559,6 +20862,9 @@ func (v *AddressPattern) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = AddressPattern{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -19672,10 +20978,13 @@ func (v *RasUsageInfoTypes) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("nonStandardUsageTypes", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.NonStandardUsageTypes[0]))); err != nil {
+			return fieldErr("nonStandardUsageTypes", err)
+		}
 		if n == 0 {
 			v.NonStandardUsageTypes = nil
-		} else if cap(v.NonStandardUsageTypes) == 0 {
-			v.NonStandardUsageTypes = make([]NonStandardParameter, 0, min(n, 16))
+		} else if cap(v.NonStandardUsageTypes) < n {
+			v.NonStandardUsageTypes = make([]NonStandardParameter, 0, n)
 		} else {
 			v.NonStandardUsageTypes = v.NonStandardUsageTypes[:0]
 		}
@@ -19707,6 +21016,12 @@ func (v *RasUsageInfoTypes) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -19809,6 +21124,9 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CanDisplayAmountString))); err != nil {
+			return fieldErr("canDisplayAmountString", err)
+		}
 		if v.CanDisplayAmountString == nil {
 			v.CanDisplayAmountString = new(bool)
 		}
@@ -19827,6 +21145,9 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 		v.CanDisplayAmountString = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CanEnforceDurationLimit))); err != nil {
+			return fieldErr("canEnforceDurationLimit", err)
+		}
 		if v.CanEnforceDurationLimit == nil {
 			v.CanEnforceDurationLimit = new(bool)
 		}
@@ -19850,6 +21171,12 @@ func (v *CallCreditCapability) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -19932,6 +21259,12 @@ func (v *CapacityReportingCapability) decodePER(d *asn1per.Decoder, depth int) e
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -20009,6 +21342,9 @@ func (v *CallCapacity) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.MaximumCallCapacity))); err != nil {
+			return fieldErr("maximumCallCapacity", err)
+		}
 		if v.MaximumCallCapacity == nil {
 			v.MaximumCallCapacity = new(CallCapacityInfo)
 		}
@@ -20019,6 +21355,9 @@ func (v *CallCapacity) decodePER(d *asn1per.Decoder, depth int) error {
 		v.MaximumCallCapacity = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CurrentCallCapacity))); err != nil {
+			return fieldErr("currentCallCapacity", err)
+		}
 		if v.CurrentCallCapacity == nil {
 			v.CurrentCallCapacity = new(CallCapacityInfo)
 		}
@@ -20034,6 +21373,12 @@ func (v *CallCapacity) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -20255,10 +21600,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("voiceGwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.VoiceGwCallsAvailable[0]))); err != nil {
+				return fieldErr("voiceGwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.VoiceGwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.VoiceGwCallsAvailable) == 0 {
-				v.VoiceGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.VoiceGwCallsAvailable) < n {
+				v.VoiceGwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.VoiceGwCallsAvailable = v.VoiceGwCallsAvailable[:0]
 			}
@@ -20281,10 +21629,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("h310GwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.H310GwCallsAvailable[0]))); err != nil {
+				return fieldErr("h310GwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.H310GwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.H310GwCallsAvailable) == 0 {
-				v.H310GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.H310GwCallsAvailable) < n {
+				v.H310GwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.H310GwCallsAvailable = v.H310GwCallsAvailable[:0]
 			}
@@ -20307,10 +21658,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("h320GwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.H320GwCallsAvailable[0]))); err != nil {
+				return fieldErr("h320GwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.H320GwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.H320GwCallsAvailable) == 0 {
-				v.H320GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.H320GwCallsAvailable) < n {
+				v.H320GwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.H320GwCallsAvailable = v.H320GwCallsAvailable[:0]
 			}
@@ -20333,10 +21687,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("h321GwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.H321GwCallsAvailable[0]))); err != nil {
+				return fieldErr("h321GwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.H321GwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.H321GwCallsAvailable) == 0 {
-				v.H321GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.H321GwCallsAvailable) < n {
+				v.H321GwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.H321GwCallsAvailable = v.H321GwCallsAvailable[:0]
 			}
@@ -20359,10 +21716,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("h322GwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.H322GwCallsAvailable[0]))); err != nil {
+				return fieldErr("h322GwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.H322GwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.H322GwCallsAvailable) == 0 {
-				v.H322GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.H322GwCallsAvailable) < n {
+				v.H322GwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.H322GwCallsAvailable = v.H322GwCallsAvailable[:0]
 			}
@@ -20385,10 +21745,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("h323GwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.H323GwCallsAvailable[0]))); err != nil {
+				return fieldErr("h323GwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.H323GwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.H323GwCallsAvailable) == 0 {
-				v.H323GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.H323GwCallsAvailable) < n {
+				v.H323GwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.H323GwCallsAvailable = v.H323GwCallsAvailable[:0]
 			}
@@ -20411,10 +21774,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("h324GwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.H324GwCallsAvailable[0]))); err != nil {
+				return fieldErr("h324GwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.H324GwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.H324GwCallsAvailable) == 0 {
-				v.H324GwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.H324GwCallsAvailable) < n {
+				v.H324GwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.H324GwCallsAvailable = v.H324GwCallsAvailable[:0]
 			}
@@ -20437,10 +21803,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("t120OnlyGwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.T120OnlyGwCallsAvailable[0]))); err != nil {
+				return fieldErr("t120OnlyGwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.T120OnlyGwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.T120OnlyGwCallsAvailable) == 0 {
-				v.T120OnlyGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.T120OnlyGwCallsAvailable) < n {
+				v.T120OnlyGwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.T120OnlyGwCallsAvailable = v.T120OnlyGwCallsAvailable[:0]
 			}
@@ -20463,10 +21832,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("t38FaxAnnexbOnlyGwCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.T38FaxAnnexbOnlyGwCallsAvailable[0]))); err != nil {
+				return fieldErr("t38FaxAnnexbOnlyGwCallsAvailable", err)
+			}
 			if n == 0 {
 				v.T38FaxAnnexbOnlyGwCallsAvailable = []CallsAvailable{}
-			} else if cap(v.T38FaxAnnexbOnlyGwCallsAvailable) == 0 {
-				v.T38FaxAnnexbOnlyGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.T38FaxAnnexbOnlyGwCallsAvailable) < n {
+				v.T38FaxAnnexbOnlyGwCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.T38FaxAnnexbOnlyGwCallsAvailable = v.T38FaxAnnexbOnlyGwCallsAvailable[:0]
 			}
@@ -20489,10 +21861,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("terminalCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.TerminalCallsAvailable[0]))); err != nil {
+				return fieldErr("terminalCallsAvailable", err)
+			}
 			if n == 0 {
 				v.TerminalCallsAvailable = []CallsAvailable{}
-			} else if cap(v.TerminalCallsAvailable) == 0 {
-				v.TerminalCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.TerminalCallsAvailable) < n {
+				v.TerminalCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.TerminalCallsAvailable = v.TerminalCallsAvailable[:0]
 			}
@@ -20515,10 +21890,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("mcuCallsAvailable", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.McuCallsAvailable[0]))); err != nil {
+				return fieldErr("mcuCallsAvailable", err)
+			}
 			if n == 0 {
 				v.McuCallsAvailable = []CallsAvailable{}
-			} else if cap(v.McuCallsAvailable) == 0 {
-				v.McuCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+			} else if cap(v.McuCallsAvailable) < n {
+				v.McuCallsAvailable = make([]CallsAvailable, 0, n)
 			} else {
 				v.McuCallsAvailable = v.McuCallsAvailable[:0]
 			}
@@ -20540,6 +21918,12 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -20556,10 +21940,13 @@ func (v *CallCapacityInfo) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("sipGwCallsAvailable", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SipGwCallsAvailable[0]))); err != nil {
+						return fieldErr("sipGwCallsAvailable", err)
+					}
 					if n == 0 {
 						v.SipGwCallsAvailable = []CallsAvailable{}
-					} else if cap(v.SipGwCallsAvailable) == 0 {
-						v.SipGwCallsAvailable = make([]CallsAvailable, 0, min(n, 16))
+					} else if cap(v.SipGwCallsAvailable) < n {
+						v.SipGwCallsAvailable = make([]CallsAvailable, 0, n)
 					} else {
 						v.SipGwCallsAvailable = v.SipGwCallsAvailable[:0]
 					}
@@ -20665,6 +22052,9 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 		v.Calls = n
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Group))); err != nil {
+			return fieldErr("group", err)
+		}
 		if v.Group == nil {
 			v.Group = new(string)
 		}
@@ -20686,12 +22076,21 @@ func (v *CallsAvailable) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("carrier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Carrier))); err != nil {
 					return fieldErr("carrier", err)
 				}
 				if v.Carrier == nil {
@@ -20839,10 +22238,13 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 			if err != nil {
 				return fieldErr("qOSCapabilities", err)
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.QOSCapabilities[0]))); err != nil {
+				return fieldErr("qOSCapabilities", err)
+			}
 			if n == 0 {
 				v.QOSCapabilities = nil
-			} else if cap(v.QOSCapabilities) == 0 {
-				v.QOSCapabilities = make([]QOSCapability, 0, min(n, 16))
+			} else if cap(v.QOSCapabilities) < n {
+				v.QOSCapabilities = make([]QOSCapability, 0, n)
 			} else {
 				v.QOSCapabilities = v.QOSCapabilities[:0]
 			}
@@ -20857,6 +22259,9 @@ func (v *TransportQOS) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = TransportQOS{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
@@ -20998,6 +22403,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(H245NonStandardParameter)
 		}
@@ -21008,6 +22416,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.RsvpParameters))); err != nil {
+			return fieldErr("rsvpParameters", err)
+		}
 		if v.RsvpParameters == nil {
 			v.RsvpParameters = new(RSVPParameters)
 		}
@@ -21018,6 +22429,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 		v.RsvpParameters = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.AtmParameters))); err != nil {
+			return fieldErr("atmParameters", err)
+		}
 		if v.AtmParameters == nil {
 			v.AtmParameters = new(ATMParameters)
 		}
@@ -21035,12 +22449,21 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(6); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("localQoS", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.LocalQoS))); err != nil {
 					return fieldErr("localQoS", err)
 				}
 				if v.LocalQoS == nil {
@@ -21064,6 +22487,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("genericTransportParameters", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.GenericTransportParameters))); err != nil {
+					return fieldErr("genericTransportParameters", err)
+				}
 				if v.GenericTransportParameters == nil {
 					v.GenericTransportParameters = new(GenericTransportParameters)
 				}
@@ -21075,6 +22501,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("servicePriority", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ServicePriority))); err != nil {
 					return fieldErr("servicePriority", err)
 				}
 				if v.ServicePriority == nil {
@@ -21090,6 +22519,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("authorizationParameter", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AuthorizationParameter))); err != nil {
+					return fieldErr("authorizationParameter", err)
+				}
 				if v.AuthorizationParameter == nil {
 					v.AuthorizationParameter = new(AuthorizationParameters)
 				}
@@ -21103,6 +22535,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("qosDescriptor", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.QosDescriptor))); err != nil {
+					return fieldErr("qosDescriptor", err)
+				}
 				if v.QosDescriptor == nil {
 					v.QosDescriptor = new(QOSDescriptor)
 				}
@@ -21114,6 +22549,9 @@ func (v *QOSCapability) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("dscpValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DscpValue))); err != nil {
 					return fieldErr("dscpValue", err)
 				}
 				if v.DscpValue == nil {
@@ -21254,6 +22692,9 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<6) != 0
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.QosMode))); err != nil {
+			return fieldErr("qosMode", err)
+		}
 		if v.QosMode == nil {
 			v.QosMode = new(QOSMode)
 		}
@@ -21264,6 +22705,9 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		v.QosMode = nil
 	}
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.TokenRate))); err != nil {
+			return fieldErr("tokenRate", err)
+		}
 		if v.TokenRate == nil {
 			v.TokenRate = new(int64)
 		}
@@ -21278,6 +22722,9 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		v.TokenRate = nil
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.BucketSize))); err != nil {
+			return fieldErr("bucketSize", err)
+		}
 		if v.BucketSize == nil {
 			v.BucketSize = new(int64)
 		}
@@ -21292,6 +22739,9 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		v.BucketSize = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.PeakRate))); err != nil {
+			return fieldErr("peakRate", err)
+		}
 		if v.PeakRate == nil {
 			v.PeakRate = new(int64)
 		}
@@ -21306,6 +22756,9 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		v.PeakRate = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.MinPoliced))); err != nil {
+			return fieldErr("minPoliced", err)
+		}
 		if v.MinPoliced == nil {
 			v.MinPoliced = new(int64)
 		}
@@ -21320,6 +22773,9 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		v.MinPoliced = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.MaxPktSize))); err != nil {
+			return fieldErr("maxPktSize", err)
+		}
 		if v.MaxPktSize == nil {
 			v.MaxPktSize = new(int64)
 		}
@@ -21339,6 +22795,12 @@ func (v *RSVPParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -21441,6 +22903,9 @@ func (v *QOSMode) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = QOSMode{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -21583,6 +23048,12 @@ func (v *ATMParameters) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -21681,6 +23152,9 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(H245NonStandardParameter)
 		}
@@ -21691,6 +23165,9 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 		v.NonStandardData = nil
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.AverageRate))); err != nil {
+			return fieldErr("averageRate", err)
+		}
 		if v.AverageRate == nil {
 			v.AverageRate = new(int64)
 		}
@@ -21705,6 +23182,9 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 		v.AverageRate = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Burst))); err != nil {
+			return fieldErr("burst", err)
+		}
 		if v.Burst == nil {
 			v.Burst = new(int64)
 		}
@@ -21719,6 +23199,9 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 		v.Burst = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.PeakRate))); err != nil {
+			return fieldErr("peakRate", err)
+		}
 		if v.PeakRate == nil {
 			v.PeakRate = new(int64)
 		}
@@ -21733,6 +23216,9 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 		v.PeakRate = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.MaxPktSize))); err != nil {
+			return fieldErr("maxPktSize", err)
+		}
 		if v.MaxPktSize == nil {
 			v.MaxPktSize = new(int64)
 		}
@@ -21752,6 +23238,12 @@ func (v *GenericTransportParameters) decodePER(d *asn1per.Decoder, depth int) er
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -21855,6 +23347,9 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(H245NonStandardParameter)
 		}
@@ -21876,6 +23371,9 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ServicePrioritySignalled = b
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ServicePriorityValue))); err != nil {
+			return fieldErr("servicePriorityValue", err)
+		}
 		if v.ServicePriorityValue == nil {
 			v.ServicePriorityValue = new(ServicePriorityValue)
 		}
@@ -21893,12 +23391,21 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("serviceClass", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ServiceClass))); err != nil {
 					return fieldErr("serviceClass", err)
 				}
 				if v.ServiceClass == nil {
@@ -21922,6 +23429,9 @@ func (v *ServicePriority) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("serviceSubclass", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ServiceSubclass))); err != nil {
 					return fieldErr("serviceSubclass", err)
 				}
 				if v.ServiceSubclass == nil {
@@ -22027,6 +23537,9 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardParameter))); err != nil {
+			return fieldErr("nonStandardParameter", err)
+		}
 		if v.NonStandardParameter == nil {
 			v.NonStandardParameter = new(H245NonStandardParameter)
 		}
@@ -22044,12 +23557,21 @@ func (v *ServicePriorityValue) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("value", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Value))); err != nil {
 					return fieldErr("value", err)
 				}
 				if v.Value == nil {
@@ -22140,6 +23662,9 @@ func (v *AuthorizationParameters) decodePER(d *asn1per.Decoder, depth int) error
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(H245NonStandardParameter)
 		}
@@ -22155,6 +23680,12 @@ func (v *AuthorizationParameters) decodePER(d *asn1per.Decoder, depth int) error
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -22234,6 +23765,9 @@ func (v *QOSDescriptor) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(H245NonStandardParameter)
 		}
@@ -22255,6 +23789,12 @@ func (v *QOSDescriptor) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -22357,6 +23897,9 @@ func (v *QOSType) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = QOSType{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -22490,6 +24033,9 @@ func (v *QOSClass) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = QOSClass{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
@@ -22852,6 +24398,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -22869,10 +24418,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("callSignalAddress", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.CallSignalAddress[0]))); err != nil {
+			return fieldErr("callSignalAddress", err)
+		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else if cap(v.CallSignalAddress) == 0 {
-			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else if cap(v.CallSignalAddress) < n {
+			v.CallSignalAddress = make([]TransportAddress, 0, n)
 		} else {
 			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
@@ -22892,10 +24444,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("terminalAlias", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.TerminalAlias[0]))); err != nil {
+				return fieldErr("terminalAlias", err)
+			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
-			} else if cap(v.TerminalAlias) == 0 {
-				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.TerminalAlias) < n {
+				v.TerminalAlias = make([]AliasAddress, 0, n)
 			} else {
 				v.TerminalAlias = v.TerminalAlias[:0]
 			}
@@ -22910,6 +24465,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		v.TerminalAlias = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+			return fieldErr("gatekeeperIdentifier", err)
+		}
 		if v.GatekeeperIdentifier == nil {
 			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 		}
@@ -22930,6 +24488,12 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(20); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -22946,10 +24510,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateGatekeeper[0]))); err != nil {
+						return fieldErr("alternateGatekeeper", err)
+					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
-					} else if cap(v.AlternateGatekeeper) == 0 {
-						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+					} else if cap(v.AlternateGatekeeper) < n {
+						v.AlternateGatekeeper = make([]AlternateGK, 0, n)
 					} else {
 						v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 					}
@@ -22965,6 +24532,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("timeToLive", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TimeToLive))); err != nil {
 					return fieldErr("timeToLive", err)
 				}
 				if v.TimeToLive == nil {
@@ -22988,10 +24558,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -23017,10 +24590,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -23038,6 +24614,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -23049,6 +24628,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("willRespondToIRR", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.WillRespondToIRR))); err != nil {
 					return fieldErr("willRespondToIRR", err)
 				}
 				if v.WillRespondToIRR == nil {
@@ -23072,6 +24654,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("preGrantedARQ", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.PreGrantedARQ))); err != nil {
+					return fieldErr("preGrantedARQ", err)
+				}
 				if v.PreGrantedARQ == nil {
 					v.PreGrantedARQ = new(RegistrationConfirmPreGrantedARQ)
 				}
@@ -23083,6 +24668,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[7] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("maintainConnection", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
@@ -23114,10 +24702,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -23151,10 +24742,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("terminalAliasPattern", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.TerminalAliasPattern[0]))); err != nil {
+						return fieldErr("terminalAliasPattern", err)
+					}
 					if n == 0 {
 						v.TerminalAliasPattern = []AddressPattern{}
-					} else if cap(v.TerminalAliasPattern) == 0 {
-						v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
+					} else if cap(v.TerminalAliasPattern) < n {
+						v.TerminalAliasPattern = make([]AddressPattern, 0, n)
 					} else {
 						v.TerminalAliasPattern = v.TerminalAliasPattern[:0]
 					}
@@ -23180,10 +24774,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -23209,10 +24806,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("usageSpec", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.UsageSpec[0]))); err != nil {
+						return fieldErr("usageSpec", err)
+					}
 					if n == 0 {
 						v.UsageSpec = []RasUsageSpecification{}
-					} else if cap(v.UsageSpec) == 0 {
-						v.UsageSpec = make([]RasUsageSpecification, 0, min(n, 16))
+					} else if cap(v.UsageSpec) < n {
+						v.UsageSpec = make([]RasUsageSpecification, 0, n)
 					} else {
 						v.UsageSpec = v.UsageSpec[:0]
 					}
@@ -23230,6 +24830,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("featureServerAlias", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureServerAlias))); err != nil {
+					return fieldErr("featureServerAlias", err)
+				}
 				if v.FeatureServerAlias == nil {
 					v.FeatureServerAlias = new(AliasAddress)
 				}
@@ -23243,6 +24846,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacityReportingSpec", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CapacityReportingSpec))); err != nil {
+					return fieldErr("capacityReportingSpec", err)
+				}
 				if v.CapacityReportingSpec == nil {
 					v.CapacityReportingSpec = new(CapacityReportingSpecification)
 				}
@@ -23254,6 +24860,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[15] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -23277,10 +24886,13 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -23298,6 +24910,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
 				if v.AssignedGatekeeper == nil {
 					v.AssignedGatekeeper = new(AlternateGK)
 				}
@@ -23311,6 +24926,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("rehomingModel", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.RehomingModel))); err != nil {
+					return fieldErr("rehomingModel", err)
+				}
 				if v.RehomingModel == nil {
 					v.RehomingModel = new(RehomingModel)
 				}
@@ -23322,6 +24940,9 @@ func (v *RegistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[19] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("transportQOS", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TransportQOS))); err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
@@ -23555,12 +25176,21 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(4); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("irrFrequencyInCall", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IrrFrequencyInCall))); err != nil {
 					return fieldErr("irrFrequencyInCall", err)
 				}
 				if v.IrrFrequencyInCall == nil {
@@ -23586,6 +25216,9 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 				if err != nil {
 					return fieldErr("totalBandwidthRestriction", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TotalBandwidthRestriction))); err != nil {
+					return fieldErr("totalBandwidthRestriction", err)
+				}
 				if v.TotalBandwidthRestriction == nil {
 					v.TotalBandwidthRestriction = new(BandWidth)
 				}
@@ -23599,6 +25232,9 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 				if err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AlternateTransportAddresses))); err != nil {
+					return fieldErr("alternateTransportAddresses", err)
+				}
 				if v.AlternateTransportAddresses == nil {
 					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
 				}
@@ -23610,6 +25246,9 @@ func (v *RegistrationConfirmPreGrantedARQ) decodePER(d *asn1per.Decoder, depth i
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("useSpecifiedTransport", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UseSpecifiedTransport))); err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
 				if v.UseSpecifiedTransport == nil {
@@ -23748,6 +25387,9 @@ func (v *UseSpecifiedTransport) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = UseSpecifiedTransport{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
@@ -23829,6 +25471,9 @@ func (v *ServiceControlSession) decodePER(d *asn1per.Decoder, depth int) error {
 		v.SessionId = n
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Contents))); err != nil {
+			return fieldErr("contents", err)
+		}
 		if v.Contents == nil {
 			v.Contents = new(ServiceControlDescriptor)
 		}
@@ -23847,6 +25492,12 @@ func (v *ServiceControlSession) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -23995,6 +25646,9 @@ func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("signal", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		*v = ServiceControlDescriptor{Choice: ServiceControlDescriptorNonStandard, NonStandard: v.NonStandard}
 		if v.NonStandard == nil {
 			v.NonStandard = new(NonStandardParameter)
@@ -24003,6 +25657,9 @@ func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("nonStandard", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallCreditServiceControl))); err != nil {
+			return fieldErr("callCreditServiceControl", err)
+		}
 		*v = ServiceControlDescriptor{Choice: ServiceControlDescriptorCallCreditServiceControl, CallCreditServiceControl: v.CallCreditServiceControl}
 		if v.CallCreditServiceControl == nil {
 			v.CallCreditServiceControl = new(CallCreditServiceControl)
@@ -24013,6 +25670,9 @@ func (v *ServiceControlDescriptor) decodePER(d *asn1per.Decoder, depth int) erro
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = ServiceControlDescriptor{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -24129,6 +25789,9 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.AmountString))); err != nil {
+			return fieldErr("amountString", err)
+		}
 		if v.AmountString == nil {
 			v.AmountString = new(string)
 		}
@@ -24143,6 +25806,9 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 		v.AmountString = nil
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.BillingMode))); err != nil {
+			return fieldErr("billingMode", err)
+		}
 		if v.BillingMode == nil {
 			v.BillingMode = new(CallCreditServiceControlBillingMode)
 		}
@@ -24153,6 +25819,9 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 		v.BillingMode = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallDurationLimit))); err != nil {
+			return fieldErr("callDurationLimit", err)
+		}
 		if v.CallDurationLimit == nil {
 			v.CallDurationLimit = new(int64)
 		}
@@ -24167,6 +25836,9 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 		v.CallDurationLimit = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.EnforceCallDurationLimit))); err != nil {
+			return fieldErr("enforceCallDurationLimit", err)
+		}
 		if v.EnforceCallDurationLimit == nil {
 			v.EnforceCallDurationLimit = new(bool)
 		}
@@ -24185,6 +25857,9 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 		v.EnforceCallDurationLimit = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallStartingPoint))); err != nil {
+			return fieldErr("callStartingPoint", err)
+		}
 		if v.CallStartingPoint == nil {
 			v.CallStartingPoint = new(CallCreditServiceControlCallStartingPoint)
 		}
@@ -24200,6 +25875,12 @@ func (v *CallCreditServiceControl) decodePER(d *asn1per.Decoder, depth int) erro
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -24304,6 +25985,9 @@ func (v *CallCreditServiceControlBillingMode) decodePER(d *asn1per.Decoder, dept
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = CallCreditServiceControlBillingMode{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
 	}
 	return nil
@@ -24395,6 +26079,9 @@ func (v *CallCreditServiceControlCallStartingPoint) decodePER(d *asn1per.Decoder
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = CallCreditServiceControlCallStartingPoint{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -24500,6 +26187,9 @@ func (v *ServiceControlSessionReason) decodePER(d *asn1per.Decoder, depth int) e
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = ServiceControlSessionReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
@@ -24571,6 +26261,9 @@ func (v *RasUsageSpecification) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("when", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallStartingPoint))); err != nil {
+			return fieldErr("callStartingPoint", err)
+		}
 		if v.CallStartingPoint == nil {
 			v.CallStartingPoint = new(RasUsageSpecificationCallStartingPoint)
 		}
@@ -24589,6 +26282,12 @@ func (v *RasUsageSpecification) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -24680,6 +26379,12 @@ func (v *RasUsageSpecificationWhen) decodePER(d *asn1per.Decoder, depth int) err
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -24763,6 +26468,12 @@ func (v *RasUsageSpecificationCallStartingPoint) decodePER(d *asn1per.Decoder, d
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -24837,6 +26548,12 @@ func (v *CapacityReportingSpecification) decodePER(d *asn1per.Decoder, depth int
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -24920,6 +26637,12 @@ func (v *CapacityReportingSpecificationWhen) decodePER(d *asn1per.Decoder, depth
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -25109,6 +26832,9 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -25122,6 +26848,9 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+			return fieldErr("gatekeeperIdentifier", err)
+		}
 		if v.GatekeeperIdentifier == nil {
 			v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 		}
@@ -25139,12 +26868,21 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(7); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("altGKInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
@@ -25168,10 +26906,13 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -25197,10 +26938,13 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -25218,6 +26962,9 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -25229,6 +26976,9 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[4] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -25252,10 +27002,13 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -25271,6 +27024,9 @@ func (v *RegistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -25581,10 +27337,13 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 					return fieldErr("duplicateAlias", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DuplicateAlias[0]))); err != nil {
+				return fieldErr("duplicateAlias", err)
+			}
 			if n == 0 {
 				v.DuplicateAlias = nil
-			} else if cap(v.DuplicateAlias) == 0 {
-				v.DuplicateAlias = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.DuplicateAlias) < n {
+				v.DuplicateAlias = make([]AliasAddress, 0, n)
 			} else {
 				v.DuplicateAlias = v.DuplicateAlias[:0]
 			}
@@ -25644,6 +27403,9 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 		d.LeaveOpenType(win)
 	case 14:
+		if err := d.Charge(int(unsafe.Sizeof(*v.InvalidTerminalAliases))); err != nil {
+			return fieldErr("invalidTerminalAliases", err)
+		}
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonInvalidTerminalAliases, InvalidTerminalAliases: v.InvalidTerminalAliases}
 		if v.InvalidTerminalAliases == nil {
 			v.InvalidTerminalAliases = new(RegistrationRejectReasonInvalidTerminalAliasesType)
@@ -25671,6 +27433,9 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 		d.LeaveOpenType(win)
 	case 17:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = RegistrationRejectReason{Choice: RegistrationRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors)
@@ -25693,6 +27458,9 @@ func (v *RegistrationRejectReason) decodePER(d *asn1per.Decoder, depth int) erro
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = RegistrationRejectReason{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
@@ -25792,10 +27560,13 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 					return fieldErr("terminalAlias", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.TerminalAlias[0]))); err != nil {
+				return fieldErr("terminalAlias", err)
+			}
 			if n == 0 {
 				v.TerminalAlias = []AliasAddress{}
-			} else if cap(v.TerminalAlias) == 0 {
-				v.TerminalAlias = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.TerminalAlias) < n {
+				v.TerminalAlias = make([]AliasAddress, 0, n)
 			} else {
 				v.TerminalAlias = v.TerminalAlias[:0]
 			}
@@ -25818,10 +27589,13 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 					return fieldErr("terminalAliasPattern", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.TerminalAliasPattern[0]))); err != nil {
+				return fieldErr("terminalAliasPattern", err)
+			}
 			if n == 0 {
 				v.TerminalAliasPattern = []AddressPattern{}
-			} else if cap(v.TerminalAliasPattern) == 0 {
-				v.TerminalAliasPattern = make([]AddressPattern, 0, min(n, 16))
+			} else if cap(v.TerminalAliasPattern) < n {
+				v.TerminalAliasPattern = make([]AddressPattern, 0, n)
 			} else {
 				v.TerminalAliasPattern = v.TerminalAliasPattern[:0]
 			}
@@ -25844,10 +27618,13 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 					return fieldErr("supportedPrefixes", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+				return fieldErr("supportedPrefixes", err)
+			}
 			if n == 0 {
 				v.SupportedPrefixes = []SupportedPrefix{}
-			} else if cap(v.SupportedPrefixes) == 0 {
-				v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+			} else if cap(v.SupportedPrefixes) < n {
+				v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 			} else {
 				v.SupportedPrefixes = v.SupportedPrefixes[:0]
 			}
@@ -25867,6 +27644,12 @@ func (v *RegistrationRejectReasonInvalidTerminalAliasesType) decodePER(d *asn1pe
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -26137,10 +27920,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("callSignalAddress", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.CallSignalAddress[0]))); err != nil {
+			return fieldErr("callSignalAddress", err)
+		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else if cap(v.CallSignalAddress) == 0 {
-			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else if cap(v.CallSignalAddress) < n {
+			v.CallSignalAddress = make([]TransportAddress, 0, n)
 		} else {
 			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
@@ -26160,10 +27946,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("endpointAlias", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.EndpointAlias[0]))); err != nil {
+				return fieldErr("endpointAlias", err)
+			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
-			} else if cap(v.EndpointAlias) == 0 {
-				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.EndpointAlias) < n {
+				v.EndpointAlias = make([]AliasAddress, 0, n)
 			} else {
 				v.EndpointAlias = v.EndpointAlias[:0]
 			}
@@ -26178,6 +27967,9 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.EndpointAlias = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -26188,6 +27980,9 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.EndpointIdentifier))); err != nil {
+			return fieldErr("endpointIdentifier", err)
+		}
 		if v.EndpointIdentifier == nil {
 			v.EndpointIdentifier = new(EndpointIdentifier)
 		}
@@ -26205,6 +28000,12 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(11); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -26221,10 +28022,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateEndpoints[0]))); err != nil {
+						return fieldErr("alternateEndpoints", err)
+					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else if cap(v.AlternateEndpoints) == 0 {
-						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else if cap(v.AlternateEndpoints) < n {
+						v.AlternateEndpoints = make([]Endpoint, 0, n)
 					} else {
 						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
@@ -26240,6 +28044,9 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("gatekeeperIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
@@ -26263,10 +28070,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -26292,10 +28102,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -26313,6 +28126,9 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -26324,6 +28140,9 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("reason", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Reason))); err != nil {
 					return fieldErr("reason", err)
 				}
 				if v.Reason == nil {
@@ -26347,10 +28166,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("endpointAliasPattern", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.EndpointAliasPattern[0]))); err != nil {
+						return fieldErr("endpointAliasPattern", err)
+					}
 					if n == 0 {
 						v.EndpointAliasPattern = []AddressPattern{}
-					} else if cap(v.EndpointAliasPattern) == 0 {
-						v.EndpointAliasPattern = make([]AddressPattern, 0, min(n, 16))
+					} else if cap(v.EndpointAliasPattern) < n {
+						v.EndpointAliasPattern = make([]AddressPattern, 0, n)
 					} else {
 						v.EndpointAliasPattern = v.EndpointAliasPattern[:0]
 					}
@@ -26376,10 +28198,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedPrefixes", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedPrefixes[0]))); err != nil {
+						return fieldErr("supportedPrefixes", err)
+					}
 					if n == 0 {
 						v.SupportedPrefixes = []SupportedPrefix{}
-					} else if cap(v.SupportedPrefixes) == 0 {
-						v.SupportedPrefixes = make([]SupportedPrefix, 0, min(n, 16))
+					} else if cap(v.SupportedPrefixes) < n {
+						v.SupportedPrefixes = make([]SupportedPrefix, 0, n)
 					} else {
 						v.SupportedPrefixes = v.SupportedPrefixes[:0]
 					}
@@ -26405,10 +28230,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateGatekeeper", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateGatekeeper[0]))); err != nil {
+						return fieldErr("alternateGatekeeper", err)
+					}
 					if n == 0 {
 						v.AlternateGatekeeper = []AlternateGK{}
-					} else if cap(v.AlternateGatekeeper) == 0 {
-						v.AlternateGatekeeper = make([]AlternateGK, 0, min(n, 16))
+					} else if cap(v.AlternateGatekeeper) < n {
+						v.AlternateGatekeeper = make([]AlternateGK, 0, n)
 					} else {
 						v.AlternateGatekeeper = v.AlternateGatekeeper[:0]
 					}
@@ -26434,10 +28262,13 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -26453,6 +28284,9 @@ func (v *UnregistrationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -26653,6 +28487,9 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 5:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = UnregRequestReason{Choice: UnregRequestReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
@@ -26675,6 +28512,9 @@ func (v *UnregRequestReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = UnregRequestReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -26808,6 +28648,9 @@ func (v *SecurityErrors2) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = SecurityErrors2{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
@@ -26948,6 +28791,9 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -26965,6 +28811,12 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(5); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -26981,10 +28833,13 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -27010,10 +28865,13 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -27029,6 +28887,9 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -27052,10 +28913,13 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -27071,6 +28935,9 @@ func (v *UnregistrationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[4] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -27248,6 +29115,9 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -27265,12 +29135,21 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(5); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("altGKInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
@@ -27294,10 +29173,13 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -27323,10 +29205,13 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -27342,6 +29227,9 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -27365,10 +29253,13 @@ func (v *UnregistrationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -27550,6 +29441,9 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 5:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = UnregRejectReason{Choice: UnregRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
@@ -27565,6 +29459,9 @@ func (v *UnregRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = UnregRejectReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
@@ -27956,6 +29853,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callType", err)
 	}
 	if opt&(1<<6) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallModel))); err != nil {
+			return fieldErr("callModel", err)
+		}
 		if v.CallModel == nil {
 			v.CallModel = new(CallModel)
 		}
@@ -27977,10 +29877,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("destinationInfo", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestinationInfo[0]))); err != nil {
+				return fieldErr("destinationInfo", err)
+			}
 			if n == 0 {
 				v.DestinationInfo = []AliasAddress{}
-			} else if cap(v.DestinationInfo) == 0 {
-				v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.DestinationInfo) < n {
+				v.DestinationInfo = make([]AliasAddress, 0, n)
 			} else {
 				v.DestinationInfo = v.DestinationInfo[:0]
 			}
@@ -27995,6 +29898,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.DestinationInfo = nil
 	}
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.DestCallSignalAddress))); err != nil {
+			return fieldErr("destCallSignalAddress", err)
+		}
 		if v.DestCallSignalAddress == nil {
 			v.DestCallSignalAddress = new(TransportAddress)
 		}
@@ -28013,10 +29919,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("destExtraCallInfo", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestExtraCallInfo[0]))); err != nil {
+				return fieldErr("destExtraCallInfo", err)
+			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
-			} else if cap(v.DestExtraCallInfo) == 0 {
-				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.DestExtraCallInfo) < n {
+				v.DestExtraCallInfo = make([]AliasAddress, 0, n)
 			} else {
 				v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 			}
@@ -28038,10 +29947,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("srcInfo", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.SrcInfo[0]))); err != nil {
+			return fieldErr("srcInfo", err)
+		}
 		if n == 0 {
 			v.SrcInfo = nil
-		} else if cap(v.SrcInfo) == 0 {
-			v.SrcInfo = make([]AliasAddress, 0, min(n, 16))
+		} else if cap(v.SrcInfo) < n {
+			v.SrcInfo = make([]AliasAddress, 0, n)
 		} else {
 			v.SrcInfo = v.SrcInfo[:0]
 		}
@@ -28053,6 +29965,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.SrcCallSignalAddress))); err != nil {
+			return fieldErr("srcCallSignalAddress", err)
+		}
 		if v.SrcCallSignalAddress == nil {
 			v.SrcCallSignalAddress = new(TransportAddress)
 		}
@@ -28069,6 +29984,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callReferenceValue", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -28079,6 +29997,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallServices))); err != nil {
+			return fieldErr("callServices", err)
+		}
 		if v.CallServices == nil {
 			v.CallServices = new(QseriesOptions)
 		}
@@ -28121,12 +30042,21 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(19); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("canMapAlias", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CanMapAlias))); err != nil {
 					return fieldErr("canMapAlias", err)
 				}
 				if v.CanMapAlias == nil {
@@ -28150,6 +30080,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
+					return fieldErr("callIdentifier", err)
+				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
@@ -28171,10 +30104,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("srcAlternatives", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SrcAlternatives[0]))); err != nil {
+						return fieldErr("srcAlternatives", err)
+					}
 					if n == 0 {
 						v.SrcAlternatives = []Endpoint{}
-					} else if cap(v.SrcAlternatives) == 0 {
-						v.SrcAlternatives = make([]Endpoint, 0, min(n, 16))
+					} else if cap(v.SrcAlternatives) < n {
+						v.SrcAlternatives = make([]Endpoint, 0, n)
 					} else {
 						v.SrcAlternatives = v.SrcAlternatives[:0]
 					}
@@ -28200,10 +30136,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("destAlternatives", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestAlternatives[0]))); err != nil {
+						return fieldErr("destAlternatives", err)
+					}
 					if n == 0 {
 						v.DestAlternatives = []Endpoint{}
-					} else if cap(v.DestAlternatives) == 0 {
-						v.DestAlternatives = make([]Endpoint, 0, min(n, 16))
+					} else if cap(v.DestAlternatives) < n {
+						v.DestAlternatives = make([]Endpoint, 0, n)
 					} else {
 						v.DestAlternatives = v.DestAlternatives[:0]
 					}
@@ -28219,6 +30158,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[4] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("gatekeeperIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
@@ -28242,10 +30184,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -28271,10 +30216,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -28292,6 +30240,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -28305,6 +30256,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TransportQOS))); err != nil {
+					return fieldErr("transportQOS", err)
+				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
@@ -28316,6 +30270,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[9] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("willSupplyUUIEs", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.WillSupplyUUIEs))); err != nil {
 					return fieldErr("willSupplyUUIEs", err)
 				}
 				if v.WillSupplyUUIEs == nil {
@@ -28339,6 +30296,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallLinkage))); err != nil {
+					return fieldErr("callLinkage", err)
+				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
@@ -28350,6 +30310,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[11] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("gatewayDataRate", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.GatewayDataRate))); err != nil {
 					return fieldErr("gatewayDataRate", err)
 				}
 				if v.GatewayDataRate == nil {
@@ -28365,6 +30328,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacity", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
+					return fieldErr("capacity", err)
+				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
@@ -28376,6 +30342,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[13] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("circuitInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
@@ -28399,10 +30368,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DesiredProtocols[0]))); err != nil {
+						return fieldErr("desiredProtocols", err)
+					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
-					} else if cap(v.DesiredProtocols) == 0 {
-						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else if cap(v.DesiredProtocols) < n {
+						v.DesiredProtocols = make([]SupportedProtocols, 0, n)
 					} else {
 						v.DesiredProtocols = v.DesiredProtocols[:0]
 					}
@@ -28420,6 +30392,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DesiredTunnelledProtocol))); err != nil {
+					return fieldErr("desiredTunnelledProtocol", err)
+				}
 				if v.DesiredTunnelledProtocol == nil {
 					v.DesiredTunnelledProtocol = new(TunnelledProtocol)
 				}
@@ -28431,6 +30406,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[16] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -28454,10 +30432,13 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -28473,6 +30454,9 @@ func (v *AdmissionRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[18] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("canMapSrcAlias", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CanMapSrcAlias))); err != nil {
 					return fieldErr("canMapSrcAlias", err)
 				}
 				if v.CanMapSrcAlias == nil {
@@ -28668,6 +30652,9 @@ func (v *CallType) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = CallType{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
@@ -28759,6 +30746,9 @@ func (v *CallModel) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = CallModel{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -28863,6 +30853,12 @@ func (v *CallIdentifier) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -28965,6 +30961,12 @@ func (v *CallLinkage) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -29381,6 +31383,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destCallSignalAddress", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IrrFrequency))); err != nil {
+			return fieldErr("irrFrequency", err)
+		}
 		if v.IrrFrequency == nil {
 			v.IrrFrequency = new(int64)
 		}
@@ -29401,6 +31406,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		v.IrrFrequency = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -29418,6 +31426,12 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(23); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -29434,10 +31448,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("destinationInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestinationInfo[0]))); err != nil {
+						return fieldErr("destinationInfo", err)
+					}
 					if n == 0 {
 						v.DestinationInfo = []AliasAddress{}
-					} else if cap(v.DestinationInfo) == 0 {
-						v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.DestinationInfo) < n {
+						v.DestinationInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.DestinationInfo = v.DestinationInfo[:0]
 					}
@@ -29463,10 +31480,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestExtraCallInfo[0]))); err != nil {
+						return fieldErr("destExtraCallInfo", err)
+					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
-					} else if cap(v.DestExtraCallInfo) == 0 {
-						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.DestExtraCallInfo) < n {
+						v.DestExtraCallInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 					}
@@ -29482,6 +31502,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("destinationType", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DestinationType))); err != nil {
 					return fieldErr("destinationType", err)
 				}
 				if v.DestinationType == nil {
@@ -29505,10 +31528,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("remoteExtensionAddress", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.RemoteExtensionAddress[0]))); err != nil {
+						return fieldErr("remoteExtensionAddress", err)
+					}
 					if n == 0 {
 						v.RemoteExtensionAddress = []AliasAddress{}
-					} else if cap(v.RemoteExtensionAddress) == 0 {
-						v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.RemoteExtensionAddress) < n {
+						v.RemoteExtensionAddress = make([]AliasAddress, 0, n)
 					} else {
 						v.RemoteExtensionAddress = v.RemoteExtensionAddress[:0]
 					}
@@ -29534,10 +31560,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateEndpoints[0]))); err != nil {
+						return fieldErr("alternateEndpoints", err)
+					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else if cap(v.AlternateEndpoints) == 0 {
-						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else if cap(v.AlternateEndpoints) < n {
+						v.AlternateEndpoints = make([]Endpoint, 0, n)
 					} else {
 						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
@@ -29563,10 +31592,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -29592,10 +31624,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -29613,6 +31648,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -29626,6 +31664,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("transportQOS", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TransportQOS))); err != nil {
+					return fieldErr("transportQOS", err)
+				}
 				if v.TransportQOS == nil {
 					v.TransportQOS = new(TransportQOS)
 				}
@@ -29637,6 +31678,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[9] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("willRespondToIRR", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.WillRespondToIRR))); err != nil {
 					return fieldErr("willRespondToIRR", err)
 				}
 				if v.WillRespondToIRR == nil {
@@ -29660,6 +31704,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UuiesRequested))); err != nil {
+					return fieldErr("uuiesRequested", err)
+				}
 				if v.UuiesRequested == nil {
 					v.UuiesRequested = new(UUIEsRequested)
 				}
@@ -29681,10 +31728,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("language", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Language[0]))); err != nil {
+						return fieldErr("language", err)
+					}
 					if n == 0 {
 						v.Language = []string{}
-					} else if cap(v.Language) == 0 {
-						v.Language = make([]string, 0, min(n, 16))
+					} else if cap(v.Language) < n {
+						v.Language = make([]string, 0, n)
 					} else {
 						v.Language = v.Language[:0]
 					}
@@ -29706,6 +31756,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AlternateTransportAddresses))); err != nil {
+					return fieldErr("alternateTransportAddresses", err)
+				}
 				if v.AlternateTransportAddresses == nil {
 					v.AlternateTransportAddresses = new(AlternateTransportAddresses)
 				}
@@ -29719,6 +31772,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("useSpecifiedTransport", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UseSpecifiedTransport))); err != nil {
+					return fieldErr("useSpecifiedTransport", err)
+				}
 				if v.UseSpecifiedTransport == nil {
 					v.UseSpecifiedTransport = new(UseSpecifiedTransport)
 				}
@@ -29730,6 +31786,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[14] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("circuitInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
@@ -29753,10 +31812,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("usageSpec", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.UsageSpec[0]))); err != nil {
+						return fieldErr("usageSpec", err)
+					}
 					if n == 0 {
 						v.UsageSpec = []RasUsageSpecification{}
-					} else if cap(v.UsageSpec) == 0 {
-						v.UsageSpec = make([]RasUsageSpecification, 0, min(n, 16))
+					} else if cap(v.UsageSpec) < n {
+						v.UsageSpec = make([]RasUsageSpecification, 0, n)
 					} else {
 						v.UsageSpec = v.UsageSpec[:0]
 					}
@@ -29782,10 +31844,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedProtocols", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedProtocols[0]))); err != nil {
+						return fieldErr("supportedProtocols", err)
+					}
 					if n == 0 {
 						v.SupportedProtocols = []SupportedProtocols{}
-					} else if cap(v.SupportedProtocols) == 0 {
-						v.SupportedProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else if cap(v.SupportedProtocols) < n {
+						v.SupportedProtocols = make([]SupportedProtocols, 0, n)
 					} else {
 						v.SupportedProtocols = v.SupportedProtocols[:0]
 					}
@@ -29811,10 +31876,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -29830,6 +31898,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[18] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("multipleCalls", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
@@ -29853,6 +31924,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("featureSet", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
+					return fieldErr("featureSet", err)
+				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
@@ -29874,10 +31948,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -29903,10 +31980,13 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("modifiedSrcInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ModifiedSrcInfo[0]))); err != nil {
+						return fieldErr("modifiedSrcInfo", err)
+					}
 					if n == 0 {
 						v.ModifiedSrcInfo = []AliasAddress{}
-					} else if cap(v.ModifiedSrcInfo) == 0 {
-						v.ModifiedSrcInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.ModifiedSrcInfo) < n {
+						v.ModifiedSrcInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.ModifiedSrcInfo = v.ModifiedSrcInfo[:0]
 					}
@@ -29922,6 +32002,9 @@ func (v *AdmissionConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[22] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -30221,12 +32304,21 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(4); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("status", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Status))); err != nil {
 					return fieldErr("status", err)
 				}
 				if v.Status == nil {
@@ -30250,6 +32342,9 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("statusInquiry", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.StatusInquiry))); err != nil {
+					return fieldErr("statusInquiry", err)
+				}
 				if v.StatusInquiry == nil {
 					v.StatusInquiry = new(bool)
 				}
@@ -30271,6 +32366,9 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("setupAcknowledge", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.SetupAcknowledge))); err != nil {
+					return fieldErr("setupAcknowledge", err)
+				}
 				if v.SetupAcknowledge == nil {
 					v.SetupAcknowledge = new(bool)
 				}
@@ -30290,6 +32388,9 @@ func (v *UUIEsRequested) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("notify", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Notify))); err != nil {
 					return fieldErr("notify", err)
 				}
 				if v.Notify == nil {
@@ -30526,6 +32627,9 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -30543,12 +32647,21 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(9); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("altGKInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
@@ -30572,10 +32685,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -30601,10 +32717,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -30630,10 +32749,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("callSignalAddress", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CallSignalAddress[0]))); err != nil {
+						return fieldErr("callSignalAddress", err)
+					}
 					if n == 0 {
 						v.CallSignalAddress = []TransportAddress{}
-					} else if cap(v.CallSignalAddress) == 0 {
-						v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+					} else if cap(v.CallSignalAddress) < n {
+						v.CallSignalAddress = make([]TransportAddress, 0, n)
 					} else {
 						v.CallSignalAddress = v.CallSignalAddress[:0]
 					}
@@ -30649,6 +32771,9 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[4] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -30672,10 +32797,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -30691,6 +32819,9 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -30714,10 +32845,13 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -30733,6 +32867,9 @@ func (v *AdmissionReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[8] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -31118,10 +33255,13 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("routeCallToSCN", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.RouteCallToSCN[0]))); err != nil {
+				return fieldErr("routeCallToSCN", err)
+			}
 			if n == 0 {
 				v.RouteCallToSCN = nil
-			} else if cap(v.RouteCallToSCN) == 0 {
-				v.RouteCallToSCN = make([]PartyNumber, 0, min(n, 16))
+			} else if cap(v.RouteCallToSCN) < n {
+				v.RouteCallToSCN = make([]PartyNumber, 0, n)
 			} else {
 				v.RouteCallToSCN = v.RouteCallToSCN[:0]
 			}
@@ -31169,6 +33309,9 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 18:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = AdmissionRejectReason{Choice: AdmissionRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
@@ -31212,6 +33355,9 @@ func (v *AdmissionRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = AdmissionRejectReason{Raw: &asn1per.RawExtension{Index: i - 8, Data: data}}
@@ -31464,6 +33610,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callReferenceValue", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallType))); err != nil {
+			return fieldErr("callType", err)
+		}
 		if v.CallType == nil {
 			v.CallType = new(CallType)
 		}
@@ -31477,6 +33626,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("bandWidth", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -31494,12 +33646,21 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(12); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -31513,6 +33674,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("gatekeeperIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
@@ -31536,10 +33700,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -31565,10 +33732,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -31586,6 +33756,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -31597,6 +33770,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("answeredCall", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AnsweredCall))); err != nil {
 					return fieldErr("answeredCall", err)
 				}
 				if v.AnsweredCall == nil {
@@ -31620,6 +33796,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallLinkage))); err != nil {
+					return fieldErr("callLinkage", err)
+				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
@@ -31633,6 +33812,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacity", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
+					return fieldErr("capacity", err)
+				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
@@ -31644,6 +33826,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[8] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("usageInformation", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UsageInformation))); err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				if v.UsageInformation == nil {
@@ -31667,10 +33852,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("bandwidthDetails", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.BandwidthDetails[0]))); err != nil {
+						return fieldErr("bandwidthDetails", err)
+					}
 					if n == 0 {
 						v.BandwidthDetails = []BandwidthDetails{}
-					} else if cap(v.BandwidthDetails) == 0 {
-						v.BandwidthDetails = make([]BandwidthDetails, 0, min(n, 16))
+					} else if cap(v.BandwidthDetails) < n {
+						v.BandwidthDetails = make([]BandwidthDetails, 0, n)
 					} else {
 						v.BandwidthDetails = v.BandwidthDetails[:0]
 					}
@@ -31696,10 +33884,13 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -31715,6 +33906,9 @@ func (v *BandwidthRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[11] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("transportQOS", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TransportQOS))); err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
@@ -31858,10 +34052,13 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("nonStandardUsageFields", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.NonStandardUsageFields[0]))); err != nil {
+			return fieldErr("nonStandardUsageFields", err)
+		}
 		if n == 0 {
 			v.NonStandardUsageFields = nil
-		} else if cap(v.NonStandardUsageFields) == 0 {
-			v.NonStandardUsageFields = make([]NonStandardParameter, 0, min(n, 16))
+		} else if cap(v.NonStandardUsageFields) < n {
+			v.NonStandardUsageFields = make([]NonStandardParameter, 0, n)
 		} else {
 			v.NonStandardUsageFields = v.NonStandardUsageFields[:0]
 		}
@@ -31873,6 +34070,9 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.AlertingTime))); err != nil {
+			return fieldErr("alertingTime", err)
+		}
 		if v.AlertingTime == nil {
 			v.AlertingTime = new(TimeStamp)
 		}
@@ -31883,6 +34083,9 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		v.AlertingTime = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ConnectTime))); err != nil {
+			return fieldErr("connectTime", err)
+		}
 		if v.ConnectTime == nil {
 			v.ConnectTime = new(TimeStamp)
 		}
@@ -31893,6 +34096,9 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ConnectTime = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.EndTime))); err != nil {
+			return fieldErr("endTime", err)
+		}
 		if v.EndTime == nil {
 			v.EndTime = new(TimeStamp)
 		}
@@ -31908,6 +34114,12 @@ func (v *RasUsageInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -32017,6 +34229,12 @@ func (v *BandwidthDetails) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -32094,6 +34312,9 @@ func (v *TransportChannelInfo) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<2) != 0
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.SendAddress))); err != nil {
+			return fieldErr("sendAddress", err)
+		}
 		if v.SendAddress == nil {
 			v.SendAddress = new(TransportAddress)
 		}
@@ -32104,6 +34325,9 @@ func (v *TransportChannelInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		v.SendAddress = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.RecvAddress))); err != nil {
+			return fieldErr("recvAddress", err)
+		}
 		if v.RecvAddress == nil {
 			v.RecvAddress = new(TransportAddress)
 		}
@@ -32119,6 +34343,12 @@ func (v *TransportChannelInfo) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -32286,6 +34516,9 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("bandWidth", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -32303,6 +34536,12 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(6); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -32319,10 +34558,13 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -32348,10 +34590,13 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -32369,6 +34614,9 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -32380,6 +34628,9 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("capacity", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
@@ -32403,10 +34654,13 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -32422,6 +34676,9 @@ func (v *BandwidthConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("transportQOS", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TransportQOS))); err != nil {
 					return fieldErr("transportQOS", err)
 				}
 				if v.TransportQOS == nil {
@@ -32609,6 +34866,9 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("allowedBandWidth", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -32626,12 +34886,21 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(5); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("altGKInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
@@ -32655,10 +34924,13 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -32684,10 +34956,13 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -32703,6 +34978,9 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -32726,10 +35004,13 @@ func (v *BandwidthReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -32925,6 +35206,9 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = BandRejectReason{Choice: BandRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
@@ -32940,6 +35224,9 @@ func (v *BandRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = BandRejectReason{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
@@ -33199,6 +35486,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("disengageReason", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -33216,12 +35506,21 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(13); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -33235,6 +35534,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("gatekeeperIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
 				if v.GatekeeperIdentifier == nil {
@@ -33258,10 +35560,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -33287,10 +35592,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -33308,6 +35616,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -33319,6 +35630,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("answeredCall", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AnsweredCall))); err != nil {
 					return fieldErr("answeredCall", err)
 				}
 				if v.AnsweredCall == nil {
@@ -33342,6 +35656,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallLinkage))); err != nil {
+					return fieldErr("callLinkage", err)
+				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
@@ -33353,6 +35670,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[7] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("capacity", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
@@ -33368,6 +35688,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
+					return fieldErr("circuitInfo", err)
+				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
@@ -33381,6 +35704,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("usageInformation", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UsageInformation))); err != nil {
+					return fieldErr("usageInformation", err)
+				}
 				if v.UsageInformation == nil {
 					v.UsageInformation = new(RasUsageInformation)
 				}
@@ -33392,6 +35718,9 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("terminationCause", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TerminationCause))); err != nil {
 					return fieldErr("terminationCause", err)
 				}
 				if v.TerminationCause == nil {
@@ -33415,10 +35744,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -33444,10 +35776,13 @@ func (v *DisengageRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -33609,6 +35944,9 @@ func (v *DisengageReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = DisengageReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
@@ -33705,6 +36043,9 @@ func (v *CallTerminationCause) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.ReleaseCompleteReason))); err != nil {
+			return fieldErr("releaseCompleteReason", err)
+		}
 		*v = CallTerminationCause{Choice: CallTerminationCauseReleaseCompleteReason, ReleaseCompleteReason: v.ReleaseCompleteReason}
 		if v.ReleaseCompleteReason == nil {
 			v.ReleaseCompleteReason = new(ReleaseCompleteReason)
@@ -33724,6 +36065,9 @@ func (v *CallTerminationCause) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = CallTerminationCause{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -34085,6 +36429,9 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 17:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardReason))); err != nil {
+			return fieldErr("nonStandardReason", err)
+		}
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonNonStandardReason, NonStandardReason: v.NonStandardReason}
 		if v.NonStandardReason == nil {
 			v.NonStandardReason = new(NonStandardParameter)
@@ -34136,6 +36483,9 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 23:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = ReleaseCompleteReason{Choice: ReleaseCompleteReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors)
@@ -34158,6 +36508,9 @@ func (v *ReleaseCompleteReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = ReleaseCompleteReason{Raw: &asn1per.RawExtension{Index: i - 12, Data: data}}
@@ -34331,6 +36684,9 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -34348,6 +36704,12 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(8); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -34364,10 +36726,13 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -34393,10 +36758,13 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -34414,6 +36782,9 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -34425,6 +36796,9 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("capacity", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
@@ -34440,6 +36814,9 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
+					return fieldErr("circuitInfo", err)
+				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
@@ -34451,6 +36828,9 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("usageInformation", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UsageInformation))); err != nil {
 					return fieldErr("usageInformation", err)
 				}
 				if v.UsageInformation == nil {
@@ -34474,10 +36854,13 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -34493,6 +36876,9 @@ func (v *DisengageConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[7] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -34679,6 +37065,9 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -34696,12 +37085,21 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(5); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("altGKInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
@@ -34725,10 +37123,13 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -34754,10 +37155,13 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -34773,6 +37177,9 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -34796,10 +37203,13 @@ func (v *DisengageReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -34955,6 +37365,9 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = DisengageRejectReason{Choice: DisengageRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
@@ -34970,6 +37383,9 @@ func (v *DisengageRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = DisengageRejectReason{Raw: &asn1per.RawExtension{Index: i - 2, Data: data}}
@@ -35278,6 +37694,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.EndpointIdentifier))); err != nil {
+			return fieldErr("endpointIdentifier", err)
+		}
 		if v.EndpointIdentifier == nil {
 			v.EndpointIdentifier = new(EndpointIdentifier)
 		}
@@ -35295,10 +37714,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("destinationInfo", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestinationInfo[0]))); err != nil {
+			return fieldErr("destinationInfo", err)
+		}
 		if n == 0 {
 			v.DestinationInfo = nil
-		} else if cap(v.DestinationInfo) == 0 {
-			v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+		} else if cap(v.DestinationInfo) < n {
+			v.DestinationInfo = make([]AliasAddress, 0, n)
 		} else {
 			v.DestinationInfo = v.DestinationInfo[:0]
 		}
@@ -35310,6 +37732,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -35330,6 +37755,12 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(17); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -35346,10 +37777,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("sourceInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SourceInfo[0]))); err != nil {
+						return fieldErr("sourceInfo", err)
+					}
 					if n == 0 {
 						v.SourceInfo = []AliasAddress{}
-					} else if cap(v.SourceInfo) == 0 {
-						v.SourceInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.SourceInfo) < n {
+						v.SourceInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.SourceInfo = v.SourceInfo[:0]
 					}
@@ -35365,6 +37799,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("canMapAlias", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CanMapAlias))); err != nil {
 					return fieldErr("canMapAlias", err)
 				}
 				if v.CanMapAlias == nil {
@@ -35388,6 +37825,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("gatekeeperIdentifier", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.GatekeeperIdentifier))); err != nil {
+					return fieldErr("gatekeeperIdentifier", err)
+				}
 				if v.GatekeeperIdentifier == nil {
 					v.GatekeeperIdentifier = new(GatekeeperIdentifier)
 				}
@@ -35409,10 +37849,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -35438,10 +37881,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -35457,6 +37903,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -35480,10 +37929,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DesiredProtocols[0]))); err != nil {
+						return fieldErr("desiredProtocols", err)
+					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
-					} else if cap(v.DesiredProtocols) == 0 {
-						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else if cap(v.DesiredProtocols) < n {
+						v.DesiredProtocols = make([]SupportedProtocols, 0, n)
 					} else {
 						v.DesiredProtocols = v.DesiredProtocols[:0]
 					}
@@ -35501,6 +37953,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("desiredTunnelledProtocol", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DesiredTunnelledProtocol))); err != nil {
+					return fieldErr("desiredTunnelledProtocol", err)
+				}
 				if v.DesiredTunnelledProtocol == nil {
 					v.DesiredTunnelledProtocol = new(TunnelledProtocol)
 				}
@@ -35512,6 +37967,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[8] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -35535,10 +37993,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -35554,6 +38015,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("hopCount", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.HopCount))); err != nil {
 					return fieldErr("hopCount", err)
 				}
 				if v.HopCount == nil {
@@ -35579,6 +38043,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
+					return fieldErr("circuitInfo", err)
+				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
@@ -35592,6 +38059,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callIdentifier", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
+					return fieldErr("callIdentifier", err)
+				}
 				if v.CallIdentifier == nil {
 					v.CallIdentifier = new(CallIdentifier)
 				}
@@ -35603,6 +38073,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[13] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("bandWidth", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.BandWidth))); err != nil {
 					return fieldErr("bandWidth", err)
 				}
 				if v.BandWidth == nil {
@@ -35626,10 +38099,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("sourceEndpointInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SourceEndpointInfo[0]))); err != nil {
+						return fieldErr("sourceEndpointInfo", err)
+					}
 					if n == 0 {
 						v.SourceEndpointInfo = []AliasAddress{}
-					} else if cap(v.SourceEndpointInfo) == 0 {
-						v.SourceEndpointInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.SourceEndpointInfo) < n {
+						v.SourceEndpointInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.SourceEndpointInfo = v.SourceEndpointInfo[:0]
 					}
@@ -35645,6 +38121,9 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[15] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("canMapSrcAlias", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CanMapSrcAlias))); err != nil {
 					return fieldErr("canMapSrcAlias", err)
 				}
 				if v.CanMapSrcAlias == nil {
@@ -35676,10 +38155,13 @@ func (v *LocationRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("language", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Language[0]))); err != nil {
+						return fieldErr("language", err)
+					}
 					if n == 0 {
 						v.Language = []string{}
-					} else if cap(v.Language) == 0 {
-						v.Language = make([]string, 0, min(n, 16))
+					} else if cap(v.Language) < n {
+						v.Language = make([]string, 0, n)
 					} else {
 						v.Language = v.Language[:0]
 					}
@@ -36071,6 +38553,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rasAddress", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -36088,6 +38573,12 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(17); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -36104,10 +38595,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("destinationInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestinationInfo[0]))); err != nil {
+						return fieldErr("destinationInfo", err)
+					}
 					if n == 0 {
 						v.DestinationInfo = []AliasAddress{}
-					} else if cap(v.DestinationInfo) == 0 {
-						v.DestinationInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.DestinationInfo) < n {
+						v.DestinationInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.DestinationInfo = v.DestinationInfo[:0]
 					}
@@ -36133,10 +38627,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestExtraCallInfo[0]))); err != nil {
+						return fieldErr("destExtraCallInfo", err)
+					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
-					} else if cap(v.DestExtraCallInfo) == 0 {
-						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.DestExtraCallInfo) < n {
+						v.DestExtraCallInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 					}
@@ -36152,6 +38649,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("destinationType", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DestinationType))); err != nil {
 					return fieldErr("destinationType", err)
 				}
 				if v.DestinationType == nil {
@@ -36175,10 +38675,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("remoteExtensionAddress", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.RemoteExtensionAddress[0]))); err != nil {
+						return fieldErr("remoteExtensionAddress", err)
+					}
 					if n == 0 {
 						v.RemoteExtensionAddress = []AliasAddress{}
-					} else if cap(v.RemoteExtensionAddress) == 0 {
-						v.RemoteExtensionAddress = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.RemoteExtensionAddress) < n {
+						v.RemoteExtensionAddress = make([]AliasAddress, 0, n)
 					} else {
 						v.RemoteExtensionAddress = v.RemoteExtensionAddress[:0]
 					}
@@ -36204,10 +38707,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alternateEndpoints", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternateEndpoints[0]))); err != nil {
+						return fieldErr("alternateEndpoints", err)
+					}
 					if n == 0 {
 						v.AlternateEndpoints = []Endpoint{}
-					} else if cap(v.AlternateEndpoints) == 0 {
-						v.AlternateEndpoints = make([]Endpoint, 0, min(n, 16))
+					} else if cap(v.AlternateEndpoints) < n {
+						v.AlternateEndpoints = make([]Endpoint, 0, n)
 					} else {
 						v.AlternateEndpoints = v.AlternateEndpoints[:0]
 					}
@@ -36233,10 +38739,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -36262,10 +38771,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -36283,6 +38795,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -36294,6 +38809,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[8] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("alternateTransportAddresses", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AlternateTransportAddresses))); err != nil {
 					return fieldErr("alternateTransportAddresses", err)
 				}
 				if v.AlternateTransportAddresses == nil {
@@ -36317,10 +38835,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedProtocols", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedProtocols[0]))); err != nil {
+						return fieldErr("supportedProtocols", err)
+					}
 					if n == 0 {
 						v.SupportedProtocols = []SupportedProtocols{}
-					} else if cap(v.SupportedProtocols) == 0 {
-						v.SupportedProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else if cap(v.SupportedProtocols) < n {
+						v.SupportedProtocols = make([]SupportedProtocols, 0, n)
 					} else {
 						v.SupportedProtocols = v.SupportedProtocols[:0]
 					}
@@ -36336,6 +38857,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("multipleCalls", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
@@ -36359,6 +38883,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("featureSet", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
+					return fieldErr("featureSet", err)
+				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
@@ -36380,10 +38907,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -36399,6 +38929,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[13] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("circuitInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
@@ -36422,10 +38955,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -36451,10 +38987,13 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("modifiedSrcInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ModifiedSrcInfo[0]))); err != nil {
+						return fieldErr("modifiedSrcInfo", err)
+					}
 					if n == 0 {
 						v.ModifiedSrcInfo = []AliasAddress{}
-					} else if cap(v.ModifiedSrcInfo) == 0 {
-						v.ModifiedSrcInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.ModifiedSrcInfo) < n {
+						v.ModifiedSrcInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.ModifiedSrcInfo = v.ModifiedSrcInfo[:0]
 					}
@@ -36470,6 +39009,9 @@ func (v *LocationConfirm) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[16] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("bandWidth", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.BandWidth))); err != nil {
 					return fieldErr("bandWidth", err)
 				}
 				if v.BandWidth == nil {
@@ -36710,6 +39252,9 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("rejectReason", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -36727,12 +39272,21 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(7); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("altGKInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
 					return fieldErr("altGKInfo", err)
 				}
 				if v.AltGKInfo == nil {
@@ -36756,10 +39310,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -36785,10 +39342,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -36806,6 +39366,9 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -36817,6 +39380,9 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[4] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -36840,10 +39406,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -36869,10 +39438,13 @@ func (v *LocationReject) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -37173,10 +39745,13 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("routeCalltoSCN", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.RouteCalltoSCN[0]))); err != nil {
+				return fieldErr("routeCalltoSCN", err)
+			}
 			if n == 0 {
 				v.RouteCalltoSCN = nil
-			} else if cap(v.RouteCalltoSCN) == 0 {
-				v.RouteCalltoSCN = make([]PartyNumber, 0, min(n, 16))
+			} else if cap(v.RouteCalltoSCN) < n {
+				v.RouteCalltoSCN = make([]PartyNumber, 0, n)
 			} else {
 				v.RouteCalltoSCN = v.RouteCalltoSCN[:0]
 			}
@@ -37224,6 +39799,9 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 		d.LeaveOpenType(win)
 	case 12:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = LocationRejectReason{Choice: LocationRejectReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
@@ -37260,6 +39838,9 @@ func (v *LocationRejectReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = LocationRejectReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -37485,6 +40066,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callReferenceValue", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -37495,6 +40079,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		v.NonStandardData = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ReplyAddress))); err != nil {
+			return fieldErr("replyAddress", err)
+		}
 		if v.ReplyAddress == nil {
 			v.ReplyAddress = new(TransportAddress)
 		}
@@ -37512,12 +40099,21 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(12); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -37541,10 +40137,13 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -37570,10 +40169,13 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -37591,6 +40193,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -37602,6 +40207,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[4] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("uuiesRequested", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UuiesRequested))); err != nil {
 					return fieldErr("uuiesRequested", err)
 				}
 				if v.UuiesRequested == nil {
@@ -37617,6 +40225,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallLinkage))); err != nil {
+					return fieldErr("callLinkage", err)
+				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
@@ -37628,6 +40239,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("usageInfoRequested", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UsageInfoRequested))); err != nil {
 					return fieldErr("usageInfoRequested", err)
 				}
 				if v.UsageInfoRequested == nil {
@@ -37649,6 +40263,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[8] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("nextSegmentRequested", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.NextSegmentRequested))); err != nil {
 					return fieldErr("nextSegmentRequested", err)
 				}
 				if v.NextSegmentRequested == nil {
@@ -37690,10 +40307,13 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -37709,6 +40329,9 @@ func (v *InfoRequest) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[11] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("assignedGatekeeper", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.AssignedGatekeeper))); err != nil {
 					return fieldErr("assignedGatekeeper", err)
 				}
 				if v.AssignedGatekeeper == nil {
@@ -37971,6 +40594,9 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -38000,10 +40626,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("callSignalAddress", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.CallSignalAddress[0]))); err != nil {
+			return fieldErr("callSignalAddress", err)
+		}
 		if n == 0 {
 			v.CallSignalAddress = nil
-		} else if cap(v.CallSignalAddress) == 0 {
-			v.CallSignalAddress = make([]TransportAddress, 0, min(n, 16))
+		} else if cap(v.CallSignalAddress) < n {
+			v.CallSignalAddress = make([]TransportAddress, 0, n)
 		} else {
 			v.CallSignalAddress = v.CallSignalAddress[:0]
 		}
@@ -38023,10 +40652,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("endpointAlias", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.EndpointAlias[0]))); err != nil {
+				return fieldErr("endpointAlias", err)
+			}
 			if n == 0 {
 				v.EndpointAlias = []AliasAddress{}
-			} else if cap(v.EndpointAlias) == 0 {
-				v.EndpointAlias = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.EndpointAlias) < n {
+				v.EndpointAlias = make([]AliasAddress, 0, n)
 			} else {
 				v.EndpointAlias = v.EndpointAlias[:0]
 			}
@@ -38049,10 +40681,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("perCallInfo", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.PerCallInfo[0]))); err != nil {
+				return fieldErr("perCallInfo", err)
+			}
 			if n == 0 {
 				v.PerCallInfo = []InfoRequestResponsePerCallInfo{}
-			} else if cap(v.PerCallInfo) == 0 {
-				v.PerCallInfo = make([]InfoRequestResponsePerCallInfo, 0, min(n, 16))
+			} else if cap(v.PerCallInfo) < n {
+				v.PerCallInfo = make([]InfoRequestResponsePerCallInfo, 0, n)
 			} else {
 				v.PerCallInfo = v.PerCallInfo[:0]
 			}
@@ -38074,6 +40709,12 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(8); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -38090,10 +40731,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -38119,10 +40763,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -38140,6 +40787,9 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -38151,6 +40801,9 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("needResponse", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.NeedResponse))); err != nil {
 					return fieldErr("needResponse", err)
 				}
 				if v.NeedResponse == nil {
@@ -38174,6 +40827,9 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacity", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
+					return fieldErr("capacity", err)
+				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
@@ -38187,6 +40843,9 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("irrStatus", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IrrStatus))); err != nil {
+					return fieldErr("irrStatus", err)
+				}
 				if v.IrrStatus == nil {
 					v.IrrStatus = new(InfoRequestResponseStatus)
 				}
@@ -38198,6 +40857,9 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("unsolicited", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Unsolicited))); err != nil {
 					return fieldErr("unsolicited", err)
 				}
 				if v.Unsolicited == nil {
@@ -38229,10 +40891,13 @@ func (v *InfoRequestResponse) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -38514,6 +41179,9 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 	}
 	ext := opt&(1<<5) != 0
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -38530,6 +41198,9 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 		return fieldErr("conferenceID", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Originator))); err != nil {
+			return fieldErr("originator", err)
+		}
 		if v.Originator == nil {
 			v.Originator = new(bool)
 		}
@@ -38556,10 +41227,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					return fieldErr("audio", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Audio[0]))); err != nil {
+				return fieldErr("audio", err)
+			}
 			if n == 0 {
 				v.Audio = []RTPSession{}
-			} else if cap(v.Audio) == 0 {
-				v.Audio = make([]RTPSession, 0, min(n, 16))
+			} else if cap(v.Audio) < n {
+				v.Audio = make([]RTPSession, 0, n)
 			} else {
 				v.Audio = v.Audio[:0]
 			}
@@ -38582,10 +41256,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					return fieldErr("video", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Video[0]))); err != nil {
+				return fieldErr("video", err)
+			}
 			if n == 0 {
 				v.Video = []RTPSession{}
-			} else if cap(v.Video) == 0 {
-				v.Video = make([]RTPSession, 0, min(n, 16))
+			} else if cap(v.Video) < n {
+				v.Video = make([]RTPSession, 0, n)
 			} else {
 				v.Video = v.Video[:0]
 			}
@@ -38608,10 +41285,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 					return fieldErr("data", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Data[0]))); err != nil {
+				return fieldErr("data", err)
+			}
 			if n == 0 {
 				v.Data = []TransportChannelInfo{}
-			} else if cap(v.Data) == 0 {
-				v.Data = make([]TransportChannelInfo, 0, min(n, 16))
+			} else if cap(v.Data) < n {
+				v.Data = make([]TransportChannelInfo, 0, n)
 			} else {
 				v.Data = v.Data[:0]
 			}
@@ -38648,12 +41328,21 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(8); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -38677,10 +41366,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -38706,10 +41398,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -38735,10 +41430,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 							return fieldErr("substituteConfIDs", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SubstituteConfIDs[0]))); err != nil {
+						return fieldErr("substituteConfIDs", err)
+					}
 					if n == 0 {
 						v.SubstituteConfIDs = []ConferenceIdentifier{}
-					} else if cap(v.SubstituteConfIDs) == 0 {
-						v.SubstituteConfIDs = make([]ConferenceIdentifier, 0, min(n, 16))
+					} else if cap(v.SubstituteConfIDs) < n {
+						v.SubstituteConfIDs = make([]ConferenceIdentifier, 0, n)
 					} else {
 						v.SubstituteConfIDs = v.SubstituteConfIDs[:0]
 					}
@@ -38764,10 +41462,13 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 							return fieldErr("pdu", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Pdu[0]))); err != nil {
+						return fieldErr("pdu", err)
+					}
 					if n == 0 {
 						v.Pdu = []InfoRequestResponsePerCallInfoPdu{}
-					} else if cap(v.Pdu) == 0 {
-						v.Pdu = make([]InfoRequestResponsePerCallInfoPdu, 0, min(n, 16))
+					} else if cap(v.Pdu) < n {
+						v.Pdu = make([]InfoRequestResponsePerCallInfoPdu, 0, n)
 					} else {
 						v.Pdu = v.Pdu[:0]
 					}
@@ -38785,6 +41486,9 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallLinkage))); err != nil {
+					return fieldErr("callLinkage", err)
+				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
@@ -38798,6 +41502,9 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				if err != nil {
 					return fieldErr("usageInformation", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.UsageInformation))); err != nil {
+					return fieldErr("usageInformation", err)
+				}
 				if v.UsageInformation == nil {
 					v.UsageInformation = new(RasUsageInformation)
 				}
@@ -38809,6 +41516,9 @@ func (v *InfoRequestResponsePerCallInfo) decodePER(d *asn1per.Decoder, depth int
 				seen[7] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("circuitInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
@@ -38991,10 +41701,13 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 				return fieldErr("associatedSessionIds", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.AssociatedSessionIds[0]))); err != nil {
+			return fieldErr("associatedSessionIds", err)
+		}
 		if n == 0 {
 			v.AssociatedSessionIds = nil
-		} else if cap(v.AssociatedSessionIds) == 0 {
-			v.AssociatedSessionIds = make([]int64, 0, min(n, 16))
+		} else if cap(v.AssociatedSessionIds) < n {
+			v.AssociatedSessionIds = make([]int64, 0, n)
 		} else {
 			v.AssociatedSessionIds = v.AssociatedSessionIds[:0]
 		}
@@ -39023,6 +41736,12 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -39037,6 +41756,9 @@ func (v *RTPSession) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("bandwidth", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Bandwidth))); err != nil {
 					return fieldErr("bandwidth", err)
 				}
 				if v.Bandwidth == nil {
@@ -39284,6 +42006,9 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("h323-message-body", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -39301,6 +42026,12 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(9); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -39317,10 +42048,13 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("h4501SupplementaryService", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.H4501SupplementaryService[0]))); err != nil {
+						return fieldErr("h4501SupplementaryService", err)
+					}
 					if n == 0 {
 						v.H4501SupplementaryService = [][]byte{}
-					} else if cap(v.H4501SupplementaryService) == 0 {
-						v.H4501SupplementaryService = make([][]byte, 0, min(n, 16))
+					} else if cap(v.H4501SupplementaryService) < n {
+						v.H4501SupplementaryService = make([][]byte, 0, n)
 					} else {
 						v.H4501SupplementaryService = v.H4501SupplementaryService[:0]
 					}
@@ -39340,6 +42074,9 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("h245Tunnelling", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.H245Tunnelling))); err != nil {
 					return fieldErr("h245Tunnelling", err)
 				}
 				if v.H245Tunnelling == nil {
@@ -39371,10 +42108,13 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("h245Control", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.H245Control[0]))); err != nil {
+						return fieldErr("h245Control", err)
+					}
 					if n == 0 {
 						v.H245Control = [][]byte{}
-					} else if cap(v.H245Control) == 0 {
-						v.H245Control = make([][]byte, 0, min(n, 16))
+					} else if cap(v.H245Control) < n {
+						v.H245Control = make([][]byte, 0, n)
 					} else {
 						v.H245Control = v.H245Control[:0]
 					}
@@ -39404,10 +42144,13 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("nonStandardControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.NonStandardControl[0]))); err != nil {
+						return fieldErr("nonStandardControl", err)
+					}
 					if n == 0 {
 						v.NonStandardControl = []NonStandardParameter{}
-					} else if cap(v.NonStandardControl) == 0 {
-						v.NonStandardControl = make([]NonStandardParameter, 0, min(n, 16))
+					} else if cap(v.NonStandardControl) < n {
+						v.NonStandardControl = make([]NonStandardParameter, 0, n)
 					} else {
 						v.NonStandardControl = v.NonStandardControl[:0]
 					}
@@ -39425,6 +42168,9 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("callLinkage", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallLinkage))); err != nil {
+					return fieldErr("callLinkage", err)
+				}
 				if v.CallLinkage == nil {
 					v.CallLinkage = new(CallLinkage)
 				}
@@ -39436,6 +42182,9 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("tunnelledSignallingMessage", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.TunnelledSignallingMessage))); err != nil {
 					return fieldErr("tunnelledSignallingMessage", err)
 				}
 				if v.TunnelledSignallingMessage == nil {
@@ -39459,6 +42208,9 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("stimulusControl", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.StimulusControl))); err != nil {
+					return fieldErr("stimulusControl", err)
+				}
 				if v.StimulusControl == nil {
 					v.StimulusControl = new(StimulusControl)
 				}
@@ -39480,10 +42232,13 @@ func (v *H323UUPDU) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -39793,6 +42548,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Setup))); err != nil {
+			return fieldErr("setup", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodySetup, Setup: v.Setup}
 		if v.Setup == nil {
 			v.Setup = new(SetupUUIE)
@@ -39801,6 +42559,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("setup", err)
 		}
 	case 1:
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallProceeding))); err != nil {
+			return fieldErr("callProceeding", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyCallProceeding, CallProceeding: v.CallProceeding}
 		if v.CallProceeding == nil {
 			v.CallProceeding = new(CallProceedingUUIE)
@@ -39809,6 +42570,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("callProceeding", err)
 		}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Connect))); err != nil {
+			return fieldErr("connect", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyConnect, Connect: v.Connect}
 		if v.Connect == nil {
 			v.Connect = new(ConnectUUIE)
@@ -39817,6 +42581,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("connect", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Alerting))); err != nil {
+			return fieldErr("alerting", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyAlerting, Alerting: v.Alerting}
 		if v.Alerting == nil {
 			v.Alerting = new(AlertingUUIE)
@@ -39825,6 +42592,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("alerting", err)
 		}
 	case 4:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Information))); err != nil {
+			return fieldErr("information", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyInformation, Information: v.Information}
 		if v.Information == nil {
 			v.Information = new(InformationUUIE)
@@ -39833,6 +42603,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("information", err)
 		}
 	case 5:
+		if err := d.Charge(int(unsafe.Sizeof(*v.ReleaseComplete))); err != nil {
+			return fieldErr("releaseComplete", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyReleaseComplete, ReleaseComplete: v.ReleaseComplete}
 		if v.ReleaseComplete == nil {
 			v.ReleaseComplete = new(ReleaseCompleteUUIE)
@@ -39841,6 +42614,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("releaseComplete", err)
 		}
 	case 6:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Facility))); err != nil {
+			return fieldErr("facility", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyFacility, Facility: v.Facility}
 		if v.Facility == nil {
 			v.Facility = new(FacilityUUIE)
@@ -39849,6 +42625,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 			return fieldErr("facility", err)
 		}
 	case 7:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Progress))); err != nil {
+			return fieldErr("progress", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyProgress, Progress: v.Progress}
 		if v.Progress == nil {
 			v.Progress = new(ProgressUUIE)
@@ -39869,6 +42648,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 		d.LeaveOpenType(win)
 	case 9:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Status))); err != nil {
+			return fieldErr("status", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyStatus, Status: v.Status}
 		if v.Status == nil {
 			v.Status = new(StatusUUIE)
@@ -39882,6 +42664,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 		d.LeaveOpenType(win)
 	case 10:
+		if err := d.Charge(int(unsafe.Sizeof(*v.StatusInquiry))); err != nil {
+			return fieldErr("statusInquiry", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyStatusInquiry, StatusInquiry: v.StatusInquiry}
 		if v.StatusInquiry == nil {
 			v.StatusInquiry = new(StatusInquiryUUIE)
@@ -39895,6 +42680,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 		d.LeaveOpenType(win)
 	case 11:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SetupAcknowledge))); err != nil {
+			return fieldErr("setupAcknowledge", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodySetupAcknowledge, SetupAcknowledge: v.SetupAcknowledge}
 		if v.SetupAcknowledge == nil {
 			v.SetupAcknowledge = new(SetupAcknowledgeUUIE)
@@ -39908,6 +42696,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 		d.LeaveOpenType(win)
 	case 12:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Notify))); err != nil {
+			return fieldErr("notify", err)
+		}
 		*v = H323UUPDUH323MessageBody{Choice: H323UUPDUH323MessageBodyNotify, Notify: v.Notify}
 		if v.Notify == nil {
 			v.Notify = new(NotifyUUIE)
@@ -39923,6 +42714,9 @@ func (v *H323UUPDUH323MessageBody) decodePER(d *asn1per.Decoder, depth int) erro
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = H323UUPDUH323MessageBody{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
@@ -40435,6 +43229,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<6) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.H245Address))); err != nil {
+			return fieldErr("h245Address", err)
+		}
 		if v.H245Address == nil {
 			v.H245Address = new(TransportAddress)
 		}
@@ -40453,10 +43250,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("sourceAddress", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.SourceAddress[0]))); err != nil {
+				return fieldErr("sourceAddress", err)
+			}
 			if n == 0 {
 				v.SourceAddress = []AliasAddress{}
-			} else if cap(v.SourceAddress) == 0 {
-				v.SourceAddress = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.SourceAddress) < n {
+				v.SourceAddress = make([]AliasAddress, 0, n)
 			} else {
 				v.SourceAddress = v.SourceAddress[:0]
 			}
@@ -40482,10 +43282,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("destinationAddress", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestinationAddress[0]))); err != nil {
+				return fieldErr("destinationAddress", err)
+			}
 			if n == 0 {
 				v.DestinationAddress = []AliasAddress{}
-			} else if cap(v.DestinationAddress) == 0 {
-				v.DestinationAddress = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.DestinationAddress) < n {
+				v.DestinationAddress = make([]AliasAddress, 0, n)
 			} else {
 				v.DestinationAddress = v.DestinationAddress[:0]
 			}
@@ -40500,6 +43303,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		v.DestinationAddress = nil
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.DestCallSignalAddress))); err != nil {
+			return fieldErr("destCallSignalAddress", err)
+		}
 		if v.DestCallSignalAddress == nil {
 			v.DestCallSignalAddress = new(TransportAddress)
 		}
@@ -40518,10 +43324,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("destExtraCallInfo", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestExtraCallInfo[0]))); err != nil {
+				return fieldErr("destExtraCallInfo", err)
+			}
 			if n == 0 {
 				v.DestExtraCallInfo = []AliasAddress{}
-			} else if cap(v.DestExtraCallInfo) == 0 {
-				v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.DestExtraCallInfo) < n {
+				v.DestExtraCallInfo = make([]AliasAddress, 0, n)
 			} else {
 				v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 			}
@@ -40544,10 +43353,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("destExtraCRV", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestExtraCRV[0]))); err != nil {
+				return fieldErr("destExtraCRV", err)
+			}
 			if n == 0 {
 				v.DestExtraCRV = []CallReferenceValue{}
-			} else if cap(v.DestExtraCRV) == 0 {
-				v.DestExtraCRV = make([]CallReferenceValue, 0, min(n, 16))
+			} else if cap(v.DestExtraCRV) < n {
+				v.DestExtraCRV = make([]CallReferenceValue, 0, n)
 			} else {
 				v.DestExtraCRV = v.DestExtraCRV[:0]
 			}
@@ -40579,6 +43391,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("conferenceGoal", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallServices))); err != nil {
+			return fieldErr("callServices", err)
+		}
 		if v.CallServices == nil {
 			v.CallServices = new(QseriesOptions)
 		}
@@ -40599,12 +43414,21 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(28); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("sourceCallSignalAddress", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.SourceCallSignalAddress))); err != nil {
 					return fieldErr("sourceCallSignalAddress", err)
 				}
 				if v.SourceCallSignalAddress == nil {
@@ -40620,6 +43444,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.RemoteExtensionAddress))); err != nil {
+					return fieldErr("remoteExtensionAddress", err)
+				}
 				if v.RemoteExtensionAddress == nil {
 					v.RemoteExtensionAddress = new(AliasAddress)
 				}
@@ -40631,6 +43458,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -40654,10 +43484,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("h245SecurityCapability", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.H245SecurityCapability[0]))); err != nil {
+						return fieldErr("h245SecurityCapability", err)
+					}
 					if n == 0 {
 						v.H245SecurityCapability = []H245Security{}
-					} else if cap(v.H245SecurityCapability) == 0 {
-						v.H245SecurityCapability = make([]H245Security, 0, min(n, 16))
+					} else if cap(v.H245SecurityCapability) < n {
+						v.H245SecurityCapability = make([]H245Security, 0, n)
 					} else {
 						v.H245SecurityCapability = v.H245SecurityCapability[:0]
 					}
@@ -40683,10 +43516,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -40712,10 +43548,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -40741,10 +43580,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("fastStart", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.FastStart[0]))); err != nil {
+						return fieldErr("fastStart", err)
+					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else if cap(v.FastStart) == 0 {
-						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else if cap(v.FastStart) < n {
+						v.FastStart = make([][]byte, 0, n)
 					} else {
 						v.FastStart = v.FastStart[:0]
 					}
@@ -40764,6 +43606,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[7] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("mediaWaitForConnect", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MediaWaitForConnect))); err != nil {
 					return fieldErr("mediaWaitForConnect", err)
 				}
 				if v.MediaWaitForConnect == nil {
@@ -40787,6 +43632,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("canOverlapSend", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CanOverlapSend))); err != nil {
+					return fieldErr("canOverlapSend", err)
+				}
 				if v.CanOverlapSend == nil {
 					v.CanOverlapSend = new(bool)
 				}
@@ -40808,6 +43656,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("endpointIdentifier", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.EndpointIdentifier))); err != nil {
+					return fieldErr("endpointIdentifier", err)
+				}
 				if v.EndpointIdentifier == nil {
 					v.EndpointIdentifier = new(EndpointIdentifier)
 				}
@@ -40819,6 +43670,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("multipleCalls", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
@@ -40842,6 +43696,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("maintainConnection", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
+					return fieldErr("maintainConnection", err)
+				}
 				if v.MaintainConnection == nil {
 					v.MaintainConnection = new(bool)
 				}
@@ -40861,6 +43718,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[12] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("connectionParameters", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ConnectionParameters))); err != nil {
 					return fieldErr("connectionParameters", err)
 				}
 				if v.ConnectionParameters == nil {
@@ -40884,10 +43744,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("language", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Language[0]))); err != nil {
+						return fieldErr("language", err)
+					}
 					if n == 0 {
 						v.Language = []string{}
-					} else if cap(v.Language) == 0 {
-						v.Language = make([]string, 0, min(n, 16))
+					} else if cap(v.Language) < n {
+						v.Language = make([]string, 0, n)
 					} else {
 						v.Language = v.Language[:0]
 					}
@@ -40909,6 +43772,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.PresentationIndicator))); err != nil {
+					return fieldErr("presentationIndicator", err)
+				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
@@ -40920,6 +43786,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[15] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("screeningIndicator", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ScreeningIndicator))); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
@@ -40943,10 +43812,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -40972,6 +43844,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacity", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
+					return fieldErr("capacity", err)
+				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
@@ -40983,6 +43858,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[19] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("circuitInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
@@ -41006,10 +43884,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("desiredProtocols", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DesiredProtocols[0]))); err != nil {
+						return fieldErr("desiredProtocols", err)
+					}
 					if n == 0 {
 						v.DesiredProtocols = []SupportedProtocols{}
-					} else if cap(v.DesiredProtocols) == 0 {
-						v.DesiredProtocols = make([]SupportedProtocols, 0, min(n, 16))
+					} else if cap(v.DesiredProtocols) < n {
+						v.DesiredProtocols = make([]SupportedProtocols, 0, n)
 					} else {
 						v.DesiredProtocols = v.DesiredProtocols[:0]
 					}
@@ -41035,10 +43916,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("neededFeatures", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.NeededFeatures[0]))); err != nil {
+						return fieldErr("neededFeatures", err)
+					}
 					if n == 0 {
 						v.NeededFeatures = []FeatureDescriptor{}
-					} else if cap(v.NeededFeatures) == 0 {
-						v.NeededFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+					} else if cap(v.NeededFeatures) < n {
+						v.NeededFeatures = make([]FeatureDescriptor, 0, n)
 					} else {
 						v.NeededFeatures = v.NeededFeatures[:0]
 					}
@@ -41064,10 +43948,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("desiredFeatures", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DesiredFeatures[0]))); err != nil {
+						return fieldErr("desiredFeatures", err)
+					}
 					if n == 0 {
 						v.DesiredFeatures = []FeatureDescriptor{}
-					} else if cap(v.DesiredFeatures) == 0 {
-						v.DesiredFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+					} else if cap(v.DesiredFeatures) < n {
+						v.DesiredFeatures = make([]FeatureDescriptor, 0, n)
 					} else {
 						v.DesiredFeatures = v.DesiredFeatures[:0]
 					}
@@ -41093,10 +43980,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("supportedFeatures", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.SupportedFeatures[0]))); err != nil {
+						return fieldErr("supportedFeatures", err)
+					}
 					if n == 0 {
 						v.SupportedFeatures = []FeatureDescriptor{}
-					} else if cap(v.SupportedFeatures) == 0 {
-						v.SupportedFeatures = make([]FeatureDescriptor, 0, min(n, 16))
+					} else if cap(v.SupportedFeatures) < n {
+						v.SupportedFeatures = make([]FeatureDescriptor, 0, n)
 					} else {
 						v.SupportedFeatures = v.SupportedFeatures[:0]
 					}
@@ -41122,10 +44012,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("parallelH245Control", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ParallelH245Control[0]))); err != nil {
+						return fieldErr("parallelH245Control", err)
+					}
 					if n == 0 {
 						v.ParallelH245Control = [][]byte{}
-					} else if cap(v.ParallelH245Control) == 0 {
-						v.ParallelH245Control = make([][]byte, 0, min(n, 16))
+					} else if cap(v.ParallelH245Control) < n {
+						v.ParallelH245Control = make([][]byte, 0, n)
 					} else {
 						v.ParallelH245Control = v.ParallelH245Control[:0]
 					}
@@ -41155,10 +44048,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("additionalSourceAddresses", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AdditionalSourceAddresses[0]))); err != nil {
+						return fieldErr("additionalSourceAddresses", err)
+					}
 					if n == 0 {
 						v.AdditionalSourceAddresses = []ExtendedAliasAddress{}
-					} else if cap(v.AdditionalSourceAddresses) == 0 {
-						v.AdditionalSourceAddresses = make([]ExtendedAliasAddress, 0, min(n, 16))
+					} else if cap(v.AdditionalSourceAddresses) < n {
+						v.AdditionalSourceAddresses = make([]ExtendedAliasAddress, 0, n)
 					} else {
 						v.AdditionalSourceAddresses = v.AdditionalSourceAddresses[:0]
 					}
@@ -41174,6 +44070,9 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[26] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("hopCount", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.HopCount))); err != nil {
 					return fieldErr("hopCount", err)
 				}
 				if v.HopCount == nil {
@@ -41207,10 +44106,13 @@ func (v *SetupUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("displayName", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DisplayName[0]))); err != nil {
+						return fieldErr("displayName", err)
+					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else if cap(v.DisplayName) == 0 {
-						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else if cap(v.DisplayName) < n {
+						v.DisplayName = make([]DisplayName, 0, n)
 					} else {
 						v.DisplayName = v.DisplayName[:0]
 					}
@@ -41449,6 +44351,9 @@ func (v *SetupUUIEConferenceGoal) decodePER(d *asn1per.Decoder, depth int) error
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = SetupUUIEConferenceGoal{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
 	}
 	return nil
@@ -41571,6 +44476,9 @@ func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		*v = H245Security{Choice: H245SecurityNonStandard, NonStandard: v.NonStandard}
 		if v.NonStandard == nil {
 			v.NonStandard = new(NonStandardParameter)
@@ -41581,6 +44489,9 @@ func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 	case 1:
 		*v = H245Security{Choice: H245SecurityNoSecurity}
 	case 2:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Tls))); err != nil {
+			return fieldErr("tls", err)
+		}
 		*v = H245Security{Choice: H245SecurityTls, Tls: v.Tls}
 		if v.Tls == nil {
 			v.Tls = new(SecurityCapabilities)
@@ -41589,6 +44500,9 @@ func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 			return fieldErr("tls", err)
 		}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.Ipsec))); err != nil {
+			return fieldErr("ipsec", err)
+		}
 		*v = H245Security{Choice: H245SecurityIpsec, Ipsec: v.Ipsec}
 		if v.Ipsec == nil {
 			v.Ipsec = new(SecurityCapabilities)
@@ -41599,6 +44513,9 @@ func (v *H245Security) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = H245Security{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -41673,6 +44590,9 @@ func (v *SecurityCapabilities) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<1) != 0
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		if v.NonStandard == nil {
 			v.NonStandard = new(NonStandardParameter)
 		}
@@ -41697,6 +44617,12 @@ func (v *SecurityCapabilities) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -41808,6 +44734,9 @@ func (v *SecurityServiceMode) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	switch i {
 	case 0:
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		*v = SecurityServiceMode{Choice: SecurityServiceModeNonStandard, NonStandard: v.NonStandard}
 		if v.NonStandard == nil {
 			v.NonStandard = new(NonStandardParameter)
@@ -41822,6 +44751,9 @@ func (v *SecurityServiceMode) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = SecurityServiceMode{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
@@ -41912,6 +44844,12 @@ func (v *SetupUUIEConnectionParameters) decodePER(d *asn1per.Decoder, depth int)
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -42066,6 +45004,9 @@ func (v *ScnConnectionType) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = ScnConnectionType{Raw: &asn1per.RawExtension{Index: i - 7, Data: data}}
 	}
 	return nil
@@ -42199,6 +45140,9 @@ func (v *ScnConnectionAggregation) decodePER(d *asn1per.Decoder, depth int) erro
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = ScnConnectionAggregation{Raw: &asn1per.RawExtension{Index: i - 6, Data: data}}
 	}
 	return nil
@@ -42300,6 +45244,9 @@ func (v *PresentationIndicator) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = PresentationIndicator{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
@@ -42426,6 +45373,9 @@ func (v *ExtendedAliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("address", err)
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.PresentationIndicator))); err != nil {
+			return fieldErr("presentationIndicator", err)
+		}
 		if v.PresentationIndicator == nil {
 			v.PresentationIndicator = new(PresentationIndicator)
 		}
@@ -42436,6 +45386,9 @@ func (v *ExtendedAliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		v.PresentationIndicator = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ScreeningIndicator))); err != nil {
+			return fieldErr("screeningIndicator", err)
+		}
 		if v.ScreeningIndicator == nil {
 			v.ScreeningIndicator = new(ScreeningIndicator)
 		}
@@ -42451,6 +45404,12 @@ func (v *ExtendedAliasAddress) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -42505,6 +45464,9 @@ func (v *DisplayName) decodePER(d *asn1per.Decoder, depth int) error {
 		}
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Language))); err != nil {
+			return fieldErr("language", err)
+		}
 		if v.Language == nil {
 			v.Language = new(string)
 		}
@@ -42705,6 +45667,9 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destinationInfo", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.H245Address))); err != nil {
+			return fieldErr("h245Address", err)
+		}
 		if v.H245Address == nil {
 			v.H245Address = new(TransportAddress)
 		}
@@ -42722,12 +45687,21 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(9); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -42741,6 +45715,9 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("h245SecurityMode", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.H245SecurityMode))); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
@@ -42764,10 +45741,13 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -42793,10 +45773,13 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -42822,10 +45805,13 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("fastStart", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.FastStart[0]))); err != nil {
+						return fieldErr("fastStart", err)
+					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else if cap(v.FastStart) == 0 {
-						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else if cap(v.FastStart) < n {
+						v.FastStart = make([][]byte, 0, n)
 					} else {
 						v.FastStart = v.FastStart[:0]
 					}
@@ -42847,6 +45833,9 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
+					return fieldErr("multipleCalls", err)
+				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
@@ -42866,6 +45855,9 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("maintainConnection", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
@@ -42895,6 +45887,9 @@ func (v *CallProceedingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[8] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -43219,6 +46214,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.H245Address))); err != nil {
+			return fieldErr("h245Address", err)
+		}
 		if v.H245Address == nil {
 			v.H245Address = new(TransportAddress)
 		}
@@ -43242,12 +46240,21 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(16); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -43261,6 +46268,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("h245SecurityMode", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.H245SecurityMode))); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
@@ -43284,10 +46294,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -43313,10 +46326,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -43342,10 +46358,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("fastStart", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.FastStart[0]))); err != nil {
+						return fieldErr("fastStart", err)
+					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else if cap(v.FastStart) == 0 {
-						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else if cap(v.FastStart) < n {
+						v.FastStart = make([][]byte, 0, n)
 					} else {
 						v.FastStart = v.FastStart[:0]
 					}
@@ -43367,6 +46386,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
+					return fieldErr("multipleCalls", err)
+				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
@@ -43386,6 +46408,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("maintainConnection", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
@@ -43417,10 +46442,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("language", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Language[0]))); err != nil {
+						return fieldErr("language", err)
+					}
 					if n == 0 {
 						v.Language = []string{}
-					} else if cap(v.Language) == 0 {
-						v.Language = make([]string, 0, min(n, 16))
+					} else if cap(v.Language) < n {
+						v.Language = make([]string, 0, n)
 					} else {
 						v.Language = v.Language[:0]
 					}
@@ -43450,10 +46478,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("connectedAddress", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ConnectedAddress[0]))); err != nil {
+						return fieldErr("connectedAddress", err)
+					}
 					if n == 0 {
 						v.ConnectedAddress = []AliasAddress{}
-					} else if cap(v.ConnectedAddress) == 0 {
-						v.ConnectedAddress = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.ConnectedAddress) < n {
+						v.ConnectedAddress = make([]AliasAddress, 0, n)
 					} else {
 						v.ConnectedAddress = v.ConnectedAddress[:0]
 					}
@@ -43471,6 +46502,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.PresentationIndicator))); err != nil {
+					return fieldErr("presentationIndicator", err)
+				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
@@ -43482,6 +46516,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[10] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("screeningIndicator", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ScreeningIndicator))); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
@@ -43513,10 +46550,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -43534,6 +46574,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacity", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
+					return fieldErr("capacity", err)
+				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
@@ -43545,6 +46588,9 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[14] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -43568,10 +46614,13 @@ func (v *ConnectUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("displayName", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DisplayName[0]))); err != nil {
+						return fieldErr("displayName", err)
+					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else if cap(v.DisplayName) == 0 {
-						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else if cap(v.DisplayName) < n {
+						v.DisplayName = make([]DisplayName, 0, n)
 					} else {
 						v.DisplayName = v.DisplayName[:0]
 					}
@@ -43902,6 +46951,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destinationInfo", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.H245Address))); err != nil {
+			return fieldErr("h245Address", err)
+		}
 		if v.H245Address == nil {
 			v.H245Address = new(TransportAddress)
 		}
@@ -43919,12 +46971,21 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(15); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -43938,6 +46999,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("h245SecurityMode", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.H245SecurityMode))); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
@@ -43961,10 +47025,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -43990,10 +47057,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -44019,10 +47089,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("fastStart", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.FastStart[0]))); err != nil {
+						return fieldErr("fastStart", err)
+					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else if cap(v.FastStart) == 0 {
-						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else if cap(v.FastStart) < n {
+						v.FastStart = make([][]byte, 0, n)
 					} else {
 						v.FastStart = v.FastStart[:0]
 					}
@@ -44044,6 +47117,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
+					return fieldErr("multipleCalls", err)
+				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
@@ -44063,6 +47139,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("maintainConnection", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
@@ -44094,10 +47173,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("alertingAddress", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlertingAddress[0]))); err != nil {
+						return fieldErr("alertingAddress", err)
+					}
 					if n == 0 {
 						v.AlertingAddress = []AliasAddress{}
-					} else if cap(v.AlertingAddress) == 0 {
-						v.AlertingAddress = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.AlertingAddress) < n {
+						v.AlertingAddress = make([]AliasAddress, 0, n)
 					} else {
 						v.AlertingAddress = v.AlertingAddress[:0]
 					}
@@ -44115,6 +47197,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.PresentationIndicator))); err != nil {
+					return fieldErr("presentationIndicator", err)
+				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
@@ -44126,6 +47211,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[9] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("screeningIndicator", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ScreeningIndicator))); err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
 				if v.ScreeningIndicator == nil {
@@ -44157,10 +47245,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -44178,6 +47269,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("capacity", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
+					return fieldErr("capacity", err)
+				}
 				if v.Capacity == nil {
 					v.Capacity = new(CallCapacity)
 				}
@@ -44189,6 +47283,9 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[13] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -44212,10 +47309,13 @@ func (v *AlertingUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("displayName", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DisplayName[0]))); err != nil {
+						return fieldErr("displayName", err)
+					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else if cap(v.DisplayName) == 0 {
-						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else if cap(v.DisplayName) < n {
+						v.DisplayName = make([]DisplayName, 0, n)
 					} else {
 						v.DisplayName = v.DisplayName[:0]
 					}
@@ -44425,12 +47525,21 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(6); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -44454,10 +47563,13 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -44483,10 +47595,13 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -44512,10 +47627,13 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("fastStart", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.FastStart[0]))); err != nil {
+						return fieldErr("fastStart", err)
+					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else if cap(v.FastStart) == 0 {
-						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else if cap(v.FastStart) < n {
+						v.FastStart = make([][]byte, 0, n)
 					} else {
 						v.FastStart = v.FastStart[:0]
 					}
@@ -44543,6 +47661,9 @@ func (v *InformationUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[5] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("circuitInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
 					return fieldErr("circuitInfo", err)
 				}
 				if v.CircuitInfo == nil {
@@ -44792,6 +47913,9 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Reason))); err != nil {
+			return fieldErr("reason", err)
+		}
 		if v.Reason == nil {
 			v.Reason = new(ReleaseCompleteReason)
 		}
@@ -44809,12 +47933,21 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(11); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -44838,10 +47971,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -44867,10 +48003,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -44896,10 +48035,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("busyAddress", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.BusyAddress[0]))); err != nil {
+						return fieldErr("busyAddress", err)
+					}
 					if n == 0 {
 						v.BusyAddress = []AliasAddress{}
-					} else if cap(v.BusyAddress) == 0 {
-						v.BusyAddress = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.BusyAddress) < n {
+						v.BusyAddress = make([]AliasAddress, 0, n)
 					} else {
 						v.BusyAddress = v.BusyAddress[:0]
 					}
@@ -44917,6 +48059,9 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.PresentationIndicator))); err != nil {
+					return fieldErr("presentationIndicator", err)
+				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
@@ -44930,6 +48075,9 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ScreeningIndicator))); err != nil {
+					return fieldErr("screeningIndicator", err)
+				}
 				if v.ScreeningIndicator == nil {
 					v.ScreeningIndicator = new(ScreeningIndicator)
 				}
@@ -44941,6 +48089,9 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("capacity", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
@@ -44964,10 +48115,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -44985,6 +48139,9 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("featureSet", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
+					return fieldErr("featureSet", err)
+				}
 				if v.FeatureSet == nil {
 					v.FeatureSet = new(FeatureSet)
 				}
@@ -44996,6 +48153,9 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[9] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("destinationInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DestinationInfo))); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				if v.DestinationInfo == nil {
@@ -45019,10 +48179,13 @@ func (v *ReleaseCompleteUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("displayName", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DisplayName[0]))); err != nil {
+						return fieldErr("displayName", err)
+					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else if cap(v.DisplayName) == 0 {
-						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else if cap(v.DisplayName) < n {
+						v.DisplayName = make([]DisplayName, 0, n)
 					} else {
 						v.DisplayName = v.DisplayName[:0]
 					}
@@ -45365,6 +48528,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.AlternativeAddress))); err != nil {
+			return fieldErr("alternativeAddress", err)
+		}
 		if v.AlternativeAddress == nil {
 			v.AlternativeAddress = new(TransportAddress)
 		}
@@ -45383,10 +48549,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("alternativeAliasAddress", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.AlternativeAliasAddress[0]))); err != nil {
+				return fieldErr("alternativeAliasAddress", err)
+			}
 			if n == 0 {
 				v.AlternativeAliasAddress = []AliasAddress{}
-			} else if cap(v.AlternativeAliasAddress) == 0 {
-				v.AlternativeAliasAddress = make([]AliasAddress, 0, min(n, 16))
+			} else if cap(v.AlternativeAliasAddress) < n {
+				v.AlternativeAliasAddress = make([]AliasAddress, 0, n)
 			} else {
 				v.AlternativeAliasAddress = v.AlternativeAliasAddress[:0]
 			}
@@ -45421,12 +48590,21 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(16); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("callIdentifier", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CallIdentifier))); err != nil {
 					return fieldErr("callIdentifier", err)
 				}
 				if v.CallIdentifier == nil {
@@ -45450,10 +48628,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("destExtraCallInfo", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DestExtraCallInfo[0]))); err != nil {
+						return fieldErr("destExtraCallInfo", err)
+					}
 					if n == 0 {
 						v.DestExtraCallInfo = []AliasAddress{}
-					} else if cap(v.DestExtraCallInfo) == 0 {
-						v.DestExtraCallInfo = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.DestExtraCallInfo) < n {
+						v.DestExtraCallInfo = make([]AliasAddress, 0, n)
 					} else {
 						v.DestExtraCallInfo = v.DestExtraCallInfo[:0]
 					}
@@ -45469,6 +48650,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("remoteExtensionAddress", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.RemoteExtensionAddress))); err != nil {
 					return fieldErr("remoteExtensionAddress", err)
 				}
 				if v.RemoteExtensionAddress == nil {
@@ -45492,10 +48676,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -45521,10 +48708,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -45550,10 +48740,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("conferences", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Conferences[0]))); err != nil {
+						return fieldErr("conferences", err)
+					}
 					if n == 0 {
 						v.Conferences = []ConferenceList{}
-					} else if cap(v.Conferences) == 0 {
-						v.Conferences = make([]ConferenceList, 0, min(n, 16))
+					} else if cap(v.Conferences) < n {
+						v.Conferences = make([]ConferenceList, 0, n)
 					} else {
 						v.Conferences = v.Conferences[:0]
 					}
@@ -45569,6 +48762,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[6] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("h245Address", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.H245Address))); err != nil {
 					return fieldErr("h245Address", err)
 				}
 				if v.H245Address == nil {
@@ -45592,10 +48788,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("fastStart", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.FastStart[0]))); err != nil {
+						return fieldErr("fastStart", err)
+					}
 					if n == 0 {
 						v.FastStart = [][]byte{}
-					} else if cap(v.FastStart) == 0 {
-						v.FastStart = make([][]byte, 0, min(n, 16))
+					} else if cap(v.FastStart) < n {
+						v.FastStart = make([][]byte, 0, n)
 					} else {
 						v.FastStart = v.FastStart[:0]
 					}
@@ -45617,6 +48816,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("multipleCalls", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
+					return fieldErr("multipleCalls", err)
+				}
 				if v.MultipleCalls == nil {
 					v.MultipleCalls = new(bool)
 				}
@@ -45636,6 +48838,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[9] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("maintainConnection", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
@@ -45675,10 +48880,13 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("serviceControl", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+						return fieldErr("serviceControl", err)
+					}
 					if n == 0 {
 						v.ServiceControl = []ServiceControlSession{}
-					} else if cap(v.ServiceControl) == 0 {
-						v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+					} else if cap(v.ServiceControl) < n {
+						v.ServiceControl = make([]ServiceControlSession, 0, n)
 					} else {
 						v.ServiceControl = v.ServiceControl[:0]
 					}
@@ -45696,6 +48904,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("circuitInfo", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.CircuitInfo))); err != nil {
+					return fieldErr("circuitInfo", err)
+				}
 				if v.CircuitInfo == nil {
 					v.CircuitInfo = new(CircuitInfo)
 				}
@@ -45707,6 +48918,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[13] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -45722,6 +48936,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("destinationInfo", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DestinationInfo))); err != nil {
+					return fieldErr("destinationInfo", err)
+				}
 				if v.DestinationInfo == nil {
 					v.DestinationInfo = new(EndpointType)
 				}
@@ -45733,6 +48950,9 @@ func (v *FacilityUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[15] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("h245SecurityMode", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.H245SecurityMode))); err != nil {
 					return fieldErr("h245SecurityMode", err)
 				}
 				if v.H245SecurityMode == nil {
@@ -46023,6 +49243,9 @@ func (v *FacilityReason) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = FacilityReason{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
 	}
 	return nil
@@ -46107,6 +49330,9 @@ func (v *ConferenceList) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ConferenceID = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.ConferenceAlias))); err != nil {
+			return fieldErr("conferenceAlias", err)
+		}
 		if v.ConferenceAlias == nil {
 			v.ConferenceAlias = new(AliasAddress)
 		}
@@ -46117,6 +49343,9 @@ func (v *ConferenceList) decodePER(d *asn1per.Decoder, depth int) error {
 		v.ConferenceAlias = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -46132,6 +49361,12 @@ func (v *ConferenceList) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -46291,6 +49526,9 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("destinationInfo", err)
 	}
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.H245Address))); err != nil {
+			return fieldErr("h245Address", err)
+		}
 		if v.H245Address == nil {
 			v.H245Address = new(TransportAddress)
 		}
@@ -46304,6 +49542,9 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("callIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.H245SecurityMode))); err != nil {
+			return fieldErr("h245SecurityMode", err)
+		}
 		if v.H245SecurityMode == nil {
 			v.H245SecurityMode = new(H245Security)
 		}
@@ -46322,10 +49563,13 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -46348,10 +49592,13 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -46374,10 +49621,13 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("fastStart", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.FastStart[0]))); err != nil {
+				return fieldErr("fastStart", err)
+			}
 			if n == 0 {
 				v.FastStart = [][]byte{}
-			} else if cap(v.FastStart) == 0 {
-				v.FastStart = make([][]byte, 0, min(n, 16))
+			} else if cap(v.FastStart) < n {
+				v.FastStart = make([][]byte, 0, n)
 			} else {
 				v.FastStart = v.FastStart[:0]
 			}
@@ -46403,12 +49653,21 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(3); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("multipleCalls", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MultipleCalls))); err != nil {
 					return fieldErr("multipleCalls", err)
 				}
 				if v.MultipleCalls == nil {
@@ -46430,6 +49689,9 @@ func (v *ProgressUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[1] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("maintainConnection", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.MaintainConnection))); err != nil {
 					return fieldErr("maintainConnection", err)
 				}
 				if v.MaintainConnection == nil {
@@ -46571,10 +49833,13 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -46597,10 +49862,13 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -46620,6 +49888,12 @@ func (v *StatusUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -46730,10 +50004,13 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -46756,10 +50033,13 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -46779,6 +50059,12 @@ func (v *StatusInquiryUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -46889,10 +50175,13 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -46915,10 +50204,13 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -46938,6 +50230,12 @@ func (v *SetupAcknowledgeUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -47114,10 +50412,13 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -47140,10 +50441,13 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -47165,6 +50469,12 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(5); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -47181,10 +50491,13 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("connectedAddress", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.ConnectedAddress[0]))); err != nil {
+						return fieldErr("connectedAddress", err)
+					}
 					if n == 0 {
 						v.ConnectedAddress = []AliasAddress{}
-					} else if cap(v.ConnectedAddress) == 0 {
-						v.ConnectedAddress = make([]AliasAddress, 0, min(n, 16))
+					} else if cap(v.ConnectedAddress) < n {
+						v.ConnectedAddress = make([]AliasAddress, 0, n)
 					} else {
 						v.ConnectedAddress = v.ConnectedAddress[:0]
 					}
@@ -47202,6 +50515,9 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("presentationIndicator", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.PresentationIndicator))); err != nil {
+					return fieldErr("presentationIndicator", err)
+				}
 				if v.PresentationIndicator == nil {
 					v.PresentationIndicator = new(PresentationIndicator)
 				}
@@ -47215,6 +50531,9 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("screeningIndicator", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.ScreeningIndicator))); err != nil {
+					return fieldErr("screeningIndicator", err)
+				}
 				if v.ScreeningIndicator == nil {
 					v.ScreeningIndicator = new(ScreeningIndicator)
 				}
@@ -47226,6 +50545,9 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("destinationInfo", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.DestinationInfo))); err != nil {
 					return fieldErr("destinationInfo", err)
 				}
 				if v.DestinationInfo == nil {
@@ -47249,10 +50571,13 @@ func (v *NotifyUUIE) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("displayName", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.DisplayName[0]))); err != nil {
+						return fieldErr("displayName", err)
+					}
 					if n == 0 {
 						v.DisplayName = []DisplayName{}
-					} else if cap(v.DisplayName) == 0 {
-						v.DisplayName = make([]DisplayName, 0, min(n, 16))
+					} else if cap(v.DisplayName) < n {
+						v.DisplayName = make([]DisplayName, 0, n)
 					} else {
 						v.DisplayName = v.DisplayName[:0]
 					}
@@ -47372,10 +50697,13 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 				return fieldErr("messageContent", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.MessageContent[0]))); err != nil {
+			return fieldErr("messageContent", err)
+		}
 		if n == 0 {
 			v.MessageContent = nil
-		} else if cap(v.MessageContent) == 0 {
-			v.MessageContent = make([][]byte, 0, min(n, 16))
+		} else if cap(v.MessageContent) < n {
+			v.MessageContent = make([][]byte, 0, n)
 		} else {
 			v.MessageContent = v.MessageContent[:0]
 		}
@@ -47396,6 +50724,9 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 		v.TunnellingRequired = false
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -47411,6 +50742,12 @@ func (v *H323UUPDUTunnelledSignallingMessage) decodePER(d *asn1per.Decoder, dept
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -47491,6 +50828,9 @@ func (v *StimulusControl) decodePER(d *asn1per.Decoder, depth int) error {
 	}
 	ext := opt&(1<<3) != 0
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandard))); err != nil {
+			return fieldErr("nonStandard", err)
+		}
 		if v.NonStandard == nil {
 			v.NonStandard = new(NonStandardParameter)
 		}
@@ -47522,6 +50862,12 @@ func (v *StimulusControl) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -47661,6 +51007,9 @@ func (v *InfoRequestResponseStatus) decodePER(d *asn1per.Decoder, depth int) err
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = InfoRequestResponseStatus{Raw: &asn1per.RawExtension{Index: i - 4, Data: data}}
@@ -47807,6 +51156,12 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(5); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -47823,10 +51178,13 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -47852,10 +51210,13 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -47873,6 +51234,9 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 				if err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
 				if v.IntegrityCheckValue == nil {
 					v.IntegrityCheckValue = new(ICV)
 				}
@@ -47884,6 +51248,9 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 				seen[3] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("featureSet", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
 					return fieldErr("featureSet", err)
 				}
 				if v.FeatureSet == nil {
@@ -47907,10 +51274,13 @@ func (v *NonStandardMessage) decodePER(d *asn1per.Decoder, depth int) error {
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -48066,6 +51436,12 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(4); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -48082,10 +51458,13 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 							return fieldErr("tokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+						return fieldErr("tokens", err)
+					}
 					if n == 0 {
 						v.Tokens = []ClearToken{}
-					} else if cap(v.Tokens) == 0 {
-						v.Tokens = make([]ClearToken, 0, min(n, 16))
+					} else if cap(v.Tokens) < n {
+						v.Tokens = make([]ClearToken, 0, n)
 					} else {
 						v.Tokens = v.Tokens[:0]
 					}
@@ -48111,10 +51490,13 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 							return fieldErr("cryptoTokens", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+						return fieldErr("cryptoTokens", err)
+					}
 					if n == 0 {
 						v.CryptoTokens = []CryptoH323Token{}
-					} else if cap(v.CryptoTokens) == 0 {
-						v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+					} else if cap(v.CryptoTokens) < n {
+						v.CryptoTokens = make([]CryptoH323Token, 0, n)
 					} else {
 						v.CryptoTokens = v.CryptoTokens[:0]
 					}
@@ -48130,6 +51512,9 @@ func (v *UnknownMessageResponse) decodePER(d *asn1per.Decoder, depth int) error 
 				seen[2] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("integrityCheckValue", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
 					return fieldErr("integrityCheckValue", err)
 				}
 				if v.IntegrityCheckValue == nil {
@@ -48275,6 +51660,9 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -48293,10 +51681,13 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -48319,10 +51710,13 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -48337,6 +51731,9 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+			return fieldErr("integrityCheckValue", err)
+		}
 		if v.IntegrityCheckValue == nil {
 			v.IntegrityCheckValue = new(ICV)
 		}
@@ -48365,6 +51762,12 @@ func (v *RequestInProgress) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -48524,6 +51927,9 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -48544,10 +51950,13 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 				return fieldErr("protocols", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.Protocols[0]))); err != nil {
+			return fieldErr("protocols", err)
+		}
 		if n == 0 {
 			v.Protocols = nil
-		} else if cap(v.Protocols) == 0 {
-			v.Protocols = make([]SupportedProtocols, 0, min(n, 16))
+		} else if cap(v.Protocols) < n {
+			v.Protocols = make([]SupportedProtocols, 0, n)
 		} else {
 			v.Protocols = v.Protocols[:0]
 		}
@@ -48578,10 +51987,13 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -48604,10 +52016,13 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -48622,6 +52037,9 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+			return fieldErr("integrityCheckValue", err)
+		}
 		if v.IntegrityCheckValue == nil {
 			v.IntegrityCheckValue = new(ICV)
 		}
@@ -48639,12 +52057,21 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(2); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
 				seen[0] = true
 				win, err := d.EnterOpenType()
 				if err != nil {
+					return fieldErr("capacity", err)
+				}
+				if err := d.Charge(int(unsafe.Sizeof(*v.Capacity))); err != nil {
 					return fieldErr("capacity", err)
 				}
 				if v.Capacity == nil {
@@ -48668,10 +52095,13 @@ func (v *ResourcesAvailableIndicate) decodePER(d *asn1per.Decoder, depth int) er
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -48819,6 +52249,9 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 		return fieldErr("protocolIdentifier", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -48837,10 +52270,13 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -48863,10 +52299,13 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -48881,6 +52320,9 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+			return fieldErr("integrityCheckValue", err)
+		}
 		if v.IntegrityCheckValue == nil {
 			v.IntegrityCheckValue = new(ICV)
 		}
@@ -48898,6 +52340,12 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(1); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			case 0:
@@ -48914,10 +52362,13 @@ func (v *ResourcesAvailableConfirm) decodePER(d *asn1per.Decoder, depth int) err
 							return fieldErr("genericData", err)
 						}
 					}
+					if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+						return fieldErr("genericData", err)
+					}
 					if n == 0 {
 						v.GenericData = []GenericData{}
-					} else if cap(v.GenericData) == 0 {
-						v.GenericData = make([]GenericData, 0, min(n, 16))
+					} else if cap(v.GenericData) < n {
+						v.GenericData = make([]GenericData, 0, n)
 					} else {
 						v.GenericData = v.GenericData[:0]
 					}
@@ -49038,6 +52489,9 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -49056,10 +52510,13 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -49082,10 +52539,13 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -49100,6 +52560,9 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+			return fieldErr("integrityCheckValue", err)
+		}
 		if v.IntegrityCheckValue == nil {
 			v.IntegrityCheckValue = new(ICV)
 		}
@@ -49115,6 +52578,12 @@ func (v *InfoRequestAck) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -49235,6 +52704,9 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<4) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -49248,6 +52720,9 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("nakReason", err)
 	}
 	if opt&(1<<3) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.AltGKInfo))); err != nil {
+			return fieldErr("altGKInfo", err)
+		}
 		if v.AltGKInfo == nil {
 			v.AltGKInfo = new(AltGKInfo)
 		}
@@ -49266,10 +52741,13 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -49292,10 +52770,13 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -49310,6 +52791,9 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+			return fieldErr("integrityCheckValue", err)
+		}
 		if v.IntegrityCheckValue == nil {
 			v.IntegrityCheckValue = new(ICV)
 		}
@@ -49325,6 +52809,12 @@ func (v *InfoRequestNak) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -49451,6 +52941,9 @@ func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 	case 2:
 		*v = InfoRequestNakReason{Choice: InfoRequestNakReasonUndefinedReason}
 	case 3:
+		if err := d.Charge(int(unsafe.Sizeof(*v.SecurityError))); err != nil {
+			return fieldErr("securityError", err)
+		}
 		*v = InfoRequestNakReason{Choice: InfoRequestNakReasonSecurityError, SecurityError: v.SecurityError}
 		if v.SecurityError == nil {
 			v.SecurityError = new(SecurityErrors2)
@@ -49466,6 +52959,9 @@ func (v *InfoRequestNakReason) decodePER(d *asn1per.Decoder, depth int) error {
 	default:
 		data, err := readRawOpenType(d)
 		if err != nil {
+			return err
+		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
 			return err
 		}
 		*v = InfoRequestNakReason{Raw: &asn1per.RawExtension{Index: i - 3, Data: data}}
@@ -49608,6 +53104,9 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<7) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -49625,10 +53124,13 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 				return fieldErr("serviceControl", err)
 			}
 		}
+		if err := d.ChargeList(n, int(unsafe.Sizeof(v.ServiceControl[0]))); err != nil {
+			return fieldErr("serviceControl", err)
+		}
 		if n == 0 {
 			v.ServiceControl = nil
-		} else if cap(v.ServiceControl) == 0 {
-			v.ServiceControl = make([]ServiceControlSession, 0, min(n, 16))
+		} else if cap(v.ServiceControl) < n {
+			v.ServiceControl = make([]ServiceControlSession, 0, n)
 		} else {
 			v.ServiceControl = v.ServiceControl[:0]
 		}
@@ -49640,6 +53142,9 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		}
 	}
 	if opt&(1<<6) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.EndpointIdentifier))); err != nil {
+			return fieldErr("endpointIdentifier", err)
+		}
 		if v.EndpointIdentifier == nil {
 			v.EndpointIdentifier = new(EndpointIdentifier)
 		}
@@ -49650,6 +53155,9 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		v.EndpointIdentifier = nil
 	}
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.CallSpecific))); err != nil {
+			return fieldErr("callSpecific", err)
+		}
 		if v.CallSpecific == nil {
 			v.CallSpecific = new(ServiceControlIndicationCallSpecific)
 		}
@@ -49668,10 +53176,13 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -49694,10 +53205,13 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -49712,6 +53226,9 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+			return fieldErr("integrityCheckValue", err)
+		}
 		if v.IntegrityCheckValue == nil {
 			v.IntegrityCheckValue = new(ICV)
 		}
@@ -49722,6 +53239,9 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		v.IntegrityCheckValue = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
+			return fieldErr("featureSet", err)
+		}
 		if v.FeatureSet == nil {
 			v.FeatureSet = new(FeatureSet)
 		}
@@ -49740,10 +53260,13 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 					return fieldErr("genericData", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+				return fieldErr("genericData", err)
+			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
-			} else if cap(v.GenericData) == 0 {
-				v.GenericData = make([]GenericData, 0, min(n, 16))
+			} else if cap(v.GenericData) < n {
+				v.GenericData = make([]GenericData, 0, n)
 			} else {
 				v.GenericData = v.GenericData[:0]
 			}
@@ -49763,6 +53286,12 @@ func (v *ServiceControlIndication) decodePER(d *asn1per.Decoder, depth int) erro
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -49858,6 +53387,12 @@ func (v *ServiceControlIndicationCallSpecific) decodePER(d *asn1per.Decoder, dep
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -49993,6 +53528,9 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		return fieldErr("requestSeqNum", err)
 	}
 	if opt&(1<<6) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.Result))); err != nil {
+			return fieldErr("result", err)
+		}
 		if v.Result == nil {
 			v.Result = new(ServiceControlResponseResult)
 		}
@@ -50003,6 +53541,9 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		v.Result = nil
 	}
 	if opt&(1<<5) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.NonStandardData))); err != nil {
+			return fieldErr("nonStandardData", err)
+		}
 		if v.NonStandardData == nil {
 			v.NonStandardData = new(NonStandardParameter)
 		}
@@ -50021,10 +53562,13 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					return fieldErr("tokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.Tokens[0]))); err != nil {
+				return fieldErr("tokens", err)
+			}
 			if n == 0 {
 				v.Tokens = []ClearToken{}
-			} else if cap(v.Tokens) == 0 {
-				v.Tokens = make([]ClearToken, 0, min(n, 16))
+			} else if cap(v.Tokens) < n {
+				v.Tokens = make([]ClearToken, 0, n)
 			} else {
 				v.Tokens = v.Tokens[:0]
 			}
@@ -50047,10 +53591,13 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					return fieldErr("cryptoTokens", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.CryptoTokens[0]))); err != nil {
+				return fieldErr("cryptoTokens", err)
+			}
 			if n == 0 {
 				v.CryptoTokens = []CryptoH323Token{}
-			} else if cap(v.CryptoTokens) == 0 {
-				v.CryptoTokens = make([]CryptoH323Token, 0, min(n, 16))
+			} else if cap(v.CryptoTokens) < n {
+				v.CryptoTokens = make([]CryptoH323Token, 0, n)
 			} else {
 				v.CryptoTokens = v.CryptoTokens[:0]
 			}
@@ -50065,6 +53612,9 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		v.CryptoTokens = nil
 	}
 	if opt&(1<<2) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.IntegrityCheckValue))); err != nil {
+			return fieldErr("integrityCheckValue", err)
+		}
 		if v.IntegrityCheckValue == nil {
 			v.IntegrityCheckValue = new(ICV)
 		}
@@ -50075,6 +53625,9 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		v.IntegrityCheckValue = nil
 	}
 	if opt&(1<<1) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.FeatureSet))); err != nil {
+			return fieldErr("featureSet", err)
+		}
 		if v.FeatureSet == nil {
 			v.FeatureSet = new(FeatureSet)
 		}
@@ -50093,10 +53646,13 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 					return fieldErr("genericData", err)
 				}
 			}
+			if err := d.ChargeList(n, int(unsafe.Sizeof(v.GenericData[0]))); err != nil {
+				return fieldErr("genericData", err)
+			}
 			if n == 0 {
 				v.GenericData = []GenericData{}
-			} else if cap(v.GenericData) == 0 {
-				v.GenericData = make([]GenericData, 0, min(n, 16))
+			} else if cap(v.GenericData) < n {
+				v.GenericData = make([]GenericData, 0, n)
 			} else {
 				v.GenericData = v.GenericData[:0]
 			}
@@ -50116,6 +53672,12 @@ func (v *ServiceControlResponse) decodePER(d *asn1per.Decoder, depth int) error 
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -50250,6 +53812,9 @@ func (v *ServiceControlResponseResult) decodePER(d *asn1per.Decoder, depth int) 
 		if err != nil {
 			return err
 		}
+		if err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+			return err
+		}
 		*v = ServiceControlResponseResult{Raw: &asn1per.RawExtension{Index: i - 5, Data: data}}
 	}
 	return nil
@@ -50317,6 +53882,9 @@ func (v *H323UserInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		return fieldErr("h323-uu-pdu", err)
 	}
 	if opt&(1<<0) != 0 {
+		if err := d.Charge(int(unsafe.Sizeof(*v.UserData))); err != nil {
+			return fieldErr("user-data", err)
+		}
 		if v.UserData == nil {
 			v.UserData = new(H323UserInformationUserData)
 		}
@@ -50332,6 +53900,12 @@ func (v *H323UserInformation) decodePER(d *asn1per.Decoder, depth int) error {
 		bm, err := readExtensionBitmap(d)
 		if err != nil {
 			return err
+		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
 		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
@@ -50429,6 +54003,12 @@ func (v *H323UserInformationUserData) decodePER(d *asn1per.Decoder, depth int) e
 		if err != nil {
 			return err
 		}
+		if n := bm.countFrom(0); n > 0 {
+			if err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil {
+				return err
+			}
+			v.Extensions = make([]asn1per.RawExtension, 0, n)
+		}
 		for i := bm.next(0); i >= 0; i = bm.next(i + 1) {
 			switch i {
 			default:
@@ -50466,6 +54046,9 @@ func (v *RasMessage) Unmarshal(b []byte) error {
 	var d asn1per.Decoder
 	d.Reset(b)
 	*v = RasMessage{}
+	if err := d.Charge(int(unsafe.Sizeof(*v))); err != nil { // the value itself
+		return fieldErr("RasMessage", err)
+	}
 	if err := v.decodePER(&d, 0); err != nil {
 		return fieldErr("RasMessage", err)
 	}
@@ -50483,6 +54066,9 @@ func (v *RasMessage) Unmarshal(b []byte) error {
 // decoding (no storage shared between its parts). On error v holds a partial value.
 func (v *RasMessage) UnmarshalReuse(d *asn1per.Decoder, b []byte) error {
 	d.ResetReuse(b)
+	if err := d.Charge(int(unsafe.Sizeof(*v))); err != nil { // as Unmarshal does
+		return fieldErr("RasMessage", err)
+	}
 	if err := v.decodePER(d, 0); err != nil {
 		return fieldErr("RasMessage", err)
 	}
@@ -50523,6 +54109,9 @@ func (v *H323UserInformation) Unmarshal(b []byte) error {
 	var d asn1per.Decoder
 	d.Reset(b)
 	*v = H323UserInformation{}
+	if err := d.Charge(int(unsafe.Sizeof(*v))); err != nil { // the value itself
+		return fieldErr("H323-UserInformation", err)
+	}
 	if err := v.decodePER(&d, 0); err != nil {
 		return fieldErr("H323-UserInformation", err)
 	}
@@ -50540,6 +54129,9 @@ func (v *H323UserInformation) Unmarshal(b []byte) error {
 // decoding (no storage shared between its parts). On error v holds a partial value.
 func (v *H323UserInformation) UnmarshalReuse(d *asn1per.Decoder, b []byte) error {
 	d.ResetReuse(b)
+	if err := d.Charge(int(unsafe.Sizeof(*v))); err != nil { // as Unmarshal does
+		return fieldErr("H323-UserInformation", err)
+	}
 	if err := v.decodePER(d, 0); err != nil {
 		return fieldErr("H323-UserInformation", err)
 	}
@@ -50703,6 +54295,9 @@ func readExtensionBitmap(d *asn1per.Decoder) (extensionBitmap, error) {
 		}
 		bm.small <<= 64 - bm.n
 	} else {
+		if err := d.Charge(bm.n); err != nil {
+			return bm, err
+		}
 		bm.big = make([]bool, bm.n)
 		for i := range bm.big {
 			var err error
@@ -50744,6 +54339,23 @@ func (bm *extensionBitmap) next(i int) int {
 		return -1
 	}
 	return i + bits.LeadingZeros64(rest)
+}
+
+// countFrom returns how many additions at index i and after are present.
+func (bm *extensionBitmap) countFrom(i int) int {
+	if i >= bm.n {
+		return 0
+	}
+	if bm.big == nil {
+		return bits.OnesCount64(bm.small << uint(i))
+	}
+	n := 0
+	for _, p := range bm.big[i:] {
+		if p {
+			n++
+		}
+	}
+	return n
 }
 
 func (bm *extensionBitmap) has(i int) bool {

@@ -40,7 +40,14 @@ var (
 	ErrProtocolDiscriminator = errors.New("q931: protocol discriminator is not 0x08 (Q.931)")
 	ErrCallReferenceLength   = errors.New("q931: call reference length is not 2 octets")
 	ErrMessageTypeEscape     = errors.New("q931: escaped (national) message types are not supported")
+	ErrTooManyElements       = errors.New("q931: more information elements than MaxElements")
 )
+
+// MaxElements bounds the information elements Decode accepts in one message. H.225.0 messages
+// carry about a dozen; the bound keeps what a decoding allocates within the input plus 8 KiB
+// (an element's entry is 32 bytes, and a single-octet element is one octet on the wire, so
+// without it 64 KB of Sending complete octets would hold 2 MB).
+const MaxElements = 256
 
 // Encoding errors.
 var (
@@ -125,6 +132,8 @@ type Message struct {
 
 // Decode parses one Q.931 message (without TPKT header). The returned
 // message's element contents share one copy of b; b itself is not retained.
+// It allocates that copy and at most MaxElements element entries: no more than
+// len(b) + 8 KiB.
 func Decode(b []byte) (Message, error) {
 	var m Message
 	if len(b) < 1 {
@@ -191,7 +200,9 @@ func countElements(body []byte) (int, error) {
 		if !ok {
 			return n, nil
 		}
-		n++
+		if n++; n > MaxElements {
+			return 0, fmt.Errorf("%w (%d)", ErrTooManyElements, MaxElements)
+		}
 	}
 }
 

@@ -239,12 +239,12 @@ func (g *emitter) dec(s *shape, x, conv, dv, where string, present bool) string 
 		if present {
 			empty = t + "{}"
 		}
-		// The slice grows with the elements actually decoded, so a large count in a short
-		// input does not allocate ahead of the input.
+		// The count is charged to the decoder's allocation budget (a count the input cannot
+		// pay for is refused before anything is allocated), so the slice is made at its size.
 		// A slice with capacity left by an earlier decoding is reused (its stale elements are
 		// overwritten, since every decodePER sets all of its value).
-		return fmt.Sprintf("{ %sif n == 0 { %s = %s } else if cap(%s) == 0 { %s = make(%s, 0, min(n, 16)) } else { %s = %s[:0] }\nfor range n {\n%s = extendZero(%s)\n%s}\n}\n",
-			decCount(dv, sizeLit(s.size), where), x, empty, x, x, t, x, x, x, x, g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
+		return fmt.Sprintf("{ %sif err := %s.ChargeList(n, int(unsafe.Sizeof(%s[0]))); err != nil { return fieldErr(%q, err) }\nif n == 0 { %s = %s } else if cap(%s) < n { %s = make(%s, 0, n) } else { %s = %s[:0] }\nfor range n {\n%s = extendZero(%s)\n%s}\n}\n",
+			decCount(dv, sizeLit(s.size), where), dv, x, where, x, empty, x, x, t, x, x, x, x, g.dec(s.elem, fmt.Sprintf("%s[len(%s)-1]", x, x), "", dv, where, false))
 	}
 	panic(fmt.Sprintf("dec of kind %d", s.kind))
 }
@@ -261,7 +261,7 @@ func normalize(v, empty string, present bool) string {
 func (g *emitter) codecFile(pkg string) ([]byte, error) {
 	g.b.WriteString(header)
 	g.p("package %s\n", pkg)
-	g.p("import (\n\"errors\"\n\"math/bits\"\n\"strconv\"\n\n\"github.com/callwake/callwake/asn1per\"\n)\n")
+	g.p("import (\n\"errors\"\n\"math/bits\"\n\"strconv\"\n\"unsafe\"\n\n\"github.com/callwake/callwake/asn1per\"\n)\n")
 	for _, e := range g.m.entities {
 		if err := g.entity(e); err != nil {
 			return nil, err
@@ -443,7 +443,9 @@ func (g *emitter) sequence(e *entity) {
 			g.p("var seen [%d]bool", len(adds))
 		}
 		g.p("v.Extensions = nil\nv.ExtBitmapLen = 0")
+		// Room for the unknown additions is charged and made at once, before they are read.
 		g.p("if ext {\nbm, err := readExtensionBitmap(d)\nif err != nil { return err }")
+		g.p("if n := bm.countFrom(%d); n > 0 {\nif err := d.ChargeList(n, int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil { return err }\nv.Extensions = make([]asn1per.RawExtension, 0, n)\n}", len(adds))
 		g.p("for i := bm.next(0); i >= 0; i = bm.next(i + 1) {\nswitch i {")
 		for i, f := range adds {
 			g.p("case %d:\nseen[%d] = true\nwin, err := d.EnterOpenType()\nif err != nil { return fieldErr(%q, err) }", i, i, f.asnName)
@@ -481,12 +483,18 @@ func (g *emitter) decodeOptional(f *field, dv string) {
 			g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, true))
 		}
 	case f.shape.kind == kNamed:
-		g.p("if v.%s == nil { v.%s = new(%s) }", f.goName, f.goName, g.goType(f.shape))
+		g.p("%s\nif v.%s == nil { v.%s = new(%s) }", charge(dv, "*v."+f.goName, f.asnName), f.goName, f.goName, g.goType(f.shape))
 		g.b.WriteString(g.dec(f.shape, "v."+f.goName, "", dv, f.asnName, true))
 	default:
-		g.p("if v.%s == nil { v.%s = new(%s) }", f.goName, f.goName, g.goType(f.shape))
+		g.p("%s\nif v.%s == nil { v.%s = new(%s) }", charge(dv, "*v."+f.goName, f.asnName), f.goName, f.goName, g.goType(f.shape))
 		g.b.WriteString(g.dec(f.shape, "(*v."+f.goName+")", "", dv, f.asnName, true))
 	}
+}
+
+// charge returns the statement that charges the size of value (not evaluated) to the
+// allocation budget of decoder dv.
+func charge(dv, value, where string) string {
+	return fmt.Sprintf("if err := %s.Charge(int(unsafe.Sizeof(%s))); err != nil { return fieldErr(%q, err) }", dv, value, where)
 }
 
 func altField(f *field) bool { return !isNull(f.shape) }
@@ -574,7 +582,7 @@ func (g *emitter) choice(e *entity) {
 		g.p("case %d:", i)
 		// Every other alternative is cleared; a struct alternative keeps its earlier storage.
 		if altField(f) && structLike(f.shape) {
-			g.p("*v = %[1]s{Choice: %[1]s%[2]s, %[2]s: v.%[2]s}\nif v.%[2]s == nil { v.%[2]s = new(%[3]s) }", e.goName, f.goName, g.goType(f.shape))
+			g.p("%[4]s\n*v = %[1]s{Choice: %[1]s%[2]s, %[2]s: v.%[2]s}\nif v.%[2]s == nil { v.%[2]s = new(%[3]s) }", e.goName, f.goName, g.goType(f.shape), charge("d", "*v."+f.goName, f.asnName))
 		} else {
 			g.p("*v = %[1]s{Choice: %[1]s%[2]s}", e.goName, f.goName)
 		}
@@ -590,7 +598,7 @@ func (g *emitter) choice(e *entity) {
 	}
 	g.p("default:")
 	if s.ext {
-		g.p("data, err := readRawOpenType(d)\nif err != nil { return err }\n*v = %s{%s: &asn1per.RawExtension{Index: i - %d, Data: data}}", e.goName, raw, nroot)
+		g.p("data, err := readRawOpenType(d)\nif err != nil { return err }\nif err := d.Charge(int(unsafe.Sizeof(asn1per.RawExtension{}))); err != nil { return err }\n*v = %s{%s: &asn1per.RawExtension{Index: i - %d, Data: data}}", e.goName, raw, nroot)
 	} else {
 		g.p("return errNoAlternative")
 	}
@@ -639,6 +647,9 @@ func (v *%[1]s) Unmarshal(b []byte) error {
 	var d asn1per.Decoder
 	d.Reset(b)
 	*v = %[1]s{}
+	if err := d.Charge(int(unsafe.Sizeof(*v))); err != nil { // the value itself
+		return fieldErr(%[2]q, err)
+	}
 	if err := v.decodePER(&d, 0); err != nil {
 		return fieldErr(%[2]q, err)
 	}
@@ -656,6 +667,9 @@ func (v *%[1]s) Unmarshal(b []byte) error {
 // decoding (no storage shared between its parts). On error v holds a partial value.
 func (v *%[1]s) UnmarshalReuse(d *asn1per.Decoder, b []byte) error {
 	d.ResetReuse(b)
+	if err := d.Charge(int(unsafe.Sizeof(*v))); err != nil { // as Unmarshal does
+		return fieldErr(%[2]q, err)
+	}
 	if err := v.decodePER(d, 0); err != nil {
 		return fieldErr(%[2]q, err)
 	}

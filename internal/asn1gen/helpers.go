@@ -150,6 +150,9 @@ func readExtensionBitmap(d *asn1per.Decoder) (extensionBitmap, error) {
 		}
 		bm.small <<= 64 - bm.n
 	} else {
+		if err := d.Charge(bm.n); err != nil {
+			return bm, err
+		}
 		bm.big = make([]bool, bm.n)
 		for i := range bm.big {
 			var err error
@@ -191,6 +194,23 @@ func (bm *extensionBitmap) next(i int) int {
 		return -1
 	}
 	return i + bits.LeadingZeros64(rest)
+}
+
+// countFrom returns how many additions at index i and after are present.
+func (bm *extensionBitmap) countFrom(i int) int {
+	if i >= bm.n {
+		return 0
+	}
+	if bm.big == nil {
+		return bits.OnesCount64(bm.small << uint(i))
+	}
+	n := 0
+	for _, p := range bm.big[i:] {
+		if p {
+			n++
+		}
+	}
+	return n
 }
 
 func (bm *extensionBitmap) has(i int) bool {

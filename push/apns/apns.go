@@ -8,15 +8,28 @@
 // the opaque payload, or push.dropped with the reason the phone does not get
 // it (vendor port blocked, notifications denied, PushKit penalty).
 //
-// It is a sans-I/O core: no clock, no sockets. The response omits the
-// "timestamp" field APNs adds to 410 answers, because that needs a clock.
+// Providers authenticate as APNs requires of token-based connections: every
+// request carries "authorization: bearer <JWT>", an ES256 provider token
+// (package push, providertoken.go) that must verify with Config.ProviderKey,
+// name Config.KeyID (kid) and Config.TeamID (iss), and have been issued (iat)
+// less than an hour ago (403 ExpiredProviderToken) and not in the future
+// beyond ProviderClockSkew (403 InvalidProviderToken, a model choice); a
+// provider that replaces its token within 20 minutes of the last one gets 429
+// TooManyProviderTokenUpdates; no token is 403 MissingProviderToken. Only
+// Config.Unauthenticated, for a provider that authenticates with its TLS
+// certificate (checked by the driver), turns the check off.
+//
+// It is a sans-I/O core: no clock, no sockets; Handle takes the time. The
+// response omits the "timestamp" field APNs adds to 410 answers.
 package apns
 
 import (
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/callwake/callwake/push"
 	"github.com/callwake/callwake/timeline"
@@ -39,7 +52,15 @@ const (
 	ReasonBadMessageID           = "BadMessageId"
 	ReasonPayloadEmpty           = "PayloadEmpty"
 	ReasonPayloadTooLarge        = "PayloadTooLarge"
+	ReasonMissingProviderToken   = "MissingProviderToken"
+	ReasonInvalidProviderToken   = "InvalidProviderToken"
+	ReasonExpiredProviderToken   = "ExpiredProviderToken"
+	ReasonTooManyTokenUpdates    = "TooManyProviderTokenUpdates"
 )
+
+// ProviderClockSkew is how far in the future a provider token's iat may be
+// (the provider's clock a little ahead) before it is refused.
+const ProviderClockSkew = time.Minute
 
 // Drop reasons on the phone side (push.dropped {reason}).
 const (
@@ -59,6 +80,13 @@ type Config struct {
 	// receive before iOS stops delivering VoIP pushes to it (model choice,
 	// B22); 0 means 1.
 	PushKitPenaltyAfter int
+	// ProviderKey is the public half of the provider's token-signing key;
+	// KeyID and TeamID are the kid and iss its tokens must name. Without a
+	// key every request is refused (403) unless Unauthenticated is set.
+	ProviderKey   *ecdsa.PublicKey
+	KeyID, TeamID string
+	// Unauthenticated accepts requests without a provider token.
+	Unauthenticated bool
 }
 
 // Device is one iPhone with the app installed.
@@ -86,6 +114,9 @@ type device struct {
 type Emulator struct {
 	cfg     Config
 	devices []device // in registration order
+	// tokenIssued is the iat of the newest provider token accepted, for
+	// TooManyProviderTokenUpdates.
+	tokenIssued time.Time
 }
 
 // New makes an emulator.
@@ -177,14 +208,18 @@ func reply(status int, apnsID, reason string) push.HTTPResponse {
 	return r
 }
 
-// Handle answers one provider request and returns the delivery effects.
-func (e *Emulator) Handle(req push.HTTPRequest) (push.HTTPResponse, []push.Effect) {
+// Handle answers one provider request, received at now, and returns the
+// delivery effects.
+func (e *Emulator) Handle(now time.Time, req push.HTTPRequest) (push.HTTPResponse, []push.Effect) {
 	apnsID, hasID := push.Get(req.Header, "apns-id")
 	if hasID && !validUUID(apnsID) {
 		return reply(400, "", ReasonBadMessageID), nil
 	}
 	if !e.cfg.Available {
 		return reply(503, apnsID, ReasonServiceUnavailable), nil
+	}
+	if status, reason := e.authenticate(now, req); status != 0 {
+		return reply(status, apnsID, reason), nil
 	}
 	if req.Method != "POST" {
 		return reply(405, apnsID, ReasonMethodNotAllowed), nil
@@ -234,6 +269,38 @@ func (e *Emulator) Handle(req push.HTTPRequest) (push.HTTPResponse, []push.Effec
 		return reply(400, apnsID, ReasonDeviceTokenNotForTopic), nil
 	}
 	return reply(200, apnsID, ""), e.deliver(d, req.Body)
+}
+
+// authenticate checks the provider token; status 0 means accepted.
+func (e *Emulator) authenticate(now time.Time, req push.HTTPRequest) (status int, reason string) {
+	if e.cfg.Unauthenticated {
+		return 0, ""
+	}
+	auth, ok := push.Get(req.Header, "authorization")
+	if !ok || auth == "" {
+		return 403, ReasonMissingProviderToken
+	}
+	scheme, token, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return 403, ReasonInvalidProviderToken
+	}
+	claims, err := push.VerifyProviderToken(token, e.cfg.ProviderKey)
+	if err != nil || claims.KeyID != e.cfg.KeyID || claims.TeamID != e.cfg.TeamID {
+		return 403, ReasonInvalidProviderToken
+	}
+	switch age := now.Sub(claims.IssuedAt); {
+	case age > push.APNsTokenLifetime:
+		return 403, ReasonExpiredProviderToken
+	case age < -ProviderClockSkew:
+		return 403, ReasonInvalidProviderToken
+	}
+	if claims.IssuedAt.After(e.tokenIssued) {
+		if !e.tokenIssued.IsZero() && claims.IssuedAt.Sub(e.tokenIssued) < push.APNsTokenMinRefresh {
+			return 429, ReasonTooManyTokenUpdates
+		}
+		e.tokenIssued = claims.IssuedAt
+	}
+	return 0, ""
 }
 
 // deliver is the hop from Apple to the phone and iOS's decision to launch

@@ -1,8 +1,10 @@
 package apns_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callwake/callwake/push"
 	"github.com/callwake/callwake/push/apns"
@@ -14,8 +16,22 @@ const (
 	msgID = "0c0ffee0-0000-4000-8000-000000000001"
 )
 
+// The provider of the tests: a key drawn from a fixed stream, and the time
+// requests are handled at.
+var (
+	provider = func() push.APNsProvider {
+		key, err := push.NewAPNsProviderKey(bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
+		if err != nil {
+			panic(err)
+		}
+		return push.APNsProvider{Key: key, KeyID: "ABC123DEFG", TeamID: "DEF123GHIJ"}
+	}()
+	now0 = time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC)
+)
+
 func newEmulator(t testing.TB) *apns.Emulator {
-	e, err := apns.New(apns.Config{Topic: topic, Available: true})
+	e, err := apns.New(apns.Config{Topic: topic, Available: true,
+		ProviderKey: &provider.Key.PublicKey, KeyID: provider.KeyID, TeamID: provider.TeamID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +42,16 @@ func newEmulator(t testing.TB) *apns.Emulator {
 }
 
 func goodRequest(body string) push.HTTPRequest {
-	return push.NewAPNsRequest("com.example.softphone", token, msgID, push.PhonePayload{Type: body})
+	return push.NewAPNsRequest("com.example.softphone", token, msgID, bearer(provider, now0), push.PhonePayload{Type: body})
+}
+
+// bearer is the authorization value of p's token issued at iat.
+func bearer(p push.APNsProvider, iat time.Time) string {
+	jwt, err := push.NewProviderToken(p, iat)
+	if err != nil {
+		panic(err)
+	}
+	return "bearer " + jwt
 }
 
 func without(r push.HTTPRequest, name string) push.HTTPRequest {
@@ -89,7 +114,7 @@ func TestHandleErrors(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(e)
 			}
-			resp, effs := e.Handle(tc.req())
+			resp, effs := e.Handle(now0, tc.req())
 			if resp.Status != tc.status || string(resp.Body) != `{"reason":"`+tc.reason+`"}` {
 				t.Fatalf("got %d %s, want %d %s", resp.Status, resp.Body, tc.status, tc.reason)
 			}
@@ -100,9 +125,82 @@ func TestHandleErrors(t *testing.T) {
 	}
 }
 
+// TestProviderAuthentication: APNs' rules for provider tokens (package doc).
+func TestProviderAuthentication(t *testing.T) {
+	other, err := push.NewAPNsProviderKey(bytes.NewReader(bytes.Repeat([]byte{9}, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := provider
+	forged.Key = other
+	wrongKid, wrongTeam := provider, provider
+	wrongKid.KeyID, wrongTeam.TeamID = "ZZZ123DEFG", "ZZZ123GHIJ"
+	good := goodRequest("call")
+	unsigned := func(auth string) push.HTTPRequest { return with(good, "authorization", auth) }
+	jwt := strings.TrimPrefix(bearer(provider, now0), "bearer ")
+	parts := strings.Split(jwt, ".")
+	tests := []struct {
+		name   string
+		req    push.HTTPRequest
+		at     time.Time
+		status int
+		reason string
+	}{
+		{"no token", without(good, "authorization"), now0, 403, "MissingProviderToken"},
+		{"not bearer", unsigned("Basic " + jwt), now0, 403, "InvalidProviderToken"},
+		{"another key", unsigned(bearer(forged, now0)), now0, 403, "InvalidProviderToken"},
+		{"another kid", unsigned(bearer(wrongKid, now0)), now0, 403, "InvalidProviderToken"},
+		{"another team", unsigned(bearer(wrongTeam, now0)), now0, 403, "InvalidProviderToken"},
+		{"alg none", unsigned("bearer eyJhbGciOiJub25lIiwia2lkIjoiQUJDMTIzREVGRyJ9." + parts[1] + "."), now0, 403, "InvalidProviderToken"},
+		{"signature of other claims", unsigned("bearer " + parts[0] + "." + strings.Split(strings.TrimPrefix(bearer(provider, now0.Add(time.Minute)), "bearer "), ".")[1] + "." + parts[2]), now0, 403, "InvalidProviderToken"},
+		{"garbage", unsigned("bearer " + strings.Repeat("A.", 3000)), now0, 403, "InvalidProviderToken"},
+		{"an hour and a second old", good, now0.Add(time.Hour + time.Second), 403, "ExpiredProviderToken"},
+		{"issued two minutes ahead", good, now0.Add(-2 * time.Minute), 403, "InvalidProviderToken"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, effs := newEmulator(t).Handle(tc.at, tc.req)
+			if resp.Status != tc.status || string(resp.Body) != `{"reason":"`+tc.reason+`"}` || effs != nil {
+				t.Fatalf("got %d %s %v, want %d %s", resp.Status, resp.Body, effs, tc.status, tc.reason)
+			}
+		})
+	}
+	t.Run("valid for an hour, refreshed no more often than every 20 minutes", func(t *testing.T) {
+		e := newEmulator(t)
+		for _, step := range []struct {
+			at, iat time.Time
+			status  int
+		}{
+			{now0, now0, 200},
+			{now0.Add(time.Hour), now0, 200},                       // still valid
+			{now0.Add(time.Hour), now0.Add(10 * time.Minute), 429}, // replaced after 10 minutes
+			{now0.Add(time.Hour), now0.Add(30 * time.Minute), 200}, // after 30
+			{now0.Add(time.Hour), now0, 200},                       // the older token is still valid
+		} {
+			resp, _ := e.Handle(step.at, with(good, "authorization", bearer(provider, step.iat)))
+			if resp.Status != step.status {
+				t.Fatalf("token of %v at %v: %d %s, want %d", step.iat.Sub(now0), step.at.Sub(now0), resp.Status, resp.Body, step.status)
+			}
+		}
+	})
+	t.Run("without a key everything is refused unless unauthenticated is configured", func(t *testing.T) {
+		strict, _ := apns.New(apns.Config{Topic: topic, Available: true})
+		if resp, _ := strict.Handle(now0, good); resp.Status != 403 {
+			t.Fatalf("no key configured: %d", resp.Status)
+		}
+		open, _ := apns.New(apns.Config{Topic: topic, Available: true, Unauthenticated: true})
+		if err := open.Register(apns.Device{Name: "alice-iphone", Token: token}); err != nil {
+			t.Fatal(err)
+		}
+		if resp, _ := open.Handle(now0, without(good, "authorization")); resp.Status != 200 {
+			t.Fatalf("unauthenticated emulator: %d %s", resp.Status, resp.Body)
+		}
+	})
+}
+
 func TestDeliverAndDrops(t *testing.T) {
 	e := newEmulator(t)
-	resp, effs := e.Handle(goodRequest("call"))
+	resp, effs := e.Handle(now0, goodRequest("call"))
 	if resp.Status != 200 || resp.Body != nil {
 		t.Fatalf("%d %s", resp.Status, resp.Body)
 	}
@@ -130,20 +228,20 @@ func TestDeliverAndDrops(t *testing.T) {
 		return r
 	}
 	e.Update("alice-iphone", func(d *apns.Device) { d.VendorUnreachable = true })
-	if _, effs = e.Handle(goodRequest("call")); dropReason(effs) != apns.DropVendorUnreachable {
+	if _, effs = e.Handle(now0, goodRequest("call")); dropReason(effs) != apns.DropVendorUnreachable {
 		t.Fatal("B20")
 	}
 	e.Update("alice-iphone", func(d *apns.Device) { d.VendorUnreachable, d.NotificationsDenied = false, true })
-	if _, effs = e.Handle(goodRequest("call")); dropReason(effs) != apns.DropNotificationsDenied {
+	if _, effs = e.Handle(now0, goodRequest("call")); dropReason(effs) != apns.DropNotificationsDenied {
 		t.Fatal("B22 notifications")
 	}
 	e.Update("alice-iphone", func(d *apns.Device) { d.NotificationsDenied = false })
 	// A VoIP push that is not a call is delivered once, then iOS stops
 	// delivering VoIP pushes to the app (model choice, B22).
-	if _, effs = e.Handle(goodRequest("notification")); len(effs) != 2 || e.Penalized("alice-iphone") != true {
+	if _, effs = e.Handle(now0, goodRequest("notification")); len(effs) != 2 || e.Penalized("alice-iphone") != true {
 		t.Fatalf("non-call push: %#v", effs)
 	}
-	if _, effs = e.Handle(goodRequest("call")); dropReason(effs) != apns.DropPushKitPenalty {
+	if _, effs = e.Handle(now0, goodRequest("call")); dropReason(effs) != apns.DropPushKitPenalty {
 		t.Fatal("B22 penalty")
 	}
 }
@@ -169,7 +267,7 @@ func BenchmarkHandle(b *testing.B) {
 	req := goodRequest("call")
 	b.ReportAllocs()
 	for b.Loop() {
-		if resp, _ := e.Handle(req); resp.Status != 200 {
+		if resp, _ := e.Handle(now0, req); resp.Status != 200 {
 			b.Fatal(resp.Status)
 		}
 	}

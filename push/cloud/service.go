@@ -116,6 +116,7 @@ func NewService(cfg ServiceConfig, rnd interface{ Read([]byte) (int, error) }) (
 // Handle implements node.Node.
 func (s *Service) Handle(now time.Time, in node.Input) []node.Effect {
 	s.out = s.out[:0]
+	s.core.SetTime(now) // provider tokens carry their time (APNs)
 	switch in := in.(type) {
 	case node.Start:
 		port := s.cfg.Port

@@ -18,11 +18,27 @@ const (
 	PortFCMDevice  = 5228
 )
 
-// Emulator is the core of a vendor service: push/apns or push/fcm.
+// Emulator is the core of a vendor service: push/apns, or push/fcm
+// through Clockless.
 type Emulator interface {
-	Handle(req push.HTTPRequest) (push.HTTPResponse, []push.Effect)
+	Handle(now time.Time, req push.HTTPRequest) (push.HTTPResponse, []push.Effect)
 	SetAvailable(on bool)
 }
+
+// Clockless adapts an emulator that needs no time (FCM's: its bearer does
+// not expire) to Emulator.
+type Clockless struct {
+	Core interface {
+		Handle(req push.HTTPRequest) (push.HTTPResponse, []push.Effect)
+		SetAvailable(on bool)
+	}
+}
+
+func (c Clockless) Handle(_ time.Time, req push.HTTPRequest) (push.HTTPResponse, []push.Effect) {
+	return c.Core.Handle(req)
+}
+
+func (c Clockless) SetAvailable(on bool) { c.Core.SetAvailable(on) }
 
 // VendorConfig is an APNs or FCM node.
 type VendorConfig struct {
@@ -91,7 +107,7 @@ func (v *Vendor) Handle(now time.Time, in node.Input) []node.Effect {
 		v.out = append(v.out, node.Done{})
 	case node.Message:
 		if in.HTTP != nil {
-			v.request(in.Conn, in.HTTP)
+			v.request(now, in.Conn, in.HTTP)
 		} else {
 			v.phoneMessage(in)
 		}
@@ -127,12 +143,12 @@ func (v *Vendor) phoneMessage(in node.Message) {
 }
 
 // request answers one provider API request and delivers what it accepted.
-func (v *Vendor) request(conn node.ConnID, h *node.HTTP) {
+func (v *Vendor) request(now time.Time, conn node.ConnID, h *node.HTTP) {
 	req := push.HTTPRequest{Method: h.Method, Authority: h.Authority, Path: h.Path, Body: h.Body}
 	for _, f := range h.Header {
 		req.Header = append(req.Header, push.HeaderField{Name: f.Name, Value: f.Value})
 	}
-	resp, effects := v.cfg.Emulator.Handle(req)
+	resp, effects := v.cfg.Emulator.Handle(now, req)
 	answer := &node.HTTP{Stream: h.Stream, Status: resp.Status, Body: resp.Body}
 	for _, f := range resp.Header {
 		answer.Header = append(answer.Header, node.HeaderField{Name: f.Name, Value: f.Value})

@@ -10,10 +10,15 @@
 // returns the delivery effects: push.delivered plus push.Deliver with the
 // message's data object as JSON, or push.dropped with the reason the phone
 // does not get it (vendor unreachable, stale HMS Core cache).
+//
+// Requests must carry "authorization: Bearer <token>" with the configured
+// OAuth 2 access token, compared in constant time; without a configured token
+// every request is refused (401) unless Config.Unauthenticated says otherwise.
 package fcm
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -44,10 +49,13 @@ const MaxDataSize = 4096
 // Config configures the emulator.
 type Config struct {
 	Project string
-	// AccessToken, when set, is the only bearer token accepted.
+	// AccessToken is the only bearer token accepted. Without one every
+	// request is refused, unless Unauthenticated is set.
 	AccessToken string
-	Available   bool
-	Throttled   bool // every request answers 429 QUOTA_EXCEEDED
+	// Unauthenticated accepts any request, with or without a bearer token.
+	Unauthenticated bool
+	Available       bool
+	Throttled       bool // every request answers 429 QUOTA_EXCEEDED
 }
 
 // Device is one Android phone with the app installed.
@@ -178,9 +186,7 @@ func (e *Emulator) Handle(req push.HTTPRequest) (push.HTTPResponse, []push.Effec
 	if req.Method != "POST" || !ok || project == "" || strings.Contains(project, "/") {
 		return fail(404, "NOT_FOUND", "", "The requested URL was not found on this server."), nil
 	}
-	auth, _ := push.Get(req.Header, "authorization")
-	bearer, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || bearer == "" || (e.cfg.AccessToken != "" && bearer != e.cfg.AccessToken) {
+	if !e.authenticated(req) {
 		return fail(401, "UNAUTHENTICATED", "", "Request had invalid authentication credentials."), nil
 	}
 	if project != e.cfg.Project {
@@ -228,6 +234,20 @@ func (e *Emulator) Handle(req push.HTTPRequest) (push.HTTPResponse, []push.Effec
 		return resp, nil
 	}
 	return resp, e.deliver(d, data)
+}
+
+// authenticated checks the bearer token in constant time (no configured
+// token: refused, unless Unauthenticated).
+func (e *Emulator) authenticated(req push.HTTPRequest) bool {
+	if e.cfg.Unauthenticated {
+		return true
+	}
+	auth, _ := push.Get(req.Header, "authorization")
+	scheme, bearer, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || e.cfg.AccessToken == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(bearer), []byte(e.cfg.AccessToken)) == 1
 }
 
 func (e *Emulator) deliver(d *Device, data []byte) []push.Effect {

@@ -175,3 +175,37 @@ func BenchmarkHandle(b *testing.B) {
 		}
 	}
 }
+
+// TestBearerRequired: without a configured access token every request is
+// refused, whatever bearer it carries, unless the emulator is configured
+// unauthenticated; a bearer that is a prefix or an extension of the right
+// one is refused.
+func TestBearerRequired(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    fcm.Config
+		auth   string
+		status int
+	}{
+		{"no token configured", fcm.Config{Project: project, Available: true}, "Bearer anything", 401},
+		{"no token configured, empty bearer", fcm.Config{Project: project, Available: true}, "Bearer ", 401},
+		{"unauthenticated", fcm.Config{Project: project, Available: true, Unauthenticated: true}, "", 200},
+		{"prefix", fcm.Config{Project: project, AccessToken: bearer, Available: true}, "Bearer " + bearer[:len(bearer)-1], 401},
+		{"extension", fcm.Config{Project: project, AccessToken: bearer, Available: true}, "Bearer " + bearer + "x", 401},
+		{"scheme in lower case", fcm.Config{Project: project, AccessToken: bearer, Available: true}, "bearer " + bearer, 200},
+		{"right", fcm.Config{Project: project, AccessToken: bearer, Available: true}, "Bearer " + bearer, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := fcm.New(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Register(fcm.Device{Name: "alice-android", Token: token}); err != nil {
+				t.Fatal(err)
+			}
+			if resp, _ := e.Handle(setHeader(goodRequest("call"), "authorization", tc.auth)); resp.Status != tc.status {
+				t.Fatalf("%d %s, want %d", resp.Status, resp.Body, tc.status)
+			}
+		})
+	}
+}

@@ -200,11 +200,18 @@ func (s *Set) issue(ca *Authority, serial int64, cn string, dns []string, usage 
 // now, and the leaf's serial in decimal ("" for RoleNone). A chain that
 // verifies against neither vendor CA is RoleOwn, whoever issued it: the
 // service only distinguishes the vendor's device CAs from everything else.
+// Only an end-entity certificate can be a device: a leaf that is a CA (basic
+// constraints cA, or the keyCertSign usage — the Device CA's own certificate,
+// which verifies against itself), or that lacks the digitalSignature usage or
+// an explicit clientAuth extended usage, is RoleOwn.
 func (s *Set) Classify(chain []*x509.Certificate, now time.Time) (Role, string) {
 	if len(chain) == 0 || chain[0] == nil {
 		return RoleNone, ""
 	}
 	leaf := chain[0]
+	if !deviceLeafShape(leaf) {
+		return RoleOwn, leaf.SerialNumber.String()
+	}
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		if c != nil {
@@ -226,6 +233,22 @@ func (s *Set) Classify(chain []*x509.Certificate, now time.Time) (Role, string) 
 		}
 	}
 	return RoleOwn, leaf.SerialNumber.String()
+}
+
+// deviceLeafShape tells whether c can be a device's client certificate: an
+// end entity for digital signatures whose extended key usage names client
+// authentication (x509.Verify takes a certificate without any as valid for
+// every usage).
+func deviceLeafShape(c *x509.Certificate) bool {
+	if c.IsCA || c.KeyUsage&x509.KeyUsageCertSign != 0 || c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return false
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageClientAuth {
+			return true
+		}
+	}
+	return false
 }
 
 // ServiceTrust returns the trust pool a PBX uses to check the service

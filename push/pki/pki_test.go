@@ -1,9 +1,14 @@
 package pki_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net"
 	"testing"
 	"time"
@@ -132,5 +137,57 @@ func TestMutualTLS(t *testing.T) {
 	}
 	if _, _, err := handshake(false); err == nil {
 		t.Fatal("PBX without the service CA in its trust list connected")
+	}
+}
+
+// TestCACertificateIsNotADevice: a CA's own certificate verifies against
+// itself, but it is not a device leaf; neither is a certificate the Device CA
+// signed that is a CA, signs certificates, or is not for client
+// authentication.
+func TestCACertificateIsNotADevice(t *testing.T) {
+	s := newSet(t)
+	now := epoch.Add(24 * time.Hour)
+	for _, ca := range []*pki.Authority{s.Device, s.UnverifiedDevice} {
+		if got, _ := s.Classify([]*x509.Certificate{ca.Cert}, now); got != pki.RoleOwn {
+			t.Errorf("%s presented as a leaf: %s", ca.Cert.Subject.CommonName, got)
+		}
+		if got, _ := s.Classify([]*x509.Certificate{ca.Cert, ca.Cert}, now); got != pki.RoleOwn {
+			t.Errorf("%s presented with itself: %s", ca.Cert.Subject.CommonName, got)
+		}
+	}
+	issue := func(tmpl *x509.Certificate) *x509.Certificate {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.SerialNumber, tmpl.Subject = big.NewInt(4242), pkix.Name{CommonName: "pbx"}
+		tmpl.NotBefore, tmpl.NotAfter = epoch, epoch.AddDate(1, 0, 0)
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, s.Device.Cert, key.Public(), s.Device.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for name, tmpl := range map[string]*x509.Certificate{
+		"an intermediate CA": {IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+		"certificate signing": {KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+		"no extended usage":   {KeyUsage: x509.KeyUsageDigitalSignature},
+		"server only":         {KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}},
+		"no key usage":        {ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+	} {
+		c := issue(tmpl)
+		if got, _ := s.Classify([]*x509.Certificate{c, s.Device.Cert}, now); got != pki.RoleOwn {
+			t.Errorf("%s signed by the Device CA: %s", name, got)
+		}
+	}
+	// The control: the same signer's proper client leaf is a device.
+	c := issue(&x509.Certificate{KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if got, _ := s.Classify([]*x509.Certificate{c, s.Device.Cert}, now); got != pki.RoleDevice {
+		t.Errorf("a client leaf signed by the Device CA: %s", got)
 	}
 }

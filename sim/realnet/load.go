@@ -2,6 +2,7 @@ package realnet
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -164,7 +165,7 @@ func (n *loadNode) open() error {
 			Alias: fmt.Sprintf("%s%0*d", n.cfg.AliasPrefix, width, k), Number: number, Password: n.cfg.Password,
 			RASAddress: e.udp.LocalAddr(), CallSignalAddress: tcp.Addr(), Gatekeeper: n.cfg.Gatekeeper,
 			TimeToLive: n.cfg.TTL, Discover: n.cfg.Discover, KeepAlive: true,
-			FirstSeqNum: uint16(k*7919%65535 + 1), // spread, as real stacks start at random numbers
+			Random: rand.Reader, // unpredictable sequence numbers, as real stacks start at random ones
 		})
 		n.eps = append(n.eps, e)
 	}

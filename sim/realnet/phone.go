@@ -221,16 +221,12 @@ func (n *phoneNode) open() error {
 		}
 	}
 	n.result.RASAddress, n.result.SignalAddress = rasAddr, signal
-	seq := make([]byte, 2)
-	if _, err := io.ReadFull(n.cfg.Random, seq); err != nil {
-		return err
-	}
 	n.ep = ras.NewEndpoint(ras.EndpointConfig{
 		Alias: n.cfg.Alias, Number: n.cfg.Number, Password: n.cfg.Password,
 		RASAddress: rasAddr, CallSignalAddress: signal, Gatekeeper: n.cfg.Gatekeeper,
 		TimeToLive: n.cfg.TTL, Discover: n.cfg.Discover, KeepAlive: true, GatekeeperID: n.cfg.GatekeeperID,
 		// Real stacks start at a random sequence number.
-		FirstSeqNum: uint16(seq[0])<<8 | uint16(seq[1]),
+		Random: n.cfg.Random,
 	})
 	return nil
 }

@@ -350,7 +350,8 @@ func TestCallToUnknownNumber(t *testing.T) {
 	}
 }
 
-// A datagram that is not RAS is recorded and ignored, and the phone runs on.
+// A datagram from a stranger (not the gatekeeper's address) is recorded as
+// refused and ignored, and the phone runs on.
 func TestMalformedDatagram(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -359,7 +360,7 @@ func TestMalformedDatagram(t *testing.T) {
 	registered, malformed := make(chan struct{}), make(chan struct{})
 	cfg.Out = multiWatch{
 		lineWatch{prefix: "phone.registered", seen: registered, once: new(sync.Once)},
-		lineWatch{prefix: "ras.malformed", seen: malformed, once: new(sync.Once)},
+		lineWatch{prefix: "ras.refused", seen: malformed, once: new(sync.Once)},
 	}
 	runCtx, stopPhone := context.WithCancel(ctx)
 	var res PhoneResult
@@ -387,8 +388,8 @@ func TestMalformedDatagram(t *testing.T) {
 	if err != nil || res.Unregistered != "urq" {
 		t.Fatalf("err %v, unregistered %q", err, res.Unregistered)
 	}
-	if !find(res.Events, Local, "ras.malformed") {
-		t.Errorf("no ras.malformed: %v", res.Events)
+	if !find(res.Events, Local, "ras.refused") {
+		t.Errorf("no ras.refused: %v", res.Events)
 	}
 }
 
@@ -407,7 +408,8 @@ func lookupSoon(h *gatekeeperHarness, alias string) (netip.AddrPort, bool) {
 }
 
 // A gatekeeper that never answers: the RRQ is sent three times (3 s apart)
-// and registration fails with reason timeout after 9 s.
+// and registration fails with reason timeout after 9 s, after a URQ for the
+// registration the gatekeeper may hold.
 func TestRegistrationTimeout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes the RAS request timeouts (9 s)")
@@ -425,8 +427,8 @@ func TestRegistrationTimeout(t *testing.T) {
 	if !errors.Is(err, ErrRegistration) || res.Failure != "timeout" {
 		t.Fatalf("err %v, failure %q; want timeout", err, res.Failure)
 	}
-	if got := messages(res.Events, "ras."); fmt.Sprint(got) != "[send ras.rrq send ras.rrq send ras.rrq]" {
-		t.Errorf("ras messages %v, want three RRQs", got)
+	if got := messages(res.Events, "ras."); fmt.Sprint(got) != "[send ras.rrq send ras.rrq send ras.rrq send ras.urq]" {
+		t.Errorf("ras messages %v, want three RRQs and a URQ", got)
 	}
 	if !find(res.Events, Sent, "ras.rrq", "retry", "2") {
 		t.Error("no second retransmission")
