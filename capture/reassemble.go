@@ -116,8 +116,8 @@ type tcpTracker struct {
 	streams int
 	// doneDirs counts the directions in order whose connection is
 	// complete, so that order is compacted before they pile up.
-	doneDirs int
-	assembler  *reassembly.Assembler
+	doneDirs  int
+	assembler *reassembly.Assembler
 	// order keeps directions in the order they were first seen, so the
 	// final report never depends on the assembler's map iteration.
 	order []*direction
