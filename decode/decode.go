@@ -82,7 +82,6 @@ type Message struct {
 // Failed reports whether the message did not decode or did not verify.
 func (m Message) Failed() bool { return m.Error != "" || m.Mismatch != "" }
 
-
 // Summary is what the whole capture yielded besides its messages.
 type Summary struct {
 	// Packets is the number of packets in the capture.

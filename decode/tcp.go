@@ -285,4 +285,3 @@ func (s *tcpState) secondLook(d *Decoder, a netip.AddrPort) {
 func startsTPKT(data []byte) bool {
 	return len(data) > 0 && data[0] == q931.TPKTVersion && (len(data) < 2 || data[1] == 0)
 }
-
