@@ -324,10 +324,13 @@ func (d *Decoder) udp(rec capture.Record) {
 // ras decodes one RAS message, learns the addresses it announces and
 // passes it on.
 func (d *Decoder) ras(m Message, payload []byte) {
-	if msg := decodeRAS(&m, payload, d.opts.Verify); msg != nil {
+	msg := decodeRAS(&m, payload, d.opts.Verify)
+	d.add(m)
+	if msg != nil {
+		// After the message itself: what a second look finds comes
+		// after what made it possible.
 		d.learnRAS(msg)
 	}
-	d.add(m)
 }
 
 // decodeRAS decodes a RAS message into m and returns it (nil when it did
@@ -351,9 +354,6 @@ func decodeRAS(m *Message, payload []byte, verify bool) *h225.RasMessage {
 // H.460.17 carrier, the RAS messages inside it.
 func (d *Decoder) signalling(m Message, payload []byte) {
 	info := decodeSignalling(&m, payload, d.opts.Verify)
-	if info != nil {
-		d.learnSignalling(info)
-	}
 	var tunnelled [][]byte
 	if info != nil && h323.IsRASTunnel(payload) {
 		// A Facility on the dummy call reference: an H.460.17 carrier
@@ -362,6 +362,9 @@ func (d *Decoder) signalling(m Message, payload []byte) {
 		m.Fields.TunnelledRAS = len(tunnelled)
 	}
 	d.add(m)
+	if info != nil {
+		d.learnSignalling(info)
+	}
 	for _, ras := range tunnelled {
 		d.ras(Message{Packet: m.Packet, Time: m.Time, Source: m.Source, Destination: m.Destination,
 			Protocol: ProtocolRAS, Transport: TransportH46017}, ras)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
@@ -98,10 +99,13 @@ func endpointVendor(e *h225.EndpointType) *Vendor {
 
 // printable turns an octet string meant as text into text: trailing NULs
 // (C strings) dropped, anything unprintable quoted.
-func printable(b []byte) string {
-	s := strings.TrimRight(string(b), "\x00")
+func printable(b []byte) string { return quoteUnprintable(strings.TrimRight(string(b), "\x00")) }
+
+// quoteUnprintable quotes a text that holds control characters or invalid
+// UTF-8, so that what a capture says cannot garble the output.
+func quoteUnprintable(s string) string {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			return strconv.Quote(s)
 		}
 	}

@@ -29,14 +29,14 @@ type Token struct {
 	Timestamp *int64 `json:"timestamp,omitempty"`
 }
 
-// oidNames names the H.235 object identifiers seen in practice.
+// oidNames names the H.235 object identifiers seen in practice (CAT is the
+// Cisco Access Token some open-source stacks offer).
 var oidNames = map[string]string{
 	"0.0.8.235.0.2.1":         "H.235.1 all fields",
 	"0.0.8.235.0.2.5":         "H.235.1 ClearToken",
 	"0.0.8.235.0.2.6":         "HMAC-SHA1-96",
 	"1.2.840.113549.2.5":      "MD5",
-	"1.2.840.113548.10.1.2.1": "MD5 password hash (cryptoEPPwdHash)",
-	"0.0.8.235.0.4.79":        "H.235.0 bases",
+	"1.2.840.113548.10.1.2.1": "CAT",
 }
 
 // OIDName renders an object identifier with its name when it has one:
@@ -129,9 +129,9 @@ func tokenText(t Token) string {
 	}
 	add("alg", shortOID(t.Algorithm))
 	add("oid", shortOID(t.TokenOID))
-	add("general", t.GeneralID)
-	add("sender", t.SendersID)
-	add("alias", t.Alias)
+	add("general", quoteUnprintable(t.GeneralID))
+	add("sender", quoteUnprintable(t.SendersID))
+	add("alias", quoteUnprintable(t.Alias))
 	if t.Timestamp != nil {
 		add("ts", formatInt(*t.Timestamp))
 	}
