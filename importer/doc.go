@@ -1,0 +1,3 @@
+// Package importer turns a packet capture into a scenario that reproduces
+// it: pbxsim import.
+package importer
