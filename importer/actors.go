@@ -78,7 +78,7 @@ func (a *actor) ident() string {
 
 // world is the capture's actors and their messages.
 type world struct {
-	c     *capture
+	c     *captured
 	gks   []*gatekeeper
 	eps   []*endpoint
 	byIP  bool // every actor has an address of its own
@@ -96,7 +96,7 @@ var (
 func isMulticast(a netip.AddrPort) bool { return a.Addr().IsMulticast() }
 
 // analyse finds the gatekeepers and endpoints and places every message.
-func analyse(c *capture) *world {
+func analyse(c *captured) *world {
 	w := &world{c: c, byRAS: map[netip.AddrPort]*gatekeeper{}}
 	gkAt := func(a netip.AddrPort, tunnel bool) *gatekeeper {
 		if isMulticast(a) {

@@ -36,7 +36,16 @@ func (in *inference) build(name string) *scenarioOut {
 			in.notef("%s's call at %s names no number the format can dial; it is left out", c.caller.name, dur(c.at))
 			continue
 		}
-		co := callOut{at: c.at, from: c.caller.name, to: c.dialled, hangupAfter: in.hangups[c].Round(time.Millisecond)}
+		at := c.at
+		// The model's device places a call once the RCF has reached it: a
+		// capture taken on one host can show the ARQ sooner after the RCF
+		// than the model's one-way latency.
+		for _, sp := range c.caller.inf.spans {
+			if sp.registered >= 0 && sp.registered <= c.at && c.at < sp.registered+c.caller.inf.latency+time.Millisecond {
+				at = sp.registered + c.caller.inf.latency + time.Millisecond
+			}
+		}
+		co := callOut{at: at, from: c.caller.name, to: c.dialled, hangupAfter: in.hangups[c].Round(time.Millisecond)}
 		if co.hangupAfter < 0 {
 			co.hangupAfter = 0
 		}
@@ -496,8 +505,8 @@ func (in *inference) lossSpecs() []lossSpec {
 // MaxLosses bounds the losses an import reproduces one by one, and
 // maxCalibrationRuns the runs it spends on them.
 const (
-	MaxLosses          = 500
-	maxCalibrationRuns = 2000
+	MaxLosses          = 200
+	maxCalibrationRuns = 1000
 )
 
 // lossCandidates are the loss probabilities tried for a window, in order:

@@ -132,7 +132,13 @@ func (w *world) calls() []*call {
 				c.dialled = dialled(s.f.Destination)
 			}
 		}
+		// The PBX has the Setup one latency after it was sent, or when it
+		// answers it, whichever the capture shows first (a capture taken on
+		// one host shows no latency at all).
 		c.arrival = s.at + c.caller.inf.latency
+		if a := l.first("call_proceeding", false); a != nil && a.at < c.arrival {
+			c.arrival = max(s.at, a.at)
+		}
 	}
 	// A gatekeeper's leg belongs to the call with its callIdentifier (a
 	// stack that keeps it), else to the call in progress from the caller
@@ -145,7 +151,7 @@ func (w *world) calls() []*call {
 		var best *call
 		bestScore := -1
 		for _, c := range calls {
-			if c.leg == nil || c.arrival > s.at || c.ended() >= 0 && c.ended() < s.at || c.caller.gk != l.a.gk {
+			if c.leg == nil || c.leg.setup().at > s.at || c.ended() >= 0 && c.ended() < s.at || c.caller.gk != l.a.gk {
 				continue
 			}
 			score := 0

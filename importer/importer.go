@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/report"
+	"github.com/callwake/callwake/scenario"
 )
 
 // Options adjusts an import.
@@ -48,6 +49,9 @@ func Import(path string, opts Options) (*Result, error) {
 	if len(c.msgs) == 0 {
 		return nil, ErrNothing
 	}
+	if span := c.msgs[len(c.msgs)-1].at; span > scenario.MaxDuration-2*time.Second {
+		return nil, fmt.Errorf("the capture spans %s, more than a scenario may run (%s); cut it to the time the ticket is about", span.Round(time.Second), scenario.MaxDuration)
+	}
 	name := opts.Name
 	if name == "" {
 		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
@@ -82,7 +86,7 @@ func Import(path string, opts Options) (*Result, error) {
 
 // header is the file's opening comment: where it comes from, and what the
 // capture could not tell.
-func (in *inference) header(source string, c *capture) []string {
+func (in *inference) header(source string, c *captured) []string {
 	h := []string{
 		fmt.Sprintf("Imported by pbxsim import from %s: %s between %s and %s.", source,
 			plural(len(c.msgs), "H.225.0 message"), plural(len(in.w.gks), "gatekeeper"), plural(len(in.w.eps), "endpoint")),

@@ -15,8 +15,9 @@ const (
 	fcmLatency     = 200 * time.Millisecond // push_service.fcm.latency default
 	defaultTimeout = 10 * time.Second       // pbx.registration_timeout default
 	// startWindow: an endpoint whose first RAS message comes this soon
-	// after the capture's first is taken to be up from the start.
-	startWindow = 100 * time.Millisecond
+	// after the capture's first is taken to be up from the start; a later
+	// one is opened then (the model starts its desk phones at 0).
+	startWindow = time.Millisecond
 	// wakeHorizon: how long after a push an app's registration still
 	// counts as the push's doing (beyond the PBX's wait, for a late one).
 	wakeHorizon = 15 * time.Second
@@ -130,6 +131,20 @@ func (in *inference) facts() {
 		case !m.ras && m.to != nil && m.to.ep != nil && m.to.ep.ras[m.dst]:
 			m.to.ep.inf.tunnel = true
 		}
+	}
+	// The model gives every user with a device a number: a user whose
+	// endpoints announced none gets one nobody dials.
+	next := 8000
+	for _, u := range in.users {
+		if u.number != "" {
+			continue
+		}
+		for in.byNumber[fmt.Sprint(next)] != nil {
+			next++
+		}
+		u.number = fmt.Sprint(next)
+		in.byNumber[u.number] = u
+		u.notes = append(u.notes, "its endpoints announced no number (only an H.323 ID); the model needs one: model choice, "+u.number+", which nobody dials")
 	}
 	in.calls = in.w.calls()
 	for _, c := range in.calls {
@@ -490,7 +505,7 @@ func (in *inference) plan(e *endpoint) []appEvent {
 		if sp.start <= startWindow {
 			kind = "start"
 		}
-		evs = append(evs, appEvent{at: sp.start, kind: kind})
+		evs = append(evs, appEvent{at: max(0, sp.start-discoveryLead(e, i)), kind: kind})
 	}
 	for _, sp := range e.inf.spans {
 		if sp.end >= 0 && !sp.byGK && sp.rejected == "" {
@@ -509,8 +524,21 @@ type wakeCandidate struct {
 }
 
 // wake is the time from the push to the registration the candidate
-// claims.
-func (c wakeCandidate) wake(e *endpoint) time.Duration { return e.inf.spans[c.span].start - c.p.at }
+// claims (as the model's device would start it, see discoveryLead).
+func (c wakeCandidate) wake(e *endpoint) time.Duration {
+	return e.inf.spans[c.span].start - discoveryLead(e, c.span) - c.p.at
+}
+
+// discoveryLead is how much earlier the model's device starts a
+// registration than the capture's: a device of the model discovers its
+// gatekeeper (GRQ, GCF) before its first RRQ, a round trip an endpoint that
+// registers straight away does not spend.
+func discoveryLead(e *endpoint, span int) time.Duration {
+	if span == 0 && e.inf.spans[0].first != nil && e.inf.spans[0].first.is("rrq") {
+		return 2 * e.inf.latency
+	}
+	return 0
+}
 
 // isApp reports whether an endpoint's life is an app's: woken by a push,
 // registering late, or unregistering. A push it did not answer alone says

@@ -32,8 +32,8 @@ type message struct {
 	lost bool
 }
 
-// capture is what an import reads of a capture file.
-type capture struct {
+// captured is what an import reads of a capture file.
+type captured struct {
 	msgs []*message
 	// start is the time of the first message: the scenario's time zero.
 	start time.Time
@@ -44,8 +44,8 @@ type capture struct {
 }
 
 // read decodes the capture at path and keeps the messages that decoded.
-func read(path string) (*capture, error) {
-	c := &capture{}
+func read(path string) (*captured, error) {
+	c := &captured{}
 	var raw []decode.Message
 	sum, err := decode.Stream(path, decode.Options{}, func(m decode.Message) error {
 		if m.Failed() || m.Type == "" {

@@ -93,6 +93,11 @@ func TestRoundTripOverTheLibrary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for _, secret := range passwords(f) {
+				if strings.Contains(string(res.YAML), secret) {
+					t.Errorf("the imported scenario holds the password %q", secret)
+				}
+			}
 			if res.Dropped > 0 {
 				t.Errorf("%d expectations drafted from the capture fail in the imported run:\n%s", res.Dropped, strings.Join(res.Misses, "\n"))
 			}
@@ -128,4 +133,22 @@ func TestRoundTripOverTheLibrary(t *testing.T) {
 			}
 		})
 	}
+}
+
+// passwords lists the passwords a scenario gives its users and devices.
+func passwords(f *scenario.File) []string {
+	var out []string
+	for _, p := range f.PBXs {
+		for _, u := range p.Users {
+			if u.Password != "" {
+				out = append(out, u.Password)
+			}
+		}
+	}
+	for _, d := range f.Devices {
+		if d.Password != "" {
+			out = append(out, d.Password)
+		}
+	}
+	return out
 }
