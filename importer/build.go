@@ -37,6 +37,12 @@ func (in *inference) build(name string) *scenarioOut {
 			continue
 		}
 		at := c.at
+		if c.arq == nil {
+			// Admission pre-granted, or not in the capture: the model's
+			// device asks (ARQ, ACF) and opens the connection (a TCP
+			// handshake) before its Setup, two round trips.
+			at = max(0, at-4*c.caller.inf.latency)
+		}
 		// The model's device places a call once the RCF has reached it: a
 		// capture taken on one host can show the ARQ sooner after the RCF
 		// than the model's one-way latency.
