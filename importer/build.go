@@ -177,7 +177,7 @@ func (in *inference) vendor(e *endpoint) string {
 		}
 		for a := range e.ras {
 			if v.Address == a.String() {
-				return "the capture's " + v.Vendor.String()
+				return "it announces itself as " + v.Vendor.String()
 			}
 		}
 	}

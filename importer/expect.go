@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,63 +48,139 @@ func (in *inference) events() []timeline.Event {
 // expectations drafted from the capture.
 type Checked struct {
 	Kept, Dropped int
-	// Dropped lists, for each item the model did not reproduce, the
+	// Reordered counts the kept items put in the order the run gave their
+	// messages (near-simultaneous messages the model sends in another
+	// order than the capture's stacks did).
+	Reordered int
+	// Misses lists, for each item the model did not reproduce, the
 	// expectation and what the run did instead.
 	Misses []string
 }
 
-// check runs the scenario and comments out the drafted expectations its
-// run does not meet, each with what the run did instead: what is left
-// passes, and the reader sees where the model and the capture part.
+// check runs the scenario and settles the drafted expectations on its run:
+// an item whose message the run has, in its window, stays (in the order
+// the run has the messages); one the run lacks is commented out with what
+// the run did instead. What is left passes, and the reader sees where the
+// model and the capture part.
 func check(name string, src []byte) ([]byte, Checked, error) {
 	var res Checked
-	for range 3 {
-		f, err := scenario.Parse(name, src)
-		if err != nil {
-			return nil, res, fmt.Errorf("the scenario written does not load (please report it): %w", err)
+	f, err := scenario.Parse(name, src)
+	if err != nil {
+		return nil, res, fmt.Errorf("the scenario written does not load (please report it): %w", err)
+	}
+	r, err := scenario.Run(f, scenario.RunOptions{Record: true})
+	if err != nil {
+		return nil, res, fmt.Errorf("the scenario written does not run (please report it): %w", err)
+	}
+	events := r.Timeline.Events()
+	lines := strings.Split(string(src), "\n")
+	// Each item takes the run's first free event that it names, in its
+	// window, after the one the previous item took when there is one.
+	type block struct {
+		first, end int // lines of the item
+		seq        int // the event it takes, -1 for none
+		item       scenario.Expectation
+	}
+	var blocks []block
+	taken := map[int]bool{}
+	last := -1
+	for _, it := range f.Expect {
+		b := block{seq: -1, item: it}
+		b.first, b.end = itemLines(lines, it.Pos.Line-1)
+		pick := -1
+		for i := range events {
+			e := &events[i]
+			if taken[i] || !matches(it, e) {
+				continue
+			}
+			if i > last {
+				pick = i
+				break
+			}
+			if pick < 0 {
+				pick = i
+			}
 		}
-		r, err := scenario.Run(f, scenario.RunOptions{Record: true})
-		if err != nil {
-			return nil, res, fmt.Errorf("the scenario written does not run (please report it): %w", err)
+		if pick >= 0 {
+			taken[pick], b.seq = true, pick
+			if pick > last {
+				last = pick
+			} else {
+				res.Reordered++
+			}
 		}
-		failed := scenario.Failed(scenario.Check(f.Expect, r.Timeline.Events()))
-		if len(failed) == 0 {
-			res.Kept = len(f.Expect)
-			return src, res, nil
+		blocks = append(blocks, b)
+	}
+	if len(blocks) == 0 {
+		return src, res, nil
+	}
+	// The items, kept ones in the run's order; the others commented out
+	// where they were.
+	kept := slices.Clone(blocks)
+	kept = slices.DeleteFunc(kept, func(b block) bool { return b.seq < 0 })
+	slices.SortStableFunc(kept, func(a, b block) int { return a.seq - b.seq })
+	var body []string
+	next := 0
+	for _, b := range blocks {
+		if b.seq >= 0 {
+			k := kept[next]
+			body = append(body, lines[k.first:k.end]...)
+			next++
+			continue
 		}
-		lines := strings.Split(string(src), "\n")
-		for i := len(failed) - 1; i >= 0; i-- {
-			v := failed[i]
-			res.Dropped++
-			res.Misses = append([]string{v.Item.String() + ": " + v.Message}, res.Misses...)
-			lines = commentOut(lines, v.Item.Pos.Line-1, v.Message)
-		}
-		src = []byte(strings.Join(lines, "\n"))
-		if len(f.Expect) == len(failed) {
-			src = []byte(strings.Replace(string(src), "\nexpect:\n", "\nexpect: []\n", 1))
+		res.Dropped++
+		v := scenario.Check([]scenario.Expectation{b.item}, events)[0]
+		res.Misses = append(res.Misses, b.item.String()+": "+v.Message)
+		body = append(body, "  # not reproduced by the model: "+strings.ReplaceAll(v.Message, "\n", " "))
+		for _, l := range lines[b.first:b.end] {
+			body = append(body, "  #"+strings.TrimPrefix(l, " "))
 		}
 	}
-	return nil, res, fmt.Errorf("the expectations drafted from the capture still fail after commenting out those that did (please report it)")
+	res.Kept = len(kept)
+	head := blocks[0].first
+	tail := blocks[len(blocks)-1].end
+	out := append(append(append([]string(nil), lines[:head]...), body...), lines[tail:]...)
+	src = []byte(strings.Join(out, "\n"))
+	if res.Kept == 0 {
+		src = []byte(strings.Replace(string(src), "\nexpect:\n", "\nexpect: []\n", 1))
+	}
+	// What is left must pass as written.
+	f, err = scenario.Parse(name, src)
+	if err != nil {
+		return nil, res, fmt.Errorf("the scenario written does not load (please report it): %w", err)
+	}
+	if failed := scenario.Failed(scenario.Check(f.Expect, events)); len(failed) > 0 {
+		return nil, res, fmt.Errorf("the expectations kept still fail (please report it): %s", failed[0])
+	}
+	return src, res, nil
 }
 
-// commentOut turns the expectation item at line i (0-based, any line of
-// it) into comments, after a line saying why.
-func commentOut(lines []string, i int, why string) []string {
-	start := i
-	for start > 0 && !strings.HasPrefix(lines[start], "  - ") {
-		start--
+// matches reports whether an event satisfies an item's name, attributes
+// and window.
+func matches(it scenario.Expectation, e *timeline.Event) bool {
+	if e.Name != it.Event || it.At != nil && !it.At.Contains(e.At) {
+		return false
 	}
-	end := start + 1
+	for _, a := range it.Attrs {
+		if v, ok := e.Get(a.Key); !ok || v != a.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// itemLines returns the lines [first, end) of the expectation item at
+// line i (0-based, any line of it).
+func itemLines(lines []string, i int) (int, int) {
+	first := i
+	for first > 0 && !strings.HasPrefix(lines[first], "  - ") {
+		first--
+	}
+	end := first + 1
 	for end < len(lines) && strings.HasPrefix(lines[end], "    ") {
 		end++
 	}
-	why = strings.ReplaceAll(why, "\n", " ")
-	out := append([]string(nil), lines[:start]...)
-	out = append(out, "  # not reproduced by the model: "+why)
-	for _, l := range lines[start:end] {
-		out = append(out, "  #"+strings.TrimPrefix(l, " "))
-	}
-	return append(out, lines[end:]...)
+	return first, end
 }
 
 // draft writes the expect list from the capture's messages.

@@ -100,12 +100,13 @@ type actionOut struct {
 // YAML escapes), so that digits stay text and odd characters survive.
 func q(s string) string { return strconv.Quote(s) }
 
-// dur renders a duration the way the format reads it.
+// dur renders a duration the way the format reads it, to the microsecond
+// (a capture's clock is no finer in practice).
 func dur(d time.Duration) string {
 	if d == 0 {
 		return "0s"
 	}
-	return d.String()
+	return d.Round(time.Microsecond).String()
 }
 
 type yamlWriter struct{ b strings.Builder }
