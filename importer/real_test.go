@@ -91,3 +91,42 @@ func TestWhatTheRealCapturesSay(t *testing.T) {
 		})
 	}
 }
+
+// TestImportIsDeterministic: the same capture gives the same file.
+func TestImportIsDeterministic(t *testing.T) {
+	path := filepath.Join("..", "testdata", "call-cause18.pcap")
+	a, err := Import(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		b, err := Import(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(a.YAML) != string(b.YAML) {
+			t.Fatalf("two imports of one capture differ:\n%s\n---\n%s", a.YAML, b.YAML)
+		}
+	}
+}
+
+// TestUserAndDevice: an endpoint's h323-IDs name its user and, when it has
+// another, the device (the model may register devices with both).
+func TestUserAndDevice(t *testing.T) {
+	tests := []struct {
+		ids          []string
+		user, device string
+	}{
+		{nil, "", ""},
+		{[]string{"alice"}, "alice", ""},
+		{[]string{"alice", "alice-iphone"}, "alice", "alice-iphone"},
+		{[]string{"alice-iphone", "alice"}, "alice", "alice-iphone"},
+		{[]string{"alice", "alicex"}, "alice", "alicex"}, // no separator: the first is the user's
+		{[]string{"desk-7", "bob"}, "desk-7", "bob"},
+	}
+	for _, tt := range tests {
+		if u, d := userAndDevice(tt.ids); u != tt.user || d != tt.device {
+			t.Errorf("userAndDevice(%q) = %q, %q; want %q, %q", tt.ids, u, d, tt.user, tt.device)
+		}
+	}
+}
