@@ -51,8 +51,19 @@
 // record or block the file format cannot read (a cut file, an impossible
 // length, a packet on an undeclared interface) ends the reading with an
 // error Record, since the file's framing is lost from there on.
-// Frames that are not IP, or IP that is neither UDP nor TCP, are counted in
-// Capture.Skipped. Input that is not a capture at all gives ErrNotCapture.
+// Frames that are not IP, or IP that is neither UDP nor TCP, TCP segments
+// without data and frames of a link type the reader does not decode are
+// counted in Capture.Skipped, and by cause in Capture.Skips. Input that is
+// not a capture at all gives ErrNotCapture.
+//
+// Read collects every record; a Reader (NewReader, Next) yields them one at
+// a time in the same order and holds only what the next ones need: the TCP
+// state of the open connections. A connection is forgotten once both of
+// its directions have ended, so memory follows the open streams, not the
+// size of the file. Records of TCP data carry the number of their
+// connection (Record.Stream), and with Options.StreamEnds a direction's end
+// (FIN or RST) is a record of its own, for callers that keep state per
+// direction.
 //
 // # Reassembly limits
 //

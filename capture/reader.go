@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -30,8 +31,17 @@ type Record struct {
 	// Transport is TransportUDP or TransportTCP ("" on some error records).
 	Transport string
 	Src, Dst  netip.AddrPort
-	Payload   []byte
-	Err       error
+	// Stream numbers the TCP connections of the file from 1 in the order
+	// they were first seen; both directions of a connection share it, and
+	// a four-tuple reused after a close gets a new number. 0 for UDP.
+	Stream  int
+	Payload []byte
+	Err     error
+	// End marks a record without data that says the direction Src → Dst
+	// of Stream ended (a FIN, or a RST when Reset is set); only a reader
+	// given Options.StreamEnds makes them. A direction still open when the
+	// capture ends gets none: the end of the records says it.
+	End, Reset bool
 }
 
 // Transports of records.
@@ -47,10 +57,27 @@ type Capture struct {
 	Records []Record
 	// Packets is the number of packets in the file.
 	Packets int
-	// Skipped counts packets that carry no UDP or TCP payload of interest:
-	// non-IP frames, other IP protocols, bare TCP control segments.
+	// Skipped counts packets that carry no UDP or TCP payload of interest
+	// (Skips.Total()); Skips says why.
 	Skipped int
+	Skips   Skips
 }
+
+// Skips counts the packets a reader did not turn into records, by cause.
+type Skips struct {
+	// LinkType: a frame of a link type the reader does not decode.
+	LinkType int `json:"linkType,omitempty"`
+	// NotIP: a frame that carries neither IPv4 nor IPv6 (ARP, LLDP...).
+	NotIP int `json:"notIP,omitempty"`
+	// OtherIP: IP carrying neither UDP nor TCP (ICMP, SCTP, ...).
+	OtherIP int `json:"otherIP,omitempty"`
+	// NoPayload: a TCP segment without data that completed nothing (the
+	// handshake, acknowledgements, FIN, RST).
+	NoPayload int `json:"noPayload,omitempty"`
+}
+
+// Total is the number of packets skipped for any cause.
+func (s Skips) Total() int { return s.LinkType + s.NotIP + s.OtherIP + s.NoPayload }
 
 // Framer finds the first complete message at the start of a TCP stream's
 // pending bytes. It returns the message length, 0 when more bytes are
@@ -68,6 +95,10 @@ type Options struct {
 	// reassembler's pages, see the package documentation). Zero means
 	// DefaultMaxPending.
 	MaxPending int
+	// StreamEnds asks for an End record when a TCP direction ends, for
+	// callers that keep state per direction and must know when to let it
+	// go (and whether a message was cut).
+	StreamEnds bool
 }
 
 // DefaultMaxPending is the default bound on buffered bytes per TCP direction.
@@ -87,8 +118,46 @@ func ReadFile(path string, opts Options) (*Capture, error) {
 	return c, nil
 }
 
-// Read reads a pcap or pcapng capture from r.
+// Read reads a pcap or pcapng capture from r, all of it: the records are
+// held in memory. A Reader yields them one at a time instead.
 func Read(r io.Reader, opts Options) (*Capture, error) {
+	rd, err := NewReader(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Capture{}
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		c.Records = append(c.Records, rec)
+	}
+	c.Packets, c.Skips = rd.Packets(), rd.Skips()
+	c.Skipped = c.Skips.Total()
+	return c, nil
+}
+
+// Reader reads a capture one record at a time, in the order Read gives
+// them. It holds what the next records need and nothing that was already
+// returned: one packet, the TCP reassembly state of the open connections
+// (bounded per direction by Options.MaxPending) and, with a Framer, the
+// bytes of each direction's incomplete message. Memory follows the largest
+// open TCP streams, not the size of the file.
+type Reader struct {
+	src     *packetReader
+	tcp     *tcpTracker
+	queue   []Record
+	head    int
+	packets int
+	skips   Skips
+	done    bool
+}
+
+// NewReader reads the file header of a pcap or pcapng capture from r and
+// returns a Reader for its records. Input that is not a capture gives
+// ErrNotCapture (wrapped).
+func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	src, err := newPacketReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
@@ -97,40 +166,89 @@ func Read(r io.Reader, opts Options) (*Capture, error) {
 	if maxPending <= 0 {
 		maxPending = DefaultMaxPending
 	}
-	c := &Capture{}
 	tcp := newTCPTracker(opts.Framer, maxPending)
-	for {
-		raw, err := src.next()
-		if err == io.EOF {
-			break
-		}
-		index := c.Packets + 1
-		if err != nil {
-			// The file's framing is lost (cut, or a block or record that
-			// cannot be read): nothing after this point can be trusted.
-			c.Records = append(c.Records, Record{Index: index, Err: fmt.Errorf("packet %d: %s: %w", index, src.format, noEOF(err))})
-			break
-		}
-		c.Packets++
-		recs, used := decodePacket(index, raw, tcp)
-		if !used {
-			c.Skipped++
-		}
-		c.Records = append(c.Records, recs...)
-	}
-	c.Records = append(c.Records, tcp.finish()...)
-	return c, nil
+	tcp.ends = opts.StreamEnds
+	return &Reader{src: src, tcp: tcp}, nil
 }
 
-// decodePacket turns one frame into records. used is false when the packet
-// carried nothing of interest (it is then counted as skipped).
-func decodePacket(index int, raw rawPacket, tcp *tcpTracker) (recs []Record, used bool) {
+// Next returns the next record, or io.EOF after the last one. A file whose
+// framing is lost (a cut file, an impossible length) yields an error Record
+// and then the records the end of the capture completes; Next itself fails
+// only with io.EOF.
+func (r *Reader) Next() (Record, error) {
+	for r.head == len(r.queue) {
+		if r.done {
+			return Record{}, io.EOF
+		}
+		r.queue, r.head = r.queue[:0], 0
+		r.step()
+	}
+	rec := r.queue[r.head]
+	r.queue[r.head] = Record{} // let the payload go with the record
+	r.head++
+	return rec, nil
+}
+
+// Packets is the number of packets read so far.
+func (r *Reader) Packets() int { return r.packets }
+
+// Skips counts, by cause, the packets read so far that yielded no record.
+func (r *Reader) Skips() Skips { return r.skips }
+
+// step reads one packet into the queue, or finishes the capture.
+func (r *Reader) step() {
+	raw, err := r.src.next()
+	if err == io.EOF {
+		r.finish()
+		return
+	}
+	index := r.packets + 1
+	if err != nil {
+		// The file's framing is lost (cut, or a block or record that
+		// cannot be read): nothing after this point can be trusted.
+		r.queue = append(r.queue, Record{Index: index, Err: fmt.Errorf("packet %d: %s: %w", index, r.src.format, noEOF(err))})
+		r.finish()
+		return
+	}
+	r.packets++
+	recs, skip := decodePacket(index, raw, r.tcp)
+	switch skip {
+	case skipLinkType:
+		r.skips.LinkType++
+	case skipNotIP:
+		r.skips.NotIP++
+	case skipOtherIP:
+		r.skips.OtherIP++
+	case skipNoPayload:
+		r.skips.NoPayload++
+	}
+	r.queue = append(r.queue, recs...)
+}
+
+func (r *Reader) finish() {
+	r.queue = append(r.queue, r.tcp.finish()...)
+	r.done = true
+}
+
+// skipCause says why a packet yielded nothing (skipNone: it was used).
+type skipCause int
+
+const (
+	skipNone skipCause = iota
+	skipLinkType
+	skipNotIP
+	skipOtherIP
+	skipNoPayload
+)
+
+// decodePacket turns one frame into records, or says why it yielded none.
+func decodePacket(index int, raw rawPacket, tcp *tcpTracker) (recs []Record, skip skipCause) {
 	errRec := func(err error) []Record {
 		return []Record{{Index: index, At: raw.at, Err: fmt.Errorf("packet %d: %w", index, err)}}
 	}
 	first, ok := firstDecoder(raw.linkType)
 	if !ok {
-		return nil, false
+		return nil, skipLinkType
 	}
 	pkt := gopacket.NewPacket(raw.data, first, gopacket.DecodeOptions{NoCopy: true})
 	truncated := len(raw.data) < raw.origLen || pkt.Metadata().Truncated
@@ -141,25 +259,25 @@ func decodePacket(index int, raw rawPacket, tcp *tcpTracker) (recs []Record, use
 		src, _ = netip.AddrFromSlice(nl.SrcIP)
 		dst, _ = netip.AddrFromSlice(nl.DstIP)
 		if nl.Flags&layers.IPv4MoreFragments != 0 || nl.FragOffset != 0 {
-			return errRec(errors.New("fragmented IPv4 datagram (fragments are not reassembled)")), true
+			return errRec(errors.New("fragmented IPv4 datagram (fragments are not reassembled)")), skipNone
 		}
 	case *layers.IPv6:
 		src, _ = netip.AddrFromSlice(nl.SrcIP)
 		dst, _ = netip.AddrFromSlice(nl.DstIP)
 	default:
 		if el := pkt.ErrorLayer(); el != nil && isIPFrame(pkt) {
-			return errRec(el.Error()), true
+			return errRec(el.Error()), skipNone
 		}
-		return nil, false
+		return nil, skipNotIP
 	}
 
 	switch tl := pkt.TransportLayer().(type) {
 	case *layers.UDP:
 		if truncated {
-			return errRec(fmt.Errorf("UDP datagram truncated (%d of %d bytes captured)", len(raw.data), raw.origLen)), true
+			return errRec(fmt.Errorf("UDP datagram truncated (%d of %d bytes captured)", len(raw.data), raw.origLen)), skipNone
 		}
 		if el := pkt.ErrorLayer(); el != nil {
-			return errRec(el.Error()), true
+			return errRec(el.Error()), skipNone
 		}
 		return []Record{{
 			Index:     index,
@@ -168,7 +286,7 @@ func decodePacket(index int, raw rawPacket, tcp *tcpTracker) (recs []Record, use
 			Src:       netip.AddrPortFrom(src, uint16(tl.SrcPort)),
 			Dst:       netip.AddrPortFrom(dst, uint16(tl.DstPort)),
 			Payload:   append([]byte(nil), tl.Payload...),
-		}}, true
+		}}, skipNone
 	case *layers.TCP:
 		seg := segment{
 			index: index,
@@ -183,19 +301,24 @@ func decodePacket(index int, raw rawPacket, tcp *tcpTracker) (recs []Record, use
 		if truncated {
 			// The segment's data is incomplete: report it and leave a gap
 			// the tracker will report too if it is never filled.
-			return errRec(fmt.Errorf("TCP segment truncated (%d of %d bytes captured)", len(raw.data), raw.origLen)), true
+			return errRec(fmt.Errorf("TCP segment truncated (%d of %d bytes captured)", len(raw.data), raw.origLen)), skipNone
 		}
 		if el := pkt.ErrorLayer(); el != nil {
-			return errRec(el.Error()), true
+			return errRec(el.Error()), skipNone
 		}
 		seg.payload = tl.Payload
 		recs := tcp.add(seg)
-		return recs, len(seg.payload) > 0 || len(recs) > 0
+		if len(seg.payload) == 0 && !slices.ContainsFunc(recs, func(r Record) bool { return !r.End }) {
+			// A bare segment: what it completed, if anything, is only the
+			// end of a direction.
+			return recs, skipNoPayload
+		}
+		return recs, skipNone
 	default:
 		if el := pkt.ErrorLayer(); el != nil {
-			return errRec(el.Error()), true
+			return errRec(el.Error()), skipNone
 		}
-		return nil, false
+		return nil, skipOtherIP
 	}
 }
 

@@ -90,6 +90,11 @@ type direction struct {
 	// buffered); the rest of the direction is ignored, having been reported
 	// once.
 	broken bool
+	// stream is the connection's number (Record.Stream).
+	stream int
+	// ended: the direction's End record was made; done: the connection is
+	// complete and the tracker has forgotten it.
+	ended, done bool
 	// gap is the error for data found behind a hole when the capture
 	// ended; it is reported by finish, in direction order.
 	gap *Record
@@ -105,7 +110,14 @@ func after(a, b uint32) bool { return int32(a-b) > 0 }
 type tcpTracker struct {
 	framer     Framer
 	maxPending int
-	assembler  *reassembly.Assembler
+	// ends: make End records (Options.StreamEnds).
+	ends bool
+	// streams counts the connections seen, to number them.
+	streams int
+	// doneDirs counts the directions in order whose connection is
+	// complete, so that order is compacted before they pile up.
+	doneDirs  int
+	assembler *reassembly.Assembler
 	// order keeps directions in the order they were first seen, so the
 	// final report never depends on the assembler's map iteration.
 	order []*direction
@@ -130,6 +142,11 @@ type tcpTracker struct {
 	// opens them again: what either side sends there meanwhile belongs to
 	// no connection (a receiver answers it with a RST) and is dropped.
 	wasReset map[fourTuple]bool
+	// live holds the four-tuples of the connections the assembler tracks,
+	// so that a bare segment for none of them (the last ACK after both
+	// FINs) is not handed over: the assembler would open a connection for
+	// it that nothing ever closes.
+	live map[fourTuple]bool
 }
 
 // fourTuple names a TCP connection whichever way its segment goes.
@@ -143,7 +160,7 @@ func tupleOf(src, dst netip.AddrPort) fourTuple {
 }
 
 func newTCPTracker(framer Framer, maxPending int) *tcpTracker {
-	return &tcpTracker{framer: framer, maxPending: maxPending}
+	return &tcpTracker{framer: framer, maxPending: maxPending, live: map[fourTuple]bool{}}
 }
 
 // startAssembler creates the assembler at the first TCP segment: its stream
@@ -165,9 +182,11 @@ func (t *tcpTracker) startAssembler() {
 // New is the reassembly.StreamFactory method: one connStream per TCP
 // connection, its first direction being that of the segment that opened it.
 func (t *tcpTracker) New(_, _ gopacket.Flow, _ *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
-	c := &connStream{tracker: t}
-	c.dirs[0] = &direction{src: t.current.src, dst: t.current.dst}
-	c.dirs[1] = &direction{src: t.current.dst, dst: t.current.src}
+	t.streams++
+	c := &connStream{tracker: t, tuple: tupleOf(t.current.src, t.current.dst)}
+	t.live[c.tuple] = true
+	c.dirs[0] = &direction{src: t.current.src, dst: t.current.dst, stream: t.streams}
+	c.dirs[1] = &direction{src: t.current.dst, dst: t.current.src, stream: t.streams}
 	t.order = append(t.order, c.dirs[0], c.dirs[1])
 	return c
 }
@@ -188,11 +207,15 @@ func (t *tcpTracker) add(seg segment) []Record {
 	if t.assembler == nil {
 		t.startAssembler()
 	}
-	if tuple := tupleOf(seg.src, seg.dst); t.wasReset[tuple] && !seg.closing {
+	tuple := tupleOf(seg.src, seg.dst)
+	if t.wasReset[tuple] && !seg.closing {
 		if !seg.syn {
 			return nil
 		}
 		delete(t.wasReset, tuple)
+	}
+	if len(seg.payload) == 0 && !seg.syn && !t.live[tuple] {
+		return nil // a bare segment of no connection can start none
 	}
 	t.current = &seg
 	t.out = nil
@@ -266,6 +289,9 @@ func (t *tcpTracker) finish() []Record {
 	recs := t.out
 	t.out = nil
 	for _, d := range t.order {
+		if d.done {
+			continue
+		}
 		if d.gap != nil {
 			recs = append(recs, *d.gap)
 		}
@@ -279,6 +305,7 @@ func (t *tcpTracker) finish() []Record {
 // connStream is the reassembly.Stream of one connection.
 type connStream struct {
 	tracker *tcpTracker
+	tuple   fourTuple
 	dirs    [2]*direction // index 0: the direction that opened the connection
 }
 
@@ -328,8 +355,10 @@ func (c *connStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.As
 	if !ok {
 		pc = newPacketContext(carrierIndex(sg, 0), sg.CaptureInfo(0).Timestamp)
 	}
-	if end && !t.finishing && t.current != nil && t.current.rst {
-		defer c.resetBy(dir, pc) // after the data the RST itself carries
+	if end && !t.finishing && t.current != nil {
+		// After the data the last segment carries: what a reset cuts,
+		// then the End record.
+		defer c.ended(dir, d, pc, t.current.rst)
 	}
 	if d.broken || d.gap != nil {
 		return
@@ -369,6 +398,20 @@ func (c *connStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.As
 	t.out = append(t.out, t.deliver(d, pc, sg.Fetch(length))...)
 }
 
+// ended handles the end of direction dir at packet pc: a reset first, then
+// the End record when they were asked for.
+func (c *connStream) ended(dir reassembly.TCPFlowDirection, d *direction, pc *packetContext, reset bool) {
+	t := c.tracker
+	if reset {
+		c.resetBy(dir, pc)
+	}
+	if t.ends && !d.ended {
+		d.ended = true
+		t.out = append(t.out, Record{Index: pc.index, At: pc.ci.Timestamp, Transport: TransportTCP,
+			Src: d.src, Dst: d.dst, Stream: d.stream, End: true, Reset: reset})
+	}
+}
+
 // resetBy notes that a RST ended direction dir: an incomplete message in
 // it will never be completed and is reported now, and, unless this is the
 // tracker's own closing RST, the other direction is to be closed too.
@@ -385,8 +428,29 @@ func (c *connStream) resetBy(dir reassembly.TCPFlowDirection, pc *packetContext)
 }
 
 // ReassemblyComplete lets the assembler forget the connection once both
-// directions are closed; what is left to report is reported by finish.
-func (c *connStream) ReassemblyComplete(reassembly.AssemblerContext) bool { return true }
+// directions are closed, and the tracker too: an incomplete message can no
+// longer be completed, so it is reported now. At the end of the capture
+// finish reports what is left instead, in its fixed order.
+func (c *connStream) ReassemblyComplete(reassembly.AssemblerContext) bool {
+	t := c.tracker
+	delete(t.live, c.tuple)
+	if t.finishing {
+		return true
+	}
+	for _, d := range c.dirs {
+		if !d.broken && len(d.pending) > 0 && d.last != nil {
+			t.out = append(t.out, t.errorRecord(d, d.last, fmt.Errorf("connection closed inside a message (%d bytes pending)", len(d.pending))))
+		}
+		d.pending = nil
+		d.done = true
+	}
+	t.doneDirs += len(c.dirs)
+	if t.doneDirs > 64 && t.doneDirs > len(t.order)/2 {
+		t.order = slices.DeleteFunc(t.order, func(d *direction) bool { return d.done })
+		t.doneDirs = 0
+	}
+	return true
+}
 
 // deliver frames in-order data of a direction and returns the records it
 // completes; pc is the packet that made the data available.
@@ -423,10 +487,10 @@ func (t *tcpTracker) deliver(d *direction, pc *packetContext, data []byte) []Rec
 }
 
 func (t *tcpTracker) dataRecord(d *direction, pc *packetContext, payload []byte) Record {
-	return Record{Index: pc.index, At: pc.ci.Timestamp, Transport: TransportTCP, Src: d.src, Dst: d.dst, Payload: payload}
+	return Record{Index: pc.index, At: pc.ci.Timestamp, Transport: TransportTCP, Src: d.src, Dst: d.dst, Stream: d.stream, Payload: payload}
 }
 
 func (t *tcpTracker) errorRecord(d *direction, pc *packetContext, err error) Record {
-	return Record{Index: pc.index, At: pc.ci.Timestamp, Transport: TransportTCP, Src: d.src, Dst: d.dst,
+	return Record{Index: pc.index, At: pc.ci.Timestamp, Transport: TransportTCP, Src: d.src, Dst: d.dst, Stream: d.stream,
 		Err: fmt.Errorf("packet %d: %v -> %v: %w", pc.index, d.src, d.dst, err)}
 }

@@ -5,11 +5,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/callwake/callwake/asn1per"
 	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/h323"
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
 )
@@ -24,6 +27,15 @@ const (
 const (
 	ProtocolRAS  = "RAS"
 	ProtocolQ931 = "Q.931"
+)
+
+// Transports of a Message: how the message travelled.
+const (
+	TransportUDP = "UDP"
+	TransportTCP = "TCP"
+	// TransportH46017 is RAS carried inside a Q.931 Facility on a
+	// call-signalling connection (H.460.17).
+	TransportH46017 = "H.460.17"
 )
 
 // Options adjusts decoding.
@@ -44,6 +56,9 @@ type Message struct {
 	Source      string    `json:"source,omitempty"`
 	Destination string    `json:"destination,omitempty"`
 	Protocol    string    `json:"protocol,omitempty"`
+	// Transport is UDP, TCP or H.460.17 (RAS inside a call-signalling
+	// connection); empty for a packet that could not be placed.
+	Transport string `json:"transport,omitempty"`
 	// Type is the RAS alternative (registrationRequest) or the Q.931
 	// message type (setup).
 	Type string `json:"type,omitempty"`
@@ -57,182 +72,274 @@ type Message struct {
 	// same bytes; Mismatch describes the difference when it did not.
 	Verified bool   `json:"verified,omitempty"`
 	Mismatch string `json:"mismatch,omitempty"`
+
+	// report marks a report about a packet or a stream that carried no
+	// whole message (a gap, a reset inside a message, a packet that could
+	// not be placed): a failure, but not a message found.
+	report bool
 }
 
 // Failed reports whether the message did not decode or did not verify.
 func (m Message) Failed() bool { return m.Error != "" || m.Mismatch != "" }
 
-// Fields are the key fields of a message; absent ones are empty.
-type Fields struct {
-	RequestSeqNum *int64 `json:"requestSeqNum,omitempty"`
-	// CallReference is the Q.931 call reference value.
-	CallReference *uint16 `json:"callReference,omitempty"`
-	// Aliases are the message's own aliases (terminal, endpoint, source or
-	// connected ones), as "h323-ID:alice" or "dialledDigits:2001".
-	Aliases []string `json:"aliases,omitempty"`
-	// Destination are the aliases called (destinationInfo, destinationAddress).
-	Destination          []string `json:"destination,omitempty"`
-	CallingNumber        string   `json:"callingNumber,omitempty"`
-	CalledNumber         string   `json:"calledNumber,omitempty"`
-	Display              string   `json:"display,omitempty"`
-	Cause                *int     `json:"cause,omitempty"`
-	CallIdentifier       string   `json:"callIdentifier,omitempty"`
-	EndpointIdentifier   string   `json:"endpointIdentifier,omitempty"`
-	GatekeeperIdentifier string   `json:"gatekeeperIdentifier,omitempty"`
-	RejectReason         string   `json:"rejectReason,omitempty"`
-	// Reason is a Release Complete's H.225.0 reason.
-	Reason            string   `json:"reason,omitempty"`
-	TimeToLive        *int64   `json:"timeToLive,omitempty"`
-	KeepAlive         bool     `json:"keepAlive,omitempty"`
-	CallSignalAddress []string `json:"callSignalAddress,omitempty"`
-	RASAddress        []string `json:"rasAddress,omitempty"`
-}
-
-// Result is what a capture yielded.
-type Result struct {
-	Messages []Message `json:"messages"`
+// Summary is what the whole capture yielded besides its messages.
+type Summary struct {
 	// Packets is the number of packets in the capture.
 	Packets int `json:"packets"`
 	// Every message is counted in exactly one of Decoded and Failed:
 	// Decoded counts the messages that decoded (and, when verified,
 	// re-encoded to the same bytes); Failed those that did not decode or
-	// did not verify. Decoded+Failed == len(Messages).
+	// did not verify, and the reports of packets or streams that should
+	// have carried a message.
 	Decoded int `json:"decoded"`
 	Failed  int `json:"failed"`
-	// Verified is true when the result was verified.
+	// Verified is true when the messages were verified.
 	Verified bool `json:"verified"`
-	// Skipped counts the packets the capture reader could not use: not IP,
-	// not UDP or TCP, bare TCP control segments, or a link type it does not
-	// support (the reader does not say which).
-	Skipped int `json:"skipped"`
-	// LinkTypes are the link types the file declares (File fills them in
-	// when packets were skipped, so that an unsupported one can be named;
-	// Decode, given no file, leaves them empty).
+	// Found counts the H.225.0 messages per transport (decoded or not).
+	Found Found `json:"found"`
+	// Skipped counts the packets that carried no H.225.0 message
+	// (Skips.Total()); Skips says why.
+	Skipped int   `json:"skipped"`
+	Skips   Skips `json:"skips"`
+	// LinkTypes are the link types the file declares (File and Stream fill
+	// them in when packets were skipped, so that an unsupported one can be
+	// named).
 	LinkTypes []int `json:"linkTypes,omitempty"`
+	// Endpoints are the H.323 endpoints that described themselves (vendor,
+	// product, version), in the order they first did.
+	Endpoints []Endpoint `json:"endpoints,omitempty"`
+}
+
+// Found counts messages by how they travelled.
+type Found struct {
+	RASOverUDP        int `json:"rasOverUDP"`
+	RASOverH46017     int `json:"rasOverH46017"`
+	SignallingOverTCP int `json:"signallingOverTCP"`
+	// H245Tunnelled counts the H.245 messages inside call-signalling
+	// messages (h245Control), which are not H.225.0 messages themselves.
+	H245Tunnelled int `json:"h245Tunnelled"`
+	// TPKTKeepAlives counts empty TPKT frames on call-signalling streams
+	// (H.225.0's keep-alive): no message, but not other traffic either.
+	TPKTKeepAlives int `json:"tpktKeepAlives"`
+}
+
+// H225 is the number of H.225.0 messages: RAS (over UDP or tunnelled) and
+// call signalling.
+func (f Found) H225() int { return f.RASOverUDP + f.RASOverH46017 + f.SignallingOverTCP }
+
+// Skips counts packets without an H.225.0 message, by cause.
+type Skips struct {
+	capture.Skips
+	// OtherUDP: datagrams on ports neither side uses for RAS.
+	OtherUDP int `json:"otherUDP,omitempty"`
+	// OtherTCP: segments of TCP streams that carry no H.225.0 (not on a
+	// call-signalling port, not TPKT with Q.931 in it).
+	OtherTCP int `json:"otherTCP,omitempty"`
+}
+
+// Total is the number of packets skipped for any cause.
+func (s Skips) Total() int { return s.Skips.Total() + s.OtherUDP + s.OtherTCP }
+
+// Result is a whole capture decoded: its messages and its summary.
+type Result struct {
+	Messages []Message `json:"messages"`
+	Summary
 }
 
 // OK reports whether every message decoded (and, when verified, verified)
 // and, in a capture that holds packets, at least one was found. An empty
 // capture is OK: there is nothing in it to get wrong.
-func (r Result) OK() bool { return r.Failed == 0 && !r.NothingFound() }
+func (s Summary) OK() bool { return s.Failed == 0 && !s.NothingFound() }
 
 // NothingFound reports a capture that holds packets none of which carried
-// an H.225.0 message or a broken packet on the H.225.0 ports: most likely
+// an H.225.0 message or a broken packet on an H.225.0 port: most likely
 // the wrong file, or a link type the reader does not support.
-func (r Result) NothingFound() bool { return r.Packets > 0 && len(r.Messages) == 0 }
+func (s Summary) NothingFound() bool { return s.Packets > 0 && s.Decoded+s.Failed == 0 }
 
-// add appends a message and counts it in exactly one bucket.
-func (r *Result) add(m Message) {
+// Decoder turns the records of a capture into messages as they come, and
+// keeps what later records need: the addresses learnt from the messages so
+// far, and per open TCP direction its framing state (see the package
+// documentation for the bounds).
+type Decoder struct {
+	opts Options
+	emit func(Message) error
+	err  error
+	sum  Summary
+
+	learnt learnt
+	tcp    tcpState
+	// endpoints indexes Summary.Endpoints by address.
+	endpoints map[string]int
+}
+
+// NewDecoder returns a Decoder that passes every message to emit, in the
+// order found. An error from emit stops decoding: Record and Finish return
+// it.
+func NewDecoder(opts Options, emit func(Message) error) *Decoder {
+	d := &Decoder{opts: opts, emit: emit, endpoints: map[string]int{}}
+	d.sum.Verified = opts.Verify
+	d.tcp.init()
+	return d
+}
+
+// Record decodes one record of a capture read without a Framer (and, for
+// bounded memory, with capture.Options.StreamEnds).
+func (d *Decoder) Record(rec capture.Record) error {
+	if d.err != nil {
+		return d.err
+	}
+	switch {
+	case rec.Transport == capture.TransportUDP:
+		d.udp(rec)
+	case rec.Transport == capture.TransportTCP:
+		d.tcpRecord(rec)
+	case rec.Err != nil:
+		// A packet that could not be placed on a port: report it, it may
+		// have been ours.
+		d.add(Message{Packet: rec.Index, Time: rec.At, Error: rec.Err.Error(), report: true})
+	}
+	return d.err
+}
+
+// Finish reports what the end of the capture leaves incomplete and returns
+// the summary; packets and skips are the capture reader's counts.
+func (d *Decoder) Finish(packets int, skips capture.Skips) (Summary, error) {
+	if d.err == nil {
+		d.tcp.finish(d)
+	}
+	d.sum.Packets = packets
+	d.sum.Skips.Skips = skips
+	d.sum.Skipped = d.sum.Skips.Total()
+	return d.sum, d.err
+}
+
+// add counts a message in exactly one bucket and passes it on.
+func (d *Decoder) add(m Message) {
+	if d.err != nil {
+		return
+	}
 	if m.Failed() {
-		r.Failed++
+		d.sum.Failed++
 	} else {
-		r.Decoded++
+		d.sum.Decoded++
 	}
-	r.Messages = append(r.Messages, m)
+	if !m.report {
+		switch m.Transport {
+		case TransportUDP:
+			d.sum.Found.RASOverUDP++
+		case TransportH46017:
+			d.sum.Found.RASOverH46017++
+		case TransportTCP:
+			d.sum.Found.SignallingOverTCP++
+		}
+	}
+	d.sum.Found.H245Tunnelled += len(m.Fields.H245)
+	d.noteEndpoint(&m)
+	d.err = d.emit(m)
 }
 
-// Framer cuts a TCP stream into TPKT frames for capture.Options.Framer: it
-// returns the length of the complete frame at the start of pending, 0 when
-// more bytes are needed, or the TPKT header error.
-func Framer(pending []byte) (int, error) {
-	if len(pending) < q931.TPKTHeaderLength {
-		return 0, nil
-	}
-	// The Q.931 package's reassembler checks the header; it is given at
-	// most one maximal frame, which is all it can need.
-	var r q931.Reassembler
-	r.Feed(pending[:min(len(pending), q931.MaxTPKTLength)])
-	payload, ok, err := r.Next()
-	if err != nil || !ok {
-		return 0, err
-	}
-	return q931.TPKTHeaderLength + len(payload), nil
-}
-
-// File reads and decodes the capture at path. The error is for a file that
-// cannot be read or is not a capture (errors.Is(err, capture.ErrNotCapture));
-// problems inside the capture are in the Result.
-func File(path string, opts Options) (Result, error) {
-	c, err := capture.ReadFile(path, capture.Options{Framer: Framer})
+// Stream reads and decodes the capture at path one record at a time,
+// passing each message to emit as it is found: memory follows the open TCP
+// streams, not the size of the file. The error is for a file that cannot be
+// read or is not a capture (errors.Is(err, capture.ErrNotCapture)), or
+// emit's; problems inside the capture are messages.
+func Stream(path string, opts Options, emit func(Message) error) (Summary, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return Result{}, err
+		return Summary{}, fmt.Errorf("capture: %w", err)
 	}
-	res := Decode(c, opts)
-	if res.Skipped > 0 {
+	defer f.Close()
+	r, err := capture.NewReader(f, capture.Options{StreamEnds: true})
+	if err != nil {
+		return Summary{}, fmt.Errorf("%s: %w", path, err)
+	}
+	d := NewDecoder(opts, emit)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err := d.Record(rec); err != nil {
+			return Summary{}, err
+		}
+	}
+	sum, err := d.Finish(r.Packets(), r.Skips())
+	if err != nil {
+		return Summary{}, err
+	}
+	if sum.Skipped > 0 {
 		// The reader only counts skipped packets; the file's link types
 		// are what can tell "unsupported link type" from "other traffic".
-		if res.LinkTypes, err = fileLinkTypes(path); err != nil {
-			return Result{}, err
+		if sum.LinkTypes, err = fileLinkTypes(path); err != nil {
+			return Summary{}, err
 		}
 	}
-	return res, nil
+	return sum, nil
 }
 
-// Decode turns the records of a capture read with Framer into messages.
-// Records on other ports are left out; a record with an error is reported
-// when it concerns the H.225.0 ports or cannot be placed at all.
+// File reads and decodes the capture at path and returns every message:
+// for a capture of any size, Stream.
+func File(path string, opts Options) (Result, error) {
+	res := Result{Messages: []Message{}}
+	sum, err := Stream(path, opts, func(m Message) error {
+		res.Messages = append(res.Messages, m)
+		return nil
+	})
+	res.Summary = sum
+	return res, err
+}
+
+// Decode decodes a capture already read (without a Framer) and returns
+// every message. It does no I/O.
 func Decode(c *capture.Capture, opts Options) Result {
-	res := Result{Packets: c.Packets, Skipped: c.Skipped, Verified: opts.Verify, Messages: []Message{}}
+	res := Result{Messages: []Message{}}
+	d := NewDecoder(opts, func(m Message) error {
+		res.Messages = append(res.Messages, m)
+		return nil
+	})
 	for _, rec := range c.Records {
-		if !ours(rec) {
-			continue
-		}
-		m := Message{Packet: rec.Index, Time: rec.At}
-		if rec.Src.IsValid() {
-			m.Source, m.Destination = rec.Src.String(), rec.Dst.String()
-		}
-		switch {
-		case rec.Err != nil:
-			m.Protocol = protocolOf(rec)
-			m.Error = rec.Err.Error()
-		case rec.Transport == capture.TransportUDP:
-			m.Protocol = ProtocolRAS
-			decodeRAS(&m, rec.Payload, opts.Verify)
-		default:
-			m.Protocol = ProtocolQ931
-			if n, err := Framer(rec.Payload); err != nil || n != len(rec.Payload) {
-				// Only a capture read without Framer gets here.
-				m.Error = fmt.Sprintf("TCP data is not one whole TPKT frame (framer: %d of %d octets, %v)", n, len(rec.Payload), err)
-				break
-			}
-			if len(rec.Payload) == q931.TPKTHeaderLength {
-				continue // an empty TPKT: H.225.0's keep-alive, no message
-			}
-			decodeSignalling(&m, rec.Payload[q931.TPKTHeaderLength:], opts.Verify)
-		}
-		res.add(m)
+		_ = d.Record(rec) // emit never fails here
 	}
+	res.Summary, _ = d.Finish(c.Packets, c.Skips)
 	return res
 }
 
-// ours reports whether a record belongs to H.225.0: RAS on UDP 1719, call
-// signalling on TCP 1720, or an error that cannot be attributed to a port.
-func ours(rec capture.Record) bool {
-	onPort := func(p uint16) bool { return rec.Src.Port() == p || rec.Dst.Port() == p }
-	switch rec.Transport {
-	case capture.TransportUDP:
-		return onPort(RASPort)
-	case capture.TransportTCP:
-		return onPort(SignallingPort)
+// udp decodes a datagram on a RAS port (1719 on either side, or an address
+// a message announced for RAS); others are other traffic.
+func (d *Decoder) udp(rec capture.Record) {
+	if !d.learnt.isRAS(rec.Src) && !d.learnt.isRAS(rec.Dst) {
+		d.sum.Skips.OtherUDP++
+		return
 	}
-	return rec.Err != nil
+	m := Message{Packet: rec.Index, Time: rec.At, Source: rec.Src.String(), Destination: rec.Dst.String(),
+		Protocol: ProtocolRAS, Transport: TransportUDP}
+	if rec.Err != nil {
+		m.Error = rec.Err.Error()
+		d.add(m)
+		return
+	}
+	d.ras(m, rec.Payload)
 }
 
-func protocolOf(rec capture.Record) string {
-	switch rec.Transport {
-	case capture.TransportUDP:
-		return ProtocolRAS
-	case capture.TransportTCP:
-		return ProtocolQ931
+// ras decodes one RAS message, learns the addresses it announces and
+// passes it on.
+func (d *Decoder) ras(m Message, payload []byte) {
+	msg := decodeRAS(&m, payload, d.opts.Verify)
+	d.add(m)
+	if msg != nil {
+		// After the message itself: what a second look finds comes
+		// after what made it possible.
+		d.learnRAS(msg)
 	}
-	return ""
 }
 
-func decodeRAS(m *Message, payload []byte, verify bool) {
+// decodeRAS decodes a RAS message into m and returns it (nil when it did
+// not decode).
+func decodeRAS(m *Message, payload []byte, verify bool) *h225.RasMessage {
 	msg, err := h225.UnmarshalRasMessage(payload)
 	if err != nil {
 		m.Error = fmt.Sprintf("RAS: %v", err)
-		return
+		return nil
 	}
 	m.Type = alternativeName(msg.Choice, msg.Raw)
 	m.Fields = rasFields(msg)
@@ -240,13 +347,37 @@ func decodeRAS(m *Message, payload []byte, verify bool) {
 		again, err := msg.Marshal()
 		m.Verified, m.Mismatch = compare(payload, again, err)
 	}
+	return msg
 }
 
-func decodeSignalling(m *Message, payload []byte, verify bool) {
+// signalling decodes one Q.931 message (a TPKT payload) and, for an
+// H.460.17 carrier, the RAS messages inside it.
+func (d *Decoder) signalling(m Message, payload []byte) {
+	info := decodeSignalling(&m, payload, d.opts.Verify)
+	var tunnelled [][]byte
+	if info != nil && h323.IsRASTunnel(payload) {
+		// A Facility on the dummy call reference: an H.460.17 carrier
+		// when its generic data says so (ErrNotTunnel otherwise).
+		tunnelled, _ = h323.DecodeRASTunnel(payload)
+		m.Fields.TunnelledRAS = len(tunnelled)
+	}
+	d.add(m)
+	if info != nil {
+		d.learnSignalling(info)
+	}
+	for _, ras := range tunnelled {
+		d.ras(Message{Packet: m.Packet, Time: m.Time, Source: m.Source, Destination: m.Destination,
+			Protocol: ProtocolRAS, Transport: TransportH46017}, ras)
+	}
+}
+
+// decodeSignalling decodes a Q.931 message and its H.225.0 body into m and
+// returns the body (nil without one or when it did not decode).
+func decodeSignalling(m *Message, payload []byte, verify bool) *h225.H323UserInformation {
 	msg, err := q931.Decode(payload)
 	if err != nil {
 		m.Error = fmt.Sprintf("Q.931: %v", err)
-		return
+		return nil
 	}
 	m.Type = msg.Type.String()
 	m.Fields = q931Fields(&msg)
@@ -258,36 +389,37 @@ func decodeSignalling(m *Message, payload []byte, verify bool) {
 		// Release Complete, Status and others may come without one.
 	case err != nil:
 		m.Error = fmt.Sprintf("Q.931 user-user: %v", err)
-		return
+		return nil
 	case uu.ProtocolDiscriminator != q931.UserUserX208:
 		m.Error = fmt.Sprintf("Q.931 user-user: protocol discriminator %d, H.225.0 needs %d", uu.ProtocolDiscriminator, q931.UserUserX208)
-		return
+		return nil
 	default:
 		per = uu.Data
 		if body, err = h225.UnmarshalH323UserInformation(per); err != nil {
 			m.Error = fmt.Sprintf("H323-UserInformation: %v", err)
-			return
+			return nil
 		}
-		mb := &body.H323UuPdu.H323MessageBody
-		m.Body = alternativeName(mb.Choice, mb.Raw)
-		uuFields(&m.Fields, &body.H323UuPdu.H323MessageBody)
+		pdu := &body.H323UuPdu
+		m.Body = alternativeName(pdu.H323MessageBody.Choice, pdu.H323MessageBody.Raw)
+		uuFields(&m.Fields, pdu)
 	}
 	if !verify {
-		return
+		return body
 	}
 	again, err := msg.Encode()
 	if ok, mismatch := compare(payload, again, err); !ok {
 		m.Mismatch = "Q.931: " + mismatch
-		return
+		return body
 	}
 	if body != nil {
 		again, err := body.Marshal()
 		if ok, mismatch := compare(per, again, err); !ok {
 			m.Mismatch = "H323-UserInformation: " + mismatch
-			return
+			return body
 		}
 	}
 	m.Verified = true
+	return body
 }
 
 // compare says whether a re-encoding gave the original bytes, and if not,
@@ -336,18 +468,26 @@ func GUID(g []byte) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// transport formats a TransportAddress; other kinds than IP give their
-// alternative's name.
-func transport(t *h225.TransportAddress) string {
+// addrOf returns the IP address and port of a TransportAddress.
+func addrOf(t *h225.TransportAddress) (netip.AddrPort, bool) {
 	switch t.Choice {
 	case h225.TransportAddressIpAddress:
 		if a, ok := netip.AddrFromSlice(t.IpAddress.Ip); ok {
-			return netip.AddrPortFrom(a, uint16(t.IpAddress.Port)).String()
+			return netip.AddrPortFrom(a, uint16(t.IpAddress.Port)), true
 		}
 	case h225.TransportAddressIp6Address:
 		if a, ok := netip.AddrFromSlice(t.Ip6Address.Ip); ok {
-			return netip.AddrPortFrom(a, uint16(t.Ip6Address.Port)).String()
+			return netip.AddrPortFrom(a, uint16(t.Ip6Address.Port)), true
 		}
+	}
+	return netip.AddrPort{}, false
+}
+
+// transport formats a TransportAddress; other kinds than IP give their
+// alternative's name.
+func transport(t *h225.TransportAddress) string {
+	if a, ok := addrOf(t); ok {
+		return a.String()
 	}
 	return fmt.Sprintf("transport(%d)", t.Choice)
 }

@@ -119,7 +119,7 @@ func mixedCapture(t testing.TB) mixed {
 
 func decodeBytes(t testing.TB, file []byte, opts Options) Result {
 	t.Helper()
-	c, err := capture.Read(bytes.NewReader(file), capture.Options{Framer: Framer})
+	c, err := capture.Read(bytes.NewReader(file), capture.Options{StreamEnds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,33 +302,6 @@ func TestNotACapture(t *testing.T) {
 	}
 }
 
-func TestFramer(t *testing.T) {
-	tests := []struct {
-		name    string
-		pending []byte
-		want    int
-		wantErr error
-	}{
-		{"empty", nil, 0, nil},
-		{"partial header", []byte{3, 0, 0}, 0, nil},
-		{"partial frame", []byte{3, 0, 0, 8, 1, 2}, 0, nil},
-		{"whole frame", []byte{3, 0, 0, 6, 1, 2}, 6, nil},
-		{"frame and more", []byte{3, 0, 0, 5, 1, 3, 0}, 5, nil},
-		{"keep-alive", []byte{3, 0, 0, 4}, 4, nil},
-		{"bad version", []byte{4, 0, 0, 6, 1, 2}, 0, q931.ErrTPKTVersion},
-		{"length below header", []byte{3, 0, 0, 3}, 0, q931.ErrTPKTShort},
-		{"reserved octet", []byte{3, 1, 0, 6}, 0, q931.ErrTPKTReserved},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			n, err := Framer(tt.pending)
-			if n != tt.want || !errors.Is(err, tt.wantErr) {
-				t.Errorf("Framer = %d, %v; want %d, %v", n, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
 func TestOutputs(t *testing.T) {
 	m := mixedCapture(t)
 	res := decodeBytes(t, m.file, Options{Verify: true})
@@ -337,8 +310,10 @@ func TestOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
-	if len(lines) != len(res.Messages)+1 {
-		t.Fatalf("%d lines for %d messages", len(lines), len(res.Messages))
+	// A line per message, one per endpoint that named its vendor, and the
+	// summary.
+	if len(lines) != len(res.Messages)+len(res.Endpoints)+1 {
+		t.Fatalf("%d lines for %d messages and %d endpoints", len(lines), len(res.Messages), len(res.Endpoints))
 	}
 	if l := lines[m.corrupted-1]; !strings.Contains(l, "ERROR: RAS:") || !strings.HasPrefix(strings.TrimSpace(l), itoa(m.corrupted)+" ") {
 		t.Errorf("corrupted packet line %q", l)
@@ -406,25 +381,5 @@ func TestDissectorAgrees(t *testing.T) {
 		if !strings.HasPrefix(p, "frame "+itoa(m.corrupted)+" ") {
 			t.Errorf("unexpected dissector problem: %s", p)
 		}
-	}
-}
-
-// TestCaptureReadWithoutFramer: stream chunks that are not whole TPKT frames
-// are reported, not decoded from the wrong offset.
-func TestCaptureReadWithoutFramer(t *testing.T) {
-	m := mixedCapture(t)
-	c, err := capture.Read(bytes.NewReader(m.file), capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := Decode(c, Options{})
-	var chunkErrors int
-	for _, msg := range res.Messages {
-		if msg.Protocol == ProtocolQ931 && strings.Contains(msg.Error, "not one whole TPKT frame") {
-			chunkErrors++
-		}
-	}
-	if chunkErrors != 2 { // the two halves of the split Setup
-		t.Errorf("%d chunks reported, want the 2 halves of the split Setup", chunkErrors)
 	}
 }

@@ -2,10 +2,117 @@ package decode
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
 )
+
+// Fields are the key fields of a message; absent ones are empty.
+type Fields struct {
+	RequestSeqNum *int64 `json:"requestSeqNum,omitempty"`
+	// CallReference is the Q.931 call reference value.
+	CallReference *uint16 `json:"callReference,omitempty"`
+	// Aliases are the message's own aliases (terminal, endpoint, source or
+	// connected ones), as "h323-ID:alice" or "dialledDigits:2001".
+	Aliases []string `json:"aliases,omitempty"`
+	// Destination are the aliases called (destinationInfo, destinationAddress).
+	Destination          []string `json:"destination,omitempty"`
+	CallingNumber        string   `json:"callingNumber,omitempty"`
+	CalledNumber         string   `json:"calledNumber,omitempty"`
+	Display              string   `json:"display,omitempty"`
+	Cause                *int     `json:"cause,omitempty"`
+	CallIdentifier       string   `json:"callIdentifier,omitempty"`
+	EndpointIdentifier   string   `json:"endpointIdentifier,omitempty"`
+	GatekeeperIdentifier string   `json:"gatekeeperIdentifier,omitempty"`
+	RejectReason         string   `json:"rejectReason,omitempty"`
+	// Reason is a Release Complete's or a Facility's H.225.0 reason.
+	Reason            string   `json:"reason,omitempty"`
+	TimeToLive        *int64   `json:"timeToLive,omitempty"`
+	KeepAlive         bool     `json:"keepAlive,omitempty"`
+	CallSignalAddress []string `json:"callSignalAddress,omitempty"`
+	RASAddress        []string `json:"rasAddress,omitempty"`
+	// DestCallSignalAddress is the address an ARQ or a Setup asks to reach.
+	DestCallSignalAddress string `json:"destCallSignalAddress,omitempty"`
+	// AnswerCall: an ARQ asking to answer a call rather than place one.
+	AnswerCall bool `json:"answerCall,omitempty"`
+	// Authentication lists the H.235 mechanisms a GRQ offers or a GCF
+	// picks; Algorithms the algorithm OIDs with them.
+	Authentication []string `json:"authentication,omitempty"`
+	Algorithms     []string `json:"algorithms,omitempty"`
+	// Tokens are the message's H.235 tokens, without their secrets.
+	Tokens []Token `json:"tokens,omitempty"`
+	// Vendor is what an endpoint says of itself (endpointVendor, or the
+	// vendor of a Setup's sourceInfo or an answer's destinationInfo).
+	Vendor *Vendor `json:"vendor,omitempty"`
+	// H245 names the H.245 messages tunnelled in the message
+	// (h245Control), FastStart counts its fastStart proposals and
+	// H245Address is where it offers a separate H.245 connection.
+	H245        []string `json:"h245,omitempty"`
+	FastStart   int      `json:"fastStart,omitempty"`
+	H245Address string   `json:"h245Address,omitempty"`
+	// TunnelledRAS counts the RAS messages an H.460.17 Facility carries
+	// (each is a message of its own, after the Facility).
+	TunnelledRAS int `json:"tunnelledRAS,omitempty"`
+}
+
+// Vendor is an H.225.0 VendorIdentifier.
+type Vendor struct {
+	// Manufacturer is the H.221 code, "country/extension/manufacturer".
+	Manufacturer string `json:"manufacturer"`
+	Product      string `json:"product,omitempty"`
+	Version      string `json:"version,omitempty"`
+}
+
+// String renders the vendor as "product version (H.221 country/extension/manufacturer)".
+func (v Vendor) String() string {
+	var parts []string
+	for _, p := range []string{v.Product, v.Version} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	parts = append(parts, "(H.221 "+v.Manufacturer+")")
+	return strings.Join(parts, " ")
+}
+
+func vendorOf(v *h225.VendorIdentifier) *Vendor {
+	if v == nil {
+		return nil
+	}
+	h := v.Vendor
+	return &Vendor{
+		Manufacturer: fmt.Sprintf("%d/%d/%d", h.T35CountryCode, h.T35Extension, h.ManufacturerCode),
+		Product:      printable(v.ProductId),
+		Version:      printable(v.VersionId),
+	}
+}
+
+func endpointVendor(e *h225.EndpointType) *Vendor {
+	if e == nil {
+		return nil
+	}
+	return vendorOf(e.Vendor)
+}
+
+// printable turns an octet string meant as text into text: trailing NULs
+// (C strings) dropped, anything unprintable quoted.
+func printable(b []byte) string { return quoteUnprintable(strings.TrimRight(string(b), "\x00")) }
+
+// quoteUnprintable quotes a text that holds control characters or invalid
+// UTF-8, so that what a capture says cannot garble the output.
+func quoteUnprintable(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+func formatInt(v int64) string { return strconv.FormatInt(v, 10) }
 
 // Alias formats an alias as its ASN.1 alternative name and value
 // ("h323-ID:alice", "dialledDigits:2001").
@@ -68,16 +175,30 @@ func callID(c *h225.CallIdentifier) string {
 
 // rasFields picks the key fields of each RAS message.
 func rasFields(m *h225.RasMessage) Fields {
-	var f Fields
+	f := Fields{Tokens: tokensOf(chosen(m))}
 	switch m.Choice {
 	case h225.RasMessageGatekeeperRequest:
 		v := m.GatekeeperRequest
 		f.RequestSeqNum, f.Aliases, f.GatekeeperIdentifier = seq(v.RequestSeqNum), aliases(v.EndpointAlias), str(v.GatekeeperIdentifier)
 		f.RASAddress = []string{transport(&v.RasAddress)}
+		f.Vendor = endpointVendor(&v.EndpointType)
+		for i := range v.AuthenticationCapability {
+			a := &v.AuthenticationCapability[i]
+			f.Authentication = append(f.Authentication, alternativeName(a.Choice, a.Raw))
+		}
+		for _, oid := range v.AlgorithmOIDs {
+			f.Algorithms = append(f.Algorithms, OIDName(oid))
+		}
 	case h225.RasMessageGatekeeperConfirm:
 		v := m.GatekeeperConfirm
 		f.RequestSeqNum, f.GatekeeperIdentifier = seq(v.RequestSeqNum), str(v.GatekeeperIdentifier)
 		f.RASAddress = []string{transport(&v.RasAddress)}
+		if a := v.AuthenticationMode; a != nil {
+			f.Authentication = []string{alternativeName(a.Choice, a.Raw)}
+		}
+		if v.AlgorithmOID != nil {
+			f.Algorithms = []string{OIDName(v.AlgorithmOID)}
+		}
 	case h225.RasMessageGatekeeperReject:
 		v := m.GatekeeperReject
 		f.RequestSeqNum, f.GatekeeperIdentifier = seq(v.RequestSeqNum), str(v.GatekeeperIdentifier)
@@ -88,6 +209,7 @@ func rasFields(m *h225.RasMessage) Fields {
 		f.CallSignalAddress, f.RASAddress = transports(v.CallSignalAddress), transports(v.RasAddress)
 		f.EndpointIdentifier, f.TimeToLive = str(v.EndpointIdentifier), ttl(v.TimeToLive)
 		f.KeepAlive = v.KeepAlive != nil && *v.KeepAlive
+		f.Vendor = vendorOf(&v.EndpointVendor)
 	case h225.RasMessageRegistrationConfirm:
 		v := m.RegistrationConfirm
 		f.RequestSeqNum, f.Aliases, f.GatekeeperIdentifier = seq(v.RequestSeqNum), aliases(v.TerminalAlias), str(v.GatekeeperIdentifier)
@@ -114,6 +236,10 @@ func rasFields(m *h225.RasMessage) Fields {
 		if v.SrcCallSignalAddress != nil {
 			f.CallSignalAddress = []string{transport(v.SrcCallSignalAddress)}
 		}
+		if v.DestCallSignalAddress != nil {
+			f.DestCallSignalAddress = transport(v.DestCallSignalAddress)
+		}
+		f.AnswerCall = bool(v.AnswerCall)
 	case h225.RasMessageAdmissionConfirm:
 		v := m.AdmissionConfirm
 		f.RequestSeqNum, f.Destination = seq(v.RequestSeqNum), aliases(v.DestinationInfo)
@@ -186,19 +312,38 @@ func q931Fields(m *q931.Message) Fields {
 	return f
 }
 
-// uuFields adds the key fields of the H.225.0 body.
-func uuFields(f *Fields, b *h225.H323UUPDUH323MessageBody) {
+// uuFields adds the key fields of the H.225.0 body and its H.245 content.
+func uuFields(f *Fields, pdu *h225.H323UUPDU) {
+	for _, h := range pdu.H245Control {
+		f.H245 = append(f.H245, H245Name(h))
+	}
+	b := &pdu.H323MessageBody
+	f.Tokens = tokensOf(chosen(b))
 	switch b.Choice {
 	case h225.H323UUPDUH323MessageBodySetup:
 		v := b.Setup
 		f.Aliases, f.Destination = aliases(v.SourceAddress), aliases(v.DestinationAddress)
 		f.CallIdentifier, f.EndpointIdentifier = callID(v.CallIdentifier), str(v.EndpointIdentifier)
+		f.Vendor, f.FastStart = endpointVendor(&v.SourceInfo), len(v.FastStart)
+		if v.SourceCallSignalAddress != nil {
+			f.CallSignalAddress = []string{transport(v.SourceCallSignalAddress)}
+		}
+		if v.DestCallSignalAddress != nil {
+			f.DestCallSignalAddress = transport(v.DestCallSignalAddress)
+		}
+		f.H245Address = h245Address(v.H245Address)
 	case h225.H323UUPDUH323MessageBodyCallProceeding:
-		f.CallIdentifier = callID(b.CallProceeding.CallIdentifier)
+		v := b.CallProceeding
+		f.CallIdentifier, f.Vendor, f.FastStart = callID(v.CallIdentifier), endpointVendor(&v.DestinationInfo), len(v.FastStart)
+		f.H245Address = h245Address(v.H245Address)
 	case h225.H323UUPDUH323MessageBodyAlerting:
-		f.CallIdentifier, f.Aliases = callID(b.Alerting.CallIdentifier), aliases(b.Alerting.AlertingAddress)
+		v := b.Alerting
+		f.CallIdentifier, f.Aliases = callID(v.CallIdentifier), aliases(v.AlertingAddress)
+		f.Vendor, f.FastStart, f.H245Address = endpointVendor(&v.DestinationInfo), len(v.FastStart), h245Address(v.H245Address)
 	case h225.H323UUPDUH323MessageBodyConnect:
-		f.CallIdentifier, f.Aliases = callID(b.Connect.CallIdentifier), aliases(b.Connect.ConnectedAddress)
+		v := b.Connect
+		f.CallIdentifier, f.Aliases = callID(v.CallIdentifier), aliases(v.ConnectedAddress)
+		f.Vendor, f.FastStart, f.H245Address = endpointVendor(&v.DestinationInfo), len(v.FastStart), h245Address(v.H245Address)
 	case h225.H323UUPDUH323MessageBodyReleaseComplete:
 		v := b.ReleaseComplete
 		f.CallIdentifier = callID(v.CallIdentifier)
@@ -206,10 +351,48 @@ func uuFields(f *Fields, b *h225.H323UUPDUH323MessageBody) {
 			f.Reason = alternativeName(v.Reason.Choice, v.Reason.Raw)
 		}
 	case h225.H323UUPDUH323MessageBodyFacility:
-		f.CallIdentifier = callID(b.Facility.CallIdentifier)
+		v := b.Facility
+		f.CallIdentifier, f.Reason = callID(v.CallIdentifier), alternativeName(v.Reason.Choice, v.Reason.Raw)
+		f.FastStart, f.H245Address = len(v.FastStart), h245Address(v.H245Address)
 	case h225.H323UUPDUH323MessageBodyProgress:
 		f.CallIdentifier = callID(&b.Progress.CallIdentifier)
 	case h225.H323UUPDUH323MessageBodyInformation:
 		f.CallIdentifier = callID(b.Information.CallIdentifier)
 	}
+}
+
+func h245Address(t *h225.TransportAddress) string {
+	if t == nil {
+		return ""
+	}
+	return transport(t)
+}
+
+// MaxEndpoints bounds the endpoints a summary lists.
+const MaxEndpoints = 4096
+
+// Endpoint is an H.323 endpoint as its messages describe it: the address
+// it sent from, its aliases and its vendor.
+type Endpoint struct {
+	Address string   `json:"address"`
+	Aliases []string `json:"aliases,omitempty"`
+	Vendor  Vendor   `json:"vendor"`
+}
+
+// noteEndpoint records the vendor a message's sender announces, once per
+// endpoint: an endpoint speaks from several addresses (RAS, and a port per
+// call), so one that names the same aliases and vendor again is the same.
+func (d *Decoder) noteEndpoint(m *Message) {
+	if m.Source == "" || m.Fields.Vendor == nil {
+		return
+	}
+	key := m.Source
+	if len(m.Fields.Aliases) > 0 {
+		key = strings.Join(m.Fields.Aliases, ",") + " " + m.Fields.Vendor.String()
+	}
+	if _, ok := d.endpoints[key]; ok || len(d.sum.Endpoints) >= MaxEndpoints {
+		return
+	}
+	d.endpoints[key] = len(d.sum.Endpoints)
+	d.sum.Endpoints = append(d.sum.Endpoints, Endpoint{Address: m.Source, Aliases: m.Fields.Aliases, Vendor: *m.Fields.Vendor})
 }

@@ -19,7 +19,9 @@ func FuzzMessage(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		for _, decodeOne := range []func(*Message, []byte, bool){decodeRAS, decodeSignalling} {
+		ras := func(m *Message, b []byte, verify bool) { decodeRAS(m, b, verify) }
+		signalling := func(m *Message, b []byte, verify bool) { decodeSignalling(m, b, verify) }
+		for _, decodeOne := range []func(*Message, []byte, bool){ras, signalling} {
 			var m Message
 			decodeOne(&m, payload, true)
 			if m.Error == "" && m.Mismatch == "" && !m.Verified {
@@ -37,7 +39,7 @@ func FuzzMessage(f *testing.F) {
 func FuzzCapture(f *testing.F) {
 	f.Add(mixedCapture(f).file)
 	f.Fuzz(func(t *testing.T, file []byte) {
-		c, err := capture.Read(bytes.NewReader(file), capture.Options{Framer: Framer, MaxPending: 1 << 16})
+		c, err := capture.Read(bytes.NewReader(file), capture.Options{StreamEnds: true, MaxPending: 1 << 16})
 		if err != nil {
 			return
 		}
@@ -59,7 +61,7 @@ func BenchmarkDecodeMixedCapture(b *testing.B) {
 	b.SetBytes(int64(len(file)))
 	b.ReportAllocs()
 	for b.Loop() {
-		c, err := capture.Read(bytes.NewReader(file), capture.Options{Framer: Framer})
+		c, err := capture.Read(bytes.NewReader(file), capture.Options{StreamEnds: true})
 		if err != nil {
 			b.Fatal(err)
 		}

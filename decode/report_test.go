@@ -15,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/callwake/callwake/asn1per"
+	"github.com/callwake/callwake/capture"
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
 )
@@ -87,13 +88,13 @@ func TestNothingDecodable(t *testing.T) {
 		{
 			name: "pcap with unsupported link type", file: classicPcap(linkTypeUser0, grq, grq),
 			skipped: 2, linkTypes: []int{linkTypeUser0},
-			want: []string{"2 packets, 0 messages decoded, 0 failed, 2 skipped", "unsupported link type; the file's link type: 147",
-				"no H.225.0 message found (RAS on UDP 1719, call signalling on TCP 1720) in 2 packets: 2 skipped"},
+			want: []string{"2 packets, 0 H.225.0 messages, 0 decoded, 0 failed, 2 skipped (2 of an unsupported link type; the file's link type: 147)",
+				"no H.225.0 message found (RAS on UDP 1719 or announced ports, call signalling on TCP 1720, announced ports or any TPKT stream carrying Q.931) in 2 packets: 2 skipped"},
 		},
 		{
 			name: "pcapng with unsupported link type", file: ngPcap(t, linkTypeUser0, grq, grq, grq),
 			skipped: 3, linkTypes: []int{linkTypeUser0},
-			want: []string{"3 packets, 0 messages decoded, 0 failed, 3 skipped", "the file's link type: 147", "no H.225.0 message found"},
+			want: []string{"3 packets, 0 H.225.0 messages, 0 decoded, 0 failed, 3 skipped", "the file's link type: 147", "no H.225.0 message found"},
 		},
 		{
 			name: "empty pcap", file: classicPcap(uint32(layers.LinkTypeEthernet)), ok: true,
@@ -137,31 +138,36 @@ func TestMessageCountedOnce(t *testing.T) {
 		decoded, failed int
 		summary         string
 	}{
-		{"all good", []Message{{Verified: true}, {Verified: true}}, 2, 0, "2 messages decoded, 0 failed"},
-		{"mismatch is failed only", []Message{{Verified: true}, {Mismatch: "differs"}, {Mismatch: "differs"}}, 1, 2, "1 messages decoded, 2 failed"},
-		{"error is failed only", []Message{{Error: "RAS: cut"}, {}}, 1, 1, "1 messages decoded, 1 failed"},
+		{"all good", []Message{{Verified: true}, {Verified: true}}, 2, 0, "2 decoded, 0 failed"},
+		{"mismatch is failed only", []Message{{Verified: true}, {Mismatch: "differs"}, {Mismatch: "differs"}}, 1, 2, "1 decoded, 2 failed"},
+		{"error is failed only", []Message{{Error: "RAS: cut"}, {}}, 1, 1, "1 decoded, 1 failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Result{Packets: len(tt.messages)}
+			var got []Message
+			d := NewDecoder(Options{}, func(m Message) error { got = append(got, m); return nil })
 			for _, m := range tt.messages {
-				res.add(m)
+				d.add(m)
 			}
-			if res.Decoded != tt.decoded || res.Failed != tt.failed || res.Decoded+res.Failed != len(res.Messages) {
-				t.Errorf("decoded %d failed %d of %d, want %d and %d", res.Decoded, res.Failed, len(res.Messages), tt.decoded, tt.failed)
+			sum, err := d.Finish(len(tt.messages), capture.Skips{})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if res.OK() != (tt.failed == 0) {
-				t.Errorf("OK %v with %d failed", res.OK(), tt.failed)
+			if sum.Decoded != tt.decoded || sum.Failed != tt.failed || sum.Decoded+sum.Failed != len(got) {
+				t.Errorf("decoded %d failed %d of %d, want %d and %d", sum.Decoded, sum.Failed, len(got), tt.decoded, tt.failed)
 			}
-			if s := Summary(res); !strings.Contains(s, tt.summary) {
+			if sum.OK() != (tt.failed == 0) {
+				t.Errorf("OK %v with %d failed", sum.OK(), tt.failed)
+			}
+			if s := SummaryText(sum); !strings.Contains(s, tt.summary) {
 				t.Errorf("summary %q lacks %q", s, tt.summary)
 			}
 		})
 	}
 }
 
-// TestMismatchCountedOnceInDecode runs the counting through Decode: a Setup
-// with stray octets after its H.225.0 body, carried on TCP 1720.
+// TestMismatchCountedOnceInDecode runs the counting through the decoder: a
+// Setup with stray octets after its H.225.0 body, carried on TCP 1720.
 func TestMismatchCountedOnceInDecode(t *testing.T) {
 	setup := golden(t, "q931/01-setup.hex")
 	msg, err := q931.Decode(setup)
@@ -174,12 +180,11 @@ func TestMismatchCountedOnceInDecode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m Message
-	decodeSignalling(&m, padded, true)
-	var res Result
-	res.add(m)
-	if res.Decoded+res.Failed != 1 || res.Failed != 1 {
-		t.Errorf("one failed message counted decoded %d failed %d (%+v)", res.Decoded, res.Failed, m)
+	d := NewDecoder(Options{Verify: true}, func(Message) error { return nil })
+	d.signalling(Message{Protocol: ProtocolQ931, Transport: TransportTCP}, padded)
+	sum, _ := d.Finish(1, capture.Skips{})
+	if sum.Decoded+sum.Failed != 1 || sum.Failed != 1 || sum.Found.SignallingOverTCP != 1 {
+		t.Errorf("one failed message counted decoded %d failed %d found %+v", sum.Decoded, sum.Failed, sum.Found)
 	}
 }
 

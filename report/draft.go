@@ -32,9 +32,37 @@ var draftKeys = []string{"from", "to", "device", "user", "pbx", "push", "platfor
 // into the file it came from, the draft passes with the same seed; it is
 // a starting point to prune to what the ticket is about.
 func DraftExpectations(events []timeline.Event) []byte {
+	return DraftExpectationsWith(events, DraftOptions{})
+}
+
+// DraftOptions adjusts a draft.
+type DraftOptions struct {
+	// Header replaces the draft's opening comment, one line each (without
+	// the "# ").
+	Header []string
+	// Margin replaces DraftMargin when positive.
+	Margin time.Duration
+	// MarginOf, when set, gives an event a margin of its own (a message
+	// on a link whose delays vary); zero or less falls back to Margin.
+	MarginOf func(*timeline.Event) time.Duration
+}
+
+// DraftExpectationsWith is DraftExpectations with its header and margin
+// chosen by the caller (pbxsim import drafts from a capture, not a run).
+func DraftExpectationsWith(events []timeline.Event, o DraftOptions) []byte {
+	header := o.Header
+	if header == nil {
+		header = []string{"Drafted from a recorded run: every message and decision in order.",
+			"Keep the items the ticket is about, widen or drop the windows, add never: items."}
+	}
+	margin := o.Margin
+	if margin <= 0 {
+		margin = DraftMargin
+	}
 	var b strings.Builder
-	b.WriteString("# Drafted from a recorded run: every message and decision in order.\n")
-	b.WriteString("# Keep the items the ticket is about, widen or drop the windows, add never: items.\n")
+	for _, h := range header {
+		b.WriteString("# " + h + "\n")
+	}
 	b.WriteString("expect:\n")
 	n := 0
 	for i := range events {
@@ -49,8 +77,14 @@ func DraftExpectations(events []timeline.Event) []byte {
 				fmt.Fprintf(&b, "    %s: %s\n", key, yamlString(v))
 			}
 		}
-		from := max(0, e.At-DraftMargin).Truncate(time.Millisecond)
-		to := (e.At + DraftMargin + time.Millisecond - 1).Truncate(time.Millisecond)
+		m := margin
+		if o.MarginOf != nil {
+			if own := o.MarginOf(e); own > 0 {
+				m = own
+			}
+		}
+		from := max(0, e.At-m).Truncate(time.Millisecond)
+		to := (e.At + m + time.Millisecond - 1).Truncate(time.Millisecond)
 		fmt.Fprintf(&b, "    at: %s..%s\n", from, to)
 	}
 	if n == 0 {

@@ -33,7 +33,8 @@ const (
 //     TPKT. The server is the endpoint on port 1720 or 1300 (else the
 //     first sender is the client). TLS is written as its cleartext, and
 //     port 1300 as 1720, so Wireshark decodes it without a key log.
-//   - DTLS-protected RAS is likewise written as cleartext UDP.
+//   - DTLS-protected RAS is likewise written as cleartext UDP, port 1300
+//     as 1719.
 //   - A datagram the network lost (attribute lost=true) is still written:
 //     the capture is taken at the sender, as a capture on the sending host
 //     would show it.
@@ -86,7 +87,18 @@ func keyOf(x, y netip.AddrPort) connKey {
 // rasEndpoints returns the addresses a RAS message is written with.
 func rasEndpoints(wire *timeline.Wire) (src, dst netip.AddrPort) {
 	src, dst = wire.Src, wire.Dst
-	if wire.Transport == "udp" || wire.Transport == "dtls" {
+	switch wire.Transport {
+	case "udp":
+		return src, dst
+	case "dtls":
+		// Secure RAS (DTLS on 1300) is written as its cleartext on the
+		// RAS port, as TLS signalling is written on 1720.
+		if src.Port() == portTLS {
+			src = netip.AddrPortFrom(src.Addr(), portRAS)
+		}
+		if dst.Port() == portTLS {
+			dst = netip.AddrPortFrom(dst.Addr(), portRAS)
+		}
 		return src, dst
 	}
 	if isSignallingPort(src.Port()) {

@@ -14,7 +14,7 @@ func init() {
 }
 
 // runDecode prints one line (or one JSON record) per H.225.0 message of a
-// pcap or pcapng file. Exit status: 0 when every message decoded (and
+// pcap or pcapng file, as it reads it. Exit status: 0 when every message decoded (and
 // verified), or the capture holds no packets at all (an empty capture is
 // valid; the output says "0 packets"); 1 when a message did not decode or
 // verify, or a capture with packets held no H.225.0 message (other traffic
@@ -41,26 +41,35 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	res, err := decode.File(paths[0], decode.Options{Verify: *verify})
-	if err != nil {
+	var out decode.Writer = decode.NewTextWriter(stdout)
+	if *asJSON {
+		out = decode.NewJSONWriter(stdout)
+	}
+	// Messages are written as they are found: a capture of any size
+	// streams through in the memory of its open TCP streams.
+	var writeErr error
+	sum, err := decode.Stream(paths[0], decode.Options{Verify: *verify}, func(m decode.Message) error {
+		writeErr = out.Message(m)
+		return writeErr
+	})
+	if err == nil {
+		writeErr = out.Close(sum)
+	}
+	switch {
+	case writeErr != nil:
+		fmt.Fprintln(stderr, "pbxsim decode:", writeErr)
+		return exitFailed
+	case err != nil:
 		// Not a capture (capture.ErrNotCapture) or not readable at all:
 		// either way the command line named the wrong file.
 		fmt.Fprintln(stderr, "pbxsim decode:", err)
 		return exitUsage
 	}
-	write := decode.WriteText
-	if *asJSON {
-		write = decode.WriteJSON
-	}
-	if err := write(stdout, res); err != nil {
-		fmt.Fprintln(stderr, "pbxsim decode:", err)
-		return exitFailed
-	}
-	if p := res.Problem(); p != "" {
+	if p := sum.Problem(); p != "" {
 		// Also on stderr: with --json, stdout alone would not say it.
 		fmt.Fprintln(stderr, "pbxsim decode:", p)
 	}
-	if !res.OK() {
+	if !sum.OK() {
 		return exitFailed
 	}
 	return exitOK

@@ -76,7 +76,14 @@ type Packet map[string][]string
 // each, with all their occurrences. frame.number is always included.
 func FieldValues(t testing.TB, pcapPath, displayFilter string, fields ...string) []Packet {
 	t.Helper()
-	args := []string{"-r", pcapPath, "-T", "json", "-e", "frame.number"}
+	return FieldValuesWith(t, nil, pcapPath, displayFilter, fields...)
+}
+
+// FieldValuesWith is FieldValues with tshark options (preferences,
+// heuristics) before the others.
+func FieldValuesWith(t testing.TB, options []string, pcapPath, displayFilter string, fields ...string) []Packet {
+	t.Helper()
+	args := append(append([]string(nil), options...), "-r", pcapPath, "-T", "json", "-e", "frame.number")
 	for _, f := range fields {
 		args = append(args, "-e", f)
 	}

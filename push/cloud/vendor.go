@@ -49,7 +49,7 @@ type VendorConfig struct {
 	DevicePort uint16 // PortAPNsDevice or PortFCMDevice
 	// Security is the certificate the vendor presents on both listeners.
 	Security *node.Security
-	Emulator   Emulator
+	Emulator Emulator
 	// Devices are the phones with the app installed: the tokens the vendor
 	// issued, by device name.
 	Devices []Device

@@ -1,0 +1,154 @@
+package importer
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/callwake/callwake/report"
+	"github.com/callwake/callwake/scenario"
+)
+
+// conversations reads a capture and returns, per pair of actors (named by
+// what the wire says of them, see actor.ident), the sequence of their RAS
+// and Q.931 messages: direction, type, cause and aliases. Times, sequence
+// numbers and identifiers are left out: they are the model's.
+func conversations(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	c, err := read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := analyse(c)
+	out := map[string][]string{}
+	for _, m := range c.msgs {
+		if m.from == nil || m.to == nil {
+			t.Errorf("%s: packet %d (%s) between unknown actors", filepath.Base(path), m.packet, m.typ)
+			continue
+		}
+		a, b := m.from.ident(), m.to.ident()
+		pair := a + " ~ " + b
+		if a > b {
+			pair = b + " ~ " + a
+		}
+		item := fmt.Sprintf("%s>%s %s", a, b, m.typ)
+		if m.f.Cause != nil {
+			item += fmt.Sprintf(" cause=%d", *m.f.Cause)
+		}
+		if len(m.f.Aliases) > 0 {
+			item += " aliases=" + strings.Join(m.f.Aliases, ",")
+		}
+		if len(m.f.Destination) > 0 {
+			item += " dest=" + strings.Join(m.f.Destination, ",")
+		}
+		out[pair] = append(out[pair], item)
+	}
+	_ = w
+	return out
+}
+
+// runToPcap runs a scenario file and writes its capture.
+func runToPcap(t *testing.T, f *scenario.File, path string) *scenario.Result {
+	t.Helper()
+	r, err := scenario.Run(f, scenario.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.WritePcap(&buf, r.Timeline.Events()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRoundTripOverTheLibrary is the import's property: for every scenario
+// of the library, run it and capture the run, import the capture, run the
+// imported scenario and capture that run: the two captures hold the same
+// RAS and Q.931 messages between the same actors, in the same order per
+// pair (types, causes, aliases), and the expectations drafted from the
+// first capture all pass in the second run, none commented out.
+func TestRoundTripOverTheLibrary(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "scenarios", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, path := range paths {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".yaml"), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			f, err := scenario.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			original := filepath.Join(dir, "original.pcap")
+			runToPcap(t, f, original)
+			res, err := Import(original, Options{Name: f.Name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range passwords(f) {
+				if strings.Contains(string(res.YAML), secret) {
+					t.Errorf("the imported scenario holds the password %q", secret)
+				}
+			}
+			if res.Dropped > 0 {
+				t.Errorf("%d expectations drafted from the capture fail in the imported run:\n%s", res.Dropped, strings.Join(res.Misses, "\n"))
+			}
+			imported, err := scenario.Parse(f.Name+".yaml", res.YAML)
+			if err != nil {
+				t.Fatalf("imported scenario does not load: %v\n%s", err, res.YAML)
+			}
+			again := filepath.Join(dir, "again.pcap")
+			r := runToPcap(t, imported, again)
+			if !r.Passed() {
+				for _, v := range scenario.Failed(r.Verdicts) {
+					t.Errorf("imported expectation fails: %s", v)
+				}
+			}
+			want, got := conversations(t, original), conversations(t, again)
+			var pairs []string
+			for p := range want {
+				pairs = append(pairs, p)
+			}
+			for p := range got {
+				if _, ok := want[p]; !ok {
+					pairs = append(pairs, p)
+				}
+			}
+			slices.Sort(pairs)
+			for _, p := range pairs {
+				if !slices.Equal(want[p], got[p]) {
+					t.Errorf("%s:\n  original: %s\n  imported: %s", p, strings.Join(want[p], "\n            "), strings.Join(got[p], "\n            "))
+				}
+			}
+			if t.Failed() {
+				t.Logf("imported scenario:\n%s", res.YAML)
+			}
+		})
+	}
+}
+
+// passwords lists the passwords a scenario gives its users and devices.
+func passwords(f *scenario.File) []string {
+	var out []string
+	for _, p := range f.PBXs {
+		for _, u := range p.Users {
+			if u.Password != "" {
+				out = append(out, u.Password)
+			}
+		}
+	}
+	for _, d := range f.Devices {
+		if d.Password != "" {
+			out = append(out, d.Password)
+		}
+	}
+	return out
+}

@@ -1,0 +1,325 @@
+package importer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The scenario an import writes, in the public format (docs/scenario-format.md):
+// only the keys it sets, each with the comments that say where its value
+// comes from. It is written by hand rather than marshalled so that every
+// value can carry its reason.
+
+type scenarioOut struct {
+	name, summary string
+	header        []string
+	duration      time.Duration
+	pbxs          []*pbxOut
+	network       networkOut
+	devices       []*deviceOut
+	calls         []callOut
+	actions       []actionOut
+	expect        string // the drafted expect list, YAML
+}
+
+type pbxOut struct {
+	name, systemName    string
+	registrationTimeout time.Duration
+	nameLookup          time.Duration
+	noAnswerTimeout     time.Duration
+	push                bool
+	users               []*userOut
+	notes               []string
+}
+
+type userOut struct {
+	name, number string
+	password     string // a placeholder: the capture never holds one
+	push         bool
+	presence     string
+	forks        []string
+	cfu, cfb     string
+	cfnr         *forward
+	notes        []string
+}
+
+type forward struct {
+	to    string
+	after time.Duration
+}
+
+type deviceOut struct {
+	name, user, kind, os, app string
+	transport                 string
+	wake                      time.Duration
+	ttl                       time.Duration
+	password                  *string
+	gatekeeperID              string
+	clockSkew                 time.Duration
+	h235                      string
+	answer                    string // never | after | busy | declined
+	answerAfter               time.Duration
+	notificationsDenied       bool
+	notes                     []string
+}
+
+type networkOut struct {
+	latency, jitter time.Duration
+	links           []linkOut
+	notes           []string
+}
+
+type linkOut struct {
+	device  string
+	latency time.Duration
+	loss    float64
+	note    string
+}
+
+type callOut struct {
+	at          time.Duration
+	from, to    string
+	hangupAfter time.Duration
+	note        string
+}
+
+type actionOut struct {
+	at               time.Duration
+	device, user     string
+	app              string
+	defaultSoftphone *bool
+	presence         string
+	loss             *float64
+	pushService      *bool // available
+	note             string
+}
+
+// q quotes a scalar as a YAML double-quoted string (Go's escapes are all
+// YAML escapes), so that digits stay text and odd characters survive.
+func q(s string) string { return strconv.Quote(s) }
+
+// dur renders a duration the way the format reads it, to the microsecond
+// (a capture's clock is no finer in practice).
+func dur(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+type yamlWriter struct{ b strings.Builder }
+
+func (w *yamlWriter) line(indent int, format string, args ...any) {
+	w.b.WriteString(strings.Repeat("  ", indent))
+	fmt.Fprintf(&w.b, format, args...)
+	w.b.WriteByte('\n')
+}
+
+func (w *yamlWriter) comments(indent int, notes []string) {
+	for _, n := range notes {
+		for _, l := range strings.Split(n, "\n") {
+			w.line(indent, "# %s", l)
+		}
+	}
+}
+
+// yaml renders the scenario.
+func (s *scenarioOut) yaml() []byte {
+	var w yamlWriter
+	w.comments(0, s.header)
+	w.line(0, "name: %s", q(s.name))
+	w.line(0, "summary: %s", q(s.summary))
+	w.line(0, "duration: %s", dur(s.duration))
+	if len(s.pbxs) == 1 {
+		w.line(0, "pbx:")
+		s.pbxs[0].write(&w, 1, false)
+	} else {
+		w.line(0, "pbxs:")
+		for _, p := range s.pbxs {
+			p.write(&w, 1, true)
+		}
+	}
+	w.line(0, "network:")
+	w.comments(1, s.network.notes)
+	w.line(1, "latency: %s", dur(s.network.latency))
+	if s.network.jitter > 0 {
+		w.line(1, "jitter: %s", dur(s.network.jitter))
+	}
+	if len(s.network.links) > 0 {
+		w.line(1, "links:")
+		for _, l := range s.network.links {
+			if l.note != "" {
+				w.comments(2, []string{l.note})
+			}
+			loss := ""
+			if l.loss > 0 {
+				loss = ", loss: " + strconv.FormatFloat(l.loss, 'g', -1, 64)
+			}
+			w.line(2, "- {device: %s, latency: %s%s}", q(l.device), dur(l.latency), loss)
+		}
+	}
+	w.line(0, "devices:")
+	for _, d := range s.devices {
+		d.write(&w)
+	}
+	if len(s.calls) > 0 {
+		w.line(0, "calls:")
+		for _, c := range s.calls {
+			if c.note != "" {
+				w.comments(1, []string{c.note})
+			}
+			hang := ""
+			if c.hangupAfter > 0 {
+				hang = ", hangup_after: " + dur(c.hangupAfter)
+			}
+			w.line(1, "- {at: %s, from: %s, to: %s%s}", dur(c.at), q(c.from), q(c.to), hang)
+		}
+	}
+	if len(s.actions) > 0 {
+		w.line(0, "actions:")
+		for _, a := range s.actions {
+			a.write(&w)
+		}
+	}
+	w.b.WriteString(s.expect)
+	return []byte(w.b.String())
+}
+
+func (p *pbxOut) write(w *yamlWriter, indent int, listed bool) {
+	first := func(format string, args ...any) {
+		if listed {
+			w.line(indent, "- "+format, args...)
+			indent++
+			listed = false
+			return
+		}
+		w.line(indent, format, args...)
+	}
+	if listed {
+		w.comments(indent, p.notes)
+	} else {
+		w.comments(indent, p.notes)
+	}
+	first("name: %s", q(p.name))
+	if p.systemName != "" {
+		w.line(indent, "system_name: %s", q(p.systemName))
+	}
+	if p.registrationTimeout > 0 {
+		w.line(indent, "registration_timeout: %s", dur(p.registrationTimeout))
+	}
+	if p.nameLookup > 0 {
+		w.line(indent, "name_lookup: %s", dur(p.nameLookup))
+	}
+	if p.noAnswerTimeout > 0 {
+		w.line(indent, "no_answer_timeout: %s", dur(p.noAnswerTimeout))
+	}
+	if p.push {
+		w.line(indent, "push: {name: Push}")
+	}
+	if len(p.users) == 0 {
+		return
+	}
+	w.line(indent, "users:")
+	for _, u := range p.users {
+		w.comments(indent+1, u.notes)
+		w.line(indent+1, "- name: %s", q(u.name))
+		in := indent + 2
+		if u.number != "" {
+			w.line(in, "number: %s", q(u.number))
+		}
+		if u.password != "" {
+			w.line(in, "password: %s  # PLACEHOLDER: the capture carries no password, only hashes made with it", q(u.password))
+		}
+		if u.push {
+			w.line(in, "push: Push")
+		}
+		if u.presence != "" {
+			w.line(in, "presence: %s", u.presence)
+		}
+		if len(u.forks) > 0 {
+			var fs []string
+			for _, f := range u.forks {
+				fs = append(fs, q(f))
+			}
+			w.line(in, "forks: [%s]", strings.Join(fs, ", "))
+		}
+		if u.cfu != "" {
+			w.line(in, "cfu: {to: %s}", q(u.cfu))
+		}
+		if u.cfb != "" {
+			w.line(in, "cfb: {to: %s}", q(u.cfb))
+		}
+		if u.cfnr != nil {
+			w.line(in, "cfnr: {to: %s, after: %s}", q(u.cfnr.to), dur(u.cfnr.after))
+		}
+	}
+}
+
+func (d *deviceOut) write(w *yamlWriter) {
+	w.comments(1, d.notes)
+	w.line(1, "- name: %s", q(d.name))
+	w.line(2, "user: %s", q(d.user))
+	w.line(2, "kind: %s", d.kind)
+	if d.transport != "" {
+		w.line(2, "transport: %s", d.transport)
+	}
+	if d.os != "" {
+		w.line(2, "os: %s", d.os)
+		w.line(2, "app: %s", d.app)
+		w.line(2, "wake: %s", dur(d.wake))
+	}
+	if d.ttl > 0 {
+		w.line(2, "ttl: %s", dur(d.ttl))
+	}
+	if d.password != nil {
+		if *d.password == "" {
+			w.line(2, `password: ""  # the capture shows it sending no H.235 token`)
+		} else {
+			w.line(2, "password: %s  # PLACEHOLDER: not the user's (the gatekeeper refused its tokens); the capture holds no password", q(*d.password))
+		}
+	}
+	if d.gatekeeperID != "" {
+		w.line(2, "gatekeeper_id: %s", q(d.gatekeeperID))
+	}
+	if d.clockSkew > 0 {
+		w.line(2, "clock_skew: %s", dur(d.clockSkew))
+	}
+	if d.h235 != "" {
+		w.line(2, "h235: %s", d.h235)
+	}
+	switch d.answer {
+	case "after":
+		w.line(2, "answer: {after: %s}", dur(d.answerAfter))
+	case "busy", "declined":
+		w.line(2, "answer: {reject: %s}", d.answer)
+	}
+	if d.notificationsDenied {
+		w.line(2, "ios: {notifications: denied}")
+	}
+}
+
+func (a *actionOut) write(w *yamlWriter) {
+	if a.note != "" {
+		w.comments(1, []string{a.note})
+	}
+	var parts []string
+	switch {
+	case a.pushService != nil:
+		parts = append(parts, fmt.Sprintf("push_service: {available: %t}", *a.pushService))
+	case a.loss != nil:
+		parts = append(parts, fmt.Sprintf("network: {device: %s, loss: %s}", q(a.device), strconv.FormatFloat(*a.loss, 'g', -1, 64)))
+	case a.user != "":
+		parts = append(parts, "user: "+q(a.user), "presence: "+a.presence)
+	default:
+		parts = append(parts, "device: "+q(a.device))
+		if a.app != "" {
+			parts = append(parts, "app: "+a.app)
+		}
+		if a.defaultSoftphone != nil {
+			parts = append(parts, "default_softphone: "+strconv.FormatBool(*a.defaultSoftphone))
+		}
+	}
+	w.line(1, "- {at: %s, %s}", dur(a.at), strings.Join(parts, ", "))
+}
