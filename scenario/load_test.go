@@ -305,7 +305,7 @@ func TestLoadErrors(t *testing.T) {
 		{"deep flow nesting is refused before parsing", strings.Repeat("[", 40),
 			[]string{`ios-wake.yaml:1:33: collections nested more than 32 levels deep; a scenario needs far fewer`}},
 		{"deep compact nesting is refused before parsing", "a: " + strings.Repeat("- ", 40),
-			[]string{`ios-wake.yaml:1:68: collections nested more than 32 levels deep; a scenario needs far fewer`}},
+			[]string{`ios-wake.yaml:1:66: collections nested more than 32 levels deep; a scenario needs far fewer`}},
 		{"oversized file", "summary: " + strings.Repeat("x", MaxFileSize),
 			[]string{fmt.Sprintf("ios-wake.yaml:1:1: the file is %d bytes; a scenario may be at most %d", MaxFileSize+9, MaxFileSize)}},
 		{"action time after the end", head + "duration: 5s\ndevices: []\nactions: [{at: 6s, push_service: {available: false}}]\nexpect: []\n",
