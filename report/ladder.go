@@ -49,6 +49,19 @@ type ladderRow struct {
 	Lost   bool   `json:"lost,omitempty"`
 	Attrs  string `json:"attrs,omitempty"`
 	Detail string `json:"detail"` // shown on click: decoded message, attributes, or the verdict's message
+	// wire is the event's message, decoded into Detail only when the row
+	// is written (WriteHTML), so that a page cut short by a budget does not
+	// decode every message first.
+	wire *timeline.Wire
+}
+
+// withDetail returns the row with its decoded message appended to Detail.
+func (r ladderRow) withDetail() ladderRow {
+	if r.wire != nil {
+		r.Detail += "\n\n" + DecodeWire(r.wire)
+		r.wire = nil
+	}
+	return r
 }
 
 // ladderSpan is a timer drawn beside a column from one row to another.
@@ -136,9 +149,7 @@ func buildLadder(run RunView) ladder {
 			row.To = row.From
 		}
 		row.Detail = e.Name + " at " + row.At + "\n" + row.Attrs
-		if e.Wire != nil {
-			row.Detail += "\n\n" + DecodeWire(e.Wire)
-		}
+		row.wire = e.Wire
 		rowOfSeq[e.Seq] = len(l.Rows)
 		l.Rows = append(l.Rows, row)
 	}

@@ -33,7 +33,7 @@ func (l *loader) top(root ast.Node) *File {
 	if fd, ok := m.get("name"); ok {
 		if v, ok := l.name(fd); ok {
 			if fileNameSafe.MatchString(v) {
-				f.Name = v
+				f.Name, f.NamePos = v, l.valuePos(fd, fd.value)
 			} else {
 				l.errorf(l.valuePos(fd, fd.value), "name %q may hold only letters, digits, '.', '_' and '-' (it is used in file names)", v)
 			}

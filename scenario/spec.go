@@ -45,6 +45,7 @@ const (
 type File struct {
 	Pos      Pos    // the top-level mapping; Pos.File is the name given to Parse
 	Name     string // required; letters, digits, '.', '_' and '-' only (used in file names)
+	NamePos  Pos    // where the name is written
 	Summary  string
 	Ticket   string
 	Covers   []string      // behaviour catalogue rows (B01...), in file order
