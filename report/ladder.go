@@ -95,6 +95,19 @@ func IsMessage(e *timeline.Event) bool {
 	return okFrom && okTo && from != "" && to != ""
 }
 
+// arrowNote is what an arrow's label adds to the message's name: its
+// Q.850 cause and its reason (a reject's, a facility's, a dropped push's),
+// the facts a reader of a ladder looks for first.
+func arrowNote(e *timeline.Event) string {
+	note := ""
+	for _, key := range []string{"cause", "reason"} {
+		if v, ok := e.Get(key); ok && v != "" {
+			note += " " + key + "=" + v
+		}
+	}
+	return note
+}
+
 // buildLadder lays out a run: columns, rows, timer spans.
 func buildLadder(run RunView) ladder {
 	l := ladder{Name: run.Name, File: run.File, Seed: run.Seed, Duration: run.Duration.String()}
@@ -141,6 +154,7 @@ func buildLadder(run RunView) ladder {
 			from, _ := e.Get("from")
 			to, _ := e.Get("to")
 			row.Kind, row.From, row.To = rowArrow, columnOf(from), columnOf(to)
+			row.Label += arrowNote(e)
 			lost, _ := e.Get("lost")
 			row.Lost = lost == "true"
 		} else {
