@@ -272,8 +272,8 @@ func TestLoadErrors(t *testing.T) {
 			}},
 		{"covers", head + "devices: []\nexpect: []\ncovers: [B09, b12, B12, B12]\n",
 			[]string{
-				`ios-wake.yaml:6:10: unknown behaviour "B09" in covers; the catalogue has B01-B08, B10-B17, B20-B28, B30-B32`,
-				`ios-wake.yaml:6:15: unknown behaviour "b12" in covers (did you mean "B12"?); the catalogue has B01-B08, B10-B17, B20-B28, B30-B32`,
+				`ios-wake.yaml:6:10: unknown behaviour "B09" in covers; the catalogue has B01-B08, B10-B17, B20-B29, B30-B32`,
+				`ios-wake.yaml:6:15: unknown behaviour "b12" in covers (did you mean "B12"?); the catalogue has B01-B08, B10-B17, B20-B29, B30-B32`,
 				`ios-wake.yaml:6:25: behaviour "B12" is listed twice in covers`,
 			}},
 		{"B10 push field naming no Push object is not an error",
