@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -217,5 +219,21 @@ func TestReadmeOutputs(t *testing.T) {
 		if got != want {
 			t.Errorf("README shows for %q:\n%s\nthe command prints:\n%s", b[1], want, got)
 		}
+	}
+}
+
+// TestViewBudgetCountsEveryWrite: whatever writer helper a view uses, every
+// byte counts against the budget.
+func TestViewBudgetCountsEveryWrite(t *testing.T) {
+	b := &viewBudget{max: 10}
+	err := b.writeView(filepath.Join(t.TempDir(), "x"), "test view", false, func(w io.Writer) error {
+		if _, err := io.WriteString(w, "12345678"); err != nil {
+			return err
+		}
+		_, err := fmt.Fprint(w, "abc")
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "view budget of 10 bytes") || b.used != 8 {
+		t.Errorf("error %v, %d bytes counted", err, b.used)
 	}
 }

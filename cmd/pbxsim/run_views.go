@@ -30,8 +30,10 @@ var errViewBudget = errors.New("view budget exceeded")
 // budgetBuffer collects one view in memory, counting its bytes against the
 // budget and refusing the write that would exceed it, so that neither the
 // memory nor the work of a view outgrows the budget.
+// It has no other method than Write, so that no writer helper
+// (io.WriteString, ReadFrom) can go around the count.
 type budgetBuffer struct {
-	bytes.Buffer
+	buf    bytes.Buffer
 	budget *viewBudget
 }
 
@@ -40,7 +42,7 @@ func (b *budgetBuffer) Write(p []byte) (int, error) {
 		return 0, errViewBudget
 	}
 	b.budget.used += int64(len(p))
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
 
 // writeView builds one view with write and saves it at path (creating its
@@ -56,9 +58,9 @@ func (v *viewBudget) writeView(path, what string, mkdir bool, write func(io.Writ
 		return err
 	}
 	if mkdir {
-		return writeReport(path, buf.Bytes())
+		return writeReport(path, buf.buf.Bytes())
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return os.WriteFile(path, buf.buf.Bytes(), 0o644)
 }
 
 // viewOptions are the per-run view files asked for on the command line.
