@@ -250,6 +250,9 @@ func nearMisses(item Expectation, events []timeline.Event, c *cursor, taken map[
 // group can end.
 func checkAll(group Expectation, events []timeline.Event, c *cursor) []Verdict {
 	members := group.Members
+	if len(members) == 0 {
+		return nil // the loader refuses an empty group; nothing to check
+	}
 	matched := make([]int, len(members)) // member -> event index, -1 none
 	acceptors := map[int][]int{}         // event index -> members it satisfies
 	var visited []bool
