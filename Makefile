@@ -4,7 +4,7 @@
 GO      ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test generate bench fuzz lint scenarios coverage ci
+.PHONY: all build test generate bench fuzz lint scenarios coverage docs ci
 
 all: lint build test
 
@@ -43,6 +43,13 @@ scenarios:
 coverage:
 	$(GO) run ./cmd/pbxsim coverage scenarios/ > docs/coverage.md.tmp || { rm -f docs/coverage.md.tmp; exit 1; }
 	mv docs/coverage.md.tmp docs/coverage.md
+
+# Regenerates what is derived from the event catalogue (scenario/expect_catalogue.go):
+# the events table of docs/scenario-format.md and the expectation items of the
+# JSON Schema; tests fail when either is out of date.
+docs:
+	$(GO) test ./scenario -run '^TestEventCatalogueDocs$$' -update
+	$(GO) test ./schema -run '^TestSchemaExpectationFromCatalogue$$' -update
 
 ci:
 	bash .ci/run

@@ -143,8 +143,12 @@ func (s *Service) Accept(id ConnID, peer Peer) []Effect {
 	var out []Effect
 	if !peer.Legacy {
 		if !slices.Contains(s.cfg.Accepts, peer.Certificate) {
+			attrs := []timeline.Attr{timeline.A("certificate", peer.Certificate)}
+			if peer.Serial != "" { // no certificate, no serial
+				attrs = append(attrs, timeline.A("serial", peer.Serial))
+			}
 			return []Effect{
-				rejected(ReasonCertificate, timeline.A("certificate", peer.Certificate), timeline.A("serial", peer.Serial)),
+				rejected(ReasonCertificate, attrs...),
 				CloseConn{Conn: id, Reason: ReasonCertificate},
 			}
 		}

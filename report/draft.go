@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -25,9 +24,8 @@ const DraftMargin = 100 * time.Millisecond
 var draftKeys = []string{"from", "to", "device", "user", "pbx", "push", "platform", "type", "status", "reason", "cause", "number", "name", "silent", "keepalive", "lost"}
 
 // DraftExpectations drafts the `expect:` list of a scenario from a run's
-// timeline: one `event:` item per event an expectation may name (message
-// and decision events: ras.*, q931.*, push.*, pbx.*, app.*, call.*,
-// device.*; see scenario.EventNames), in timeline order, with its key
+// timeline: one `event:` item per event of the catalogue (scenario.Events)
+// other than the diagnostic ones, in timeline order, with its key
 // attributes and an `at` window of ±DraftMargin around its time. Pasted
 // into the file it came from, the draft passes with the same seed; it is
 // a starting point to prune to what the ticket is about.
@@ -67,14 +65,15 @@ func DraftExpectationsWith(events []timeline.Event, o DraftOptions) []byte {
 	n := 0
 	for i := range events {
 		e := &events[i]
-		if !slices.Contains(scenario.EventNames, e.Name) {
+		spec := scenario.Event(e.Name)
+		if spec == nil || spec.Diagnostic {
 			continue
 		}
 		n++
 		fmt.Fprintf(&b, "  - event: %s\n", e.Name)
 		for _, key := range draftKeys {
 			if v, ok := e.Get(key); ok {
-				fmt.Fprintf(&b, "    %s: %s\n", key, yamlString(v))
+				fmt.Fprintf(&b, "    %s: %s\n", key, draftValue(spec.Attr(key), v))
 			}
 		}
 		m := margin
@@ -91,6 +90,18 @@ func DraftExpectationsWith(events []timeline.Event, o DraftOptions) []byte {
 		return []byte("# The run recorded no event an expectation can name.\nexpect: []\n")
 	}
 	return []byte(b.String())
+}
+
+// draftValue writes a value as its attribute's type reads it: numbers,
+// booleans and durations bare, everything else quoted.
+func draftValue(a *scenario.AttrSpec, v string) string {
+	if a != nil && v != "" {
+		switch a.Kind {
+		case scenario.AttrNumber, scenario.AttrBool, scenario.AttrDuration:
+			return v
+		}
+	}
+	return yamlString(v)
 }
 
 // yamlString quotes a value as a YAML double-quoted scalar (JSON's string

@@ -22,7 +22,7 @@ func TestDraftExpectationsText(t *testing.T) {
 	got := string(DraftExpectations(events))
 	for _, want := range []string{
 		"  - event: push.request\n    from: \"pbx\"\n    to: \"push\"\n    user: \"alice\"\n    at: 2s..2.2s\n",
-		"  - event: call.released\n    cause: \"18\"\n    at: 12s..12.2s\n",
+		"  - event: call.released\n    cause: 18\n    at: 12s..12.2s\n",
 		`    device: "odd \"name\""`,
 	} {
 		if !strings.Contains(got, want) {

@@ -1,12 +1,13 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
-	"strings"
 )
 
 // The page's style and script are kept in files of their own so they can be
@@ -35,47 +36,113 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; sc
 // computed here; the same run gives the same bytes.
 func WriteHTML(w io.Writer, run RunView) error {
 	l := buildLadder(run)
-	model, err := json.Marshal(l)
-	if err != nil {
-		return fmt.Errorf("report: html: %w", err)
-	}
-	var b strings.Builder
-	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-	fmt.Fprintf(&b, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", contentSecurityPolicy)
-	fmt.Fprintf(&b, "<title>%s: ladder</title>\n<style>\n%s</style>\n</head>\n<body>\n", html.EscapeString(run.Name), ladderCSS)
-	b.WriteString("<header>\n")
-	fmt.Fprintf(&b, "<h1>%s</h1>\n", html.EscapeString(run.Name))
+	out := &errWriter{w: bufio.NewWriter(w)}
+	out.printf("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	out.printf("<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", contentSecurityPolicy)
+	out.printf("<title>%s: ladder</title>\n<style>\n%s</style>\n</head>\n<body>\n", html.EscapeString(run.Name), ladderCSS)
+	out.printf("<header>\n")
+	out.printf("<h1>%s</h1>\n", html.EscapeString(run.Name))
 	failed := len(failedVerdicts(run.Verdicts))
-	fmt.Fprintf(&b, "<div class=\"meta\">%s · seed %d · %s simulated · %d events · %d of %d expectations met</div>\n",
+	out.printf("<div class=\"meta\">%s · seed %d · %s simulated · %d events · %d of %d expectations met</div>\n",
 		html.EscapeString(run.File), run.Seed, html.EscapeString(run.Duration.String()), len(run.Events),
 		len(run.Verdicts)-failed, len(run.Verdicts))
 	if run.Err != "" {
-		fmt.Fprintf(&b, "<div class=\"failed\">the run stopped: %s</div>\n", html.EscapeString(run.Err))
+		out.printf("<div class=\"failed\">the run stopped: %s</div>\n", html.EscapeString(run.Err))
 	}
 	if len(l.Spans) > 0 {
-		b.WriteString("<div id=\"timers\">timers:")
+		out.printf("<div id=\"timers\">timers:")
 		for i, s := range l.Spans {
 			if i > 0 {
-				b.WriteString(";")
+				out.printf(";")
 			}
-			fmt.Fprintf(&b, " %s (started at %s)", html.EscapeString(s.Label), s.At)
+			out.printf(" %s (started at %s)", html.EscapeString(s.Label), s.At)
 		}
-		b.WriteString("</div>\n")
+		out.printf("</div>\n")
 	}
-	b.WriteString("<ul id=\"verdicts\">\n")
+	out.printf("<ul id=\"verdicts\">\n")
 	for _, v := range run.Verdicts {
 		class := "ok"
 		if !v.OK {
 			class = "failed"
 		}
-		fmt.Fprintf(&b, "<li class=\"%s\" title=\"%s\">%s — %s</li>\n", class, html.EscapeString(v.Position),
+		out.printf("<li class=\"%s\" title=\"%s\">%s — %s</li>\n", class, html.EscapeString(v.Position),
 			html.EscapeString(v.Expectation), html.EscapeString(v.Message))
 	}
-	b.WriteString("</ul>\n</header>\n<main>\n<div id=\"ladder\"></div>\n")
-	b.WriteString("<aside id=\"detail\"><pre id=\"detail-text\">Click an arrow to see the decoded message.</pre></aside>\n</main>\n")
+	out.printf("</ul>\n</header>\n<main>\n<div id=\"ladder\"></div>\n")
+	out.printf("<aside id=\"detail\"><pre id=\"detail-text\">Click an arrow to see the decoded message.</pre></aside>\n</main>\n")
 	// json.Marshal escapes <, > and &, so the model cannot end the element.
-	fmt.Fprintf(&b, "<script type=\"application/json\" id=\"model\">%s</script>\n", model)
-	fmt.Fprintf(&b, "<script>\n%s</script>\n</body>\n</html>\n", ladderJS)
-	_, err = io.WriteString(w, b.String())
-	return err
+	out.printf("<script type=\"application/json\" id=\"model\">")
+	writeModel(out, l)
+	out.printf("</script>\n<script>\n%s</script>\n</body>\n</html>\n", ladderJS)
+	if out.err == nil {
+		out.err = out.w.Flush()
+	}
+	if out.err != nil {
+		return fmt.Errorf("report: html: %w", out.err)
+	}
+	return nil
+}
+
+// writeModel writes the ladder as the page's JSON model, row by row (each
+// row's message decoded as it goes), so that a writer that stops accepting
+// bytes stops the work.
+func writeModel(out *errWriter, l ladder) {
+	rows, spans := l.Rows, l.Spans
+	l.Rows, l.Spans = nil, nil
+	head, err := json.Marshal(l)
+	if err != nil {
+		out.err = err
+		return
+	}
+	// {"name":...,"rows":null,"spans":null} -> the fields, then the lists.
+	tail := []byte(`,"rows":null,"spans":null}`)
+	if !bytes.HasSuffix(head, tail) {
+		out.err = fmt.Errorf("the ladder model does not end with its rows and spans")
+		return
+	}
+	out.write(bytes.TrimSuffix(head, tail))
+	out.printf(`,"rows":[`)
+	for i, r := range rows {
+		if out.err != nil {
+			return
+		}
+		if i > 0 {
+			out.printf(",")
+		}
+		b, err := json.Marshal(r.withDetail())
+		if err != nil {
+			out.err = err
+			return
+		}
+		out.write(b)
+	}
+	out.printf(`],"spans":`)
+	if spans == nil {
+		spans = []ladderSpan{}
+	}
+	b, err := json.Marshal(spans)
+	if err != nil {
+		out.err = err
+		return
+	}
+	out.write(b)
+	out.printf("}")
+}
+
+// errWriter keeps the first write error and drops everything after it.
+type errWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (e *errWriter) write(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
 }

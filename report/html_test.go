@@ -106,6 +106,19 @@ func TestWriteHTMLStructure(t *testing.T) {
 			}
 		}
 	}
+	// An arrow with a cause or a reason shows it.
+	causes := 0
+	for _, r := range model.Rows {
+		if r.Kind == rowArrow && strings.Contains(r.Attrs, "cause=") {
+			causes++
+			if !strings.Contains(r.Label, " cause=") {
+				t.Errorf("arrow %q (%s) does not show its cause", r.Label, r.Attrs)
+			}
+		}
+	}
+	if causes == 0 {
+		t.Error("the hand-built run has no message with a cause")
+	}
 	// An arrow's detail holds the decoded message.
 	for _, r := range model.Rows {
 		if r.Label == "q931.setup" && !strings.Contains(r.Detail, "DestinationAddress") {
@@ -227,4 +240,65 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatalf("no screenshot at %s: %v", shot, err)
 	}
 	t.Logf("ladder %s, screenshot %s", page, shot)
+}
+
+// measureScript is appended to a page by TestHTMLColumnsInView (the page's
+// policy allows inline scripts): after the ladder is drawn it records on
+// <body> the actors whose box is not wholly in view beside the detail pane
+// and the labels of the arrows drawn.
+const measureScript = `<script>
+(function () {
+  var ladder = document.getElementById("ladder").getBoundingClientRect();
+  var detail = document.getElementById("detail").getBoundingClientRect();
+  var hidden = [];
+  document.querySelectorAll("g.actor").forEach(function (g) {
+    var r = g.querySelector("rect").getBoundingClientRect();
+    if (r.left < ladder.left - 0.5 || r.right > Math.min(ladder.right, detail.left) + 0.5) hidden.push(g.getAttribute("data-actor"));
+  });
+  if (detail.right > window.innerWidth + 0.5) hidden.push("(the detail pane)");
+  var labels = [];
+  document.querySelectorAll("g[data-arrow] text").forEach(function (t) { labels.push(t.textContent); });
+  document.body.setAttribute("data-hidden", hidden.join(","));
+  document.body.setAttribute("data-labels", labels.join("|"));
+})();
+</script>
+`
+
+var (
+	hiddenActors = regexp.MustCompile(`<body[^>]*data-hidden="([^"]*)"`)
+	arrowLabels  = regexp.MustCompile(`<body[^>]*data-labels="([^"]*)"`)
+)
+
+// TestHTMLColumnsInView renders ladders in a 1400-pixel-wide window: the
+// detail pane must leave every actor's column in view (the cause-18 run,
+// and the library's widest, with eight actors), and arrows show causes.
+func TestHTMLColumnsInView(t *testing.T) {
+	chromium := requireChromium(t)
+	dir := artifactDir(t)
+	for _, name := range []string{"app-never-registers-cause18", "desk-and-two-apps-fork"} {
+		_, run := runScenario(t, filepath.Join(repoRoot(t), "scenarios", name+".yaml"), false)
+		var b bytes.Buffer
+		if err := WriteHTML(&b, run); err != nil {
+			t.Fatal(err)
+		}
+		page := filepath.Join(dir, name+"-measured.html")
+		src := strings.Replace(b.String(), "</body>", measureScript+"</body>", 1)
+		if err := os.WriteFile(page, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dom := string(runChromium(t, chromium, "--window-size=1400,900", "--dump-dom", "file://"+page))
+		m := hiddenActors.FindStringSubmatch(dom)
+		if m == nil {
+			t.Fatalf("%s: the measuring script did not run; DOM starts:\n%.2000s", name, dom)
+		}
+		if m[1] != "" {
+			t.Errorf("%s: at 1400 px these columns are not in view beside the detail pane: %s", name, m[1])
+		}
+		if name == "app-never-registers-cause18" {
+			labels := arrowLabels.FindStringSubmatch(dom)
+			if labels == nil || !strings.Contains(labels[1], "q931.release_complete cause=18") {
+				t.Errorf("%s: no arrow shows cause 18: %v", name, labels)
+			}
+		}
+	}
 }

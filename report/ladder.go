@@ -49,6 +49,19 @@ type ladderRow struct {
 	Lost   bool   `json:"lost,omitempty"`
 	Attrs  string `json:"attrs,omitempty"`
 	Detail string `json:"detail"` // shown on click: decoded message, attributes, or the verdict's message
+	// wire is the event's message, decoded into Detail only when the row
+	// is written (WriteHTML), so that a page cut short by a budget does not
+	// decode every message first.
+	wire *timeline.Wire
+}
+
+// withDetail returns the row with its decoded message appended to Detail.
+func (r ladderRow) withDetail() ladderRow {
+	if r.wire != nil {
+		r.Detail += "\n\n" + DecodeWire(r.wire)
+		r.wire = nil
+	}
+	return r
 }
 
 // ladderSpan is a timer drawn beside a column from one row to another.
@@ -80,6 +93,19 @@ func IsMessage(e *timeline.Event) bool {
 	from, okFrom := e.Get("from")
 	to, okTo := e.Get("to")
 	return okFrom && okTo && from != "" && to != ""
+}
+
+// arrowNote is what an arrow's label adds to the message's name: its
+// Q.850 cause and its reason (a reject's, a facility's, a dropped push's),
+// the facts a reader of a ladder looks for first.
+func arrowNote(e *timeline.Event) string {
+	note := ""
+	for _, key := range []string{"cause", "reason"} {
+		if v, ok := e.Get(key); ok && v != "" {
+			note += " " + key + "=" + v
+		}
+	}
+	return note
 }
 
 // buildLadder lays out a run: columns, rows, timer spans.
@@ -128,6 +154,7 @@ func buildLadder(run RunView) ladder {
 			from, _ := e.Get("from")
 			to, _ := e.Get("to")
 			row.Kind, row.From, row.To = rowArrow, columnOf(from), columnOf(to)
+			row.Label += arrowNote(e)
 			lost, _ := e.Get("lost")
 			row.Lost = lost == "true"
 		} else {
@@ -136,9 +163,7 @@ func buildLadder(run RunView) ladder {
 			row.To = row.From
 		}
 		row.Detail = e.Name + " at " + row.At + "\n" + row.Attrs
-		if e.Wire != nil {
-			row.Detail += "\n\n" + DecodeWire(e.Wire)
-		}
+		row.wire = e.Wire
 		rowOfSeq[e.Seq] = len(l.Rows)
 		l.Rows = append(l.Rows, row)
 	}

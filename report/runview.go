@@ -39,9 +39,11 @@ type Verdict struct {
 	OK          bool
 	Message     string
 	Position    string // FILE:LINE:COL of the item
-	// At is when the expected event happened (OK) or should have happened
-	// (failed): its window's start, the previous match plus `within`, or
-	// the nearest miss; HasAt is false when nothing says.
+	// At is when the expected event happened (OK), when the offending
+	// event happened (a failed never, a count beyond its upper bound), or
+	// when the event should have happened (otherwise): its window's start,
+	// the previous match plus `within` (or `after`), or the nearest miss;
+	// HasAt is false when nothing says.
 	At    time.Duration
 	HasAt bool
 	// Actor is the column the item is about (its to, device, from or user
@@ -62,15 +64,9 @@ func NewRunView(f *scenario.File, events []timeline.Event, verdicts []scenario.V
 	for _, d := range f.Devices {
 		rv.Devices = append(rv.Devices, d.Name)
 	}
-	// The reference time of ordered items, as scenario.Check keeps it, so
-	// that a failed `within` item can be placed where its limit ran out.
-	var reference time.Duration
+	userDevice := users(f)
 	for _, v := range verdicts {
-		rv.Verdicts = append(rv.Verdicts, convertVerdict(v, reference, users(f)))
-		ordered := v.Item.Kind == scenario.ExpectEvent && !v.Item.HasCount
-		if ordered && v.OK && v.Event != nil {
-			reference = v.Event.At
-		}
+		rv.Verdicts = append(rv.Verdicts, convertVerdict(v, userDevice))
 	}
 	return rv
 }
@@ -87,7 +83,7 @@ func users(f *scenario.File) map[string]string {
 	return m
 }
 
-func convertVerdict(v scenario.Verdict, reference time.Duration, userDevice map[string]string) Verdict {
+func convertVerdict(v scenario.Verdict, userDevice map[string]string) Verdict {
 	out := Verdict{
 		Expectation: v.Item.String(),
 		OK:          v.OK,
@@ -105,21 +101,30 @@ func convertVerdict(v scenario.Verdict, reference time.Duration, userDevice map[
 			break
 		}
 	}
+	ordered := v.Item.Kind == scenario.ExpectEvent && v.Item.Count == nil
+	tooMany := v.Item.Count != nil && v.Item.Count.HasMax && v.Found > v.Item.Count.Max
 	switch {
 	case v.OK && v.Event != nil:
 		out.At, out.HasAt = v.Event.At, true
 		out.Nearest = []timeline.Event{*v.Event}
+	case v.Event != nil && (v.Item.Kind == scenario.ExpectNever || tooMany):
+		// The offending event: the first a never item found, the first a
+		// count found beyond its upper bound, drawn on its own column.
+		out.At, out.HasAt = v.Event.At, true
+		if a := markActor(v.Event); a != "" {
+			out.Actor = a
+		}
 	case v.Item.At != nil:
 		out.At, out.HasAt = v.Item.At.From, true
-	case v.Item.HasWithin:
-		out.At, out.HasAt = reference+v.Item.Within, true
-	case v.Event != nil:
-		out.At, out.HasAt = v.Event.At, true
+	case ordered && v.Item.HasWithin:
+		out.At, out.HasAt = v.Reference+v.Item.Within, true // where the limit ran out
+	case ordered && v.Item.HasAfter:
+		out.At, out.HasAt = v.Reference+v.Item.After, true // the earliest it could have come
 	case len(v.Nearest) > 0:
 		out.At, out.HasAt = v.Nearest[0].Event.At, true
-	case v.Item.Kind == scenario.ExpectEvent && !v.Item.HasCount:
+	case ordered:
 		// Nothing came close: the event was due after the previous match.
-		out.At, out.HasAt = reference, true
+		out.At, out.HasAt = v.Reference, true
 	}
 	if !v.OK {
 		for _, n := range v.Nearest {

@@ -17,8 +17,8 @@ func TestNewRunViewPlacesFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	extra, err := scenario.Parse("extra.yaml", []byte(`name: extra
-pbx: {users: [{name: alice}]}
-devices: [{name: d, user: alice, kind: deskphone}]
+pbx: {users: [{name: alice}, {name: bob}]}
+devices: [{name: alice-iphone, user: alice, kind: myapps, os: ios}, {name: bob-desk, user: bob, kind: deskphone}]
 expect:
   - event: q931.connect
     to: bob-desk
@@ -32,6 +32,11 @@ expect:
     cause: 18
   - event: q931.alerting
     to: bob-desk
+  - never: q931.release_complete
+    cause: 18
+    at: 10s..13s
+  - event: call.released
+    count: ..0
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +67,8 @@ expect:
 		{false, pushAt + 3*time.Second, "alice-iphone"}, // the previous match plus within
 		{false, 12100 * time.Millisecond, ""},           // the offending event
 		{false, pushAt, "bob-desk"},                     // nothing close: after the previous match
+		{false, 12100 * time.Millisecond, "pbx"},        // a never with a window: the offending event, on its sender's column
+		{false, 12100 * time.Millisecond, ""},           // a count beyond its bound: the first event beyond it
 	}
 	if len(rv.Verdicts) != len(tests) {
 		t.Fatalf("%d verdicts", len(rv.Verdicts))

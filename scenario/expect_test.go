@@ -29,11 +29,15 @@ func build(events ...ev) []timeline.Event {
 	return tl.Events()
 }
 
+// testWorld defines the actors the hand-built timelines name, in two
+// lines (so that item positions stay where the tests expect them).
+const testWorld = "pbx: {users: [{name: alice, number: \"201\"}, {name: bob, number: \"202\"}]}\ndevices: [{name: alice-iphone, user: alice, kind: myapps, os: ios}, {name: bob-desk, user: bob, kind: deskphone}, {name: phone, user: bob, kind: deskphone}]\n"
+
 // item builds an expectation from YAML-like pieces, through the loader, so
 // the tests also cover how items are read.
 func items(t *testing.T, yamlItems ...string) []Expectation {
 	t.Helper()
-	src := "name: t\npbx: {}\ndevices: []\nexpect:\n"
+	src := "name: t\n" + testWorld + "expect:\n"
 	for _, y := range yamlItems {
 		src += "  - " + y + "\n"
 	}
@@ -109,8 +113,8 @@ func TestCheck(t *testing.T) {
 			[]bool{true, false}, []int{1, -1},
 			[]string{"", "expected ras.rrq from=alice-iphone keepalive=false at 9.5s..20s after 2.000s (q931.setup); nearest: " +
 				"9.5s ras.rrq from=alice-iphone to=pbx keepalive=true (keepalive differs), " +
-				"9s ras.rrq from=alice-iphone to=pbx keepalive=true lost=true (keepalive differs, outside the window), " +
-				"3.51s ras.rrq from=alice-iphone to=pbx (no keepalive, outside the window)"}},
+				"3.51s ras.rrq from=alice-iphone to=pbx (outside the window), " +
+				"9s ras.rrq from=alice-iphone to=pbx keepalive=true lost=true (keepalive differs, outside the window)"}},
 		{"never holds", wakeRun,
 			[]string{"{never: q931.release_complete, cause: 18}", "{never: push.dropped}"},
 			[]bool{true, true}, []int{-1, -1}, nil},
@@ -126,14 +130,65 @@ func TestCheck(t *testing.T) {
 			[]string{"{event: q931.connect}", "{event: ras.rrq, from: alice-iphone, count: 3}", "{event: ras.rcf}"},
 			[]bool{true, true, false}, []int{7, 3, -1},
 			[]string{"", "", "expected ras.rcf after 6.700s (q931.connect); nearest: 3.51s ras.rcf from=pbx to=alice-iphone (before the previous match)"}},
-		{"count too many", wakeRun,
+		{"count too many points at the first event beyond the bound", wakeRun,
 			[]string{"{event: q931.setup, count: 1}"},
-			[]bool{false}, []int{1},
+			[]bool{false}, []int{5},
 			[]string{"expected exactly 1 q931.setup, found 2: 2s q931.setup from=bob-desk to=pbx, 3.6s q931.setup from=pbx to=alice-iphone"}},
 		{"count too few shows near misses", wakeRun,
 			[]string{"{event: ras.rrq, lost: true, count: 2}", "{event: app.started, count: 0}"},
 			[]bool{false, true}, []int{8, -1},
 			[]string{"expected exactly 2 ras.rrq lost=true, found 1; nearest: 3.51s ras.rrq from=alice-iphone to=pbx (no lost), 9.5s ras.rrq from=alice-iphone to=pbx keepalive=true (no lost)", ""}},
+		{"after: no earlier than, from the previous match", wakeRun,
+			[]string{"{event: push.request}", "{event: ras.rrq, after: 2s}"},
+			[]bool{true, true}, []int{2, 8}, nil},
+		{"after and within: both ends included", wakeRun,
+			[]string{"{event: push.request}", "{event: ras.rrq, after: 6950ms, within: 7s}"},
+			[]bool{true, true}, []int{2, 8}, nil},
+		{"after and within miss", wakeRun,
+			[]string{"{event: push.request}", "{event: ras.rrq, after: 8s, within: 9s}"},
+			[]bool{true, false}, []int{2, -1},
+			[]string{"", "expected ras.rrq between 8s and 9s after 2.050s (push.request); nearest: " +
+				"9.5s ras.rrq from=alice-iphone to=pbx keepalive=true (outside the window), " +
+				"9s ras.rrq from=alice-iphone to=pbx keepalive=true lost=true (outside the window), " +
+				"3.51s ras.rrq from=alice-iphone to=pbx (outside the window)"}},
+		{"after alone says no earlier than", wakeRun,
+			[]string{"{event: q931.alerting, after: 4s}"},
+			[]bool{false}, []int{-1},
+			[]string{"expected q931.alerting no earlier than 4s after the start of the run; nearest: 3.7s q931.alerting from=pbx to=bob-desk (outside the window)"}},
+		{"all: any order, then the cursor is at the group's last event", wakeRun,
+			[]string{"{event: q931.setup, from: bob-desk}", "{all: [{event: q931.alerting}, {event: push.request}]}", "{event: q931.setup}"},
+			[]bool{true, true, true, false}, []int{1, 6, 2, -1},
+			[]string{"", "", "", "expected q931.setup after 3.700s (q931.alerting); nearest: 3.6s q931.setup from=pbx to=alice-iphone (before the previous match), 2s q931.setup from=bob-desk to=pbx (before the previous match)"}},
+		{"all: members take distinct events, reassigned when needed", wakeRun,
+			[]string{"{all: [{event: ras.rrq}, {event: ras.rrq, keepalive: false}]}", "{event: ras.rrq}"},
+			[]bool{true, true, true}, []int{8, 3, 9}, nil},
+		{"all: a member with no event of its own fails", wakeRun,
+			[]string{"{all: [{event: ras.rcf}, {event: ras.rcf}]}"},
+			[]bool{true, false}, []int{4, -1},
+			[]string{"", "expected ras.rcf (in the all group at 5:5); nearest: 3.51s ras.rcf from=pbx to=alice-iphone (matched by another member of the group)"}},
+		{"all: a failed group leaves the cursor in place", wakeRun,
+			[]string{"{all: [{event: push.request}, {event: push.dropped}]}", "{event: q931.setup}"},
+			[]bool{true, false, true}, []int{2, -1, 1},
+			[]string{"", "expected push.dropped (in the all group at 5:5); no push.dropped event in the run", ""}},
+		{"all: the group's within applies to its members, from the match before it", wakeRun,
+			[]string{"{event: q931.setup}", "{all: [{event: push.request}, {event: q931.alerting}], within: 1s}"},
+			[]bool{true, true, false}, []int{1, 2, -1},
+			[]string{"", "", "expected q931.alerting within 1s of 2.000s (q931.setup) (in the all group at 6:5); nearest: 3.7s q931.alerting from=pbx to=bob-desk (outside the window)"}},
+		{"count ranges", wakeRun,
+			[]string{"{event: ras.rrq, count: 2..}", "{event: ras.rrq, count: 1..3}", "{event: ras.rrq, count: ..3}", "{event: app.started, count: ..0}"},
+			[]bool{true, true, true, true}, []int{3, 3, 3, -1}, nil},
+		{"count above the range points at the first event beyond it", wakeRun,
+			[]string{"{event: ras.rrq, count: ..2}"},
+			[]bool{false}, []int{9},
+			[]string{"expected at most 2 ras.rrq, found 3: 3.51s ras.rrq from=alice-iphone to=pbx, 9s ras.rrq from=alice-iphone to=pbx keepalive=true lost=true, 9.5s ras.rrq from=alice-iphone to=pbx keepalive=true"}},
+		{"count below the range", wakeRun,
+			[]string{"{event: ras.rrq, count: 4..5}", "{event: ras.rrq, keepalive: true, count: 3..}"},
+			[]bool{false, false}, []int{3, 8},
+			[]string{"expected between 4 and 5 ras.rrq, found 3", "expected at least 3 ras.rrq keepalive=true, found 2; nearest: 3.51s ras.rrq from=alice-iphone to=pbx (no keepalive)"}},
+		{"an absent boolean attribute is false", wakeRun,
+			[]string{"{event: ras.rrq, keepalive: false}", "{event: ras.rrq, lost: false, count: 2}", "{never: ras.rrq, lost: false, keepalive: true}"},
+			[]bool{true, true, false}, []int{3, 3, 9},
+			[]string{"", "", "expected no ras.rrq lost=false keepalive=true anywhere in the run; found 1: 9.5s ras.rrq from=alice-iphone to=pbx keepalive=true"}},
 		{"empty run", nil,
 			[]string{"{event: push.request}", "{never: push.request}", "{event: push.request, count: 0}"},
 			[]bool{false, true, true}, []int{-1, -1, -1},
@@ -142,26 +197,26 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			verdicts := Check(items(t, tt.items...), build(tt.events...))
-			if len(verdicts) != len(tt.items) {
-				t.Fatalf("got %d verdicts for %d items", len(verdicts), len(tt.items))
+			if len(verdicts) != len(tt.ok) {
+				t.Fatalf("got %d verdicts, want %d", len(verdicts), len(tt.ok))
 			}
 			for i, v := range verdicts {
 				if v.OK != tt.ok[i] {
-					t.Errorf("item %d (%s): ok = %v, want %v; message: %s", i, tt.items[i], v.OK, tt.ok[i], v.Message)
+					t.Errorf("verdict %d (%s): ok = %v, want %v; message: %s", i, v.Item, v.OK, tt.ok[i], v.Message)
 				}
 				seq := -1
 				if v.Event != nil {
 					seq = v.Event.Seq
 				}
 				if seq != tt.seqs[i] {
-					t.Errorf("item %d (%s): event Seq %d, want %d", i, tt.items[i], seq, tt.seqs[i])
+					t.Errorf("verdict %d (%s): event Seq %d, want %d", i, v.Item, seq, tt.seqs[i])
 				}
 				if !v.OK && (tt.msgs == nil || v.Message != tt.msgs[i]) {
 					want := ""
 					if tt.msgs != nil {
 						want = tt.msgs[i]
 					}
-					t.Errorf("item %d (%s):\n got message %q\nwant message %q", i, tt.items[i], v.Message, want)
+					t.Errorf("verdict %d (%s):\n got message %q\nwant message %q", i, v.Item, v.Message, want)
 				}
 				if len(v.Nearest) > maxNearest {
 					t.Errorf("item %d: %d near misses, want at most %d", i, len(v.Nearest), maxNearest)
@@ -174,7 +229,7 @@ func TestCheck(t *testing.T) {
 // TestVerdictString checks the full rendering of a failed verdict, with the
 // item's position in the file.
 func TestVerdictString(t *testing.T) {
-	src := "name: ios-wake\npbx: {}\ndevices: []\nexpect:\n" + strings.Repeat("\n", 25) +
+	src := "name: ios-wake\n" + testWorld + "expect:\n" + strings.Repeat("\n", 25) +
 		"  - event: ras.rcf\n  - event: q931.alerting\n    to: bob-desk\n    within: 10s\n"
 	f, err := Parse("ios-wake.yaml", []byte(src))
 	if err != nil {
@@ -218,7 +273,7 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	events = append(events, ev{200000, "q931.alerting", []string{"to=bob-desk"}})
 	tl := build(events...)
-	src := "name: t\npbx: {}\ndevices: []\nexpect:\n  - {event: ras.rrq}\n  - {event: q931.alerting, to: bob-desk}\n" +
+	src := "name: t\n" + testWorld + "expect:\n  - {event: ras.rrq}\n  - {event: q931.alerting, to: bob-desk}\n" +
 		"  - {never: ras.rrj}\n  - {event: ras.rrq, count: 10000}\n  - {event: q931.connect}\n"
 	f, err := Parse("bench.yaml", []byte(src))
 	if err != nil {

@@ -4,28 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/lexer"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
 )
-
-// Load reads and parses the scenario file at path. Messages cite the path
-// as given, the way compilers do, so a terminal can open them.
-func Load(path string) (*File, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src)
-}
 
 // Parse parses a scenario from src; name is the file name used in messages.
 // On any problem it returns a nil File and an Errors holding all of them.
@@ -51,118 +36,6 @@ type loader struct {
 
 func (l *loader) errorf(p Pos, format string, args ...any) {
 	l.problems = append(l.problems, Problem{Pos: p, Message: fmt.Sprintf(format, args...)})
-}
-
-// parseYAML turns src into the one document's body (nil for an empty file).
-func (l *loader) parseYAML(src []byte) (body ast.Node, ok bool) {
-	if !l.checkShape(src) {
-		return nil, false
-	}
-	file, err := safeParse(src)
-	if err != nil {
-		var syntax *yaml.SyntaxError
-		p := Pos{File: l.file, Line: 1, Col: 1}
-		msg := err.Error()
-		if errors.As(err, &syntax) {
-			msg = syntax.Message
-			if syntax.Token != nil {
-				p = Pos{File: l.file, Line: syntax.Token.Position.Line, Col: syntax.Token.Position.Column}
-			}
-		}
-		l.errorf(p, "YAML syntax error: %s", msg)
-		return nil, false
-	}
-	var bodies []ast.Node
-	for _, doc := range file.Docs {
-		if doc != nil && doc.Body != nil {
-			bodies = append(bodies, doc.Body)
-		}
-	}
-	if len(bodies) > 1 {
-		l.errorf(l.pos(bodies[1]), "a scenario is one YAML document; this is a second one")
-		return nil, false
-	}
-	if len(bodies) == 0 {
-		return nil, true
-	}
-	return bodies[0], true
-}
-
-// MaxFileSize bounds a scenario file. Real scenarios are a few kilobytes;
-// the bound keeps hostile input from costing unbounded time and memory.
-const MaxFileSize = 1 << 20
-
-// maxNesting bounds how deeply collections nest. The format itself nests
-// about six levels; the YAML parser's time grows faster than linearly with
-// nesting, so deeper input is refused before it is parsed.
-const maxNesting = 32
-
-// checkShape refuses input too large or too deeply nested to be a
-// scenario, using the (linear) tokenizer only.
-func (l *loader) checkShape(src []byte) bool {
-	start := Pos{File: l.file, Line: 1, Col: 1}
-	if len(src) > MaxFileSize {
-		l.errorf(start, "the file is %d bytes; a scenario may be at most %d", len(src), MaxFileSize)
-		return false
-	}
-	tokens, err := safeTokenize(src)
-	if err != nil {
-		l.errorf(start, "YAML syntax error: %v", err)
-		return false
-	}
-	flowDepth, line, entriesOnLine := 0, 0, 0
-	for _, tk := range tokens {
-		if tk == nil || tk.Position == nil {
-			continue
-		}
-		tooDeep := false
-		switch tk.Type {
-		case token.SequenceStartType, token.MappingStartType:
-			flowDepth++
-			tooDeep = flowDepth > maxNesting
-		case token.SequenceEndType, token.MappingEndType:
-			flowDepth = max(flowDepth-1, 0)
-		case token.SequenceEntryType, token.MappingKeyType:
-			// "- - - x" nests one level per indicator on the same line.
-			if tk.Position.Line != line {
-				line, entriesOnLine = tk.Position.Line, 0
-			}
-			entriesOnLine++
-			tooDeep = entriesOnLine > maxNesting
-		}
-		if tooDeep {
-			l.errorf(Pos{File: l.file, Line: tk.Position.Line, Col: tk.Position.Column},
-				"collections nested more than %d levels deep; a scenario needs far fewer", maxNesting)
-			return false
-		}
-	}
-	return true
-}
-
-func safeTokenize(src []byte) (tokens token.Tokens, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			tokens, err = nil, fmt.Errorf("the YAML tokenizer failed on this input (%v)", r)
-		}
-	}()
-	return lexer.Tokenize(string(src)), nil
-}
-
-// safeParse runs the YAML parser, turning a panic inside it into an error:
-// a scenario file is user input and must never crash the program.
-func safeParse(src []byte) (file *ast.File, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			file, err = nil, fmt.Errorf("the YAML parser failed on this input (%v)", r)
-		}
-	}()
-	// Duplicate keys are reported by the loader, together with everything
-	// else, rather than by the parser as a lone fatal error.
-	file, err = parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
-	if err == nil && file == nil {
-		err = errors.New("the YAML parser returned nothing")
-	}
-	return file, err
 }
 
 // pos is the position of a node. A block mapping's own token is its first

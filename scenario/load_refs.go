@@ -1,9 +1,6 @@
 package scenario
 
-import (
-	"maps"
-	"slices"
-)
+import ()
 
 // registry records the names a file defines and the references to them, so
 // that references can be checked once everything has been read (a device
@@ -43,14 +40,18 @@ func (r *registry) refer(kind, name string, p Pos) {
 // resolve checks every reference and applies the defaults that depend on
 // other elements (a device's password defaults to its user's).
 func (l *loader) resolve(f *File, reg *registry) {
-	tables := map[string]map[string]Pos{"user": reg.users, "device": reg.devices, "pbx": reg.pbxs}
+	tables := map[string]map[string]Pos{"user": reg.users, "device": reg.devices, "pbx": reg.pbxs,
+		"actor": knownActors(reg), "Push object": pushObjects(f)}
 	for _, ref := range reg.refs {
 		table := tables[ref.kind]
 		if _, ok := table[ref.name]; ok {
 			continue
 		}
-		names := slices.Sorted(maps.Keys(table))
-		l.errorf(ref.pos, "unknown %s %q%s", ref.kind, ref.name, didYouMean(ref.name, names))
+		hint := didYouMean(ref.name, sortedNames(table))
+		if hint == "" && ref.kind == "actor" {
+			hint = "; an actor is a device, a PBX, push, apns or fcm"
+		}
+		l.errorf(ref.pos, "unknown %s %q%s", ref.kind, ref.name, hint)
 	}
 
 	users := map[string]*User{}

@@ -2,53 +2,23 @@ package scenario
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
-
-	"github.com/callwake/callwake/timeline"
 )
 
 // CatalogueRows are the behaviour IDs `covers` may cite: the rows of the
-// behaviour catalogue (BEHAVIOURS.md in the shared documents). Extend this
-// list when the catalogue gains a row.
+// behaviour catalogue (docs/behaviours.md, where each row says how it is
+// implemented and which scenarios prove it). Extend this list, and that
+// page, when the catalogue gains a row.
 var CatalogueRows = []string{
 	"B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08",
 	"B10", "B11", "B12", "B13", "B14", "B15", "B16", "B17",
-	"B20", "B21", "B22", "B23", "B24", "B25", "B26", "B27", "B28",
+	"B20", "B21", "B22", "B23", "B24", "B25", "B26", "B27", "B28", "B29",
 	"B30", "B31", "B32",
 }
-
-// rasMessages are the RAS message names of H.225.0 (ras.NAME events).
-var rasMessages = []string{
-	"grq", "gcf", "grj", "rrq", "rcf", "rrj", "urq", "ucf", "urj", "arq", "acf", "arj",
-	"brq", "bcf", "brj", "drq", "dcf", "drj", "lrq", "lcf", "lrj", "irq", "irr", "iack", "inak",
-	"nsm", "xrs", "rip", "rai", "rac", "sci", "scr",
-}
-
-// EventNames are the event names an expectation may cite: the event table of
-// the scenario format, with every RAS message of H.225.0. A name not listed
-// here is a load error (with a suggestion), because an expectation on a
-// misspelt event could never match. Extend it when the format adds events.
-var EventNames = func() []string {
-	names := []string{
-		"pbx.push_connected", "pbx.push_disconnected",
-		"push.request", "push.rejected", "push.forwarded", "push.delivered", "push.dropped",
-		"app.started",
-		"q931.setup", "q931.call_proceeding", "q931.alerting", "q931.connect", "q931.facility", "q931.release_complete",
-		"call.push_skipped", "call.push_timeout", "call.forwarded", "call.released",
-		"device.ringing", "device.caller_updated", "device.answered",
-		"app.key_received", "app.stopped", "call.push_failed", "call.not_placed", "ras.registration_expired",
-	}
-	for _, m := range rasMessages {
-		names = append(names, "ras."+m)
-	}
-	slices.Sort(names)
-	return names
-}()
 
 func (l *loader) covers(fd field) []string {
 	items, ok := l.readList(fd.value, "covers")
@@ -70,7 +40,7 @@ func (l *loader) covers(fd field) []string {
 			if up := strings.ToUpper(id); slices.Contains(CatalogueRows, up) {
 				hint = fmt.Sprintf(" (did you mean %q?)", up)
 			}
-			l.errorf(p, "unknown behaviour %q in covers%s; the catalogue has B01-B08, B10-B17, B20-B28, B30-B32", id, hint)
+			l.errorf(p, "unknown behaviour %q in covers%s; the catalogue has B01-B08, B10-B17, B20-B29, B30-B32", id, hint)
 		case seen[id]:
 			l.errorf(p, "behaviour %q is listed twice in covers", id)
 		default:
@@ -266,93 +236,4 @@ func (l *loader) optDurationPtr(m *mapping, key string) *time.Duration {
 		return nil
 	}
 	return &v
-}
-
-// expectReserved are the keys of an expectation item that are not
-// attributes of the event.
-var expectReserved = []string{"event", "never", "at", "within", "count"}
-
-// expectation reads one `expect` item: `event:` or `never:`, limits, and
-// any other key as an attribute that must be equal (as text).
-func (l *loader) expectation(n ast.Node) (Expectation, bool) {
-	m, ok := l.readMapping(n, "an expectation", nil)
-	if !ok {
-		return Expectation{}, false
-	}
-	e := Expectation{Pos: m.pos}
-	ev, hasEvent := m.get("event")
-	nv, hasNever := m.get("never")
-	switch {
-	case hasEvent && hasNever:
-		l.errorf(nv.pos, "an expectation has either event or never, not both")
-		return e, false
-	case hasEvent:
-		e.Kind = ExpectEvent
-	case hasNever:
-		e.Kind, ev = ExpectNever, nv
-	default:
-		l.errorf(m.pos, `missing required key "event" (or "never")`)
-		return e, false
-	}
-	good := true
-	if name, ok := l.name(ev); ok {
-		e.Event = name
-		if !slices.Contains(EventNames, name) {
-			l.errorf(l.valuePos(ev, ev.value), "unknown event %q%s", name, didYouMean(name, EventNames))
-			good = false
-		}
-	} else {
-		good = false
-	}
-	for _, f := range m.fields {
-		switch f.key {
-		case "event", "never":
-		case "at":
-			if w, ok := l.window(f); ok {
-				e.At = &w
-			} else {
-				good = false
-			}
-		case "within":
-			if e.Kind == ExpectNever {
-				l.errorf(f.pos, "within does not apply to never (use at for a window)")
-				good = false
-			} else if d, ok := l.duration(f); ok {
-				e.Within, e.HasWithin = d, true
-			} else {
-				good = false
-			}
-		case "count":
-			if e.Kind == ExpectNever {
-				l.errorf(f.pos, "count does not apply to never (never is count: 0)")
-				good = false
-			} else if c, ok := l.integer(f, 0, math.MaxInt32); ok {
-				e.Count, e.HasCount = int(c), true
-			} else {
-				good = false
-			}
-		default:
-			if s := suggest(f.key, expectReserved); s != "" {
-				l.errorf(f.pos, "unknown key %q (did you mean %q?)", f.key, s)
-				good = false
-				continue
-			}
-			n, ok := l.unwrap(f.value)
-			v, isScalar := scalarText(n)
-			if !ok || !isScalar {
-				if ok {
-					l.errorf(l.valuePos(f, n), "expected a value for attribute %s, got %s", f.key, describe(n))
-				}
-				good = false
-				continue
-			}
-			e.Attrs = append(e.Attrs, timeline.Attr{Key: f.key, Value: v})
-		}
-	}
-	if e.HasCount && e.HasWithin {
-		f, _ := m.get("within")
-		l.errorf(f.pos, "within does not apply to a count (count looks at the whole run; use at for a window)")
-		good = false
-	}
-	return e, good
 }

@@ -33,7 +33,7 @@ func (l *loader) top(root ast.Node) *File {
 	if fd, ok := m.get("name"); ok {
 		if v, ok := l.name(fd); ok {
 			if fileNameSafe.MatchString(v) {
-				f.Name = v
+				f.Name, f.NamePos = v, l.valuePos(fd, fd.value)
 			} else {
 				l.errorf(l.valuePos(fd, fd.value), "name %q may hold only letters, digits, '.', '_' and '-' (it is used in file names)", v)
 			}
@@ -121,7 +121,7 @@ func (l *loader) top(root ast.Node) *File {
 	if fd, ok := m.get("expect"); ok {
 		items, _ := l.readList(fd.value, "expect")
 		for _, item := range items {
-			if e, ok := l.expectation(item); ok {
+			if e, ok := l.expectation(item, reg, false); ok {
 				f.Expect = append(f.Expect, e)
 			}
 		}
@@ -153,6 +153,8 @@ func (l *loader) pbx(n ast.Node, index int, named bool, reg *registry) (PBX, boo
 			p.Name = v
 			reg.define(l, "PBX", reg.pbxs, v, l.valuePos(fd, fd.value))
 		}
+	} else if !named {
+		reg.pbxs[p.Name] = m.pos // the default name, which expectations cite
 	}
 	if fd, ok := m.get("version"); ok {
 		versions := make([]string, 0, 4)

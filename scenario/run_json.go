@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -90,27 +91,50 @@ func Report(r *Result) RunReport {
 	return rep
 }
 
-// MarshalReports renders the JSON document of a command's runs: one run
-// object for a single run, otherwise {"runs": [...]} in the given order.
-func MarshalReports(runs []RunReport) ([]byte, error) {
-	var doc any = struct {
-		Runs []RunReport `json:"runs"`
-	}{runs}
-	if len(runs) == 1 {
-		doc = runs[0]
+// WriteReports writes the JSON document of a command's runs: always
+// {"runs": [...]} in the given order, for one file as for many, so that a
+// script reads every report the same way. It writes run by run, so that a
+// writer that refuses more bytes (a view budget) stops the work early; the
+// bytes are those of json.MarshalIndent(doc, "", "  ") with HTML left
+// unescaped.
+func WriteReports(w io.Writer, runs []RunReport) error {
+	if len(runs) == 0 {
+		_, err := io.WriteString(w, "{\n  \"runs\": []\n}\n")
+		return err
 	}
+	if _, err := io.WriteString(w, "{\n  \"runs\": [\n    "); err != nil {
+		return err
+	}
+	for i := range runs {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("    ", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(&runs[i]); err != nil {
+			return err
+		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		if i < len(runs)-1 {
+			b = append(b, ",\n    "...)
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "\n  ]\n}\n")
+	return err
+}
+
+// MarshalReports is WriteReports into memory.
+func MarshalReports(runs []RunReport) ([]byte, error) {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
+	if err := WriteReports(&buf, runs); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// UnmarshalReports reads what MarshalReports wrote: the runs of a report of
-// several files, or the one run of a single-file report.
+// UnmarshalReports reads what WriteReports wrote.
 func UnmarshalReports(b []byte) ([]RunReport, error) {
 	var doc struct {
 		Runs *[]RunReport `json:"runs"`
@@ -118,14 +142,10 @@ func UnmarshalReports(b []byte) ([]RunReport, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("not a pbxsim JSON report: %w", err)
 	}
-	if doc.Runs != nil {
-		return *doc.Runs, nil
+	if doc.Runs == nil {
+		return nil, fmt.Errorf("not a pbxsim JSON report: no \"runs\" list")
 	}
-	var one RunReport
-	if err := json.Unmarshal(b, &one); err != nil || one.File == "" || one.Result == "" {
-		return nil, fmt.Errorf("not a pbxsim JSON report: neither \"runs\" nor a run's \"file\" and \"result\"")
-	}
-	return []RunReport{one}, nil
+	return *doc.Runs, nil
 }
 
 // MergeReports joins the runs of several reports, the shards of one library

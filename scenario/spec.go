@@ -9,6 +9,7 @@
 package scenario
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/callwake/callwake/pbx"
@@ -44,6 +45,7 @@ const (
 type File struct {
 	Pos      Pos    // the top-level mapping; Pos.File is the name given to Parse
 	Name     string // required; letters, digits, '.', '_' and '-' only (used in file names)
+	NamePos  Pos    // where the name is written
 	Summary  string
 	Ticket   string
 	Covers   []string      // behaviour catalogue rows (B01...), in file order
@@ -360,32 +362,85 @@ type NetworkChange struct {
 	Loss    *float64
 }
 
-// ExpectKind tells an ordered event item from a `never` item.
+// ExpectKind tells the kinds of `expect` item apart.
 type ExpectKind string
 
 // The expectation kinds.
 const (
 	ExpectEvent ExpectKind = "event" // `event: NAME`
 	ExpectNever ExpectKind = "never" // `never: NAME`
+	ExpectAll   ExpectKind = "all"   // `all: [ITEM...]`: every member, in any order
 )
 
-// Expectation is one item of the `expect` list; Check gives its meaning.
+// Expectation is one item of the `expect` list, or one member of an `all`
+// group; Check gives its meaning.
 type Expectation struct {
 	Pos   Pos
 	Kind  ExpectKind
-	Event string          // the event name
-	Attrs []timeline.Attr // attributes that must be equal, as text, in file order
+	Event string // the event name (event and never items)
+	// Attrs are the attributes that must be equal, in file order, with
+	// their values in the catalogue's canonical form (booleans true/false,
+	// numbers without leading zeros, durations as Go prints them).
+	Attrs []timeline.Attr
 	// At is the `at` window (absolute, both ends included); nil = any time.
 	// It applies to every kind of item: never and count look only inside it.
 	At *Window
-	// Within, when HasWithin, bounds the time after the previous matched
-	// event (event items without count only).
+	// Within and After, when HasWithin / HasAfter, bound the event's time
+	// from the reference: the time of the event the previous ordered item
+	// matched (the start of the run before the first match). The event
+	// must lie in [reference+After, reference+Within].
 	Within    time.Duration
 	HasWithin bool
-	// Count, when HasCount, asks for exactly Count such events in the run
-	// (an ExpectEvent item only; it does not move the ordered cursor).
-	Count    int
-	HasCount bool
+	After     time.Duration
+	HasAfter  bool
+	// Count, when set, asks for a number of such events in the run (an
+	// event item only; it does not move the ordered cursor).
+	Count *CountRange
+	// Members are the items of an `all` group (event items, without count),
+	// with the group's at, within and after applied to those that do not
+	// set their own.
+	Members []Expectation
+	// Group is, for a member of an `all` group, the group's position; zero
+	// otherwise.
+	Group Pos
+}
+
+// CountRange is `count: N`, `count: MIN..`, `count: ..MAX` or
+// `count: MIN..MAX`, both ends included.
+type CountRange struct {
+	Min    int
+	Max    int
+	HasMax bool // false: no upper bound
+}
+
+// Contains reports whether n lies in the range.
+func (c CountRange) Contains(n int) bool { return n >= c.Min && (!c.HasMax || n <= c.Max) }
+
+// String renders the range as the file writes it: "3", "2..", "..5", "1..3".
+func (c CountRange) String() string {
+	switch {
+	case c.HasMax && c.Min == c.Max:
+		return strconv.Itoa(c.Min)
+	case !c.HasMax:
+		return strconv.Itoa(c.Min) + ".."
+	case c.Min == 0:
+		return ".." + strconv.Itoa(c.Max)
+	}
+	return strconv.Itoa(c.Min) + ".." + strconv.Itoa(c.Max)
+}
+
+// Describe renders the range for messages: "exactly 3", "at least 2",
+// "at most 5", "between 1 and 3".
+func (c CountRange) Describe() string {
+	switch {
+	case c.HasMax && c.Min == c.Max:
+		return "exactly " + strconv.Itoa(c.Min)
+	case !c.HasMax:
+		return "at least " + strconv.Itoa(c.Min)
+	case c.Min == 0:
+		return "at most " + strconv.Itoa(c.Max)
+	}
+	return "between " + strconv.Itoa(c.Min) + " and " + strconv.Itoa(c.Max)
 }
 
 // Window is a time window FROM..TO from the start of the run, both ends included.

@@ -9,16 +9,16 @@ import (
 )
 
 // A small validator for the subset of JSON Schema the scenario schema uses:
-// type, properties, additionalProperties, required, enum, items, allOf,
-// anyOf, oneOf, pattern, minimum, maximum, minItems, minLength, maxLength and local
-// $ref. A keyword outside the subset is an error, so the schema cannot
+// type, properties, additionalProperties, propertyNames, required, enum,
+// items, allOf, anyOf, oneOf, if/then, pattern, minimum, maximum, minItems,
+// minLength, maxLength and local $ref. A keyword outside the subset is an error, so the schema cannot
 // start relying on something these tests would silently ignore.
 
 // annotations are keywords that do not constrain a value.
 var annotations = []string{"$schema", "$defs", "title", "description"}
 
-var supported = []string{"type", "properties", "additionalProperties", "required", "enum", "items",
-	"allOf", "anyOf", "oneOf", "pattern", "minimum", "maximum", "minItems", "minLength", "maxLength", "$ref"}
+var supported = []string{"type", "properties", "additionalProperties", "propertyNames", "required", "enum", "items",
+	"allOf", "anyOf", "oneOf", "if", "then", "pattern", "minimum", "maximum", "minItems", "minLength", "maxLength", "$ref"}
 
 type validator struct {
 	root     map[string]any
@@ -117,6 +117,11 @@ func (v *validator) validate(schema any, value any, path string) []string {
 			errs = append(errs, fmt.Sprintf("%s: matches none of anyOf (%s)", path, strings.Join(why, " | ")))
 		}
 	}
+	if cond, ok := s["if"]; ok {
+		if then, ok := s["then"]; ok && len(v.validate(cond, value, path)) == 0 {
+			errs = append(errs, v.validate(then, value, path)...)
+		}
+	}
 	if oneOf, ok := s["oneOf"].([]any); ok {
 		n := 0
 		for _, sub := range oneOf {
@@ -146,6 +151,13 @@ func (v *validator) object(s map[string]any, val map[string]any, path string) []
 		keys = append(keys, k)
 	}
 	slices.Sort(keys) // messages in a stable order
+	if names, ok := s["propertyNames"]; ok {
+		for _, k := range keys {
+			if len(v.validate(names, k, path)) > 0 {
+				errs = append(errs, fmt.Sprintf("%s: key %q is not allowed here", path, k))
+			}
+		}
+	}
 	for _, k := range keys {
 		if sub, ok := props[k]; ok {
 			errs = append(errs, v.validate(sub, val[k], path+"."+k)...)

@@ -13,20 +13,27 @@ func init() {
 	commands["coverage"] = command{summary: "print which scenarios cover which behaviour rows (Markdown)", run: runCoverage}
 }
 
+const coverageUsage = `usage: pbxsim coverage FILE|DIR...
+
+Loads the scenarios and prints, as Markdown, which of them cover which row
+of the behaviour catalogue (docs/behaviours.md), from their covers: lists.
+Exit status: 0 when every row has a scenario, 1 when some row has none, 2
+when a file does not load or the command line is wrong.
+`
+
 // runCoverage loads the scenarios and prints the coverage table: exit 0
 // when every catalogue row has a scenario, 1 when some row has none, 2 when
 // a file or the command line is wrong.
 func runCoverage(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: pbxsim coverage FILE|DIR...") }
-	_, names, ok := scenarioArgs(fs, args, stderr)
+	_, names, status, ok := scenarioArgs(fs, coverageUsage, args, stdout, stderr)
 	if !ok {
-		return exitUsage
+		return status
 	}
 	var files []*scenario.File
-	status := exitOK
-	for _, l := range loadAll(names) {
+	all := loadAll(names)
+	warnDuplicateNames(stderr, all)
+	for _, l := range all {
 		if l.err != nil {
 			printLoadError(stderr, l.err)
 			status = exitUsage

@@ -30,9 +30,9 @@ func TestCoverage(t *testing.T) {
 		notInStdout string
 	}{
 		{"library", []string{"coverage", lib}, exitOK,
-			[]string{"| Row | Behaviour | Scenarios |", "| B30 | RAS: discovery, registration, TTL, admission | ", "`ras-keepalive`", "of 28 rows covered."}, "", "**none**"},
+			[]string{"| Row | Behaviour | Scenarios |", "| B30 | RAS: discovery, registration, TTL, admission | ", "`ras-keepalive`", "of 29 rows covered."}, "", "**none**"},
 		{"one file", []string{"coverage", one}, exitFailed,
-			[]string{"| B30 | ", "| B01 | Push object connection, login and reconnection | **none** |", "1 scenarios; 1 of 28 rows covered."}, "no scenario covers B01, B02,", ""},
+			[]string{"| B30 | ", "| B01 | Push object connection, login and reconnection | **none** |", "1 scenarios; 1 of 29 rows covered."}, "no scenario covers B01, B02,", ""},
 		{"unknown row", []string{"coverage", unknown}, exitUsage, nil, `unknown behaviour "B09" in covers`, ""},
 		{"no files", []string{"coverage"}, exitUsage, nil, "usage: pbxsim coverage", ""},
 	}

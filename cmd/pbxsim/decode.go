@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,22 +22,15 @@ func init() {
 // a capture or a wrong command line.
 func runDecode(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "write JSON for machines instead of text")
 	verify := fs.Bool("verify", false, "re-encode every message and report those whose bytes differ")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pbxsim decode [--json] [--verify] FILE.pcap|FILE.pcapng")
-		fs.PrintDefaults()
-	}
-	paths, err := parseFlagsAnywhere(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	const usage = "usage: pbxsim decode [--json] [--verify] FILE.pcap|FILE.pcapng\n"
+	paths, status, ok := parseCommand(fs, usage, args, stdout, stderr)
+	if !ok {
+		return status
 	}
 	if len(paths) != 1 {
-		fs.Usage()
+		printUsage(stderr, fs, usage)
 		return exitUsage
 	}
 	var out decode.Writer = decode.NewTextWriter(stdout)
@@ -73,21 +65,4 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
-}
-
-// parseFlagsAnywhere parses flags before and after the positional arguments
-// (pbxsim decode FILE --verify), which the flag package alone does not.
-func parseFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
 }

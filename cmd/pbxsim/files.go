@@ -31,25 +31,24 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // scenarioArgs parses a scenario command's flags and FILE|DIR arguments
-// and expands the directories. When the command line is wrong it prints the
-// usage or the problem to stderr and returns ok false: the command then
-// exits with exitUsage. paths are the arguments as given, files the
-// scenario files they stand for.
-func scenarioArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (paths, files []string, ok bool) {
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return nil, nil, false
+// and expands the directories. When the command must stop (help asked
+// for, or a wrong command line, whose problem and usage it prints) it
+// returns ok false and the status to exit with. paths are the arguments as
+// given, files the scenario files they stand for.
+func scenarioArgs(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (paths, files []string, status int, ok bool) {
+	paths, status, ok = parseCommand(fs, usage, args, stdout, stderr)
+	if !ok {
+		return nil, nil, status, false
 	}
 	if len(paths) == 0 {
-		fs.Usage()
-		return nil, nil, false
+		return nil, nil, usageError(fs, usage, stderr), false
 	}
-	files, err = expand(paths)
+	files, err := expand(paths)
 	if err != nil {
 		fmt.Fprintln(stderr, "pbxsim:", err)
-		return nil, nil, false
+		return nil, nil, exitUsage, false
 	}
-	return paths, files, true
+	return paths, files, exitOK, true
 }
 
 // expand turns the command line's FILE|DIR arguments into scenario files:
@@ -144,4 +143,23 @@ func reportArgs(args []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// warnDuplicateNames warns about scenario files that share a `name:`: JUnit
+// suites, JSON runs and coverage rows are told apart by it, so two files
+// with one name read as one scenario in CI. It is a warning, not an error:
+// each file is still valid on its own.
+func warnDuplicateNames(w io.Writer, files []loaded) {
+	first := map[string]*scenario.File{}
+	for _, l := range files {
+		if l.file == nil {
+			continue
+		}
+		if f, ok := first[l.file.Name]; ok {
+			fmt.Fprintf(w, "%s: warning: scenario name %q is also the name of %s; reports (JUnit suites, JSON runs, coverage) will not tell them apart\n",
+				l.file.NamePos, l.file.Name, f.NamePos)
+			continue
+		}
+		first[l.file.Name] = l.file
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,23 +21,16 @@ func init() {
 // wrong command line.
 func runImport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the scenario to `FILE` instead of stdout")
 	name := fs.String("name", "", "the scenario's name (default: the capture file's)")
 	margin := fs.Duration("margin", 0, "how far each side of a message's time the drafted expectations reach (default 100ms)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pbxsim import CAPTURE [-o FILE] [--name NAME] [--margin D]")
-		fs.PrintDefaults()
-	}
-	paths, err := parseFlagsAnywhere(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	const usage = "usage: pbxsim import CAPTURE [-o FILE] [--name NAME] [--margin D]\n"
+	paths, status, ok := parseCommand(fs, usage, args, stdout, stderr)
+	if !ok {
+		return status
 	}
 	if len(paths) != 1 {
-		fs.Usage()
+		printUsage(stderr, fs, usage)
 		return exitUsage
 	}
 	res, err := importer.Import(paths[0], importer.Options{Name: *name, Margin: *margin})

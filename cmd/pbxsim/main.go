@@ -11,6 +11,11 @@
 //	pbxsim import CAPTURE [-o FILE] [--name NAME] [--margin D]
 //	pbxsim coverage FILE|DIR...
 //	pbxsim merge [--junit OUT] [--json OUT] REPORT...
+//	pbxsim version
+//	pbxsim help [COMMAND]
+//
+// Every command prints its usage and flags on stdout and exits 0 when
+// given -h, -help or --help, as `pbxsim help COMMAND` does.
 //
 // Exit status: 0 when everything passed, 1 when an expectation failed, 2
 // when a file or the command line is wrong.
@@ -49,9 +54,13 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "help", "-h", "-help", "--help":
+	case "help":
+		return runHelp(args[1:], stdout, stderr)
+	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
+	case "-version", "--version":
+		return runVersion(nil, stdout, stderr)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -74,5 +83,5 @@ func usage(w io.Writer) {
 	for _, name := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'pbxsim COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'pbxsim help COMMAND' (or 'pbxsim COMMAND -h') for a command's usage and flags.")
 }

@@ -30,28 +30,22 @@ could not run, 0 when all passed, 2 when a report cannot be read.
 // runMerge is `pbxsim merge`; see mergeUsage.
 func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	junitOut := fs.String("junit", "", "write the merged JUnit report to `OUT`")
 	jsonOut := fs.String("json", "", "write the merged JSON report to `OUT`")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, mergeUsage)
-		fs.PrintDefaults()
+	rest, status, ok := parseCommand(fs, mergeUsage, args, stdout, stderr)
+	if !ok {
+		return status
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if len(rest) == 0 {
+		return usageError(fs, mergeUsage, stderr)
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	paths, err := reportArgs(fs.Args())
+	paths, err := reportArgs(rest)
 	if err != nil {
 		fmt.Fprintf(stderr, "pbxsim merge: %v\n", err)
 		return exitUsage
 	}
 	var junitDocs []report.JUnitDoc
 	var jsonRuns [][]scenario.RunReport
-	status := exitOK
 	for _, path := range paths {
 		b, err := os.ReadFile(path)
 		if err != nil {

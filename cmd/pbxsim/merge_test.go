@@ -102,6 +102,41 @@ func TestMergeReportsFailuresAndBadInput(t *testing.T) {
 	}
 }
 
+// TestMergeOneFileShards: shards that each hold one file write the same
+// {"runs": [...]} shape as bigger ones, and merge into the report of a run
+// over both files (in path order, as merge sorts); a bare run object (the shape one-file reports had) is
+// not a report.
+func TestMergeOneFileShards(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(library, "ios-wake-answer.yaml")
+	b := cause18
+	both, one, two := filepath.Join(dir, "both.json"), filepath.Join(dir, "one.json"), filepath.Join(dir, "two.json")
+	for _, run := range [][]string{{"run", b, a, "--json", both}, {"run", a, "--json", one}, {"run", b, "--json", two}} {
+		if status, o, e := pbxsim(t, run...); status != exitOK {
+			t.Fatalf("%v: exit %d\n%s%s", run, status, o, e)
+		}
+	}
+	for _, p := range []string{one, two} {
+		if !strings.HasPrefix(read(t, p), "{\n  \"runs\": [\n") {
+			t.Errorf("%s is not a {\"runs\": [...]} report:\n%.200s", p, read(t, p))
+		}
+	}
+	merged := filepath.Join(dir, "merged.json")
+	if status, o, e := pbxsim(t, "merge", "--json", merged, two, one); status != exitOK {
+		t.Fatalf("merge: exit %d\n%s%s", status, o, e)
+	}
+	if read(t, merged) != read(t, both) {
+		t.Errorf("merged one-file shards differ from the run over both files")
+	}
+	bare := filepath.Join(dir, "bare.json")
+	if err := os.WriteFile(bare, []byte(`{"name": "x", "file": "x.yaml", "result": "PASS"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, stderr := pbxsim(t, "merge", bare); status != exitUsage || !strings.Contains(stderr, `no "runs" list`) {
+		t.Errorf("a bare run object: exit %d, %q", status, stderr)
+	}
+}
+
 func read(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

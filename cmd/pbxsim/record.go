@@ -13,24 +13,27 @@ func init() {
 	commands["record"] = command{summary: "run a scenario without checking it and print draft expectations", run: runRecord}
 }
 
+const recordUsage = `usage: pbxsim record FILE [--seed N]
+
+Runs the scenario without checking its expectations (its expect: list may
+be empty) and prints a draft expect: list made from the timeline: every
+event of the catalogue but the diagnostic ones, in order, with its key
+attributes and an at window of +-100ms. Pasted into the file, the draft
+passes with the same seed; prune it to what the ticket is about.
+`
+
 // runRecord is `pbxsim record FILE [--seed N]`: it runs the world without
 // checking the file's expectations (which may be empty) and prints an
 // `expect:` list drafted from the timeline, to paste into the file.
 func runRecord(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	seed := fs.Int64("seed", 0, "run with this seed instead of the file's")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pbxsim record FILE [--seed N]")
-		fs.PrintDefaults()
-	}
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
+	paths, status, ok := parseCommand(fs, recordUsage, args, stdout, stderr)
+	if !ok {
+		return status
 	}
 	if len(paths) != 1 {
-		fs.Usage()
-		return exitUsage
+		return usageError(fs, recordUsage, stderr)
 	}
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })

@@ -33,7 +33,14 @@ type runOutcome struct {
 // runUsage is the synopsis of `pbxsim run` and what its view flags write.
 const runUsage = `usage: pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]
                   [--pcap OUT] [--html OUT] [--junit FILE] [--shard I/N]
-                  [--realtime [--tolerance 50ms]]
+                  [--max-view-bytes N] [--realtime [--tolerance 50ms]]
+
+Runs each scenario on the virtual clock (or, with --realtime, on real
+sockets) and checks its expectations. A failed expectation is printed as
+"FAIL FILE:LINE:COL: message"; a file that does not load, as
+"FILE:LINE:COL: message" for every problem. Exit status: 0 when every
+expectation held, 1 when one failed, 2 when a file or the command line is
+wrong (or a view would exceed its budget).
 
 With one scenario FILE on the command line, --pcap and --html write OUT
 itself. With several files or a directory, OUT is a directory (created if
@@ -43,6 +50,11 @@ run has no pcap or HTML. --junit always writes one file: a testsuite per
 scenario file, a testcase per expectation, a load or run error as an
 <error> test case. The same files and seed give the same bytes (JUnit's
 time attributes excepted: they are wall-clock times).
+
+--json writes {"runs": [...]}, one run per file, whatever the number of
+files. The views together (--pcap, --html, --json, --junit) may write at
+most --max-view-bytes bytes (default 256 MiB); a view that would go past
+it is not written, and the error names it and the budget.
 
 --shard I/N runs shard I (counting from 0) of N: the k-th file of the list
 (arguments in order, a directory's files sorted by name) belongs to shard
@@ -64,7 +76,6 @@ terminal.
 // runRun is `pbxsim run FILE|DIR... [flags]`; see runUsage.
 func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	seed := fs.Int64("seed", 0, "run with this seed instead of each file's")
 	verbose := fs.Bool("v", false, "print each run's timeline")
 	jsonPath := fs.String("json", "", "write the timelines and verdicts as JSON to `FILE`")
@@ -75,19 +86,19 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&views.pcap, "pcap", "", "write the RAS and Q.931 messages as a pcap `OUT` (file or directory)")
 	fs.StringVar(&views.html, "html", "", "write an HTML ladder diagram to `OUT` (file or directory)")
 	fs.StringVar(&views.junit, "junit", "", "write a JUnit XML report to `FILE`")
+	budget := &viewBudget{}
+	fs.Int64Var(&budget.max, "max-view-bytes", defaultMaxViewBytes,
+		"the view budget: at most `N` bytes of --pcap, --html, --json and --junit output in all (0: no limit)")
+	views.budget = budget
 	part := shard.All
 	fs.Func("shard", "run only shard `I/N` of the files (I from 0)", func(s string) error {
 		var err error
 		part, err = shard.Parse(s)
 		return err
 	})
-	fs.Usage = func() {
-		fmt.Fprint(stderr, runUsage)
-		fs.PrintDefaults()
-	}
-	paths, files, ok := scenarioArgs(fs, args, stderr)
+	paths, files, status, ok := scenarioArgs(fs, runUsage, args, stdout, stderr)
 	if !ok {
-		return exitUsage
+		return status
 	}
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
@@ -109,15 +120,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	progress := report.NewProgress(stderr, len(files))
+	all := loadAll(files)
+	warnDuplicateNames(stderr, all)
 	var outcomes []runOutcome
 	if *realtime {
-		outcomes = runRealtime(loadAll(files), *tolerance, progress)
+		outcomes = runRealtime(all, *tolerance, progress)
 	} else {
-		outcomes = runAll(loadAll(files), opts, progress)
+		outcomes = runAll(all, opts, progress)
 	}
 	progress.Finish()
 
-	status := exitOK
 	for _, o := range outcomes {
 		switch {
 		case o.err != nil:
@@ -140,7 +152,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	summary(stdout, outcomes)
 	if *jsonPath != "" {
-		if err := writeJSON(*jsonPath, outcomes); err != nil {
+		if err := writeJSON(budget, *jsonPath, outcomes); err != nil {
 			fmt.Fprintln(stderr, "pbxsim:", err)
 			return exitUsage
 		}
@@ -242,7 +254,7 @@ func summary(w io.Writer, outcomes []runOutcome) {
 }
 
 // writeJSON writes the deterministic JSON report of the runs.
-func writeJSON(path string, outcomes []runOutcome) error {
+func writeJSON(budget *viewBudget, path string, outcomes []runOutcome) error {
 	reports := make([]scenario.RunReport, len(outcomes))
 	for i, o := range outcomes {
 		if o.result == nil {
@@ -253,9 +265,5 @@ func writeJSON(path string, outcomes []runOutcome) error {
 		reports[i] = scenario.Report(o.result)
 		reports[i].File = o.path
 	}
-	b, err := scenario.MarshalReports(reports)
-	if err != nil {
-		return err
-	}
-	return writeReport(path, b)
+	return budget.writeView(path, "JSON report", true, func(w io.Writer) error { return scenario.WriteReports(w, reports) })
 }

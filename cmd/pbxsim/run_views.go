@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +12,61 @@ import (
 	"github.com/callwake/callwake/report"
 )
 
+// defaultMaxViewBytes is the default view budget: the bytes that one
+// command may write as views (--pcap, --html, --json and --junit files
+// together). The whole library writes about 4 MB; a day-long run of a
+// hundred phones would write well over 100 MB of HTML alone.
+const defaultMaxViewBytes = 256 << 20
+
+// viewBudget counts the bytes of views written so far against the budget.
+type viewBudget struct {
+	max  int64 // 0: no limit
+	used int64
+}
+
+// errViewBudget is the error of a view that would exceed the budget.
+var errViewBudget = errors.New("view budget exceeded")
+
+// budgetBuffer collects one view in memory, counting its bytes against the
+// budget and refusing the write that would exceed it, so that neither the
+// memory nor the work of a view outgrows the budget.
+// It has no other method than Write, so that no writer helper
+// (io.WriteString, ReadFrom) can go around the count.
+type budgetBuffer struct {
+	buf    bytes.Buffer
+	budget *viewBudget
+}
+
+func (b *budgetBuffer) Write(p []byte) (int, error) {
+	if b.budget.max > 0 && b.budget.used+int64(len(p)) > b.budget.max {
+		return 0, errViewBudget
+	}
+	b.budget.used += int64(len(p))
+	return b.buf.Write(p)
+}
+
+// writeView builds one view with write and saves it at path (creating its
+// folder when mkdir), or says which budget it would exceed and how to
+// raise it.
+func (v *viewBudget) writeView(path, what string, mkdir bool, write func(io.Writer) error) error {
+	buf := &budgetBuffer{budget: v}
+	if err := write(buf); err != nil {
+		if errors.Is(err, errViewBudget) {
+			return fmt.Errorf("%s: the %s would take the views of this run past the view budget of %d bytes (%d MiB); "+
+				"raise it with --max-view-bytes (0: no limit) or ask for fewer views", path, what, v.max, v.max>>20)
+		}
+		return err
+	}
+	if mkdir {
+		return writeReport(path, buf.buf.Bytes())
+	}
+	return os.WriteFile(path, buf.buf.Bytes(), 0o644)
+}
+
 // viewOptions are the per-run view files asked for on the command line.
 type viewOptions struct {
 	pcap, html, junit string
+	budget            *viewBudget
 	// single is true when the command line named one scenario file (not a
 	// directory): --pcap and --html then name the file to write; otherwise
 	// they name a directory receiving one file per scenario.
@@ -71,20 +125,16 @@ func writeViews(o viewOptions, outcomes []runOutcome) error {
 		}
 		view := report.FromResult(out.file, out.result)
 		if o.pcap != "" {
-			var b bytes.Buffer
-			if err := report.WritePcap(&b, view.Events); err != nil {
-				return fmt.Errorf("%s: %w", out.path, err)
-			}
-			if err := os.WriteFile(o.viewPath(o.pcap, out.path, ".pcap"), b.Bytes(), 0o644); err != nil {
+			err := o.budget.writeView(o.viewPath(o.pcap, out.path, ".pcap"), "pcap of "+out.path, false,
+				func(w io.Writer) error { return report.WritePcap(w, view.Events) })
+			if err != nil {
 				return err
 			}
 		}
 		if o.html != "" {
-			var b bytes.Buffer
-			if err := report.WriteHTML(&b, view); err != nil {
-				return fmt.Errorf("%s: %w", out.path, err)
-			}
-			if err := os.WriteFile(o.viewPath(o.html, out.path, ".html"), b.Bytes(), 0o644); err != nil {
+			err := o.budget.writeView(o.viewPath(o.html, out.path, ".html"), "HTML ladder of "+out.path, false,
+				func(w io.Writer) error { return report.WriteHTML(w, view) })
+			if err != nil {
 				return err
 			}
 		}
@@ -92,11 +142,8 @@ func writeViews(o viewOptions, outcomes []runOutcome) error {
 	if o.junit == "" {
 		return nil
 	}
-	var b bytes.Buffer
-	if err := report.WriteJUnit(&b, junitRuns(outcomes)); err != nil {
-		return err
-	}
-	return writeReport(o.junit, b.Bytes())
+	return o.budget.writeView(o.junit, "JUnit report", true,
+		func(w io.Writer) error { return report.WriteJUnit(w, junitRuns(outcomes)) })
 }
 
 // junitRuns is one view per file, in file order; a file that could not be
