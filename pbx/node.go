@@ -97,7 +97,7 @@ type Node struct {
 	pushUp      bool // what the core was last told
 	pushDialing bool
 	pushes      map[string]pendingPush // by PushNotifyPost src
-	notifySeq   int
+	postSeq     int                    // numbers the srcs
 
 	nextDial uint64
 	dials    map[uint64]dialFor

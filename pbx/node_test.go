@@ -1,0 +1,916 @@
+package pbx_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callwake/callwake/h323"
+	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/node"
+	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/pki"
+	"github.com/callwake/callwake/ras"
+)
+
+// These tests drive pbx.Node through the node contract alone: node.Input
+// values in, node.Effect values out, with no driver and no network. The
+// phones' and the push service's side is built with the ras, h323 and push
+// packages, so everything the PBX is handed is real bytes.
+
+var (
+	epoch     = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	pbxIP     = netip.MustParseAddr("10.0.0.1")
+	serviceAt = netip.MustParseAddrPort("10.0.0.2:443")
+	pbxRAS    = netip.AddrPortFrom(pbxIP, pbx.PortRAS)
+	pbxSignal = netip.AddrPortFrom(pbxIP, pbx.PortSignalling)
+)
+
+// phoneAt is a device's host: its RAS and call-signalling addresses.
+type phoneAt struct{ ras, sig netip.AddrPort }
+
+func host(last byte) phoneAt {
+	ip := netip.AddrFrom4([4]byte{10, 0, 1, last})
+	return phoneAt{netip.AddrPortFrom(ip, 1719), netip.AddrPortFrom(ip, 1720)}
+}
+
+var (
+	bobHost   = host(2)
+	aliceHost = host(3)
+	otherHost = host(4)
+	thirdHost = host(5)
+)
+
+func aliceKey(t *testing.T) push.Key {
+	t.Helper()
+	k, err := push.NewKey("alice-iphone", rand.NewChaCha8([32]byte{3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// pushSecurity is what the Push object presents and trusts (B02, B03).
+var pushSecurity = &node.Security{
+	Own:   &node.Credential{Identity: node.Identity{Subject: "pbx.example", Issuer: pki.DeviceCAName, Serial: "1001"}},
+	Trust: []string{pki.ServiceCAName},
+}
+
+// pbxConfig: alice (201) has myApps on an iPhone and a desk phone; bob
+// (202) a desk phone; carol (203) myApps on an Android phone. The PBX has a
+// Push object; the directory holds the apps' tokens and alice's key.
+func pbxConfig(t *testing.T) pbx.NodeConfig {
+	core := pbx.Config{
+		Version: pbx.V15r1, SystemName: "pbx.example", Push: &pbx.PushObject{Name: "Push"},
+		Users: []pbx.User{
+			{Name: "alice", Number: "201", Push: "Push"},
+			{Name: "bob", Number: "202"},
+			{Name: "carol", Number: "203", Push: "Push"},
+		},
+		Devices: []pbx.Device{
+			{Name: "alice-iphone", User: "alice", Kind: pbx.KindMyApps, Platform: pbx.IOS, PushToken: true},
+			{Name: "alice-desk", User: "alice", Kind: pbx.KindDeskphone},
+			{Name: "bob-desk", User: "bob", Kind: pbx.KindDeskphone},
+			{Name: "carol-pixel", User: "carol", Kind: pbx.KindMyApps, Platform: pbx.Android, PushToken: true},
+		},
+	}
+	return pbx.NodeConfig{
+		Core: core, Name: "pbx", IP: pbxIP, TimeToLive: 120 * time.Second,
+		Directory: []pbx.DeviceEntry{
+			{Name: "alice-iphone", Token: "a1ce", Platform: push.PlatformAPNs, Key: aliceKey(t), KeyHeld: true},
+			{Name: "carol-pixel", Token: "fcm:ca201", Platform: push.PlatformFCM},
+		},
+		Push: &pbx.PushConfig{
+			Client: push.ClientConfig{PBX: "pbx", Name: "Push", URL: "wss://push.example/push/ws", SystemName: "pbx.example",
+				Certificate: pki.RoleDevice, CertificateSerial: "1001"},
+			Service: serviceAt, Security: pushSecurity,
+		},
+		Random: rand.NewChaCha8([32]byte{2}),
+	}
+}
+
+// prig holds one PBX node and the sockets it asked for.
+type prig struct {
+	t     *testing.T
+	n     *pbx.Node
+	now   time.Time
+	socks map[string]node.Listen // by "transport/port"
+	// pushDial is the Push object's Dial from Start; pushConn its
+	// connection once logged in.
+	pushDial node.Dial
+	pushConn node.ConnID
+	nextConn node.ConnID
+	seq      uint16
+}
+
+func newPRig(t *testing.T, cfg pbx.NodeConfig) (*prig, []node.Effect) {
+	t.Helper()
+	n, err := pbx.NewNode(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &prig{t: t, n: n, now: epoch, socks: map[string]node.Listen{}, nextConn: 100, seq: 1000}
+	effs := r.do(node.Start{})
+	for _, l := range all[node.Listen](effs) {
+		r.socks[l.Transport.String()+"/"+strconv.Itoa(int(l.Addr.Port()))] = l
+		if x := r.do(node.Listening{Sock: l.Sock, Addr: l.Addr}); len(x) != 0 {
+			t.Fatalf("Listening: %s", show(x))
+		}
+	}
+	if ds := all[node.Dial](effs); len(ds) == 1 {
+		r.pushDial = ds[0]
+	}
+	return r, effs
+}
+
+func (r *prig) do(in node.Input) []node.Effect { return slices.Clone(r.n.Handle(r.now, in)) }
+
+func (r *prig) sock(key string) node.SockID {
+	r.t.Helper()
+	l, ok := r.socks[key]
+	if !ok {
+		r.t.Fatalf("no listener %s", key)
+	}
+	return l.Sock
+}
+
+func (r *prig) conn() node.ConnID { r.nextConn++; return r.nextConn }
+
+// pushUp logs the Push object in: challenge, login, result.
+func (r *prig) pushUp() {
+	r.t.Helper()
+	r.pushConn = r.conn()
+	effs := r.do(node.Dialled{Ref: r.pushDial.Ref, Conn: r.pushConn, Local: netip.AddrPortFrom(pbxIP, 49152), Remote: serviceAt,
+		Peer: node.Peer{Identity: &node.Identity{Subject: "push.example", Issuer: pki.ServiceCAName}, Verified: true}})
+	if m := pushSent(r.t, effs, r.pushConn); m.MessageType() != push.MTAppChallenge {
+		r.t.Fatalf("first push message %s", m.MessageType())
+	}
+	effs = r.service(&push.AppChallengeResult{Challenge: "0011223344556677"})
+	if m := pushSent(r.t, effs, r.pushConn); m.MessageType() != push.MTAppLogin {
+		r.t.Fatalf("after the challenge: %s", m.MessageType())
+	}
+	effs = r.service(&push.AppLoginResult{OK: true})
+	wantAttrs(r.t, record(r.t, effs, push.EventPushConnected), "pbx", "pbx", "push", "Push")
+}
+
+// service hands the PBX a push-protocol message from the service.
+func (r *prig) service(m push.Message) []node.Effect {
+	r.t.Helper()
+	b, err := push.Encode(m)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return r.do(node.Message{Conn: r.pushConn, Payload: b})
+}
+
+// rrq sends a registration from a phone on the plain RAS socket.
+func (r *prig) rrq(at phoneAt, aliases ...string) (node.SendTo, *h225.RasMessage) {
+	r.t.Helper()
+	r.seq++
+	m := ras.NewRRQ(r.seq, ras.Info{RASAddress: at.ras, CallSignalAddress: at.sig}, false, 60*time.Second, false)
+	m.RegistrationRequest.TerminalAlias = nil
+	for _, a := range aliases {
+		alias := h225.AliasAddress{Choice: h225.AliasAddressH323ID, H323ID: a}
+		if strings.Trim(a, "0123456789") == "" {
+			alias = h225.AliasAddress{Choice: h225.AliasAddressDialledDigits, DialledDigits: a}
+		}
+		m.RegistrationRequest.TerminalAlias = append(m.RegistrationRequest.TerminalAlias, alias)
+	}
+	effs := r.ras(r.sock("udp/1719"), at.ras, pbxRAS, m)
+	st := one[node.SendTo](r.t, effs)
+	ans, err := ras.Decode(st.Payload)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if ras.SeqNum(ans) != r.seq {
+		r.t.Errorf("answer seq %d, want %d", ras.SeqNum(ans), r.seq)
+	}
+	return st, ans
+}
+
+func (r *prig) ras(sock node.SockID, from, to netip.AddrPort, m *h225.RasMessage) []node.Effect {
+	r.t.Helper()
+	b, err := ras.Encode(m)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return r.do(node.Datagram{Sock: sock, From: from, To: to, Payload: b})
+}
+
+// registered registers a device by its user, number and device alias and
+// returns its endpoint identifier.
+func (r *prig) registered(at phoneAt, user, number, device string) string {
+	r.t.Helper()
+	st, rcf := r.rrq(at, user, number, device)
+	if rcf.Choice != h225.RasMessageRegistrationConfirm {
+		r.t.Fatalf("%s: %s, want an RCF", device, ras.EventName(rcf))
+	}
+	if st.To != at.ras || st.Sock != r.sock("udp/1719") {
+		r.t.Errorf("RCF sent %+v, want on the RAS socket to %v", st, at.ras)
+	}
+	return string(rcf.RegistrationConfirm.EndpointIdentifier)
+}
+
+// caller is a phone's leg of a call it places through the PBX.
+type caller struct {
+	leg  *h323.Leg
+	conn node.ConnID
+	guid [16]byte
+}
+
+// call accepts a connection from at and hands the PBX a Setup on it.
+func (r *prig) call(at phoneAt, from, number, dialled string) (*caller, []node.Effect) {
+	r.t.Helper()
+	c := &caller{conn: r.conn()}
+	copy(c.guid[:], "guid-of-call-"+number)
+	c.leg = h323.NewLeg(h323.LegConfig{Outgoing: true, CallReference: 500, CallID: c.guid, ConferenceID: c.guid,
+		CallingNumber: number, CalledNumber: dialled, SourceAlias: from, Local: at.sig, Remote: pbxSignal})
+	remote := netip.AddrPortFrom(at.sig.Addr(), 50000)
+	if x := r.do(node.Accepted{Listener: r.sock("tcp/1720"), Conn: c.conn, Local: pbxSignal, Remote: remote}); len(x) != 0 {
+		r.t.Fatalf("Accepted: %s", show(x))
+	}
+	return c, r.do(node.Message{Conn: c.conn, Payload: legSend(r.t, c.leg.Setup())})
+}
+
+func legSend(t *testing.T, effs []h323.Effect) []byte {
+	t.Helper()
+	for _, e := range effs {
+		if s, ok := e.(h323.Send); ok {
+			return s.Payload
+		}
+	}
+	t.Fatalf("the leg sent nothing: %#v", effs)
+	return nil
+}
+
+// --- effect helpers
+
+func all[T node.Effect](effs []node.Effect) []T {
+	var out []T
+	for _, e := range effs {
+		if x, ok := e.(T); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func one[T node.Effect](t *testing.T, effs []node.Effect) T {
+	t.Helper()
+	xs := all[T](effs)
+	if len(xs) != 1 {
+		var zero T
+		t.Fatalf("want exactly one %T, got %d in %s", zero, len(xs), show(effs))
+	}
+	return xs[0]
+}
+
+func show(effs []node.Effect) string {
+	var b strings.Builder
+	for _, e := range effs {
+		b.WriteString("\n\t")
+		switch e := e.(type) {
+		case node.SendTo:
+			b.WriteString("SendTo " + e.Event.Name + " to " + e.To.String())
+		case node.Send:
+			b.WriteString("Send " + e.Event.Name + " on " + strconv.Itoa(int(e.Conn)) + " " + string(e.Payload))
+		case node.Record:
+			b.WriteString("Record " + e.Name)
+			for _, a := range e.Attrs {
+				b.WriteString(" " + a.Key + "=" + a.Value)
+			}
+		case node.Dial:
+			b.WriteString("Dial " + e.To.String() + " " + e.Transport.String() + e.Path)
+		case node.SetTimer:
+			b.WriteString("SetTimer " + e.After.String())
+		case node.Close:
+			b.WriteString("Close " + strconv.Itoa(int(e.Conn)) + " " + e.Reason)
+		default:
+			b.WriteString(strings.TrimPrefix(strings.TrimPrefix(typeOf(e), "node."), "*"))
+		}
+	}
+	return b.String()
+}
+
+func typeOf(e node.Effect) string {
+	switch e.(type) {
+	case node.Listen:
+		return "Listen"
+	case node.CancelTimer:
+		return "CancelTimer"
+	case node.Done:
+		return "Done"
+	}
+	return "?"
+}
+
+func records(effs []node.Effect, name string) []node.Record {
+	var out []node.Record
+	for _, r := range all[node.Record](effs) {
+		if r.Name == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func record(t *testing.T, effs []node.Effect, name string) node.Record {
+	t.Helper()
+	rs := records(effs, name)
+	if len(rs) != 1 {
+		t.Fatalf("want one record %s, got %d in %s", name, len(rs), show(effs))
+	}
+	return rs[0]
+}
+
+func attr(r node.Record, key string) string {
+	for _, a := range r.Attrs {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return "<absent>"
+}
+
+func wantAttrs(t *testing.T, r node.Record, kv ...string) {
+	t.Helper()
+	for i := 0; i < len(kv); i += 2 {
+		if got := attr(r, kv[i]); got != kv[i+1] {
+			t.Errorf("%s %s = %q, want %q", r.Name, kv[i], got, kv[i+1])
+		}
+	}
+}
+
+// sentQ931 finds the one message of type typ sent on conn and decodes it.
+func sentQ931(t *testing.T, effs []node.Effect, conn node.ConnID, typ q931.MessageType) (node.Send, q931.Message) {
+	t.Helper()
+	var found []node.Send
+	for _, s := range all[node.Send](effs) {
+		if s.Conn == conn && s.Event.Name == typ.EventName() {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one %s on conn %d, got %d in %s", typ.EventName(), conn, len(found), show(effs))
+	}
+	m, err := q931.Decode(found[0].Payload)
+	if err != nil || m.Type != typ {
+		t.Fatalf("%s carries %v (%v)", typ.EventName(), m.Type, err)
+	}
+	return found[0], m
+}
+
+func causeOf(t *testing.T, m q931.Message) int {
+	t.Helper()
+	c, err := m.Cause()
+	if err != nil {
+		t.Fatalf("%v without cause: %v", m.Type, err)
+	}
+	return int(c.Value)
+}
+
+// pushSent decodes the one push-protocol message sent on conn.
+func pushSent(t *testing.T, effs []node.Effect, conn node.ConnID) push.Message {
+	t.Helper()
+	ms := pushesSent(t, effs, conn)
+	if len(ms) != 1 {
+		t.Fatalf("want one push message on %d, got %d in %s", conn, len(ms), show(effs))
+	}
+	return ms[0]
+}
+
+func pushesSent(t *testing.T, effs []node.Effect, conn node.ConnID) []push.Message {
+	t.Helper()
+	var out []push.Message
+	for _, s := range all[node.Send](effs) {
+		if s.Conn != conn {
+			continue
+		}
+		m, err := push.Decode(s.Payload)
+		if err != nil {
+			t.Fatalf("push message %s: %v", s.Payload, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// posts returns the PushNotifyPosts sent on conn, with their Sends.
+func posts(t *testing.T, effs []node.Effect, conn node.ConnID) ([]*push.PushNotifyPost, []node.Send) {
+	t.Helper()
+	var ps []*push.PushNotifyPost
+	var ss []node.Send
+	for _, s := range all[node.Send](effs) {
+		if s.Conn != conn {
+			continue
+		}
+		if m, err := push.Decode(s.Payload); err == nil {
+			if p, ok := m.(*push.PushNotifyPost); ok {
+				ps, ss = append(ps, p), append(ss, s)
+			}
+		}
+	}
+	return ps, ss
+}
+
+func dialTo(t *testing.T, effs []node.Effect, to netip.AddrPort) node.Dial {
+	t.Helper()
+	var found []node.Dial
+	for _, d := range all[node.Dial](effs) {
+		if d.To == to {
+			found = append(found, d)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one Dial to %v, got %d in %s", to, len(found), show(effs))
+	}
+	return found[0]
+}
+
+// --- start and the Push object
+
+func TestPBXStartListensAndDialsPush(t *testing.T) {
+	r, effs := newPRig(t, pbxConfig(t))
+	want := []node.Listen{
+		{Addr: netip.AddrPortFrom(pbxIP, 1719), Transport: node.UDP, Protocol: "ras"},
+		{Addr: netip.AddrPortFrom(pbxIP, 1300), Transport: node.DTLS, Protocol: "ras"},
+		{Addr: netip.AddrPortFrom(pbxIP, 1720), Transport: node.TCP, Protocol: "q931"},
+		{Addr: netip.AddrPortFrom(pbxIP, 1300), Transport: node.TLS, Protocol: "q931"},
+		{Addr: netip.AddrPortFrom(pbxIP, 443), Transport: node.WSS, Path: "/myapps", Protocol: "session"},
+	}
+	got := all[node.Listen](effs)
+	if len(got) != len(want) {
+		t.Fatalf("Listen effects %s", show(effs))
+	}
+	seen := map[node.SockID]bool{}
+	for i, w := range want {
+		g := got[i]
+		if g.Addr != w.Addr || g.Transport != w.Transport || g.Path != w.Path || g.Protocol != w.Protocol {
+			t.Errorf("Listen %d = %+v, want %+v", i, g, w)
+		}
+		if seen[g.Sock] {
+			t.Errorf("socket %d twice", g.Sock)
+		}
+		seen[g.Sock] = true
+	}
+	d := r.pushDial
+	if d.To != serviceAt || d.From != pbxIP || d.Transport != node.WSS || d.Path != "/push/ws" ||
+		d.Protocol != push.ProtocolPush || d.Security != pushSecurity {
+		t.Errorf("push Dial %+v", d)
+	}
+	if d.Security.Own.Identity.Issuer != pki.DeviceCAName || !slices.Equal(d.Security.Trust, []string{pki.ServiceCAName}) {
+		t.Errorf("push Dial security %+v", d.Security)
+	}
+
+	t.Run("no Push object: no dial", func(t *testing.T) {
+		cfg := pbxConfig(t)
+		cfg.Push, cfg.Core.Push = nil, nil
+		_, effs := newPRig(t, cfg)
+		if len(all[node.Dial](effs)) != 0 {
+			t.Errorf("%s", show(effs))
+		}
+	})
+	t.Run("12r2 logs in on the legacy path", func(t *testing.T) {
+		cfg := pbxConfig(t)
+		cfg.Core.Version = pbx.V12r2
+		cfg.Push.Client.Auth, cfg.Push.Client.Password = push.AuthPassword, "secret"
+		r, _ := newPRig(t, cfg)
+		if r.pushDial.Path != "/push/ws"+pbx.LegacyPath {
+			t.Errorf("path %q", r.pushDial.Path)
+		}
+	})
+}
+
+func TestPBXPushObjectLoginAndFailures(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.pushUp()
+
+	// The service closes the connection: the Push object reports why and
+	// tries again later.
+	effs := r.do(node.Closed{Conn: r.pushConn, Reason: push.ReasonReplaced})
+	wantAttrs(t, record(t, effs, push.EventPushDisconnect), "reason", push.ReasonReplaced)
+	retry := one[node.SetTimer](t, effs)
+	r.now = r.now.Add(retry.After)
+	d := one[node.Dial](t, r.do(node.TimerFired{ID: retry.ID}))
+	if d.To != serviceAt || d.Ref == r.pushDial.Ref {
+		t.Errorf("redial %+v", d)
+	}
+	// The service's certificate is not trusted (B03).
+	effs = r.do(node.Dialled{Ref: d.Ref, Remote: serviceAt, Err: node.ErrUntrusted})
+	wantAttrs(t, record(t, effs, push.EventPushDisconnect), "reason", push.ReasonUntrusted)
+	// Messages on no connection of the PBX's are not the service's.
+	if effs := r.do(node.Message{Conn: 999, Payload: []byte(`{"mt":"AppLoginResult","ok":true}`)}); len(effs) != 0 {
+		t.Errorf("%s", show(effs))
+	}
+}
+
+// --- the device directory
+
+func TestPBXDirectory(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	type rrq struct {
+		name    string
+		at      phoneAt
+		aliases []string
+		want    string // endpoint identifier, or the RRJ reason
+	}
+	steps := []rrq{
+		{"first free device of the user", aliceHost, []string{"alice", "201"}, "ep-0001"},
+		{"the next free device", otherHost, []string{"alice", "201"}, "ep-0002"},
+		{"the device registered from the same call-signalling address", aliceHost, []string{"alice", "201"}, "ep-0001"},
+		{"the user has no device left", thirdHost, []string{"alice", "201"}, "invalidAlias"},
+		{"the device alias names the device", thirdHost, []string{"alice", "201", "alice-desk"}, "ep-0002"},
+		{"another user's device alias names nothing", bobHost, []string{"alice", "bob-desk"}, "invalidAlias"},
+		{"the number names the user", bobHost, []string{"202"}, "ep-0003"},
+		{"an unknown user", bobHost, []string{"mallory", "299"}, "invalidAlias"},
+		{"an unknown alias before a known one", bobHost, []string{"mallory", "bob"}, "invalidAlias"},
+	}
+	for _, s := range steps {
+		st, ans := r.rrq(s.at, s.aliases...)
+		if st.To != s.at.ras {
+			t.Errorf("%s: answer to %v, want %v", s.name, st.To, s.at.ras)
+		}
+		got := ""
+		switch ans.Choice {
+		case h225.RasMessageRegistrationConfirm:
+			got = string(ans.RegistrationConfirm.EndpointIdentifier)
+		case h225.RasMessageRegistrationReject:
+			got, _ = ras.RejectReason(ans)
+		}
+		if got != s.want {
+			t.Errorf("%s: %s %q, want %q", s.name, ras.EventName(ans), got, s.want)
+		}
+	}
+
+	// Where the registrations landed: a call to alice reaches alice-iphone
+	// at aliceHost and alice-desk at thirdHost (its RRQ with the device
+	// alias moved it), and pushes nothing (her app is registered).
+	r.pushUp()
+	_, effs := r.call(bobHost, "bob", "202", "201")
+	dialTo(t, effs, aliceHost.sig)
+	dialTo(t, effs, thirdHost.sig)
+	if len(all[node.Dial](effs)) != 2 {
+		t.Errorf("dials %s", show(effs))
+	}
+	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 0 {
+		t.Errorf("pushed a registered app: %+v", ps[0])
+	}
+}
+
+func TestPBXRegistrationOverDTLSHandsTheKey(t *testing.T) {
+	cfg := pbxConfig(t)
+	cfg.Directory[0].KeyHeld = false // the app has not got its key yet
+	r, _ := newPRig(t, cfg)
+	dtls := r.sock("dtls/1300")
+	m := ras.NewRRQ(7, ras.Info{Alias: "alice", Number: "201", DeviceAlias: "alice-iphone",
+		RASAddress: aliceHost.ras, CallSignalAddress: netip.AddrPortFrom(aliceHost.sig.Addr(), 1300)}, false, 60*time.Second, false)
+	effs := r.ras(dtls, aliceHost.ras, netip.AddrPortFrom(pbxIP, 1300), m)
+	sends := all[node.SendTo](effs)
+	if len(sends) != 2 || sends[0].Event.Name != "ras.rcf" || sends[1].Event.Name != "ras.nsm" {
+		t.Fatalf("want RCF then the key message: %s", show(effs))
+	}
+	for _, s := range sends {
+		if s.Sock != dtls || s.To != aliceHost.ras {
+			t.Errorf("%s on %d to %v, want on the DTLS socket", s.Event.Name, s.Sock, s.To)
+		}
+	}
+	data, ok := ras.KeyMessageData(sends[1].Payload)
+	if !ok {
+		t.Fatal("not a key message")
+	}
+	var sm push.SessionMessage
+	if sm, _ = push.DecodeSession(data); sm.KeyID != "alice-iphone" {
+		t.Fatalf("key message %s", data)
+	}
+	if k, err := sm.Key(); err != nil || k != aliceKey(t) {
+		t.Errorf("key %v %v", k, err)
+	}
+	// Once held, a renewed registration does not send it again.
+	m.RegistrationRequest.RequestSeqNum = 8
+	effs = r.ras(dtls, aliceHost.ras, netip.AddrPortFrom(pbxIP, 1300), m)
+	if s := one[node.SendTo](t, effs); s.Event.Name != "ras.rcf" {
+		t.Errorf("%s", show(effs))
+	}
+
+	t.Run("never over plain RAS", func(t *testing.T) {
+		r, _ := newPRig(t, cfg)
+		st, _ := r.rrq(aliceHost, "alice", "201", "alice-iphone")
+		if st.Event.Name != "ras.rcf" {
+			t.Errorf("%s", st.Event.Name)
+		}
+	})
+}
+
+// --- calls
+
+func TestPBXCallToDeskAndPushedApp(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.pushUp()
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	r.registered(otherHost, "alice", "201", "alice-desk")
+
+	c, effs := r.call(bobHost, "bob", "202", "201")
+	sentQ931(t, effs, c.conn, q931.CallProceeding)
+	// alice-desk is registered: a connection to its call-signalling address.
+	d := dialTo(t, effs, otherHost.sig)
+	if d.Transport != node.TCP || d.Protocol != "q931" || d.From != pbxIP {
+		t.Errorf("leg Dial %+v", d)
+	}
+	// alice-iphone is not: it is pushed with the call's identifier; the
+	// app holds its key but has no key path now, so no details.
+	ps, ss := posts(t, effs, r.pushConn)
+	if len(ps) != 1 {
+		t.Fatalf("posts %s", show(effs))
+	}
+	p := ps[0]
+	if p.Token != "a1ce" || p.Platform != push.PlatformAPNs || p.Type != pbx.PushTypeCall ||
+		p.Call != hex.EncodeToString(c.guid[:]) || p.Enc != nil {
+		t.Errorf("post %+v", p)
+	}
+	if ev := ss[0].Event; ev.Name != push.EventRequest || ev.Protocol != push.ProtocolPush {
+		t.Errorf("post event %+v", ev)
+	}
+	req := node.Record{Name: push.EventRequest, Attrs: ss[0].Event.Attrs}
+	wantAttrs(t, req, "user", "alice", "device", "alice-iphone", "type", "call")
+
+	// The leg's connection comes up: the Setup goes on it.
+	leg := r.conn()
+	local := netip.AddrPortFrom(pbxIP, 40000)
+	effs = r.do(node.Dialled{Ref: d.Ref, Conn: leg, Local: local, Remote: otherHost.sig})
+	s, setup := sentQ931(t, effs, leg, q931.Setup)
+	if n, _ := setup.CalledPartyNumber(); n.Digits != "201" {
+		t.Errorf("called %q", n.Digits)
+	}
+	if n, _ := setup.CallingPartyNumber(); n.Digits != "202" {
+		t.Errorf("calling %q", n.Digits)
+	}
+	desk := h323.NewLeg(h323.LegConfig{Local: otherHost.sig, Remote: local})
+	var peer h323.PeerSetup
+	for _, e := range desk.HandleMessage(s.Payload) {
+		if ps, ok := e.(h323.PeerSetup); ok {
+			peer = ps
+		}
+	}
+	if peer.CallID != c.guid {
+		t.Errorf("the leg's callIdentifier %x, want the caller's %x", peer.CallID, c.guid)
+	}
+
+	// The desk phone rings and answers: the caller hears it.
+	effs = r.do(node.Message{Conn: leg, Payload: legSend(t, desk.Alerting())})
+	sentQ931(t, effs, c.conn, q931.Alerting)
+	effs = r.do(node.Message{Conn: leg, Payload: legSend(t, desk.Connect())})
+	sentQ931(t, effs, c.conn, q931.Connect)
+	// The caller hangs up: the leg is released and both connections close.
+	effs = r.do(node.Message{Conn: c.conn, Payload: legSend(t, c.leg.Release(pbx.CauseNormalClearing))})
+	_, rc := sentQ931(t, effs, leg, q931.ReleaseComplete)
+	if got := causeOf(t, rc); got != pbx.CauseNormalClearing {
+		t.Errorf("leg cause %d", got)
+	}
+	closed := all[node.Close](effs)
+	if len(closed) != 2 {
+		t.Errorf("closes %s", show(effs))
+	}
+}
+
+func TestPBXPushDetailsSealedOnlyWithAKeyPath(t *testing.T) {
+	k := aliceKey(t)
+	for _, tt := range []struct {
+		name    string
+		keyHeld bool
+		session bool
+		sealed  bool
+	}{
+		{"key and session", true, true, true},
+		{"key, no path", true, false, false},
+		{"session gives the key", false, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := pbxConfig(t)
+			cfg.Directory[0].KeyHeld = tt.keyHeld
+			r, _ := newPRig(t, cfg)
+			r.pushUp()
+			r.registered(bobHost, "bob", "202", "bob-desk")
+			if tt.session {
+				s := r.conn()
+				r.do(node.Accepted{Listener: r.sock("wss/443"), Conn: s, Local: netip.AddrPortFrom(pbxIP, 443),
+					Remote: netip.AddrPortFrom(aliceHost.sig.Addr(), 50100), Path: "/myapps"})
+				effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister,
+					Device: "alice-iphone", Token: "a1ce", Platform: push.PlatformAPNs})})
+				ans := one[node.Send](t, effs)
+				m, err := push.DecodeSession(ans.Payload)
+				if ans.Conn != s || err != nil || m.MT != push.MTPushKey {
+					t.Fatalf("session answer %+v %v", m, err)
+				}
+				if got, err := m.Key(); err != nil || got != k {
+					t.Errorf("PushKey carries %v %v, want alice's key", got, err)
+				}
+			}
+			_, effs := r.call(bobHost, "bob", "202", "201")
+			ps, _ := posts(t, effs, r.pushConn)
+			if len(ps) != 1 {
+				t.Fatalf("%s", show(effs))
+			}
+			if (ps[0].Enc != nil) != tt.sealed {
+				t.Fatalf("sealed %v, want %v", ps[0].Enc != nil, tt.sealed)
+			}
+			if !tt.sealed {
+				return
+			}
+			d, err := push.Open(k, "call", ps[0].Enc)
+			if err != nil || d.Number != "202" {
+				t.Errorf("details %+v %v", d, err)
+			}
+		})
+	}
+}
+
+func TestPBXSessionToken(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.pushUp()
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	s := r.conn()
+	r.do(node.Accepted{Listener: r.sock("wss/443"), Conn: s, Path: "/myapps"})
+
+	// carol's app tells a new token; the PBX makes her a key.
+	effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister,
+		Device: "carol-pixel", Token: "fcm:new", Platform: push.PlatformFCM})})
+	m, _ := push.DecodeSession(one[node.Send](t, effs).Payload)
+	k, err := m.Key()
+	if err != nil || k.ID != "carol-pixel" {
+		t.Fatalf("PushKey %+v %v", m, err)
+	}
+	_, effs = r.call(bobHost, "bob", "202", "203")
+	ps, _ := posts(t, effs, r.pushConn)
+	if len(ps) != 1 || ps[0].Token != "fcm:new" || ps[0].Enc == nil {
+		t.Fatalf("post %+v", ps)
+	}
+	if d, err := push.Open(k, "call", ps[0].Enc); err != nil || d.Number != "202" {
+		t.Errorf("sealed with another key: %v", err)
+	}
+
+	// Logout: the PBX drops the token; a later call is not pushed.
+	if effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTLogout, Device: "carol-pixel"})}); len(all[node.Send](effs)) != 0 {
+		t.Errorf("answered a logout: %s", show(effs))
+	}
+	_, effs = r.call(bobHost, "bob", "202", "203")
+	wantAttrs(t, record(t, effs, pbx.EventPushSkipped), "device", "carol-pixel", "reason", pbx.SkipNoToken)
+	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 0 {
+		t.Errorf("pushed after logout: %+v", ps[0])
+	}
+
+	// A session names no device, or garbage: nothing, or the session ends.
+	if effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister, Device: "bob-desk"})}); len(effs) != 0 {
+		t.Errorf("a desk phone's session: %s", show(effs))
+	}
+	wantAttrs(t, record(t, r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: "Hello", Device: "carol-pixel"})}),
+		"pbx.session_unexpected"), "mt", "Hello")
+	if c := one[node.Close](t, r.do(node.Message{Conn: s, Payload: []byte("{")})); c.Conn != s {
+		t.Errorf("closed %d", c.Conn)
+	}
+}
+
+func TestPBXPushFailedNamesTheDevice(t *testing.T) {
+	cfg := pbxConfig(t)
+	// alice has a second app, on Android: one call pushes both.
+	cfg.Core.Devices = append(cfg.Core.Devices, pbx.Device{Name: "alice-pixel", User: "alice", Kind: pbx.KindMyApps,
+		Platform: pbx.Android, PushToken: true})
+	cfg.Directory = append(cfg.Directory, pbx.DeviceEntry{Name: "alice-pixel", Token: "fcm:a11ce", Platform: push.PlatformFCM})
+	for _, failing := range []string{"alice-iphone", "alice-pixel"} {
+		t.Run(failing, func(t *testing.T) {
+			r, _ := newPRig(t, cfg)
+			r.pushUp()
+			r.registered(bobHost, "bob", "202", "bob-desk")
+			_, effs := r.call(bobHost, "bob", "202", "201")
+			ps, _ := posts(t, effs, r.pushConn)
+			if len(ps) != 2 {
+				t.Fatalf("posts %s", show(effs))
+			}
+			if ps[0].Src == ps[1].Src {
+				t.Errorf("both pushes of the call have src %q: their results cannot be told apart", ps[0].Src)
+			}
+			src := map[string]string{}
+			for _, p := range ps {
+				src[map[string]string{"a1ce": "alice-iphone", "fcm:a11ce": "alice-pixel"}[p.Token]] = p.Src
+			}
+			// The vendor refuses one push; the other goes through.
+			effs = r.service(&push.PushNotifyPostResult{Src: src[failing], Err: "Unregistered"})
+			wantAttrs(t, record(t, effs, pbx.EventPushFailed), "user", "alice", "device", failing, "reason", "Unregistered")
+			for d, s := range src {
+				if d != failing {
+					if effs := r.service(&push.PushNotifyPostResult{Src: s}); len(records(effs, pbx.EventPushFailed)) != 0 {
+						t.Errorf("a push that went through failed: %s", show(effs))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPBXRefusesUnknownCaller(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	c, effs := r.call(otherHost, "mallory", "299", "202")
+	wantAttrs(t, record(t, effs, "call.refused"), "pbx", "pbx", "reason", "not_registered")
+	_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
+	if got := causeOf(t, rc); got != pbx.CauseCallRejected {
+		t.Errorf("cause %d, want 21", got)
+	}
+	if cl := one[node.Close](t, effs); cl.Conn != c.conn {
+		t.Errorf("closed %d", cl.Conn)
+	}
+	if len(all[node.Dial](effs)) != 0 {
+		t.Errorf("routed a refused call: %s", show(effs))
+	}
+	// A message that is no Setup on a new connection is not a call.
+	conn := r.conn()
+	r.do(node.Accepted{Listener: r.sock("tcp/1720"), Conn: conn, Remote: bobHost.sig})
+	record(t, r.do(node.Message{Conn: conn, Payload: legSend(t, c.leg.Release(16))}), "q931.unexpected")
+}
+
+func TestPBXCallToUnreachableDevice(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	r.registered(otherHost, "alice", "201", "alice-desk")
+	c, effs := r.call(bobHost, "bob", "202", "201")
+	d := dialTo(t, effs, otherHost.sig)
+	effs = r.do(node.Dialled{Ref: d.Ref, Remote: otherHost.sig, Err: node.ErrRefused})
+	// The only leg failed and the Push object is down: the caller is
+	// cleared.
+	_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
+	if got := causeOf(t, rc); got == 0 {
+		t.Errorf("cause %d", got)
+	}
+}
+
+// --- H.460.17
+
+func TestPBXH46017(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	// alice-desk keeps a connection open and registers through it.
+	conn := r.conn()
+	remote := netip.AddrPortFrom(otherHost.sig.Addr(), 50500)
+	r.do(node.Accepted{Listener: r.sock("tcp/1720"), Conn: conn, Local: pbxSignal, Remote: remote})
+	m := ras.NewRRQ(9, ras.Info{Alias: "alice", Number: "201", DeviceAlias: "alice-desk",
+		RASAddress: otherHost.ras, CallSignalAddress: otherHost.sig}, false, 60*time.Second, true)
+	b, _ := ras.Encode(m)
+	tunnelled, _ := h323.EncodeRASTunnel(b)
+	effs := r.do(node.Message{Conn: conn, Payload: tunnelled})
+	s := one[node.Send](t, effs)
+	if s.Conn != conn || s.Event.Name != "ras.rcf" || s.Event.Protocol != "ras" || len(all[node.SendTo](effs)) != 0 {
+		t.Fatalf("RCF %s", show(effs))
+	}
+	if attr(node.Record{Attrs: s.Event.Attrs}, "tunnel") != "h460.17" {
+		t.Errorf("RCF attrs %v", s.Event.Attrs)
+	}
+	msgs, err := h323.DecodeRASTunnel(s.Payload)
+	if err != nil || len(msgs) != 1 || !bytes.Equal(msgs[0], s.Event.Wire) {
+		t.Fatalf("tunnel %x (%v), wire %x", msgs, err, s.Event.Wire)
+	}
+	if rcf, err := ras.Decode(s.Event.Wire); err != nil || rcf.Choice != h225.RasMessageRegistrationConfirm {
+		t.Fatalf("wire is not the RCF: %v", err)
+	}
+
+	// A call to alice goes on that connection, without a dial.
+	c, effs := r.call(bobHost, "bob", "202", "201")
+	if len(all[node.Dial](effs)) != 0 {
+		t.Errorf("dialled a device that maintains its connection: %s", show(effs))
+	}
+	setup, _ := sentQ931(t, effs, conn, q931.Setup)
+	// The device answers busy: the maintained connection stays open.
+	desk := h323.NewLeg(h323.LegConfig{Local: otherHost.sig, Remote: pbxSignal, MaintainConnection: true})
+	desk.HandleMessage(setup.Payload)
+	effs = r.do(node.Message{Conn: conn, Payload: legSend(t, desk.Release(pbx.CauseUserBusy))})
+	for _, cl := range all[node.Close](effs) {
+		if cl.Conn == conn {
+			t.Errorf("closed the maintained connection: %s", show(effs))
+		}
+	}
+	_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
+	if got := causeOf(t, rc); got != pbx.CauseUserBusy {
+		t.Errorf("caller cause %d, want 17", got)
+	}
+
+	// The connection drops: the next call cannot use it.
+	r.do(node.Closed{Conn: conn, Err: node.ErrReset})
+	_, effs = r.call(bobHost, "bob", "202", "201")
+	for _, x := range all[node.Send](effs) {
+		if x.Conn == conn {
+			t.Errorf("sent on a closed connection: %s", show(effs))
+		}
+	}
+}
+
+func TestPBXStopAndUnknownCommand(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	one[node.Done](t, r.do(node.Stop{}))
+	wantAttrs(t, record(t, r.do(node.Command{Cmd: "reboot"}), "pbx.unknown_command"), "command", "string")
+}
