@@ -18,6 +18,7 @@ package cloud
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,7 @@ type vendorLink struct {
 	dialling bool
 	ref      uint64
 	queued   []push.VendorRequest // waiting for the connection
+	inflight []uint64             // sent on it, not answered yet
 }
 
 const sockService node.SockID = 1
@@ -174,6 +176,7 @@ func (s *Service) message(in node.Message) {
 				resp.Header = append(resp.Header, push.HeaderField{Name: f.Name, Value: f.Value})
 			}
 			s.cfg.Tap.see(HopVendorResp, tapResponse(resp))
+			v.inflight = slices.DeleteFunc(v.inflight, func(id uint64) bool { return id == uint64(in.HTTP.Stream) })
 			s.vendorAnswer(v, uint64(in.HTTP.Stream), resp)
 			return
 		}
@@ -189,7 +192,13 @@ func (s *Service) closed(in node.Closed) {
 	}
 	for _, v := range s.vendors {
 		if v.up && v.conn == in.Conn {
-			v.up, v.conn = false, 0
+			// Its open requests fail with it, as a reset HTTP/2
+			// connection's streams do: each post still gets its result.
+			lost := v.inflight
+			v.up, v.conn, v.inflight = false, 0, nil
+			for _, id := range lost {
+				s.vendorAnswer(v, id, push.HTTPResponse{Status: 503})
+			}
 		}
 	}
 }
@@ -279,6 +288,7 @@ func (s *Service) send(v *vendorLink, req push.VendorRequest) {
 	for _, f := range req.Request.Header {
 		h.Header = append(h.Header, node.HeaderField{Name: f.Name, Value: f.Value})
 	}
+	v.inflight = append(v.inflight, req.ID)
 	s.out = append(s.out, node.Send{Conn: v.conn, HTTP: h})
 }
 
