@@ -699,6 +699,39 @@ func TestPhonePlacedCallTimers(t *testing.T) {
 			t.Errorf("cause %d, want 102", got)
 		}
 	})
+	t.Run("answered, then hung up", func(t *testing.T) {
+		cfg := deskConfig()
+		cfg.StopAfterCall = true
+		r := newRig(t, cfg)
+		r.register(r.listen(), nil)
+		_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "201", HangupAfter: 5 * time.Second}}), "ras.arq")
+		d := dialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
+		local := netip.AddrPortFrom(phoneIP, 50124)
+		effs := r.do(node.Dialled{Ref: d.Ref, Conn: 22, Local: local, Remote: pbxSignal})
+		t303 := timerAfter(t, effs, phone.DefaultSetupTimeout)
+		pbxLeg := h323.NewLeg(h323.LegConfig{Local: pbxSignal, Remote: local})
+		pbxLeg.HandleMessage(all[node.Send](effs)[0].Payload)
+		pc := &pbxCall{}
+		// Alerting ends both Q.931 timers.
+		effs = r.do(node.Message{Conn: 22, Payload: pc.send(t, pbxLeg.Alerting())})
+		cancelled := all[node.CancelTimer](effs)
+		if len(cancelled) != 2 || cancelled[0].ID != t303 || cancelled[1].ID.Kind == t303.Kind {
+			t.Errorf("Alerting cancels %+v, want T303 and T310", cancelled)
+		}
+		// Connect arms the hang-up, which clears the call with 16.
+		effs = r.do(node.Message{Conn: 22, Payload: pc.send(t, pbxLeg.Connect())})
+		effs = r.fire(effs, 5*time.Second)
+		if got := causeOf(t, sentQ931(t, effs, 22, q931.ReleaseComplete)); got != phone.CauseNormalClearing {
+			t.Errorf("cause %d", got)
+		}
+		_, drq := sentRAS(t, effs, "ras.drq")
+		if res := r.n.Result(); !res.Connected || res.ReleaseCause != phone.CauseNormalClearing {
+			t.Errorf("Result %+v", res)
+		}
+		// The call is over (DCF): so is the run.
+		effs = r.ras(gkRAS, ras.NewDCF(ras.SeqNum(drq)))
+		sentRAS(t, effs, "ras.urq")
+	})
 	t.Run("no timers configured", func(t *testing.T) {
 		cfg := deskConfig()
 		cfg.SetupTimeout, cfg.ProceedingTimeout = 0, 0
