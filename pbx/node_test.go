@@ -914,3 +914,148 @@ func TestPBXStopAndUnknownCommand(t *testing.T) {
 	one[node.Done](t, r.do(node.Stop{}))
 	wantAttrs(t, record(t, r.do(node.Command{Cmd: "reboot"}), "pbx.unknown_command"), "command", "string")
 }
+
+// B11/B12: the pushed app registers and the leg follows; an app that never
+// does leaves the caller with cause 18 at the registration timeout.
+func TestPBXPushedAppRegisters(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.pushUp()
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	_, effs := r.call(bobHost, "bob", "202", "203") // carol has only her app
+	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Token != "fcm:ca201" {
+		t.Fatalf("%s", show(effs))
+	}
+	wait := one[node.SetTimer](t, effs)
+	if wait.After != pbx.DefaultRegistrationTimeout {
+		t.Errorf("waits %v", wait.After)
+	}
+	// The app registers: RCF, the wait ends, and the leg to it starts.
+	rrq := ras.NewRRQ(77, ras.Info{Alias: "carol", Number: "203", DeviceAlias: "carol-pixel", RASAddress: aliceHost.ras,
+		CallSignalAddress: aliceHost.sig}, false, 60*time.Second, false)
+	effs = r.ras(r.sock("udp/1719"), aliceHost.ras, pbxRAS, rrq)
+	if s := one[node.SendTo](t, effs); s.Event.Name != "ras.rcf" || s.To != aliceHost.ras {
+		t.Errorf("%s", show(effs))
+	}
+	if d := dialTo(t, effs, aliceHost.sig); d.Transport != node.TCP {
+		t.Errorf("Dial %+v", d)
+	}
+	if c := all[node.CancelTimer](effs); !slices.ContainsFunc(c, func(c node.CancelTimer) bool { return c.ID == wait.ID }) {
+		t.Errorf("the registration wait goes on: %s", show(effs))
+	}
+	// A renewed registration starts no second leg.
+	rrq.RegistrationRequest.RequestSeqNum = 78
+	if effs := r.ras(r.sock("udp/1719"), aliceHost.ras, pbxRAS, rrq); len(all[node.Dial](effs)) != 0 {
+		t.Errorf("a second leg: %s", show(effs))
+	}
+
+	t.Run("no registration: cause 18", func(t *testing.T) {
+		r, _ := newPRig(t, pbxConfig(t))
+		r.pushUp()
+		r.registered(bobHost, "bob", "202", "bob-desk")
+		c, effs := r.call(bobHost, "bob", "202", "203")
+		wait := one[node.SetTimer](t, effs)
+		r.now = r.now.Add(wait.After)
+		effs = r.do(node.TimerFired{ID: wait.ID})
+		_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
+		if got := causeOf(t, rc); got != pbx.CauseNoUserResponding {
+			t.Errorf("cause %d, want 18", got)
+		}
+		if cl := one[node.Close](t, effs); cl.Conn != c.conn {
+			t.Errorf("closed %d", cl.Conn)
+		}
+	})
+}
+
+func TestPBXUnregistration(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.pushUp()
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	ep := r.registered(aliceHost, "alice", "201", "alice-iphone")
+	// The app unregisters (URQ): the next call pushes it again.
+	r.seq++
+	urq := ras.NewURQ(r.seq, ras.Info{Alias: "alice", Number: "201", EndpointID: ep, CallSignalAddress: aliceHost.sig})
+	effs := r.ras(r.sock("udp/1719"), aliceHost.ras, pbxRAS, urq)
+	if s := one[node.SendTo](t, effs); s.Event.Name != "ras.ucf" || s.To != aliceHost.ras {
+		t.Fatalf("%s", show(effs))
+	}
+	_, effs = r.call(bobHost, "bob", "202", "201")
+	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Token != "a1ce" {
+		t.Errorf("after the URQ: %s", show(effs))
+	}
+
+	// A registration that is not renewed expires with the gatekeeper's
+	// timer (TTL + grace).
+	r, _ = newPRig(t, pbxConfig(t))
+	r.seq++
+	m := ras.NewRRQ(r.seq, ras.Info{Alias: "bob", Number: "202", DeviceAlias: "bob-desk", RASAddress: bobHost.ras,
+		CallSignalAddress: bobHost.sig}, false, 60*time.Second, false)
+	effs = r.ras(r.sock("udp/1719"), bobHost.ras, pbxRAS, m)
+	var expiry node.SetTimer
+	for _, s := range all[node.SetTimer](effs) {
+		expiry = s
+	}
+	if expiry.After != 120*time.Second+ras.DefaultExpiryGrace {
+		t.Fatalf("expiry timer %+v in %s", expiry, show(effs))
+	}
+	r.now = r.now.Add(expiry.After)
+	effs = r.do(node.TimerFired{ID: expiry.ID})
+	wantAttrs(t, record(t, effs, "ras.registration_expired"), "alias", "bob")
+	// bob-desk is gone: a call from it is refused.
+	_, effs = r.call(bobHost, "bob", "202", "201")
+	record(t, effs, "call.refused")
+}
+
+func TestPBXSessionClosedEndsKeyPath(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.pushUp()
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	s := r.conn()
+	r.do(node.Accepted{Listener: r.sock("wss/443"), Conn: s, Path: "/myapps"})
+	r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister, Device: "alice-iphone"})})
+	_, effs := r.call(bobHost, "bob", "202", "201")
+	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Enc == nil || ps[0].Token != "a1ce" {
+		t.Fatalf("with the session: %s", show(effs))
+	}
+	// The session ends: no key path, so the next push has no details.
+	if effs := r.do(node.Closed{Conn: s}); len(effs) != 0 {
+		t.Errorf("%s", show(effs))
+	}
+	_, effs = r.call(bobHost, "bob", "202", "201")
+	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Enc != nil {
+		t.Errorf("without the session: %s", show(effs))
+	}
+}
+
+func TestPBXConnections(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	// A connection on a socket that is no listener of the PBX's is closed.
+	if c := one[node.Close](t, r.do(node.Accepted{Listener: r.sock("udp/1719"), Conn: 9})); c.Conn != 9 {
+		t.Errorf("closed %d", c.Conn)
+	}
+	// A registered desk phone calls over TLS.
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	r.registered(otherHost, "alice", "201", "alice-desk")
+	conn := r.conn()
+	r.do(node.Accepted{Listener: r.sock("tls/1300"), Conn: conn, Local: netip.AddrPortFrom(pbxIP, 1300), Remote: netip.AddrPortFrom(bobHost.sig.Addr(), 50001)})
+	var g [16]byte
+	leg := h323.NewLeg(h323.LegConfig{Outgoing: true, CallReference: 8, CallID: g, CallingNumber: "202", CalledNumber: "201", SourceAlias: "bob"})
+	effs := r.do(node.Message{Conn: conn, Payload: legSend(t, leg.Setup())})
+	sentQ931(t, effs, conn, q931.CallProceeding)
+	// The driver closed a connection with unreadable framing.
+	effs = r.do(node.Closed{Conn: conn, Err: node.ErrFraming})
+	record(t, effs, "q931.malformed")
+	if len(all[node.Send](effs)) != 0 {
+		t.Errorf("wrote to a closed connection: %s", show(effs))
+	}
+}
+
+// A timer the node does not know (a stale one, or the ID the Push object's
+// timers fall back to for a timer without a number) fires harmlessly.
+func TestPBXUnknownTimers(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	for _, kind := range []uint32{node.KindsRAS + 7, node.KindsPBX + 0x7f, node.KindsPush + 2, node.KindsPush + 0xff, node.KindsNode + 9} {
+		if effs := r.do(node.TimerFired{ID: node.TimerID{Kind: kind, Key: 42}}); len(effs) != 0 {
+			t.Errorf("kind %#x: %s", kind, show(effs))
+		}
+	}
+}

@@ -1174,3 +1174,92 @@ func TestPhoneUnknownCommand(t *testing.T) {
 	r.listen()
 	wantAttrs(t, record(t, r.do(node.Command{Cmd: 42}), "phone.unknown_command"), "command", "int")
 }
+
+func TestPhonePlacedCallNotAdmitted(t *testing.T) {
+	r := newRig(t, deskConfig())
+	r.register(r.listen(), nil)
+	_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "299"}}), "ras.arq")
+	effs := r.ras(gkRAS, ras.NewARJ(ras.SeqNum(arq), h225.AdmissionRejectReasonCalledPartyNotRegistered))
+	wantAttrs(t, record(t, effs, "call.not_placed"), "device", "bob-desk", "to", "299", "reason", "calledPartyNotRegistered")
+	if len(all[node.Dial](effs)) != 0 || len(all[node.SendTo](effs)) != 0 {
+		t.Errorf("a refused call went on: %s", show(effs))
+	}
+	// Not registered at all: no ARQ, the call is not placed.
+	r = newRig(t, deskConfig())
+	r.listen()
+	effs = r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}})
+	wantAttrs(t, record(t, effs, "call.not_placed"), "reason", "notRegistered")
+}
+
+func TestPhoneH46017PlacedCallAndLostConnection(t *testing.T) {
+	cfg := deskConfig()
+	cfg.Transport, cfg.Discover = phone.H460TCP, false
+	r := newRig(t, cfg)
+	d := dialTo(t, r.listen(), pbxSignal)
+	const conn node.ConnID = 5
+	local := netip.AddrPortFrom(phoneIP, 50200)
+	rrq, _ := ras.Decode(one[node.Send](t, r.do(node.Dialled{Ref: d.Ref, Conn: conn, Local: local, Remote: pbxSignal})).Event.Wire)
+	tunnel := func(m *h225.RasMessage) []byte {
+		b, _ := ras.Encode(m)
+		f, _ := h323.EncodeRASTunnel(b)
+		return f
+	}
+	r.do(node.Message{Conn: conn, Payload: tunnel(ras.NewRCF(ras.SeqNum(rrq), "pbx.example", pbxSignal,
+		ras.Info{Alias: "bob", EndpointID: "ep-0001"}, 120*time.Second))})
+
+	// A placed call's Setup goes on the maintained connection.
+	effs := r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}})
+	var arq *h225.RasMessage
+	for _, s := range all[node.Send](effs) {
+		arq, _ = ras.Decode(s.Event.Wire)
+	}
+	effs = r.do(node.Message{Conn: conn, Payload: tunnel(ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal))})
+	if len(all[node.Dial](effs)) != 0 {
+		t.Fatalf("dialled for a call with a maintained connection: %s", show(effs))
+	}
+	m := sentQ931(t, effs, conn, q931.Setup)
+	if m.CallReference == 0 {
+		t.Error("Setup without a call reference")
+	}
+	// The connection drops: the call is over; its DRQ opens a new
+	// connection, which the next call's ARQ waits for too.
+	effs = r.do(node.Closed{Conn: conn, Err: node.ErrReset})
+	if len(all[node.Close](effs)) != 0 || len(all[node.Send](effs)) != 0 {
+		t.Errorf("wrote to a connection that is gone: %s", show(effs))
+	}
+	d = dialTo(t, effs, pbxSignal)
+	if effs := r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}); len(all[node.Dial](effs)) != 0 {
+		t.Errorf("a second connection while one is dialled: %s", show(effs))
+	}
+	effs = r.do(node.Dialled{Ref: d.Ref, Conn: 6, Local: local, Remote: pbxSignal})
+	var sent []string
+	for _, s := range all[node.Send](effs) {
+		if s.Conn == 6 {
+			sent = append(sent, s.Event.Name)
+		}
+	}
+	if !slices.Equal(sent, []string{"ras.drq", "ras.arq"}) {
+		t.Errorf("on the new connection: %q", sent)
+	}
+}
+
+func TestPhoneLoginTellsTheToken(t *testing.T) {
+	cfg := appConfig()
+	cfg.Core.App = phone.LoggedOut
+	r := newRig(t, cfg)
+	effs := r.listen()
+	for _, d := range all[node.Dial](effs) {
+		if d.To == pbxSession {
+			t.Fatalf("a logged-out app opens its session: %s", show(effs))
+		}
+	}
+	effs = r.do(node.Command{Cmd: phone.AppStateChanged{State: phone.Foreground}})
+	wantAttrs(t, record(t, effs, phone.EventAppStarted), "reason", phone.ReasonUser)
+	sentRAS(t, effs, "ras.grq")
+	s := dialTo(t, effs, pbxSession)
+	effs = r.do(node.Dialled{Ref: s.Ref, Conn: 32, Remote: pbxSession})
+	m, err := push.DecodeSession(one[node.Send](t, effs).Payload)
+	if err != nil || m.MT != push.MTPushRegister || m.Token != "feedbeef" {
+		t.Errorf("login says %+v %v", m, err)
+	}
+}
