@@ -1059,3 +1059,56 @@ func TestPBXUnknownTimers(t *testing.T) {
 		}
 	}
 }
+
+// Ended calls leave nothing behind, whoever ends them: a PBX runs for
+// months. (White-box: what the node keeps is no effect.)
+func TestPBXForgetsEndedCalls(t *testing.T) {
+	type ending struct {
+		name   string
+		pushed bool // alice's app is pushed too (the Push object is up)
+		end    func(r *prig, c *caller, leg node.ConnID, desk *h323.Leg)
+	}
+	hangUp := func(r *prig, c *caller, _ node.ConnID, _ *h323.Leg) {
+		r.do(node.Message{Conn: c.conn, Payload: legSend(t, c.leg.Release(pbx.CauseNormalClearing))})
+	}
+	for _, e := range []ending{
+		{"the caller hangs up", false, hangUp},
+		{"the callee refuses", false, func(r *prig, _ *caller, leg node.ConnID, desk *h323.Leg) {
+			r.do(node.Message{Conn: leg, Payload: legSend(t, desk.Release(pbx.CauseUserBusy))})
+		}},
+		{"the caller's connection drops", false, func(r *prig, c *caller, _ node.ConnID, _ *h323.Leg) {
+			r.do(node.Closed{Conn: c.conn, Err: node.ErrReset})
+		}},
+		{"the caller hangs up while the app is pushed", true, hangUp},
+	} {
+		t.Run(e.name, func(t *testing.T) {
+			r, _ := newPRig(t, pbxConfig(t))
+			if e.pushed {
+				r.pushUp()
+			} else {
+				r.do(node.Dialled{Ref: r.pushDial.Ref, Remote: serviceAt, Err: node.ErrRefused})
+			}
+			r.registered(bobHost, "bob", "202", "bob-desk")
+			r.registered(otherHost, "alice", "201", "alice-desk")
+			for range 3 {
+				c, effs := r.call(bobHost, "bob", "202", "201")
+				ps, _ := posts(t, effs, r.pushConn)
+				d := dialTo(t, effs, otherHost.sig)
+				leg := r.conn()
+				local := netip.AddrPortFrom(pbxIP, 40000)
+				setup, _ := sentQ931(t, r.do(node.Dialled{Ref: d.Ref, Conn: leg, Local: local, Remote: otherHost.sig}), leg, q931.Setup)
+				desk := h323.NewLeg(h323.LegConfig{Local: otherHost.sig, Remote: local})
+				desk.HandleMessage(setup.Payload)
+				e.end(r, c, leg, desk)
+				for _, p := range ps { // the push's result comes after the call
+					r.service(&push.PushNotifyPostResult{Src: p.Src})
+				}
+			}
+			for what, n := range pbx.CallState(r.n) {
+				if n != 0 {
+					t.Errorf("%d %s left after 3 calls", n, what)
+				}
+			}
+		})
+	}
+}
