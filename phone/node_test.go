@@ -1263,3 +1263,29 @@ func TestPhoneLoginTellsTheToken(t *testing.T) {
 		t.Errorf("login says %+v %v", m, err)
 	}
 }
+
+// Stop ends a call being placed too: no Setup goes out after it.
+func TestPhoneStopAbandonsCallBeingPlaced(t *testing.T) {
+	t.Run("admission asked", func(t *testing.T) {
+		r := newRig(t, deskConfig())
+		r.register(r.listen(), nil)
+		_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}), "ras.arq")
+		sentRAS(t, r.do(node.Stop{}), "ras.urq")
+		if effs := r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)); len(all[node.Dial](effs)) != 0 {
+			t.Errorf("placed a call after Stop: %s", show(effs))
+		}
+	})
+	t.Run("connection being dialled", func(t *testing.T) {
+		r := newRig(t, deskConfig())
+		r.register(r.listen(), nil)
+		_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}), "ras.arq")
+		d := dialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
+		effs := r.do(node.Stop{})
+		sentRAS(t, effs, "ras.drq") // the admitted call is disengaged
+		sentRAS(t, effs, "ras.urq")
+		effs = r.do(node.Dialled{Ref: d.Ref, Conn: 23, Remote: pbxSignal})
+		if c := one[node.Close](t, effs); c.Conn != 23 || len(all[node.Send](effs)) != 0 {
+			t.Errorf("set up a call after Stop: %s", show(effs))
+		}
+	})
+}
