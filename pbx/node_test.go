@@ -599,6 +599,12 @@ func TestPBXRegistrationOverDTLSHandsTheKey(t *testing.T) {
 	if s := one[node.SendTo](t, effs); s.Event.Name != "ras.rcf" {
 		t.Errorf("%s", show(effs))
 	}
+	// Registered securely, it is called over TLS.
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	_, effs = r.call(bobHost, "bob", "202", "201")
+	if d := dialTo(t, effs, netip.AddrPortFrom(aliceHost.sig.Addr(), 1300)); d.Transport != node.TLS {
+		t.Errorf("leg Dial %+v, want TLS", d)
+	}
 
 	t.Run("never over plain RAS", func(t *testing.T) {
 		r, _ := newPRig(t, cfg)

@@ -476,8 +476,8 @@ func TestServiceClosedPBXForgotten(t *testing.T) {
 	l := r.login(1, "1001")
 	d := one[node.Dial](t, r.post(l, "1", push.PlatformAPNs, iosToken))
 	req := one[node.Send](t, r.do(node.Dialled{Ref: d.Ref, Conn: 60, Remote: apnsAPI}))
-	// The PBX goes away before the vendor answers: the answer is recorded,
-	// and goes to nobody.
+	// The PBX goes away before the vendor answers: the service forgets
+	// its requests, so the answer goes to nobody.
 	if effs := r.do(node.Closed{Conn: l.conn}); len(effs) != 0 {
 		t.Errorf("%s", show(effs))
 	}
