@@ -14,6 +14,7 @@ import (
 	"github.com/callwake/callwake/h323"
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
+	nt "github.com/callwake/callwake/internal/nodetest"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/push"
@@ -119,13 +120,13 @@ func newPRig(t *testing.T, cfg pbx.NodeConfig) (*prig, []node.Effect) {
 	}
 	r := &prig{t: t, n: n, now: epoch, socks: map[string]node.Listen{}, nextConn: 100, seq: 1000}
 	effs := r.do(node.Start{})
-	for _, l := range all[node.Listen](effs) {
+	for _, l := range nt.All[node.Listen](effs) {
 		r.socks[l.Transport.String()+"/"+strconv.Itoa(int(l.Addr.Port()))] = l
 		if x := r.do(node.Listening{Sock: l.Sock, Addr: l.Addr}); len(x) != 0 {
-			t.Fatalf("Listening: %s", show(x))
+			t.Fatalf("Listening: %s", nt.Show(x))
 		}
 	}
-	if ds := all[node.Dial](effs); len(ds) == 1 {
+	if ds := nt.All[node.Dial](effs); len(ds) == 1 {
 		r.pushDial = ds[0]
 	}
 	return r, effs
@@ -158,7 +159,18 @@ func (r *prig) pushUp() {
 		r.t.Fatalf("after the challenge: %s", m.MessageType())
 	}
 	effs = r.service(&push.AppLoginResult{OK: true})
-	wantAttrs(r.t, record(r.t, effs, push.EventPushConnected), "pbx", "pbx", "push", "Push")
+	nt.WantAttrs(r.t, nt.Record(r.t, effs, push.EventPushConnected), "pbx", "pbx", "push", "Push")
+}
+
+// session accepts an app's myApps session.
+func (r *prig) session() node.ConnID {
+	r.t.Helper()
+	s := r.conn()
+	if effs := r.do(node.Accepted{Listener: r.sock("wss/443"), Conn: s, Local: netip.AddrPortFrom(pbxIP, 443),
+		Remote: netip.AddrPortFrom(aliceHost.sig.Addr(), 50100), Path: "/myapps"}); len(effs) != 0 {
+		r.t.Fatalf("session Accepted: %s", nt.Show(effs))
+	}
+	return s
 }
 
 // service hands the PBX a push-protocol message from the service.
@@ -185,7 +197,7 @@ func (r *prig) rrq(at phoneAt, aliases ...string) (node.SendTo, *h225.RasMessage
 		m.RegistrationRequest.TerminalAlias = append(m.RegistrationRequest.TerminalAlias, alias)
 	}
 	effs := r.ras(r.sock("udp/1719"), at.ras, pbxRAS, m)
-	st := one[node.SendTo](r.t, effs)
+	st := nt.One[node.SendTo](r.t, effs)
 	ans, err := ras.Decode(st.Payload)
 	if err != nil {
 		r.t.Fatal(err)
@@ -235,7 +247,7 @@ func (r *prig) call(at phoneAt, from, number, dialled string) (*caller, []node.E
 		CallingNumber: number, CalledNumber: dialled, SourceAlias: from, Local: at.sig, Remote: pbxSignal})
 	remote := netip.AddrPortFrom(at.sig.Addr(), 50000)
 	if x := r.do(node.Accepted{Listener: r.sock("tcp/1720"), Conn: c.conn, Local: pbxSignal, Remote: remote}); len(x) != 0 {
-		r.t.Fatalf("Accepted: %s", show(x))
+		r.t.Fatalf("Accepted: %s", nt.Show(x))
 	}
 	return c, r.do(node.Message{Conn: c.conn, Payload: legSend(r.t, c.leg.Setup())})
 }
@@ -253,136 +265,12 @@ func legSend(t *testing.T, effs []h323.Effect) []byte {
 
 // --- effect helpers
 
-func all[T node.Effect](effs []node.Effect) []T {
-	var out []T
-	for _, e := range effs {
-		if x, ok := e.(T); ok {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func one[T node.Effect](t *testing.T, effs []node.Effect) T {
-	t.Helper()
-	xs := all[T](effs)
-	if len(xs) != 1 {
-		var zero T
-		t.Fatalf("want exactly one %T, got %d in %s", zero, len(xs), show(effs))
-	}
-	return xs[0]
-}
-
-func show(effs []node.Effect) string {
-	var b strings.Builder
-	for _, e := range effs {
-		b.WriteString("\n\t")
-		switch e := e.(type) {
-		case node.SendTo:
-			b.WriteString("SendTo " + e.Event.Name + " to " + e.To.String())
-		case node.Send:
-			b.WriteString("Send " + e.Event.Name + " on " + strconv.Itoa(int(e.Conn)) + " " + string(e.Payload))
-		case node.Record:
-			b.WriteString("Record " + e.Name)
-			for _, a := range e.Attrs {
-				b.WriteString(" " + a.Key + "=" + a.Value)
-			}
-		case node.Dial:
-			b.WriteString("Dial " + e.To.String() + " " + e.Transport.String() + e.Path)
-		case node.SetTimer:
-			b.WriteString("SetTimer " + e.After.String())
-		case node.Close:
-			b.WriteString("Close " + strconv.Itoa(int(e.Conn)) + " " + e.Reason)
-		default:
-			b.WriteString(strings.TrimPrefix(strings.TrimPrefix(typeOf(e), "node."), "*"))
-		}
-	}
-	return b.String()
-}
-
-func typeOf(e node.Effect) string {
-	switch e.(type) {
-	case node.Listen:
-		return "Listen"
-	case node.CancelTimer:
-		return "CancelTimer"
-	case node.Done:
-		return "Done"
-	}
-	return "?"
-}
-
-func records(effs []node.Effect, name string) []node.Record {
-	var out []node.Record
-	for _, r := range all[node.Record](effs) {
-		if r.Name == name {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func record(t *testing.T, effs []node.Effect, name string) node.Record {
-	t.Helper()
-	rs := records(effs, name)
-	if len(rs) != 1 {
-		t.Fatalf("want one record %s, got %d in %s", name, len(rs), show(effs))
-	}
-	return rs[0]
-}
-
-func attr(r node.Record, key string) string {
-	for _, a := range r.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return "<absent>"
-}
-
-func wantAttrs(t *testing.T, r node.Record, kv ...string) {
-	t.Helper()
-	for i := 0; i < len(kv); i += 2 {
-		if got := attr(r, kv[i]); got != kv[i+1] {
-			t.Errorf("%s %s = %q, want %q", r.Name, kv[i], got, kv[i+1])
-		}
-	}
-}
-
-// sentQ931 finds the one message of type typ sent on conn and decodes it.
-func sentQ931(t *testing.T, effs []node.Effect, conn node.ConnID, typ q931.MessageType) (node.Send, q931.Message) {
-	t.Helper()
-	var found []node.Send
-	for _, s := range all[node.Send](effs) {
-		if s.Conn == conn && s.Event.Name == typ.EventName() {
-			found = append(found, s)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("want one %s on conn %d, got %d in %s", typ.EventName(), conn, len(found), show(effs))
-	}
-	m, err := q931.Decode(found[0].Payload)
-	if err != nil || m.Type != typ {
-		t.Fatalf("%s carries %v (%v)", typ.EventName(), m.Type, err)
-	}
-	return found[0], m
-}
-
-func causeOf(t *testing.T, m q931.Message) int {
-	t.Helper()
-	c, err := m.Cause()
-	if err != nil {
-		t.Fatalf("%v without cause: %v", m.Type, err)
-	}
-	return int(c.Value)
-}
-
 // pushSent decodes the one push-protocol message sent on conn.
 func pushSent(t *testing.T, effs []node.Effect, conn node.ConnID) push.Message {
 	t.Helper()
 	ms := pushesSent(t, effs, conn)
 	if len(ms) != 1 {
-		t.Fatalf("want one push message on %d, got %d in %s", conn, len(ms), show(effs))
+		t.Fatalf("want one push message on %d, got %d in %s", conn, len(ms), nt.Show(effs))
 	}
 	return ms[0]
 }
@@ -390,7 +278,7 @@ func pushSent(t *testing.T, effs []node.Effect, conn node.ConnID) push.Message {
 func pushesSent(t *testing.T, effs []node.Effect, conn node.ConnID) []push.Message {
 	t.Helper()
 	var out []push.Message
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		if s.Conn != conn {
 			continue
 		}
@@ -408,7 +296,7 @@ func posts(t *testing.T, effs []node.Effect, conn node.ConnID) ([]*push.PushNoti
 	t.Helper()
 	var ps []*push.PushNotifyPost
 	var ss []node.Send
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		if s.Conn != conn {
 			continue
 		}
@@ -419,20 +307,6 @@ func posts(t *testing.T, effs []node.Effect, conn node.ConnID) ([]*push.PushNoti
 		}
 	}
 	return ps, ss
-}
-
-func dialTo(t *testing.T, effs []node.Effect, to netip.AddrPort) node.Dial {
-	t.Helper()
-	var found []node.Dial
-	for _, d := range all[node.Dial](effs) {
-		if d.To == to {
-			found = append(found, d)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("want one Dial to %v, got %d in %s", to, len(found), show(effs))
-	}
-	return found[0]
 }
 
 // --- start and the Push object
@@ -446,9 +320,9 @@ func TestPBXStartListensAndDialsPush(t *testing.T) {
 		{Addr: netip.AddrPortFrom(pbxIP, 1300), Transport: node.TLS, Protocol: "q931"},
 		{Addr: netip.AddrPortFrom(pbxIP, 443), Transport: node.WSS, Path: "/myapps", Protocol: "session"},
 	}
-	got := all[node.Listen](effs)
+	got := nt.All[node.Listen](effs)
 	if len(got) != len(want) {
-		t.Fatalf("Listen effects %s", show(effs))
+		t.Fatalf("Listen effects %s", nt.Show(effs))
 	}
 	seen := map[node.SockID]bool{}
 	for i, w := range want {
@@ -474,8 +348,8 @@ func TestPBXStartListensAndDialsPush(t *testing.T) {
 		cfg := pbxConfig(t)
 		cfg.Push, cfg.Core.Push = nil, nil
 		_, effs := newPRig(t, cfg)
-		if len(all[node.Dial](effs)) != 0 {
-			t.Errorf("%s", show(effs))
+		if len(nt.All[node.Dial](effs)) != 0 {
+			t.Errorf("%s", nt.Show(effs))
 		}
 	})
 	t.Run("12r2 logs in on the legacy path", func(t *testing.T) {
@@ -496,19 +370,19 @@ func TestPBXPushObjectLoginAndFailures(t *testing.T) {
 	// The service closes the connection: the Push object reports why and
 	// tries again later.
 	effs := r.do(node.Closed{Conn: r.pushConn, Reason: push.ReasonReplaced})
-	wantAttrs(t, record(t, effs, push.EventPushDisconnect), "reason", push.ReasonReplaced)
-	retry := one[node.SetTimer](t, effs)
+	nt.WantAttrs(t, nt.Record(t, effs, push.EventPushDisconnect), "reason", push.ReasonReplaced)
+	retry := nt.One[node.SetTimer](t, effs)
 	r.now = r.now.Add(retry.After)
-	d := one[node.Dial](t, r.do(node.TimerFired{ID: retry.ID}))
+	d := nt.One[node.Dial](t, r.do(node.TimerFired{ID: retry.ID}))
 	if d.To != serviceAt || d.Ref == r.pushDial.Ref {
 		t.Errorf("redial %+v", d)
 	}
 	// The service's certificate is not trusted (B03).
 	effs = r.do(node.Dialled{Ref: d.Ref, Remote: serviceAt, Err: node.ErrUntrusted})
-	wantAttrs(t, record(t, effs, push.EventPushDisconnect), "reason", push.ReasonUntrusted)
+	nt.WantAttrs(t, nt.Record(t, effs, push.EventPushDisconnect), "reason", push.ReasonUntrusted)
 	// Messages on no connection of the PBX's are not the service's.
 	if effs := r.do(node.Message{Conn: 999, Payload: []byte(`{"mt":"AppLoginResult","ok":true}`)}); len(effs) != 0 {
-		t.Errorf("%s", show(effs))
+		t.Errorf("%s", nt.Show(effs))
 	}
 }
 
@@ -555,10 +429,10 @@ func TestPBXDirectory(t *testing.T) {
 	// alias moved it), and pushes nothing (her app is registered).
 	r.pushUp()
 	_, effs := r.call(bobHost, "bob", "202", "201")
-	dialTo(t, effs, aliceHost.sig)
-	dialTo(t, effs, thirdHost.sig)
-	if len(all[node.Dial](effs)) != 2 {
-		t.Errorf("dials %s", show(effs))
+	nt.DialTo(t, effs, aliceHost.sig)
+	nt.DialTo(t, effs, thirdHost.sig)
+	if len(nt.All[node.Dial](effs)) != 2 {
+		t.Errorf("dials %s", nt.Show(effs))
 	}
 	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 0 {
 		t.Errorf("pushed a registered app: %+v", ps[0])
@@ -573,9 +447,9 @@ func TestPBXRegistrationOverDTLSHandsTheKey(t *testing.T) {
 	m := ras.NewRRQ(7, ras.Info{Alias: "alice", Number: "201", DeviceAlias: "alice-iphone",
 		RASAddress: aliceHost.ras, CallSignalAddress: netip.AddrPortFrom(aliceHost.sig.Addr(), 1300)}, false, 60*time.Second, false)
 	effs := r.ras(dtls, aliceHost.ras, netip.AddrPortFrom(pbxIP, 1300), m)
-	sends := all[node.SendTo](effs)
+	sends := nt.All[node.SendTo](effs)
 	if len(sends) != 2 || sends[0].Event.Name != "ras.rcf" || sends[1].Event.Name != "ras.nsm" {
-		t.Fatalf("want RCF then the key message: %s", show(effs))
+		t.Fatalf("want RCF then the key message: %s", nt.Show(effs))
 	}
 	for _, s := range sends {
 		if s.Sock != dtls || s.To != aliceHost.ras {
@@ -596,13 +470,13 @@ func TestPBXRegistrationOverDTLSHandsTheKey(t *testing.T) {
 	// Once held, a renewed registration does not send it again.
 	m.RegistrationRequest.RequestSeqNum = 8
 	effs = r.ras(dtls, aliceHost.ras, netip.AddrPortFrom(pbxIP, 1300), m)
-	if s := one[node.SendTo](t, effs); s.Event.Name != "ras.rcf" {
-		t.Errorf("%s", show(effs))
+	if s := nt.One[node.SendTo](t, effs); s.Event.Name != "ras.rcf" {
+		t.Errorf("%s", nt.Show(effs))
 	}
 	// Registered securely, it is called over TLS.
 	r.registered(bobHost, "bob", "202", "bob-desk")
 	_, effs = r.call(bobHost, "bob", "202", "201")
-	if d := dialTo(t, effs, netip.AddrPortFrom(aliceHost.sig.Addr(), 1300)); d.Transport != node.TLS {
+	if d := nt.DialTo(t, effs, netip.AddrPortFrom(aliceHost.sig.Addr(), 1300)); d.Transport != node.TLS {
 		t.Errorf("leg Dial %+v, want TLS", d)
 	}
 
@@ -624,9 +498,9 @@ func TestPBXCallToDeskAndPushedApp(t *testing.T) {
 	r.registered(otherHost, "alice", "201", "alice-desk")
 
 	c, effs := r.call(bobHost, "bob", "202", "201")
-	sentQ931(t, effs, c.conn, q931.CallProceeding)
+	nt.SentQ931(t, effs, c.conn, q931.CallProceeding)
 	// alice-desk is registered: a connection to its call-signalling address.
-	d := dialTo(t, effs, otherHost.sig)
+	d := nt.DialTo(t, effs, otherHost.sig)
 	if d.Transport != node.TCP || d.Protocol != "q931" || d.From != pbxIP {
 		t.Errorf("leg Dial %+v", d)
 	}
@@ -634,7 +508,7 @@ func TestPBXCallToDeskAndPushedApp(t *testing.T) {
 	// app holds its key but has no key path now, so no details.
 	ps, ss := posts(t, effs, r.pushConn)
 	if len(ps) != 1 {
-		t.Fatalf("posts %s", show(effs))
+		t.Fatalf("posts %s", nt.Show(effs))
 	}
 	p := ps[0]
 	if p.Token != "a1ce" || p.Platform != push.PlatformAPNs || p.Type != pbx.PushTypeCall ||
@@ -645,13 +519,13 @@ func TestPBXCallToDeskAndPushedApp(t *testing.T) {
 		t.Errorf("post event %+v", ev)
 	}
 	req := node.Record{Name: push.EventRequest, Attrs: ss[0].Event.Attrs}
-	wantAttrs(t, req, "user", "alice", "device", "alice-iphone", "type", "call")
+	nt.WantAttrs(t, req, "user", "alice", "device", "alice-iphone", "type", "call")
 
 	// The leg's connection comes up: the Setup goes on it.
 	leg := r.conn()
 	local := netip.AddrPortFrom(pbxIP, 40000)
 	effs = r.do(node.Dialled{Ref: d.Ref, Conn: leg, Local: local, Remote: otherHost.sig})
-	s, setup := sentQ931(t, effs, leg, q931.Setup)
+	setup, setupBytes := nt.SentQ931(t, effs, leg, q931.Setup)
 	if n, _ := setup.CalledPartyNumber(); n.Digits != "201" {
 		t.Errorf("called %q", n.Digits)
 	}
@@ -660,7 +534,7 @@ func TestPBXCallToDeskAndPushedApp(t *testing.T) {
 	}
 	desk := h323.NewLeg(h323.LegConfig{Local: otherHost.sig, Remote: local})
 	var peer h323.PeerSetup
-	for _, e := range desk.HandleMessage(s.Payload) {
+	for _, e := range desk.HandleMessage(setupBytes) {
 		if ps, ok := e.(h323.PeerSetup); ok {
 			peer = ps
 		}
@@ -671,18 +545,17 @@ func TestPBXCallToDeskAndPushedApp(t *testing.T) {
 
 	// The desk phone rings and answers: the caller hears it.
 	effs = r.do(node.Message{Conn: leg, Payload: legSend(t, desk.Alerting())})
-	sentQ931(t, effs, c.conn, q931.Alerting)
+	nt.SentQ931(t, effs, c.conn, q931.Alerting)
 	effs = r.do(node.Message{Conn: leg, Payload: legSend(t, desk.Connect())})
-	sentQ931(t, effs, c.conn, q931.Connect)
+	nt.SentQ931(t, effs, c.conn, q931.Connect)
 	// The caller hangs up: the leg is released and both connections close.
 	effs = r.do(node.Message{Conn: c.conn, Payload: legSend(t, c.leg.Release(pbx.CauseNormalClearing))})
-	_, rc := sentQ931(t, effs, leg, q931.ReleaseComplete)
-	if got := causeOf(t, rc); got != pbx.CauseNormalClearing {
+	if got := nt.ReleaseCause(t, effs, leg); got != pbx.CauseNormalClearing {
 		t.Errorf("leg cause %d", got)
 	}
-	closed := all[node.Close](effs)
+	closed := nt.All[node.Close](effs)
 	if len(closed) != 2 {
-		t.Errorf("closes %s", show(effs))
+		t.Errorf("closes %s", nt.Show(effs))
 	}
 }
 
@@ -705,12 +578,10 @@ func TestPBXPushDetailsSealedOnlyWithAKeyPath(t *testing.T) {
 			r.pushUp()
 			r.registered(bobHost, "bob", "202", "bob-desk")
 			if tt.session {
-				s := r.conn()
-				r.do(node.Accepted{Listener: r.sock("wss/443"), Conn: s, Local: netip.AddrPortFrom(pbxIP, 443),
-					Remote: netip.AddrPortFrom(aliceHost.sig.Addr(), 50100), Path: "/myapps"})
+				s := r.session()
 				effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister,
 					Device: "alice-iphone", Token: "a1ce", Platform: push.PlatformAPNs})})
-				ans := one[node.Send](t, effs)
+				ans := nt.One[node.Send](t, effs)
 				m, err := push.DecodeSession(ans.Payload)
 				if ans.Conn != s || err != nil || m.MT != push.MTPushKey {
 					t.Fatalf("session answer %+v %v", m, err)
@@ -722,7 +593,7 @@ func TestPBXPushDetailsSealedOnlyWithAKeyPath(t *testing.T) {
 			_, effs := r.call(bobHost, "bob", "202", "201")
 			ps, _ := posts(t, effs, r.pushConn)
 			if len(ps) != 1 {
-				t.Fatalf("%s", show(effs))
+				t.Fatalf("%s", nt.Show(effs))
 			}
 			if (ps[0].Enc != nil) != tt.sealed {
 				t.Fatalf("sealed %v, want %v", ps[0].Enc != nil, tt.sealed)
@@ -742,13 +613,12 @@ func TestPBXSessionToken(t *testing.T) {
 	r, _ := newPRig(t, pbxConfig(t))
 	r.pushUp()
 	r.registered(bobHost, "bob", "202", "bob-desk")
-	s := r.conn()
-	r.do(node.Accepted{Listener: r.sock("wss/443"), Conn: s, Path: "/myapps"})
+	s := r.session()
 
 	// carol's app tells a new token; the PBX makes her a key.
 	effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister,
 		Device: "carol-pixel", Token: "fcm:new", Platform: push.PlatformFCM})})
-	m, _ := push.DecodeSession(one[node.Send](t, effs).Payload)
+	m, _ := push.DecodeSession(nt.One[node.Send](t, effs).Payload)
 	k, err := m.Key()
 	if err != nil || k.ID != "carol-pixel" {
 		t.Fatalf("PushKey %+v %v", m, err)
@@ -763,22 +633,22 @@ func TestPBXSessionToken(t *testing.T) {
 	}
 
 	// Logout: the PBX drops the token; a later call is not pushed.
-	if effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTLogout, Device: "carol-pixel"})}); len(all[node.Send](effs)) != 0 {
-		t.Errorf("answered a logout: %s", show(effs))
+	if effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTLogout, Device: "carol-pixel"})}); len(nt.All[node.Send](effs)) != 0 {
+		t.Errorf("answered a logout: %s", nt.Show(effs))
 	}
 	_, effs = r.call(bobHost, "bob", "202", "203")
-	wantAttrs(t, record(t, effs, pbx.EventPushSkipped), "device", "carol-pixel", "reason", pbx.SkipNoToken)
+	nt.WantAttrs(t, nt.Record(t, effs, pbx.EventPushSkipped), "device", "carol-pixel", "reason", pbx.SkipNoToken)
 	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 0 {
 		t.Errorf("pushed after logout: %+v", ps[0])
 	}
 
 	// A session names no device, or garbage: nothing, or the session ends.
 	if effs := r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister, Device: "bob-desk"})}); len(effs) != 0 {
-		t.Errorf("a desk phone's session: %s", show(effs))
+		t.Errorf("a desk phone's session: %s", nt.Show(effs))
 	}
-	wantAttrs(t, record(t, r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: "Hello", Device: "carol-pixel"})}),
+	nt.WantAttrs(t, nt.Record(t, r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: "Hello", Device: "carol-pixel"})}),
 		"pbx.session_unexpected"), "mt", "Hello")
-	if c := one[node.Close](t, r.do(node.Message{Conn: s, Payload: []byte("{")})); c.Conn != s {
+	if c := nt.One[node.Close](t, r.do(node.Message{Conn: s, Payload: []byte("{")})); c.Conn != s {
 		t.Errorf("closed %d", c.Conn)
 	}
 }
@@ -797,7 +667,7 @@ func TestPBXPushFailedNamesTheDevice(t *testing.T) {
 			_, effs := r.call(bobHost, "bob", "202", "201")
 			ps, _ := posts(t, effs, r.pushConn)
 			if len(ps) != 2 {
-				t.Fatalf("posts %s", show(effs))
+				t.Fatalf("posts %s", nt.Show(effs))
 			}
 			if ps[0].Src == ps[1].Src {
 				t.Errorf("both pushes of the call have src %q: their results cannot be told apart", ps[0].Src)
@@ -808,11 +678,11 @@ func TestPBXPushFailedNamesTheDevice(t *testing.T) {
 			}
 			// The vendor refuses one push; the other goes through.
 			effs = r.service(&push.PushNotifyPostResult{Src: src[failing], Err: "Unregistered"})
-			wantAttrs(t, record(t, effs, pbx.EventPushFailed), "user", "alice", "device", failing, "reason", "Unregistered")
+			nt.WantAttrs(t, nt.Record(t, effs, pbx.EventPushFailed), "user", "alice", "device", failing, "reason", "Unregistered")
 			for d, s := range src {
 				if d != failing {
-					if effs := r.service(&push.PushNotifyPostResult{Src: s}); len(records(effs, pbx.EventPushFailed)) != 0 {
-						t.Errorf("a push that went through failed: %s", show(effs))
+					if effs := r.service(&push.PushNotifyPostResult{Src: s}); len(nt.Records(effs, pbx.EventPushFailed)) != 0 {
+						t.Errorf("a push that went through failed: %s", nt.Show(effs))
 					}
 				}
 			}
@@ -824,21 +694,20 @@ func TestPBXRefusesUnknownCaller(t *testing.T) {
 	r, _ := newPRig(t, pbxConfig(t))
 	r.registered(bobHost, "bob", "202", "bob-desk")
 	c, effs := r.call(otherHost, "mallory", "299", "202")
-	wantAttrs(t, record(t, effs, "call.refused"), "pbx", "pbx", "reason", "not_registered")
-	_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
-	if got := causeOf(t, rc); got != pbx.CauseCallRejected {
+	nt.WantAttrs(t, nt.Record(t, effs, "call.refused"), "pbx", "pbx", "reason", "not_registered")
+	if got := nt.ReleaseCause(t, effs, c.conn); got != pbx.CauseCallRejected {
 		t.Errorf("cause %d, want 21", got)
 	}
-	if cl := one[node.Close](t, effs); cl.Conn != c.conn {
+	if cl := nt.One[node.Close](t, effs); cl.Conn != c.conn {
 		t.Errorf("closed %d", cl.Conn)
 	}
-	if len(all[node.Dial](effs)) != 0 {
-		t.Errorf("routed a refused call: %s", show(effs))
+	if len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("routed a refused call: %s", nt.Show(effs))
 	}
 	// A message that is no Setup on a new connection is not a call.
 	conn := r.conn()
 	r.do(node.Accepted{Listener: r.sock("tcp/1720"), Conn: conn, Remote: bobHost.sig})
-	record(t, r.do(node.Message{Conn: conn, Payload: legSend(t, c.leg.Release(16))}), "q931.unexpected")
+	nt.Record(t, r.do(node.Message{Conn: conn, Payload: legSend(t, c.leg.Release(16))}), "q931.unexpected")
 }
 
 func TestPBXCallToUnreachableDevice(t *testing.T) {
@@ -846,12 +715,11 @@ func TestPBXCallToUnreachableDevice(t *testing.T) {
 	r.registered(bobHost, "bob", "202", "bob-desk")
 	r.registered(otherHost, "alice", "201", "alice-desk")
 	c, effs := r.call(bobHost, "bob", "202", "201")
-	d := dialTo(t, effs, otherHost.sig)
+	d := nt.DialTo(t, effs, otherHost.sig)
 	effs = r.do(node.Dialled{Ref: d.Ref, Remote: otherHost.sig, Err: node.ErrRefused})
 	// The only leg failed and the Push object is down: the caller is
 	// cleared.
-	_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
-	if got := causeOf(t, rc); got == 0 {
+	if got := nt.ReleaseCause(t, effs, c.conn); got == 0 {
 		t.Errorf("cause %d", got)
 	}
 }
@@ -870,11 +738,11 @@ func TestPBXH46017(t *testing.T) {
 	b, _ := ras.Encode(m)
 	tunnelled, _ := h323.EncodeRASTunnel(b)
 	effs := r.do(node.Message{Conn: conn, Payload: tunnelled})
-	s := one[node.Send](t, effs)
-	if s.Conn != conn || s.Event.Name != "ras.rcf" || s.Event.Protocol != "ras" || len(all[node.SendTo](effs)) != 0 {
-		t.Fatalf("RCF %s", show(effs))
+	s := nt.One[node.Send](t, effs)
+	if s.Conn != conn || s.Event.Name != "ras.rcf" || s.Event.Protocol != "ras" || len(nt.All[node.SendTo](effs)) != 0 {
+		t.Fatalf("RCF %s", nt.Show(effs))
 	}
-	if attr(node.Record{Attrs: s.Event.Attrs}, "tunnel") != "h460.17" {
+	if nt.Attr(node.Record{Attrs: s.Event.Attrs}, "tunnel") != "h460.17" {
 		t.Errorf("RCF attrs %v", s.Event.Attrs)
 	}
 	msgs, err := h323.DecodeRASTunnel(s.Payload)
@@ -887,38 +755,37 @@ func TestPBXH46017(t *testing.T) {
 
 	// A call to alice goes on that connection, without a dial.
 	c, effs := r.call(bobHost, "bob", "202", "201")
-	if len(all[node.Dial](effs)) != 0 {
-		t.Errorf("dialled a device that maintains its connection: %s", show(effs))
+	if len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("dialled a device that maintains its connection: %s", nt.Show(effs))
 	}
-	setup, _ := sentQ931(t, effs, conn, q931.Setup)
+	_, setup := nt.SentQ931(t, effs, conn, q931.Setup)
 	// The device answers busy: the maintained connection stays open.
 	desk := h323.NewLeg(h323.LegConfig{Local: otherHost.sig, Remote: pbxSignal, MaintainConnection: true})
-	desk.HandleMessage(setup.Payload)
+	desk.HandleMessage(setup)
 	effs = r.do(node.Message{Conn: conn, Payload: legSend(t, desk.Release(pbx.CauseUserBusy))})
-	for _, cl := range all[node.Close](effs) {
+	for _, cl := range nt.All[node.Close](effs) {
 		if cl.Conn == conn {
-			t.Errorf("closed the maintained connection: %s", show(effs))
+			t.Errorf("closed the maintained connection: %s", nt.Show(effs))
 		}
 	}
-	_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
-	if got := causeOf(t, rc); got != pbx.CauseUserBusy {
+	if got := nt.ReleaseCause(t, effs, c.conn); got != pbx.CauseUserBusy {
 		t.Errorf("caller cause %d, want 17", got)
 	}
 
 	// The connection drops: the next call cannot use it.
 	r.do(node.Closed{Conn: conn, Err: node.ErrReset})
 	_, effs = r.call(bobHost, "bob", "202", "201")
-	for _, x := range all[node.Send](effs) {
+	for _, x := range nt.All[node.Send](effs) {
 		if x.Conn == conn {
-			t.Errorf("sent on a closed connection: %s", show(effs))
+			t.Errorf("sent on a closed connection: %s", nt.Show(effs))
 		}
 	}
 }
 
 func TestPBXStopAndUnknownCommand(t *testing.T) {
 	r, _ := newPRig(t, pbxConfig(t))
-	one[node.Done](t, r.do(node.Stop{}))
-	wantAttrs(t, record(t, r.do(node.Command{Cmd: "reboot"}), "pbx.unknown_command"), "command", "string")
+	nt.One[node.Done](t, r.do(node.Stop{}))
+	nt.WantAttrs(t, nt.Record(t, r.do(node.Command{Cmd: "reboot"}), "pbx.unknown_command"), "command", "string")
 }
 
 // B11/B12: the pushed app registers and the leg follows; an app that never
@@ -929,9 +796,9 @@ func TestPBXPushedAppRegisters(t *testing.T) {
 	r.registered(bobHost, "bob", "202", "bob-desk")
 	_, effs := r.call(bobHost, "bob", "202", "203") // carol has only her app
 	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Token != "fcm:ca201" {
-		t.Fatalf("%s", show(effs))
+		t.Fatalf("%s", nt.Show(effs))
 	}
-	wait := one[node.SetTimer](t, effs)
+	wait := nt.One[node.SetTimer](t, effs)
 	if wait.After != pbx.DefaultRegistrationTimeout {
 		t.Errorf("waits %v", wait.After)
 	}
@@ -939,19 +806,19 @@ func TestPBXPushedAppRegisters(t *testing.T) {
 	rrq := ras.NewRRQ(77, ras.Info{Alias: "carol", Number: "203", DeviceAlias: "carol-pixel", RASAddress: aliceHost.ras,
 		CallSignalAddress: aliceHost.sig}, false, 60*time.Second, false)
 	effs = r.ras(r.sock("udp/1719"), aliceHost.ras, pbxRAS, rrq)
-	if s := one[node.SendTo](t, effs); s.Event.Name != "ras.rcf" || s.To != aliceHost.ras {
-		t.Errorf("%s", show(effs))
+	if s := nt.One[node.SendTo](t, effs); s.Event.Name != "ras.rcf" || s.To != aliceHost.ras {
+		t.Errorf("%s", nt.Show(effs))
 	}
-	if d := dialTo(t, effs, aliceHost.sig); d.Transport != node.TCP {
+	if d := nt.DialTo(t, effs, aliceHost.sig); d.Transport != node.TCP {
 		t.Errorf("Dial %+v", d)
 	}
-	if c := all[node.CancelTimer](effs); !slices.ContainsFunc(c, func(c node.CancelTimer) bool { return c.ID == wait.ID }) {
-		t.Errorf("the registration wait goes on: %s", show(effs))
+	if c := nt.All[node.CancelTimer](effs); !slices.ContainsFunc(c, func(c node.CancelTimer) bool { return c.ID == wait.ID }) {
+		t.Errorf("the registration wait goes on: %s", nt.Show(effs))
 	}
 	// A renewed registration starts no second leg.
 	rrq.RegistrationRequest.RequestSeqNum = 78
-	if effs := r.ras(r.sock("udp/1719"), aliceHost.ras, pbxRAS, rrq); len(all[node.Dial](effs)) != 0 {
-		t.Errorf("a second leg: %s", show(effs))
+	if effs := r.ras(r.sock("udp/1719"), aliceHost.ras, pbxRAS, rrq); len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("a second leg: %s", nt.Show(effs))
 	}
 
 	t.Run("no registration: cause 18", func(t *testing.T) {
@@ -959,14 +826,13 @@ func TestPBXPushedAppRegisters(t *testing.T) {
 		r.pushUp()
 		r.registered(bobHost, "bob", "202", "bob-desk")
 		c, effs := r.call(bobHost, "bob", "202", "203")
-		wait := one[node.SetTimer](t, effs)
+		wait := nt.One[node.SetTimer](t, effs)
 		r.now = r.now.Add(wait.After)
 		effs = r.do(node.TimerFired{ID: wait.ID})
-		_, rc := sentQ931(t, effs, c.conn, q931.ReleaseComplete)
-		if got := causeOf(t, rc); got != pbx.CauseNoUserResponding {
+		if got := nt.ReleaseCause(t, effs, c.conn); got != pbx.CauseNoUserResponding {
 			t.Errorf("cause %d, want 18", got)
 		}
-		if cl := one[node.Close](t, effs); cl.Conn != c.conn {
+		if cl := nt.One[node.Close](t, effs); cl.Conn != c.conn {
 			t.Errorf("closed %d", cl.Conn)
 		}
 	})
@@ -981,12 +847,12 @@ func TestPBXUnregistration(t *testing.T) {
 	r.seq++
 	urq := ras.NewURQ(r.seq, ras.Info{Alias: "alice", Number: "201", EndpointID: ep, CallSignalAddress: aliceHost.sig})
 	effs := r.ras(r.sock("udp/1719"), aliceHost.ras, pbxRAS, urq)
-	if s := one[node.SendTo](t, effs); s.Event.Name != "ras.ucf" || s.To != aliceHost.ras {
-		t.Fatalf("%s", show(effs))
+	if s := nt.One[node.SendTo](t, effs); s.Event.Name != "ras.ucf" || s.To != aliceHost.ras {
+		t.Fatalf("%s", nt.Show(effs))
 	}
 	_, effs = r.call(bobHost, "bob", "202", "201")
 	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Token != "a1ce" {
-		t.Errorf("after the URQ: %s", show(effs))
+		t.Errorf("after the URQ: %s", nt.Show(effs))
 	}
 
 	// A registration that is not renewed expires with the gatekeeper's
@@ -997,45 +863,44 @@ func TestPBXUnregistration(t *testing.T) {
 		CallSignalAddress: bobHost.sig}, false, 60*time.Second, false)
 	effs = r.ras(r.sock("udp/1719"), bobHost.ras, pbxRAS, m)
 	var expiry node.SetTimer
-	for _, s := range all[node.SetTimer](effs) {
+	for _, s := range nt.All[node.SetTimer](effs) {
 		expiry = s
 	}
 	if expiry.After != 120*time.Second+ras.DefaultExpiryGrace {
-		t.Fatalf("expiry timer %+v in %s", expiry, show(effs))
+		t.Fatalf("expiry timer %+v in %s", expiry, nt.Show(effs))
 	}
 	r.now = r.now.Add(expiry.After)
 	effs = r.do(node.TimerFired{ID: expiry.ID})
-	wantAttrs(t, record(t, effs, "ras.registration_expired"), "alias", "bob")
+	nt.WantAttrs(t, nt.Record(t, effs, "ras.registration_expired"), "alias", "bob")
 	// bob-desk is gone: a call from it is refused.
 	_, effs = r.call(bobHost, "bob", "202", "201")
-	record(t, effs, "call.refused")
+	nt.Record(t, effs, "call.refused")
 }
 
 func TestPBXSessionClosedEndsKeyPath(t *testing.T) {
 	r, _ := newPRig(t, pbxConfig(t))
 	r.pushUp()
 	r.registered(bobHost, "bob", "202", "bob-desk")
-	s := r.conn()
-	r.do(node.Accepted{Listener: r.sock("wss/443"), Conn: s, Path: "/myapps"})
+	s := r.session()
 	r.do(node.Message{Conn: s, Payload: push.EncodeJSON(push.SessionMessage{MT: push.MTPushRegister, Device: "alice-iphone"})})
 	_, effs := r.call(bobHost, "bob", "202", "201")
 	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Enc == nil || ps[0].Token != "a1ce" {
-		t.Fatalf("with the session: %s", show(effs))
+		t.Fatalf("with the session: %s", nt.Show(effs))
 	}
 	// The session ends: no key path, so the next push has no details.
 	if effs := r.do(node.Closed{Conn: s}); len(effs) != 0 {
-		t.Errorf("%s", show(effs))
+		t.Errorf("%s", nt.Show(effs))
 	}
 	_, effs = r.call(bobHost, "bob", "202", "201")
 	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Enc != nil {
-		t.Errorf("without the session: %s", show(effs))
+		t.Errorf("without the session: %s", nt.Show(effs))
 	}
 }
 
 func TestPBXConnections(t *testing.T) {
 	r, _ := newPRig(t, pbxConfig(t))
 	// A connection on a socket that is no listener of the PBX's is closed.
-	if c := one[node.Close](t, r.do(node.Accepted{Listener: r.sock("udp/1719"), Conn: 9})); c.Conn != 9 {
+	if c := nt.One[node.Close](t, r.do(node.Accepted{Listener: r.sock("udp/1719"), Conn: 9})); c.Conn != 9 {
 		t.Errorf("closed %d", c.Conn)
 	}
 	// A registered desk phone calls over TLS.
@@ -1046,12 +911,12 @@ func TestPBXConnections(t *testing.T) {
 	var g [16]byte
 	leg := h323.NewLeg(h323.LegConfig{Outgoing: true, CallReference: 8, CallID: g, CallingNumber: "202", CalledNumber: "201", SourceAlias: "bob"})
 	effs := r.do(node.Message{Conn: conn, Payload: legSend(t, leg.Setup())})
-	sentQ931(t, effs, conn, q931.CallProceeding)
+	nt.SentQ931(t, effs, conn, q931.CallProceeding)
 	// The driver closed a connection with unreadable framing.
 	effs = r.do(node.Closed{Conn: conn, Err: node.ErrFraming})
-	record(t, effs, "q931.malformed")
-	if len(all[node.Send](effs)) != 0 {
-		t.Errorf("wrote to a closed connection: %s", show(effs))
+	nt.Record(t, effs, "q931.malformed")
+	if len(nt.All[node.Send](effs)) != 0 {
+		t.Errorf("wrote to a closed connection: %s", nt.Show(effs))
 	}
 }
 
@@ -1061,7 +926,7 @@ func TestPBXUnknownTimers(t *testing.T) {
 	r, _ := newPRig(t, pbxConfig(t))
 	for _, kind := range []uint32{node.KindsRAS + 7, node.KindsPBX + 0x7f, node.KindsPush + 2, node.KindsPush + 0xff, node.KindsNode + 9} {
 		if effs := r.do(node.TimerFired{ID: node.TimerID{Kind: kind, Key: 42}}); len(effs) != 0 {
-			t.Errorf("kind %#x: %s", kind, show(effs))
+			t.Errorf("kind %#x: %s", kind, nt.Show(effs))
 		}
 	}
 }
@@ -1099,12 +964,12 @@ func TestPBXForgetsEndedCalls(t *testing.T) {
 			for range 3 {
 				c, effs := r.call(bobHost, "bob", "202", "201")
 				ps, _ := posts(t, effs, r.pushConn)
-				d := dialTo(t, effs, otherHost.sig)
+				d := nt.DialTo(t, effs, otherHost.sig)
 				leg := r.conn()
 				local := netip.AddrPortFrom(pbxIP, 40000)
-				setup, _ := sentQ931(t, r.do(node.Dialled{Ref: d.Ref, Conn: leg, Local: local, Remote: otherHost.sig}), leg, q931.Setup)
+				_, setup := nt.SentQ931(t, r.do(node.Dialled{Ref: d.Ref, Conn: leg, Local: local, Remote: otherHost.sig}), leg, q931.Setup)
 				desk := h323.NewLeg(h323.LegConfig{Local: otherHost.sig, Remote: local})
-				desk.HandleMessage(setup.Payload)
+				desk.HandleMessage(setup)
 				e.end(r, c, leg, desk)
 				for _, p := range ps { // the push's result comes after the call
 					r.service(&push.PushNotifyPostResult{Src: p.Src})

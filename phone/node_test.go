@@ -7,13 +7,13 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/callwake/callwake/h323"
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
+	nt "github.com/callwake/callwake/internal/nodetest"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/push"
@@ -94,14 +94,14 @@ func (r *rig) after(d time.Duration) { r.now = r.now.Add(d) }
 // of the second Listening, where the phone starts.
 func (r *rig) listen() []node.Effect {
 	r.t.Helper()
-	listens := all[node.Listen](r.do(node.Start{}))
+	listens := nt.All[node.Listen](r.do(node.Start{}))
 	if len(listens) != 2 {
 		r.t.Fatalf("Start: %d Listen effects, want 2", len(listens))
 	}
 	r.rasSock, r.sigSock = listens[0].Sock, listens[1].Sock
 	r.rasAddr, r.sigAddr = bound(listens[0].Addr, 50000), bound(listens[1].Addr, 50001)
 	if effs := r.do(node.Listening{Sock: r.rasSock, Addr: r.rasAddr}); len(effs) != 0 {
-		r.t.Fatalf("first Listening: %s, want nothing before both sockets are bound", show(effs))
+		r.t.Fatalf("first Listening: %s, want nothing before both sockets are bound", nt.Show(effs))
 	}
 	return r.do(node.Listening{Sock: r.sigSock, Addr: r.sigAddr})
 }
@@ -143,7 +143,7 @@ func (r *rig) rcf(effs []node.Effect, edit func(*h225.RegistrationConfirm)) []no
 	}
 	effs = r.ras(gkRAS, m)
 	if !r.n.Registered() {
-		r.t.Fatalf("not registered after the RCF: %s", show(effs))
+		r.t.Fatalf("not registered after the RCF: %s", nt.Show(effs))
 	}
 	return effs
 }
@@ -162,114 +162,17 @@ func preGrant(rcf *h225.RegistrationConfirm) {
 
 // --- effect helpers
 
-func all[T node.Effect](effs []node.Effect) []T {
-	var out []T
-	for _, e := range effs {
-		if x, ok := e.(T); ok {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func one[T node.Effect](t *testing.T, effs []node.Effect) T {
-	t.Helper()
-	xs := all[T](effs)
-	if len(xs) != 1 {
-		var zero T
-		t.Fatalf("want exactly one %T, got %d in %s", zero, len(xs), show(effs))
-	}
-	return xs[0]
-}
-
-func show(effs []node.Effect) string {
-	var b bytes.Buffer
-	for _, e := range effs {
-		b.WriteString("\n\t")
-		switch e := e.(type) {
-		case node.SendTo:
-			b.WriteString("SendTo " + e.Event.Name + " to " + e.To.String())
-		case node.Send:
-			b.WriteString("Send " + e.Event.Name + " on " + strconv.Itoa(int(e.Conn)) + " " + string(e.Payload))
-		case node.Record:
-			b.WriteString("Record " + e.Name)
-			for _, a := range e.Attrs {
-				b.WriteString(" " + a.Key + "=" + a.Value)
-			}
-		default:
-			b.WriteString(strconv.Quote(typeName(e)))
-		}
-	}
-	return b.String()
-}
-
-func typeName(e node.Effect) string {
-	switch e := e.(type) {
-	case node.Dial:
-		return "Dial " + e.To.String() + " " + e.Transport.String() + e.Path
-	case node.SetTimer:
-		return "SetTimer " + e.After.String()
-	case node.CancelTimer:
-		return "CancelTimer"
-	case node.Close:
-		return "Close " + strconv.Itoa(int(e.Conn))
-	case node.Listen:
-		return "Listen " + e.Addr.String() + " " + e.Transport.String()
-	case node.Done:
-		return "Done"
-	}
-	return "?"
-}
-
-// records returns the records named name.
-func records(effs []node.Effect, name string) []node.Record {
-	var out []node.Record
-	for _, r := range all[node.Record](effs) {
-		if r.Name == name {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func record(t *testing.T, effs []node.Effect, name string) node.Record {
-	t.Helper()
-	rs := records(effs, name)
-	if len(rs) != 1 {
-		t.Fatalf("want one record %s, got %d in %s", name, len(rs), show(effs))
-	}
-	return rs[0]
-}
-
-func attr(r node.Record, key string) string {
-	for _, a := range r.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return "<absent>"
-}
-
-func wantAttrs(t *testing.T, r node.Record, kv ...string) {
-	t.Helper()
-	for i := 0; i < len(kv); i += 2 {
-		if got := attr(r, kv[i]); got != kv[i+1] {
-			t.Errorf("%s %s = %q, want %q", r.Name, kv[i], got, kv[i+1])
-		}
-	}
-}
-
 // sentRAS finds the one datagram whose event is name and decodes it.
 func sentRAS(t *testing.T, effs []node.Effect, name string) (node.SendTo, *h225.RasMessage) {
 	t.Helper()
 	var found []node.SendTo
-	for _, s := range all[node.SendTo](effs) {
+	for _, s := range nt.All[node.SendTo](effs) {
 		if s.Event.Name == name {
 			found = append(found, s)
 		}
 	}
 	if len(found) != 1 {
-		t.Fatalf("want one SendTo %s, got %d in %s", name, len(found), show(effs))
+		t.Fatalf("want one SendTo %s, got %d in %s", name, len(found), nt.Show(effs))
 	}
 	m, err := ras.Decode(found[0].Payload)
 	if err != nil {
@@ -281,77 +184,28 @@ func sentRAS(t *testing.T, effs []node.Effect, name string) (node.SendTo, *h225.
 	return found[0], m
 }
 
-// sentQ931 finds the one message of type typ sent on conn and decodes it.
-func sentQ931(t *testing.T, effs []node.Effect, conn node.ConnID, typ q931.MessageType) q931.Message {
-	t.Helper()
-	var found []node.Send
-	for _, s := range all[node.Send](effs) {
-		if s.Conn == conn && s.Event.Name == typ.EventName() {
-			found = append(found, s)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("want one %s on conn %d, got %d in %s", typ.EventName(), conn, len(found), show(effs))
-	}
-	if found[0].Event.Protocol != "q931" {
-		t.Errorf("%s: protocol %q, want q931", typ.EventName(), found[0].Event.Protocol)
-	}
-	m, err := q931.Decode(found[0].Payload)
-	if err != nil {
-		t.Fatalf("%s does not decode: %v", typ.EventName(), err)
-	}
-	if m.Type != typ {
-		t.Fatalf("event %s carries a %v", typ.EventName(), m.Type)
-	}
-	return m
-}
-
 func noQ931(t *testing.T, effs []node.Effect, typ q931.MessageType) {
 	t.Helper()
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		if s.Event.Name == typ.EventName() {
-			t.Fatalf("unexpected %s in %s", typ.EventName(), show(effs))
+			t.Fatalf("unexpected %s in %s", typ.EventName(), nt.Show(effs))
 		}
 	}
-}
-
-func causeOf(t *testing.T, m q931.Message) int {
-	t.Helper()
-	c, err := m.Cause()
-	if err != nil {
-		t.Fatalf("%v without cause: %v", m.Type, err)
-	}
-	return int(c.Value)
 }
 
 // timerAfter finds the one timer armed for d.
 func timerAfter(t *testing.T, effs []node.Effect, d time.Duration) node.TimerID {
 	t.Helper()
 	var ids []node.TimerID
-	for _, s := range all[node.SetTimer](effs) {
+	for _, s := range nt.All[node.SetTimer](effs) {
 		if s.After == d {
 			ids = append(ids, s.ID)
 		}
 	}
 	if len(ids) != 1 {
-		t.Fatalf("want one timer of %v, got %d in %s", d, len(ids), show(effs))
+		t.Fatalf("want one timer of %v, got %d in %s", d, len(ids), nt.Show(effs))
 	}
 	return ids[0]
-}
-
-// dialTo finds the one Dial to addr.
-func dialTo(t *testing.T, effs []node.Effect, addr netip.AddrPort) node.Dial {
-	t.Helper()
-	var found []node.Dial
-	for _, d := range all[node.Dial](effs) {
-		if d.To == addr {
-			found = append(found, d)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("want one Dial to %v, got %d in %s", addr, len(found), show(effs))
-	}
-	return found[0]
 }
 
 func aliasTexts(list []h225.AliasAddress) []string {
@@ -416,9 +270,9 @@ func TestPhoneStartListensPerTransport(t *testing.T) {
 			r := newRig(t, cfg)
 			effs := r.do(node.Start{})
 			if len(effs) != 2 {
-				t.Fatalf("Start: %s, want two Listen effects", show(effs))
+				t.Fatalf("Start: %s, want two Listen effects", nt.Show(effs))
 			}
-			l := all[node.Listen](effs)
+			l := nt.All[node.Listen](effs)
 			want := []node.Listen{
 				{Sock: l[0].Sock, Addr: netip.AddrPortFrom(phoneIP, tt.rasPort), Transport: tt.ras, Protocol: "ras"},
 				{Sock: l[1].Sock, Addr: netip.AddrPortFrom(phoneIP, tt.sigPort), Transport: tt.sig, Protocol: "q931"},
@@ -450,7 +304,7 @@ func TestPhoneDeskRegistersWithBoundAddresses(t *testing.T) {
 	if got, _ := ras.AddrPort(&grq.GatekeeperRequest.RasAddress); got != r.rasAddr {
 		t.Errorf("GRQ rasAddress %v, want the bound %v", got, r.rasAddr)
 	}
-	one[node.SetTimer](t, effs) // the GRQ's retransmission
+	nt.One[node.SetTimer](t, effs) // the GRQ's retransmission
 	if r.n.Registered() {
 		t.Fatal("registered before any answer")
 	}
@@ -475,8 +329,8 @@ func TestPhoneDeskRegistersWithBoundAddresses(t *testing.T) {
 	}
 
 	effs = r.rcf(effs, nil)
-	rec := record(t, effs, "phone.registered")
-	wantAttrs(t, rec, "endpoint_id", "ep-0001", "ttl", "2m0s")
+	rec := nt.Record(t, effs, "phone.registered")
+	nt.WantAttrs(t, rec, "endpoint_id", "ep-0001", "ttl", "2m0s")
 	if res := r.n.Result(); !res.Registered || res.RASAddress != r.rasAddr || res.SignalAddress != r.sigAddr {
 		t.Errorf("Result %+v", res)
 	}
@@ -490,8 +344,8 @@ func TestPhoneRegistrationRejected(t *testing.T) {
 	r := newRig(t, cfg)
 	_, rrq := sentRAS(t, r.listen(), "ras.rrq")
 	effs := r.ras(gkRAS, ras.NewRRJ(ras.SeqNum(rrq), "pbx.example", h225.RegistrationRejectReasonInvalidAlias))
-	wantAttrs(t, record(t, effs, "phone.registration_failed"), "reason", "invalidAlias")
-	one[node.Done](t, effs)
+	nt.WantAttrs(t, nt.Record(t, effs, "phone.registration_failed"), "reason", "invalidAlias")
+	nt.One[node.Done](t, effs)
 	if r.n.Registered() || r.n.Result().Failure != "invalidAlias" {
 		t.Errorf("Registered %v, Result %+v", r.n.Registered(), r.n.Result())
 	}
@@ -499,12 +353,12 @@ func TestPhoneRegistrationRejected(t *testing.T) {
 
 func TestPhoneListenFailureEnds(t *testing.T) {
 	r := newRig(t, deskConfig())
-	listens := all[node.Listen](r.do(node.Start{}))
+	listens := nt.All[node.Listen](r.do(node.Start{}))
 	effs := r.do(node.Listening{Sock: listens[0].Sock, Err: errors.New("address in use")})
-	wantAttrs(t, record(t, effs, "phone.listen_failed"), "error", "address in use")
-	one[node.Done](t, effs)
+	nt.WantAttrs(t, nt.Record(t, effs, "phone.listen_failed"), "error", "address in use")
+	nt.One[node.Done](t, effs)
 	if effs := r.do(node.Listening{Sock: listens[1].Sock, Addr: netip.AddrPortFrom(phoneIP, 1720)}); len(effs) != 0 {
-		t.Errorf("the other socket bound after the failure: %s", show(effs))
+		t.Errorf("the other socket bound after the failure: %s", nt.Show(effs))
 	}
 	// The signalling listener is up: a Setup may still arrive. The phone
 	// has no RAS endpoint to ask admission with, so it takes no call.
@@ -512,7 +366,7 @@ func TestPhoneListenFailureEnds(t *testing.T) {
 	r.do(node.Accepted{Listener: listens[1].Sock, Conn: 3, Local: netip.AddrPortFrom(phoneIP, 1720), Remote: pbxEphem})
 	effs = r.do(node.Message{Conn: 3, Payload: setup})
 	noQ931(t, effs, q931.CallProceeding)
-	if c := one[node.Close](t, effs); c.Conn != 3 {
+	if c := nt.One[node.Close](t, effs); c.Conn != 3 {
 		t.Errorf("closed %d, want the Setup's connection 3", c.Conn)
 	}
 }
@@ -545,17 +399,17 @@ func TestPhoneIncomingCall(t *testing.T) {
 			const conn node.ConnID = 11
 			pc, setup := newPBXCall(t, 77, false, pbxEphem, r.sigAddr)
 			if effs := r.do(node.Accepted{Listener: r.sigSock, Conn: conn, Local: r.sigAddr, Remote: pbxEphem}); len(effs) != 0 {
-				t.Fatalf("Accepted: %s", show(effs))
+				t.Fatalf("Accepted: %s", nt.Show(effs))
 			}
 			effs := r.do(node.Message{Conn: conn, Payload: setup})
 			// Call Proceeding first, whatever admission does.
-			sentQ931(t, effs, conn, q931.CallProceeding)
-			if s := all[node.Send](effs)[0]; s.Event.Name != "q931.call_proceeding" {
+			nt.SentQ931(t, effs, conn, q931.CallProceeding)
+			if s := nt.All[node.Send](effs)[0]; s.Event.Name != "q931.call_proceeding" {
 				t.Errorf("first message %s, want Call Proceeding", s.Event.Name)
 			}
 			if tt.asks {
-				if len(records(effs, phone.EventRinging)) != 0 {
-					t.Fatalf("rings before admission: %s", show(effs))
+				if len(nt.Records(effs, phone.EventRinging)) != 0 {
+					t.Fatalf("rings before admission: %s", nt.Show(effs))
 				}
 				noQ931(t, effs, q931.Alerting)
 				st, arq := sentRAS(t, effs, "ras.arq")
@@ -567,29 +421,29 @@ func TestPhoneIncomingCall(t *testing.T) {
 				}
 				effs = r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal))
 			} else {
-				for _, s := range all[node.SendTo](effs) {
+				for _, s := range nt.All[node.SendTo](effs) {
 					t.Errorf("asked admission: %s", s.Event.Name)
 				}
 			}
-			ring := record(t, effs, phone.EventRinging)
-			wantAttrs(t, ring, "device", "bob-desk", "number", "201", "name", "alice", "silent", "false")
-			sentQ931(t, effs, conn, q931.Alerting)
+			ring := nt.Record(t, effs, phone.EventRinging)
+			nt.WantAttrs(t, ring, "device", "bob-desk", "number", "201", "name", "alice", "silent", "false")
+			nt.SentQ931(t, effs, conn, q931.Alerting)
 			if tt.asks {
 				noQ931(t, effs, q931.CallProceeding) // it was sent with the ARQ
 			}
 
 			effs = r.fire(effs, 2*time.Second) // the user answers
-			record(t, effs, phone.EventAnswered)
-			sentQ931(t, effs, conn, q931.Connect)
+			nt.Record(t, effs, phone.EventAnswered)
+			nt.SentQ931(t, effs, conn, q931.Connect)
 
 			r.after(3 * time.Second)
 			effs = r.do(node.Message{Conn: conn, Payload: pc.send(t, pc.leg.Release(16))})
-			if c := one[node.Close](t, effs); c.Conn != conn {
+			if c := nt.One[node.Close](t, effs); c.Conn != conn {
 				t.Errorf("closed %d, want %d", c.Conn, conn)
 			}
 			if !tt.asks {
-				if len(all[node.SendTo](effs)) != 0 {
-					t.Errorf("a call never admitted is disengaged: %s", show(effs))
+				if len(nt.All[node.SendTo](effs)) != 0 {
+					t.Errorf("a call never admitted is disengaged: %s", nt.Show(effs))
 				}
 				return
 			}
@@ -610,14 +464,14 @@ func TestPhoneAnswerAdmissionRejected(t *testing.T) {
 	r.do(node.Accepted{Listener: r.sigSock, Conn: 4, Local: r.sigAddr, Remote: pbxEphem})
 	_, arq := sentRAS(t, r.do(node.Message{Conn: 4, Payload: setup}), "ras.arq")
 	effs := r.ras(gkRAS, ras.NewARJ(ras.SeqNum(arq), h225.AdmissionRejectReasonRequestDenied))
-	wantAttrs(t, record(t, effs, "call.not_admitted"), "device", "bob-desk", "reason", "requestDenied")
-	if got := causeOf(t, sentQ931(t, effs, 4, q931.ReleaseComplete)); got != phone.CauseCallRejected {
+	nt.WantAttrs(t, nt.Record(t, effs, "call.not_admitted"), "device", "bob-desk", "reason", "requestDenied")
+	if got := nt.ReleaseCause(t, effs, 4); got != phone.CauseCallRejected {
 		t.Errorf("cause %d, want 21", got)
 	}
-	if len(records(effs, phone.EventRinging)) != 0 || len(all[node.SendTo](effs)) != 0 {
-		t.Errorf("rang or disengaged a call never admitted: %s", show(effs))
+	if len(nt.Records(effs, phone.EventRinging)) != 0 || len(nt.All[node.SendTo](effs)) != 0 {
+		t.Errorf("rang or disengaged a call never admitted: %s", nt.Show(effs))
 	}
-	one[node.Close](t, effs)
+	nt.One[node.Close](t, effs)
 }
 
 func TestPhoneConnectionLostEndsCall(t *testing.T) {
@@ -628,10 +482,10 @@ func TestPhoneConnectionLostEndsCall(t *testing.T) {
 	effs := r.do(node.Message{Conn: 6, Payload: setup})
 	answer := timerAfter(t, effs, 2*time.Second)
 	effs = r.do(node.Closed{Conn: 6, Err: node.ErrReset})
-	if len(all[node.Close](effs)) != 0 || len(all[node.Send](effs)) != 0 {
-		t.Errorf("wrote to or closed a connection that is gone: %s", show(effs))
+	if len(nt.All[node.Close](effs)) != 0 || len(nt.All[node.Send](effs)) != 0 {
+		t.Errorf("wrote to or closed a connection that is gone: %s", nt.Show(effs))
 	}
-	if c := one[node.CancelTimer](t, effs); c.ID != answer {
+	if c := nt.One[node.CancelTimer](t, effs); c.ID != answer {
 		t.Errorf("cancelled %+v, want the answer timer %+v", c.ID, answer)
 	}
 }
@@ -644,21 +498,21 @@ func placed(t *testing.T, cfg phone.NodeConfig) (*rig, node.ConnID, []node.Effec
 	r := newRig(t, cfg)
 	r.register(r.listen(), nil)
 	effs := r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}})
-	wantAttrs(t, record(t, effs, "call.placing"), "to", "201")
+	nt.WantAttrs(t, nt.Record(t, effs, "call.placing"), "to", "201")
 	_, arq := sentRAS(t, effs, "ras.arq")
 	a := arq.AdmissionRequest
 	if a.AnswerCall || !slices.Equal(aliasTexts(a.DestinationInfo), []string{"201"}) {
 		t.Errorf("ARQ answerCall %v destination %q", a.AnswerCall, aliasTexts(a.DestinationInfo))
 	}
 	effs = r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal))
-	d := dialTo(t, effs, pbxSignal)
+	d := nt.DialTo(t, effs, pbxSignal)
 	if d.Transport != node.TCP || d.Protocol != "q931" || d.From != phoneIP {
 		t.Errorf("Dial %+v", d)
 	}
 	const conn node.ConnID = 21
 	local := netip.AddrPortFrom(phoneIP, 50123)
 	effs = r.do(node.Dialled{Ref: d.Ref, Conn: conn, Local: local, Remote: pbxSignal})
-	setup := sentQ931(t, effs, conn, q931.Setup)
+	setup, _ := nt.SentQ931(t, effs, conn, q931.Setup)
 	if n, err := setup.CalledPartyNumber(); err != nil || n.Digits != "201" {
 		t.Errorf("Setup called number %+v %v", n, err)
 	}
@@ -669,11 +523,11 @@ func TestPhonePlacedCallTimers(t *testing.T) {
 	t.Run("T303 without an answer to the Setup", func(t *testing.T) {
 		r, conn, effs := placed(t, deskConfig())
 		effs = r.fire(effs, phone.DefaultSetupTimeout)
-		wantAttrs(t, record(t, effs, "q931.timer_expired"), "device", "bob-desk", "timer", "T303")
-		if got := causeOf(t, sentQ931(t, effs, conn, q931.ReleaseComplete)); got != 102 {
+		nt.WantAttrs(t, nt.Record(t, effs, "q931.timer_expired"), "device", "bob-desk", "timer", "T303")
+		if got := nt.ReleaseCause(t, effs, conn); got != 102 {
 			t.Errorf("cause %d, want 102", got)
 		}
-		one[node.Close](t, effs)
+		nt.One[node.Close](t, effs)
 		sentRAS(t, effs, "ras.drq")
 		if r.n.Result().ReleaseCause != 102 {
 			t.Errorf("Result %+v", r.n.Result())
@@ -684,18 +538,18 @@ func TestPhonePlacedCallTimers(t *testing.T) {
 		t303 := timerAfter(t, effs, phone.DefaultSetupTimeout)
 		pbxLeg := h323.NewLeg(h323.LegConfig{Local: pbxSignal, Remote: netip.AddrPortFrom(phoneIP, 50123)})
 		var setup []byte
-		for _, s := range all[node.Send](effs) {
+		for _, s := range nt.All[node.Send](effs) {
 			setup = s.Payload
 		}
 		pbxLeg.HandleMessage(setup)
 		proceeding := (&pbxCall{}).send(t, pbxLeg.CallProceeding())
 		effs = r.do(node.Message{Conn: conn, Payload: proceeding})
-		if c := one[node.CancelTimer](t, effs); c.ID != t303 {
+		if c := nt.One[node.CancelTimer](t, effs); c.ID != t303 {
 			t.Errorf("cancelled %+v, want T303 %+v", c.ID, t303)
 		}
 		effs = r.fire(effs, phone.DefaultProceedingTimeout)
-		wantAttrs(t, record(t, effs, "q931.timer_expired"), "timer", "T310")
-		if got := causeOf(t, sentQ931(t, effs, conn, q931.ReleaseComplete)); got != 102 {
+		nt.WantAttrs(t, nt.Record(t, effs, "q931.timer_expired"), "timer", "T310")
+		if got := nt.ReleaseCause(t, effs, conn); got != 102 {
 			t.Errorf("cause %d, want 102", got)
 		}
 	})
@@ -705,23 +559,23 @@ func TestPhonePlacedCallTimers(t *testing.T) {
 		r := newRig(t, cfg)
 		r.register(r.listen(), nil)
 		_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "201", HangupAfter: 5 * time.Second}}), "ras.arq")
-		d := dialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
+		d := nt.DialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
 		local := netip.AddrPortFrom(phoneIP, 50124)
 		effs := r.do(node.Dialled{Ref: d.Ref, Conn: 22, Local: local, Remote: pbxSignal})
 		t303 := timerAfter(t, effs, phone.DefaultSetupTimeout)
 		pbxLeg := h323.NewLeg(h323.LegConfig{Local: pbxSignal, Remote: local})
-		pbxLeg.HandleMessage(all[node.Send](effs)[0].Payload)
+		pbxLeg.HandleMessage(nt.All[node.Send](effs)[0].Payload)
 		pc := &pbxCall{}
 		// Alerting ends both Q.931 timers.
 		effs = r.do(node.Message{Conn: 22, Payload: pc.send(t, pbxLeg.Alerting())})
-		cancelled := all[node.CancelTimer](effs)
+		cancelled := nt.All[node.CancelTimer](effs)
 		if len(cancelled) != 2 || cancelled[0].ID != t303 || cancelled[1].ID.Kind == t303.Kind {
 			t.Errorf("Alerting cancels %+v, want T303 and T310", cancelled)
 		}
 		// Connect arms the hang-up, which clears the call with 16.
 		effs = r.do(node.Message{Conn: 22, Payload: pc.send(t, pbxLeg.Connect())})
 		effs = r.fire(effs, 5*time.Second)
-		if got := causeOf(t, sentQ931(t, effs, 22, q931.ReleaseComplete)); got != phone.CauseNormalClearing {
+		if got := nt.ReleaseCause(t, effs, 22); got != phone.CauseNormalClearing {
 			t.Errorf("cause %d", got)
 		}
 		_, drq := sentRAS(t, effs, "ras.drq")
@@ -736,8 +590,8 @@ func TestPhonePlacedCallTimers(t *testing.T) {
 		cfg := deskConfig()
 		cfg.SetupTimeout, cfg.ProceedingTimeout = 0, 0
 		_, _, effs := placed(t, cfg)
-		if len(all[node.SetTimer](effs)) != 0 {
-			t.Errorf("timers armed with the Setup: %s", show(effs))
+		if len(nt.All[node.SetTimer](effs)) != 0 {
+			t.Errorf("timers armed with the Setup: %s", nt.Show(effs))
 		}
 	})
 }
@@ -748,9 +602,9 @@ func TestPhonePlacedCallDialFails(t *testing.T) {
 	r := newRig(t, cfg)
 	r.register(r.listen(), nil)
 	_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}), "ras.arq")
-	d := dialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
+	d := nt.DialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
 	effs := r.do(node.Dialled{Ref: d.Ref, Remote: pbxSignal, Err: node.ErrRefused})
-	wantAttrs(t, record(t, effs, "call.not_placed"), "to", "201", "reason", "dial: connection refused")
+	nt.WantAttrs(t, nt.Record(t, effs, "call.not_placed"), "to", "201", "reason", "dial: connection refused")
 	sentRAS(t, effs, "ras.drq") // the admitted call is disengaged
 	if r.n.Result().CallFailure != "dial: connection refused" {
 		t.Errorf("Result %+v", r.n.Result())
@@ -764,17 +618,17 @@ func TestPhoneH46017TunnelsRAS(t *testing.T) {
 	cfg.Transport, cfg.Discover = phone.H460TCP, false
 	r := newRig(t, cfg)
 	effs := r.listen()
-	if len(all[node.SendTo](effs)) != 0 {
-		t.Fatalf("RAS on the socket of an H.460.17 phone: %s", show(effs))
+	if len(nt.All[node.SendTo](effs)) != 0 {
+		t.Fatalf("RAS on the socket of an H.460.17 phone: %s", nt.Show(effs))
 	}
-	d := dialTo(t, effs, pbxSignal)
+	d := nt.DialTo(t, effs, pbxSignal)
 	if d.Transport != node.TCP || d.Protocol != "q931" {
 		t.Errorf("Dial %+v", d)
 	}
 	const conn node.ConnID = 5
 	local := netip.AddrPortFrom(phoneIP, 50200)
 	effs = r.do(node.Dialled{Ref: d.Ref, Conn: conn, Local: local, Remote: pbxSignal})
-	s := one[node.Send](t, effs)
+	s := nt.One[node.Send](t, effs)
 	if s.Conn != conn || s.Event.Name != "ras.rrq" || s.Event.Protocol != "ras" || attrOf(s.Event.Attrs, "tunnel") != "h460.17" {
 		t.Fatalf("tunnelled RRQ %+v", s)
 	}
@@ -801,20 +655,20 @@ func TestPhoneH46017TunnelsRAS(t *testing.T) {
 	// A call arrives on the same connection; its ARQ too goes there.
 	pc, setup := newPBXCall(t, 31, true, pbxSignal, local)
 	effs = r.do(node.Message{Conn: conn, Payload: setup})
-	sentQ931(t, effs, conn, q931.CallProceeding)
+	nt.SentQ931(t, effs, conn, q931.CallProceeding)
 	var arq node.Send
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		if s.Event.Name == "ras.arq" {
 			arq = s
 		}
 	}
-	if arq.Conn != conn || attrOf(arq.Event.Attrs, "tunnel") != "h460.17" || len(all[node.SendTo](effs)) != 0 {
-		t.Fatalf("ARQ not tunnelled: %s", show(effs))
+	if arq.Conn != conn || attrOf(arq.Event.Attrs, "tunnel") != "h460.17" || len(nt.All[node.SendTo](effs)) != 0 {
+		t.Fatalf("ARQ not tunnelled: %s", nt.Show(effs))
 	}
 	// The call ends; the maintained connection stays.
 	effs = r.do(node.Message{Conn: conn, Payload: pc.send(t, pc.leg.Release(16))})
-	if len(all[node.Close](effs)) != 0 {
-		t.Errorf("closed the maintained connection after a call: %s", show(effs))
+	if len(nt.All[node.Close](effs)) != 0 {
+		t.Errorf("closed the maintained connection after a call: %s", nt.Show(effs))
 	}
 }
 
@@ -823,15 +677,15 @@ func TestPhoneH46017DialFailureLosesRAS(t *testing.T) {
 	cfg.Transport, cfg.Discover = phone.H460TCP, false
 	r := newRig(t, cfg)
 	effs := r.listen()
-	d := dialTo(t, effs, pbxSignal)
+	d := nt.DialTo(t, effs, pbxSignal)
 	retry := timerAfter(t, effs, ras.RequestTimeout)
 	effs = r.do(node.Dialled{Ref: d.Ref, Remote: pbxSignal, Err: node.ErrRefused})
-	rec := record(t, effs, "ras.rrq")
-	wantAttrs(t, rec, "from", "bob-desk", "to", "pbx", "lost", "true")
+	rec := nt.Record(t, effs, "ras.rrq")
+	nt.WantAttrs(t, rec, "from", "bob-desk", "to", "pbx", "lost", "true")
 	// The endpoint retransmits: a new connection is tried.
 	r.after(ras.RequestTimeout)
 	effs = r.do(node.TimerFired{ID: retry})
-	dialTo(t, effs, pbxSignal)
+	nt.DialTo(t, effs, pbxSignal)
 }
 
 func attrOf(attrs []timeline.Attr, key string) string {
@@ -851,35 +705,35 @@ func appUp(t *testing.T, cfg phone.NodeConfig) (*rig, []node.Effect) {
 	t.Helper()
 	r := newRig(t, cfg)
 	effs := r.listen()
-	if len(all[node.SendTo](effs)) != 0 {
-		t.Fatalf("a background app registered at start: %s", show(effs))
+	if len(nt.All[node.SendTo](effs)) != 0 {
+		t.Fatalf("a background app registered at start: %s", nt.Show(effs))
 	}
-	vendor := dialTo(t, effs, apnsDevices)
+	vendor := nt.DialTo(t, effs, apnsDevices)
 	if vendor.Transport != node.WSS || vendor.Protocol != push.PlatformAPNs || vendor.From != phoneIP {
 		t.Errorf("vendor Dial %+v", vendor)
 	}
 	var out []node.Effect
 	effs2 := r.do(node.Dialled{Ref: vendor.Ref, Conn: 31, Local: netip.AddrPortFrom(phoneIP, 50300), Remote: apnsDevices})
-	hello := one[node.Send](t, effs2)
+	hello := nt.One[node.Send](t, effs2)
 	m, err := push.DecodeDevice(hello.Payload)
 	if hello.Conn != 31 || err != nil || m.MT != push.MTHello || m.Token != "feedbeef" {
 		t.Errorf("vendor hello %+v %v", m, err)
 	}
 	out = append(out, effs2...)
 	if !cfg.Core.WebSocketSession {
-		for _, d := range all[node.Dial](effs) {
+		for _, d := range nt.All[node.Dial](effs) {
 			if d.To == pbxSession {
 				t.Errorf("an app without a session dials it: %+v", d)
 			}
 		}
 		return r, out
 	}
-	session := dialTo(t, effs, pbxSession)
+	session := nt.DialTo(t, effs, pbxSession)
 	if session.Transport != node.WSS || session.Path != "/myapps" || session.Protocol != "session" {
 		t.Errorf("session Dial %+v", session)
 	}
 	effs2 = r.do(node.Dialled{Ref: session.Ref, Conn: 32, Local: netip.AddrPortFrom(phoneIP, 50301), Remote: pbxSession})
-	reg := one[node.Send](t, effs2)
+	reg := nt.One[node.Send](t, effs2)
 	sm, err := push.DecodeSession(reg.Payload)
 	if reg.Conn != 32 || err != nil || sm != (push.SessionMessage{MT: push.MTPushRegister, Device: "alice-iphone",
 		Token: "feedbeef", Platform: push.PlatformAPNs}) {
@@ -908,13 +762,13 @@ func TestPhoneAppPushPath(t *testing.T) {
 	// The key comes over the session: recorded once per key path.
 	k := testKey(t)
 	effs := r.do(node.Message{Conn: 32, Payload: keyMessage(k)})
-	rec := record(t, effs, phone.EventKeyReceived)
-	wantAttrs(t, rec, "device", "alice-iphone", "via", phone.KeyViaWebSocket)
+	rec := nt.Record(t, effs, phone.EventKeyReceived)
+	nt.WantAttrs(t, rec, "device", "alice-iphone", "via", phone.KeyViaWebSocket)
 	if rec.About == nil || rec.About.Conn != 32 {
 		t.Errorf("key_received About %+v, want the session", rec.About)
 	}
 	if effs := r.do(node.Message{Conn: 32, Payload: keyMessage(k)}); len(effs) != 0 {
-		t.Errorf("a second key on the same path: %s", show(effs))
+		t.Errorf("a second key on the same path: %s", nt.Show(effs))
 	}
 
 	// A push arrives on the vendor connection, sealed with that key; the
@@ -927,12 +781,12 @@ func TestPhoneAppPushPath(t *testing.T) {
 	payload := push.EncodeJSON(push.PhonePayload{Type: "call", Call: hex.EncodeToString(pc.guid[:]),
 		KeyID: sealed.KeyID, Nonce: sealed.Nonce, Ciphertext: sealed.Ciphertext})
 	effs = r.do(node.Message{Conn: 31, Payload: push.EncodeJSON(push.DeviceMessage{MT: push.MTPush, Payload: payload})})
-	delivered := record(t, effs, phone.EventPushDelivered)
-	wantAttrs(t, delivered, "device", "alice-iphone")
+	delivered := nt.Record(t, effs, phone.EventPushDelivered)
+	nt.WantAttrs(t, delivered, "device", "alice-iphone")
 	if a := delivered.About; a == nil || a.Conn != 31 || a.Protocol != push.PlatformAPNs || !bytes.Equal(a.Payload, payload) || a.Sent {
 		t.Errorf("push.delivered About %+v, want the push received on the vendor connection", a)
 	}
-	wantAttrs(t, record(t, effs, phone.EventAppStarted), "device", "alice-iphone", "reason", phone.ReasonPush)
+	nt.WantAttrs(t, nt.Record(t, effs, phone.EventAppStarted), "device", "alice-iphone", "reason", phone.ReasonPush)
 	if !slices.Equal(decrypted, []string{"call 201 "}) {
 		t.Errorf("the app read %q", decrypted)
 	}
@@ -947,8 +801,8 @@ func TestPhoneAppPushPath(t *testing.T) {
 	// then updates the call screen from the Setup's name.
 	r.do(node.Accepted{Listener: r.sigSock, Conn: 40, Local: r.sigAddr, Remote: pbxEphem})
 	effs = r.do(node.Message{Conn: 40, Payload: setup})
-	wantAttrs(t, record(t, effs, phone.EventRinging), "device", "alice-iphone", "number", "201", "name", "")
-	wantAttrs(t, record(t, effs, phone.EventCallerUpdated), "number", "201", "name", "alice")
+	nt.WantAttrs(t, nt.Record(t, effs, phone.EventRinging), "device", "alice-iphone", "number", "201", "name", "")
+	nt.WantAttrs(t, nt.Record(t, effs, phone.EventCallerUpdated), "number", "201", "name", "alice")
 }
 
 func TestPhoneAppPushWithoutKey(t *testing.T) {
@@ -960,7 +814,7 @@ func TestPhoneAppPushWithoutKey(t *testing.T) {
 	sealed, _ := push.Seal(testKey(t), "call", push.Details{Number: "202"}, rand.NewChaCha8([32]byte{9}))
 	payload := push.EncodeJSON(push.PhonePayload{Type: "call", KeyID: sealed.KeyID, Nonce: sealed.Nonce, Ciphertext: sealed.Ciphertext})
 	effs := r.do(node.Message{Conn: 31, Payload: push.EncodeJSON(push.DeviceMessage{MT: push.MTPush, Payload: payload})})
-	record(t, effs, phone.EventPushDelivered)
+	nt.Record(t, effs, phone.EventPushDelivered)
 	if !slices.Equal(decrypted, []string{"call||"}) {
 		t.Errorf("the app read %q", decrypted)
 	}
@@ -968,7 +822,7 @@ func TestPhoneAppPushWithoutKey(t *testing.T) {
 	for _, junk := range [][]byte{[]byte("{"), push.EncodeJSON(push.DeviceMessage{MT: push.MTHello}),
 		push.EncodeJSON(push.DeviceMessage{MT: push.MTPush, Payload: []byte(`{"type":""}`)})} {
 		if effs := r.do(node.Message{Conn: 31, Payload: junk}); len(effs) != 0 {
-			t.Errorf("%s: %s", junk, show(effs))
+			t.Errorf("%s: %s", junk, nt.Show(effs))
 		}
 	}
 }
@@ -979,12 +833,12 @@ func TestPhoneAppDroppedPushNamesNoWire(t *testing.T) {
 	r, _ := appUp(t, cfg)
 	payload := push.EncodeJSON(push.PhonePayload{Type: "call"})
 	effs := r.do(node.Message{Conn: 31, Payload: push.EncodeJSON(push.DeviceMessage{MT: push.MTPush, Payload: payload})})
-	dropped := record(t, effs, phone.EventPushDropped)
-	wantAttrs(t, dropped, "reason", phone.DropNotificationsDenied)
+	dropped := nt.Record(t, effs, phone.EventPushDropped)
+	nt.WantAttrs(t, dropped, "reason", phone.DropNotificationsDenied)
 	if a := dropped.About; a == nil || a.Conn != 31 || a.Protocol != "" || a.Payload != nil {
 		t.Errorf("push.dropped About %+v, want the connection without wire bytes", a)
 	}
-	if len(records(effs, phone.EventAppStarted)) != 0 {
+	if len(nt.Records(effs, phone.EventAppStarted)) != 0 {
 		t.Error("a dropped push started the app")
 	}
 }
@@ -994,23 +848,23 @@ func TestPhoneVendorConnectionRetries(t *testing.T) {
 	cfg.Core.WebSocketSession = false
 	r := newRig(t, cfg)
 	effs := r.listen()
-	d := dialTo(t, effs, apnsDevices)
+	d := nt.DialTo(t, effs, apnsDevices)
 	effs = r.do(node.Dialled{Ref: d.Ref, Remote: apnsDevices, Err: node.ErrRefused})
-	if len(all[node.Send](effs)) != 0 {
-		t.Fatalf("sent on a connection that failed: %s", show(effs))
+	if len(nt.All[node.Send](effs)) != 0 {
+		t.Fatalf("sent on a connection that failed: %s", nt.Show(effs))
 	}
 	effs = r.fire(effs, phone.VendorRetry)
-	d = dialTo(t, effs, apnsDevices)
+	d = nt.DialTo(t, effs, apnsDevices)
 	effs = r.do(node.Dialled{Ref: d.Ref, Conn: 8, Remote: apnsDevices})
-	one[node.Send](t, effs)
+	nt.One[node.Send](t, effs)
 	// The vendor drops the connection: the phone comes back later.
 	effs = r.do(node.Closed{Conn: 8, Err: node.ErrReset})
 	effs = r.fire(effs, phone.VendorRetry)
-	dialTo(t, effs, apnsDevices)
+	nt.DialTo(t, effs, apnsDevices)
 	// A stopping phone does not reconnect.
 	r.do(node.Stop{})
-	if effs := r.do(node.Closed{Conn: 9}); len(all[node.Dial](effs)) != 0 {
-		t.Errorf("%s", show(effs))
+	if effs := r.do(node.Closed{Conn: 9}); len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("%s", nt.Show(effs))
 	}
 }
 
@@ -1022,23 +876,23 @@ func TestPhoneSessionKeyOnce(t *testing.T) {
 	cfg.Key = &k
 	r := newRig(t, cfg)
 	effs := r.listen()
-	rec := record(t, effs, phone.EventKeyReceived)
-	wantAttrs(t, rec, "from", "pbx", "to", "alice-iphone", "device", "alice-iphone", "via", phone.KeyViaWebSocket)
-	s := dialTo(t, effs, pbxSession)
+	rec := nt.Record(t, effs, phone.EventKeyReceived)
+	nt.WantAttrs(t, rec, "from", "pbx", "to", "alice-iphone", "device", "alice-iphone", "via", phone.KeyViaWebSocket)
+	s := nt.DialTo(t, effs, pbxSession)
 	r.do(node.Dialled{Ref: s.Ref, Conn: 32, Remote: pbxSession})
-	if effs := r.do(node.Message{Conn: 32, Payload: keyMessage(k)}); len(records(effs, phone.EventKeyReceived)) != 0 {
-		t.Errorf("the held key recorded again: %s", show(effs))
+	if effs := r.do(node.Message{Conn: 32, Payload: keyMessage(k)}); len(nt.Records(effs, phone.EventKeyReceived)) != 0 {
+		t.Errorf("the held key recorded again: %s", nt.Show(effs))
 	}
 	// The session goes down and comes back: a new path, a new record.
 	r.do(node.Command{Cmd: phone.SessionChanged{Up: false}})
 	effs = r.do(node.Command{Cmd: phone.SessionChanged{Up: true}})
-	s = dialTo(t, effs, pbxSession)
+	s = nt.DialTo(t, effs, pbxSession)
 	r.do(node.Dialled{Ref: s.Ref, Conn: 33, Remote: pbxSession})
-	record(t, r.do(node.Message{Conn: 33, Payload: keyMessage(k)}), phone.EventKeyReceived)
+	nt.Record(t, r.do(node.Message{Conn: 33, Payload: keyMessage(k)}), phone.EventKeyReceived)
 	// Junk on the session is ignored.
 	for _, junk := range []string{"{", `{"mt":"PushKey","kid":"x","secret":"!!"}`, `{"mt":"Other"}`} {
 		if effs := r.do(node.Message{Conn: 33, Payload: []byte(junk)}); len(effs) != 0 {
-			t.Errorf("%s: %s", junk, show(effs))
+			t.Errorf("%s: %s", junk, nt.Show(effs))
 		}
 	}
 }
@@ -1047,16 +901,16 @@ func TestPhoneLogoutTellsThePBX(t *testing.T) {
 	r, _ := appUp(t, appConfig())
 	effs := r.do(node.Command{Cmd: phone.AppStateChanged{State: phone.LoggedOut}})
 	var logout node.Send
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		if s.Conn == 32 {
 			logout = s
 		}
 	}
 	m, err := push.DecodeSession(logout.Payload)
 	if err != nil || m.MT != push.MTLogout || m.Device != "alice-iphone" {
-		t.Fatalf("logout on the session: %+v %v in %s", m, err, show(effs))
+		t.Fatalf("logout on the session: %+v %v in %s", m, err, nt.Show(effs))
 	}
-	if c := one[node.Close](t, effs); c.Conn != 32 {
+	if c := nt.One[node.Close](t, effs); c.Conn != 32 {
 		t.Errorf("closed %d, want the session", c.Conn)
 	}
 }
@@ -1088,18 +942,18 @@ func TestPhoneKeyOverSecureRAS(t *testing.T) {
 			r.ras(cfg.Gatekeeper, m)
 			effs = r.do(node.Datagram{Sock: r.rasSock, From: cfg.Gatekeeper, To: r.rasAddr, Payload: nsm})
 			if tr == phone.H323 {
-				if len(records(effs, phone.EventKeyReceived)) != 0 {
-					t.Fatalf("took a key over plain RAS: %s", show(effs))
+				if len(nt.Records(effs, phone.EventKeyReceived)) != 0 {
+					t.Fatalf("took a key over plain RAS: %s", nt.Show(effs))
 				}
-				wantAttrs(t, record(t, effs, "ras.ignored"), "message", "ras.nsm")
+				nt.WantAttrs(t, nt.Record(t, effs, "ras.ignored"), "message", "ras.nsm")
 				return
 			}
 			if len(effs) != 1 {
-				t.Fatalf("key message: %s, want only the key's record (the endpoint must not see it)", show(effs))
+				t.Fatalf("key message: %s, want only the key's record (the endpoint must not see it)", nt.Show(effs))
 			}
-			wantAttrs(t, record(t, effs, phone.EventKeyReceived), "device", "alice-iphone", "via", "h323-dtls")
+			nt.WantAttrs(t, nt.Record(t, effs, phone.EventKeyReceived), "device", "alice-iphone", "via", "h323-dtls")
 			if effs := r.do(node.Datagram{Sock: r.rasSock, From: cfg.Gatekeeper, To: r.rasAddr, Payload: nsm}); len(effs) != 0 {
-				t.Errorf("the key again: %s", show(effs))
+				t.Errorf("the key again: %s", nt.Show(effs))
 			}
 		})
 	}
@@ -1113,39 +967,39 @@ func TestPhoneStop(t *testing.T) {
 		r.register(r.listen(), nil)
 		effs := r.do(node.Stop{})
 		_, urq := sentRAS(t, effs, "ras.urq")
-		if len(all[node.Done](effs)) != 0 {
+		if len(nt.All[node.Done](effs)) != 0 {
 			t.Fatal("Done before the UCF")
 		}
 		if effs := r.do(node.Stop{}); len(effs) != 0 {
-			t.Errorf("a second Stop: %s", show(effs))
+			t.Errorf("a second Stop: %s", nt.Show(effs))
 		}
 		effs = r.ras(gkRAS, ras.NewUCF(ras.SeqNum(urq)))
-		one[node.Done](t, effs)
-		wantAttrs(t, record(t, effs, "phone.unregistered"), "reason", "urq")
+		nt.One[node.Done](t, effs)
+		nt.WantAttrs(t, nt.Record(t, effs, "phone.unregistered"), "reason", "urq")
 	})
 	t.Run("Done after the grace without a UCF", func(t *testing.T) {
 		r := newRig(t, deskConfig())
 		r.register(r.listen(), nil)
 		effs := r.do(node.Stop{})
 		var grace node.TimerID
-		for _, s := range all[node.SetTimer](effs) {
+		for _, s := range nt.All[node.SetTimer](effs) {
 			if s.ID.Kind >= node.KindsNode {
 				grace = s.ID
 			}
 		}
 		if grace.Kind == 0 {
-			t.Fatalf("no grace timer of the node's own: %s", show(effs))
+			t.Fatalf("no grace timer of the node's own: %s", nt.Show(effs))
 		}
 		r.after(ras.RequestTimeout)
-		one[node.Done](t, r.do(node.TimerFired{ID: grace}))
+		nt.One[node.Done](t, r.do(node.TimerFired{ID: grace}))
 	})
 	t.Run("not registered: Done at once", func(t *testing.T) {
 		r := newRig(t, deskConfig())
 		r.listen() // GRQ outstanding
 		effs := r.do(node.Stop{})
-		one[node.Done](t, effs)
-		if len(all[node.SendTo](effs)) != 0 {
-			t.Errorf("sent RAS: %s", show(effs))
+		nt.One[node.Done](t, effs)
+		if len(nt.All[node.SendTo](effs)) != 0 {
+			t.Errorf("sent RAS: %s", nt.Show(effs))
 		}
 	})
 	t.Run("a call in progress is released first", func(t *testing.T) {
@@ -1155,7 +1009,7 @@ func TestPhoneStop(t *testing.T) {
 		r.do(node.Accepted{Listener: r.sigSock, Conn: 14, Local: r.sigAddr, Remote: pbxEphem})
 		r.do(node.Message{Conn: 14, Payload: setup})
 		effs := r.do(node.Stop{})
-		if got := causeOf(t, sentQ931(t, effs, 14, q931.ReleaseComplete)); got != phone.CauseNormalClearing {
+		if got := nt.ReleaseCause(t, effs, 14); got != phone.CauseNormalClearing {
 			t.Errorf("cause %d, want 16", got)
 		}
 		sentRAS(t, effs, "ras.urq")
@@ -1163,8 +1017,8 @@ func TestPhoneStop(t *testing.T) {
 		_, setup = newPBXCall(t, 13, false, pbxEphem, r.sigAddr)
 		r.do(node.Accepted{Listener: r.sigSock, Conn: 15, Local: r.sigAddr, Remote: pbxEphem})
 		effs = r.do(node.Message{Conn: 15, Payload: setup})
-		if c := one[node.Close](t, effs); c.Conn != 15 || len(all[node.Send](effs)) != 0 {
-			t.Errorf("%s", show(effs))
+		if c := nt.One[node.Close](t, effs); c.Conn != 15 || len(nt.All[node.Send](effs)) != 0 {
+			t.Errorf("%s", nt.Show(effs))
 		}
 	})
 }
@@ -1172,7 +1026,7 @@ func TestPhoneStop(t *testing.T) {
 func TestPhoneUnknownCommand(t *testing.T) {
 	r := newRig(t, deskConfig())
 	r.listen()
-	wantAttrs(t, record(t, r.do(node.Command{Cmd: 42}), "phone.unknown_command"), "command", "int")
+	nt.WantAttrs(t, nt.Record(t, r.do(node.Command{Cmd: 42}), "phone.unknown_command"), "command", "int")
 }
 
 func TestPhonePlacedCallNotAdmitted(t *testing.T) {
@@ -1180,25 +1034,25 @@ func TestPhonePlacedCallNotAdmitted(t *testing.T) {
 	r.register(r.listen(), nil)
 	_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "299"}}), "ras.arq")
 	effs := r.ras(gkRAS, ras.NewARJ(ras.SeqNum(arq), h225.AdmissionRejectReasonCalledPartyNotRegistered))
-	wantAttrs(t, record(t, effs, "call.not_placed"), "device", "bob-desk", "to", "299", "reason", "calledPartyNotRegistered")
-	if len(all[node.Dial](effs)) != 0 || len(all[node.SendTo](effs)) != 0 {
-		t.Errorf("a refused call went on: %s", show(effs))
+	nt.WantAttrs(t, nt.Record(t, effs, "call.not_placed"), "device", "bob-desk", "to", "299", "reason", "calledPartyNotRegistered")
+	if len(nt.All[node.Dial](effs)) != 0 || len(nt.All[node.SendTo](effs)) != 0 {
+		t.Errorf("a refused call went on: %s", nt.Show(effs))
 	}
 	// Not registered at all: no ARQ, the call is not placed.
 	r = newRig(t, deskConfig())
 	r.listen()
 	effs = r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}})
-	wantAttrs(t, record(t, effs, "call.not_placed"), "reason", "notRegistered")
+	nt.WantAttrs(t, nt.Record(t, effs, "call.not_placed"), "reason", "notRegistered")
 }
 
 func TestPhoneH46017PlacedCallAndLostConnection(t *testing.T) {
 	cfg := deskConfig()
 	cfg.Transport, cfg.Discover = phone.H460TCP, false
 	r := newRig(t, cfg)
-	d := dialTo(t, r.listen(), pbxSignal)
+	d := nt.DialTo(t, r.listen(), pbxSignal)
 	const conn node.ConnID = 5
 	local := netip.AddrPortFrom(phoneIP, 50200)
-	rrq, _ := ras.Decode(one[node.Send](t, r.do(node.Dialled{Ref: d.Ref, Conn: conn, Local: local, Remote: pbxSignal})).Event.Wire)
+	rrq, _ := ras.Decode(nt.One[node.Send](t, r.do(node.Dialled{Ref: d.Ref, Conn: conn, Local: local, Remote: pbxSignal})).Event.Wire)
 	tunnel := func(m *h225.RasMessage) []byte {
 		b, _ := ras.Encode(m)
 		f, _ := h323.EncodeRASTunnel(b)
@@ -1210,30 +1064,30 @@ func TestPhoneH46017PlacedCallAndLostConnection(t *testing.T) {
 	// A placed call's Setup goes on the maintained connection.
 	effs := r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}})
 	var arq *h225.RasMessage
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		arq, _ = ras.Decode(s.Event.Wire)
 	}
 	effs = r.do(node.Message{Conn: conn, Payload: tunnel(ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal))})
-	if len(all[node.Dial](effs)) != 0 {
-		t.Fatalf("dialled for a call with a maintained connection: %s", show(effs))
+	if len(nt.All[node.Dial](effs)) != 0 {
+		t.Fatalf("dialled for a call with a maintained connection: %s", nt.Show(effs))
 	}
-	m := sentQ931(t, effs, conn, q931.Setup)
+	m, _ := nt.SentQ931(t, effs, conn, q931.Setup)
 	if m.CallReference == 0 {
 		t.Error("Setup without a call reference")
 	}
 	// The connection drops: the call is over; its DRQ opens a new
 	// connection, which the next call's ARQ waits for too.
 	effs = r.do(node.Closed{Conn: conn, Err: node.ErrReset})
-	if len(all[node.Close](effs)) != 0 || len(all[node.Send](effs)) != 0 {
-		t.Errorf("wrote to a connection that is gone: %s", show(effs))
+	if len(nt.All[node.Close](effs)) != 0 || len(nt.All[node.Send](effs)) != 0 {
+		t.Errorf("wrote to a connection that is gone: %s", nt.Show(effs))
 	}
-	d = dialTo(t, effs, pbxSignal)
-	if effs := r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}); len(all[node.Dial](effs)) != 0 {
-		t.Errorf("a second connection while one is dialled: %s", show(effs))
+	d = nt.DialTo(t, effs, pbxSignal)
+	if effs := r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}); len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("a second connection while one is dialled: %s", nt.Show(effs))
 	}
 	effs = r.do(node.Dialled{Ref: d.Ref, Conn: 6, Local: local, Remote: pbxSignal})
 	var sent []string
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		if s.Conn == 6 {
 			sent = append(sent, s.Event.Name)
 		}
@@ -1248,17 +1102,17 @@ func TestPhoneLoginTellsTheToken(t *testing.T) {
 	cfg.Core.App = phone.LoggedOut
 	r := newRig(t, cfg)
 	effs := r.listen()
-	for _, d := range all[node.Dial](effs) {
+	for _, d := range nt.All[node.Dial](effs) {
 		if d.To == pbxSession {
-			t.Fatalf("a logged-out app opens its session: %s", show(effs))
+			t.Fatalf("a logged-out app opens its session: %s", nt.Show(effs))
 		}
 	}
 	effs = r.do(node.Command{Cmd: phone.AppStateChanged{State: phone.Foreground}})
-	wantAttrs(t, record(t, effs, phone.EventAppStarted), "reason", phone.ReasonUser)
+	nt.WantAttrs(t, nt.Record(t, effs, phone.EventAppStarted), "reason", phone.ReasonUser)
 	sentRAS(t, effs, "ras.grq")
-	s := dialTo(t, effs, pbxSession)
+	s := nt.DialTo(t, effs, pbxSession)
 	effs = r.do(node.Dialled{Ref: s.Ref, Conn: 32, Remote: pbxSession})
-	m, err := push.DecodeSession(one[node.Send](t, effs).Payload)
+	m, err := push.DecodeSession(nt.One[node.Send](t, effs).Payload)
 	if err != nil || m.MT != push.MTPushRegister || m.Token != "feedbeef" {
 		t.Errorf("login says %+v %v", m, err)
 	}
@@ -1271,21 +1125,21 @@ func TestPhoneStopAbandonsCallBeingPlaced(t *testing.T) {
 		r.register(r.listen(), nil)
 		_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}), "ras.arq")
 		sentRAS(t, r.do(node.Stop{}), "ras.urq")
-		if effs := r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)); len(all[node.Dial](effs)) != 0 {
-			t.Errorf("placed a call after Stop: %s", show(effs))
+		if effs := r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)); len(nt.All[node.Dial](effs)) != 0 {
+			t.Errorf("placed a call after Stop: %s", nt.Show(effs))
 		}
 	})
 	t.Run("connection being dialled", func(t *testing.T) {
 		r := newRig(t, deskConfig())
 		r.register(r.listen(), nil)
 		_, arq := sentRAS(t, r.do(node.Command{Cmd: phone.PlaceCall{To: "201"}}), "ras.arq")
-		d := dialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
+		d := nt.DialTo(t, r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal)), pbxSignal)
 		effs := r.do(node.Stop{})
 		sentRAS(t, effs, "ras.drq") // the admitted call is disengaged
 		sentRAS(t, effs, "ras.urq")
 		effs = r.do(node.Dialled{Ref: d.Ref, Conn: 23, Remote: pbxSignal})
-		if c := one[node.Close](t, effs); c.Conn != 23 || len(all[node.Send](effs)) != 0 {
-			t.Errorf("set up a call after Stop: %s", show(effs))
+		if c := nt.One[node.Close](t, effs); c.Conn != 23 || len(nt.All[node.Send](effs)) != 0 {
+			t.Errorf("set up a call after Stop: %s", nt.Show(effs))
 		}
 	})
 }

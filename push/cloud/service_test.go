@@ -5,10 +5,10 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	nt "github.com/callwake/callwake/internal/nodetest"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/push"
 	"github.com/callwake/callwake/push/cloud"
@@ -71,7 +71,7 @@ func newSRig(t *testing.T, cfg cloud.ServiceConfig) *srig {
 		t.Fatal(err)
 	}
 	r.s = s
-	l := one[node.Listen](t, r.do(node.Start{}))
+	l := nt.One[node.Listen](t, r.do(node.Start{}))
 	if l.Addr != netip.AddrPortFrom(serviceIP, cloud.PortService) || l.Transport != node.WSS || l.Security != serviceSecurity ||
 		l.Protocol != push.ProtocolPush {
 		t.Errorf("Listen %+v", l)
@@ -124,7 +124,7 @@ func (r *srig) pump(l *pbxLink, fromClient []push.Effect) ([]node.Effect, []push
 			}
 			effs := r.do(node.Message{Conn: l.conn, Payload: s.Data})
 			svc = append(svc, effs...)
-			for _, se := range all[node.Send](effs) {
+			for _, se := range nt.All[node.Send](effs) {
 				if se.Conn == l.conn {
 					next = append(next, l.client.Receive(se.Payload)...)
 				}
@@ -140,7 +140,7 @@ func (r *srig) login(conn node.ConnID, serial string) *pbxLink {
 	r.t.Helper()
 	l, effs := r.connect(conn, deviceCert(serial), "/push/ws", pbxClient(serial))
 	if len(effs) != 0 {
-		r.t.Fatalf("Accepted: %s", show(effs))
+		r.t.Fatalf("Accepted: %s", nt.Show(effs))
 	}
 	_, cli := r.pump(l, l.client.Opened())
 	if !l.client.Connected() {
@@ -189,24 +189,24 @@ func TestServiceCertificateRoles(t *testing.T) {
 			_, effs := r.connect(7, tt.peer, "/push/ws", pbxClient("77"))
 			if tt.role == "" {
 				if len(effs) != 0 {
-					t.Fatalf("refused: %s", show(effs))
+					t.Fatalf("refused: %s", nt.Show(effs))
 				}
 				return
 			}
-			rej := record(t, effs, push.EventRejected)
-			wantAttrs(t, rej, "reason", push.ReasonCertificate, "certificate", string(tt.role))
+			rej := nt.Record(t, effs, push.EventRejected)
+			nt.WantAttrs(t, rej, "reason", push.ReasonCertificate, "certificate", string(tt.role))
 			if rej.About == nil || rej.About.Conn != 7 || !rej.About.Sent {
 				t.Errorf("push.rejected About %+v, want the refused connection", rej.About)
 			}
-			if attr(rej, "from") != "<absent>" || attr(rej, "to") != "<absent>" {
+			if nt.Attr(rej, "from") != nt.Absent || nt.Attr(rej, "to") != nt.Absent {
 				t.Errorf("the node names the ends, not the driver: %v", rej.Attrs)
 			}
-			if c := one[node.Close](t, effs); c.Conn != 7 || c.Reason != push.ReasonCertificate {
+			if c := nt.One[node.Close](t, effs); c.Conn != 7 || c.Reason != push.ReasonCertificate {
 				t.Errorf("Close %+v", c)
 			}
 			// The refused connection is forgotten: its messages are not read.
 			if effs := r.do(node.Message{Conn: 7, Payload: []byte(`{"mt":"AppChallenge"}`)}); len(effs) != 0 {
-				t.Errorf("%s", show(effs))
+				t.Errorf("%s", nt.Show(effs))
 			}
 		})
 	}
@@ -220,12 +220,12 @@ func TestServiceLoginAndReplace(t *testing.T) {
 	}
 	// A clone with the same serial knocks the first off (B05).
 	_, effs := r.connect(2, deviceCert("1001"), "/push/ws", pbxClient("1001"))
-	rej := record(t, effs, push.EventRejected)
-	wantAttrs(t, rej, "reason", push.ReasonReplaced, "serial", "1001")
+	rej := nt.Record(t, effs, push.EventRejected)
+	nt.WantAttrs(t, rej, "reason", push.ReasonReplaced, "serial", "1001")
 	if rej.About == nil || rej.About.Conn != 1 {
 		t.Errorf("About %+v, want the older connection", rej.About)
 	}
-	if c := one[node.Close](t, effs); c.Conn != 1 || c.Reason != push.ReasonReplaced {
+	if c := nt.One[node.Close](t, effs); c.Conn != 1 || c.Reason != push.ReasonReplaced {
 		t.Errorf("Close %+v", c)
 	}
 }
@@ -248,17 +248,17 @@ func TestServiceLegacyPath(t *testing.T) {
 			l, effs := r.connect(3, node.Peer{}, tt.path, cfg)
 			if len(effs) != 0 {
 				if tt.path == "/push/ws/legacy" {
-					t.Fatalf("refused on the legacy path: %s", show(effs))
+					t.Fatalf("refused on the legacy path: %s", nt.Show(effs))
 				}
-				record(t, effs, push.EventRejected) // the certificate
+				nt.Record(t, effs, push.EventRejected) // the certificate
 				return
 			}
 			svc, _ := r.pump(l, l.client.Opened())
 			if l.client.Connected() != tt.ok {
-				t.Fatalf("logged in %v, want %v: %s", l.client.Connected(), tt.ok, show(svc))
+				t.Fatalf("logged in %v, want %v: %s", l.client.Connected(), tt.ok, nt.Show(svc))
 			}
 			if !tt.ok {
-				wantAttrs(t, record(t, svc, push.EventRejected), "reason", push.ReasonLoginFailed, "error", push.LoginErrorDigest)
+				nt.WantAttrs(t, nt.Record(t, svc, push.EventRejected), "reason", push.ReasonLoginFailed, "error", push.LoginErrorDigest)
 			}
 		})
 	}
@@ -272,23 +272,23 @@ func TestServiceRelaysPostToVendor(t *testing.T) {
 	r.tapped = nil
 
 	effs := r.post(l, "1", push.PlatformAPNs, iosToken)
-	d := one[node.Dial](t, effs)
+	d := nt.One[node.Dial](t, effs)
 	if d.To != apnsAPI || d.Transport != node.HTTP2 || d.From != serviceIP || d.Protocol != push.PlatformAPNs {
 		t.Errorf("vendor Dial %+v", d)
 	}
-	if len(all[node.Send](effs)) != 0 {
-		t.Fatalf("sent before the connection is up: %s", show(effs))
+	if len(nt.All[node.Send](effs)) != 0 {
+		t.Fatalf("sent before the connection is up: %s", nt.Show(effs))
 	}
 	// A second post while dialling waits too, and does not dial again.
 	effs = r.post(l, "2", push.PlatformAPNs, iosToken)
-	if len(all[node.Dial](effs)) != 0 || len(all[node.Send](effs)) != 0 {
-		t.Fatalf("%s", show(effs))
+	if len(nt.All[node.Dial](effs)) != 0 || len(nt.All[node.Send](effs)) != 0 {
+		t.Fatalf("%s", nt.Show(effs))
 	}
 	const vconn node.ConnID = 50
 	effs = r.do(node.Dialled{Ref: d.Ref, Conn: vconn, Local: netip.AddrPortFrom(serviceIP, 40000), Remote: apnsAPI})
-	sends := all[node.Send](effs)
+	sends := nt.All[node.Send](effs)
 	if len(sends) != 2 {
-		t.Fatalf("queued requests %s", show(effs))
+		t.Fatalf("queued requests %s", nt.Show(effs))
 	}
 	for _, s := range sends {
 		h := s.HTTP
@@ -316,12 +316,12 @@ func TestServiceRelaysPostToVendor(t *testing.T) {
 			resp.Body = []byte(`{"reason":"Unregistered"}`)
 		}
 		effs = r.do(node.Message{Conn: vconn, HTTP: resp})
-		fwd := record(t, effs, push.EventForwarded)
-		wantAttrs(t, fwd, "platform", push.PlatformAPNs, "status", strconv.Itoa(status))
+		fwd := nt.Record(t, effs, push.EventForwarded)
+		nt.WantAttrs(t, fwd, "platform", push.PlatformAPNs, "status", strconv.Itoa(status))
 		if a := fwd.About; a == nil || a.Conn != vconn || !a.Sent || a.Protocol != push.PlatformAPNs || string(a.Payload) != string(req.HTTP.Body) {
 			t.Errorf("push.forwarded About %+v, want the request sent to the vendor", a)
 		}
-		res := one[node.Send](t, effs)
+		res := nt.One[node.Send](t, effs)
 		m, err := push.Decode(res.Payload)
 		pr, ok := m.(*push.PushNotifyPostResult)
 		if res.Conn != l.conn || err != nil || !ok {
@@ -337,8 +337,8 @@ func TestServiceRelaysPostToVendor(t *testing.T) {
 	}
 	// The link is up: the next post goes at once.
 	effs = r.post(l, "3", push.PlatformAPNs, iosToken)
-	if s := one[node.Send](t, effs); s.Conn != vconn || len(all[node.Dial](effs)) != 0 {
-		t.Errorf("%s", show(effs))
+	if s := nt.One[node.Send](t, effs); s.Conn != vconn || len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("%s", nt.Show(effs))
 	}
 	for _, hop := range []string{cloud.HopPBXStream, cloud.HopPBXMessage, cloud.HopVendorReq, cloud.HopVendorResp, cloud.HopServicePBX} {
 		if !slices.Contains(r.tapped, hop) {
@@ -350,36 +350,36 @@ func TestServiceRelaysPostToVendor(t *testing.T) {
 func TestServiceVendorDialFails(t *testing.T) {
 	r := newSRig(t, serviceConfig())
 	l := r.login(1, "1001")
-	d := one[node.Dial](t, r.post(l, "1", push.PlatformFCM, fcmToken))
+	d := nt.One[node.Dial](t, r.post(l, "1", push.PlatformFCM, fcmToken))
 	if d.To != fcmAPI || d.Protocol != push.PlatformFCM {
 		t.Errorf("Dial %+v", d)
 	}
 	effs := r.do(node.Dialled{Ref: d.Ref, Remote: fcmAPI, Err: node.ErrRefused})
-	wantAttrs(t, record(t, effs, push.EventForwarded), "platform", push.PlatformFCM, "status", "503")
-	res := one[node.Send](t, effs)
+	nt.WantAttrs(t, nt.Record(t, effs, push.EventForwarded), "platform", push.PlatformFCM, "status", "503")
+	res := nt.One[node.Send](t, effs)
 	m, _ := push.Decode(res.Payload)
 	if pr, ok := m.(*push.PushNotifyPostResult); !ok || pr.Src != "1" || pr.Err != "http_503" {
 		t.Errorf("result %s", res.Payload)
 	}
 	// The next post tries the vendor again.
-	one[node.Dial](t, r.post(l, "2", push.PlatformFCM, fcmToken))
+	nt.One[node.Dial](t, r.post(l, "2", push.PlatformFCM, fcmToken))
 }
 
 func TestServiceVendorConnectionLost(t *testing.T) {
 	r := newSRig(t, serviceConfig())
 	l := r.login(1, "1001")
-	d := one[node.Dial](t, r.post(l, "1", push.PlatformAPNs, iosToken))
+	d := nt.One[node.Dial](t, r.post(l, "1", push.PlatformAPNs, iosToken))
 	effs := r.do(node.Dialled{Ref: d.Ref, Conn: 60, Remote: apnsAPI})
-	req := one[node.Send](t, effs)
+	req := nt.One[node.Send](t, effs)
 	r.do(node.Message{Conn: 60, HTTP: &node.HTTP{Stream: req.HTTP.Stream, Status: 200}})
 	// The vendor's connection drops: the next post dials again.
 	if effs := r.do(node.Closed{Conn: 60, Err: node.ErrReset}); len(effs) != 0 {
-		t.Errorf("%s", show(effs))
+		t.Errorf("%s", nt.Show(effs))
 	}
-	one[node.Dial](t, r.post(l, "2", push.PlatformAPNs, iosToken))
+	nt.One[node.Dial](t, r.post(l, "2", push.PlatformAPNs, iosToken))
 	// An answer on a connection that is gone is no vendor's answer.
 	if effs := r.do(node.Message{Conn: 60, HTTP: &node.HTTP{Stream: 2, Status: 200}}); len(effs) != 0 {
-		t.Errorf("%s", show(effs))
+		t.Errorf("%s", nt.Show(effs))
 	}
 }
 
@@ -388,16 +388,16 @@ func TestServiceVendorConnectionLost(t *testing.T) {
 func TestServiceVendorConnectionLostInFlight(t *testing.T) {
 	r := newSRig(t, serviceConfig())
 	l := r.login(1, "1001")
-	d := one[node.Dial](t, r.post(l, "1", push.PlatformAPNs, iosToken))
+	d := nt.One[node.Dial](t, r.post(l, "1", push.PlatformAPNs, iosToken))
 	r.do(node.Dialled{Ref: d.Ref, Conn: 60, Remote: apnsAPI})
-	one[node.Send](t, r.post(l, "2", push.PlatformAPNs, iosToken))
+	nt.One[node.Send](t, r.post(l, "2", push.PlatformAPNs, iosToken))
 	effs := r.do(node.Closed{Conn: 60, Err: node.ErrReset})
-	fwd := records(effs, push.EventForwarded)
+	fwd := nt.Records(effs, push.EventForwarded)
 	if len(fwd) != 2 {
-		t.Fatalf("forwarded %s", show(effs))
+		t.Fatalf("forwarded %s", nt.Show(effs))
 	}
 	var srcs []string
-	for _, s := range all[node.Send](effs) {
+	for _, s := range nt.All[node.Send](effs) {
 		m, _ := push.Decode(s.Payload)
 		pr, ok := m.(*push.PushNotifyPostResult)
 		if s.Conn != l.conn || !ok || pr.Err != "http_503" {
@@ -409,7 +409,7 @@ func TestServiceVendorConnectionLostInFlight(t *testing.T) {
 		t.Errorf("results for %q, want both posts in order", srcs)
 	}
 	for _, f := range fwd {
-		wantAttrs(t, f, "status", "503")
+		nt.WantAttrs(t, f, "status", "503")
 	}
 }
 
@@ -417,9 +417,9 @@ func TestServicePostRefusals(t *testing.T) {
 	r := newSRig(t, serviceConfig())
 	l := r.login(1, "1001")
 	effs := r.post(l, "9", "blackberry", "x")
-	wantAttrs(t, record(t, effs, push.EventRejected), "reason", push.RejectUnknownPlatform, "src", "9")
-	if len(all[node.Dial](effs)) != 0 {
-		t.Errorf("dialled for an unknown platform: %s", show(effs))
+	nt.WantAttrs(t, nt.Record(t, effs, push.EventRejected), "reason", push.RejectUnknownPlatform, "src", "9")
+	if len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("dialled for an unknown platform: %s", nt.Show(effs))
 	}
 	// A vendor without an address: the post is answered 400.
 	cfg := serviceConfig()
@@ -427,17 +427,17 @@ func TestServicePostRefusals(t *testing.T) {
 	r = newSRig(t, cfg)
 	l = r.login(1, "1001")
 	effs = r.post(l, "4", push.PlatformFCM, fcmToken)
-	if len(all[node.Dial](effs)) != 0 {
-		t.Errorf("%s", show(effs))
+	if len(nt.All[node.Dial](effs)) != 0 {
+		t.Errorf("%s", nt.Show(effs))
 	}
-	res := one[node.Send](t, effs)
+	res := nt.One[node.Send](t, effs)
 	if m, _ := push.Decode(res.Payload); m.(*push.PushNotifyPostResult).Err != "http_400" {
 		t.Errorf("result %s", res.Payload)
 	}
 	// Garbage from a PBX ends its connection.
 	effs = r.do(node.Message{Conn: l.conn, Payload: []byte("{")})
-	wantAttrs(t, record(t, effs, push.EventRejected), "reason", push.RejectMalformedMessage)
-	if c := one[node.Close](t, effs); c.Conn != l.conn || c.Reason != push.ReasonProtocol {
+	nt.WantAttrs(t, nt.Record(t, effs, push.EventRejected), "reason", push.RejectMalformedMessage)
+	if c := nt.One[node.Close](t, effs); c.Conn != l.conn || c.Reason != push.ReasonProtocol {
 		t.Errorf("Close %+v", c)
 	}
 }
@@ -446,9 +446,9 @@ func TestServiceSetAvailable(t *testing.T) {
 	r := newSRig(t, serviceConfig())
 	a, b := r.login(1, "1001"), r.login(2, "1002")
 	effs := r.do(node.Command{Cmd: cloud.SetAvailable{On: false}})
-	closed := all[node.Close](effs)
+	closed := nt.All[node.Close](effs)
 	if len(closed) != 2 || closed[0].Conn != a.conn || closed[1].Conn != b.conn {
-		t.Fatalf("closes %s", show(effs))
+		t.Fatalf("closes %s", nt.Show(effs))
 	}
 	for _, c := range closed {
 		if c.Reason != push.ReasonServiceUnavailable {
@@ -457,8 +457,8 @@ func TestServiceSetAvailable(t *testing.T) {
 	}
 	// Off, a new connection is refused at once.
 	_, effs = r.connect(3, deviceCert("1003"), "/push/ws", pbxClient("1003"))
-	wantAttrs(t, record(t, effs, push.EventRejected), "reason", push.ReasonServiceUnavailable)
-	if c := one[node.Close](t, effs); c.Conn != 3 {
+	nt.WantAttrs(t, nt.Record(t, effs, push.EventRejected), "reason", push.ReasonServiceUnavailable)
+	if c := nt.One[node.Close](t, effs); c.Conn != 3 {
 		t.Errorf("Close %+v", c)
 	}
 	// On again, it is accepted.
@@ -466,116 +466,30 @@ func TestServiceSetAvailable(t *testing.T) {
 	r.login(4, "1004")
 	// Other commands and Stop.
 	if effs := r.do(node.Command{Cmd: "reboot"}); len(effs) != 0 {
-		t.Errorf("%s", show(effs))
+		t.Errorf("%s", nt.Show(effs))
 	}
-	one[node.Done](t, r.do(node.Stop{}))
+	nt.One[node.Done](t, r.do(node.Stop{}))
 }
 
 func TestServiceClosedPBXForgotten(t *testing.T) {
 	r := newSRig(t, serviceConfig())
 	l := r.login(1, "1001")
-	d := one[node.Dial](t, r.post(l, "1", push.PlatformAPNs, iosToken))
-	req := one[node.Send](t, r.do(node.Dialled{Ref: d.Ref, Conn: 60, Remote: apnsAPI}))
+	d := nt.One[node.Dial](t, r.post(l, "1", push.PlatformAPNs, iosToken))
+	req := nt.One[node.Send](t, r.do(node.Dialled{Ref: d.Ref, Conn: 60, Remote: apnsAPI}))
 	// The PBX goes away before the vendor answers: the service forgets
 	// its requests, so the answer goes to nobody.
 	if effs := r.do(node.Closed{Conn: l.conn}); len(effs) != 0 {
-		t.Errorf("%s", show(effs))
+		t.Errorf("%s", nt.Show(effs))
 	}
 	effs := r.do(node.Message{Conn: 60, HTTP: &node.HTTP{Stream: req.HTTP.Stream, Status: 200}})
-	if len(all[node.Send](effs)) != 0 {
-		t.Errorf("answered a PBX that is gone: %s", show(effs))
+	if len(nt.All[node.Send](effs)) != 0 {
+		t.Errorf("answered a PBX that is gone: %s", nt.Show(effs))
 	}
 	// A clone with the serial of the gone PBX is no replacement.
 	_, effs = r.connect(2, deviceCert("1001"), "/push/ws", pbxClient("1001"))
 	if len(effs) != 0 {
-		t.Errorf("%s", show(effs))
+		t.Errorf("%s", nt.Show(effs))
 	}
 }
 
 // --- effect helpers (shared with vendor_test.go)
-
-func all[T node.Effect](effs []node.Effect) []T {
-	var out []T
-	for _, e := range effs {
-		if x, ok := e.(T); ok {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func one[T node.Effect](t *testing.T, effs []node.Effect) T {
-	t.Helper()
-	xs := all[T](effs)
-	if len(xs) != 1 {
-		var zero T
-		t.Fatalf("want exactly one %T, got %d in %s", zero, len(xs), show(effs))
-	}
-	return xs[0]
-}
-
-func show(effs []node.Effect) string {
-	var b strings.Builder
-	for _, e := range effs {
-		b.WriteString("\n\t")
-		switch e := e.(type) {
-		case node.Send:
-			if e.HTTP != nil {
-				b.WriteString("Send HTTP " + e.HTTP.Method + " " + e.HTTP.Path + " " + strconv.Itoa(e.HTTP.Status) + " on " + strconv.Itoa(int(e.Conn)))
-			} else {
-				b.WriteString("Send " + string(e.Payload) + " on " + strconv.Itoa(int(e.Conn)))
-			}
-		case node.Record:
-			b.WriteString("Record " + e.Name)
-			for _, a := range e.Attrs {
-				b.WriteString(" " + a.Key + "=" + a.Value)
-			}
-		case node.Close:
-			b.WriteString("Close " + strconv.Itoa(int(e.Conn)) + " " + e.Reason)
-		case node.Dial:
-			b.WriteString("Dial " + e.To.String() + " " + e.Transport.String())
-		case node.SetTimer:
-			b.WriteString("SetTimer " + e.After.String())
-		default:
-			b.WriteString("effect")
-		}
-	}
-	return b.String()
-}
-
-func records(effs []node.Effect, name string) []node.Record {
-	var out []node.Record
-	for _, r := range all[node.Record](effs) {
-		if r.Name == name {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func record(t *testing.T, effs []node.Effect, name string) node.Record {
-	t.Helper()
-	rs := records(effs, name)
-	if len(rs) != 1 {
-		t.Fatalf("want one record %s, got %d in %s", name, len(rs), show(effs))
-	}
-	return rs[0]
-}
-
-func attr(r node.Record, key string) string {
-	for _, a := range r.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return "<absent>"
-}
-
-func wantAttrs(t *testing.T, r node.Record, kv ...string) {
-	t.Helper()
-	for i := 0; i < len(kv); i += 2 {
-		if got := attr(r, kv[i]); got != kv[i+1] {
-			t.Errorf("%s %s = %q, want %q", r.Name, kv[i], got, kv[i+1])
-		}
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	nt "github.com/callwake/callwake/internal/nodetest"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/push"
 	"github.com/callwake/callwake/push/apns"
@@ -35,7 +36,7 @@ func newVRig(t *testing.T, cfg cloud.VendorConfig) *vrig {
 		t.Fatal(err)
 	}
 	r := &vrig{t: t, v: v, now: epoch}
-	ls := all[node.Listen](r.do(node.Start{}))
+	ls := nt.All[node.Listen](r.do(node.Start{}))
 	if len(ls) != 2 {
 		t.Fatalf("Start: %+v", ls)
 	}
@@ -97,20 +98,20 @@ func TestVendorStartListens(t *testing.T) {
 	if r.devices.Addr != netip.AddrPortFrom(apnsIP, cloud.PortAPNsDevice) || r.devices.Transport != node.WSS || r.devices.Sock == r.api.Sock {
 		t.Errorf("device Listen %+v", r.devices)
 	}
-	one[node.Done](t, r.do(node.Stop{}))
+	nt.One[node.Done](t, r.do(node.Stop{}))
 }
 
 func TestVendorDeliversOnThePhonesConnection(t *testing.T) {
 	r := apnsVendor(t, nil)
 	r.do(node.Accepted{Listener: r.devices.Sock, Conn: phoneConn})
 	if effs := r.do(node.Message{Conn: phoneConn, Payload: hello(iosToken)}); len(effs) != 0 {
-		t.Fatalf("Hello: %s", show(effs))
+		t.Fatalf("Hello: %s", nt.Show(effs))
 	}
 	req := apnsRequest(7, iosToken, nil)
 	effs := r.do(node.Message{Conn: serviceConn, HTTP: req})
-	sends := all[node.Send](effs)
+	sends := nt.All[node.Send](effs)
 	if len(sends) != 2 {
-		t.Fatalf("%s", show(effs))
+		t.Fatalf("%s", nt.Show(effs))
 	}
 	answer, delivered := sends[0], sends[1]
 	if answer.Conn != serviceConn || answer.HTTP == nil || answer.HTTP.Stream != 7 || answer.HTTP.Status != 200 {
@@ -125,8 +126,8 @@ func TestVendorDeliversOnThePhonesConnection(t *testing.T) {
 	}
 	// The emulator's push.delivered is not the vendor's to record: the
 	// phone decides whether the push arrives.
-	if len(all[node.Record](effs)) != 0 {
-		t.Errorf("records %s", show(effs))
+	if len(nt.All[node.Record](effs)) != 0 {
+		t.Errorf("records %s", nt.Show(effs))
 	}
 }
 
@@ -151,22 +152,22 @@ func TestVendorWithoutConnectionDrops(t *testing.T) {
 			tt.setup(r)
 			effs := r.do(node.Message{Conn: serviceConn, HTTP: apnsRequest(1, iosToken, nil)})
 			// The provider hears 200: Apple accepted the push.
-			if s := one[node.Send](t, effs); s.Conn != serviceConn || s.HTTP.Status != 200 {
+			if s := nt.One[node.Send](t, effs); s.Conn != serviceConn || s.HTTP.Status != 200 {
 				t.Errorf("answer %+v", s)
 			}
-			if len(all[node.Record](effs)) != 0 {
-				t.Fatalf("the drop recorded at once: %s", show(effs))
+			if len(nt.All[node.Record](effs)) != 0 {
+				t.Fatalf("the drop recorded at once: %s", nt.Show(effs))
 			}
-			st := one[node.SetTimer](t, effs)
+			st := nt.One[node.SetTimer](t, effs)
 			if st.After != vendorLatency {
 				t.Errorf("drop after %v, want the vendor's latency %v", st.After, vendorLatency)
 			}
 			r.now = r.now.Add(st.After)
 			effs = r.do(node.TimerFired{ID: st.ID})
-			wantAttrs(t, record(t, effs, push.EventDropped), "from", "apns", "to", "alice-iphone",
+			nt.WantAttrs(t, nt.Record(t, effs, push.EventDropped), "from", "apns", "to", "alice-iphone",
 				"device", "alice-iphone", "reason", push.DropVendorUnreachable)
 			if effs := r.do(node.TimerFired{ID: st.ID}); len(effs) != 0 {
-				t.Errorf("a timer recorded twice: %s", show(effs))
+				t.Errorf("a timer recorded twice: %s", nt.Show(effs))
 			}
 		})
 	}
@@ -193,7 +194,7 @@ func TestVendorEmulatorRefusals(t *testing.T) {
 			r := apnsVendor(t, tt.cfg)
 			r.do(node.Message{Conn: phoneConn, Payload: hello(iosToken)})
 			effs := r.do(node.Message{Conn: serviceConn, HTTP: apnsRequest(3, tt.token, tt.req)})
-			s := one[node.Send](t, effs)
+			s := nt.One[node.Send](t, effs)
 			if s.Conn != serviceConn || s.HTTP.Stream != 3 || s.HTTP.Status != tt.status {
 				t.Fatalf("answer %+v, want %d on stream 3", s.HTTP, tt.status)
 			}
@@ -201,8 +202,8 @@ func TestVendorEmulatorRefusals(t *testing.T) {
 			if err := json.Unmarshal(s.HTTP.Body, &body); err != nil || body.Reason != tt.reason {
 				t.Errorf("body %s, want reason %s", s.HTTP.Body, tt.reason)
 			}
-			if len(all[node.SetTimer](effs)) != 0 {
-				t.Errorf("a refused push was dropped on the phone's side: %s", show(effs))
+			if len(nt.All[node.SetTimer](effs)) != 0 {
+				t.Errorf("a refused push was dropped on the phone's side: %s", nt.Show(effs))
 			}
 		})
 	}
@@ -218,15 +219,15 @@ func TestVendorEmulatorDrop(t *testing.T) {
 		req.Body = push.EncodeJSON(push.PhonePayload{Type: push.TypeNotification})
 	}
 	effs := r.do(node.Message{Conn: serviceConn, HTTP: apnsRequest(1, iosToken, notACall)})
-	if len(all[node.Send](effs)) != 2 {
-		t.Fatalf("the first push without a call is delivered: %s", show(effs))
+	if len(nt.All[node.Send](effs)) != 2 {
+		t.Fatalf("the first push without a call is delivered: %s", nt.Show(effs))
 	}
 	effs = r.do(node.Message{Conn: serviceConn, HTTP: apnsRequest(3, iosToken, nil)})
-	if s := one[node.Send](t, effs); s.Conn != serviceConn {
-		t.Fatalf("delivered to a penalised app: %s", show(effs))
+	if s := nt.One[node.Send](t, effs); s.Conn != serviceConn {
+		t.Fatalf("delivered to a penalised app: %s", nt.Show(effs))
 	}
-	st := one[node.SetTimer](t, effs)
-	wantAttrs(t, record(t, r.do(node.TimerFired{ID: st.ID}), push.EventDropped), "device", "alice-iphone", "reason", apns.DropPushKitPenalty)
+	st := nt.One[node.SetTimer](t, effs)
+	nt.WantAttrs(t, nt.Record(t, r.do(node.TimerFired{ID: st.ID}), push.EventDropped), "device", "alice-iphone", "reason", apns.DropPushKitPenalty)
 }
 
 func TestVendorFCM(t *testing.T) {
@@ -249,9 +250,9 @@ func TestVendorFCM(t *testing.T) {
 		h.Header = append(h.Header, node.HeaderField{Name: f.Name, Value: f.Value})
 	}
 	effs := r.do(node.Message{Conn: serviceConn, HTTP: h})
-	sends := all[node.Send](effs)
+	sends := nt.All[node.Send](effs)
 	if len(sends) != 2 || sends[0].HTTP.Status != 200 || sends[1].Conn != phoneConn {
-		t.Fatalf("%s", show(effs))
+		t.Fatalf("%s", nt.Show(effs))
 	}
 	m, _ := push.DecodeDevice(sends[1].Payload)
 	if p, err := push.DecodePhonePayload(m.Payload); err != nil || p.Type != push.TypeCall || p.Call != "00ff" {
@@ -260,14 +261,14 @@ func TestVendorFCM(t *testing.T) {
 	// Switched off by a command, the emulator answers 503.
 	r.do(node.Command{Cmd: cloud.SetAvailable{On: false}})
 	h.Stream = 7
-	if s := one[node.Send](t, r.do(node.Message{Conn: serviceConn, HTTP: h})); s.HTTP.Status != 503 {
+	if s := nt.One[node.Send](t, r.do(node.Message{Conn: serviceConn, HTTP: h})); s.HTTP.Status != 503 {
 		t.Errorf("status %d, want 503", s.HTTP.Status)
 	}
 	// The latency 0 drop comes at once (a timer of 0).
 	r.do(node.Command{Cmd: cloud.SetAvailable{On: true}})
 	r.do(node.Closed{Conn: phoneConn})
 	h.Stream = 9
-	if st := one[node.SetTimer](t, r.do(node.Message{Conn: serviceConn, HTTP: h})); st.After != 0 {
+	if st := nt.One[node.SetTimer](t, r.do(node.Message{Conn: serviceConn, HTTP: h})); st.After != 0 {
 		t.Errorf("drop after %v", st.After)
 	}
 }
