@@ -7,7 +7,9 @@
 //
 // The Service node carries push.Service: it accepts Push objects on WSS
 // (443), classifies the certificate each presents (B02), and relays
-// PushNotifyPost as HTTP/2 requests to the vendor's provider API. A Vendor
+// PushNotifyPost as HTTP/2 requests to the vendor's provider API; every
+// post gets its result, a vendor it cannot reach (or whose connection breaks
+// with requests on it) counting as a 503. A Vendor
 // node carries the apns or fcm emulator: it answers the provider API on
 // HTTP/2 (443) and keeps a WebSocket per phone (Apple's 5223, Google's
 // 5228), on which it delivers pushes (B20). A phone without a live
