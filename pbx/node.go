@@ -126,7 +126,7 @@ type Node struct {
 	pushUp      bool // what the core was last told
 	pushDialing bool
 	pushes      map[string]pendingPush // by PushNotifyPost src
-	notifySeq   int
+	postSeq     int                    // numbers the srcs
 
 	nextDial uint64
 	dials    map[uint64]dialFor
@@ -336,8 +336,9 @@ func (n *Node) timer(now time.Time, id node.TimerID) {
 	case id.Kind >= node.KindsPBX && id.Kind < node.KindsPBX+0x100:
 		n.handle(now, TimerFired{ID: TimerID{Kind: TimerKind(id.Kind - node.KindsPBX), Call: CallID(id.Key)}})
 	case id.Kind >= node.KindsPush && id.Kind < node.KindsPush+0x100:
-		if n.client != nil {
-			n.pushDo(n.client.TimerFired(pushTimers[id.Kind-node.KindsPush]))
+		// pushTimer names a timer without a number KindsPush+0xff.
+		if i := int(id.Kind - node.KindsPush); n.client != nil && i < len(pushTimers) {
+			n.pushDo(n.client.TimerFired(pushTimers[i]))
 		}
 	case id.Kind == timerLegUnreachable:
 		if l := n.legs[LegID(id.Key)]; l != nil && !l.done {

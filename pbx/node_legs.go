@@ -197,6 +197,7 @@ func (n *Node) peerReleased(now time.Time, l *sigLeg, cause int) {
 		n.handle(now, LegReleased{Leg: l.id, Cause: cause})
 	} else if l.call != 0 {
 		n.handle(now, CallerReleased{Call: l.call, Cause: cause})
+		delete(n.guids, l.call) // the call is over (ReleaseCaller forgets it when the PBX ends it)
 	}
 }
 

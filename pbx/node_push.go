@@ -121,12 +121,13 @@ func (n *Node) sendPush(e SendPush) {
 	if n.client == nil || d == nil {
 		return
 	}
-	src := strconv.Itoa(int(e.Call))
+	// Each post has a request id of its own: one call pushes every app of
+	// its users, and the service's result for each must find its device.
+	n.postSeq++
+	src := strconv.Itoa(n.postSeq)
 	call := ""
 	if e.Type == PushTypeNotification {
-		// A notification belongs to no call: its request id is its own.
-		n.notifySeq++
-		src = "n" + strconv.Itoa(n.notifySeq)
+		src = "n" + src // a notification belongs to no call
 	} else {
 		g := n.guid(e.Call)
 		call = hex.EncodeToString(g[:])

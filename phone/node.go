@@ -379,9 +379,13 @@ func (n *Node) stop(now time.Time) {
 	}
 	n.stopping = true
 	for _, c := range append([]*call(nil), n.calls...) {
-		if !c.done && c.leg != nil {
+		switch {
+		case c.done:
+		case c.leg != nil:
 			n.legDo(now, c, c.leg.Release(CauseNormalClearing))
 			n.endCall(now, c)
+		case !c.incoming:
+			n.endCall(now, c) // being placed: no Setup goes out after Stop
 		}
 	}
 	if n.ep != nil && n.ep.Registered() {

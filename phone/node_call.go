@@ -103,7 +103,9 @@ func (n *Node) signalMessage(now time.Time, in node.Message) {
 		if _, ok := isSetup(in.Payload); !ok {
 			return // a message before a Setup, or for a call that ended
 		}
-		if n.stopping {
+		if n.stopping || n.ep == nil {
+			// Stopping, or never started (a socket failed to bind): without
+			// a RAS endpoint there is no admission to ask, so no call.
 			if !shared {
 				n.emit(node.Close{Conn: in.Conn})
 			}

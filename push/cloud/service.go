@@ -7,7 +7,9 @@
 //
 // The Service node carries push.Service: it accepts Push objects on WSS
 // (443), classifies the certificate each presents (B02), and relays
-// PushNotifyPost as HTTP/2 requests to the vendor's provider API. A Vendor
+// PushNotifyPost as HTTP/2 requests to the vendor's provider API; every
+// post gets its result, a vendor it cannot reach (or whose connection breaks
+// with requests on it) counting as a 503. A Vendor
 // node carries the apns or fcm emulator: it answers the provider API on
 // HTTP/2 (443) and keeps a WebSocket per phone (Apple's 5223, Google's
 // 5228), on which it delivers pushes (B20). A phone without a live
@@ -18,6 +20,7 @@ package cloud
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +95,7 @@ type vendorLink struct {
 	dialling bool
 	ref      uint64
 	queued   []push.VendorRequest // waiting for the connection
+	inflight []uint64             // sent on it, not answered yet
 }
 
 const sockService node.SockID = 1
@@ -183,6 +187,7 @@ func (s *Service) message(in node.Message) {
 				resp.Header = append(resp.Header, push.HeaderField{Name: f.Name, Value: f.Value})
 			}
 			s.cfg.Tap.see(HopVendorResp, tapResponse(resp))
+			v.inflight = slices.DeleteFunc(v.inflight, func(id uint64) bool { return id == uint64(in.HTTP.Stream) })
 			s.vendorAnswer(v, uint64(in.HTTP.Stream), resp)
 			return
 		}
@@ -198,7 +203,13 @@ func (s *Service) closed(in node.Closed) {
 	}
 	for _, v := range s.vendors {
 		if v.up && v.conn == in.Conn {
-			v.up, v.conn = false, 0
+			// Its open requests fail with it, as a reset HTTP/2
+			// connection's streams do: each post still gets its result.
+			lost := v.inflight
+			v.up, v.conn, v.inflight = false, 0, nil
+			for _, id := range lost {
+				s.vendorAnswer(v, id, push.HTTPResponse{Status: 503})
+			}
 		}
 	}
 }
@@ -294,6 +305,7 @@ func (s *Service) send(v *vendorLink, req push.VendorRequest) {
 	for _, f := range req.Request.Header {
 		h.Header = append(h.Header, node.HeaderField{Name: f.Name, Value: f.Value})
 	}
+	v.inflight = append(v.inflight, req.ID)
 	s.out = append(s.out, node.Send{Conn: v.conn, HTTP: h})
 }
 
