@@ -78,9 +78,14 @@ func reports(out []Effect) []Effect {
 	return r
 }
 
-// conversation runs two peers against each other until neither has anything to send, and
-// returns every effect each produced, in order.
-func conversation(a, b *Peer, first []Effect, firstFromA bool) (aOut, bOut []Effect) {
+// conversation runs two peers against each other, a having produced first, until neither
+// has anything to send, and returns every effect each produced, in order.
+func conversation(a, b *Peer, first []Effect) (aOut, bOut []Effect) {
+	return talk(a, b, first, func(string) bool { return false })
+}
+
+// talk is conversation with the messages for which drop returns true lost on the way.
+func talk(a, b *Peer, first []Effect, drop func(name string) bool) (aOut, bOut []Effect) {
 	type delivery struct {
 		toA bool
 		msg []byte
@@ -88,18 +93,14 @@ func conversation(a, b *Peer, first []Effect, firstFromA bool) (aOut, bOut []Eff
 	var queue []delivery
 	enqueue := func(out []Effect, toA bool) {
 		for _, e := range out {
-			if s, ok := e.(Send); ok {
+			if s, ok := e.(Send); ok && !drop(s.Name) {
 				queue = append(queue, delivery{toA, s.Message})
 			}
 		}
 	}
-	if firstFromA {
-		aOut = append(aOut, first...)
-		enqueue(first, false)
-		bStart := b.Start()
-		bOut = append(bOut, bStart...)
-		enqueue(bStart, true)
-	}
+	aOut, bOut = first, b.Start()
+	enqueue(aOut, false)
+	enqueue(bOut, true)
 	for steps := 0; len(queue) > 0 && steps < 1000; steps++ {
 		d := queue[0]
 		queue = queue[1:]
@@ -136,7 +137,7 @@ func TestNegotiation(t *testing.T) {
 	if got := names(start); !slices.Equal(got, []string{"terminalCapabilitySet", "masterSlaveDetermination"}) {
 		t.Fatalf("Start sends %v", got)
 	}
-	pOut, xOut := conversation(phone, pbx, start, true)
+	pOut, xOut := conversation(phone, pbx, start)
 	for _, c := range []struct {
 		who       string
 		out       []Effect
@@ -182,7 +183,7 @@ func TestNegotiation(t *testing.T) {
 func TestCodecPreference(t *testing.T) {
 	phone := newPeer(t, Config{RTP: aliceRTP, Codecs: []Codec{G711Alaw, G711Ulaw}})
 	pbx := newPeer(t, Config{RTP: pbxRTP, Codecs: []Codec{G711Ulaw}, Random: counter(0x800, 1)})
-	pOut, xOut := conversation(phone, pbx, phone.Start(), true)
+	pOut, xOut := conversation(phone, pbx, phone.Start())
 	if ch, _ := find[ChannelOpened](pOut); ch.Codec != G711Ulaw {
 		t.Errorf("phone opened %v, want the peer's only codec", ch.Codec)
 	}
@@ -199,7 +200,7 @@ func TestCodecPreference(t *testing.T) {
 func TestNoCommonCodec(t *testing.T) {
 	phone := newPeer(t, Config{RTP: aliceRTP, Codecs: []Codec{G711Alaw}})
 	pbx := newPeer(t, Config{RTP: pbxRTP, Codecs: []Codec{G711Ulaw}, Random: counter(0x800, 1)})
-	pOut, _ := conversation(phone, pbx, phone.Start(), true)
+	pOut, _ := conversation(phone, pbx, phone.Start())
 	n := 0
 	for _, e := range pOut {
 		if _, ok := e.(NoCommonCodec); ok {

@@ -13,7 +13,7 @@ import (
 func negotiated(t *testing.T, a, b Config) (*Peer, *Peer) {
 	t.Helper()
 	pa, pb := newPeer(t, a), newPeer(t, b)
-	aOut, bOut := conversation(pa, pb, pa.Start(), true)
+	aOut, bOut := conversation(pa, pb, pa.Start())
 	if _, ok := find[ChannelOpened](aOut); !ok {
 		t.Fatalf("a opened no channel: %v", reports(aOut))
 	}
@@ -92,7 +92,7 @@ func TestTimers(t *testing.T) {
 	// T103 on an unanswered openLogicalChannel: closeLogicalChannel, and no new attempt.
 	a, b := newPeer(t, Config{RTP: aliceRTP}), newPeer(t, Config{RTP: pbxRTP, Random: counter(0x800, 3)})
 	var olcSeen bool
-	aOut, _ := conversationDropping(a, b, func(name string) bool {
+	aOut, _ := talk(a, b, a.Start(), func(name string) bool {
 		if name == "openLogicalChannelAck" && !olcSeen {
 			olcSeen = true
 			return true // b's ack of a's channel is lost
@@ -112,39 +112,6 @@ func TestTimers(t *testing.T) {
 	if slices.Contains(names(a.progress(nil)), "openLogicalChannel") {
 		t.Error("the channel was tried again after T103")
 	}
-}
-
-// conversationDropping is conversation with the messages for which drop returns true lost.
-func conversationDropping(a, b *Peer, drop func(name string) bool) (aOut, bOut []Effect) {
-	type delivery struct {
-		toA bool
-		msg []byte
-	}
-	var queue []delivery
-	enqueue := func(out []Effect, toA bool) {
-		for _, e := range out {
-			if s, ok := e.(Send); ok && !drop(s.Name) {
-				queue = append(queue, delivery{toA, s.Message})
-			}
-		}
-	}
-	aOut, bOut = a.Start(), b.Start()
-	enqueue(aOut, false)
-	enqueue(bOut, true)
-	for steps := 0; len(queue) > 0 && steps < 1000; steps++ {
-		d := queue[0]
-		queue = queue[1:]
-		if d.toA {
-			out := a.Handle(d.msg)
-			aOut = append(aOut, out...)
-			enqueue(out, false)
-		} else {
-			out := b.Handle(d.msg)
-			bOut = append(bOut, out...)
-			enqueue(out, true)
-		}
-	}
-	return aOut, bOut
 }
 
 // TestRejectedChannelTriesNextCodec: a rejected codec is not tried again; the next common one
@@ -231,7 +198,7 @@ func TestEmptyCapabilitySet(t *testing.T) {
 			fromA = append(fromA, e)
 		}
 	}
-	aOut, _ := conversation(a, b2, fromA, true)
+	aOut, _ := conversation(a, b2, fromA)
 	if ch, ok := find[ChannelOpened](aOut); !ok || ch.Number != 2 {
 		t.Errorf("after the pause: %+v %v (%v)", ch, ok, reports(aOut))
 	}

@@ -3,7 +3,6 @@ package h245
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -217,7 +216,7 @@ func drawForTshark(t *testing.T, v *MultimediaSystemControlMessage, draw func())
 		if v.Choice == 0 { // an unknown top-level alternative: nothing for the oracle to name
 			continue
 		}
-		if pruneForTshark(reflect.ValueOf(v).Elem()) {
+		if tsharkPruner.Prune(reflect.ValueOf(v).Elem()) {
 			continue
 		}
 		if b, err := v.Marshal(); err == nil {
@@ -236,14 +235,11 @@ var subDissectedFields = map[string]bool{
 	"FunctionNotSupported.ReturnedFunction": true, "EncryptionSync.GenericParameter": true,
 }
 
-// pruneForTshark restricts v in place to what tshark's dissector can read even when our encoding
-// is right, and reports whether v itself must go (the caller then draws another value). Every
-// restriction names the dissector limitation behind it.
-func pruneForTshark(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Pointer:
-		return !v.IsNil() && pruneForTshark(v.Elem())
-	case reflect.Int, reflect.Int64:
+// tsharkPruner restricts random values to what tshark can read even when our encoding is right;
+// every restriction names the dissector limitation behind it (those of tshark's PER dissector
+// in general are tsharktest.Pruner's).
+var tsharkPruner = tsharktest.Pruner{
+	Value: func(v reflect.Value) bool {
 		if v.Type() == reflect.TypeFor[MaxRedundancy]() {
 			// MaxRedundancy, INTEGER(1..MAX), is H.245's only semi-constrained whole number
 			// (X.691 10.7: an aligned length octet, then the value's octets). tshark 4.0 reads
@@ -251,30 +247,9 @@ func pruneForTshark(v reflect.Value) bool {
 			// for its BMPString lengths) and so misreads the value and everything after it.
 			return true
 		}
-		// tshark 4.0 decodes whole numbers of at most four octets ("too long integer"); keep
-		// random unconstrained and semi-constrained numbers within 31 bits. A number that then
-		// violates its constraint makes Marshal fail and the value is drawn again.
-		if n := v.Int(); n > math.MaxInt32 || n < math.MinInt32 {
-			v.SetInt(n & math.MaxInt32)
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
+		if v.Kind() != reflect.Struct {
 			return false
 		}
-		kept := 0
-		for i := range v.Len() {
-			if !pruneForTshark(v.Index(i)) {
-				v.Index(kept).Set(v.Index(i))
-				kept++
-			}
-		}
-		if kept == 0 && v.Len() > 0 {
-			v.SetZero()
-		} else {
-			v.SetLen(kept)
-		}
-	case reflect.Struct:
-		t := v.Type()
 		switch x := v.Addr().Interface().(type) {
 		case *DialingInformationNumber:
 			// networkAddress, NumericString(SIZE (0..40)), is the only string of H.245 that
@@ -285,44 +260,9 @@ func pruneForTshark(v reflect.Value) bool {
 				x.NetworkAddress = "0"
 			}
 		case *VendorIdentification:
-			// tshark shows these OCTET STRINGs as text and flags a NUL octet followed by more
-			// octets as "Trailing stray characters".
-			for _, b := range [][]byte{x.ProductNumber, x.VersionNumber} {
-				for j, c := range b {
-					if c == 0 {
-						b[j] = ' '
-					}
-				}
-			}
+			tsharktest.SpaceNULs(v, "ProductNumber", "VersionNumber")
 		}
-		_, isChoice := t.FieldByName("Choice")
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() || f.Type == reflect.TypeFor[*asn1per.RawExtension]() {
-				continue
-			}
-			if raw, ok := v.Field(i).Interface().([]asn1per.RawExtension); ok {
-				// tshark 4.0's dissect_per_sequence reads at most 32 extension-presence bits
-				// ("too many extensions").
-				raw = slices.DeleteFunc(raw, func(x asn1per.RawExtension) bool { return x.Index >= 32 })
-				if len(raw) == 0 {
-					raw = nil
-				}
-				v.Field(i).Set(reflect.ValueOf(raw))
-				continue
-			}
-			if subDissectedFields[t.Name()+"."+f.Name] {
-				v.Field(i).SetZero()
-				continue
-			}
-			if !pruneForTshark(v.Field(i)) {
-				continue
-			}
-			if isChoice || f.Type.Kind() != reflect.Pointer {
-				return true // a selected alternative or a mandatory component cannot go
-			}
-			v.Field(i).SetZero() // an OPTIONAL component can
-		}
-	}
-	return false
+		return false
+	},
+	Clear: func(t reflect.Type, f reflect.StructField) bool { return subDissectedFields[t.Name()+"."+f.Name] },
 }
