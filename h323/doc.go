@@ -83,7 +83,8 @@
 // empty when there is none; such a Facility from the peer is not reported
 // as PeerFacility. The Send that carries them has an attribute h245 naming
 // them ("terminalCapabilitySet,masterSlaveDetermination"). Release puts
-// endSessionCommand in the Release Complete.
+// endSessionCommand in the Release Complete (none when the call is refused
+// before any H.245 reached the peer).
 //
 // Separate connection (H.225.0 h245Address): when a message of the peer
 // carries an h245Address and no channel exists, the leg asks for H245Connect

@@ -405,3 +405,14 @@ func FuzzHandleMessageH245(f *testing.F) {
 		}
 	})
 }
+
+// TestH245RefusedBeforeAnswer: a callee that refuses the call before answering the Setup sends
+// no H.245 at all (its session never reached the caller).
+func TestH245RefusedBeforeAnswer(t *testing.T) {
+	c := newH245Call(t, withH245(callerConfig(), true, netip.AddrPort{}, pbxRTP, pbxRTCP), withH245(calleeConfig(), true, netip.AddrPort{}, phoneRTP, phoneRTCP))
+	c.do(c.caller, c.caller.Setup())
+	rc := onlySend(t, c.callee.Release(17))
+	if _, names, _ := tunnelledOf(t, rc); len(names) != 0 {
+		t.Errorf("Release Complete carries %v", names)
+	}
+}

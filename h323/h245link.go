@@ -50,9 +50,11 @@ type h245Link struct {
 	refused bool
 	// connecting: H245Connect was emitted; listening: our address was announced.
 	connecting, listening bool
-	// pending are tunnelled messages waiting for the next H.225.0 message we send.
+	// pending are tunnelled messages waiting for the next H.225.0 message we send; sent
+	// says some have gone out.
 	pending [][]byte
 	names   []string
+	sent    bool
 	closed  bool // H245Close was emitted
 }
 
@@ -134,7 +136,7 @@ func (l *Leg) takeTunnelled() ([][]byte, []timeline.Attr) {
 		return nil, nil
 	}
 	msgs, attr := l.h245.pending, timeline.A("h245", strings.Join(l.h245.names, ","))
-	l.h245.pending, l.h245.names = nil, nil
+	l.h245.pending, l.h245.names, l.h245.sent = nil, nil, true
 	return msgs, []timeline.Attr{attr}
 }
 
@@ -249,6 +251,12 @@ func (l *Leg) H245Timeout(t control.Timer) []Effect {
 // in the Release Complete (queued) or sent on the separate connection, which is then closed.
 func (l *Leg) endH245() []Effect {
 	if l.h245.peer == nil {
+		return nil
+	}
+	if l.h245.mode == h245Tunnel && !l.h245.sent {
+		// A call refused before our first answer: nothing of the session reached the peer,
+		// so there is nothing to end.
+		l.h245.pending, l.h245.names = nil, nil
 		return nil
 	}
 	out := l.fromControl(l.h245.peer.End())
