@@ -1,6 +1,7 @@
 package h323
 
 import (
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -414,5 +415,23 @@ func TestH245RefusedBeforeAnswer(t *testing.T) {
 	rc := onlySend(t, c.callee.Release(17))
 	if _, names, _ := tunnelledOf(t, rc); len(names) != 0 {
 		t.Errorf("Release Complete carries %v", names)
+	}
+}
+
+// TestH245BadConfig: an H.245 configuration the peer cannot work with is reported when the
+// session would start, and the call goes on without H.245.
+func TestH245BadConfig(t *testing.T) {
+	cfg := withH245(calleeConfig(), true, netip.AddrPort{}, phoneRTP, phoneRTCP)
+	cfg.H245.Control.TerminalType = 300
+	callee := NewLeg(cfg)
+	setup := onlySend(t, NewLeg(withH245(callerConfig(), true, netip.AddrPort{}, pbxRTP, pbxRTCP)).Setup())
+	var failed bool
+	for _, e := range callee.HandleMessage(setup.Payload) {
+		if p, ok := e.(ProtocolError); ok {
+			failed = errors.Is(p.Err, control.ErrConfig)
+		}
+	}
+	if !failed || callee.State() != StateSetupReceived {
+		t.Errorf("config error reported %v, state %v", failed, callee.State())
 	}
 }

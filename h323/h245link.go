@@ -72,7 +72,8 @@ func (l *Leg) startH245(m h245Mode) []Effect {
 	}
 	peer, err := control.New(cfg)
 	if err != nil {
-		return []Effect{ProtocolError{Err: fmt.Errorf("%w: H.245: %w", ErrWrongState, err)}}
+		l.h245.refused = true // reported once; the call goes on without H.245
+		return []Effect{ProtocolError{Err: fmt.Errorf("h323: H.245: %w", err)}}
 	}
 	l.h245.peer, l.h245.mode = peer, m
 	return l.fromControl(peer.Start())

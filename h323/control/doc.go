@@ -54,9 +54,11 @@
 // logicalChannelRateReject undefinedReason, requestChannelCloseReject for a channel that is not
 // ours) and otherwise returned in functionNotUnderstood, as are non-standard, generic and
 // unknown (extension) requests, responses and commands. Known commands that need no action
-// (flowControlCommand, miscellaneousCommand, …) and all indications are ignored. A message
-// that cannot be decoded is answered with functionNotSupported (syntaxError, the octets
-// returned). Unexpected responses are ignored, as H.245's state machines do.
+// (flowControlCommand, miscellaneousCommand, …) and indications are not answered (a peer's
+// functionNotUnderstood, functionNotSupported or masterSlaveDeterminationRelease is reported
+// as a Failure). A message that cannot be decoded is answered with functionNotSupported
+// (syntaxError, the octets returned). Unexpected responses are ignored, as H.245's state
+// machines do.
 //
 // No RTP is sent or received here: the peer negotiates media and reports the addresses; what
 // flows on them is the driver's.

@@ -70,7 +70,7 @@ func (p *Peer) sendAck(local role) Effect {
 
 // startDetermination begins a determination with a fresh random number.
 func (p *Peer) startDetermination(out []Effect) []Effect {
-	p.msd = determination{tries: 0}
+	p.msd = determination{}
 	return p.sendDetermination(out)
 }
 

@@ -53,9 +53,6 @@ func (p *Peer) Start() []Effect {
 	return p.startDetermination(out)
 }
 
-// Ended reports whether we sent endSessionCommand: the session is over for us.
-func (p *Peer) Ended() bool { return p.ended }
-
 // End sends endSessionCommand (disconnect) when the session was started and not yet ended,
 // and stops the timers; the call is being released. Afterwards only the peer's
 // endSessionCommand is looked at.
