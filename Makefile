@@ -14,7 +14,7 @@ build:
 test:
 	$(GO) test ./...
 
-# Regenerates the H.225.0 codec from ../shared/reference; the output is
+# Regenerates the H.225.0 and H.245 codecs from ../shared/reference; the output is
 # committed and must be reproduced byte for byte.
 generate:
 	$(GO) generate ./...

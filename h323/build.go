@@ -21,6 +21,13 @@ type message struct {
 	cfg       *LegConfig
 	fromOrig  bool // we originated the call reference (flag 0)
 	callState int  // our Q.931 call state, for Status
+	// tunnelling is the h245Tunnelling the message carries; h245 the tunnelled H.245
+	// messages (h245Control) and h245Attrs their timeline attribute.
+	tunnelling bool
+	h245       [][]byte
+	h245Attrs  []timeline.Attr
+	// h245Address is announced in the UUIE when valid (Connect, Facility startH245).
+	h245Address netip.AddrPort
 }
 
 // header starts a Q.931 message with the leg's call reference and flag.
@@ -123,12 +130,13 @@ func partyNumber(calling bool, digits string) q931.PartyNumber {
 	return q931.PartyNumber{Calling: calling, TypeOfNumber: q931.TypeUnknown, NumberingPlan: q931.PlanE164, Digits: digits}
 }
 
-// finish adds the User-user element carrying body and encodes the message.
-func finish(msg q931.Message, body h225.H323UUPDUH323MessageBody) ([]byte, error) {
+// finish adds the User-user element carrying body, with the leg's h245Tunnelling and
+// tunnelled H.245 messages, and encodes the message.
+func (m message) finish(msg q931.Message, body h225.H323UUPDUH323MessageBody) ([]byte, error) {
 	uu := h225.H323UserInformation{H323UuPdu: h225.H323UUPDU{
 		H323MessageBody: body,
-		// No H.245 is ever opened on these legs, so nothing is tunnelled.
-		H245Tunnelling: boolPtr(false),
+		H245Tunnelling:  boolPtr(m.tunnelling),
+		H245Control:     m.h245,
 	}}
 	per, err := uu.Marshal()
 	if err != nil {
@@ -140,18 +148,19 @@ func finish(msg q931.Message, body h225.H323UUPDUH323MessageBody) ([]byte, error
 	return msg.Encode()
 }
 
-// send wraps an encoding result into the Send effect of its message type.
-func send(t q931.MessageType, payload []byte, err error, attrs ...timeline.Attr) Effect {
+// send wraps an encoding result into the Send effect of its message type; the names of the
+// tunnelled H.245 messages follow the message's own attributes.
+func (m message) send(t q931.MessageType, payload []byte, err error, attrs ...timeline.Attr) Effect {
 	if err != nil {
 		return ProtocolError{Err: fmt.Errorf("h323: encoding %v: %w", t, err)}
 	}
-	return Send{Payload: payload, Event: "q931." + t.String(), Attrs: attrs}
+	return Send{Payload: payload, Event: "q931." + t.String(), Attrs: append(attrs, m.h245Attrs...)}
 }
 
 func (m message) setup() Effect {
 	cfg := m.cfg
 	msg := m.header(q931.Setup)
-	err := msg.Add(q931.H323BearerCapability)
+	err := msg.Add(q931.SpeechBearerCapability)
 	if err == nil && cfg.CallingName != "" {
 		err = msg.Add(q931.Display(displayText(cfg.CallingName)))
 	}
@@ -167,7 +176,7 @@ func (m message) setup() Effect {
 		err = msg.Add(partyNumber(false, cfg.CalledNumber))
 	}
 	if err != nil {
-		return send(q931.Setup, nil, err)
+		return m.send(q931.Setup, nil, err)
 	}
 	uuie := &h225.SetupUUIE{
 		ProtocolIdentifier:      protocolID(),
@@ -183,6 +192,11 @@ func (m message) setup() Effect {
 		MultipleCalls:           boolPtr(false),
 		MaintainConnection:      boolPtr(cfg.MaintainConnection),
 	}
+	if cfg.EndpointIdentifier != "" {
+		// A registered endpoint names itself with the identifier its gatekeeper assigned.
+		id := h225.EndpointIdentifier(cfg.EndpointIdentifier)
+		uuie.EndpointIdentifier = &id
+	}
 	if cfg.SourceAlias != "" {
 		uuie.SourceAddress = append(uuie.SourceAddress, h225.AliasAddress{Choice: h225.AliasAddressH323ID, H323ID: cfg.SourceAlias})
 	}
@@ -197,12 +211,12 @@ func (m message) setup() Effect {
 		// H.225.0 v6 displayName (a BMPString).
 		uuie.DisplayName = []h225.DisplayName{{Name: cfg.CallingName}}
 	}
-	payload, err := finish(msg, h225.H323UUPDUH323MessageBody{Choice: h225.H323UUPDUH323MessageBodySetup, Setup: uuie})
-	return send(q931.Setup, payload, err)
+	payload, err := m.finish(msg, h225.H323UUPDUH323MessageBody{Choice: h225.H323UUPDUH323MessageBodySetup, Setup: uuie})
+	return m.send(q931.Setup, payload, err)
 }
 
 func (m message) callProceeding() Effect {
-	payload, err := finish(m.header(q931.CallProceeding), h225.H323UUPDUH323MessageBody{
+	payload, err := m.finish(m.header(q931.CallProceeding), h225.H323UUPDUH323MessageBody{
 		Choice: h225.H323UUPDUH323MessageBodyCallProceeding,
 		CallProceeding: &h225.CallProceedingUUIE{
 			ProtocolIdentifier: protocolID(),
@@ -211,11 +225,11 @@ func (m message) callProceeding() Effect {
 			MultipleCalls:      boolPtr(false),
 			MaintainConnection: boolPtr(m.cfg.MaintainConnection),
 		}})
-	return send(q931.CallProceeding, payload, err)
+	return m.send(q931.CallProceeding, payload, err)
 }
 
 func (m message) alerting() Effect {
-	payload, err := finish(m.header(q931.Alerting), h225.H323UUPDUH323MessageBody{
+	payload, err := m.finish(m.header(q931.Alerting), h225.H323UUPDUH323MessageBody{
 		Choice: h225.H323UUPDUH323MessageBodyAlerting,
 		Alerting: &h225.AlertingUUIE{
 			ProtocolIdentifier: protocolID(),
@@ -224,21 +238,22 @@ func (m message) alerting() Effect {
 			MultipleCalls:      boolPtr(false),
 			MaintainConnection: boolPtr(m.cfg.MaintainConnection),
 		}})
-	return send(q931.Alerting, payload, err)
+	return m.send(q931.Alerting, payload, err)
 }
 
 func (m message) connect() Effect {
-	payload, err := finish(m.header(q931.Connect), h225.H323UUPDUH323MessageBody{
+	payload, err := m.finish(m.header(q931.Connect), h225.H323UUPDUH323MessageBody{
 		Choice: h225.H323UUPDUH323MessageBodyConnect,
 		Connect: &h225.ConnectUUIE{
 			ProtocolIdentifier: protocolID(),
+			H245Address:        transportAddress(m.h245Address),
 			DestinationInfo:    terminal(),
 			ConferenceID:       m.conferenceID(),
 			CallIdentifier:     m.callIdentifier(),
 			MultipleCalls:      boolPtr(false),
 			MaintainConnection: boolPtr(m.cfg.MaintainConnection),
 		}})
-	return send(q931.Connect, payload, err)
+	return m.send(q931.Connect, payload, err)
 }
 
 // progress sends a Progress with "in-band information available" (8), the
@@ -246,9 +261,9 @@ func (m message) connect() Effect {
 func (m message) progress() Effect {
 	msg := m.header(q931.Progress)
 	if err := msg.Add(q931.ProgressIndicator{Location: m.location(), Description: q931.ProgressInbandAvailable}); err != nil {
-		return send(q931.Progress, nil, err)
+		return m.send(q931.Progress, nil, err)
 	}
-	payload, err := finish(msg, h225.H323UUPDUH323MessageBody{
+	payload, err := m.finish(msg, h225.H323UUPDUH323MessageBody{
 		Choice: h225.H323UUPDUH323MessageBodyProgress,
 		Progress: &h225.ProgressUUIE{
 			ProtocolIdentifier: protocolID(),
@@ -257,17 +272,17 @@ func (m message) progress() Effect {
 			MultipleCalls:      boolPtr(false),
 			MaintainConnection: boolPtr(m.cfg.MaintainConnection),
 		}})
-	return send(q931.Progress, payload, err)
+	return m.send(q931.Progress, payload, err)
 }
 
 func (m message) facility(reason h225.FacilityReasonChoice, name, display string) Effect {
 	msg := m.header(q931.Facility)
 	if display != "" {
 		if err := msg.Add(q931.Display(displayText(display))); err != nil {
-			return send(q931.Facility, nil, err)
+			return m.send(q931.Facility, nil, err)
 		}
 	}
-	payload, err := finish(msg, h225.H323UUPDUH323MessageBody{
+	payload, err := m.finish(msg, h225.H323UUPDUH323MessageBody{
 		Choice: h225.H323UUPDUH323MessageBodyFacility,
 		Facility: &h225.FacilityUUIE{
 			ProtocolIdentifier: protocolID(),
@@ -277,7 +292,32 @@ func (m message) facility(reason h225.FacilityReasonChoice, name, display string
 			MultipleCalls:      boolPtr(false),
 			MaintainConnection: boolPtr(m.cfg.MaintainConnection),
 		}})
-	return send(q931.Facility, payload, err, timeline.A("reason", name))
+	return m.send(q931.Facility, payload, err, timeline.A("reason", name))
+}
+
+// startH245 asks the peer to open the H.245 connection to addr: a Facility with reason
+// startH245 and our h245Address (H.225.0 7.4), as H323Plus sends it after a Connect without
+// H.245.
+func (m message) startH245(addr netip.AddrPort) Effect {
+	payload, err := m.finish(m.header(q931.Facility), h225.H323UUPDUH323MessageBody{
+		Choice: h225.H323UUPDUH323MessageBodyFacility,
+		Facility: &h225.FacilityUUIE{
+			ProtocolIdentifier: protocolID(),
+			ConferenceID:       m.conferenceID(),
+			Reason:             h225.FacilityReason{Choice: h225.FacilityReasonStartH245},
+			CallIdentifier:     m.callIdentifier(),
+			H245Address:        transportAddress(addr),
+			MultipleCalls:      boolPtr(false),
+			MaintainConnection: boolPtr(m.cfg.MaintainConnection),
+		}})
+	return m.send(q931.Facility, payload, err, timeline.A("reason", "startH245"))
+}
+
+// tunnel carries tunnelled H.245 messages when there is no other message to send: a Facility
+// whose body is empty (H.225.0 7.4, version 4 and later).
+func (m message) tunnel() Effect {
+	payload, err := m.finish(m.header(q931.Facility), h225.H323UUPDUH323MessageBody{Choice: h225.H323UUPDUH323MessageBodyEmpty})
+	return m.send(q931.Facility, payload, err)
 }
 
 // location is the Cause and Progress indicator location of this side.
@@ -295,14 +335,14 @@ func (m message) cause(value int) q931.Cause {
 func (m message) releaseComplete(cause int) Effect {
 	msg := m.header(q931.ReleaseComplete)
 	if err := msg.Add(m.cause(cause)); err != nil {
-		return send(q931.ReleaseComplete, nil, err)
+		return m.send(q931.ReleaseComplete, nil, err)
 	}
 	uuie := &h225.ReleaseCompleteUUIE{ProtocolIdentifier: protocolID(), CallIdentifier: m.callIdentifier()}
 	if reason, ok := reasonForCause[cause]; ok {
 		uuie.Reason = &h225.ReleaseCompleteReason{Choice: reason}
 	}
-	payload, err := finish(msg, h225.H323UUPDUH323MessageBody{Choice: h225.H323UUPDUH323MessageBodyReleaseComplete, ReleaseComplete: uuie})
-	return send(q931.ReleaseComplete, payload, err, timeline.A("cause", strconv.Itoa(cause)))
+	payload, err := m.finish(msg, h225.H323UUPDUH323MessageBody{Choice: h225.H323UUPDUH323MessageBodyReleaseComplete, ReleaseComplete: uuie})
+	return m.send(q931.ReleaseComplete, payload, err, timeline.A("cause", strconv.Itoa(cause)))
 }
 
 // status answers a message the leg cannot take in its state (cause 101), an
@@ -315,13 +355,13 @@ func (m message) status(cause int) Effect {
 		err = msg.Add(q931.InformationElement{ID: q931.IECallState, Contents: []byte{byte(m.callState)}})
 	}
 	if err != nil {
-		return send(q931.Status, nil, err)
+		return m.send(q931.Status, nil, err)
 	}
-	payload, err := finish(msg, h225.H323UUPDUH323MessageBody{
+	payload, err := m.finish(msg, h225.H323UUPDUH323MessageBody{
 		Choice: h225.H323UUPDUH323MessageBodyStatus,
 		Status: &h225.StatusUUIE{ProtocolIdentifier: protocolID(), CallIdentifier: *m.callIdentifier()},
 	})
-	return send(q931.Status, payload, err, timeline.A("cause", strconv.Itoa(cause)))
+	return m.send(q931.Status, payload, err, timeline.A("cause", strconv.Itoa(cause)))
 }
 
 // reasonForCause is the ReleaseCompleteReason sent with a cause: the inverse

@@ -26,7 +26,8 @@ func TestSetupContents(t *testing.T) {
 	if msg.Type != q931.Setup || msg.CallReference != 0x1234 || msg.FromDestination {
 		t.Fatalf("header %v ref %d flag %t", msg.Type, msg.CallReference, msg.FromDestination)
 	}
-	if !bytes.HasPrefix(s.Payload, []byte{0x08, 0x02, 0x12, 0x34, 0x05, 0x04, 0x03, 0x88, 0x90, 0xa5}) {
+	// Bearer capability speech, 64 kbit/s, H.221 and H.242: what H323Plus sends for a call.
+	if !bytes.HasPrefix(s.Payload, []byte{0x08, 0x02, 0x12, 0x34, 0x05, 0x04, 0x03, 0x80, 0x90, 0xa5}) {
 		t.Errorf("header and bearer capability % x", s.Payload[:10])
 	}
 	wantElements := []struct {
@@ -75,6 +76,7 @@ func TestSetupContents(t *testing.T) {
 		{"maintainConnection", *u.MaintainConnection, true},
 		{"displayName", u.DisplayName == nil, true},
 		{"h245Address", u.H245Address == nil, true},
+		{"endpointIdentifier", u.EndpointIdentifier == nil, true},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

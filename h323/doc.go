@@ -7,8 +7,9 @@
 // effects: Send carries the encoded Q.931 message and its timeline event
 // name; PeerSetup, PeerCallProceeding, PeerAlerting, PeerConnect,
 // PeerReleased, PeerProgress, PeerFacility and PeerStatus say what the peer
-// did; ProtocolError reports what could not be used. The leg never reads a
-// clock, starts a goroutine or touches a socket.
+// did; ProtocolError reports what could not be used. With LegConfig.H245
+// the leg also runs the call's H.245 control channel (see "H.245" below).
+// The leg never reads a clock, starts a goroutine or touches a socket.
 //
 // # States
 //
@@ -23,15 +24,17 @@
 // The call reference flag is 0 on the originator's messages and 1 on the
 // other side's (Q.931 4.3). Every message has a User-user element
 // (protocol discriminator 0x05) with an H323-UserInformation whose
-// h245Tunnelling is false (no H.245 is opened on these legs) and whose body
-// has protocolIdentifier 0.0.8.2250.0.7 (H.225.0 version 7), the
+// h245Tunnelling is false unless the leg tunnels H.245 (see below) and whose
+// body has protocolIdentifier 0.0.8.2250.0.7 (H.225.0 version 7), the
 // callIdentifier and, where the UUIE has them, destinationInfo (a terminal),
 // multipleCalls false and maintainConnection as configured.
 //
-//   - Setup: Bearer capability 88 90 a5 (unrestricted digital, 64 kbit/s,
-//     H.221/H.242, as H.225.0 asks); Display with the calling name (IA5,
-//     other characters as '?', at most 82 octets; a name that is not IA5 is
-//     also sent in full as the Setup-UUIE displayName); Calling and Called
+//   - Setup: Bearer capability 80 90 a5 (speech, 64 kbit/s, user
+//     information layer 1 H.221/H.242: a voice call as H323Plus 1.28 sends
+//     it; the codec is H.245's business, not octet 5's); Display with the
+//     calling name when one is set (IA5, other characters as '?', at most 82
+//     octets; a name that is not IA5 is also sent in full as the Setup-UUIE
+//     displayName); Calling and Called
 //     party numbers with type of number unknown and numbering plan E.164
 //     and no presentation octet, as H.323 endpoints send them ("unknown"
 //     because the PBX does not classify numbers; the receiver takes the
@@ -41,7 +44,9 @@
 //     dialledDigits, destCallSignalAddress (Remote), activeMC false,
 //     conferenceID, conferenceGoal create, callType pointToPoint,
 //     sourceCallSignalAddress (Local), callIdentifier, no fastStart,
-//     mediaWaitForConnect, canOverlapSend and multipleCalls false.
+//     mediaWaitForConnect, canOverlapSend and multipleCalls false, and
+//     endpointIdentifier when LegConfig.EndpointIdentifier is set (the
+//     identifier the gatekeeper assigned, as registered endpoints send it).
 //   - With LegConfig.Silent the Setup also has a Signal element "alerting
 //     off" (0x4f, Q.931 4.5.28): the network asks the terminal to present
 //     the call without ringing (12r2 DND, B27); PeerSetup.Silent reports it.
@@ -51,6 +56,51 @@
 //   - UpdateDisplay sends a Facility (reason undefinedReason) with a Display
 //     element: the caller's name after the Setup (B17); PeerFacility.Display
 //     reports it.
+//   - A received Display is reported (PeerSetup.CallingName,
+//     PeerFacility.Display) without the NUL octets that end it — H323Plus
+//     sends "alice\x00" — and, when it holds other control characters,
+//     with each of them written \xNN and a backslash \\.
+//
+// # H.245
+//
+// With LegConfig.H245.Enabled the leg runs an H.245 peer (package control:
+// capability exchange with G.711 A-law and µ-law, master-slave
+// determination, one forward audio channel each way with RTP and RTCP
+// addresses, endSessionCommand at release). The zero H245Config keeps the
+// behaviour above: no H.245, h245Tunnelling false. No RTP is sent: the
+// channels are negotiated and their addresses reported (H245 effects
+// carrying control.ChannelOpened and control.PeerChannelOpened); what flows
+// on them is the driver's business.
+//
+// Tunnelled (H245Config.Tunnelling, H.323 8.2.1): an outgoing leg offers it
+// with h245Tunnelling true in its Setup; an incoming leg accepts the offer
+// and starts H.245 at once, its capability set and determination riding in
+// its Call Proceeding (or whichever message it sends first). The caller
+// starts when a message of the callee says true, and gives the offer up only
+// when the Connect says false (a gatekeeper may answer the Setup with a Call
+// Proceeding of its own first). Tunnelled messages travel in h245Control of
+// the next message the leg sends, or at once in a Facility whose body is
+// empty when there is none; such a Facility from the peer is not reported
+// as PeerFacility. The Send that carries them has an attribute h245 naming
+// them ("terminalCapabilitySet,masterSlaveDetermination"). Release puts
+// endSessionCommand in the Release Complete (none when the call is refused
+// before any H.245 reached the peer).
+//
+// Separate connection (H.225.0 h245Address): when a message of the peer
+// carries an h245Address and no channel exists, the leg asks for H245Connect
+// to it — from a Setup, Call Proceeding, Alerting, Progress, Connect or
+// Facility startH245. An incoming leg that does not tunnel and got no
+// address announces H245Config.Address in its Connect, after H245Listen;
+// an outgoing one that has a connected call and no channel sends a Facility
+// startH245 with its address (after H245Listen), as H323Plus does. The
+// driver reports the established connection with H245Connected (either
+// way; the first one is used), passes each message read from it (TPKT
+// removed) to HandleH245, writes H245Send payloads in TPKT frames, and
+// closes it on H245Close (after endSessionCommand both ways, or at
+// release, which sends endSessionCommand first).
+//
+// The peer's timers come as H245 effects holding control.SetTimer and
+// control.StopTimer; the driver calls H245Timeout when one expires.
 //
 // # H.460.17
 //

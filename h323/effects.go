@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/callwake/callwake/h323/control"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -82,6 +83,36 @@ type PeerFacility struct {
 // peer's Q.931 call state.
 type PeerStatus struct{ Cause, CallState int }
 
+// H245Listen asks the driver to accept an H.245 connection on Address (addition to the
+// contract): the leg announces it in the next message (Connect or Facility startH245), so
+// the driver listens before that Send. A connection accepted there is reported with
+// Leg.H245Connected.
+type H245Listen struct{ Address netip.AddrPort }
+
+// H245Connect asks the driver to open the H.245 TCP connection to Address, the peer's
+// h245Address (from its Setup, Call Proceeding, Alerting, Progress, Connect or Facility
+// startH245). When it is established the driver calls Leg.H245Connected.
+type H245Connect struct{ Address netip.AddrPort }
+
+// H245Send is one H.245 message (a PER-encoded MultimediaSystemControlMessage) to write on
+// the separate H.245 connection, in one TPKT frame (q931.Frame), as H.245 over TCP uses.
+// Event is its timeline name ("h245.terminal_capability_set", …). Tunnelled messages are
+// not H245Send: they ride in a Send's h245Control, named in its h245 attribute.
+type H245Send struct {
+	Payload []byte
+	Event   string
+}
+
+// H245Close asks the driver to close the separate H.245 connection: the session ended
+// (endSessionCommand both ways) or the call was released.
+type H245Close struct{}
+
+// H245 carries what the leg's H.245 peer reports or asks for, other than messages (a
+// control.Effect: SetTimer and StopTimer — the driver calls Leg.H245Timeout on expiry —,
+// CapabilitiesReceived, MasterSlaveDetermined, ChannelOpened, PeerChannelOpened,
+// ChannelClosed, NoCommonCodec, SessionEnded, Failure).
+type H245 struct{ Effect control.Effect }
+
 // ProtocolError reports a message the leg could not use — malformed, for a
 // different call reference, or not allowed in the current state — or a
 // method called in a state that does not allow it. Err says which; the
@@ -98,6 +129,11 @@ func (PeerProgress) isEffect()       {}
 func (PeerFacility) isEffect()       {}
 func (PeerStatus) isEffect()         {}
 func (ProtocolError) isEffect()      {}
+func (H245Listen) isEffect()         {}
+func (H245Connect) isEffect()        {}
+func (H245Send) isEffect()           {}
+func (H245Close) isEffect()          {}
+func (H245) isEffect()               {}
 
 // LegState is the state of a call leg. Both directions share the states
 // after the Setup; the Q.931 call state a leg reports in a Status message
@@ -154,4 +190,11 @@ type LegConfig struct {
 	// off" (Q.931 4.5.28, 0x4f) to the Setup: the network tells the
 	// terminal to present the call without ringing (12r2 DND, B27).
 	Silent bool
+	// EndpointIdentifier (addition to the contract) is sent in the
+	// Setup-UUIE: the identifier the gatekeeper assigned in its RCF, as a
+	// registered endpoint names itself ("" leaves it out).
+	EndpointIdentifier string
+	// H245 configures the call's H.245 control channel; the zero value opens
+	// none (see H245Config).
+	H245 H245Config
 }

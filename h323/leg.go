@@ -13,6 +13,7 @@ import (
 type Leg struct {
 	cfg   LegConfig
 	state LegState
+	h245  h245Link
 }
 
 // NewLeg returns a leg in StateNull.
@@ -53,9 +54,12 @@ func (l *Leg) CallState() int {
 	return 0
 }
 
-// builder returns the message builder for the leg's current state.
+// builder returns the message builder for the leg's current state. The message it builds
+// carries the tunnelled H.245 messages waiting to be sent.
 func (l *Leg) builder() message {
-	return message{cfg: &l.cfg, fromOrig: l.cfg.Outgoing, callState: l.CallState()}
+	m := message{cfg: &l.cfg, fromOrig: l.cfg.Outgoing, callState: l.CallState(), tunnelling: l.tunnelling()}
+	m.h245, m.h245Attrs = l.takeTunnelled()
+	return m
 }
 
 // refuse reports a method called in the wrong state.
@@ -84,6 +88,9 @@ func (l *Leg) Setup() []Effect {
 	if !l.cfg.Outgoing || l.state != StateNull {
 		return l.refuse("Setup")
 	}
+	if l.cfg.H245.Enabled && !l.cfg.H245.Tunnelling {
+		l.h245.refused = true // not offered: H.245 will use a separate connection
+	}
 	return l.transition(l.builder().setup(), StateSetupSent)
 }
 
@@ -109,7 +116,10 @@ func (l *Leg) Connect() []Effect {
 	if l.cfg.Outgoing || !l.answering() {
 		return l.refuse("Connect")
 	}
-	return l.transition(l.builder().connect(), StateActive)
+	addr, listen := l.announceAddress()
+	b := l.builder()
+	b.h245Address = addr
+	return append(listen, l.transition(b.connect(), StateActive)...)
 }
 
 // Progress sends a Progress with "in-band information available"
@@ -169,7 +179,9 @@ func (l *Leg) Release(cause int) []Effect {
 	case cause < 1 || cause > 127:
 		return []Effect{ProtocolError{Err: fmt.Errorf("%w: cause %d is not a Q.850 cause value", ErrWrongState, cause)}}
 	}
-	return l.transition(l.builder().releaseComplete(cause), StateReleased)
+	// H.323 8.5: endSessionCommand first; tunnelled, it rides in the Release Complete.
+	out := l.endH245()
+	return append(out, l.transition(l.builder().releaseComplete(cause), StateReleased)...)
 }
 
 // HandleMessage takes one Q.931 message from the peer (TPKT removed) and
@@ -208,7 +220,7 @@ func (l *Leg) HandleMessage(payload []byte) []Effect {
 		if hadCall && l.state == StateReleased {
 			effects = append(effects, PeerReleased{Cause: failure.cause})
 		}
-		return effects
+		return append(effects, l.closeH245()...)
 	}
 	if l.state == StateReleased {
 		switch in.msg.Type {
@@ -217,7 +229,11 @@ func (l *Leg) HandleMessage(payload []byte) []Effect {
 		}
 		return []Effect{l.builder().releaseComplete(int(q931.CauseInvalidCallReference))}
 	}
-	return l.handle(in)
+	effects := l.handle(in)
+	if l.state == StateReleased {
+		return append(effects, l.closeH245()...)
+	}
+	return l.h245Received(in, effects)
 }
 
 // handle runs the state machine for a well-formed message on a live leg.
@@ -257,6 +273,9 @@ func (l *Leg) handle(in incoming) []Effect {
 			return []Effect{PeerProgress{Description: int(p.Description)}}
 		}
 	case q931.Facility:
+		if l.state != StateNull && l.h245Carrier(in) {
+			return nil // H.245 transport only; h245Received takes its messages
+		}
 		if l.state != StateNull {
 			reason := "empty"
 			if f := in.body.Facility; f != nil {
@@ -264,7 +283,7 @@ func (l *Leg) handle(in incoming) []Effect {
 			}
 			// An unreadable Display only loses the update, not the call.
 			display, _ := in.msg.Display()
-			return []Effect{PeerFacility{Reason: reason, Display: string(display)}}
+			return []Effect{PeerFacility{Reason: reason, Display: shownDisplay(display)}}
 		}
 	case q931.Status:
 		return l.handleStatus(in)

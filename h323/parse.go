@@ -3,6 +3,7 @@ package h323
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
@@ -48,6 +49,8 @@ type incoming struct {
 	// body is the H.225.0 message body; nil when the message had no
 	// User-user element (allowed for the types not in uuRequired).
 	body *h225.H323UUPDUH323MessageBody
+	// uu is the whole H323-UU-PDU (h245Tunnelling, h245Control), nil with body.
+	uu *h225.H323UUPDU
 }
 
 // decodeFailure says what went wrong and which cause the call is cleared
@@ -123,7 +126,7 @@ func decode(payload []byte) (incoming, *decodeFailure) {
 		}
 		return in, &decodeFailure{cause: int(q931.CauseInvalidElementContents), err: fmt.Errorf("%w: %v: %w", ErrMalformed, msg.Type, err)}
 	}
-	in.body = &info.H323UuPdu.H323MessageBody
+	in.body, in.uu = &info.H323UuPdu.H323MessageBody, &info.H323UuPdu
 	return in, nil
 }
 
@@ -159,7 +162,7 @@ func peerSetup(in incoming) (PeerSetup, error) {
 	display, err := in.msg.Display()
 	switch {
 	case err == nil:
-		p.CallingName = string(display)
+		p.CallingName = shownDisplay(display)
 	case !errors.Is(err, q931.ErrAbsent):
 		return p, err
 	}
@@ -194,6 +197,32 @@ func peerSetup(in incoming) (PeerSetup, error) {
 	}
 	return p, nil
 }
+
+// shownDisplay is a Display text as the leg reports it: unchanged when it is printable (the
+// trailing NUL some stacks add is gone already, see q931.Message.Display); otherwise every
+// control character is written as \xNN and a backslash as \\, so that a name never carries
+// control characters into timelines, logs and reports and the escaped form is unambiguous.
+func shownDisplay(d q931.Display) string {
+	s := string(d)
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case isControl(rune(c)):
+			fmt.Fprintf(&b, "\\x%02x", c)
+		case c == '\\':
+			b.WriteString(`\\`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isControl reports an ASCII control character (Display is IA5: 7-bit).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // releaseCause is the cause of a Release Complete: its Cause element, else
 // the cause of its ReleaseCompleteReason, else 31 (normal, unspecified).

@@ -2,4 +2,4 @@ package h225
 
 // The codec is generated from the reference ASN.1 modules, which live outside the module
 // tree in ../shared/reference (relative to the repository root).
-//go:generate go run ../../internal/asn1gen -ref ../../../shared/reference -out .
+//go:generate go run ../../internal/asn1gen -ref ../../../shared/reference -out . -target h225

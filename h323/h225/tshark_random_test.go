@@ -3,7 +3,6 @@ package h225
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -211,9 +210,10 @@ func q931TypeFor(c H323UUPDUH323MessageBodyChoice) q931.MessageType {
 
 // restrictForTshark removes from a random value what tshark's dissector cannot read even when
 // our encoding is right, and reports false when what remains is not a valid value any more (the
-// caller then draws another one). Every restriction names the dissector limitation behind it.
+// caller then draws another one). Every restriction names the dissector limitation behind it;
+// the ones of tshark's PER dissector in general are tsharktest.Pruner's.
 func restrictForTshark(v any) bool {
-	return !pruneForTshark(reflect.ValueOf(v).Elem())
+	return !tsharkPruner.Prune(reflect.ValueOf(v).Elem())
 }
 
 // subDissectedFields hold octets that tshark hands to another protocol's dissector, so random
@@ -226,87 +226,27 @@ var subDissectedFields = map[string]bool{
 // subDissectedTypes are OCTET STRING types tshark decodes as H.248 descriptors.
 var subDissectedTypes = map[string]bool{"H248PackagesDescriptor": true, "H248SignalsDescriptor": true}
 
-// pruneForTshark restricts v in place and reports whether v itself must go.
-func pruneForTshark(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Pointer:
-		return !v.IsNil() && pruneForTshark(v.Elem())
-	case reflect.Int, reflect.Int64:
-		// tshark 4.0 decodes whole numbers of at most four octets ("too long integer"); keep
-		// random unconstrained and semi-constrained numbers within 31 bits. A number that then
-		// violates its constraint makes Marshal fail and the value is drawn again.
-		if n := v.Int(); n > math.MaxInt32 || n < math.MinInt32 {
-			v.SetInt(n & math.MaxInt32)
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return subDissectedTypes[v.Type().Name()]
-		}
-		kept := 0
-		for i := range v.Len() {
-			if !pruneForTshark(v.Index(i)) {
-				v.Index(kept).Set(v.Index(i))
-				kept++
+var tsharkPruner = tsharktest.Pruner{
+	Value: func(v reflect.Value) bool {
+		switch v.Kind() {
+		case reflect.Slice:
+			return v.Type().Elem().Kind() == reflect.Uint8 && subDissectedTypes[v.Type().Name()]
+		case reflect.Struct:
+			// tshark's H.235 dissector does not decode SIGNED{}: its toBeSigned component is a
+			// placeholder that reports "something unknown here [ToBeSigned]" and gives up.
+			if _, signed := v.Type().FieldByName("ToBeSigned"); signed {
+				return true
 			}
+			// tshark 4.0 reads the length of an unconstrained BMPString as a constrained whole
+			// number with a two-bit octet count (dissect_per_BMPString passes "no upper bound"
+			// on to dissect_per_constrained_integer), not as the length determinant X.691 10.9
+			// prescribes; H.235's Element.name is the only such string here.
+			if e, ok := v.Addr().Interface().(*Element); ok && e.Choice == ElementName {
+				return true
+			}
+			tsharktest.SpaceNULs(v, "ProductId", "VersionId")
 		}
-		if kept == 0 && v.Len() > 0 {
-			v.SetZero()
-		} else {
-			v.SetLen(kept)
-		}
-	case reflect.Struct:
-		t := v.Type()
-		// tshark's H.235 dissector does not decode SIGNED{}: its toBeSigned component is a
-		// placeholder that reports "something unknown here [ToBeSigned]" and gives up.
-		if _, signed := t.FieldByName("ToBeSigned"); signed {
-			return true
-		}
-		// tshark 4.0 reads the length of an unconstrained BMPString as a constrained whole number
-		// with a two-bit octet count (dissect_per_BMPString passes "no upper bound" on to
-		// dissect_per_constrained_integer), not as the length determinant X.691 10.9 prescribes;
-		// H.235's Element.name is the only such string here.
-		if e, ok := v.Addr().Interface().(*Element); ok && e.Choice == ElementName {
-			return true
-		}
-		_, isChoice := t.FieldByName("Choice")
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() || f.Type == reflect.TypeFor[*asn1per.RawExtension]() {
-				continue
-			}
-			if raw, ok := v.Field(i).Interface().([]asn1per.RawExtension); ok {
-				// tshark 4.0's dissect_per_sequence reads at most 32 extension-presence bits
-				// ("too many extensions"); only SetupUUIE, with 28 known additions, plus random
-				// unknown ones goes beyond.
-				raw = slices.DeleteFunc(raw, func(x asn1per.RawExtension) bool { return x.Index >= 32 })
-				if len(raw) == 0 {
-					raw = nil
-				}
-				v.Field(i).Set(reflect.ValueOf(raw))
-				continue
-			}
-			if f.Name == "ProductId" || f.Name == "VersionId" {
-				// tshark shows these OCTET STRINGs as text and flags a NUL octet followed by more
-				// octets as "Trailing stray characters".
-				for j, c := range v.Field(i).Bytes() {
-					if c == 0 {
-						v.Field(i).Index(j).SetUint(' ')
-					}
-				}
-				continue
-			}
-			if subDissectedFields[f.Name] {
-				v.Field(i).SetZero()
-				continue
-			}
-			if !pruneForTshark(v.Field(i)) {
-				continue
-			}
-			if isChoice || f.Type.Kind() != reflect.Pointer {
-				return true // a selected alternative or a mandatory component cannot go
-			}
-			v.Field(i).SetZero() // an OPTIONAL component can
-		}
-	}
-	return false
+		return false
+	},
+	Clear: func(_ reflect.Type, f reflect.StructField) bool { return subDissectedFields[f.Name] },
 }

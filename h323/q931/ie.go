@@ -3,6 +3,7 @@ package q931
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Information element identifiers (codeset 0) H.225.0 uses.
@@ -137,6 +138,16 @@ const (
 // circuit mode, 64 kbit/s, H.221 (contents 88 90 a5).
 var H323BearerCapability = BearerCapability{
 	TransferCapability: TransferUnrestrictedDigital,
+	TransferRate:       Rate64k,
+	HasLayer1:          true,
+	Layer1Protocol:     Layer1H221,
+}
+
+// SpeechBearerCapability is a voice call's bearer as H.323 endpoints send it in their Setup:
+// speech, circuit mode, 64 kbit/s, user information layer 1 H.221 and H.242 (contents 80 90
+// a5, as H323Plus sends it; H.225.0 takes the codec from H.245, not from octet 5).
+var SpeechBearerCapability = BearerCapability{
+	TransferCapability: TransferSpeech,
 	TransferRate:       Rate64k,
 	HasLayer1:          true,
 	Layer1Protocol:     Layer1H221,
@@ -466,14 +477,16 @@ func (d Display) AppendContents(dst []byte) ([]byte, error) {
 	return append(dst, d...), nil
 }
 
-// Display returns the message's Display text.
+// Display returns the message's Display text without the NUL octets that end it: H323Plus
+// writes its display name as a C string, terminator included ("alice\x00"). Other control
+// characters are kept; see package h323 for how they are shown.
 func (m *Message) Display() (Display, error) {
 	ie, ok := m.Find(IEDisplay)
 	if !ok {
 		return "", ErrAbsent
 	}
 	s, err := parseIA5(IEDisplay, ie.Contents)
-	return Display(s), err
+	return Display(strings.TrimRight(s, "\x00")), err
 }
 
 // Keypad is the Keypad facility element: IA5 characters.

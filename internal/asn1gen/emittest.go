@@ -9,11 +9,9 @@ import (
 // respected: sizes, alphabets, ranges, extension alternatives) and a round-trip test over
 // all generated types.
 
-func (g *emitter) testFile(pkg string) ([]byte, error) {
+func (g *emitter) testParts() []string {
 	g.b.Reset()
-	g.b.WriteString(header)
-	g.p("package %s\n", pkg)
-	g.p("import (\n\"math/rand/v2\"\n\"reflect\"\n\"bytes\"\n\"testing\"\n\n\"github.com/callwake/callwake/asn1per\"\n)\n")
+	var parts []string
 	alphabets := map[string]string{}
 	var alphaOrder []string
 	alpha := func(s *shape) string {
@@ -127,6 +125,7 @@ func (g *emitter) testFile(pkg string) ([]byte, error) {
 			g.p("v = %s(%s)", e.goName, rnd(s))
 		}
 		g.p("return v\n}\n")
+		parts = append(parts, g.take())
 	}
 	g.p("// roundTripCases lists every generated type with its random-value constructor.")
 	g.p("var roundTripCases = []struct {\nname string\nnewCheck func() func(t *testing.T, r *rand.Rand)\n}{")
@@ -148,7 +147,7 @@ func (g *emitter) testFile(pkg string) ([]byte, error) {
 		}
 	}
 	g.p(")")
-	return gofmt("h225_gen_test.go", g.b.String())
+	return append(parts, g.take())
 }
 
 func init() {
@@ -161,6 +160,9 @@ func init() {
 	}
 	defaultAlphabet["IA5String"] = string(ia5)
 	defaultAlphabet["VisibleString"] = string(visible)
+	// Any octets are a valid GeneralString to the codec; random ones are graphic ASCII, which
+	// every dissector shows as text.
+	defaultAlphabet["GeneralString"] = string(visible)
 }
 
 var defaultAlphabet = map[string]string{

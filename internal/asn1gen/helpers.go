@@ -10,13 +10,13 @@ const runtimeHelpers = `
 const MaxDecodeDepth = 64
 
 var (
-	errTooDeep            = errors.New("h225: nesting deeper than MaxDecodeDepth")
-	errNoAlternative      = errors.New("h225: no CHOICE alternative selected")
-	errMissingAlternative = errors.New("h225: selected CHOICE alternative is nil")
-	errRawKnown           = errors.New("h225: raw extension index names a known alternative")
-	errRawOrder           = errors.New("h225: unknown extensions must be beyond the known additions and in increasing index order")
-	errTrailing           = errors.New("h225: octets after the encoded value")
-	errEmptyOpenType      = errors.New("h225: empty open type (X.691 requires at least one octet)")
+	errTooDeep            = errors.New("%PKG%: nesting deeper than MaxDecodeDepth")
+	errNoAlternative      = errors.New("%PKG%: no CHOICE alternative selected")
+	errMissingAlternative = errors.New("%PKG%: selected CHOICE alternative is nil")
+	errRawKnown           = errors.New("%PKG%: raw extension index names a known alternative")
+	errRawOrder           = errors.New("%PKG%: unknown extensions must be beyond the known additions and in increasing index order")
+	errTrailing           = errors.New("%PKG%: octets after the encoded value")
+	errEmptyOpenType      = errors.New("%PKG%: empty open type (X.691 requires at least one octet)")
 )
 
 // BitString is a BIT STRING value: BitLen bits, first bit in the most significant bit of

@@ -280,6 +280,10 @@ func (m *model) resolve(t *Type, mod *Module, env map[string]*shape, owner *enti
 	case TString:
 		switch t.StringType {
 		case "IA5String", "NumericString", "PrintableString", "VisibleString", "BMPString":
+		case "GeneralString":
+			// Not a known-multiplier character string (X.691 30.3): its octets are encoded as
+			// an unconstrained octet string, and no constraint on it is PER-visible.
+			return &shape{kind: kString, strKind: t.StringType}, nil
 		default:
 			return nil, fmt.Errorf("%s:%d: %s is not supported", mod.File, t.Line, t.StringType)
 		}

@@ -36,7 +36,8 @@ func referenceModel(t *testing.T) *model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := buildModel(mods, "H323-MESSAGES", []string{"RasMessage", "H323-UserInformation"})
+	tg := targets["h225"]
+	m, err := buildModel(mods, tg.rootModule, tg.roots)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func setupVector(c *call, name string) q931Vector {
 		MaintainConnection:      ptr(false),
 	}}
 	msg := must(header(q931.Setup, c.crv, true),
-		q931.H323BearerCapability,
+		q931.SpeechBearerCapability,
 		q931.Display("Alice"),
 		q931.PartyNumber{Calling: true, TypeOfNumber: q931.TypeUnknown, NumberingPlan: q931.PlanE164,
 			HasPresentation: true, Presentation: q931.PresentationAllowed, Screening: q931.ScreeningUserVerifiedPassed,
