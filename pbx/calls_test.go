@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"github.com/callwake/callwake/node"
 	"reflect"
 	"testing"
 	"time"
@@ -36,12 +37,12 @@ func TestConcurrentCalls(t *testing.T) {
 	push2 := SendPush{Call: 2, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "299", Name: "carol"}
 	reg2 := TimerID{TimerRegistration, 2}
 	runSteps(t, p, append(desksUp(),
-		step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
-		step{CallArrived{Call: 2, From: "carol-desk", Dialled: "201"}, []Effect{ProceedCaller{2}, push2, SetTimer{reg2, 10 * time.Second}}},
+		step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}}},
+		step{CallArrived{Call: 2, From: "carol-desk", Dialled: "201"}, []Effect{ProceedCaller{2}, push2, node.SetTimer{ID: reg2.Node(), After: 10 * time.Second}}},
 		step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-			CancelTimer{reg1},
+			node.CancelTimer{ID: reg1.Node()},
 			StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
-			CancelTimer{reg2},
+			node.CancelTimer{ID: reg2.Node()},
 			StartLeg{Call: 2, Leg: 2, Device: "alice-iphone", CallingNumber: "299", CallingName: "carol"},
 		}},
 		step{LegAlerted{1}, []Effect{AlertCaller{1}}},
@@ -77,9 +78,9 @@ func TestBusyForward(t *testing.T) {
 			ProceedCaller{1},
 			StartLeg{Call: 1, Leg: 1, Device: "alice-desk", CallingNumber: "299", CallingName: "carol"},
 			SendPush{Call: 1, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "299", Name: "carol"},
-			SetTimer{reg1, 10 * time.Second},
+			node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
 		}},
-		step{LegConnected{1}, []Effect{ConnectCaller{1, 1}, CancelTimer{reg1}}},
+		step{LegConnected{1}, []Effect{ConnectCaller{1, 1}, node.CancelTimer{ID: reg1.Node()}}},
 		step{CallArrived{Call: 2, From: "bob-desk", Dialled: "201"}, []Effect{
 			ProceedCaller{2},
 			rec("call.forwarded", "call", 2, "reason", "cfb", "to", "202"),
@@ -100,13 +101,13 @@ func TestCallerHangsUpWhilePushing(t *testing.T) {
 	runSteps(t, p, append(desksUp(),
 		step{arrive, []Effect{
 			ProceedCaller{1},
-			SetTimer{lookup1, time.Second},
+			node.SetTimer{ID: lookup1.Node(), After: time.Second},
 			SendPush{Call: 1, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "202"},
-			SetTimer{reg1, 10 * time.Second},
-			SetTimer{cfnr1, 15 * time.Second},
+			node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
+			node.SetTimer{ID: cfnr1.Node(), After: 15 * time.Second},
 		}},
 		step{CallerReleased{1, 16}, []Effect{
-			CancelTimer{reg1}, CancelTimer{cfnr1}, CancelTimer{lookup1},
+			node.CancelTimer{ID: reg1.Node()}, node.CancelTimer{ID: cfnr1.Node()}, node.CancelTimer{ID: lookup1.Node()},
 			rec("call.released", "call", 1, "cause", 16),
 		}},
 		// Stale timers and a late registration change nothing.
@@ -123,13 +124,13 @@ func TestNameLookupBeforeRegistration(t *testing.T) {
 	runSteps(t, p, append(desksUp(),
 		step{arrive, []Effect{
 			ProceedCaller{1},
-			SetTimer{lookup1, 500 * time.Millisecond},
+			node.SetTimer{ID: lookup1.Node(), After: 500 * time.Millisecond},
 			SendPush{Call: 1, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "202"},
-			SetTimer{reg1, 10 * time.Second},
+			node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
 		}},
 		step{TimerFired{lookup1}, nil},
 		step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-			CancelTimer{reg1},
+			node.CancelTimer{ID: reg1.Node()},
 			StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
 		}},
 	))
@@ -143,7 +144,7 @@ func TestAndroidPushPlatform(t *testing.T) {
 		step{arrive, []Effect{
 			ProceedCaller{1},
 			SendPush{Call: 1, User: "alice", Device: "alice-android", Platform: Android, Type: "call", Number: "202", Name: "bob"},
-			SetTimer{reg1, 10 * time.Second},
+			node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
 		}},
 	))
 }
@@ -287,7 +288,7 @@ func TestNoAnswerTimeout(t *testing.T) {
 		{"rings too long: cause 19", []step{
 			{DeviceRegistered{Device: "alice-iphone"}, nil},
 			{arrive, []Effect{ProceedCaller{1}, StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"}}},
-			{LegAlerted{1}, []Effect{AlertCaller{1}, SetTimer{noAnswer1, 30 * time.Second}}},
+			{LegAlerted{1}, []Effect{AlertCaller{1}, node.SetTimer{ID: noAnswer1.Node(), After: 30 * time.Second}}},
 			{LegAlerted{1}, nil},
 			{TimerFired{noAnswer1}, []Effect{ReleaseLeg{1, 1, 16}, ReleaseCaller{1, 19}, rec("call.released", "call", 1, "cause", 19)}},
 			{TimerFired{noAnswer1}, nil},
@@ -295,8 +296,8 @@ func TestNoAnswerTimeout(t *testing.T) {
 		{"answered in time: the limit is cancelled", []step{
 			{DeviceRegistered{Device: "alice-iphone"}, nil},
 			{arrive, []Effect{ProceedCaller{1}, StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"}}},
-			{LegAlerted{1}, []Effect{AlertCaller{1}, SetTimer{noAnswer1, 30 * time.Second}}},
-			{LegConnected{1}, []Effect{ConnectCaller{1, 1}, CancelTimer{noAnswer1}}},
+			{LegAlerted{1}, []Effect{AlertCaller{1}, node.SetTimer{ID: noAnswer1.Node(), After: 30 * time.Second}}},
+			{LegConnected{1}, []Effect{ConnectCaller{1, 1}, node.CancelTimer{ID: noAnswer1.Node()}}},
 			{TimerFired{noAnswer1}, nil},
 		}},
 		{"declined: cause 21 passes to the caller", []step{

@@ -1,9 +1,7 @@
 package pbx
 
 import (
-	"time"
-
-	"github.com/callwake/callwake/timeline"
+	"github.com/callwake/callwake/node"
 )
 
 // CallID names a call for its whole life. The driver chooses it when a call
@@ -31,11 +29,25 @@ const (
 )
 
 // TimerID names a timer. A call has at most one timer of each kind, so the
-// pair is unique; comparable, so a driver can key a map with it.
+// pair is unique. The core asks for timers with the node contract's effects
+// (node.SetTimer, node.CancelTimer carrying TimerID.Node()).
 type TimerID struct {
 	Kind TimerKind
 	Call CallID
 }
+
+// Node is the timer's name in the node contract (kinds from node.KindsPBX).
+func (id TimerID) Node() node.TimerID {
+	return node.TimerID{Kind: node.KindsPBX + uint32(id.Kind), Key: uint64(id.Call)}
+}
+
+// TimerIDOf is the core timer a node timer names; IsTimer tells whether it is one.
+func TimerIDOf(id node.TimerID) TimerID {
+	return TimerID{Kind: TimerKind(id.Kind - node.KindsPBX), Call: CallID(id.Key)}
+}
+
+// IsTimer reports whether a node timer is the PBX core's.
+func IsTimer(id node.TimerID) bool { return id.Kind > node.KindsPBX && id.Kind < node.KindsPBX+0x100 }
 
 // Input is something that happened to the PBX. The concrete types are listed
 // below; Handle rejects any other.
@@ -131,27 +143,10 @@ func (PresenceChanged) pbxInput()     {}
 func (PushTokenDropped) pbxInput()    {}
 func (PushTokenRegistered) pbxInput() {}
 
-// Effect is something the driver must do for the PBX, in the order given.
-type Effect interface{ pbxEffect() }
-
-// SetTimer asks for TimerFired{ID} after the duration (replacing a timer of
-// the same ID if one is pending).
-type SetTimer struct {
-	ID    TimerID
-	After time.Duration
-}
-
-// CancelTimer cancels a pending timer; cancelling one that already fired or
-// was never set is harmless.
-type CancelTimer struct{ ID TimerID }
-
-// Record asks for an event on the timeline (call.* decisions only; message
-// events such as q931.* and push.request are recorded by whoever sends the
-// message).
-type Record struct {
-	Name  string
-	Attrs []timeline.Attr
-}
+// Effect is something the driver must do for the PBX, in the order given:
+// the node contract's node.SetTimer, node.CancelTimer and node.Record, and
+// the concrete types below.
+type Effect = node.Effect
 
 // ProceedCaller: send Call Proceeding to the caller (the number routed).
 type ProceedCaller struct{ Call CallID }
@@ -215,17 +210,14 @@ type SendPush struct {
 	Content string
 }
 
-func (SetTimer) pbxEffect()         {}
-func (CancelTimer) pbxEffect()      {}
-func (Record) pbxEffect()           {}
-func (ProceedCaller) pbxEffect()    {}
-func (AlertCaller) pbxEffect()      {}
-func (ConnectCaller) pbxEffect()    {}
-func (ReleaseCaller) pbxEffect()    {}
-func (StartLeg) pbxEffect()         {}
-func (ReleaseLeg) pbxEffect()       {}
-func (UpdateCallerName) pbxEffect() {}
-func (SendPush) pbxEffect()         {}
+func (ProceedCaller) NodeEffect()    {}
+func (AlertCaller) NodeEffect()      {}
+func (ConnectCaller) NodeEffect()    {}
+func (ReleaseCaller) NodeEffect()    {}
+func (StartLeg) NodeEffect()         {}
+func (ReleaseLeg) NodeEffect()       {}
+func (UpdateCallerName) NodeEffect() {}
+func (SendPush) NodeEffect()         {}
 
 // PushTypeCall is the clear-text type of a call push (B07).
 const PushTypeCall = "call"

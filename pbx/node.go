@@ -331,14 +331,13 @@ func (n *Node) command(now time.Time, cmd any) {
 
 func (n *Node) timer(now time.Time, id node.TimerID) {
 	switch {
-	case id.Kind >= node.KindsRAS && id.Kind < node.KindsRAS+0x100:
-		n.rasDo(now, n.gk.HandleTimer(now, ras.TimerID(id.Key)))
-	case id.Kind >= node.KindsPBX && id.Kind < node.KindsPBX+0x100:
-		n.handle(now, TimerFired{ID: TimerID{Kind: TimerKind(id.Kind - node.KindsPBX), Call: CallID(id.Key)}})
-	case id.Kind >= node.KindsPush && id.Kind < node.KindsPush+0x100:
-		// pushTimer names a timer without a number KindsPush+0xff.
-		if i := int(id.Kind - node.KindsPush); n.client != nil && i < len(pushTimers) {
-			n.pushDo(n.client.TimerFired(pushTimers[i]))
+	case ras.IsTimer(id):
+		n.rasDo(now, n.gk.HandleTimer(now, ras.TimerIDOf(id)))
+	case IsTimer(id):
+		n.handle(now, TimerFired{ID: TimerIDOf(id)})
+	case push.IsTimer(id):
+		if n.client != nil {
+			n.pushDo(n.client.TimerFired(push.TimerOf(id)))
 		}
 	case id.Kind == timerLegUnreachable:
 		if l := n.legs[LegID(id.Key)]; l != nil && !l.done {
@@ -363,12 +362,8 @@ func (n *Node) handle(now time.Time, in Input) {
 
 func (n *Node) apply(now time.Time, e Effect) {
 	switch e := e.(type) {
-	case SetTimer:
-		n.emit(node.SetTimer{ID: coreTimer(e.ID), After: e.After})
-	case CancelTimer:
-		n.emit(node.CancelTimer{ID: coreTimer(e.ID)})
-	case Record:
-		n.emit(node.Record{Name: e.Name, Attrs: e.Attrs})
+	case node.SetTimer, node.CancelTimer, node.Record:
+		n.emit(e)
 	case ProceedCaller:
 		if l := n.callers[e.Call]; l != nil && !l.done {
 			n.legDo(now, l, l.leg.CallProceeding())
@@ -406,10 +401,6 @@ func (n *Node) apply(now time.Time, e Effect) {
 	case SendPush:
 		n.sendPush(e)
 	}
-}
-
-func coreTimer(id TimerID) node.TimerID {
-	return node.TimerID{Kind: node.KindsPBX + uint32(id.Kind), Key: uint64(id.Call)}
 }
 
 // guid is a call's callIdentifier: random, one per call, carried by every

@@ -10,18 +10,6 @@ import (
 	"github.com/callwake/callwake/timeline"
 )
 
-// pushTimers are the Push object's timers, numbered from node.KindsPush.
-var pushTimers = []push.Timer{push.TimerReconnect, push.TimerLogin}
-
-func pushTimer(t push.Timer) node.TimerID {
-	for i, x := range pushTimers {
-		if x == t {
-			return node.TimerID{Kind: node.KindsPush + uint32(i)}
-		}
-	}
-	return node.TimerID{Kind: node.KindsPush + 0xff}
-}
-
 // LegacyPath is appended to the service URL's path by a 12r2 Push object:
 // it logs in with the password of its registration, without a client
 // certificate, on the service's password endpoint (model choice, B06).
@@ -53,10 +41,8 @@ func (n *Node) pushDo(effects []push.Effect) {
 				n.emit(node.Close{Conn: n.pushConn, Reason: e.Reason})
 				n.pushConn = 0
 			}
-		case push.SetTimer:
-			n.emit(node.SetTimer{ID: pushTimer(e.Timer), After: e.After})
-		case push.CancelTimer:
-			n.emit(node.CancelTimer{ID: pushTimer(e.Timer)})
+		case node.SetTimer, node.CancelTimer:
+			n.emit(e)
 		case push.PostFailed:
 			n.pushRefused(e.Src, e.Reason)
 		case push.PostDone:

@@ -103,12 +103,8 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 		switch e := e.(type) {
 		case ras.Send:
 			n.sendRAS(e.To, e.Payload, node.Event{Name: e.Event, Attrs: e.Attrs, Protocol: "ras"})
-		case ras.SetTimer:
-			n.emit(node.SetTimer{ID: node.TimerID{Kind: node.KindsRAS, Key: uint64(e.ID)}, After: e.After})
-		case ras.CancelTimer:
-			n.emit(node.CancelTimer{ID: node.TimerID{Kind: node.KindsRAS, Key: uint64(e.ID)}})
-		case ras.Record:
-			n.emit(node.Record{Name: e.Event, Attrs: e.Attrs})
+		case node.SetTimer, node.CancelTimer, node.Record:
+			n.emit(e)
 		case ras.EndpointRegistered:
 			n.registered(now, e.Registration)
 		case ras.EndpointUnregistered:

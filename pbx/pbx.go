@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -201,7 +202,7 @@ func (p *PBX) Handle(in Input) ([]Effect, error) {
 				// The limit runs from the first Alerting the caller gets;
 				// forwards do not restart it.
 				c.noAnswer = true
-				out.add(SetTimer{ID: TimerID{TimerNoAnswer, c.id}, After: p.noAnswerTimeout})
+				out.add(node.SetTimer{ID: TimerID{TimerNoAnswer, c.id}.Node(), After: p.noAnswerTimeout})
 			}
 		}
 	case LegConnected:
@@ -248,7 +249,7 @@ type effects []Effect
 func (e *effects) add(x ...Effect) { *e = append(*e, x...) }
 
 func (e *effects) record(name string, attrs ...timeline.Attr) {
-	*e = append(*e, Record{Name: name, Attrs: attrs})
+	*e = append(*e, node.Record{Name: name, Attrs: attrs})
 }
 
 // callArrived routes a new call by its dialled number.
@@ -279,7 +280,7 @@ func (p *PBX) callArrived(out *effects, in CallArrived) error {
 	// Setups and pushes carry the number only.
 	if p.nameLookup > 0 {
 		c.nameWait = true
-		out.add(SetTimer{ID: TimerID{TimerNameLookup, c.id}, After: p.nameLookup})
+		out.add(node.SetTimer{ID: TimerID{TimerNameLookup, c.id}.Node(), After: p.nameLookup})
 	} else {
 		p.lookupName(c)
 	}
@@ -316,7 +317,7 @@ func (p *PBX) deviceRegistered(out *effects, d int) {
 			c.pushed = slices.Delete(c.pushed, i, i+1)
 			if len(c.pushed) == 0 && c.pushWait {
 				c.pushWait = false
-				out.add(CancelTimer{ID: TimerID{TimerRegistration, c.id}})
+				out.add(node.CancelTimer{ID: TimerID{TimerRegistration, c.id}.Node()})
 			}
 		}
 		if slices.Contains(c.targets, p.devices[d].user) && d != c.caller && !c.hasLeg(d) {
@@ -472,7 +473,7 @@ func (p *PBX) timerFired(out *effects, c *call, kind TimerKind) {
 func (p *PBX) cancelNoAnswer(out *effects, c *call) {
 	if c.noAnswer {
 		c.noAnswer = false
-		out.add(CancelTimer{ID: TimerID{TimerNoAnswer, c.id}})
+		out.add(node.CancelTimer{ID: TimerID{TimerNoAnswer, c.id}.Node()})
 	}
 }
 
@@ -481,11 +482,11 @@ func (p *PBX) cancelNoAnswer(out *effects, c *call) {
 func (p *PBX) cancelWaits(out *effects, c *call) {
 	if c.pushWait {
 		c.pushWait = false
-		out.add(CancelTimer{ID: TimerID{TimerRegistration, c.id}})
+		out.add(node.CancelTimer{ID: TimerID{TimerRegistration, c.id}.Node()})
 	}
 	if c.cfnrWait {
 		c.cfnrWait = false
-		out.add(CancelTimer{ID: TimerID{TimerCFNR, c.id}})
+		out.add(node.CancelTimer{ID: TimerID{TimerCFNR, c.id}.Node()})
 	}
 	c.pushed = nil
 }
@@ -508,7 +509,7 @@ func (p *PBX) endCall(out *effects, c *call, cause int, toCaller bool) {
 	p.cancelNoAnswer(out, c)
 	if c.nameWait {
 		c.nameWait = false
-		out.add(CancelTimer{ID: TimerID{TimerNameLookup, c.id}})
+		out.add(node.CancelTimer{ID: TimerID{TimerNameLookup, c.id}.Node()})
 	}
 	for _, l := range slices.Clone(c.legs) {
 		p.dropLeg(out, c, l.id, CauseNormalClearing)

@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"fmt"
+	"github.com/callwake/callwake/node"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,8 +17,8 @@ type step struct {
 	want []Effect
 }
 
-func rec(name string, kv ...any) Record {
-	return Record{Name: name, Attrs: timeline.Attrs(kv...)}
+func rec(name string, kv ...any) node.Record {
+	return node.Record{Name: name, Attrs: timeline.Attrs(kv...)}
 }
 
 func show(effects []Effect) string {
@@ -77,7 +78,7 @@ func TestPBXRows(t *testing.T) {
 			name: "B11 B12 push then cause 18 at exactly the registration timeout",
 			cfg:  baseConfig(),
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}}},
 				step{TimerFired{reg1}, []Effect{
 					rec("call.push_timeout", "call", 1, "user", "alice"),
 					ReleaseCaller{1, 18},
@@ -90,16 +91,16 @@ func TestPBXRows(t *testing.T) {
 			name: "B12 configured registration timeout",
 			cfg:  with(func(c *Config) { c.RegistrationTimeout = 7 * time.Second }),
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 7 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 7 * time.Second}}},
 			),
 		},
 		{
 			name: "B13 app registers in time, alerts, answers",
 			cfg:  baseConfig(),
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}}},
 				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-					CancelTimer{reg1},
+					node.CancelTimer{ID: reg1.Node()},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
 				}},
 				step{LegAlerted{1}, []Effect{AlertCaller{1}}},
@@ -119,11 +120,11 @@ func TestPBXRows(t *testing.T) {
 					ProceedCaller{1},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-desk", CallingNumber: "202", CallingName: "bob"},
 					push1,
-					SetTimer{reg1, 10 * time.Second},
+					node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
 				}},
 				step{LegAlerted{1}, []Effect{AlertCaller{1}}},
 				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-					CancelTimer{reg1},
+					node.CancelTimer{ID: reg1.Node()},
 					StartLeg{Call: 1, Leg: 2, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
 				}},
 				step{LegAlerted{2}, nil},
@@ -143,7 +144,7 @@ func TestPBXRows(t *testing.T) {
 					ProceedCaller{1},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-desk", CallingNumber: "202", CallingName: "bob"},
 					push1,
-					SetTimer{reg1, 10 * time.Second},
+					node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
 				}},
 				step{TimerFired{reg1}, []Effect{rec("call.push_timeout", "call", 1, "user", "alice")}},
 				step{LegReleased{1, 21}, []Effect{ReleaseCaller{1, 21}, rec("call.released", "call", 1, "cause", 21)}},
@@ -170,9 +171,9 @@ func TestPBXRows(t *testing.T) {
 				c.Users[0].CFNR = &Forward{To: "299", After: 20 * time.Second}
 			}),
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}, SetTimer{cfnr1, 20 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}, node.SetTimer{ID: cfnr1.Node(), After: 20 * time.Second}}},
 				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-					CancelTimer{reg1},
+					node.CancelTimer{ID: reg1.Node()},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
 				}},
 				step{LegAlerted{1}, []Effect{AlertCaller{1}}},
@@ -192,12 +193,12 @@ func TestPBXRows(t *testing.T) {
 				c.Users[0].CFNR = &Forward{To: "299", After: 20 * time.Second}
 			}),
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}, SetTimer{cfnr1, 20 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}, node.SetTimer{ID: cfnr1.Node(), After: 20 * time.Second}}},
 				// The app never registers: CFNR takes over at the timeout.
 				step{TimerFired{reg1}, []Effect{
 					rec("call.push_timeout", "call", 1, "user", "alice"),
 					rec("call.forwarded", "call", 1, "reason", "cfnr", "to", "299"),
-					CancelTimer{cfnr1},
+					node.CancelTimer{ID: cfnr1.Node()},
 					StartLeg{Call: 1, Leg: 1, Device: "carol-desk", CallingNumber: "202", CallingName: "bob"},
 				}},
 			),
@@ -210,9 +211,9 @@ func TestPBXRows(t *testing.T) {
 				c.Users[0].CFNR = &Forward{To: "299", After: 20 * time.Second}
 			}),
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}, SetTimer{cfnr1, 20 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}, node.SetTimer{ID: cfnr1.Node(), After: 20 * time.Second}}},
 				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-					CancelTimer{reg1},
+					node.CancelTimer{ID: reg1.Node()},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
 				}},
 				step{TimerFired{cfnr1}, []Effect{
@@ -232,9 +233,9 @@ func TestPBXRows(t *testing.T) {
 					ProceedCaller{1},
 					StartLeg{Call: 1, Leg: 1, Device: "carol-desk", CallingNumber: "202", CallingName: "bob"},
 					push1,
-					SetTimer{reg1, 10 * time.Second},
+					node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
 				}},
-				step{LegConnected{1}, []Effect{ConnectCaller{1, 1}, CancelTimer{reg1}}},
+				step{LegConnected{1}, []Effect{ConnectCaller{1, 1}, node.CancelTimer{ID: reg1.Node()}}},
 				// The app registering late does not join a connected call.
 				step{DeviceRegistered{Device: "alice-iphone"}, nil},
 			),
@@ -303,7 +304,7 @@ func TestPBXRows(t *testing.T) {
 				step{CallArrived{Call: 2, From: "bob-desk", Dialled: "201"}, []Effect{
 					ProceedCaller{2},
 					SendPush{Call: 2, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "202", Name: "bob"},
-					SetTimer{TimerID{TimerRegistration, 2}, 10 * time.Second},
+					node.SetTimer{ID: TimerID{TimerRegistration, 2}.Node(), After: 10 * time.Second},
 				}},
 			),
 		},
@@ -320,12 +321,12 @@ func TestPBXRows(t *testing.T) {
 			steps: append(desksUp(),
 				step{arrive, []Effect{
 					ProceedCaller{1},
-					SetTimer{TimerID{TimerNameLookup, 1}, 3 * time.Second},
+					node.SetTimer{ID: TimerID{TimerNameLookup, 1}.Node(), After: 3 * time.Second},
 					SendPush{Call: 1, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "202"},
-					SetTimer{reg1, 10 * time.Second},
+					node.SetTimer{ID: reg1.Node(), After: 10 * time.Second},
 				}},
 				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-					CancelTimer{reg1},
+					node.CancelTimer{ID: reg1.Node()},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202"},
 				}},
 				step{TimerFired{TimerID{TimerNameLookup, 1}}, []Effect{UpdateCallerName{Call: 1, Leg: 1, Name: "bob"}}},
@@ -338,9 +339,9 @@ func TestPBXRows(t *testing.T) {
 				c.Users[0].Presence = DND
 			}),
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}}},
 				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-					CancelTimer{reg1},
+					node.CancelTimer{ID: reg1.Node()},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob", Silent: true},
 				}},
 			),
@@ -414,7 +415,7 @@ func TestPBXRows(t *testing.T) {
 					rec("call.forwarded", "call", 4, "reason", "cfb", "to", "201"),
 					// A forward re-routes without a second Call Proceeding.
 					SendPush{Call: 4, User: "alice", Device: "alice-iphone", Platform: IOS, Type: "call", Number: "202", Name: "bob"},
-					SetTimer{TimerID{TimerRegistration, 4}, 10 * time.Second},
+					node.SetTimer{ID: TimerID{TimerRegistration, 4}.Node(), After: 10 * time.Second},
 				}},
 			),
 		},
@@ -448,7 +449,7 @@ func TestPushFailed(t *testing.T) {
 		{
 			name: "recorded while waiting, then cause 18 at the timeout",
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}}},
 				step{PushFailed{Call: 1, Device: "alice-iphone", Reason: "BadDeviceToken"}, []Effect{
 					rec("call.push_failed", "call", 1, "user", "alice", "device", "alice-iphone", "reason", "BadDeviceToken"),
 				}},
@@ -463,9 +464,9 @@ func TestPushFailed(t *testing.T) {
 		{
 			name: "not recorded once the app registered",
 			steps: append(desksUp(),
-				step{arrive, []Effect{ProceedCaller{1}, push1, SetTimer{reg1, 10 * time.Second}}},
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}}},
 				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
-					CancelTimer{reg1},
+					node.CancelTimer{ID: reg1.Node()},
 					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
 				}},
 				step{PushFailed{Call: 1, Device: "alice-iphone", Reason: "Unregistered"}, nil},

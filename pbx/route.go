@@ -3,6 +3,7 @@ package pbx
 import (
 	"slices"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -103,11 +104,11 @@ func (p *PBX) route(out *effects, c *call, target int) {
 	if len(c.pushed) > 0 {
 		// B11/B12: wait for the app's registration.
 		c.pushWait = true
-		out.add(SetTimer{ID: TimerID{TimerRegistration, c.id}, After: p.registrationTimeout})
+		out.add(node.SetTimer{ID: TimerID{TimerRegistration, c.id}.Node(), After: p.registrationTimeout})
 	}
 	if u.CFNR != nil {
 		c.cfnrWait = true
-		out.add(SetTimer{ID: TimerID{TimerCFNR, c.id}, After: u.CFNR.After})
+		out.add(node.SetTimer{ID: TimerID{TimerCFNR, c.id}.Node(), After: u.CFNR.After})
 	}
 }
 

@@ -1,6 +1,9 @@
 package phone
 
-import "github.com/callwake/callwake/timeline"
+import (
+	"github.com/callwake/callwake/node"
+	"github.com/callwake/callwake/timeline"
+)
 
 // incomingCall handles a Setup: ring (and alert) or refuse.
 func (p *Phone) incomingCall(out *effects, in IncomingCall) {
@@ -35,7 +38,7 @@ func (p *Phone) incomingCall(out *effects, in IncomingCall) {
 	// notice it and does not answer (model choice).
 	if p.cfg.Answer.Mode == AnswerAfter && !in.Silent {
 		c.answerTimer = true
-		out.add(SetTimer{ID: TimerID{TimerAnswer, c.id}, After: p.cfg.Answer.After})
+		out.add(node.SetTimer{ID: TimerID{TimerAnswer, c.id}.Node(), After: p.cfg.Answer.After})
 	}
 	if p.cfg.Answer.Mode == AnswerDecline && !in.Silent {
 		// The user sees the call and declines it at once (model choice:
@@ -89,7 +92,7 @@ func (p *Phone) callReleased(out *effects, in CallReleased) {
 		return
 	}
 	if c.answerTimer {
-		out.add(CancelTimer{ID: TimerID{TimerAnswer, c.id}})
+		out.add(node.CancelTimer{ID: TimerID{TimerAnswer, c.id}.Node()})
 	}
 	p.call = nil
 	p.armIdle(out)

@@ -3,7 +3,7 @@ package phone
 import (
 	"time"
 
-	"github.com/callwake/callwake/timeline"
+	"github.com/callwake/callwake/node"
 )
 
 // CallRef names a call at the phone: the PBX's call ID, which both the push
@@ -21,10 +21,27 @@ const (
 	TimerIdle                        // myPBX on/active ends when idle (B24)
 )
 
-// TimerID names a timer; Call is set for TimerAnswer only.
+// TimerID names a timer; Call is set for TimerAnswer only. The core asks
+// for timers with the node contract's effects (node.SetTimer and
+// node.CancelTimer carrying TimerID.Node()).
 type TimerID struct {
 	Kind TimerKind
 	Call CallRef
+}
+
+// Node is the timer's name in the node contract (kinds from node.KindsPhone).
+func (id TimerID) Node() node.TimerID {
+	return node.TimerID{Kind: node.KindsPhone + uint32(id.Kind), Key: uint64(id.Call)}
+}
+
+// TimerIDOf is the core timer a node timer names; IsTimer tells whether it is one.
+func TimerIDOf(id node.TimerID) TimerID {
+	return TimerID{Kind: TimerKind(id.Kind - node.KindsPhone), Call: CallRef(id.Key)}
+}
+
+// IsTimer reports whether a node timer is the phone core's.
+func IsTimer(id node.TimerID) bool {
+	return id.Kind > node.KindsPhone && id.Kind < node.KindsPhone+0x100
 }
 
 // Rand is the random source for wake latencies; *math/rand/v2.Rand fits.
@@ -114,24 +131,10 @@ func (TimerFired) phoneInput()            {}
 func (AppStateChanged) phoneInput()       {}
 func (PresenceChanged) phoneInput()       {}
 
-// Effect is something the driver must do for the phone, in order.
-type Effect interface{ phoneEffect() }
-
-// SetTimer asks for TimerFired{ID} after the duration.
-type SetTimer struct {
-	ID    TimerID
-	After time.Duration
-}
-
-// CancelTimer cancels a pending timer (harmless if none).
-type CancelTimer struct{ ID TimerID }
-
-// Record asks for an event on the timeline (push.delivered, push.dropped,
-// app.started, app.stopped, device.*).
-type Record struct {
-	Name  string
-	Attrs []timeline.Attr
-}
+// Effect is something the driver must do for the phone, in order: the node
+// contract's node.SetTimer, node.CancelTimer and node.Record, and the
+// concrete types below.
+type Effect = node.Effect
 
 // StartRegistration: the RAS endpoint registers (GRQ/GCF optional, RRQ/RCF)
 // asking for TTL.
@@ -160,16 +163,13 @@ type EndSession struct{}
 // (pbx.PushTokenRegistered).
 type StartSession struct{}
 
-func (SetTimer) phoneEffect()          {}
-func (CancelTimer) phoneEffect()       {}
-func (Record) phoneEffect()            {}
-func (StartRegistration) phoneEffect() {}
-func (Unregister) phoneEffect()        {}
-func (SendAlerting) phoneEffect()      {}
-func (SendConnect) phoneEffect()       {}
-func (SendRelease) phoneEffect()       {}
-func (EndSession) phoneEffect()        {}
-func (StartSession) phoneEffect()      {}
+func (StartRegistration) NodeEffect() {}
+func (Unregister) NodeEffect()        {}
+func (SendAlerting) NodeEffect()      {}
+func (SendConnect) NodeEffect()       {}
+func (SendRelease) NodeEffect()       {}
+func (EndSession) NodeEffect()        {}
+func (StartSession) NodeEffect()      {}
 
 // Q.850 causes the phone sends.
 const (

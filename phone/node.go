@@ -409,12 +409,12 @@ func (n *Node) finish() {
 
 func (n *Node) timer(now time.Time, id node.TimerID) {
 	switch {
-	case id.Kind >= node.KindsRAS && id.Kind < node.KindsRAS+0x100:
+	case ras.IsTimer(id):
 		if n.ep != nil {
-			n.rasDo(now, n.ep.HandleTimer(now, ras.TimerID(id.Key)))
+			n.rasDo(now, n.ep.HandleTimer(now, ras.TimerIDOf(id)))
 		}
-	case id.Kind >= node.KindsPhone && id.Kind < node.KindsPhone+0x100:
-		n.coreDo(now, TimerFired{ID: TimerID{Kind: TimerKind(id.Kind - node.KindsPhone), Call: CallRef(id.Key)}})
+	case IsTimer(id):
+		n.coreDo(now, TimerFired{ID: TimerIDOf(id)})
 	case id.Kind == timerT303 || id.Kind == timerT310:
 		n.q931Timer(now, id)
 	case id.Kind == timerHangup:
@@ -458,12 +458,10 @@ func (n *Node) coreEffects(now time.Time, in Input, about *node.About) {
 	}
 	for _, e := range effects {
 		switch e := e.(type) {
-		case SetTimer:
-			n.emit(node.SetTimer{ID: coreTimer(e.ID), After: e.After})
-		case CancelTimer:
-			n.emit(node.CancelTimer{ID: coreTimer(e.ID)})
-		case Record:
-			r := node.Record{Name: e.Name, Attrs: e.Attrs}
+		case node.SetTimer, node.CancelTimer:
+			n.emit(e)
+		case node.Record:
+			r := e
 			if about != nil && (e.Name == EventPushDelivered || e.Name == EventPushDropped) {
 				r.About = about
 				if e.Name == EventPushDropped {
@@ -498,10 +496,6 @@ func (n *Node) coreEffects(now time.Time, in Input, about *node.About) {
 			n.login(now)
 		}
 	}
-}
-
-func coreTimer(id TimerID) node.TimerID {
-	return node.TimerID{Kind: node.KindsPhone + uint32(id.Kind), Key: uint64(id.Call)}
 }
 
 // dial asks the driver for a connection and remembers what it is for.

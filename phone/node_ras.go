@@ -29,12 +29,8 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 		switch e := e.(type) {
 		case ras.Send:
 			n.sendRAS(e)
-		case ras.SetTimer:
-			n.emit(node.SetTimer{ID: rasTimer(e.ID), After: e.After})
-		case ras.CancelTimer:
-			n.emit(node.CancelTimer{ID: rasTimer(e.ID)})
-		case ras.Record:
-			n.emit(node.Record{Name: e.Event, Attrs: e.Attrs})
+		case node.SetTimer, node.CancelTimer, node.Record:
+			n.emit(e)
 		case ras.Registered:
 			n.result.Registered, n.result.Unregistered, n.result.Failure = true, "", ""
 			if n.cfg.Report {
@@ -92,10 +88,6 @@ func (n *Node) reregister() {
 	if n.cfg.Reregister > 0 {
 		n.emit(node.SetTimer{ID: node.TimerID{Kind: timerReregister}, After: n.cfg.Reregister})
 	}
-}
-
-func rasTimer(id ras.TimerID) node.TimerID {
-	return node.TimerID{Kind: node.KindsRAS, Key: uint64(id)}
 }
 
 // sendRAS puts a RAS message on the socket, or into the H.460.17 tunnel.

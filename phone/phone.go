@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -120,7 +121,7 @@ type effects []Effect
 func (e *effects) add(x ...Effect) { *e = append(*e, x...) }
 
 func (e *effects) record(name string, attrs ...timeline.Attr) {
-	*e = append(*e, Record{Name: name, Attrs: attrs})
+	*e = append(*e, node.Record{Name: name, Attrs: attrs})
 }
 
 func (p *Phone) isApp() bool { return p.cfg.Kind != KindDeskphone }
@@ -171,13 +172,13 @@ func (p *Phone) armIdle(out *effects) {
 		return
 	}
 	p.idleTimer = true
-	out.add(SetTimer{ID: TimerID{Kind: TimerIdle}, After: p.cfg.IdleExit})
+	out.add(node.SetTimer{ID: TimerID{Kind: TimerIdle}.Node(), After: p.cfg.IdleExit})
 }
 
 func (p *Phone) disarmIdle(out *effects) {
 	if p.idleTimer {
 		p.idleTimer = false
-		out.add(CancelTimer{ID: TimerID{Kind: TimerIdle}})
+		out.add(node.CancelTimer{ID: TimerID{Kind: TimerIdle}.Node()})
 	}
 }
 
@@ -208,12 +209,12 @@ func (p *Phone) stop(out *effects, reason string) {
 	}
 	if p.waking {
 		p.waking = false
-		out.add(CancelTimer{ID: TimerID{Kind: TimerWake}})
+		out.add(node.CancelTimer{ID: TimerID{Kind: TimerWake}.Node()})
 	}
 	p.disarmIdle(out)
 	if c := p.call; c != nil {
 		if c.answerTimer {
-			out.add(CancelTimer{ID: TimerID{TimerAnswer, c.id}})
+			out.add(node.CancelTimer{ID: TimerID{TimerAnswer, c.id}.Node()})
 		}
 		out.add(SendRelease{Call: c.id, Cause: CauseNormalClearing})
 		p.call = nil

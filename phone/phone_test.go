@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"github.com/callwake/callwake/node"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,8 +16,8 @@ type step struct {
 	want []Effect
 }
 
-func rec(name string, kv ...any) Record {
-	return Record{Name: name, Attrs: timeline.Attrs(kv...)}
+func rec(name string, kv ...any) node.Record {
+	return node.Record{Name: name, Attrs: timeline.Attrs(kv...)}
 }
 
 func show(effects []Effect) string {
@@ -65,14 +66,14 @@ func woken(device string, latency time.Duration, ttl time.Duration) []step {
 		{callPush, []Effect{
 			rec("push.delivered", "device", device),
 			rec("app.started", "device", device, "reason", "push"),
-			SetTimer{wake, latency},
+			node.SetTimer{ID: wake.Node(), After: latency},
 		}},
 		{TimerFired{wake}, []Effect{StartRegistration{TTL: ttl}}},
 		{RegistrationConfirmed{}, nil},
 	}
 }
 
-func ringing(device, number, name string, ui, silent bool) Record {
+func ringing(device, number, name string, ui, silent bool) node.Record {
 	return rec("device.ringing", "device", device, "number", number, "name", name, "ui", ui, "silent", silent)
 }
 
@@ -87,7 +88,7 @@ func TestPhoneRows(t *testing.T) {
 			name: "B21 B13 iOS background: push, wake, register, ring, answer after 3s",
 			cfg:  iphone(nil),
 			steps: append(woken("alice-iphone", time.Second, 60*time.Second),
-				step{setup, []Effect{ringing("alice-iphone", "202", "bob", true, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second}}},
+				step{setup, []Effect{ringing("alice-iphone", "202", "bob", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 				step{TimerFired{answer1}, []Effect{rec("device.answered", "device", "alice-iphone"), SendConnect{1}}},
 				step{TimerFired{answer1}, nil},
 				step{CallReleased{1, 16}, nil},
@@ -102,7 +103,7 @@ func TestPhoneRows(t *testing.T) {
 				{callPush, []Effect{
 					rec("push.delivered", "device", "alice-iphone"),
 					rec("app.started", "device", "alice-iphone", "reason", "push"),
-					SetTimer{wake, 1500 * time.Millisecond},
+					node.SetTimer{ID: wake.Node(), After: 1500 * time.Millisecond},
 				}},
 			},
 		},
@@ -114,12 +115,12 @@ func TestPhoneRows(t *testing.T) {
 				{PushArrived{Call: 1, Type: "call", Number: "202"}, []Effect{
 					rec("push.delivered", "device", "alice-iphone"),
 					rec("app.started", "device", "alice-iphone", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 				{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
 				{RegistrationConfirmed{}, nil},
 				{IncomingCall{Call: 1, Number: "202"}, []Effect{
-					ringing("alice-iphone", "202", "", true, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second},
+					ringing("alice-iphone", "202", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second},
 				}},
 				{CallerNameUpdated{Call: 1, Name: "bob"}, []Effect{
 					rec("device.caller_updated", "device", "alice-iphone", "number", "202", "name", "bob"),
@@ -134,7 +135,7 @@ func TestPhoneRows(t *testing.T) {
 				{PushArrived{Call: 1, Type: "call", Number: "202"}, []Effect{
 					rec("push.delivered", "device", "alice-iphone"),
 					rec("app.started", "device", "alice-iphone", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 				{setup, []Effect{
 					ringing("alice-iphone", "202", "", true, false), SendAlerting{1},
@@ -150,11 +151,11 @@ func TestPhoneRows(t *testing.T) {
 				{PushArrived{Call: 1, Type: "call", Number: "202"}, []Effect{
 					rec("push.delivered", "device", "alice-android"),
 					rec("app.started", "device", "alice-android", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 				{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
 				{RegistrationConfirmed{}, nil},
-				{setup, []Effect{ringing("alice-android", "202", "", true, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second}}},
+				{setup, []Effect{ringing("alice-android", "202", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 				{CallerNameUpdated{Call: 1, Name: "bob"}, nil},
 			},
 		},
@@ -166,9 +167,9 @@ func TestPhoneRows(t *testing.T) {
 				{callPush, []Effect{
 					rec("push.delivered", "device", "alice-android"),
 					rec("app.started", "device", "alice-android", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
-				{setup, []Effect{ringing("alice-android", "", "", true, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second}}},
+				{setup, []Effect{ringing("alice-android", "", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 			},
 		},
 		{
@@ -179,7 +180,7 @@ func TestPhoneRows(t *testing.T) {
 				{callPush, []Effect{
 					rec("push.delivered", "device", "alice-iphone"),
 					rec("app.started", "device", "alice-iphone", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 			},
 		},
@@ -191,9 +192,9 @@ func TestPhoneRows(t *testing.T) {
 				{callPush, []Effect{
 					rec("push.delivered", "device", "alice-android"),
 					rec("app.started", "device", "alice-android", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
-				{setup, []Effect{ringing("alice-android", "202", "bob", false, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second}}},
+				{setup, []Effect{ringing("alice-android", "202", "bob", false, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 			},
 		},
 		{
@@ -220,9 +221,9 @@ func TestPhoneRows(t *testing.T) {
 			cfg:  iphone(func(c *Config) { c.App = Foreground }),
 			steps: []step{
 				{Start{}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
-				{setup, []Effect{ringing("alice-iphone", "202", "bob", true, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second}}},
+				{setup, []Effect{ringing("alice-iphone", "202", "bob", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 				{IncomingCall{Call: 2, Number: "203"}, []Effect{SendRelease{2, 17}}},
-				{CallReleased{1, 16}, []Effect{CancelTimer{answer1}}},
+				{CallReleased{1, 16}, []Effect{node.CancelTimer{ID: answer1.Node()}}},
 				{TimerFired{answer1}, nil},
 			},
 		},
@@ -248,7 +249,7 @@ func TestPhoneRows(t *testing.T) {
 				{RegistrationConfirmed{}, nil},
 				{IncomingCall{Call: 5, Number: "201", Name: "alice"}, []Effect{
 					rec("device.ringing", "device", "bob-desk", "number", "201", "name", "alice", "ui", true, "silent", false),
-					SendAlerting{5}, SetTimer{TimerID{TimerAnswer, 5}, 2 * time.Second},
+					SendAlerting{5}, node.SetTimer{ID: TimerID{TimerAnswer, 5}.Node(), After: 2 * time.Second},
 				}},
 				{TimerFired{TimerID{TimerAnswer, 5}}, []Effect{rec("device.answered", "device", "bob-desk"), SendConnect{5}}},
 				{callPush, []Effect{rec("push.dropped", "device", "bob-desk", "reason", "no_push")}},
@@ -271,21 +272,21 @@ func TestPhoneRows(t *testing.T) {
 				{RegistrationConfirmed{}, nil},
 				// Registered and running: the push is delivered, nothing starts.
 				{callPush, []Effect{rec("push.delivered", "device", "alice-android")}},
-				{setup, []Effect{ringing("alice-android", "202", "bob", true, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second}}},
+				{setup, []Effect{ringing("alice-android", "202", "bob", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 				// Now active (push proven): idle after the call ends the app.
-				{CallReleased{1, 16}, []Effect{CancelTimer{answer1}, SetTimer{idleTimer, 10 * time.Second}}},
+				{CallReleased{1, 16}, []Effect{node.CancelTimer{ID: answer1.Node()}, node.SetTimer{ID: idleTimer.Node(), After: 10 * time.Second}}},
 			},
 		},
 		{
 			name: "B24 myPBX on ends after 10 s idle; the next push starts it again",
 			cfg:  android(KindMyPBX, func(c *Config) { c.Android.Push = PushOn }),
 			steps: append(woken("alice-android", time.Second, 60*time.Second)[:3],
-				step{RegistrationConfirmed{}, []Effect{SetTimer{idleTimer, 10 * time.Second}}},
+				step{RegistrationConfirmed{}, []Effect{node.SetTimer{ID: idleTimer.Node(), After: 10 * time.Second}}},
 				step{TimerFired{idleTimer}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-android", "reason", "idle")}},
 				step{PushArrived{Call: 2, Type: "call", Number: "202"}, []Effect{
 					rec("push.delivered", "device", "alice-android"),
 					rec("app.started", "device", "alice-android", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 			),
 		},
@@ -303,13 +304,13 @@ func TestPhoneRows(t *testing.T) {
 				{callPush, []Effect{rec("push.dropped", "device", "alice-android", "reason", "start_never")}},
 				{AppStateChanged{Foreground}, []Effect{rec("app.started", "device", "alice-android", "reason", "user"), StartRegistration{TTL: 60 * time.Second}}},
 				{RegistrationConfirmed{}, nil},
-				{AppStateChanged{Background}, []Effect{SetTimer{idleTimer, 10 * time.Second}}},
+				{AppStateChanged{Background}, []Effect{node.SetTimer{ID: idleTimer.Node(), After: 10 * time.Second}}},
 				{TimerFired{idleTimer}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-android", "reason", "idle")}},
 				// Ended by idling, not by the user: the push starts it.
 				{callPush, []Effect{
 					rec("push.delivered", "device", "alice-android"),
 					rec("app.started", "device", "alice-android", "reason", "push"),
-					SetTimer{wake, time.Second},
+					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 			},
 		},
@@ -424,7 +425,7 @@ func TestPhoneDNDPresenceAction(t *testing.T) {
 		{callPush, []Effect{
 			rec("push.delivered", "device", "alice-iphone"),
 			rec("app.started", "device", "alice-iphone", "reason", "push"),
-			SetTimer{wake, time.Second},
+			node.SetTimer{ID: wake.Node(), After: time.Second},
 		}},
 	})
 }

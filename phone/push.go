@@ -1,6 +1,9 @@
 package phone
 
-import "github.com/callwake/callwake/timeline"
+import (
+	"github.com/callwake/callwake/node"
+	"github.com/callwake/callwake/timeline"
+)
 
 // maxNotes bounds the calls announced by a push and still awaiting a Setup.
 const maxNotes = 8
@@ -89,7 +92,7 @@ func (p *Phone) pushArrived(out *effects, in PushArrived) {
 		}
 		out.record(EventAppStarted, dev, timeline.A("reason", ReasonPush))
 		p.waking = true
-		out.add(SetTimer{ID: TimerID{Kind: TimerWake}, After: p.wakeLatency()})
+		out.add(node.SetTimer{ID: TimerID{Kind: TimerWake}.Node(), After: p.wakeLatency()})
 		return
 	}
 	if !p.waking {

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"github.com/callwake/callwake/node"
 	"testing"
 	"time"
 )
@@ -22,7 +23,7 @@ func TestPhoneSettingActions(t *testing.T) {
 			{callPush, []Effect{
 				rec("push.delivered", "device", dev),
 				rec("app.started", "device", dev, "reason", "push"),
-				SetTimer{wake, time.Second},
+				node.SetTimer{ID: wake.Node(), After: time.Second},
 			}},
 		})
 	})
@@ -37,11 +38,11 @@ func TestPhoneSettingActions(t *testing.T) {
 			{callPush, []Effect{
 				rec("push.delivered", "device", dev),
 				rec("app.started", "device", dev, "reason", "push"),
-				SetTimer{wake, time.Second},
+				node.SetTimer{ID: wake.Node(), After: time.Second},
 			}},
 			{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
 			{RegistrationConfirmed{}, nil},
-			{setup, []Effect{ringing(dev, "", "", true, false), SendAlerting{1}, SetTimer{answer1, 3 * time.Second}}},
+			{setup, []Effect{ringing(dev, "", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 		})
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/push/pki"
 	"github.com/callwake/callwake/timeline"
 )
@@ -215,7 +216,7 @@ func (c *Client) Opened() []Effect {
 	c.state = StateChallenge
 	return []Effect{
 		c.send(&AppChallenge{}),
-		SetTimer{Timer: TimerLogin, After: c.cfg.LoginTimeout},
+		node.SetTimer{ID: TimerLogin.Node(), After: c.cfg.LoginTimeout},
 	}
 }
 
@@ -277,7 +278,7 @@ func (c *Client) Receive(data []byte) []Effect {
 		c.state = StateConnected
 		c.failures = 0
 		return []Effect{
-			CancelTimer{Timer: TimerLogin},
+			node.CancelTimer{ID: TimerLogin.Node()},
 			event(EventPushConnected, timeline.A("pbx", c.cfg.PBX), timeline.A("push", c.cfg.Name)),
 		}
 	case *PushNotifyPostResult:
@@ -343,7 +344,7 @@ func (c *Client) fail(reason string, closeConn bool) []Effect {
 		out = append(out, Close{Reason: reason})
 	}
 	if c.state == StateChallenge || c.state == StateLogin {
-		out = append(out, CancelTimer{Timer: TimerLogin})
+		out = append(out, node.CancelTimer{ID: TimerLogin.Node()})
 	}
 	for _, src := range c.pending {
 		out = append(out, PostFailed{Src: src, Reason: reason})
@@ -355,7 +356,7 @@ func (c *Client) fail(reason string, closeConn bool) []Effect {
 	out = append(out,
 		event(EventPushDisconnect, timeline.A("pbx", c.cfg.PBX), timeline.A("push", c.cfg.Name),
 			timeline.A("reason", reason), timeline.A("retry_in", delay)),
-		SetTimer{Timer: TimerReconnect, After: delay})
+		node.SetTimer{ID: TimerReconnect.Node(), After: delay})
 	return out
 }
 

@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"bytes"
+	"github.com/callwake/callwake/node"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,7 +106,7 @@ func TestLoginTimeoutAndProtocolErrors(t *testing.T) {
 	if len(effs) != 2 {
 		t.Fatalf("opened: %#v", effs)
 	}
-	if st, ok := effs[1].(push.SetTimer); !ok || st.Timer != push.TimerLogin || st.After != 10*time.Second {
+	if st, ok := effs[1].(node.SetTimer); !ok || st.ID != push.TimerLogin.Node() || st.After != 10*time.Second {
 		t.Fatalf("login timer %#v", effs[1])
 	}
 	effs = c.TimerFired(push.TimerLogin)
@@ -202,7 +203,7 @@ func TestBackoffJitterIsSeededAndBounded(t *testing.T) {
 		effs := c.Start()
 		for range 6 {
 			for _, e := range effs {
-				if st, ok := e.(push.SetTimer); ok {
+				if st, ok := e.(node.SetTimer); ok {
 					out = append(out, st.After)
 				}
 			}

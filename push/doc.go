@@ -42,11 +42,11 @@
 //
 // Drive it as follows; each call returns effects to carry out in order:
 //
-//	Start()            → Dial, or (http_proxy, dns) pbx.push_disconnected + SetTimer(reconnect)
+//	Start()            → Dial, or (http_proxy, dns) pbx.push_disconnected + node.SetTimer(reconnect)
 //	Dial               → driver: TCP/TLS to the service; unreachable → Failed("unreachable"), else Reached()
 //	Reached()          → Handshake (or "untrusted" when the service CA is not trusted)
 //	Handshake          → driver: Service.Accept(conn, Peer{…}) → Accepted → Client.Opened(), or CloseConn → Client.Failed(reason)
-//	Opened()           → Send(AppChallenge), SetTimer(login)
+//	Opened()           → Send(AppChallenge), node.SetTimer(login)
 //	Receive(bytes)     → Send(AppLogin) / pbx.push_connected / PostDone
 //	Post(Post{…})      → push.request event + Send(PushNotifyPost), or PostFailed{not_connected}
 //	Failed(reason)     → connection lost or refused (a CloseConn reason from the service, or "connection_lost")

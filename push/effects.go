@@ -3,24 +3,48 @@ package push
 import (
 	"time"
 
+	"github.com/callwake/callwake/node"
+
 	"github.com/callwake/callwake/timeline"
 )
 
-// Effect is something a core asks its driver to do. The concrete types are
-// listed below; a driver switches on them and ignores none.
-type Effect interface{ isEffect() }
+// Effect is something a core asks its driver to do: the node contract's
+// node.SetTimer and node.CancelTimer, and the concrete types below; a driver
+// switches on them and ignores none.
+type Effect = node.Effect
 
 // ConnID names one service-side connection; the driver picks it.
 type ConnID uint64
 
-// Timer names a Client timer.
-type Timer string
+// Timer names a Client timer. The client asks for timers with the node
+// contract's effects (node.SetTimer, node.CancelTimer carrying Timer.Node()).
+type Timer uint32
 
 // Client timers.
 const (
-	TimerReconnect Timer = "reconnect" // backoff before the next connection attempt
-	TimerLogin     Timer = "login"     // the service must complete the login within LoginTimeout
+	TimerReconnect Timer = iota + 1 // backoff before the next connection attempt
+	TimerLogin                      // the service must complete the login within LoginTimeout
 )
+
+// Node is the timer's name in the node contract (kinds from node.KindsPush).
+func (t Timer) Node() node.TimerID { return node.TimerID{Kind: node.KindsPush + uint32(t)} }
+
+// TimerOf is the client timer a node timer names; IsTimer tells whether it is one.
+func TimerOf(id node.TimerID) Timer { return Timer(id.Kind - node.KindsPush) }
+
+// IsTimer reports whether a node timer is the push client's.
+func IsTimer(id node.TimerID) bool { return id.Kind > node.KindsPush && id.Kind < node.KindsPush+0x100 }
+
+// String names the timer.
+func (t Timer) String() string {
+	switch t {
+	case TimerReconnect:
+		return "reconnect"
+	case TimerLogin:
+		return "login"
+	}
+	return "timer?"
+}
 
 // Dial asks the driver to open a wss connection to Host (path Path) with
 // the PBX presenting Certificate/Serial and checking the service's
@@ -45,15 +69,6 @@ type Send struct {
 
 // Close asks the driver to close the Client's connection.
 type Close struct{ Reason string }
-
-// SetTimer (re)arms a Client timer; the driver calls Client.TimerFired.
-type SetTimer struct {
-	Timer Timer
-	After time.Duration
-}
-
-// CancelTimer disarms a Client timer.
-type CancelTimer struct{ Timer Timer }
 
 // PostFailed tells the PBX that push Src could not be sent or got no result
 // (Push object down, or the connection was lost while it was pending).
@@ -105,19 +120,17 @@ type Event struct {
 	Payload  []byte
 }
 
-func (Dial) isEffect()          {}
-func (Send) isEffect()          {}
-func (Close) isEffect()         {}
-func (SetTimer) isEffect()      {}
-func (CancelTimer) isEffect()   {}
-func (PostFailed) isEffect()    {}
-func (PostDone) isEffect()      {}
-func (Accepted) isEffect()      {}
-func (SendTo) isEffect()        {}
-func (CloseConn) isEffect()     {}
-func (VendorRequest) isEffect() {}
-func (Deliver) isEffect()       {}
-func (Event) isEffect()         {}
+func (Dial) NodeEffect()          {}
+func (Send) NodeEffect()          {}
+func (Close) NodeEffect()         {}
+func (PostFailed) NodeEffect()    {}
+func (PostDone) NodeEffect()      {}
+func (Accepted) NodeEffect()      {}
+func (SendTo) NodeEffect()        {}
+func (CloseConn) NodeEffect()     {}
+func (VendorRequest) NodeEffect() {}
+func (Deliver) NodeEffect()       {}
+func (Event) NodeEffect()         {}
 
 // Event names (SCENARIO-FORMAT.md).
 const (

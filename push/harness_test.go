@@ -3,6 +3,7 @@ package push_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/callwake/callwake/node"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -195,10 +196,10 @@ func (h *harness) run(l *pbxLink, effs []push.Effect) {
 			h.delivered = append(h.delivered, e)
 		case push.Event:
 			h.events = append(h.events, e)
-		case push.SetTimer:
-			owner.timers[e.Timer] = e.After
-		case push.CancelTimer:
-			delete(owner.timers, e.Timer)
+		case node.SetTimer:
+			owner.timers[push.TimerOf(e.ID)] = e.After
+		case node.CancelTimer:
+			delete(owner.timers, push.TimerOf(e.ID))
 		case push.PostDone:
 			h.done = append(h.done, e)
 		case push.PostFailed:

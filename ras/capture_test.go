@@ -1,6 +1,7 @@
 package ras
 
 import (
+	"github.com/callwake/callwake/node"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,7 +74,7 @@ func TestRealCapture(t *testing.T) {
 		}
 		if r.Dst.Port() == 1719 { // to the gatekeeper
 			for _, e := range gk.HandleDatagram(r.At, r.Src, r.Payload) {
-				if rec, ok := e.(Record); ok && rec.Event == "ras.malformed" {
+				if rec, ok := e.(node.Record); ok && rec.Name == "ras.malformed" {
 					t.Errorf("packet %d: %v", r.Index, rec.Attrs)
 				}
 			}

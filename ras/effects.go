@@ -4,17 +4,30 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/timeline"
 )
 
-// TimerID names a timer of one Endpoint or Gatekeeper; IDs are per instance,
-// so a driver keys its timers by instance and ID. It keeps one pending timer
-// per key: SetTimer with an ID that is pending replaces it.
+// TimerID names a timer of one Endpoint or Gatekeeper; IDs are per instance.
+// The cores ask for timers with the node contract's effects (node.SetTimer,
+// node.CancelTimer, carrying TimerID.Node()); the node that carries the core
+// hands the firing back with HandleTimer(TimerIDOf(id)).
 type TimerID int
 
-// Effect is what a method asks the driver to do or tells it happened. The
-// driver type-switches on the concrete types of this file.
-type Effect interface{ isEffect() }
+// Node is the timer's name in the node contract (kind node.KindsRAS).
+func (id TimerID) Node() node.TimerID { return node.TimerID{Kind: node.KindsRAS, Key: uint64(id)} }
+
+// TimerIDOf is the ras timer a node timer names (IsTimer tells whether it
+// is one).
+func TimerIDOf(id node.TimerID) TimerID { return TimerID(id.Key) }
+
+// IsTimer reports whether a node timer is a RAS core's.
+func IsTimer(id node.TimerID) bool { return id.Kind == node.KindsRAS }
+
+// Effect is what a method asks the driver to do or tells it happened: the
+// node contract's node.SetTimer, node.CancelTimer and node.Record, and the
+// concrete types of this file.
+type Effect = node.Effect
 
 // Send is a RAS message to put on the wire (UDP 1719, DTLS or a tunnel).
 type Send struct {
@@ -24,22 +37,6 @@ type Send struct {
 	// Attrs are extra timeline attributes: seq=N always, keepalive=true on a
 	// lightweight RRQ, reason=<ASN.1 alternative> on a reject, retry=N on a
 	// retransmission.
-	Attrs []timeline.Attr
-}
-
-// SetTimer asks for HandleTimer(ID) after the given duration.
-type SetTimer struct {
-	ID    TimerID
-	After time.Duration
-}
-
-// CancelTimer withdraws a pending timer; cancelling an unknown one is harmless.
-type CancelTimer struct{ ID TimerID }
-
-// Record is a non-message event for the timeline, e.g. "ras.malformed",
-// "ras.security_error", "ras.registration_expired".
-type Record struct {
-	Event string
 	Attrs []timeline.Attr
 }
 
@@ -98,15 +95,12 @@ type EndpointUnregistered struct {
 	Reason       string
 }
 
-func (Send) isEffect()                 {}
-func (SetTimer) isEffect()             {}
-func (CancelTimer) isEffect()          {}
-func (Record) isEffect()               {}
-func (Registered) isEffect()           {}
-func (RegistrationFailed) isEffect()   {}
-func (Unregistered) isEffect()         {}
-func (Admitted) isEffect()             {}
-func (AdmissionRejected) isEffect()    {}
-func (Disengaged) isEffect()           {}
-func (EndpointRegistered) isEffect()   {}
-func (EndpointUnregistered) isEffect() {}
+func (Send) NodeEffect()                 {}
+func (Registered) NodeEffect()           {}
+func (RegistrationFailed) NodeEffect()   {}
+func (Unregistered) NodeEffect()         {}
+func (Admitted) NodeEffect()             {}
+func (AdmissionRejected) NodeEffect()    {}
+func (Disengaged) NodeEffect()           {}
+func (EndpointRegistered) NodeEffect()   {}
+func (EndpointUnregistered) NodeEffect() {}

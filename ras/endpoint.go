@@ -8,6 +8,7 @@ import (
 
 	"github.com/callwake/callwake/asn1per"
 	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -200,7 +201,7 @@ func (e *Endpoint) Unregister(now time.Time) []Effect {
 		}
 		return out
 	}
-	out = append(out, CancelTimer{timerKeepAlive})
+	out = append(out, node.CancelTimer{ID: timerKeepAlive.Node()})
 	return append(out, e.start(now, kindURQ, CallInfo{})...)
 }
 
@@ -296,7 +297,7 @@ func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
 	}
 	payload, err := e.encode(now, m, r.kind)
 	if err != nil {
-		out := []Effect{Record{Event: "ras.encode_error", Attrs: []timeline.Attr{timeline.A("message", EventName(m)), timeline.A("error", err.Error())}}}
+		out := []Effect{node.Record{Name: "ras.encode_error", Attrs: []timeline.Attr{timeline.A("message", EventName(m)), timeline.A("error", err.Error())}}}
 		e.remove(r)
 		return append(out, e.fail(r, "encodeError")...)
 	}
@@ -313,7 +314,7 @@ func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
 	}
 	return []Effect{
 		Send{To: e.gatekeeper, Payload: payload, Event: EventName(m), Attrs: attrs},
-		SetTimer{ID: r.timer, After: r.timeout()},
+		node.SetTimer{ID: r.timer.Node(), After: r.timeout()},
 	}
 }
 
@@ -358,7 +359,7 @@ func (e *Endpoint) remove(r *request) {
 
 func (e *Endpoint) drop(r *request) Effect {
 	e.remove(r)
-	return CancelTimer{r.timer}
+	return node.CancelTimer{ID: r.timer.Node()}
 }
 
 // fail reports the end of a request without an answer it could use.
@@ -371,7 +372,7 @@ func (e *Endpoint) fail(r *request, reason string) []Effect {
 		return []Effect{RegistrationFailed{Reason: reason}}
 	case kindKeepAlive, kindURQ:
 		e.registered = false
-		return []Effect{CancelTimer{timerKeepAlive}, Unregistered{Reason: reason}}
+		return []Effect{node.CancelTimer{ID: timerKeepAlive.Node()}, Unregistered{Reason: reason}}
 	case kindARQ:
 		return []Effect{AdmissionRejected{Call: r.call, Reason: reason}}
 	case kindDRQ:
@@ -416,7 +417,9 @@ func (e *Endpoint) giveUp(now time.Time, r *request) []Effect {
 	return out
 }
 
-func record(event string, attrs ...timeline.Attr) Record { return Record{Event: event, Attrs: attrs} }
+func record(event string, attrs ...timeline.Attr) node.Record {
+	return node.Record{Name: event, Attrs: attrs}
+}
 
 // HandleDatagram handles one datagram. Only the gatekeeper may speak to an
 // endpoint: a datagram from any other address is refused with a ras.refused
@@ -440,7 +443,7 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 		for _, r := range e.requests {
 			if r.seq == seq {
 				delay := time.Duration(m.RequestInProgress.Delay) * time.Millisecond
-				return []Effect{CancelTimer{r.timer}, SetTimer{ID: r.timer, After: delay}}
+				return []Effect{node.CancelTimer{ID: r.timer.Node()}, node.SetTimer{ID: r.timer.Node(), After: delay}}
 			}
 		}
 		return e.limits.refusal(now, ignored(m, "no outstanding request"))
@@ -452,7 +455,7 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 		for _, r := range e.requests {
 			if r.seq == seq {
 				e.remove(r)
-				return append([]Effect{CancelTimer{r.timer}}, e.fail(r, "unknownMessage")...)
+				return append([]Effect{node.CancelTimer{ID: r.timer.Node()}}, e.fail(r, "unknownMessage")...)
 			}
 		}
 		return e.limits.refusal(now, ignored(m, "no outstanding request"))
@@ -471,7 +474,7 @@ func (e *Endpoint) HandleDatagram(now time.Time, from netip.AddrPort, payload []
 		return e.securityError(now, m, err)
 	}
 	e.remove(r)
-	out := []Effect{CancelTimer{r.timer}}
+	out := []Effect{node.CancelTimer{ID: r.timer.Node()}}
 	if r.cleanup {
 		return out // the cleanup URQ is answered: nothing else to do
 	}
@@ -517,7 +520,7 @@ func (e *Endpoint) securityError(now time.Time, m *h225.RasMessage, err error) [
 	return e.limits.refusal(now, record("ras.security_error", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)), timeline.A("error", err.Error())))
 }
 
-func ignored(m *h225.RasMessage, why string) Record {
+func ignored(m *h225.RasMessage, why string) node.Record {
 	return record("ras.ignored", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)), timeline.A("why", why))
 }
 
@@ -611,7 +614,7 @@ func (e *Endpoint) onRCF(rcf *h225.RegistrationConfirm, kind requestKind) []Effe
 			AnswerPreGranted: e.answerGranted})
 	}
 	if e.cfg.KeepAlive && e.granted > 0 {
-		out = append(out, SetTimer{ID: timerKeepAlive, After: e.granted * KeepAliveAt / 1000})
+		out = append(out, node.SetTimer{ID: timerKeepAlive.Node(), After: e.granted * KeepAliveAt / 1000})
 	}
 	return out
 }
@@ -621,13 +624,13 @@ func (e *Endpoint) onRRJ(now time.Time, rrj *h225.RegistrationReject, kind reque
 	case kind == kindKeepAlive && rrj.RejectReason.Choice == h225.RegistrationRejectReasonFullRegistrationRequired:
 		// H.225.0 7.9.1: the gatekeeper lost the registration; register again.
 		e.registered = false
-		return append([]Effect{CancelTimer{timerKeepAlive}}, e.start(now, kindRRQ, CallInfo{})...)
+		return append([]Effect{node.CancelTimer{ID: timerKeepAlive.Node()}}, e.start(now, kindRRQ, CallInfo{})...)
 	case kind == kindRRQ && rrj.RejectReason.Choice == h225.RegistrationRejectReasonDiscoveryRequired && !e.triedDiscovery:
 		e.triedDiscovery, e.discovered = true, false
 		return e.start(now, kindGRQ, CallInfo{})
 	case kind == kindKeepAlive:
 		e.registered = false
-		return []Effect{CancelTimer{timerKeepAlive}, Unregistered{Reason: reason}}
+		return []Effect{node.CancelTimer{ID: timerKeepAlive.Node()}, Unregistered{Reason: reason}}
 	}
 	return []Effect{RegistrationFailed{Reason: reason}}
 }
@@ -669,7 +672,7 @@ func (e *Endpoint) answerURQ(now time.Time, m *h225.RasMessage) []Effect {
 	out := []Effect{Send{To: e.gatekeeper, Payload: payload, Event: "ras.ucf", Attrs: Attrs(ucf)}}
 	if e.registered {
 		e.registered = false
-		out = append(out, CancelTimer{timerKeepAlive}, Unregistered{Reason: "gatekeeper"})
+		out = append(out, node.CancelTimer{ID: timerKeepAlive.Node()}, Unregistered{Reason: "gatekeeper"})
 	}
 	return out
 }

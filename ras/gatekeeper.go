@@ -7,6 +7,7 @@ import (
 
 	"github.com/callwake/callwake/asn1per"
 	"github.com/callwake/callwake/h323/h225"
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -222,7 +223,7 @@ func (g *Gatekeeper) signAs(method AuthMethod, password, recipient string) *cred
 		gatekeeper: true, random: g.random}
 }
 
-func securityRecord(m *h225.RasMessage, alias string, err error) Record {
+func securityRecord(m *h225.RasMessage, alias string, err error) node.Record {
 	return record("ras.security_error", timeline.A("message", EventName(m)), timeline.A("seq", SeqNum(m)),
 		timeline.A("alias", alias), timeline.A("error", err.Error()))
 }
@@ -355,7 +356,7 @@ func (g *Gatekeeper) arm(now time.Time, r *registration) []Effect {
 	}
 	after := g.cfg.TimeToLive + g.cfg.ExpiryGrace
 	r.deadline = now.Add(after)
-	return []Effect{CancelTimer{r.timer}, SetTimer{ID: r.timer, After: after}}
+	return []Effect{node.CancelTimer{ID: r.timer.Node()}, node.SetTimer{ID: r.timer.Node(), After: after}}
 }
 
 func (g *Gatekeeper) keyOf(r *registration) string {
@@ -406,7 +407,7 @@ func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 	if auth.err != nil {
 		return g.securityError(now, from, m, key, auth.err, NewURJ(seq, h225.UnregRejectReasonSecurityDenial))
 	}
-	out := []Effect{CancelTimer{r.timer}}
+	out := []Effect{node.CancelTimer{ID: r.timer.Node()}}
 	g.forget(r)
 	out = append(out, g.reply(now, from, NewUCF(seq), auth.creds)...)
 	return append(out, EndpointUnregistered{Registration: r.Registration, Reason: "urq"})
@@ -509,7 +510,7 @@ func (g *Gatekeeper) HandleTimer(now time.Time, id TimerID) []Effect {
 	}
 	if left := r.deadline.Sub(now); left > 0 {
 		// Refreshed after this timer was set: wait for the new deadline.
-		return []Effect{SetTimer{ID: id, After: left}}
+		return []Effect{node.SetTimer{ID: id.Node(), After: left}}
 	}
 	g.forget(r)
 	return []Effect{

@@ -2,6 +2,7 @@ package ras
 
 import (
 	"fmt"
+	"github.com/callwake/callwake/node"
 	"net/netip"
 	"slices"
 	"strings"
@@ -81,10 +82,10 @@ func (h *harness) epEffects(effects []Effect) {
 				payload = h.tamper("ep", e)
 			}
 			h.gkEffects(h.gk.HandleDatagram(h.now.Add(h.gkSkew), epRAS, payload))
-		case SetTimer:
-			h.epTimers[e.ID] = h.now.Add(e.After)
-		case CancelTimer:
-			delete(h.epTimers, e.ID)
+		case node.SetTimer:
+			h.epTimers[TimerIDOf(e.ID)] = h.now.Add(e.After)
+		case node.CancelTimer:
+			delete(h.epTimers, TimerIDOf(e.ID))
 		default:
 			h.logf("ep %s", outcomeText(e))
 		}
@@ -109,10 +110,10 @@ func (h *harness) gkEffects(effects []Effect) {
 				payload = h.tamper("gk", e)
 			}
 			h.epEffects(h.ep.HandleDatagram(h.now, gkRAS, payload))
-		case SetTimer:
-			h.gkTimers[e.ID] = h.now.Add(e.After)
-		case CancelTimer:
-			delete(h.gkTimers, e.ID)
+		case node.SetTimer:
+			h.gkTimers[TimerIDOf(e.ID)] = h.now.Add(e.After)
+		case node.CancelTimer:
+			delete(h.gkTimers, TimerIDOf(e.ID))
 		default:
 			h.logf("gk %s", outcomeText(e))
 		}
@@ -135,9 +136,9 @@ func attrText(s Send) string {
 
 func outcomeText(e Effect) string {
 	switch e := e.(type) {
-	case Record:
+	case node.Record:
 		var b strings.Builder
-		b.WriteString("record " + e.Event)
+		b.WriteString("record " + e.Name)
 		for _, a := range e.Attrs {
 			switch {
 			case a.Key == "error" && !strings.HasPrefix(a.Value, "ras:"):

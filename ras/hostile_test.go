@@ -3,6 +3,7 @@ package ras
 import (
 	"bytes"
 	"errors"
+	"github.com/callwake/callwake/node"
 	"net/netip"
 	"testing"
 	"time"
@@ -40,10 +41,10 @@ func sends(effects []Effect) []Send {
 	return out
 }
 
-func records(effects []Effect, event string) []Record {
-	var out []Record
+func records(effects []Effect, event string) []node.Record {
+	var out []node.Record
 	for _, e := range effects {
-		if r, ok := e.(Record); ok && r.Event == event {
+		if r, ok := e.(node.Record); ok && r.Name == event {
 			out = append(out, r)
 		}
 	}
@@ -116,9 +117,9 @@ func checkSweep(t *testing.T, ep *Endpoint, now time.Time, from netip.AddrPort) 
 		for _, b := range forgedAnswers(t, uint16(seq)) {
 			for _, e := range ep.HandleDatagram(now, from, b) {
 				switch e := e.(type) {
-				case Record:
+				case node.Record:
 					n++
-				case CancelTimer:
+				case node.CancelTimer:
 				default:
 					t.Fatalf("seq %d from %v: the endpoint took a forged answer: %T %+v", seq, from, e, e)
 				}
@@ -355,7 +356,7 @@ func TestGatekeeperChecksEveryRequest(t *testing.T) {
 			}
 			for _, e := range out {
 				switch e.(type) {
-				case EndpointUnregistered, SetTimer:
+				case EndpointUnregistered, node.SetTimer:
 					t.Errorf("a refused %s changed the registration: %T", name, e)
 				}
 			}

@@ -2,6 +2,7 @@ package ras
 
 import (
 	"fmt"
+	"github.com/callwake/callwake/node"
 	"net/netip"
 	"slices"
 	"strings"
@@ -93,11 +94,11 @@ func replayAtEndpoint(t *testing.T, records []capture.Record, port uint16, passw
 			switch e := e.(type) {
 			case Send:
 				sent = append(sent, e)
-			case Record:
-				if e.Event != "ras.ignored" {
+			case node.Record:
+				if e.Name != "ras.ignored" {
 					t.Errorf("%v: %s", at.Format("15:04:05.000"), outcomeText(e)+fmt.Sprint(e.Attrs))
 				}
-			case SetTimer, CancelTimer:
+			case node.SetTimer, node.CancelTimer:
 			default:
 				outcomes = append(outcomes, outcomeText(e))
 			}
@@ -332,7 +333,7 @@ func TestOurGatekeeperSignsLikeGnuGk(t *testing.T) {
 					ourUCF = m
 				}
 				exchange(at, ep.HandleDatagram(at, gkAddr, e.Payload), true)
-			case Record:
+			case node.Record:
 				t.Errorf("%s", outcomeText(e)+fmt.Sprint(e.Attrs))
 			case Registered, Unregistered:
 				outcomes = append(outcomes, outcomeText(e))

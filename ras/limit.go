@@ -3,6 +3,7 @@ package ras
 import (
 	"time"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -30,14 +31,14 @@ type recordBucket struct {
 
 // limit returns rec, with suppressed=N when records were held back, or false
 // when this one is held back too.
-func (l *recordLimiter) limit(now time.Time, rec Record) (Record, bool) {
+func (l *recordLimiter) limit(now time.Time, rec node.Record) (node.Record, bool) {
 	if l.buckets == nil {
 		l.buckets = map[string]*recordBucket{}
 	}
-	b := l.buckets[rec.Event]
+	b := l.buckets[rec.Name]
 	if b == nil {
 		b = &recordBucket{tokens: RecordBurst, refilled: now}
-		l.buckets[rec.Event] = b
+		l.buckets[rec.Name] = b
 	}
 	if n := int(now.Sub(b.refilled) / RecordInterval); n > 0 {
 		b.tokens = min(RecordBurst, b.tokens+n)
@@ -60,7 +61,7 @@ func (l *recordLimiter) limit(now time.Time, rec Record) (Record, bool) {
 
 // refusal returns the effects reporting a refused datagram: the record, or
 // nothing when the limiter holds it back.
-func (l *recordLimiter) refusal(now time.Time, rec Record) []Effect {
+func (l *recordLimiter) refusal(now time.Time, rec node.Record) []Effect {
 	if rec, ok := l.limit(now, rec); ok {
 		return []Effect{rec}
 	}

@@ -13,7 +13,7 @@ func TestLoadCommand(t *testing.T) {
 	gk := startGatekeeper(t).String()
 	var stdout, stderr strings.Builder
 	status := run(context.Background(), []string{"load", "--gk", gk, "--count", "12", "--first-number", "7000",
-		"--rate", "200", "--duration", "100ms"}, &stdout, &stderr)
+		"--rate", "200", "--duration", "2s"}, &stdout, &stderr)
 	if status != exitOK {
 		t.Fatalf("exit %d\n%s%s", status, stdout.String(), stderr.String())
 	}
@@ -26,7 +26,7 @@ func TestLoadCommand(t *testing.T) {
 	// The JSON report has the same counts.
 	jsonPath := filepath.Join(t.TempDir(), "load.json")
 	stdout.Reset()
-	if status := run(context.Background(), []string{"load", "--gk", gk, "--count", "4", "--duration", "50ms", "--json", jsonPath}, &stdout, &stderr); status != exitOK {
+	if status := run(context.Background(), []string{"load", "--gk", gk, "--count", "4", "--duration", "2s", "--json", jsonPath}, &stdout, &stderr); status != exitOK {
 		t.Fatalf("--json: exit %d\n%s", status, stderr.String())
 	}
 	b, err := os.ReadFile(jsonPath)
@@ -45,7 +45,7 @@ func TestLoadCommand(t *testing.T) {
 
 	// Shard 0/4 of a population of 10 runs endpoints 0, 4 and 8.
 	stdout.Reset()
-	if status := run(context.Background(), []string{"load", "--gk", gk, "--count", "10", "--shard", "0/4", "--duration", "50ms"}, &stdout, &stderr); status != exitOK ||
+	if status := run(context.Background(), []string{"load", "--gk", gk, "--count", "10", "--shard", "0/4", "--duration", "2s"}, &stdout, &stderr); status != exitOK ||
 		!strings.Contains(stdout.String(), "endpoints 3, registrations 3") {
 		t.Errorf("shard: exit %d\n%s", status, stdout.String())
 	}
