@@ -82,8 +82,13 @@ func describe(in node.Input) string {
 
 var next atomic.Uint32
 
-// loopback is an address of its own per test (127.0.42.x).
-func loopback() netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 42, byte(10 + next.Add(1))}) }
+// loopback is an address of its own per actor (127.42.x.y), never reused
+// within a run of the tests (-count=N included), and apart from the
+// addresses other packages' tests take.
+func loopback() netip.Addr {
+	n := next.Add(1)
+	return netip.AddrFrom4([4]byte{127, 42, byte(n >> 8), byte(n)})
+}
 
 // run hosts the nodes until until() holds or 10 s pass, then stops.
 func run(t *testing.T, h *realnet.Host, log *syncLog, until func(string) bool) string {
