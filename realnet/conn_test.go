@@ -335,3 +335,20 @@ func TestDialRefused(t *testing.T) {
 		t.Errorf("got\n%s\nwant %q", got, want)
 	}
 }
+
+func BenchmarkPost(b *testing.B) {
+	loop := realnet.NewLoop(zerolog.Nop())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = loop.Run(ctx); close(done) }()
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		loop.Post(func() { n++ })
+	}
+	flushed := make(chan struct{})
+	loop.Post(func() { close(flushed) })
+	<-flushed
+	cancel()
+	<-done
+}
