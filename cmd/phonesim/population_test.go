@@ -32,6 +32,7 @@ func population(gk netip.AddrPort, count int) loadConfigT {
 // runPopulation runs a population until until holds for the PBX's events
 // (checked as they come) or the test's time is up, and returns its result.
 func runPopulation(t *testing.T, cfg loadConfigT, gk *testGatekeeper, until func([]timeline.Event) bool) loadResult {
+	cfg.Log = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -190,6 +191,11 @@ func TestPopulationSurvivesPBXRestart(t *testing.T) {
 	first := startGatekeeperAt(t, ip, 2*time.Second)
 	cfg := population(first.ras, 3)
 	var second *testGatekeeper
+	t.Cleanup(func() {
+		if t.Failed() && second != nil {
+			t.Logf("the restarted PBX saw:\n%s", dump(second.rec.snapshot()))
+		}
+	})
 	res := runPopulation(t, cfg, first, func(evs []timeline.Event) bool {
 		if second == nil {
 			if sent(evs, "ras.rcf") < 3 {
