@@ -12,6 +12,7 @@ import (
 	"github.com/callwake/callwake/capture"
 	"github.com/callwake/callwake/h323"
 	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/loopback"
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/report"
 	"github.com/callwake/callwake/timeline"
@@ -221,7 +222,7 @@ func TestSetupToUnknownNumber(t *testing.T) {
 func TestSetupFromUnregisteredPeer(t *testing.T) {
 	ctx := testContext(t)
 	gk := startPBX(t, ctx, pbxOptions{})
-	c := dialRaw(t, loopback(), gk.signal, h323.LegConfig{CallReference: 4, CallingNumber: "666", CalledNumber: "202", SourceAlias: "mallory"})
+	c := dialRaw(t, loopback.Addr(), gk.signal, h323.LegConfig{CallReference: 4, CallingNumber: "666", CalledNumber: "202", SourceAlias: "mallory"})
 	c.send(c.leg.Setup())
 	if got := c.readN(1); strings.Join(got, ",") != "PeerReleased cause=21" {
 		t.Errorf("the caller saw %v", got)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/loopback"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/realnet"
 
@@ -34,7 +35,7 @@ func TestHostTimersReplaceAndCancel(t *testing.T) {
 			log.add(fmt.Sprintf("%s fired %d/%d", name, f.ID.Kind, f.ID.Key))
 		}
 	}
-	h.Add("a", loopback(), &scripted{name: "a", log: &syncLog{}, react: func(in node.Input) []node.Effect {
+	h.Add("a", loopback.Addr(), &scripted{name: "a", log: &syncLog{}, react: func(in node.Input) []node.Effect {
 		fired("a", in)
 		if _, ok := in.(node.Start); ok {
 			return []node.Effect{
@@ -51,7 +52,7 @@ func TestHostTimersReplaceAndCancel(t *testing.T) {
 		}
 		return nil
 	}})
-	h.Add("b", loopback(), &scripted{name: "b", log: &syncLog{}, react: func(in node.Input) []node.Effect {
+	h.Add("b", loopback.Addr(), &scripted{name: "b", log: &syncLog{}, react: func(in node.Input) []node.Effect {
 		fired("b", in)
 		if _, ok := in.(node.Start); ok {
 			return []node.Effect{node.SetTimer{ID: node.TimerID{Key: 1}, After: 20 * time.Millisecond}}
@@ -59,7 +60,7 @@ func TestHostTimersReplaceAndCancel(t *testing.T) {
 		return nil
 	}})
 	rearmed := 0
-	h.Add("c", loopback(), &scripted{name: "c", log: &syncLog{}, react: func(in node.Input) []node.Effect {
+	h.Add("c", loopback.Addr(), &scripted{name: "c", log: &syncLog{}, react: func(in node.Input) []node.Effect {
 		fired("c", in)
 		switch in.(type) {
 		case node.Start:
@@ -104,7 +105,7 @@ func TestPostAfterShutdown(t *testing.T) {
 	}
 
 	h := realnet.NewHost(zerolog.Nop(), nil)
-	ref := h.Add("a", loopback(), &scripted{name: "a", log: &syncLog{}})
+	ref := h.Add("a", loopback.Addr(), &scripted{name: "a", log: &syncLog{}})
 	hctx, hcancel := context.WithCancel(context.Background())
 	hcancel()
 	_ = h.Run(hctx)
@@ -169,7 +170,7 @@ func TestTPKTFraming(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &syncLog{}
 			h := realnet.NewHost(zerolog.Nop(), nil)
-			addr := netip.AddrPortFrom(loopback(), 1720)
+			addr := netip.AddrPortFrom(loopback.Addr(), 1720)
 			h.Add("n", addr.Addr(), listener("n", addr, log, nil))
 			runWith(t, h, log, func(ctx context.Context) {
 				c, err := net.Dial("tcp", addr.String())
@@ -206,7 +207,7 @@ func TestTPKTFraming(t *testing.T) {
 func TestSendFramesAndCloseFlushes(t *testing.T) {
 	log := &syncLog{}
 	h := realnet.NewHost(zerolog.Nop(), nil)
-	addr := netip.AddrPortFrom(loopback(), 1720)
+	addr := netip.AddrPortFrom(loopback.Addr(), 1720)
 	payload := []byte{8, 2, 0x80, 1, 0x5a}
 	h.Add("n", addr.Addr(), listener("n", addr, log, func(in node.Input) []node.Effect {
 		if a, ok := in.(node.Accepted); ok {
@@ -269,7 +270,7 @@ func TestPeerNeverReads(t *testing.T) {
 		t.Run(tc.transport.String(), func(t *testing.T) {
 			log := &syncLog{}
 			h := realnet.NewHost(zerolog.Nop(), nil)
-			addr := netip.AddrPortFrom(loopback(), 8443)
+			addr := netip.AddrPortFrom(loopback.Addr(), 8443)
 			big := make([]byte, 60000)
 			accepted := 0
 			h.Add("n", addr.Addr(), &scripted{name: "n", log: log, react: func(in node.Input) []node.Effect {
@@ -316,7 +317,7 @@ func TestPeerNeverReads(t *testing.T) {
 // TestDialRefused: a dial to a port where nothing listens reports
 // ErrRefused.
 func TestDialRefused(t *testing.T) {
-	l, err := net.Listen("tcp", netip.AddrPortFrom(loopback(), 1720).String())
+	l, err := net.Listen("tcp", netip.AddrPortFrom(loopback.Addr(), 1720).String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +325,7 @@ func TestDialRefused(t *testing.T) {
 	l.Close()
 	log := &syncLog{}
 	h := realnet.NewHost(zerolog.Nop(), nil)
-	h.Add("n", loopback(), &scripted{name: "n", log: log, react: func(in node.Input) []node.Effect {
+	h.Add("n", loopback.Addr(), &scripted{name: "n", log: log, react: func(in node.Input) []node.Effect {
 		if _, ok := in.(node.Start); ok {
 			return []node.Effect{node.Dial{Ref: 1, To: to, Transport: node.TCP}}
 		}

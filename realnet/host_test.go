@@ -7,10 +7,10 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/callwake/callwake/internal/loopback"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/push/pki"
 	"github.com/callwake/callwake/realnet"
@@ -80,16 +80,6 @@ func describe(in node.Input) string {
 	return fmt.Sprintf("%T", in)
 }
 
-var next atomic.Uint32
-
-// loopback is an address of its own per actor (127.42.x.y), never reused
-// within a run of the tests (-count=N included), and apart from the
-// addresses other packages' tests take.
-func loopback() netip.Addr {
-	n := next.Add(1)
-	return netip.AddrFrom4([4]byte{127, 42, byte(n >> 8), byte(n)})
-}
-
 // run hosts the nodes until until() holds or 10 s pass, then stops.
 func run(t *testing.T, h *realnet.Host, log *syncLog, until func(string) bool) string {
 	t.Helper()
@@ -119,7 +109,7 @@ func contains(all ...string) func(string) bool {
 func TestHostUDPTCPAndTimers(t *testing.T) {
 	log := &syncLog{}
 	h := realnet.NewHost(zerolog.Nop(), nil)
-	a, b := loopback(), loopback()
+	a, b := loopback.Addr(), loopback.Addr()
 	srvUDP, srvTCP := netip.AddrPortFrom(a, 1719), netip.AddrPortFrom(a, 1720)
 	h.Add("gk", a, &scripted{name: "gk", log: log, react: func(in node.Input) []node.Effect {
 		switch in := in.(type) {
@@ -211,7 +201,7 @@ func TestHostSecureTransports(t *testing.T) {
 	set, svc, dev := testPKI(t)
 	log := &syncLog{}
 	h := realnet.NewHost(zerolog.Nop(), nil)
-	a, b := loopback(), loopback()
+	a, b := loopback.Addr(), loopback.Addr()
 	wss, tlsAddr, h2 := netip.AddrPortFrom(a, 8443), netip.AddrPortFrom(a, 1300), netip.AddrPortFrom(a, 9443)
 	listenSec := &node.Security{Own: cred(svc), Trust: []string{pki.DeviceCAName}, Roots: pool(set.Device.Cert), ClientAuth: true}
 	h.Add("svc", a, &scripted{name: "svc", log: log, react: func(in node.Input) []node.Effect {

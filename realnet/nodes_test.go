@@ -18,6 +18,7 @@ import (
 	"github.com/callwake/callwake/h323"
 	"github.com/callwake/callwake/h323/h225"
 	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/loopback"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/phone"
@@ -224,7 +225,7 @@ func (p *testPhone) result() phone.Result { return p.n.Result() }
 func phoneConfig(alias, number string, gk netip.AddrPort) phone.NodeConfig {
 	core := phone.Defaults(alias, phone.KindDeskphone, "")
 	core.TTL = time.Minute
-	return phone.NodeConfig{Core: core, Alias: alias, Number: number, IP: loopback(),
+	return phone.NodeConfig{Core: core, Alias: alias, Number: number, IP: loopback.Addr(),
 		RASPort: phone.PortRAS, SignalPort: phone.PortSignalling,
 		Gatekeeper: gk, PBXSignal: netip.AddrPortFrom(gk.Addr(), phone.PortSignalling),
 		SetupTimeout: phone.DefaultSetupTimeout, ProceedingTimeout: phone.DefaultProceedingTimeout,
@@ -267,7 +268,7 @@ type testPBX struct {
 
 func startPBX(t *testing.T, ctx context.Context, opts pbxOptions) *testPBX {
 	t.Helper()
-	ip := loopback()
+	ip := loopback.Addr()
 	cfg := pbx.Config{SystemName: "pbx", Users: []pbx.User{
 		{Name: "alice", Number: "201"}, {Name: "bob", Number: "202"}, {Name: "carol", Number: "203"},
 		{Name: "sam", Number: "204", Password: "secret"}}}
@@ -315,7 +316,7 @@ func waitListening(t *testing.T, ctx context.Context, addr netip.AddrPort) {
 // gets ARJ requestDenied.
 func startRawGatekeeper(t *testing.T, signal netip.AddrPort, rejectAnswers bool) netip.AddrPort {
 	t.Helper()
-	addr := netip.AddrPortFrom(loopback(), pbx.PortRAS)
+	addr := netip.AddrPortFrom(loopback.Addr(), pbx.PortRAS)
 	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +357,7 @@ func startRawGatekeeper(t *testing.T, signal netip.AddrPort, rejectAnswers bool)
 // it answers each Setup with Call Proceeding, and then says nothing more.
 func silentPeer(t *testing.T, proceed bool) netip.AddrPort {
 	t.Helper()
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(loopback(), phone.PortSignalling).String())
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(loopback.Addr(), phone.PortSignalling).String())
 	if err != nil {
 		t.Fatal(err)
 	}

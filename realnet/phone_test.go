@@ -10,6 +10,7 @@ import (
 
 	"github.com/callwake/callwake/h323"
 	"github.com/callwake/callwake/h323/q931"
+	"github.com/callwake/callwake/internal/loopback"
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/ras"
 	"github.com/callwake/callwake/timeline"
@@ -133,7 +134,7 @@ func TestRegistrationTimeout(t *testing.T) {
 		t.Skip("takes the RAS request timeouts (9 s)")
 	}
 	t.Parallel()
-	silent, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback(), phone.PortRAS)))
+	silent, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback.Addr(), phone.PortRAS)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/internal/loopback"
 	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/ras"
@@ -108,13 +108,10 @@ func (r *recorder) snapshot() []timeline.Event {
 	return slices.Clone(r.events)
 }
 
-var loopbacks atomic.Uint32
-
-// nextLoopback is a loopback address of its own for each test PBX, so that
-// tests running at once do not share the well-known ports.
-func nextLoopback() netip.Addr {
-	return netip.AddrFrom4([4]byte{127, 0, 41, byte(10 + loopbacks.Add(1))})
-}
+// nextLoopback is a loopback address of its own for each test PBX and
+// population, so that tests running at once do not share the well-known
+// ports (see package loopback).
+func nextLoopback() netip.Addr { return loopback.Addr() }
 
 func TestExitStatus(t *testing.T) {
 	gk := startGatekeeper(t).String()
