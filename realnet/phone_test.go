@@ -254,17 +254,22 @@ func TestCallTimers(t *testing.T) {
 		name    string
 		proceed bool // the peer answers the Setup with Call Proceeding, then nothing
 		timer   string
-		want    string
+		// The timer that is not under test waits long: a loaded machine
+		// must not make the other one run out first.
+		setup, proceeding time.Duration
+		want              string
 	}{
-		{"no answer to the Setup", false, "T303", "send q931.setup,send q931.release_complete cause=102"},
-		{"no progress after Call Proceeding", true, "T310", "send q931.setup,recv q931.call_proceeding,send q931.release_complete cause=102"},
+		{"no answer to the Setup", false, "T303", 300 * time.Millisecond, time.Minute,
+			"send q931.setup,send q931.release_complete cause=102"},
+		{"no progress after Call Proceeding", true, "T310", time.Minute, 300 * time.Millisecond,
+			"send q931.setup,recv q931.call_proceeding,send q931.release_complete cause=102"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testContext(t)
 			gk := startRawGatekeeper(t, silentPeer(t, tc.proceed), false)
 			cfg := phoneConfig("alice", "201", gk)
 			cfg.Call, cfg.StopAfterCall = &phone.PlaceCall{To: "202"}, true
-			cfg.SetupTimeout, cfg.ProceedingTimeout = 300*time.Millisecond, 300*time.Millisecond
+			cfg.SetupTimeout, cfg.ProceedingTimeout = tc.setup, tc.proceeding
 			p := startPhone(t, ctx, cfg)
 			p.wait(t) // the call is over: so is the run
 			if got := p.messages("q931."); strings.Join(got, ",") != tc.want {

@@ -274,19 +274,21 @@ func callOnce(t *testing.T, ctx context.Context, addr netip.AddrPort) int {
 // phone the same endpointIdentifier (it takes them for one endpoint) fails
 // the load run.
 func TestPopulationCountsSharedEndpointIDs(t *testing.T) {
-	gk := sameIDGatekeeper(t)
-	var stdout, stderr strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	status := run(ctx, []string{"load", "--gk", gk.String(), "--count", "3", "--ip", nextLoopback().String(), "--duration", "300ms"}, &stdout, &stderr)
+	// The run ends once each phone, registered, sent a keep-alive.
+	gk := sameIDGatekeeper(t, 3, cancel)
+	var stdout, stderr strings.Builder
+	status := run(ctx, []string{"load", "--gk", gk.String(), "--count", "3", "--ip", nextLoopback().String()}, &stdout, &stderr)
 	if status != exitFailed || !strings.Contains(stdout.String(), "3 phones share an endpointIdentifier (1 distinct)") {
 		t.Errorf("exit %d\n%s%s", status, stdout.String(), stderr.String())
 	}
 }
 
 // sameIDGatekeeper answers every RRQ on a plain UDP socket with an RCF
-// naming the endpoint "ep-same", and every URQ with a UCF.
-func sameIDGatekeeper(t *testing.T) netip.AddrPort {
+// naming the endpoint "ep-same" and granting 1 s, and every URQ with a
+// UCF; once n phones sent a keep-alive it calls keptAlive.
+func sameIDGatekeeper(t *testing.T, n int, keptAlive func()) netip.AddrPort {
 	t.Helper()
 	addr := netip.AddrPortFrom(nextLoopback(), 1719)
 	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
@@ -296,20 +298,21 @@ func sameIDGatekeeper(t *testing.T) netip.AddrPort {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { c.Close(); wg.Wait() })
 	wg.Go(func() {
+		alive := map[netip.AddrPort]bool{}
 		buf := make([]byte, 2048)
 		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
+			size, from, err := c.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				return
 			}
-			m, err := ras.Decode(buf[:n])
+			m, err := ras.Decode(buf[:size])
 			if err != nil {
 				continue
 			}
 			var answer []byte
 			switch {
 			case m.RegistrationRequest != nil:
-				answer, err = ras.Encode(ras.NewRCF(ras.SeqNum(m), "dup-gk", netip.AddrPortFrom(addr.Addr(), 1720), ras.Info{EndpointID: "ep-same"}, 0))
+				answer, err = ras.Encode(ras.NewRCF(ras.SeqNum(m), "dup-gk", netip.AddrPortFrom(addr.Addr(), 1720), ras.Info{EndpointID: "ep-same"}, time.Second))
 			case m.UnregistrationRequest != nil:
 				answer, err = ras.Encode(ras.NewUCF(ras.SeqNum(m)))
 			default:
@@ -317,6 +320,11 @@ func sameIDGatekeeper(t *testing.T) netip.AddrPort {
 			}
 			if err == nil {
 				_, _ = c.WriteToUDPAddrPort(answer, from)
+			}
+			if ras.IsKeepAlive(m) && !alive[from] {
+				if alive[from] = true; len(alive) == n {
+					keptAlive()
+				}
 			}
 		}
 	})
