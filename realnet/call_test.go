@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -47,10 +48,14 @@ func callBetween(t *testing.T, answer phone.Answer, opts pbxOptions, admission p
 		return strings.Contains(got, "q931.release_complete") && (!strings.Contains(got, "send ras.arq") || strings.Contains(got, "recv ras.dcf"))
 	})
 	callee.stop(t)
+	gk.stop(t)
 	return caller, callee
 }
 
+// TestCallAnswered: a call answered end to end; afterwards every goroutine
+// of the three hosts has ended.
 func TestCallAnswered(t *testing.T) {
+	base := runtime.NumGoroutine()
 	caller, callee := callBetween(t, phone.Answer{Mode: phone.AnswerAfter, After: 200 * time.Millisecond}, pbxOptions{}, phone.AdmissionAuto)
 	wantCaller := "send q931.setup,recv q931.call_proceeding,recv q931.alerting,recv q931.connect,send q931.release_complete cause=16"
 	if got := caller.messages("q931."); strings.Join(got, ",") != wantCaller {
@@ -72,6 +77,7 @@ func TestCallAnswered(t *testing.T) {
 		t.Errorf("the callee's core did not ring and answer:\n%s", dump(evs))
 	}
 	checkPcap(t, caller)
+	settle(t, base)
 }
 
 // checkPcap writes the phone's messages as pcap (as phonesim --pcap does)
