@@ -82,6 +82,12 @@ func (n *Node) signalMessage(now time.Time, pc *pconn, in node.Message) {
 		pc.legs = append(pc.legs, l)
 	}
 	n.legDo(now, l, l.leg.HandleMessage(msg))
+	if l.leg.State() == h323.StateReleased && !l.done {
+		// The leg cleared a call the core never saw (a malformed Setup,
+		// answered with Release Complete): nothing more comes of it.
+		n.forget(l)
+		n.closeLeg(l)
+	}
 }
 
 // legFor finds the leg a message on pc belongs to.

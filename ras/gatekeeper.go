@@ -373,7 +373,11 @@ func (g *Gatekeeper) onKeepAlive(now time.Time, from netip.AddrPort, m *h225.Ras
 	if rrq.EndpointIdentifier != nil {
 		r = g.byID[string(*rrq.EndpointIdentifier)]
 	}
-	if r == nil {
+	// An identifier names one endpoint: a keep-alive that carries another
+	// call-signalling address is from an endpoint that holds an identifier
+	// of an earlier life of this gatekeeper (endpoint identifiers count
+	// from 1 again after a restart), which must register again.
+	if r == nil || !sameEndpoint(rrq, r) {
 		return g.reply(now, from, NewRRJ(seq, g.cfg.ID, h225.RegistrationRejectReasonFullRegistrationRequired), nil)
 	}
 	key := g.keyOf(r)
@@ -384,6 +388,16 @@ func (g *Gatekeeper) onKeepAlive(now time.Time, from netip.AddrPort, m *h225.Ras
 	out := g.arm(now, r)
 	ep := Info{Alias: r.Alias, Number: r.Number, EndpointID: r.EndpointID}
 	return append(out, g.reply(now, from, g.rcf(seq, ep), auth.creds)...)
+}
+
+// sameEndpoint reports whether an RRQ names the call-signalling address
+// of registration r (an RRQ without a readable one does not tell).
+func sameEndpoint(rrq *h225.RegistrationRequest, r *registration) bool {
+	if len(rrq.CallSignalAddress) == 0 {
+		return true
+	}
+	a, ok := AddrPort(&rrq.CallSignalAddress[0])
+	return !ok || a == r.CallSignalAddress
 }
 
 func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessage) []Effect {

@@ -20,27 +20,19 @@ type Loop struct {
 
 	posts   chan func()
 	done    chan struct{} // closed when Run begins shutting down
-	start   time.Time
 	wg      sync.WaitGroup
 	mu      sync.Mutex // guards closers and closed (sockets register from any goroutine)
 	closers []io.Closer
 	closed  bool
 }
 
-// NewLoop returns a loop that logs to log. Its clock starts now.
+// NewLoop returns a loop that logs to log.
 func NewLoop(log zerolog.Logger) *Loop {
-	return &Loop{Log: log, posts: make(chan func(), postQueue), done: make(chan struct{}), start: time.Now()}
+	return &Loop{Log: log, posts: make(chan func(), postQueue), done: make(chan struct{})}
 }
 
 // Now is the wall clock, for the cores' now arguments.
 func (l *Loop) Now() time.Time { return time.Now() }
-
-// Started is the wall-clock time the loop was made: the epoch of its
-// trace times (a pcap file's timestamps are Started + TraceEvent.At).
-func (l *Loop) Started() time.Time { return l.start }
-
-// Since is the time since the loop was made (monotonic), for trace lines.
-func (l *Loop) Since() time.Duration { return time.Since(l.start) }
 
 // Done is closed when the loop shuts down.
 func (l *Loop) Done() <-chan struct{} { return l.done }
@@ -117,25 +109,4 @@ func (l *Loop) shutdown() {
 			return
 		}
 	}
-}
-
-// runNode is the life of a node (a phone, a load): open binds its sockets;
-// then the loop runs start, and finish once ctx ends, until the node calls
-// the stop it was handed by setStop — the loop outlives ctx, so that a node
-// can still unregister. When open fails, the loop only closes what was
-// opened, and the error is returned.
-func runNode(ctx context.Context, loop *Loop, open func() error, setStop func(context.CancelFunc), start, finish func()) error {
-	if err := open(); err != nil {
-		loopCtx, cancel := context.WithCancel(context.Background())
-		cancel()
-		_ = loop.Run(loopCtx) // closes what was opened
-		return err
-	}
-	loopCtx, stop := context.WithCancel(context.Background())
-	setStop(stop)
-	loop.Post(start)
-	watch := context.AfterFunc(ctx, func() { loop.Post(finish) })
-	defer watch()
-	_ = loop.Run(loopCtx)
-	return nil
 }

@@ -34,8 +34,9 @@ const (
 	HandshakeTimeout = 5 * time.Second
 	// writeQueue bounds the messages waiting for a slow peer; a peer that
 	// lets it fill is dropped rather than stalling the loop.
-	writeQueue   = 256
-	writeTimeout = 10 * time.Second
+	writeQueue = 256
+	// WriteTimeout bounds one write to a peer that reads slowly.
+	WriteTimeout = 10 * time.Second
 	closeFlush   = time.Second
 )
 
@@ -282,7 +283,12 @@ func (c *conn) readTPKT() {
 		if err != nil {
 			var cerr error
 			switch {
-			case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+			case errors.Is(err, io.EOF):
+			case errors.Is(err, net.ErrClosed):
+				// Closed under the reader by the host: a write failed or
+				// the peer stopped reading (a close of the node's own is
+				// not reported).
+				cerr = node.ErrReset
 			case errors.Is(err, q931.ErrTPKTVersion), errors.Is(err, q931.ErrTPKTReserved),
 				errors.Is(err, q931.ErrTPKTShort), errors.Is(err, q931.ErrTPKTTooLong):
 				cerr = node.ErrFraming
@@ -352,7 +358,7 @@ func (c *conn) writeAt(m outMsg) bool {
 	if d := time.Until(m.due); d > 0 {
 		time.Sleep(d)
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(WriteTimeout))
 	if _, err := c.nc.Write(m.payload); err != nil {
 		c.close("")
 		return false
@@ -378,8 +384,20 @@ func (c *conn) queue(payload []byte, delay time.Duration) bool {
 		return true
 	default:
 		c.h.log.Warn().Stringer("remote", c.remote).Msg("peer not reading; dropping the connection")
-		c.close("")
+		c.abort()
 		return false
+	}
+}
+
+// abort ends the connection at once, dropping what is queued: a peer that
+// does not read must not hold the writer until its write timeout.
+func (c *conn) abort() {
+	c.close("")
+	switch {
+	case c.nc != nil:
+		_ = c.nc.Close()
+	case c.ws != nil:
+		_ = c.ws.Close()
 	}
 }
 

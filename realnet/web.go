@@ -133,7 +133,9 @@ func (c *conn) readWS() {
 			switch {
 			case errors.As(err, &ce):
 				reason = ce.Text
-			case errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF):
+			case errors.Is(err, io.EOF):
+			case errors.Is(err, net.ErrClosed):
+				cerr = node.ErrReset // closed by the host (see readTPKT)
 			case errors.Is(err, websocket.ErrReadLimit):
 				cerr = node.ErrFraming
 			default:
@@ -155,7 +157,7 @@ func (c *conn) writeWS() {
 		if d := time.Until(m.due); d > 0 {
 			time.Sleep(d)
 		}
-		_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_ = c.ws.SetWriteDeadline(time.Now().Add(WriteTimeout))
 		if err := c.ws.WriteMessage(websocket.TextMessage, m.payload); err != nil {
 			c.close("")
 			return false

@@ -8,17 +8,19 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callwake/callwake/capture"
+	"github.com/callwake/callwake/internal/loopback"
 	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/ras"
 	"github.com/callwake/callwake/realnet"
+	"github.com/callwake/callwake/timeline"
 
 	"github.com/rs/zerolog"
 )
@@ -27,32 +29,50 @@ import (
 // loopback address of its own until the test ends, and returns its RAS
 // address. Its users: alice (201, H.235 password "secret"), bob (202),
 // carol (203), alice0 (password "secret"), and the load populations'
-// load0.. aliases; each has one desk phone.
+// load0..load9 and load00..load29 aliases; each has one desk phone.
 func startGatekeeper(t *testing.T) netip.AddrPort {
 	t.Helper()
-	ip := nextLoopback()
+	return startGatekeeperAt(t, nextLoopback(), time.Minute).ras
+}
+
+// testGatekeeper is a running test PBX: its RAS address, what it recorded
+// (its own messages and, described, those it received), and how to stop
+// it before the test ends.
+type testGatekeeper struct {
+	ras  netip.AddrPort
+	rec  *recorder
+	stop func()
+}
+
+// startGatekeeperAt runs the test PBX at ip, granting ttl.
+func startGatekeeperAt(t *testing.T, ip netip.Addr, ttl time.Duration) *testGatekeeper {
+	t.Helper()
 	cfg := pbx.Config{SystemName: "gk", Users: []pbx.User{
 		{Name: "alice", Number: "201", Password: "secret"}, {Name: "bob", Number: "202"}, {Name: "carol", Number: "203"},
 		{Name: "alice0", Number: "2010", Password: "secret"}}}
 	for _, width := range []int{1, 2} {
-		for k := 0; k < 12 && (width == 2 || k < 10); k++ {
+		for k := 0; k < 30 && (width == 2 || k < 10); k++ {
 			cfg.Users = append(cfg.Users, pbx.User{Name: fmt.Sprintf("load%0*d", width, k), Number: fmt.Sprintf("7%d%03d", width, k)})
 		}
 	}
 	for _, u := range cfg.Users {
 		cfg.Devices = append(cfg.Devices, pbx.Device{Name: u.Name + "-phone", User: u.Name, Kind: pbx.KindDeskphone})
 	}
-	n, err := pbx.NewNode(pbx.NodeConfig{Core: cfg, Name: "gk", IP: ip, TimeToLive: time.Minute, Random: rand.Reader,
+	n, err := pbx.NewNode(pbx.NodeConfig{Core: cfg, Name: "gk", IP: ip, TimeToLive: ttl, Random: rand.Reader,
 		Listen: pbx.Addrs{DTLS: netip.AddrPortFrom(ip, 0), Secure: netip.AddrPortFrom(ip, 0), Session: netip.AddrPortFrom(ip, 0)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	host := realnet.NewHost(zerolog.Nop(), nil)
+	host.Describe = describers
+	gk := &testGatekeeper{ras: netip.AddrPortFrom(ip, pbx.PortRAS), rec: &recorder{}}
+	host.OnEvent = gk.rec.add
 	host.Add("gk", ip, n)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = host.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	gk.stop = func() { cancel(); wg.Wait() }
+	t.Cleanup(gk.stop)
 	// The PBX binds every socket when it starts: once its call-signalling
 	// port answers, its RAS port is bound too.
 	deadline := time.Now().Add(5 * time.Second)
@@ -67,16 +87,31 @@ func startGatekeeper(t *testing.T) netip.AddrPort {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return netip.AddrPortFrom(ip, pbx.PortRAS)
+	return gk
 }
 
-var loopbacks atomic.Uint32
-
-// nextLoopback is a loopback address of its own for each test PBX, so that
-// tests running at once do not share the well-known ports.
-func nextLoopback() netip.Addr {
-	return netip.AddrFrom4([4]byte{127, 0, 41, byte(10 + loopbacks.Add(1))})
+// recorder keeps a host's events for the test goroutine.
+type recorder struct {
+	mu     sync.Mutex
+	events []timeline.Event
 }
+
+func (r *recorder) add(e *timeline.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, *e)
+	r.mu.Unlock()
+}
+
+func (r *recorder) snapshot() []timeline.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// nextLoopback is a loopback address of its own for each test PBX and
+// population, so that tests running at once do not share the well-known
+// ports (see package loopback).
+func nextLoopback() netip.Addr { return loopback.Addr() }
 
 func TestExitStatus(t *testing.T) {
 	gk := startGatekeeper(t).String()

@@ -54,14 +54,15 @@ type loadConfigT struct {
 // loadResult is what a population run saw.
 type loadResult struct {
 	Endpoints  int            // phones of this shard
-	Registered int            // phones whose registration was confirmed at least once
+	Registered int            // registrations confirmed (a phone that registers again counts again)
 	Failed     map[string]int // registrations that failed, by reason
 	Lost       map[string]int // registrations lost afterwards, by reason
 	KeepAlives int            // keep-alive RRQs sent (retransmissions included)
 	Calls      int            // Setups received (refused with cause 17)
 	// EndpointIDs counts the phones by the endpointIdentifier their
-	// gatekeeper assigned: two phones with one identifier mean the
-	// gatekeeper took them for one endpoint (a failure).
+	// gatekeeper assigned last: two phones with one identifier mean the
+	// gatekeeper took them for one endpoint (a failure). A phone that
+	// registers again (after a PBX restart) counts with its new one.
 	EndpointIDs map[string]int
 	// Latencies are the times from each phone's first request to its first
 	// RCF, sorted.
@@ -97,6 +98,7 @@ type tally struct {
 	res     loadResult
 	first   map[string]time.Duration // first request of each phone
 	current map[string]bool          // registered now
+	ids     map[string]string        // the last endpointIdentifier of each phone
 	names   map[string]bool
 }
 
@@ -125,7 +127,7 @@ func (t *tally) event(e *timeline.Event) {
 			delete(t.first, dev)
 			t.res.Registered++
 			id, _ := e.Get("endpoint_id")
-			t.res.EndpointIDs[id]++
+			t.ids[dev] = id
 		}
 	case "phone.registration_failed":
 		reason, _ := e.Get("reason")
@@ -171,7 +173,7 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 	}
 	host := realnet.NewHost(cfg.Log, nil)
 	host.Describe = describers
-	t := &tally{first: map[string]time.Duration{}, current: map[string]bool{}, names: map[string]bool{},
+	t := &tally{first: map[string]time.Duration{}, current: map[string]bool{}, ids: map[string]string{}, names: map[string]bool{},
 		res: loadResult{Failed: map[string]int{}, Lost: map[string]int{}, EndpointIDs: map[string]int{}}}
 	width := len(strconv.Itoa(cfg.Count - 1))
 	started := 0
@@ -235,5 +237,8 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	slices.Sort(t.res.Latencies)
+	for _, id := range t.ids {
+		t.res.EndpointIDs[id]++
+	}
 	return t.res, err
 }
