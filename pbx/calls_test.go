@@ -259,8 +259,8 @@ func BenchmarkCallPushRegisterAnswer(b *testing.B) {
 		p.Handle(CallerReleased{Call: id, Cause: 16})
 		p.Handle(DeviceUnregistered{Device: dev})
 	}
-	if len(p.calls) != 0 {
-		b.Fatalf("%d calls left", len(p.calls))
+	if len(p.callByID) != 0 {
+		b.Fatalf("%d calls left", len(p.callByID))
 	}
 }
 
@@ -351,5 +351,45 @@ func TestNotify(t *testing.T) {
 	}
 	if _, err := mustNew(t, baseConfig()).Handle(Notify{User: "nobody"}); err == nil {
 		t.Error("a notification for an unknown user is accepted")
+	}
+}
+
+// BenchmarkRegistrationAmongWaitingCalls registers a pushed app while 10,000
+// other pushed calls wait for theirs (a push-wake storm): the registration
+// must cost what one user's calls cost, not what every waiting call does.
+func BenchmarkRegistrationAmongWaitingCalls(b *testing.B) {
+	cfg := Config{Push: &PushObject{Name: "Push", Connected: true}}
+	const waiting = 10_000
+	const users = waiting + 1000
+	for i := range users {
+		name := "u" + itoa(i)
+		cfg.Users = append(cfg.Users, User{Name: name, Number: itoa(100000 + i), Push: "Push"})
+		cfg.Devices = append(cfg.Devices, Device{Name: name + "-app", User: name, Kind: KindMyApps, Platform: IOS, PushToken: true})
+	}
+	cfg.Users = append(cfg.Users, User{Name: "c", Number: "9"})
+	cfg.Devices = append(cfg.Devices, Device{Name: "caller", User: "c", Kind: KindDeskphone})
+	p, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.Handle(DeviceRegistered{Device: "caller"})
+	for i := range waiting {
+		p.Handle(CallArrived{Call: CallID(i + 1), From: "caller", Dialled: itoa(100000 + i)})
+	}
+	b.ReportAllocs()
+	leg := LegID(0)
+	for i := 0; b.Loop(); i++ {
+		u := waiting + i%(users-waiting)
+		id := CallID(waiting + 1 + i)
+		dev := "u" + itoa(u) + "-app"
+		p.Handle(CallArrived{Call: id, From: "caller", Dialled: itoa(100000 + u)})
+		p.Handle(DeviceRegistered{Device: dev})
+		leg++
+		p.Handle(LegConnected{Leg: leg})
+		p.Handle(CallerReleased{Call: id, Cause: 16})
+		p.Handle(DeviceUnregistered{Device: dev})
+	}
+	if len(p.callByID) != waiting {
+		b.Fatalf("%d calls left, want %d", len(p.callByID), waiting)
 	}
 }

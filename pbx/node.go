@@ -108,6 +108,12 @@ type Node struct {
 	dir     []*entry
 	byName  map[string]*entry // lookups only
 	aliases map[string]int    // user by h323-ID and number (lookups only)
+	// Indices of the directory, so that no lookup walks every device: a
+	// user's devices, and the registered devices by RAS address and by IP
+	// address (RAS or call signalling), each list in directory order.
+	byUser [][]*entry
+	byRAS  map[netip.AddrPort]*entry
+	byIP   map[netip.Addr][]*entry
 
 	conns map[node.ConnID]*pconn
 
@@ -135,6 +141,7 @@ type Node struct {
 // entry is a device in the directory.
 type entry struct {
 	DeviceEntry
+	idx     int // position in the directory
 	kind    DeviceKind
 	user    int
 	reg     *ras.Registration // nil: not registered
@@ -186,6 +193,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, core: core, byName: map[string]*entry{}, aliases: map[string]int{},
+		byUser: make([][]*entry, len(cfg.Core.Users)), byRAS: map[netip.AddrPort]*entry{}, byIP: map[netip.Addr][]*entry{},
 		conns: map[node.ConnID]*pconn{}, callers: map[CallID]*sigLeg{}, legs: map[LegID]*sigLeg{},
 		guids: map[CallID][16]byte{}, pushes: map[string]pendingPush{}, dials: map[uint64]dialFor{}}
 	for i, u := range cfg.Core.Users {
@@ -205,9 +213,10 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		if !ok {
 			de = DeviceEntry{Name: d.Name}
 		}
-		e := &entry{DeviceEntry: de, kind: d.Kind, user: n.aliases[d.User], tokenDropped: d.Kind.isApp() && !d.PushToken}
+		e := &entry{DeviceEntry: de, idx: len(n.dir), kind: d.Kind, user: n.aliases[d.User], tokenDropped: d.Kind.isApp() && !d.PushToken}
 		n.dir = append(n.dir, e)
 		n.byName[d.Name] = e
+		n.byUser[e.user] = append(n.byUser[e.user], e)
 	}
 	n.addrs = cfg.Listen.withDefaults(cfg.IP)
 	n.newGatekeeper()

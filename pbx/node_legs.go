@@ -27,6 +27,7 @@ type pconn struct {
 	device        string    // the device at the far end, once known
 	legs          []*sigLeg // in start order
 	maintained    bool      // H.460.17 RAS seen on it
+	tunnelled     []*entry  // devices whose RAS it carried (H.460.17)
 }
 
 // sigLeg is one call-signalling leg: a caller's (id 0) or one to a device.
@@ -121,8 +122,12 @@ func (n *Node) callerDevice(pc *pconn, sourceAlias string) string {
 	}
 	u, ok := n.aliases[sourceAlias]
 	var any string
-	for _, d := range n.dir {
-		if d.reg == nil || (ok && d.user != u) {
+	candidates := n.byIP[pc.remote.Addr()]
+	if ok {
+		candidates = n.byUser[u]
+	}
+	for _, d := range candidates {
+		if d.reg == nil {
 			continue
 		}
 		if d.reg.CallSignalAddress.Addr() == pc.remote.Addr() || d.reg.RASAddress.Addr() == pc.remote.Addr() {
@@ -235,7 +240,7 @@ func (n *Node) closeLeg(l *sigLeg) {
 // connLost: a connection closed; its calls end without Release Complete and
 // a maintained connection is gone.
 func (n *Node) connLost(now time.Time, pc *pconn) {
-	for _, d := range n.dir {
+	for _, d := range pc.tunnelled {
 		if d.tunnel == pc.id {
 			d.tunnel = 0
 		}

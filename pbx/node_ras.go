@@ -1,7 +1,9 @@
 package pbx
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/callwake/callwake/h323"
@@ -41,10 +43,7 @@ func (n *Node) resolve(aliases []string, callSignal netip.AddrPort) (string, boo
 		}
 	}
 	var free *entry
-	for _, e := range n.dir {
-		if e.user != u {
-			continue
-		}
+	for _, e := range n.byUser[u] {
 		if e.reg != nil && e.reg.CallSignalAddress == callSignal {
 			return e.Name, true
 		}
@@ -109,6 +108,7 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 			n.registered(now, e.Registration)
 		case ras.EndpointUnregistered:
 			if d := n.byName[e.Registration.Key]; d != nil && d.reg != nil {
+				n.unindex(d)
 				d.reg = nil
 				n.handle(now, DeviceUnregistered{Device: d.Name})
 			}
@@ -122,11 +122,8 @@ func (n *Node) sendRAS(to netip.AddrPort, payload []byte, ev node.Event) {
 	r := n.route
 	if to != n.routeFor {
 		r = rasRoute{sock: sockRAS}
-		for _, d := range n.dir {
-			if d.reg != nil && d.reg.RASAddress == to {
-				r = d.route
-				break
-			}
+		if d := n.byRAS[to]; d != nil {
+			r = d.route
 		}
 	}
 	if r.conn == 0 {
@@ -150,20 +147,72 @@ func (n *Node) sendRAS(to netip.AddrPort, payload []byte, ev node.Event) {
 	n.emit(node.Send{Conn: r.conn, Payload: framed, Event: ev})
 }
 
+// index enters registered device d in byRAS and byIP.
+func (n *Node) index(d *entry) {
+	if x := n.byRAS[d.reg.RASAddress]; x == nil || d.idx < x.idx {
+		n.byRAS[d.reg.RASAddress] = d
+	}
+	for _, ip := range d.ips() {
+		l := n.byIP[ip]
+		i, found := slices.BinarySearchFunc(l, d.idx, func(x *entry, idx int) int { return cmp.Compare(x.idx, idx) })
+		if !found {
+			n.byIP[ip] = slices.Insert(l, i, d)
+		}
+	}
+}
+
+// unindex removes registered device d from byRAS and byIP.
+func (n *Node) unindex(d *entry) {
+	if n.byRAS[d.reg.RASAddress] == d {
+		delete(n.byRAS, d.reg.RASAddress)
+		// Another device registered from the same address keeps the route.
+		for _, x := range n.byIP[d.reg.RASAddress.Addr()] {
+			if x != d && x.reg.RASAddress == d.reg.RASAddress {
+				n.byRAS[d.reg.RASAddress] = x
+				break
+			}
+		}
+	}
+	for _, ip := range d.ips() {
+		l := slices.DeleteFunc(n.byIP[ip], func(x *entry) bool { return x == d })
+		if len(l) == 0 {
+			delete(n.byIP, ip)
+		} else {
+			n.byIP[ip] = l
+		}
+	}
+}
+
+// ips are the IP addresses of a registered device (RAS, call signalling).
+func (d *entry) ips() []netip.Addr {
+	a, b := d.reg.RASAddress.Addr(), d.reg.CallSignalAddress.Addr()
+	if a == b {
+		return []netip.Addr{a}
+	}
+	return []netip.Addr{a, b}
+}
+
 // registered: the gatekeeper confirmed a registration of a device.
 func (n *Node) registered(now time.Time, reg ras.Registration) {
 	d := n.byName[reg.Key]
 	if d == nil {
 		return
 	}
+	if d.reg != nil {
+		n.unindex(d) // a re-registration may come from new addresses
+	}
 	r := reg
 	d.reg = &r
 	d.route = n.route
 	d.Secure = n.route.secure
+	n.index(d)
 	if n.route.conn != 0 {
 		d.tunnel = n.route.conn
 		if pc := n.conns[n.route.conn]; pc != nil {
 			pc.device = d.Name
+			if !slices.Contains(pc.tunnelled, d) {
+				pc.tunnelled = append(pc.tunnelled, d)
+			}
 		}
 	}
 	// B08: over a secure transport the PBX hands an app its push key.

@@ -1,7 +1,9 @@
 package pbx
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -25,15 +27,19 @@ type PBX struct {
 	devices      []device
 	deviceByName map[string]int
 
-	calls    []*call // in arrival order, so every walk over them is deterministic
 	callByID map[CallID]*call
 	legCall  map[LegID]*call
 	nextLeg  LegID
+	nextSeq  uint64 // arrival order of calls
 }
 
 type user struct {
 	User
 	devices []int // indices into PBX.devices, in configuration order
+	// waiting holds the unconnected calls this user is a target of, in
+	// arrival order: a registration looks only at its user's calls, so its
+	// cost does not grow with the calls of everyone else.
+	waiting []*call
 }
 
 type device struct {
@@ -53,7 +59,8 @@ type leg struct {
 
 type call struct {
 	id            CallID
-	caller        int // device index
+	seq           uint64 // arrival order
+	caller        int    // device index
 	callingNumber string
 	callingName   string
 	nameKnown     bool
@@ -131,8 +138,10 @@ func (p *PBX) Registered(deviceName string) bool {
 
 // ActiveCalls returns the IDs of the calls in progress, in arrival order.
 func (p *PBX) ActiveCalls() []CallID {
-	ids := make([]CallID, len(p.calls))
-	for i, c := range p.calls {
+	calls := slices.Collect(maps.Values(p.callByID))
+	slices.SortFunc(calls, func(a, b *call) int { return cmp.Compare(a.seq, b.seq) })
+	ids := make([]CallID, len(calls))
+	for i, c := range calls {
 		ids[i] = c.id
 	}
 	return ids
@@ -272,8 +281,8 @@ func (p *PBX) callArrived(out *effects, in CallArrived) error {
 		out.record(EventReleased, timeline.A("call", int(in.Call)), timeline.A("cause", CauseUnallocatedNumber))
 		return nil
 	}
-	c := &call{id: in.Call, caller: from, callingNumber: number}
-	p.calls = append(p.calls, c)
+	p.nextSeq++
+	c := &call{id: in.Call, seq: p.nextSeq, caller: from, callingNumber: number}
 	p.callByID[c.id] = c
 	out.add(ProceedCaller{Call: c.id})
 	// B17: the caller's number is resolved to a name; until that finishes,
@@ -309,10 +318,7 @@ func (c *call) name() string {
 // phones that already ring (B14).
 func (p *PBX) deviceRegistered(out *effects, d int) {
 	p.devices[d].registered = true
-	for _, c := range p.calls {
-		if c.connected {
-			continue
-		}
+	for _, c := range p.users[p.devices[d].user].waiting {
 		if i := slices.Index(c.pushed, d); i >= 0 {
 			c.pushed = slices.Delete(c.pushed, i, i+1)
 			if len(c.pushed) == 0 && c.pushWait {
@@ -320,7 +326,7 @@ func (p *PBX) deviceRegistered(out *effects, d int) {
 				out.add(node.CancelTimer{ID: TimerID{TimerRegistration, c.id}.Node()})
 			}
 		}
-		if slices.Contains(c.targets, p.devices[d].user) && d != c.caller && !c.hasLeg(d) {
+		if d != c.caller && !c.hasLeg(d) {
 			p.startLeg(out, c, d)
 		}
 	}
@@ -364,6 +370,7 @@ func (p *PBX) legConnected(out *effects, c *call, id LegID) {
 	}
 	c.connected = true
 	c.answered = id
+	p.setTargets(c, nil) // a connected call waits for nobody
 	for _, l := range c.legs {
 		if l.id == id {
 			c.answeredBy = l.device
@@ -523,5 +530,31 @@ func (p *PBX) endCall(out *effects, c *call, cause int, toCaller bool) {
 	}
 	out.record(EventReleased, timeline.A("call", int(c.id)), timeline.A("cause", cause))
 	delete(p.callByID, c.id)
-	p.calls = slices.DeleteFunc(p.calls, func(x *call) bool { return x == c })
+	p.setTargets(c, nil)
+}
+
+// setTargets replaces the users whose devices may join call c, keeping each
+// user's waiting list in arrival order.
+func (p *PBX) setTargets(c *call, targets []int) {
+	for _, t := range c.targets {
+		w := &p.users[t].waiting
+		if i := slices.Index(*w, c); i >= 0 {
+			*w = slices.Delete(*w, i, i+1)
+		}
+	}
+	c.targets = c.targets[:0]
+	for _, t := range targets {
+		p.addTarget(c, t)
+	}
+}
+
+// addTarget adds user t to the targets of call c (once).
+func (p *PBX) addTarget(c *call, t int) {
+	if slices.Contains(c.targets, t) {
+		return
+	}
+	c.targets = append(c.targets, t)
+	w := &p.users[t].waiting
+	i, _ := slices.BinarySearchFunc(*w, c.seq, func(x *call, seq uint64) int { return cmp.Compare(x.seq, seq) })
+	*w = slices.Insert(*w, i, c)
 }

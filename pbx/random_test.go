@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -71,14 +72,18 @@ func TestRandomInputsKeepInvariants(t *testing.T) {
 
 func checkInvariants(t *testing.T, p *PBX) {
 	t.Helper()
-	if len(p.calls) != len(p.callByID) {
-		t.Fatalf("%d calls, %d indexed", len(p.calls), len(p.callByID))
-	}
 	legs := 0
 	busy := map[int]int{}
-	for _, c := range p.calls {
-		if p.callByID[c.id] != c {
-			t.Fatalf("call %d not indexed", c.id)
+	for id, c := range p.callByID {
+		if c.id != id {
+			t.Fatalf("call %d indexed as %d", c.id, id)
+		}
+		// A call waits on exactly its targets' lists while unconnected.
+		for ui := range p.users {
+			in := slices.Contains(p.users[ui].waiting, c)
+			if want := !c.connected && slices.Contains(c.targets, ui); in != want {
+				t.Fatalf("call %d on user %d's waiting list: %v, want %v", c.id, ui, in, want)
+			}
 		}
 		for _, l := range c.legs {
 			if p.legCall[l.id] != c {
@@ -91,6 +96,16 @@ func checkInvariants(t *testing.T, p *PBX) {
 			busy[c.answeredBy]++
 			if len(c.legs) != 1 || c.pushWait || c.cfnrWait {
 				t.Fatalf("connected call %d: %d legs, waits %v %v", c.id, len(c.legs), c.pushWait, c.cfnrWait)
+			}
+		}
+	}
+	for ui, u := range p.users {
+		for i, c := range u.waiting {
+			if p.callByID[c.id] != c {
+				t.Fatalf("user %d waits on ended call %d", ui, c.id)
+			}
+			if i > 0 && u.waiting[i-1].seq >= c.seq {
+				t.Fatalf("user %d's waiting list out of arrival order", ui)
 			}
 		}
 	}

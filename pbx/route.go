@@ -11,7 +11,7 @@ import (
 // every registered device rings and every sleeping app is pushed.
 func (p *PBX) route(out *effects, c *call, target int) {
 	c.primary = target
-	c.targets = nil
+	p.setTargets(c, nil)
 	c.lastCause = causeNone
 	u := &p.users[target]
 
@@ -48,7 +48,7 @@ func (p *PBX) route(out *effects, c *call, target int) {
 	// B16: forks add users (possibly the target itself) whose devices ring
 	// and whose apps are pushed. A forked user's own forwards do not apply
 	// (model choice); a forked user in 15r1-model DND is left out.
-	c.targets = []int{target}
+	p.addTarget(c, target)
 	var forkUsers []int
 	for _, number := range u.Forks {
 		fu, ok := p.userByNumber[number]
@@ -59,9 +59,7 @@ func (p *PBX) route(out *effects, c *call, target int) {
 			continue
 		}
 		forkUsers = append(forkUsers, fu)
-		if !slices.Contains(c.targets, fu) {
-			c.targets = append(c.targets, fu)
-		}
+		p.addTarget(c, fu)
 	}
 
 	// B14: registered devices ring at once.

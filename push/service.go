@@ -1,6 +1,7 @@
 package push
 
 import (
+	"cmp"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -306,8 +307,10 @@ func (s *Service) post(c *serviceConn, p *PushNotifyPost) []Effect {
 // VendorResponse hands the service the vendor's answer to request id: it
 // records push.forwarded {platform, status} and answers the PBX.
 func (s *Service) VendorResponse(id uint64, resp HTTPResponse) []Effect {
-	k := slices.IndexFunc(s.pending, func(p vendorPending) bool { return p.id == id })
-	if k < 0 {
+	// pending is in request order (ids only grow), so the answer is found
+	// by bisection even with thousands of requests outstanding.
+	k, found := slices.BinarySearchFunc(s.pending, id, func(p vendorPending, id uint64) int { return cmp.Compare(p.id, id) })
+	if !found {
 		return nil // the PBX connection went away meanwhile
 	}
 	p := s.pending[k]

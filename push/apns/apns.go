@@ -25,6 +25,7 @@ package apns
 
 import (
 	"crypto/ecdsa"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -113,10 +114,17 @@ type device struct {
 // concurrent use.
 type Emulator struct {
 	cfg     Config
-	devices []device // in registration order
+	devices []device       // in registration order
+	byToken map[string]int // lower-case token → index (tokens match case-insensitively)
+	byName  map[string]int
 	// tokenIssued is the iat of the newest provider token accepted, for
 	// TooManyProviderTokenUpdates.
 	tokenIssued time.Time
+	// verified is the last provider token whose signature verified, and its
+	// claims: a provider reuses one token for up to an hour, so its
+	// signature is checked once, not on every push (its age still is).
+	verified       string
+	verifiedClaims push.ProviderClaims
 }
 
 // New makes an emulator.
@@ -127,7 +135,7 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.PushKitPenaltyAfter <= 0 {
 		cfg.PushKitPenaltyAfter = 1
 	}
-	return &Emulator{cfg: cfg}, nil
+	return &Emulator{cfg: cfg, byToken: map[string]int{}, byName: map[string]int{}}, nil
 }
 
 // ValidToken reports whether s looks like an APNs device token.
@@ -155,19 +163,25 @@ func (e *Emulator) Register(d Device) error {
 	if d.Topic == "" {
 		d.Topic = e.cfg.Topic
 	}
+	e.byToken[strings.ToLower(d.Token)] = len(e.devices)
+	if _, dup := e.byName[d.Name]; !dup {
+		e.byName[d.Name] = len(e.devices)
+	}
 	e.devices = append(e.devices, device{Device: d})
 	return nil
 }
 
-// Update changes a registered device's settings by name.
+// Update changes a registered device's settings by name. The token cannot
+// change (a new token is a new registration).
 func (e *Emulator) Update(name string, change func(*Device)) error {
-	for i := range e.devices {
-		if e.devices[i].Name == name {
-			change(&e.devices[i].Device)
-			return nil
-		}
+	i, ok := e.byName[name]
+	if !ok {
+		return fmt.Errorf("apns: no device %q", name)
 	}
-	return fmt.Errorf("apns: no device %q", name)
+	token := e.devices[i].Token
+	change(&e.devices[i].Device)
+	e.devices[i].Token = token
+	return nil
 }
 
 // SetAvailable switches the service on or off (off answers 503).
@@ -178,19 +192,13 @@ func (e *Emulator) SetThrottled(on bool) { e.cfg.Throttled = on }
 
 // Penalized reports whether iOS stopped delivering VoIP pushes to device.
 func (e *Emulator) Penalized(name string) bool {
-	for _, d := range e.devices {
-		if d.Name == name {
-			return d.penalized
-		}
-	}
-	return false
+	i, ok := e.byName[name]
+	return ok && e.devices[i].penalized
 }
 
 func (e *Emulator) lookup(token string) *device {
-	for i := range e.devices {
-		if strings.EqualFold(e.devices[i].Token, token) {
-			return &e.devices[i]
-		}
+	if i, ok := e.byToken[strings.ToLower(token)]; ok {
+		return &e.devices[i]
 	}
 	return nil
 }
@@ -284,9 +292,16 @@ func (e *Emulator) authenticate(now time.Time, req push.HTTPRequest) (status int
 	if !ok || !strings.EqualFold(scheme, "bearer") {
 		return 403, ReasonInvalidProviderToken
 	}
-	claims, err := push.VerifyProviderToken(token, e.cfg.ProviderKey)
-	if err != nil || claims.KeyID != e.cfg.KeyID || claims.TeamID != e.cfg.TeamID {
-		return 403, ReasonInvalidProviderToken
+	var claims push.ProviderClaims
+	if e.verified != "" && subtle.ConstantTimeCompare([]byte(token), []byte(e.verified)) == 1 {
+		claims = e.verifiedClaims
+	} else {
+		var err error
+		claims, err = push.VerifyProviderToken(token, e.cfg.ProviderKey)
+		if err != nil || claims.KeyID != e.cfg.KeyID || claims.TeamID != e.cfg.TeamID {
+			return 403, ReasonInvalidProviderToken
+		}
+		e.verified, e.verifiedClaims = token, claims
 	}
 	switch age := now.Sub(claims.IssuedAt); {
 	case age > push.APNsTokenLifetime:

@@ -2,6 +2,7 @@ package apns_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -158,12 +159,22 @@ func TestProviderAuthentication(t *testing.T) {
 		{"issued two minutes ahead", good, now0.Add(-2 * time.Minute), 403, "InvalidProviderToken"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			resp, effs := newEmulator(t).Handle(tc.at, tc.req)
-			if resp.Status != tc.status || string(resp.Body) != `{"reason":"`+tc.reason+`"}` || effs != nil {
-				t.Fatalf("got %d %s %v, want %d %s", resp.Status, resp.Body, effs, tc.status, tc.reason)
-			}
-		})
+		// Each case on a fresh emulator, and on one that has just accepted
+		// (and so remembers) the provider's valid token.
+		for _, warm := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/after a valid token %v", tc.name, warm), func(t *testing.T) {
+				e := newEmulator(t)
+				if warm {
+					if resp, _ := e.Handle(now0, good); resp.Status != 200 {
+						t.Fatalf("valid token: %d %s", resp.Status, resp.Body)
+					}
+				}
+				resp, effs := e.Handle(tc.at, tc.req)
+				if resp.Status != tc.status || string(resp.Body) != `{"reason":"`+tc.reason+`"}` || effs != nil {
+					t.Fatalf("got %d %s %v, want %d %s", resp.Status, resp.Body, effs, tc.status, tc.reason)
+				}
+			})
+		}
 	}
 	t.Run("valid for an hour, refreshed no more often than every 20 minutes", func(t *testing.T) {
 		e := newEmulator(t)

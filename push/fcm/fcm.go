@@ -72,6 +72,8 @@ type Device struct {
 type Emulator struct {
 	cfg     Config
 	devices []Device
+	byToken map[string]int
+	byName  map[string]int
 	sent    uint64
 }
 
@@ -80,7 +82,7 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.Project == "" || strings.ContainsAny(cfg.Project, "/?#") {
 		return nil, fmt.Errorf("fcm: bad project id %q", cfg.Project)
 	}
-	return &Emulator{cfg: cfg}, nil
+	return &Emulator{cfg: cfg, byToken: map[string]int{}, byName: map[string]int{}}, nil
 }
 
 // ValidToken reports whether s looks like an FCM registration token.
@@ -105,19 +107,25 @@ func (e *Emulator) Register(d Device) error {
 	if e.lookup(d.Token) != nil {
 		return fmt.Errorf("fcm: device %s: token already registered", d.Name)
 	}
+	e.byToken[d.Token] = len(e.devices)
+	if _, dup := e.byName[d.Name]; !dup {
+		e.byName[d.Name] = len(e.devices)
+	}
 	e.devices = append(e.devices, d)
 	return nil
 }
 
-// Update changes a registered device's settings by name.
+// Update changes a registered device's settings by name. The token cannot
+// change (a new token is a new registration).
 func (e *Emulator) Update(name string, change func(*Device)) error {
-	for i := range e.devices {
-		if e.devices[i].Name == name {
-			change(&e.devices[i])
-			return nil
-		}
+	i, ok := e.byName[name]
+	if !ok {
+		return fmt.Errorf("fcm: no device %q", name)
 	}
-	return fmt.Errorf("fcm: no device %q", name)
+	token := e.devices[i].Token
+	change(&e.devices[i])
+	e.devices[i].Token = token
+	return nil
 }
 
 // SetAvailable switches the service on or off (off answers 503).
@@ -127,10 +135,8 @@ func (e *Emulator) SetAvailable(on bool) { e.cfg.Available = on }
 func (e *Emulator) SetThrottled(on bool) { e.cfg.Throttled = on }
 
 func (e *Emulator) lookup(token string) *Device {
-	for i := range e.devices {
-		if e.devices[i].Token == token {
-			return &e.devices[i]
-		}
+	if i, ok := e.byToken[token]; ok {
+		return &e.devices[i]
 	}
 	return nil
 }
