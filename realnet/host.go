@@ -352,6 +352,9 @@ func (h *Host) setTimer(hn *hosted, id node.TimerID, after time.Duration) {
 // record adds an event now.
 func (h *Host) record(name string, attrs []timeline.Attr, wire *timeline.Wire) {
 	e := h.tl.Add(timeline.Event{At: time.Since(h.start), Name: name, Attrs: attrs, Wire: wire})
+	if e == nil { // not kept (Timeline.Keep): the trace still sees it
+		e = &timeline.Event{Seq: h.tl.Len() - 1, At: time.Since(h.start), Name: name, Attrs: attrs, Wire: wire}
+	}
 	if h.OnEvent != nil {
 		h.OnEvent(e)
 	}

@@ -15,6 +15,11 @@ type RunOptions struct {
 	// Record runs the world without checking expectations (the file's
 	// `expect` may then be empty): the result is the timeline only.
 	Record bool
+	// Lean keeps in the result's timeline only the events the expectations
+	// name, without their wire bytes: for a run whose timeline no view will
+	// show (no -v, --json, --pcap, --html), so that its memory follows what
+	// the checks need, not everything that happened. Verdicts are the same.
+	Lean bool
 
 	// pushTap is a test and diagnostic hook (see pushTap); only the
 	// package's own tests set it.
@@ -67,6 +72,11 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}
+	if opts.Lean && !opts.Record {
+		names := ExpectedNames(f.Expect)
+		w.timeline.Keep = func(name string) bool { return names[name] }
+		w.timeline.NoWire = true
+	}
 	if err := w.run(); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}
@@ -83,4 +93,21 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 	}
 	r.Wall = time.Since(start)
 	return r, nil
+}
+
+// ExpectedNames returns the names of the events the items look at (members
+// of all groups included): the events a lean run keeps.
+func ExpectedNames(items []Expectation) map[string]bool {
+	names := map[string]bool{}
+	var add func(items []Expectation)
+	add = func(items []Expectation) {
+		for _, it := range items {
+			if it.Event != "" {
+				names[it.Event] = true
+			}
+			add(it.Members)
+		}
+	}
+	add(items)
+	return names
 }

@@ -218,9 +218,22 @@ func (h *Host) record(name string, attrs []timeline.Attr, wire *timeline.Wire) {
 	h.tl.Add(timeline.Event{At: h.loop.Now(), Name: name, Attrs: attrs, Wire: wire})
 }
 
+// skip counts an event the timeline does not keep.
+func (h *Host) skip() {
+	if h.MaxEvents > 0 && h.tl.Len() >= h.MaxEvents {
+		h.Fail(fmt.Errorf("%w: the run recorded %d events", ErrBudget, h.MaxEvents))
+		return
+	}
+	h.tl.Skip(h.loop.Now())
+}
+
 // recordMessage records the event of a message sent from src to dst.
 func (h *Host) recordMessage(ev *node.Event, transport node.Transport, src, dst netip.AddrPort, payload []byte, lost bool) {
 	if ev.Name == "" {
+		return
+	}
+	if !h.tl.Wants(ev.Name) {
+		h.skip()
 		return
 	}
 	attrs := make([]timeline.Attr, 0, len(ev.Attrs)+3)
@@ -230,7 +243,7 @@ func (h *Host) recordMessage(ev *node.Event, transport node.Transport, src, dst 
 		attrs = append(attrs, timeline.A("lost", true))
 	}
 	var wire *timeline.Wire
-	if ev.Protocol != "" {
+	if ev.Protocol != "" && !h.tl.NoWire {
 		b := ev.Wire
 		if b == nil {
 			b = payload
@@ -243,6 +256,10 @@ func (h *Host) recordMessage(ev *node.Event, transport node.Transport, src, dst 
 // recordAbout records a node's event; one about a received message names
 // its two ends and carries its bytes.
 func (h *Host) recordAbout(hn *hosted, e node.Record) {
+	if !h.tl.Wants(e.Name) {
+		h.skip()
+		return
+	}
 	if e.About == nil {
 		h.record(e.Name, e.Attrs, nil)
 		return
@@ -260,7 +277,7 @@ func (h *Host) recordAbout(hn *hosted, e node.Record) {
 	attrs = append(attrs, timeline.A("from", h.Name(src.Addr())), timeline.A("to", h.Name(dst.Addr())))
 	attrs = append(attrs, e.Attrs...)
 	var wire *timeline.Wire
-	if e.About.Protocol != "" {
+	if e.About.Protocol != "" && !h.tl.NoWire {
 		wire = &timeline.Wire{Protocol: e.About.Protocol, Transport: hc.transport.String(), Src: src, Dst: dst, Payload: e.About.Payload}
 	}
 	h.record(e.Name, attrs, wire)

@@ -99,24 +99,63 @@ func Attrs(kv ...any) []Attr {
 
 // Timeline is an append-only list of events in the order they happened.
 // It is not safe for concurrent use: a world is single-threaded.
+//
+// A timeline keeps every event it is given unless Keep says otherwise: a
+// run that only checks expectations keeps the events they name and drops
+// the wire bytes, so that a storm of a million phones holds in memory what
+// its checks need rather than everything that happened. Seq and Len count
+// every event recorded, kept or not.
 type Timeline struct {
 	events []Event
+	n      int // events recorded
+	// Keep, when set, says which events (by name) are stored; the others
+	// are counted only.
+	Keep func(name string) bool
+	// NoWire drops the wire bytes of the stored events (no pcap or ladder
+	// will be drawn from them).
+	NoWire bool
+	last   time.Duration
 }
 
-// Add appends an event, stamping its Seq, and returns the stored copy.
-// Times must not go backwards; Add panics if they do, because that is a bug
-// in a driver, never a consequence of input.
+// Add appends an event, stamping its Seq, and returns the stored copy (nil
+// when Keep did not keep it). Times must not go backwards; Add panics if
+// they do, because that is a bug in a driver, never a consequence of input.
 func (t *Timeline) Add(e Event) *Event {
-	if n := len(t.events); n > 0 && e.At < t.events[n-1].At {
-		panic(fmt.Sprintf("timeline: event %q at %v before previous event at %v", e.Name, e.At, t.events[n-1].At))
+	if t.n > 0 && e.At < t.last {
+		panic(fmt.Sprintf("timeline: event %q at %v before previous event at %v", e.Name, e.At, t.last))
 	}
-	e.Seq = len(t.events)
+	e.Seq = t.n
+	t.n++
+	t.last = e.At
+	if t.Keep != nil && !t.Keep(e.Name) {
+		return nil
+	}
+	if t.NoWire {
+		e.Wire = nil
+	}
 	t.events = append(t.events, e)
 	return &t.events[len(t.events)-1]
 }
 
-// Events returns the events in order. The slice must not be modified.
+// Wants reports whether an event of this name would be stored, so that a
+// driver can skip building one that would not.
+func (t *Timeline) Wants(name string) bool { return t.Keep == nil || t.Keep(name) }
+
+// Skip counts an event that is not stored (Wants said no) at time at.
+func (t *Timeline) Skip(at time.Duration) {
+	if t.n > 0 && at < t.last {
+		panic(fmt.Sprintf("timeline: skipped event at %v before previous event at %v", at, t.last))
+	}
+	t.n++
+	t.last = at
+}
+
+// Events returns the stored events in order (every event, unless Keep is
+// set). The slice must not be modified.
 func (t *Timeline) Events() []Event { return t.events }
 
-// Len returns the number of events.
-func (t *Timeline) Len() int { return len(t.events) }
+// Len returns the number of events recorded, stored or not.
+func (t *Timeline) Len() int { return t.n }
+
+// Partial reports whether some recorded events were not stored.
+func (t *Timeline) Partial() bool { return len(t.events) != t.n }

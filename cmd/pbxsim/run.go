@@ -110,7 +110,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record}
+	// A run whose timeline nobody will see keeps only what its checks need.
+	lean := !*verbose && *jsonPath == "" && views.pcap == "" && views.html == ""
+	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record, Lean: lean}
 	if *realtime && (*record || seedSet) {
 		fmt.Fprintln(stderr, "pbxsim: --realtime runs on the wall clock: --seed and --record are for simulated runs")
 		return exitUsage
