@@ -87,6 +87,8 @@ func Check(items []Expectation, events []timeline.Event) []Verdict {
 			verdicts = append(verdicts, checkNever(item, events))
 		case item.Kind == ExpectAll:
 			verdicts = append(verdicts, checkAll(item, events, &c)...)
+		case item.Kind == ExpectDelay:
+			verdicts = append(verdicts, checkDelay(item, events))
 		case item.Count != nil:
 			verdicts = append(verdicts, checkCount(item, events))
 		default:
@@ -114,6 +116,12 @@ func attrMismatch(item Expectation, e *timeline.Event) string {
 				continue
 			}
 			return "no " + want.Key
+		}
+		if g := item.In[want.Key]; g != nil {
+			if !g.Has(got) {
+				return want.Key + " not in " + g.Name
+			}
+			continue
 		}
 		if got != want.Value {
 			return want.Key + " differs"
@@ -420,6 +428,9 @@ func describeItem(item Expectation) string {
 // push.request; q931.alerting". A member of an all group says so:
 // "q931.alerting (all at 12:5)".
 func (e Expectation) String() string {
+	if e.Kind == ExpectDelay && e.Delay != nil {
+		return fmt.Sprintf("delay p%g from %s to %s within %s", e.Delay.Percentile, describeItem(e.Delay.From), describeItem(e.Delay.To), e.Delay.Within)
+	}
 	if e.Kind == ExpectAll {
 		parts := make([]string, len(e.Members))
 		for i, m := range e.Members {

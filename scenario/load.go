@@ -22,19 +22,33 @@ func Parse(name string, src []byte) (*File, error) {
 	}
 	f := l.top(root)
 	if len(l.problems) > 0 {
-		return nil, sortProblems(l.problems)
+		ps := sortProblems(l.problems)
+		if l.dropped > 0 {
+			ps = append(ps, Problem{Pos: Pos{File: name, Line: 1, Col: 1},
+				Message: fmt.Sprintf("and %d more problems (only the first %d are shown)", l.dropped, maxProblems)})
+		}
+		return nil, ps
 	}
 	return f, nil
 }
+
+// maxProblems bounds the problems one file reports: a population of a
+// million with a mistake in its template must not print a million lines.
+const maxProblems = 100
 
 // loader walks the YAML syntax tree, collecting problems instead of
 // stopping at the first.
 type loader struct {
 	file     string
 	problems []Problem
+	dropped  int // problems beyond maxProblems, counted only
 }
 
 func (l *loader) errorf(p Pos, format string, args ...any) {
+	if len(l.problems) >= maxProblems {
+		l.dropped++
+		return
+	}
 	l.problems = append(l.problems, Problem{Pos: p, Message: fmt.Sprintf(format, args...)})
 }
 

@@ -14,7 +14,7 @@ import (
 
 // expectKeys are the keys of an expectation item that are not attributes
 // of its event.
-var expectKeys = []string{"event", "never", "all", "at", "within", "after", "count"}
+var expectKeys = []string{"event", "never", "all", "delay", "at", "within", "after", "count", "percentile"}
 
 // expectation reads one `expect` item, or (inGroup) one member of an
 // `all` group: `event:`, `never:` or `all:`, its limits, and every other
@@ -29,18 +29,24 @@ func (l *loader) expectation(n ast.Node, reg *registry, inGroup bool) (Expectati
 	}
 	e := Expectation{Pos: m.pos}
 	var kinds []field
-	for _, k := range []string{"event", "never", "all"} {
+	for _, k := range []string{"event", "never", "all", "delay"} {
 		if f, ok := m.get(k); ok {
 			kinds = append(kinds, f)
 		}
 	}
 	switch {
 	case len(kinds) == 0:
-		l.errorf(m.pos, `missing required key "event" (or "never" or "all")`)
+		l.errorf(m.pos, `missing required key "event" (or "never", "all" or "delay")`)
 		return e, false
 	case len(kinds) > 1:
-		l.errorf(kinds[1].pos, "an expectation has one of event, never and all; this one has %s and %s", kinds[0].key, kinds[1].key)
+		l.errorf(kinds[1].pos, "an expectation has one of event, never, all and delay; this one has %s and %s", kinds[0].key, kinds[1].key)
 		return e, false
+	case kinds[0].key == "delay":
+		if inGroup {
+			l.errorf(kinds[0].pos, "an all group holds event items; delay does not belong in it (put it beside the group)")
+			return e, false
+		}
+		return l.delay(m, reg)
 	}
 	kind := kinds[0]
 	e.Kind = ExpectKind(kind.key)
@@ -84,6 +90,9 @@ func (l *loader) expectation(n ast.Node, reg *registry, inGroup bool) (Expectati
 			} else {
 				e.After, e.HasAfter = d, true
 			}
+		case "percentile":
+			l.errorf(f.pos, "percentile applies to a delay item only")
+			good = false
 		case "count":
 			switch {
 			case e.Kind == ExpectNever:
@@ -109,6 +118,12 @@ func (l *loader) expectation(n ast.Node, reg *registry, inGroup bool) (Expectati
 			a, ok := l.attribute(f, spec, reg)
 			if ok {
 				e.Attrs = append(e.Attrs, a)
+				if g := groupRef(a.Value, reg); g != nil {
+					if e.In == nil {
+						e.In = map[string]*Group{}
+					}
+					e.In[a.Key] = g
+				}
 			}
 			good = good && ok
 		}
@@ -249,7 +264,11 @@ func (l *loader) attribute(f field, spec *EventSpec, reg *registry) (timeline.At
 		value, ok = l.text(f)
 	case AttrActor, AttrDevice, AttrUser, AttrPBX, AttrPush:
 		if value, ok = l.name(f); ok {
-			reg.refer(refKind(a.Kind), value, p)
+			if group, isGroup := strings.CutSuffix(value, "[*]"); isGroup {
+				ok = l.checkGroupRef(group, a.Kind, f.key, p, reg)
+			} else {
+				reg.refer(refKind(a.Kind), value, p)
+			}
 		}
 	case AttrDigits:
 		if s, _ := scalarText(n); s == "" {
@@ -329,4 +348,107 @@ func sortedNames(table map[string]Pos) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// groupRef is the population a GROUP[*] value names, or nil.
+func groupRef(value string, reg *registry) *Group {
+	if name, ok := strings.CutSuffix(value, "[*]"); ok {
+		return reg.groups[name]
+	}
+	return nil
+}
+
+// checkGroupRef checks that GROUP[*] names a population whose members an
+// attribute of kind k can name (populations are read before expectations).
+func (l *loader) checkGroupRef(group string, k AttrKind, key string, p Pos, reg *registry) bool {
+	g := reg.groups[group]
+	want := "device"
+	switch k {
+	case AttrUser:
+		want = "user"
+	case AttrPBX, AttrPush:
+		l.errorf(p, "%s names a %s; a group (%s[*]) is a population of devices or users", key, refKind(k), group)
+		return false
+	}
+	if g == nil {
+		l.errorf(p, "%s: no population has group %q%s", key, group, didYouMean(group, sortedGroups(reg, want)))
+		return false
+	}
+	if g.Kind != want {
+		l.errorf(p, "%s names a %s, but group %q is a population of %ss", key, want, group, g.Kind)
+		return false
+	}
+	return true
+}
+
+// delay reads a delay item: `delay: {from: ITEM, to: ITEM}`, `percentile`
+// and `within`.
+func (l *loader) delay(m *mapping, reg *registry) (Expectation, bool) {
+	e := Expectation{Pos: m.pos, Kind: ExpectDelay}
+	for _, f := range m.fields {
+		if !slices.Contains([]string{"delay", "percentile", "within"}, f.key) {
+			l.errorf(f.pos, "unknown key %q of a delay item%s; it has delay, percentile and within", f.key, didYouMean(f.key, []string{"delay", "percentile", "within"}))
+			return e, false
+		}
+	}
+	if !l.require(m, "percentile", "within") {
+		return e, false
+	}
+	d := &Delay{}
+	df, _ := m.get("delay")
+	dm, ok := l.readMapping(df.value, "delay", []string{"from", "to"})
+	if !ok || !l.require(dm, "from", "to") {
+		return e, false
+	}
+	good := true
+	side := func(key string) (Expectation, string) {
+		f, _ := dm.get(key)
+		it, ok := l.expectation(f.value, reg, true)
+		if !ok {
+			good = false
+			return it, ""
+		}
+		if it.At != nil || it.HasWithin || it.HasAfter {
+			l.errorf(it.Pos, "the %s of a delay is an event and its attributes (at, within and after belong to the delay item)", key)
+			good = false
+		}
+		if len(it.In) != 1 {
+			l.errorf(it.Pos, "the %s of a delay names its population member with one attribute GROUP[*] (e.g. to: apps[*]); it has %d", key, len(it.In))
+			good = false
+			return it, ""
+		}
+		for k := range it.In {
+			return it, k
+		}
+		return it, ""
+	}
+	d.From, d.FromKey = side("from")
+	d.To, d.ToKey = side("to")
+	if good && d.From.In[d.FromKey] != d.To.In[d.ToKey] {
+		l.errorf(d.To.Pos, "from and to of a delay must name the same population; from names %s, to names %s",
+			d.From.In[d.FromKey].Name, d.To.In[d.ToKey].Name)
+		good = false
+	}
+	if good {
+		d.Group = d.From.In[d.FromKey]
+	}
+	pf, _ := m.get("percentile")
+	if s, ok := l.text(pf); ok {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+		if err != nil || !(v > 0 && v <= 100) {
+			l.errorf(l.valuePos(pf, pf.value), "percentile is a number above 0 and at most 100 (e.g. 99 or 99.9), got %q", s)
+			good = false
+		}
+		d.Percentile = v
+	} else {
+		good = false
+	}
+	wf, _ := m.get("within")
+	if v, ok := l.duration(wf); ok {
+		d.Within = v
+	} else {
+		good = false
+	}
+	e.Delay = d
+	return e, good
 }

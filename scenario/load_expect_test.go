@@ -119,7 +119,7 @@ func TestExpectationValues(t *testing.T) {
 			`x.yaml:27:47: count does not apply to an all group or its members (a count looks at the whole run)`,
 			`x.yaml:27:59: unknown key "from" of an all group; attributes belong on its members`,
 			`x.yaml:28:12: after 3s is later than within 1s: no event can meet both`,
-			`x.yaml:29:22: an expectation has one of event, never and all; this one has event and never`,
+			`x.yaml:29:22: an expectation has one of event, never, all and delay; this one has event and never`,
 		}},
 	}
 	for _, tt := range tests {

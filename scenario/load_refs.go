@@ -9,6 +9,8 @@ type registry struct {
 	pbxs, users, devices map[string]Pos
 	deviceKinds          map[string]DeviceKind
 	refs                 []reference
+	groups               map[string]*Group // populations by group name
+	groupPos             map[string]Pos
 }
 
 type reference struct {
@@ -19,7 +21,7 @@ type reference struct {
 func newRegistry() *registry {
 	return &registry{
 		pbxs: map[string]Pos{}, users: map[string]Pos{}, devices: map[string]Pos{},
-		deviceKinds: map[string]DeviceKind{},
+		deviceKinds: map[string]DeviceKind{}, groups: map[string]*Group{}, groupPos: map[string]Pos{},
 	}
 }
 
@@ -37,17 +39,35 @@ func (r *registry) refer(kind, name string, p Pos) {
 	r.refs = append(r.refs, reference{kind: kind, name: name, pos: p})
 }
 
+// maxSuggestionCandidates bounds the names a did-you-mean compares with.
+const maxSuggestionCandidates = 10_000
+
 // resolve checks every reference and applies the defaults that depend on
 // other elements (a device's password defaults to its user's).
 func (l *loader) resolve(f *File, reg *registry) {
 	tables := map[string]map[string]Pos{"user": reg.users, "device": reg.devices, "pbx": reg.pbxs,
 		"actor": knownActors(reg), "Push object": pushObjects(f)}
+	sorted := map[string][]string{}
 	for _, ref := range reg.refs {
 		table := tables[ref.kind]
 		if _, ok := table[ref.name]; ok {
 			continue
 		}
-		hint := didYouMean(ref.name, sortedNames(table))
+		if len(l.problems) >= maxProblems {
+			l.dropped++ // not shown: spare the suggestion's work
+			continue
+		}
+		hint := ""
+		// A suggestion compares the name with every candidate: not worth
+		// it among the members of large populations.
+		if len(table) <= maxSuggestionCandidates {
+			names, ok := sorted[ref.kind]
+			if !ok {
+				names = sortedNames(table)
+				sorted[ref.kind] = names
+			}
+			hint = didYouMean(ref.name, names)
+		}
 		if hint == "" && ref.kind == "actor" {
 			hint = "; an actor is a device, a PBX, push, apns or fcm"
 		}
@@ -78,35 +98,90 @@ func (l *loader) resolve(f *File, reg *registry) {
 	}
 }
 
+// fileIndex finds users and devices by name without a walk over a file's
+// populations. It is built on first use and rebuilt when it no longer
+// matches the file (a test that edits a loaded file).
+type fileIndex struct {
+	devices map[string]int
+	users   map[string][2]int // PBX index, user index
+	nDev    int
+	nUsers  int
+}
+
+func (f *File) indexed() *fileIndex {
+	x := &f.index
+	users := 0
+	for i := range f.PBXs {
+		users += len(f.PBXs[i].Users)
+	}
+	if x.devices != nil && x.nDev == len(f.Devices) && x.nUsers == users {
+		return x
+	}
+	*x = fileIndex{devices: make(map[string]int, len(f.Devices)), users: make(map[string][2]int, users), nDev: len(f.Devices), nUsers: users}
+	for i := range f.Devices {
+		if _, dup := x.devices[f.Devices[i].Name]; !dup {
+			x.devices[f.Devices[i].Name] = i
+		}
+	}
+	for i := range f.PBXs {
+		for j := range f.PBXs[i].Users {
+			if _, dup := x.users[f.PBXs[i].Users[j].Name]; !dup {
+				x.users[f.PBXs[i].Users[j].Name] = [2]int{i, j}
+			}
+		}
+	}
+	return x
+}
+
+// findUser returns the PBX and user index of the named user, or ok false.
+func (f *File) findUser(name string) (pbxIndex, userIndex int, ok bool) {
+	for range 2 { // a stale entry (a renamed user) rebuilds the index once
+		if at, found := f.indexed().users[name]; found {
+			if f.PBXs[at[0]].Users[at[1]].Name == name {
+				return at[0], at[1], true
+			}
+			f.index = fileIndex{}
+			continue
+		}
+		return 0, 0, false
+	}
+	return 0, 0, false
+}
+
 // PBXOf returns the index in f.PBXs of the PBX the named user belongs to
 // (a device registers with its user's PBX), or -1.
 func (f *File) PBXOf(user string) int {
-	for i, p := range f.PBXs {
-		for _, u := range p.Users {
-			if u.Name == user {
-				return i
-			}
-		}
+	if i, _, ok := f.findUser(user); ok {
+		return i
 	}
 	return -1
 }
 
 // User returns the named user, or nil.
 func (f *File) User(name string) *User {
-	for i := range f.PBXs {
-		for j := range f.PBXs[i].Users {
-			if f.PBXs[i].Users[j].Name == name {
-				return &f.PBXs[i].Users[j]
-			}
-		}
+	if i, j, ok := f.findUser(name); ok {
+		return &f.PBXs[i].Users[j]
 	}
 	return nil
 }
 
 // Device returns the named device, or nil.
 func (f *File) Device(name string) *Device {
+	for range 2 {
+		if i, found := f.indexed().devices[name]; found {
+			if f.Devices[i].Name == name {
+				return &f.Devices[i]
+			}
+			f.index = fileIndex{}
+			continue
+		}
+		break
+	}
+	// A miss: the name may be one a test gave a device after the index was
+	// built (misses are rare: a lookup names a device of the file).
 	for i := range f.Devices {
 		if f.Devices[i].Name == name {
+			f.index = fileIndex{}
 			return &f.Devices[i]
 		}
 	}

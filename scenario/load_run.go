@@ -62,8 +62,10 @@ func (l *loader) at(m *mapping, runLength time.Duration) (time.Duration, bool) {
 	return d, ok
 }
 
+var callKeys = []string{"at", "from", "to", "hangup_after"}
+
 func (l *loader) call(n ast.Node, runLength time.Duration, reg *registry) (Call, bool) {
-	m, ok := l.readMapping(n, "a call", []string{"at", "from", "to", "hangup_after"})
+	m, ok := l.readMapping(n, "a call", callKeys)
 	if !ok || !l.require(m, "at", "from", "to") {
 		return Call{}, false
 	}

@@ -284,7 +284,7 @@ func TestLoadErrors(t *testing.T) {
 				`ios-wake.yaml:7:22: count does not apply to never (never is count: 0)`,
 				`ios-wake.yaml:8:22: unknown key "withn" (did you mean "within"?)`,
 				`ios-wake.yaml:9:29: count must not be negative, got -2`,
-				`ios-wake.yaml:10:5: missing required key "event" (or "never" or "all")`,
+				`ios-wake.yaml:10:5: missing required key "event" (or "never", "all" or "delay")`,
 			}},
 		{"answer and wake", head + "devices:\n  - {name: d, user: alice, kind: myapps, os: ios, answer: nevr, wake: {min: 2s, max: 1s}}\n  - {name: e, user: alice, kind: myapps, os: ios, answer: {reject: nope}, wake: soon}\nexpect: []\n",
 			[]string{

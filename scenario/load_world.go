@@ -97,7 +97,10 @@ func (l *loader) top(root ast.Node) *File {
 	if fd, ok := m.get("devices"); ok {
 		items, _ := l.readList(fd.value, "devices")
 		for _, item := range items {
-			if d, ok := l.device(item, reg); ok {
+			if isPopulation(item) {
+				ds, _ := l.devicePopulation(item, reg)
+				f.Devices = append(f.Devices, ds...)
+			} else if d, ok := l.device(item, reg); ok {
 				f.Devices = append(f.Devices, d)
 			}
 		}
@@ -105,7 +108,10 @@ func (l *loader) top(root ast.Node) *File {
 	if fd, ok := m.get("calls"); ok {
 		items, _ := l.readList(fd.value, "calls")
 		for _, item := range items {
-			if c, ok := l.call(item, f.Duration, reg); ok {
+			if isPopulation(item) {
+				cs, _ := l.callPopulation(item, f.Duration, reg)
+				f.Calls = append(f.Calls, cs...)
+			} else if c, ok := l.call(item, f.Duration, reg); ok {
 				f.Calls = append(f.Calls, c)
 			}
 		}
@@ -195,18 +201,22 @@ func (l *loader) pbx(n ast.Node, index int, named bool, reg *registry) (PBX, boo
 	if fd, ok := m.get("users"); ok {
 		items, _ := l.readList(fd.value, "users")
 		for _, item := range items {
-			u, ok := l.user(item, reg)
-			if !ok {
-				continue
+			var us []User
+			if isPopulation(item) {
+				us, _ = l.userPopulation(item, reg)
+			} else if u, ok := l.user(item, reg); ok {
+				us = []User{u}
 			}
-			if u.Number != "" {
-				if first, dup := numbers[u.Number]; dup {
-					l.errorf(u.Pos, "number %q is already used by another user of this PBX (at %d:%d)", u.Number, first.Line, first.Col)
-				} else {
+			for _, u := range us {
+				if u.Number != "" {
+					if first, dup := numbers[u.Number]; dup {
+						l.errorf(u.Pos, "number %q is already used by another user of this PBX (at %d:%d)", u.Number, first.Line, first.Col)
+						break // one report per population
+					}
 					numbers[u.Number] = u.Pos
 				}
 			}
-			p.Users = append(p.Users, u)
+			p.Users = append(p.Users, us...)
 		}
 	}
 	return p, true

@@ -106,6 +106,9 @@ func ExpectedNames(items []Expectation) map[string]bool {
 				names[it.Event] = true
 			}
 			add(it.Members)
+			if it.Delay != nil {
+				add([]Expectation{it.Delay.From, it.Delay.To})
+			}
 		}
 	}
 	add(items)

@@ -61,6 +61,8 @@ type File struct {
 	// Expect may be empty; whether an empty list is allowed (only when
 	// recording) is the command line's decision.
 	Expect []Expectation
+
+	index fileIndex // names to elements, for files of large populations
 }
 
 // PBX is one simulated PBX.
@@ -370,6 +372,7 @@ const (
 	ExpectEvent ExpectKind = "event" // `event: NAME`
 	ExpectNever ExpectKind = "never" // `never: NAME`
 	ExpectAll   ExpectKind = "all"   // `all: [ITEM...]`: every member, in any order
+	ExpectDelay ExpectKind = "delay" // `delay: {from: ITEM, to: ITEM}`: a percentile of a population's delays
 )
 
 // Expectation is one item of the `expect` list, or one member of an `all`
@@ -403,6 +406,24 @@ type Expectation struct {
 	// Group is, for a member of an `all` group, the group's position; zero
 	// otherwise.
 	Group Pos
+	// In holds, for an attribute written GROUP[*], the population it
+	// matches: any member's name (the attribute's Value keeps the text).
+	In map[string]*Group
+	// Delay is the delay item (Kind ExpectDelay).
+	Delay *Delay
+}
+
+// Delay is a delay item: for every member of a population that has the
+// From event, the time from its first From event to its first To event at
+// or after it; the Percentile-th percentile of those delays (a member that
+// never has the To event counts as never) must be at most Within.
+type Delay struct {
+	From, To   Expectation // event items, each with one GROUP[*] attribute
+	FromKey    string      // the attribute of From naming the member
+	ToKey      string      // the attribute of To naming the member
+	Group      *Group
+	Percentile float64 // in (0, 100]
+	Within     time.Duration
 }
 
 // CountRange is `count: N`, `count: MIN..`, `count: ..MAX` or
