@@ -95,6 +95,12 @@ type TimerFired struct{ ID TimerID }
 // PushObjectChanged: the Push object's connection went up or down (B01).
 type PushObjectChanged struct{ Connected bool }
 
+// Reset: the PBX restarted. Every call in progress is forgotten (their
+// connections are gone: nobody is sent a Release Complete), every device
+// is unregistered and the Push object is down; users, presence, forwards
+// and push tokens survive, as a real PBX's configuration does.
+type Reset struct{}
+
 // PresenceChanged: a user changed presence (B27). Calls already in progress
 // keep the presence they were routed with.
 type PresenceChanged struct {
@@ -139,6 +145,7 @@ func (LegConnected) pbxInput()        {}
 func (LegReleased) pbxInput()         {}
 func (TimerFired) pbxInput()          {}
 func (PushObjectChanged) pbxInput()   {}
+func (Reset) pbxInput()               {}
 func (PresenceChanged) pbxInput()     {}
 func (PushTokenDropped) pbxInput()    {}
 func (PushTokenRegistered) pbxInput() {}

@@ -136,6 +136,8 @@ type Node struct {
 
 	nextDial uint64
 	dials    map[uint64]dialFor
+
+	down bool // restarting: off the network (Restart.Down)
 }
 
 // entry is a device in the directory.
@@ -331,6 +333,8 @@ func (n *Node) listening(in node.Listening) {
 // (PresenceChanged, Notify) are handed to it as they are.
 func (n *Node) command(now time.Time, cmd any) {
 	switch c := cmd.(type) {
+	case Restart:
+		n.restart(now, c)
 	case Input:
 		n.handle(now, c)
 	default:
@@ -348,6 +352,8 @@ func (n *Node) timer(now time.Time, id node.TimerID) {
 		if n.client != nil {
 			n.pushDo(n.client.TimerFired(push.TimerOf(id)))
 		}
+	case id.Kind == timerRestarted:
+		n.restarted()
 	case id.Kind == timerLegUnreachable:
 		if l := n.legs[LegID(id.Key)]; l != nil && !l.done {
 			l.done = true
@@ -434,6 +440,9 @@ func (n *Node) dial(d node.Dial, f dialFor) {
 func (n *Node) dialled(now time.Time, in node.Dialled) {
 	f, ok := n.dials[in.Ref]
 	if !ok {
+		if in.Err == nil {
+			n.emit(node.Close{Conn: in.Conn}) // dialled before a restart: nobody wants it
+		}
 		return
 	}
 	delete(n.dials, in.Ref)

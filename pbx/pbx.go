@@ -195,6 +195,8 @@ func (p *PBX) Handle(in Input) ([]Effect, error) {
 		p.users[u].Presence = in.Presence
 	case PushObjectChanged:
 		p.pushConnected = in.Connected
+	case Reset:
+		p.reset(&out)
 	case CallArrived:
 		if err := p.callArrived(&out, in); err != nil {
 			return nil, err
@@ -531,6 +533,28 @@ func (p *PBX) endCall(out *effects, c *call, cause int, toCaller bool) {
 	out.record(EventReleased, timeline.A("call", int(c.id)), timeline.A("cause", cause))
 	delete(p.callByID, c.id)
 	p.setTargets(c, nil)
+}
+
+// reset forgets every call and registration (a restart).
+func (p *PBX) reset(out *effects) {
+	calls := slices.Collect(maps.Values(p.callByID))
+	slices.SortFunc(calls, func(a, b *call) int { return cmp.Compare(a.seq, b.seq) })
+	for _, c := range calls {
+		p.cancelWaits(out, c)
+		p.cancelNoAnswer(out, c)
+		if c.nameWait {
+			c.nameWait = false
+			out.add(node.CancelTimer{ID: TimerID{TimerNameLookup, c.id}.Node()})
+		}
+	}
+	p.callByID, p.legCall = map[CallID]*call{}, map[LegID]*call{}
+	for i := range p.users {
+		p.users[i].waiting = nil
+	}
+	for i := range p.devices {
+		p.devices[i].registered, p.devices[i].connected = false, 0
+	}
+	p.pushConnected = false
 }
 
 // setTargets replaces the users whose devices may join call c, keeping each

@@ -117,6 +117,15 @@ type NodeConfig struct {
 	// Reregister starts a new registration this long after one failed or
 	// was lost (0 = never), as phones do after a PBX restart.
 	Reregister time.Duration
+	// ReregisterBackoff makes a phone that keeps failing wait longer: the
+	// delay doubles after each failure up to ReregisterMax (default 16 ×
+	// Reregister) and is jittered by ±25 %, so that a population that lost
+	// its registrations together does not come back in lock-step. Only a
+	// registration that timed out or was lost is retried (not one refused
+	// for its password or aliases), and only while the app wants to be
+	// registered.
+	ReregisterBackoff bool
+	ReregisterMax     time.Duration
 
 	// Report records what a softphone's trace shows beyond messages:
 	// phone.registered, phone.registration_failed, phone.unregistered,
@@ -198,6 +207,8 @@ type Node struct {
 	dials    []pendingDial
 
 	result Result
+	// reregFailures counts the re-registrations since the last success (backoff).
+	reregFailures int
 }
 
 type guidRef struct {
@@ -426,7 +437,9 @@ func (n *Node) timer(now time.Time, id node.TimerID) {
 	case id.Kind == timerStopGrace:
 		n.finish()
 	case id.Kind == timerReregister:
-		if n.ep != nil && !n.stopping && !n.ep.Registered() {
+		// The app may have gone to sleep meanwhile: only a phone that still
+		// wants its registration registers again.
+		if n.ep != nil && !n.stopping && !n.ep.Registered() && (n.core == nil || n.core.Running()) {
 			n.rasDo(now, n.ep.Register(now))
 		}
 	}

@@ -1,6 +1,8 @@
 package phone
 
 import (
+	"encoding/binary"
+	"io"
 	"net/netip"
 	"time"
 
@@ -33,6 +35,7 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 			n.emit(e)
 		case ras.Registered:
 			n.result.Registered, n.result.Unregistered, n.result.Failure = true, "", ""
+			n.reregFailures = 0
 			if n.cfg.Report {
 				n.record("phone.registered", timeline.A("device", n.name()), timeline.A("endpoint_id", e.EndpointID), timeline.A("ttl", e.TimeToLive))
 			}
@@ -47,9 +50,10 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 				n.record("phone.registration_failed", timeline.A("device", n.name()), timeline.A("reason", e.Reason))
 			}
 			n.coreDo(now, RegistrationFailed{Reason: e.Reason})
-			if n.cfg.StopOnFailure {
+			switch {
+			case n.cfg.StopOnFailure:
 				n.stop(now)
-			} else {
+			case !n.cfg.ReregisterBackoff || e.Reason == "timeout":
 				n.reregister()
 			}
 		case ras.Unregistered:
@@ -58,10 +62,11 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 				n.record("phone.unregistered", timeline.A("device", n.name()), timeline.A("reason", e.Reason))
 			}
 			n.coreDo(now, Unregistered{})
-			if n.stopping {
+			switch {
+			case n.stopping:
 				n.finish()
-			} else {
-				n.reregister()
+			case !n.cfg.ReregisterBackoff || e.Reason != "urq":
+				n.reregister() // not after our own URQ: that one was meant
 			}
 		case ras.Admitted:
 			if e.Call.Answer {
@@ -85,9 +90,25 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 
 // reregister arms a new registration after a failure or a loss.
 func (n *Node) reregister() {
-	if n.cfg.Reregister > 0 {
-		n.emit(node.SetTimer{ID: node.TimerID{Kind: timerReregister}, After: n.cfg.Reregister})
+	if n.cfg.Reregister <= 0 {
+		return
 	}
+	after := n.cfg.Reregister
+	if n.cfg.ReregisterBackoff {
+		limit := n.cfg.ReregisterMax
+		if limit <= 0 {
+			limit = 16 * n.cfg.Reregister
+		}
+		for range min(n.reregFailures, 30) {
+			after = min(2*after, limit)
+		}
+		n.reregFailures++
+		var b [2]byte
+		_, _ = io.ReadFull(n.cfg.Random, b[:])
+		// ±25 %: after × (0.75 + u/2), u uniform in [0, 1).
+		after = after*3/4 + time.Duration(float64(after)/2*float64(binary.BigEndian.Uint16(b[:]))/65536)
+	}
+	n.emit(node.SetTimer{ID: node.TimerID{Kind: timerReregister}, After: after})
 }
 
 // sendRAS puts a RAS message on the socket, or into the H.460.17 tunnel.

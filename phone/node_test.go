@@ -463,3 +463,52 @@ func TestPhoneStopAbandonsCallBeingPlaced(t *testing.T) {
 		}
 	})
 }
+
+// A registration that times out is retried after Reregister, the wait
+// doubling with each failure and jittered by ±25 %; one refused for its
+// aliases is not retried.
+func TestPhoneReregistersWithBackoff(t *testing.T) {
+	cfg := deskConfig()
+	cfg.Discover, cfg.Reregister, cfg.ReregisterBackoff = false, 5*time.Second, true
+	r := newRig(t, cfg)
+	effs := r.listen()
+	// timeOut fires the RAS timers until the registration fails and returns
+	// the wait the phone then arms.
+	timeOut := func(effs []node.Effect) node.SetTimer {
+		t.Helper()
+		for range 10 {
+			sentRAS(t, effs, "ras.rrq")
+			timers := nt.All[node.SetTimer](effs)
+			last := timers[len(timers)-1]
+			r.after(last.After)
+			effs = r.do(node.TimerFired{ID: last.ID})
+			if slices.ContainsFunc(nt.All[node.Record](effs), func(x node.Record) bool { return x.Name == "phone.registration_failed" }) {
+				for _, st := range nt.All[node.SetTimer](effs) {
+					if !ras.IsTimer(st.ID) { // not the cleanup URQ's
+						return st
+					}
+				}
+				t.Fatalf("no retry after the failure: %s", nt.Show(effs))
+			}
+		}
+		t.Fatalf("the registration never timed out")
+		return node.SetTimer{}
+	}
+	base := 5 * time.Second
+	for i, want := range []time.Duration{base, 2 * base, 4 * base, 8 * base, 16 * base, 16 * base} {
+		wait := timeOut(effs)
+		if lo, hi := want*3/4, want*5/4; wait.After < lo || wait.After >= hi {
+			t.Fatalf("failure %d: retry after %s, want %s ±25 %%", i+1, wait.After, want)
+		}
+		r.after(wait.After)
+		effs = r.do(node.TimerFired{ID: wait.ID})
+	}
+	_, rrq := sentRAS(t, effs, "ras.rrq")
+	effs = r.ras(gkRAS, ras.NewRRJ(ras.SeqNum(rrq), "pbx.example", h225.RegistrationRejectReasonInvalidAlias))
+	nt.Record(t, effs, "phone.registration_failed")
+	for _, st := range nt.All[node.SetTimer](effs) {
+		if !ras.IsTimer(st.ID) {
+			t.Errorf("a refused registration is retried: %s", nt.Show(effs))
+		}
+	}
+}

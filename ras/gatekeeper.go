@@ -2,7 +2,9 @@ package ras
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/callwake/callwake/asn1per"
@@ -513,6 +515,22 @@ func (g *Gatekeeper) onIRR(now time.Time, m *h225.RasMessage) []Effect {
 		return g.limits.refusal(now, securityRecord(m, key, auth.err))
 	}
 	return g.arm(now, r)
+}
+
+// Reset forgets every registration at once, as a gatekeeper that restarts
+// does, and cancels their expiry timers. Endpoint identifiers and timers go
+// on being numbered from where they were, so that an endpoint still using an
+// identifier from before is not taken for one registered after (its
+// keep-alive gets RRJ fullRegistrationRequired and it registers again).
+func (g *Gatekeeper) Reset() []Effect {
+	ids := slices.Sorted(maps.Keys(g.byTimer))
+	out := make([]Effect, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, node.CancelTimer{ID: id.Node()})
+	}
+	g.byID, g.byKey, g.byAlias = map[string]*registration{}, map[string]*registration{}, map[string]*registration{}
+	g.byTimer = map[TimerID]*registration{}
+	return out
 }
 
 // HandleTimer handles an expiry timer: a registration that was not refreshed

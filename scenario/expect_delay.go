@@ -14,7 +14,8 @@ import (
 const never = time.Duration(math.MaxInt64)
 
 // checkDelay measures, in one pass over the events, each member's delay
-// from its first From event to its first To event at or after it, and
+// from its first From event to its first To event at or after it (each
+// inside its at window, when it has one), and
 // compares the item's percentile of them with its limit.
 func checkDelay(item Expectation, events []timeline.Event) Verdict {
 	d := item.Delay
@@ -23,14 +24,14 @@ func checkDelay(item Expectation, events []timeline.Event) Verdict {
 	delays := map[string]time.Duration{}
 	for i := range events {
 		e := &events[i]
-		if e.Name == d.From.Event && attrMismatch(d.From, e) == "" {
+		if e.Name == d.From.Event && matchesFact(d.From, e) {
 			if m, _ := e.Get(d.FromKey); m != "" {
 				if _, seen := start[m]; !seen {
 					start[m] = e.At
 				}
 			}
 		}
-		if e.Name == d.To.Event && attrMismatch(d.To, e) == "" {
+		if e.Name == d.To.Event && matchesFact(d.To, e) {
 			if m, _ := e.Get(d.ToKey); m != "" {
 				if t0, ok := start[m]; ok {
 					if _, done := delays[m]; !done {

@@ -408,8 +408,8 @@ func (l *loader) delay(m *mapping, reg *registry) (Expectation, bool) {
 			good = false
 			return it, ""
 		}
-		if it.At != nil || it.HasWithin || it.HasAfter {
-			l.errorf(it.Pos, "the %s of a delay is an event and its attributes (at, within and after belong to the delay item)", key)
+		if it.HasWithin || it.HasAfter {
+			l.errorf(it.Pos, "the %s of a delay is an event, its attributes and an at window (within belongs to the delay item)", key)
 			good = false
 		}
 		if len(it.In) != 1 {

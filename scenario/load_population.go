@@ -152,11 +152,12 @@ type population struct {
 	patterns map[string]pattern
 }
 
-// isPopulation reports whether a list item is `population: {...}`.
+// isPopulation reports whether a list item is `population: {...}` (other
+// keys beside it are then reported as unknown).
 func isPopulation(n ast.Node) bool {
 	switch v := n.(type) {
 	case *ast.MappingNode:
-		return len(v.Values) == 1 && keyIs(v.Values[0], "population")
+		return slices.ContainsFunc(v.Values, func(mv *ast.MappingValueNode) bool { return keyIs(mv, "population") })
 	case *ast.MappingValueNode:
 		return keyIs(v, "population")
 	}

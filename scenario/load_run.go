@@ -83,7 +83,7 @@ func (l *loader) call(n ast.Node, runLength time.Duration, reg *registry) (Call,
 }
 
 var (
-	actionKeys       = []string{"at", "device", "app", "logout", "default_softphone", "websocket_session", "user", "presence", "notify", "push_service", "network"}
+	actionKeys       = []string{"at", "device", "app", "logout", "default_softphone", "websocket_session", "user", "presence", "notify", "push_service", "network", "restart", "down"}
 	deviceChangeKeys = []string{"app", "logout", "default_softphone", "websocket_session"}
 )
 
@@ -97,14 +97,14 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 	a := Action{Pos: m.pos}
 	a.At, _ = l.at(m, runLength)
 	var targets []string
-	for _, t := range []string{"device", "user", "push_service", "network"} {
+	for _, t := range []string{"device", "user", "push_service", "network", "restart"} {
 		if m.has(t) {
 			targets = append(targets, t)
 		}
 	}
 	if len(targets) != 1 {
 		if len(targets) == 0 {
-			l.errorf(m.pos, "an action needs one of device, user, push_service or network")
+			l.errorf(m.pos, "an action needs one of device, user, push_service, network or restart")
 		} else {
 			f, _ := m.get(targets[1])
 			l.errorf(f.pos, "an action changes one thing; split %s and %s into two actions", targets[0], targets[1])
@@ -113,7 +113,7 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 	}
 	// Keys that belong to another target than the one named.
 	owner := map[string]string{"app": "device", "logout": "device", "default_softphone": "device",
-		"websocket_session": "device", "presence": "user", "notify": "user"}
+		"websocket_session": "device", "presence": "user", "notify": "user", "down": "restart"}
 	for _, f := range m.fields {
 		if o, ok := owner[f.key]; ok && o != targets[0] {
 			l.errorf(f.pos, "%q needs a %s in the same action", f.key, o)
@@ -170,6 +170,13 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 			}
 			a.PushService = &PushServiceChange{Available: l.optBoolPtr(sm, "available"), Latency: l.optDurationPtr(sm, "latency")}
 		}
+	case "restart":
+		f, _ := m.get("restart")
+		if v, ok := l.name(f); ok {
+			a.Restart = v
+			reg.refer("pbx", v, l.valuePos(f, f.value))
+		}
+		l.optDuration(m, "down", &a.Down)
 	case "network":
 		f, _ := m.get("network")
 		nm, ok := l.readMapping(f.value, "network", []string{"device", "latency", "jitter", "loss"})

@@ -65,6 +65,12 @@ type File struct {
 	index fileIndex // names to elements, for files of large populations
 }
 
+// DefaultReregister is how long a simulated phone waits before it registers
+// again after its registration was lost or timed out; it doubles with each
+// failure up to 16 times as long, jittered by ±25 % (model choice: real
+// stacks retry after a few seconds to a minute).
+const DefaultReregister = 5 * time.Second
+
 // PBX is one simulated PBX.
 type PBX struct {
 	Pos                 Pos
@@ -340,6 +346,10 @@ type Action struct {
 	Notify      *Notification
 	PushService *PushServiceChange
 	Network     *NetworkChange
+	// Restart names a PBX that restarts (every registration, call and
+	// connection lost); Down keeps it off the network that long.
+	Restart string
+	Down    time.Duration
 }
 
 // Notification is a message the PBX pushes to a user (push type

@@ -32,8 +32,11 @@ func (w *world) deviceNode(index int, ips map[string]netip.Addr, keys map[string
 		PBX:               p.Name,
 		SetupTimeout:      phone.DefaultSetupTimeout,
 		ProceedingTimeout: phone.DefaultProceedingTimeout,
-		Random:            o.random("device/" + spec.Name),
-		Wake:              o.wake(spec.Name),
+		// A lost registration comes back (a PBX restart, a keep-alive that
+		// timed out), as a real phone's does: model choice, docs/behaviours.md.
+		Reregister: DefaultReregister, ReregisterBackoff: true,
+		Random: o.random("device/" + spec.Name),
+		Wake:   o.wake(spec.Name),
 	}
 	switch spec.Transport {
 	case TransportH323TCP:
@@ -236,6 +239,8 @@ func (w *world) action(a *Action) {
 				at(w.index[d.Name], phone.PresenceChanged{Presence: phone.Presence(a.Presence)})
 			}
 		}
+	case a.Restart != "":
+		at(w.index[a.Restart], pbx.Restart{Down: a.Down})
 	case a.PushService != nil:
 		if a.PushService.Latency != nil {
 			at(-1, pushLatency{*a.PushService.Latency})

@@ -95,6 +95,16 @@ func expectationSchema() obj {
 		{"never", obj{{"type", "string"}, {"enum", scenario.EventNames}, {"description", "An event that must not happen (inside at when given)."}}},
 		{"all", obj{{"type", "array"}, {"minItems", 2}, {"items", obj{{"$ref", "#/$defs/expectation"}}},
 			{"description", "Event items that must all happen after the previous ordered match, in any order, each on its own event."}}},
+		{"delay", obj{{"type", "object"}, {"additionalProperties", false}, {"required", []string{"from", "to"}},
+			{"properties", obj{
+				{"from", obj{{"$ref", "#/$defs/expectation"}, {"description", "The event that starts each member's delay; one attribute names the member as GROUP[*]."}}},
+				{"to", obj{{"$ref", "#/$defs/expectation"}, {"description", "The event that ends it, naming the member the same way."}}},
+			}},
+			{"description", "A percentile of a population's delays from one event to another (with percentile and within)."}}},
+		{"percentile", obj{{"anyOf", []any{
+			obj{{"type", "number"}, {"minimum", 0}, {"maximum", 100}},
+			obj{{"type", "string"}, {"pattern", `^\s*[0-9]+(\.[0-9]+)?%?\s*$`}},
+		}}, {"description", "Of a delay item: the percentile (above 0, at most 100) that must be within its limit."}}},
 		{"at", obj{{"$ref", "#/$defs/window"}, {"description", "Absolute time window."}}},
 		{"within", obj{{"$ref", "#/$defs/duration"}, {"description", "No later than this after the previous ordered match (event items without count, all groups)."}}},
 		{"after", obj{{"$ref", "#/$defs/duration"}, {"description", "No earlier than this after the previous ordered match (event items without count, all groups)."}}},
@@ -194,13 +204,16 @@ func expectationSchema() obj {
 	allOf = append(allOf, obj{
 		{"if", obj{{"required", []string{"all"}}}},
 		{"then", obj{{"propertyNames", obj{{"enum", []string{"all", "at", "within", "after"}}}}}},
+	}, obj{
+		{"if", obj{{"required", []string{"delay"}}}},
+		{"then", obj{{"propertyNames", obj{{"enum", []string{"delay", "percentile", "within"}}}}, {"required", []string{"delay", "percentile", "within"}}}},
 	})
 	return obj{
 		{"type", "object"},
-		{"description", "One expectation: an event (in order after the previous ordered match), never (nowhere in the run) or all (a group of event items in any order), with the event's attributes and optional limits. Generated from the event catalogue; do not edit by hand."},
+		{"description", "One expectation: an event (in order after the previous ordered match), never (nowhere in the run), all (a group of event items in any order) or delay (a percentile of a population's delays), with the event's attributes and optional limits. Generated from the event catalogue; do not edit by hand."},
 		{"properties", props},
 		{"additionalProperties", false},
-		{"oneOf", []any{obj{{"required", []string{"event"}}}, obj{{"required", []string{"never"}}}, obj{{"required", []string{"all"}}}}},
+		{"oneOf", []any{obj{{"required", []string{"event"}}}, obj{{"required", []string{"never"}}}, obj{{"required", []string{"all"}}}, obj{{"required", []string{"delay"}}}}},
 		{"allOf", allOf},
 		{"$defs", shared},
 	}

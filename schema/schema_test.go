@@ -223,6 +223,7 @@ func probeDoc() map[string]any {
 			"users": l{
 				m{"name": "alice", "number": "201", "push": "Push", "cfnr": m{"to": "299"}, "cfb": m{"to": "298"}, "cfu": m{"to": "297"}},
 				m{"name": "bob", "number": "202"},
+				m{"population": m{"count": 2, "group": "us", "name": "u{i}", "number": "3{i}"}},
 			},
 		},
 		"push_service": m{"apns": m{"available": true}, "fcm": m{"available": true}},
@@ -232,15 +233,21 @@ func probeDoc() map[string]any {
 				"wake": m{"min": "1s", "max": "2s"}, "answer": m{"after": "1s"}, "ios": m{"notifications": "allowed"}},
 			m{"name": "bob-android", "user": "bob", "kind": "myapps", "os": "android", "android": m{"push": "auto"}},
 			m{"name": "bob-desk", "user": "bob", "kind": "deskphone"},
+			m{"population": m{"count": 2, "group": "ds", "name": "d{i}", "user": "u{i}", "kind": "deskphone"}},
+			m{"population": m{"count": 2, "name": "m{i}", "user": "u{i}", "kind": m{"myapps": "100%"},
+				"os": m{"ios": "50%", "android": "50%"}, "app": m{"foreground": "100%"}, "transport": m{"h323": "100%"}}},
 		},
-		"calls": l{m{"at": "1s", "from": "bob-desk", "to": "201"}},
+		"calls": l{m{"at": "1s", "from": "bob-desk", "to": "201"},
+			m{"population": m{"count": 2, "from": "ds[*]", "to": "201", "at": "1s..2s"}}},
 		"actions": l{
 			m{"at": "2s", "push_service": m{"available": false}},
 			m{"at": "3s", "network": m{"loss": 0.5}},
 			m{"at": "4s", "device": "alice-iphone", "app": "closed"},
 			m{"at": "5s", "user": "alice", "notify": m{"title": "Voicemail"}},
 		},
-		"expect": l{m{"event": "push.request"}},
+		"expect": l{m{"event": "push.request"},
+			m{"delay": m{"from": m{"event": "ras.rrq", "from": "ds[*]"}, "to": m{"event": "ras.rcf", "to": "ds[*]"}},
+				"percentile": 99, "within": "1s"}},
 	}
 }
 
@@ -274,6 +281,17 @@ var probes = []struct {
 	{[]any{"actions", 0, "push_service"}, []string{"#/$defs/action/properties/push_service"}},
 	{[]any{"actions", 1, "network"}, []string{"#/$defs/action/properties/network"}},
 	{[]any{"actions", 3, "notify"}, []string{"#/$defs/action/properties/notify"}},
+	{[]any{"pbx", "users", 2}, []string{"#/$defs/user_population"}},
+	{[]any{"pbx", "users", 2, "population"}, []string{"#/$defs/user_population/properties/population"}},
+	{[]any{"devices", 3}, []string{"#/$defs/device_population"}},
+	{[]any{"devices", 3, "population"}, []string{"#/$defs/device_population/properties/population"}},
+	{[]any{"devices", 4, "population", "kind"}, []string{"#/$defs/mix_kind"}},
+	{[]any{"devices", 4, "population", "os"}, []string{"#/$defs/mix_os"}},
+	{[]any{"devices", 4, "population", "app"}, []string{"#/$defs/mix_app"}},
+	{[]any{"devices", 4, "population", "transport"}, []string{"#/$defs/mix_transport"}},
+	{[]any{"calls", 1}, []string{"#/$defs/call_population"}},
+	{[]any{"calls", 1, "population"}, []string{"#/$defs/call_population/properties/population"}},
+	{[]any{"expect", 1, "delay"}, []string{"#/$defs/expectation/properties/delay"}},
 }
 
 const probeKey = "zz_probe"
