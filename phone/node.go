@@ -209,6 +209,9 @@ type Node struct {
 	result Result
 	// reregFailures counts the re-registrations since the last success (backoff).
 	reregFailures int
+	// registerPending: the core asked for a registration before the
+	// endpoint existed.
+	registerPending bool
 }
 
 type guidRef struct {
@@ -380,6 +383,10 @@ func (n *Node) listening(now time.Time, in node.Listening) {
 	}
 	n.startPushPath()
 	n.coreDo(now, Start{})
+	if n.registerPending && !n.ep.Registered() {
+		n.registerPending = false
+		n.rasDo(now, n.ep.Register(now))
+	}
 }
 
 // stop winds down: calls released, URQ; Done once the UCF came or after
@@ -485,6 +492,10 @@ func (n *Node) coreEffects(now time.Time, in Input, about *node.About) {
 		case StartRegistration:
 			if n.ep != nil {
 				n.rasDo(now, n.ep.Register(now))
+			} else {
+				// Asked before the sockets are bound (an action at time 0):
+				// the endpoint registers as soon as it exists.
+				n.registerPending = true
 			}
 		case Unregister:
 			if n.ep != nil {

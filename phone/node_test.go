@@ -512,3 +512,21 @@ func TestPhoneReregistersWithBackoff(t *testing.T) {
 		}
 	}
 }
+
+// An app opened by an action at time 0, before its sockets are bound,
+// registers once they are.
+func TestPhoneOpenedBeforeItsSocketsAreBound(t *testing.T) {
+	cfg := appConfig()
+	cfg.Core.App = phone.Closed
+	r := newRig(t, cfg)
+	listens := nt.All[node.Listen](r.do(node.Start{}))
+	if len(listens) < 2 {
+		t.Fatalf("Start: %d Listen effects", len(listens))
+	}
+	r.do(node.Command{Cmd: phone.AppStateChanged{State: phone.Foreground}})
+	r.rasSock, r.sigSock = listens[0].Sock, listens[1].Sock
+	r.rasAddr, r.sigAddr = bound(listens[0].Addr, 50000), bound(listens[1].Addr, 50001)
+	r.do(node.Listening{Sock: r.rasSock, Addr: r.rasAddr})
+	effs := r.do(node.Listening{Sock: r.sigSock, Addr: r.sigAddr})
+	sentRAS(t, effs, "ras.grq")
+}

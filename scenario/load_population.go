@@ -630,3 +630,81 @@ func sortedGroups(reg *registry, kind string) []string {
 	slices.Sort(names)
 	return names
 }
+
+// actionPopulation reads a population of actions: device and user may hold
+// placeholders or name a group (GROUP[*]: member i%size), and at may be a
+// window FROM..TO over which the actions are spread evenly.
+func (l *loader) actionPopulation(item ast.Node, runLength time.Duration, reg *registry) ([]Action, bool) {
+	p, ok := l.readPopulation(item, "actions", actionKeys, []string{"device", "user"}, false)
+	if !ok {
+		return nil, false
+	}
+	node := p.node
+	var window *Window
+	if f, ok := p.m.get("at"); ok {
+		if n, _ := l.unwrap(f.value); n != nil {
+			if s, _ := scalarText(n); strings.Contains(s, "..") {
+				w, ok := l.window(f)
+				if !ok {
+					return nil, false
+				}
+				if w.To > runLength {
+					l.errorf(l.valuePos(f, f.value), "at %s ends after the end of the run (duration %s)", w, runLength)
+					return nil, false
+				}
+				window = &w
+				node = p.with("at", w.From.String())
+			}
+		}
+	}
+	members := map[string][]string{}
+	for _, key := range []string{"device", "user"} {
+		f, ok := p.m.get(key)
+		if !ok {
+			continue
+		}
+		s, _ := scalarText(f.value)
+		group, isGroup := strings.CutSuffix(s, "[*]")
+		if !isGroup {
+			continue
+		}
+		g := reg.groups[group]
+		if g == nil || g.Kind != key {
+			l.errorf(l.valuePos(f, f.value), "%s %s[*] names no group of %ss%s", key, group, key, didYouMean(group, sortedGroups(reg, key)))
+			return nil, false
+		}
+		members[key] = g.Members
+		q := *p
+		q.node = node
+		node = q.with(key, g.Members[0])
+	}
+	s := l.sub()
+	tmpl, ok := s.action(node, runLength, newRegistry())
+	if !l.adopt(s) || !ok {
+		return nil, false
+	}
+	actions := make([]Action, p.count)
+	for i := range actions {
+		a := tmpl
+		for key, dst := range map[string]*string{"device": &a.Device, "user": &a.User} {
+			if m := members[key]; m != nil {
+				*dst = m[i%len(m)]
+			} else if v, ok := p.expand(key, i); ok && p.patterns[key].varies() {
+				*dst = v
+				reg.refer(key, v, p.pos)
+			}
+		}
+		if window != nil {
+			a.At = spread(*window, i, p.count)
+		}
+		actions[i] = a
+	}
+	for key := range map[string]bool{"device": true, "user": true} {
+		if _, grouped := members[key]; !grouped && !p.patterns[key].varies() {
+			if v, ok := p.expand(key, 0); ok {
+				reg.refer(key, v, p.pos)
+			}
+		}
+	}
+	return actions, true
+}

@@ -179,7 +179,7 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 		l.optDuration(m, "down", &a.Down)
 	case "network":
 		f, _ := m.get("network")
-		nm, ok := l.readMapping(f.value, "network", []string{"device", "latency", "jitter", "loss"})
+		nm, ok := l.readMapping(f.value, "network", []string{"device", "between", "latency", "jitter", "loss"})
 		if !ok {
 			break
 		}
@@ -188,6 +188,21 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 			if v, ok := l.name(df); ok {
 				change.Device = v
 				reg.refer("device", v, l.valuePos(df, df.value))
+			}
+		}
+		if bf, ok := nm.get("between"); ok {
+			if change.Device != "" {
+				l.errorf(bf.pos, "a network change names a device (its link to its PBX) or between (a link of two actors), not both")
+			}
+			items, _ := l.readList(bf.value, "between")
+			for _, it := range items {
+				if v, ok := l.name(field{key: "between", pos: l.pos(it), value: it}); ok {
+					change.Between = append(change.Between, v)
+					reg.refer("actor", v, l.pos(it))
+				}
+			}
+			if len(items) != 2 || len(change.Between) == 2 && change.Between[0] == change.Between[1] {
+				l.errorf(bf.pos, "between names the two actors of a link, e.g. [pbx, push]")
 			}
 		}
 		if lf, ok := nm.get("loss"); ok {

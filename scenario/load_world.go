@@ -119,7 +119,10 @@ func (l *loader) top(root ast.Node) *File {
 	if fd, ok := m.get("actions"); ok {
 		items, _ := l.readList(fd.value, "actions")
 		for _, item := range items {
-			if a, ok := l.action(item, f.Duration, reg); ok {
+			if isPopulation(item) {
+				as, _ := l.actionPopulation(item, f.Duration, reg)
+				f.Actions = append(f.Actions, as...)
+			} else if a, ok := l.action(item, f.Duration, reg); ok {
 				f.Actions = append(f.Actions, a)
 			}
 		}

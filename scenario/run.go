@@ -42,6 +42,9 @@ type Result struct {
 	// Wall is the real time the run took. It is for people (the summary
 	// table) and never part of a deterministic report.
 	Wall time.Duration
+	// Build, Simulate and Check divide Wall into its phases: making the
+	// world, running it, checking the expectations (pbxsim run --stats).
+	Build, Simulate, Check time.Duration
 }
 
 // Passed reports whether every expectation was met.
@@ -77,9 +80,11 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 		w.timeline.Keep = func(name string) bool { return names[name] }
 		w.timeline.NoWire = true
 	}
+	built := time.Now()
 	if err := w.run(); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}
+	ran := time.Now()
 	r := &Result{
 		Name:       f.Name,
 		File:       f.Pos.File,
@@ -92,6 +97,7 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 		r.Verdicts = Check(f.Expect, w.timeline.Events())
 	}
 	r.Wall = time.Since(start)
+	r.Build, r.Simulate, r.Check = built.Sub(start), ran.Sub(built), time.Since(ran)
 	return r, nil
 }
 

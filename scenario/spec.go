@@ -368,7 +368,10 @@ type PushServiceChange struct {
 // NetworkChange changes the whole network (Device "") or one device's link;
 // nil fields stay as they are.
 type NetworkChange struct {
-	Device  string
+	Device string
+	// Between names the two actors of the link changed (a device, a PBX,
+	// push, apns or fcm) instead of a device and its PBX.
+	Between []string
 	Latency *time.Duration
 	Jitter  *time.Duration
 	Loss    *float64

@@ -120,6 +120,19 @@ type netChange struct {
 	change *NetworkChange
 }
 
+// linkEnds are the two actors whose link a change applies to: a device
+// and its PBX, or the two it names; ok is false for the whole network.
+func (w *world) linkEnds(c netChange) (a, b netip.Addr, ok bool) {
+	if len(c.change.Between) == 2 {
+		return w.actors[w.index[c.change.Between[0]]].ip, w.actors[w.index[c.change.Between[1]]].ip, true
+	}
+	if c.device == "" {
+		return a, b, false
+	}
+	d := w.file.Device(c.device)
+	return w.actors[w.index[c.device]].ip, w.actors[w.index[w.file.PBXs[w.users[d.User].pbx].Name]].ip, true
+}
+
 // pushLatency is a timed change of the PBXs' links to the push service.
 type pushLatency struct{ latency time.Duration }
 

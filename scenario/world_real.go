@@ -157,7 +157,8 @@ func (w *world) realNetChange(net *realnet.Net, cmd any) {
 		}
 	case netChange:
 		n := c.change
-		if c.device == "" {
+		a, b, ok := w.linkEnds(c)
+		if !ok {
 			l := net.Default()
 			change(&l.Latency, n.Latency)
 			change(&l.Jitter, n.Jitter)
@@ -165,8 +166,6 @@ func (w *world) realNetChange(net *realnet.Net, cmd any) {
 			net.SetDefault(l)
 			return
 		}
-		d := w.file.Device(c.device)
-		a, b := w.actors[w.index[c.device]].ip, w.actors[w.index[w.file.PBXs[w.users[d.User].pbx].Name]].ip
 		l := net.LinkOf(a, b)
 		change(&l.Latency, n.Latency)
 		change(&l.Jitter, n.Jitter)

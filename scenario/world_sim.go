@@ -105,7 +105,8 @@ func (s *simWorld) do(t timed) {
 		}
 	case netChange:
 		n := c.change
-		if c.device == "" {
+		a, b, ok := s.linkEnds(c)
+		if !ok {
 			l := s.defaultLink
 			change(&l.Latency, n.Latency)
 			change(&l.Jitter, n.Jitter)
@@ -114,8 +115,6 @@ func (s *simWorld) do(t timed) {
 			s.net.SetDefaultLink(l)
 			return
 		}
-		d := s.file.Device(c.device)
-		a, b := s.actors[s.index[c.device]].ip, s.actors[s.index[s.file.PBXs[s.users[d.User].pbx].Name]].ip
 		l := s.net.Link(a, b)
 		change(&l.Latency, n.Latency)
 		change(&l.Jitter, n.Jitter)

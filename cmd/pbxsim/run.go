@@ -33,7 +33,7 @@ type runOutcome struct {
 // runUsage is the synopsis of `pbxsim run` and what its view flags write.
 const runUsage = `usage: pbxsim run FILE|DIR... [--seed N] [-v] [--json FILE] [--record]
                   [--pcap OUT] [--html OUT] [--junit FILE] [--shard I/N]
-                  [--max-view-bytes N] [--realtime [--tolerance 50ms]]
+                  [--max-view-bytes N] [--stats] [--realtime [--tolerance 50ms]]
 
 Runs each scenario on the virtual clock (or, with --realtime, on real
 sockets) and checks its expectations. A failed expectation is printed as
@@ -69,6 +69,12 @@ Each file takes its duration of wall time. The expectations' time windows
 are widened by --tolerance. A file that asks for what the real driver cannot
 do (DTLS) is refused before it starts.
 
+--stats prints on stderr what each run cost: the events it recorded, the
+loop events it ran and their rate, the time it took to build, simulate and
+check, and the process's peak memory. A run keeps in memory only the events
+its expectations name unless -v, --json, --pcap or --html asks for the
+whole timeline.
+
 A progress line (files done / total) is shown on stderr when it is a
 terminal.
 `
@@ -78,6 +84,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	seed := fs.Int64("seed", 0, "run with this seed instead of each file's")
 	verbose := fs.Bool("v", false, "print each run's timeline")
+	stats := fs.Bool("stats", false, "print what each run cost (events, events/s, time per phase, peak memory) on stderr")
 	jsonPath := fs.String("json", "", "write the timelines and verdicts as JSON to `FILE`")
 	record := fs.Bool("record", false, "run without checking expectations (expect may be empty)")
 	realtime := fs.Bool("realtime", false, "run on loopback sockets and the wall clock instead of the simulator")
@@ -128,7 +135,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if *realtime {
 		outcomes = runRealtime(all, *tolerance, progress)
 	} else {
+		tuneGC()
 		outcomes = runAll(all, opts, progress)
+	}
+	if *stats {
+		writeStats(stderr, outcomes)
 	}
 	progress.Finish()
 
