@@ -17,7 +17,7 @@ const maxForwardHops = 8
 const (
 	CauseUnallocatedNumber       = 1  // dialled number is no user's
 	CauseNormalClearing          = 16 // forwarded-away legs, hang-ups
-	CauseUserBusy                = 17 // busy, DND (15r1 model)
+	CauseUserBusy                = 17 // busy; devices refusing in DND (13r1 and later)
 	CauseNoUserResponding        = 18 // push sent, app did not register (B12)
 	CauseNoAnswer                = 19
 	CauseCallRejected            = 21
@@ -63,7 +63,10 @@ type Forward struct {
 
 // User is a PBX user object.
 type User struct {
-	Name     string // H.323 ID; also the name the lookup resolves its number to (B17)
+	Name string // H.323 ID; the name the lookup resolves its number to when Display is empty (B17)
+	// Display is the user's display name, apart from the h323-ID: what the
+	// lookup resolves its number to (B17); "" = Name.
+	Display  string
 	Number   string // E.164 / dialled digits
 	Password string // H.235 password (used by the RAS core, kept here for completeness)
 	Push     string // the Push field: names the Push object, case-sensitively (B10)
@@ -76,8 +79,11 @@ type User struct {
 
 // Device is a phone or app of a user.
 type Device struct {
-	Name     string
-	User     string
+	Name string
+	User string
+	// Display is the name shown for calls from this device instead of its
+	// user's display name ("" = the user's).
+	Display  string
 	Kind     DeviceKind
 	Platform Platform // apps only
 	// PushToken says whether the PBX holds a push token for this app: true

@@ -16,6 +16,7 @@
 //	LegAlerted{Leg}, LegConnected{Leg}, LegReleased{Leg, Cause}
 //	TimerFired{ID}
 //	PushObjectChanged{Connected}                            B01 state
+//	PushObjectSet{Name}                                     created or changed by the administrator
 //	PresenceChanged{User, Presence}                         B27
 //	PushTokenDropped{Device}, PushTokenRegistered{Device}   B26 logout / login
 //	PushFailed{Call, Device, Reason}                        the service/vendor refused a push
@@ -72,13 +73,17 @@
 //     ends with cause 31 after 8 hops.
 //   - B17: with name_lookup > 0, pushes and Setups sent before it finishes
 //     carry the number only; when it finishes, legs already started get
-//     UpdateCallerName. The name is the name of the user owning the number.
+//     UpdateCallerName. The name is the directory's display name for the
+//     number: the calling device's Display when the number is its user's,
+//     else the user's Display, else the user's name (h323-ID).
 //   - B26: PushTokenDropped (logout, session removed) → no push,
 //     call.push_skipped {reason: no_token}.
 //   - B27: quirk dnd_silent (12r2): a DND user is still pushed and rung, with
-//     StartLeg.Silent set. Without it (15r1 model): call.push_skipped
-//     {reason: dnd}, nothing rings, CFB applies, else CFNR at once, else
-//     cause 17.
+//     StartLeg.Silent set. Without it (13r1 and later) the PBX does not
+//     apply DND: it pushes and rings as usual and the devices, which know
+//     their user's presence, refuse with cause 17; a CFB then applies, else
+//     cause 17 (model choice). The 15r1 rule that a push does not start an
+//     app closed in DND is the phone's (Config.DNDClosedStopsWake).
 //   - Nothing can ring or be pushed and no CFNR applies → cause 18 at once.
 //   - B32: a leg released with cause 21 (the user declined) ends the call
 //     with 21 when nothing else rings. Config.NoAnswerTimeout (default 0 =
@@ -100,6 +105,11 @@
 // on a leg become LegAlerted/LegConnected/LegReleased{Leg}; the world keeps
 // the leg-to-device mapping from StartLeg. Phones get
 // Config.DNDClosedStopsWake from Quirk(QuirkDNDClosedStopsWake).
+//
+// The node's commands for a scenario's actions are the core's action
+// inputs (PresenceChanged, Notify) and SetPushObject: the administrator
+// creates or changes the Push object, which starts again with its new
+// settings at once (B01-B06).
 //
 // Many calls may be in progress at once, each named by its CallID; legs are
 // named by LegIDs the core allocates. Every walk over calls, users and

@@ -101,6 +101,11 @@ type PushObjectChanged struct{ Connected bool }
 // and push tokens survive, as a real PBX's configuration does.
 type Reset struct{}
 
+// PushObjectSet: the administrator created the Push object, or changed it
+// (its name is Name now); it is not connected until PushObjectChanged says
+// so (B01, B10).
+type PushObjectSet struct{ Name string }
+
 // PresenceChanged: a user changed presence (B27). Calls already in progress
 // keep the presence they were routed with.
 type PresenceChanged struct {
@@ -146,6 +151,7 @@ func (LegReleased) pbxInput()         {}
 func (TimerFired) pbxInput()          {}
 func (PushObjectChanged) pbxInput()   {}
 func (Reset) pbxInput()               {}
+func (PushObjectSet) pbxInput()       {}
 func (PresenceChanged) pbxInput()     {}
 func (PushTokenDropped) pbxInput()    {}
 func (PushTokenRegistered) pbxInput() {}
@@ -249,7 +255,6 @@ const (
 	SkipPushDisconnect = "push_disconnected" // the Push object is down (model choice)
 	SkipNoToken        = "no_token"          // B26: session logged out / removed
 	SkipCFNRSkipsPush  = "cfnr_skips_push"   // B15 quirk
-	SkipDND            = "dnd"               // B27, 15r1 model
 	ForwardReasonCFNR  = "cfnr"
 	ForwardReasonCFB   = "cfb"
 	ForwardReasonCFU   = "cfu"

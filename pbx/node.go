@@ -131,6 +131,7 @@ type Node struct {
 	pushConn    node.ConnID
 	pushUp      bool // what the core was last told
 	pushDialing bool
+	pushGen     int                    // counts the Push objects made (SetPushObject); a dial of an older one is dropped
 	pushes      map[string]pendingPush // by PushNotifyPost src
 	postSeq     int                    // numbers the srcs
 
@@ -167,8 +168,9 @@ type pendingPush struct {
 }
 
 type dialFor struct {
-	leg  *sigLeg // a leg's connection
-	push bool    // the Push object's
+	leg     *sigLeg // a leg's connection
+	push    bool    // the Push object's
+	pushGen int     // which Push object dialled
 }
 
 // Sockets of the PBX.
@@ -329,12 +331,14 @@ func (n *Node) listening(in node.Listening) {
 	}
 }
 
-// Commands a scenario gives the PBX: the core's inputs that are actions
-// (PresenceChanged, Notify) are handed to it as they are.
+// Commands a scenario gives the PBX: SetPushObject, and the core's inputs
+// that are actions (PresenceChanged, Notify), handed to it as they are.
 func (n *Node) command(now time.Time, cmd any) {
 	switch c := cmd.(type) {
 	case Restart:
 		n.restart(now, c)
+	case SetPushObject:
+		n.setPushObject(now, c.Push)
 	case Input:
 		n.handle(now, c)
 	default:
@@ -447,6 +451,10 @@ func (n *Node) dialled(now time.Time, in node.Dialled) {
 	}
 	delete(n.dials, in.Ref)
 	switch {
+	case f.push && f.pushGen != n.pushGen:
+		if in.Err == nil {
+			n.emit(node.Close{Conn: in.Conn}) // the object that dialled was replaced
+		}
 	case f.push:
 		n.pushDialled(in)
 	case f.leg != nil:

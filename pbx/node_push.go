@@ -26,7 +26,7 @@ func (n *Node) pushDo(effects []push.Effect) {
 			}
 			n.pushDialing = true
 			n.dial(node.Dial{From: n.cfg.IP, To: n.cfg.Push.Service, Transport: node.WSS, Path: path,
-				Security: n.cfg.Push.Security, Protocol: push.ProtocolPush}, dialFor{push: true})
+				Security: n.cfg.Push.Security, Protocol: push.ProtocolPush}, dialFor{push: true, pushGen: n.pushGen})
 		case push.Send:
 			if n.pushConn == 0 {
 				continue
@@ -55,6 +55,45 @@ func (n *Node) pushDo(effects []push.Effect) {
 			n.pushEvent(e)
 		}
 	}
+}
+
+// ReasonReconfigured is pbx.push_disconnected's reason when the
+// administrator changed the connected Push object (SetPushObject).
+const ReasonReconfigured = "reconfigured"
+
+// SetPushObject is a Command: the administrator creates the PBX's Push
+// object, or changes it — its settings, the PBX's trust list for the
+// service, its certificate — and presses OK (B01-B06). The object starts
+// again with Push: an open connection is closed (pbx.push_disconnected
+// {reason: reconfigured} when it was logged in), the backoff is forgotten
+// and it connects at once. Pushes awaiting a result lose it (their calls
+// wait for the registration as with any failed push).
+type SetPushObject struct{ Push PushConfig }
+
+func (n *Node) setPushObject(now time.Time, cfg PushConfig) {
+	client, err := push.NewClient(cfg.Client, n.cfg.Random)
+	if err != nil {
+		n.record("pbx.error", timeline.A("pbx", n.cfg.Name), timeline.A("error", err.Error()))
+		return
+	}
+	if old := n.client; old != nil {
+		n.emit(node.CancelTimer{ID: push.TimerReconnect.Node()}, node.CancelTimer{ID: push.TimerLogin.Node()})
+		if n.pushConn != 0 {
+			n.emit(node.Close{Conn: n.pushConn, Reason: ReasonReconfigured})
+			n.pushConn = 0
+		}
+		if n.pushUp {
+			n.record(push.EventPushDisconnect, timeline.A("pbx", n.cfg.Name), timeline.A("push", old.Config().Name),
+				timeline.A("reason", ReasonReconfigured), timeline.A("retry_in", time.Duration(0)))
+		}
+	}
+	clear(n.pushes)
+	n.pushGen++
+	n.pushDialing, n.pushUp = false, false
+	n.cfg.Push = &cfg
+	n.client = client
+	n.handle(now, PushObjectSet{Name: cfg.Client.Name})
+	n.pushDo(client.Start())
 }
 
 func (n *Node) pushDialled(in node.Dialled) {

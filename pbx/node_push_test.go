@@ -7,6 +7,7 @@ import (
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/pki"
 )
 
 // pushSent decodes the one push-protocol message sent on conn.
@@ -201,5 +202,51 @@ func TestPBXSessionClosedEndsKeyPath(t *testing.T) {
 	_, effs = r.call(bobHost, "bob", "202", "201")
 	if ps, _ := posts(t, effs, r.pushConn); len(ps) != 1 || ps[0].Enc != nil {
 		t.Errorf("without the session: %s", nt.Show(effs))
+	}
+}
+
+// TestPBXSetPushObject: the administrator's change restarts the Push
+// object: a logged-in connection is closed and reported (reconfigured), the
+// new object dials at once with its own settings, and a dial of the object
+// it replaced is closed when it comes up.
+func TestPBXSetPushObject(t *testing.T) {
+	r, _ := newPRig(t, pbxConfig(t))
+	r.pushUp()
+	next := *pbxConfig(t).Push
+	next.Client.Name = "Push2"
+	next.Client.CertificateSerial = "2002"
+	effs := r.do(node.Command{Cmd: pbx.SetPushObject{Push: next}})
+	if c := nt.One[node.Close](t, effs); c.Conn != r.pushConn || c.Reason != pbx.ReasonReconfigured {
+		t.Errorf("close %+v", c)
+	}
+	nt.WantAttrs(t, nt.Record(t, effs, push.EventPushDisconnect), "pbx", "pbx", "push", "Push", "reason", "reconfigured", "retry_in", "0s")
+	d := nt.One[node.Dial](t, effs)
+	if d.To != serviceAt || d.Security != next.Security {
+		t.Errorf("dial %+v", d)
+	}
+	// The core takes the new name at once and counts the object down until
+	// it logs in: a call now is not pushed, and users naming "Push" find no
+	// object.
+	r.registered(bobHost, "bob", "202", "bob-desk")
+	_, effs = r.call(bobHost, "bob", "202", "201")
+	nt.WantAttrs(t, nt.Record(t, effs, pbx.EventPushSkipped), "device", "alice-iphone", "reason", pbx.SkipNoPushObject)
+
+	// Changed again while dialling: the first dial's connection is dropped
+	// when it comes up, the second object's login goes on.
+	again := r.do(node.Command{Cmd: pbx.SetPushObject{Push: next}})
+	if len(nt.All[node.Close](again)) != 0 || len(nt.Records(again, push.EventPushDisconnect)) != 0 {
+		t.Errorf("a Push object that never connected reported going down: %s", nt.Show(again))
+	}
+	late := r.conn()
+	if c := nt.One[node.Close](t, r.do(node.Dialled{Ref: d.Ref, Conn: late, Remote: serviceAt})); c.Conn != late {
+		t.Errorf("the stale dial's connection was not closed: %+v", c)
+	}
+	d2 := nt.One[node.Dial](t, again)
+	r.pushDial, r.pushConn = d2, 0
+	conn := r.conn()
+	effs = r.do(node.Dialled{Ref: d2.Ref, Conn: conn, Remote: serviceAt,
+		Peer: node.Peer{Identity: &node.Identity{Subject: "push.example", Issuer: pki.ServiceCAName}, Verified: true}})
+	if m := pushSent(t, effs, conn); m.MessageType() != push.MTAppChallenge {
+		t.Errorf("the new object does not log in: %s", m.MessageType())
 	}
 }

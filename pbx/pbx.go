@@ -197,6 +197,9 @@ func (p *PBX) Handle(in Input) ([]Effect, error) {
 		p.pushConnected = in.Connected
 	case Reset:
 		p.reset(&out)
+	case PushObjectSet:
+		// Created or changed: it connects anew, so it is down until it says so.
+		p.pushObject, p.pushConnected = in.Name, false
 	case CallArrived:
 		if err := p.callArrived(&out, in); err != nil {
 			return nil, err
@@ -299,10 +302,21 @@ func (p *PBX) callArrived(out *effects, in CallArrived) error {
 	return nil
 }
 
-// lookupName resolves the calling number against the user directory.
+// lookupName resolves the calling number against the user directory: the
+// calling device's display name when the number is its user's, else the
+// number's user's display name, else its h323-ID.
 func (p *PBX) lookupName(c *call) {
 	c.nameKnown = true
-	if u, ok := p.userByNumber[c.callingNumber]; ok {
+	u, ok := p.userByNumber[c.callingNumber]
+	if !ok {
+		return
+	}
+	switch caller := &p.devices[c.caller]; {
+	case caller.user == u && caller.Display != "":
+		c.callingName = caller.Display
+	case p.users[u].Display != "":
+		c.callingName = p.users[u].Display
+	default:
 		c.callingName = p.users[u].Name
 	}
 }
@@ -355,9 +369,9 @@ func (p *PBX) startLeg(out *effects, c *call, d int) {
 		Device:        dev.Name,
 		CallingNumber: c.callingNumber,
 		CallingName:   c.name(),
-		// B27 (12r2): a DND user's call is signalled but must not ring. Users
-		// in DND without the quirk never get this far (route).
-		Silent: p.users[dev.user].Presence == DND,
+		// B27 (12r2): a DND user's call is signalled but must not ring.
+		// Without the quirk the device applies DND itself (route).
+		Silent: p.quirks[QuirkDNDSilent] && p.users[dev.user].Presence == DND,
 	})
 }
 

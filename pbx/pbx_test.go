@@ -347,30 +347,36 @@ func TestPBXRows(t *testing.T) {
 			),
 		},
 		{
-			name: "B27 15r1 DND: no push, cause 17",
+			name: "B27 15r1 DND: the PBX pushes as usual; the app refuses busy, the caller gets 17",
 			cfg:  baseConfig(),
 			steps: append(desksUp(),
 				step{PresenceChanged{User: "alice", Presence: DND}, nil},
-				step{arrive, []Effect{
-					ProceedCaller{1},
-					rec("call.push_skipped", "call", 1, "user", "alice", "reason", "dnd"),
-					ReleaseCaller{1, 17},
-					rec("call.released", "call", 1, "cause", 17),
+				step{arrive, []Effect{ProceedCaller{1}, push1, node.SetTimer{ID: reg1.Node(), After: 10 * time.Second}}},
+				step{DeviceRegistered{Device: "alice-iphone"}, []Effect{
+					node.CancelTimer{ID: reg1.Node()},
+					StartLeg{Call: 1, Leg: 1, Device: "alice-iphone", CallingNumber: "202", CallingName: "bob"},
 				}},
+				step{LegReleased{Leg: 1, Cause: 17}, []Effect{ReleaseCaller{1, 17}, rec("call.released", "call", 1, "cause", 17)}},
 			),
 		},
 		{
-			name: "B27 15r1 DND with a busy forward",
+			name: "B27 15r1 DND with a busy forward: the desk phone refuses, CFB runs",
 			cfg: with(func(c *Config) {
 				c.Users[0].Presence = DND
 				c.Users[0].CFB = &Forward{To: "299"}
+				c.Devices = append(c.Devices, Device{Name: "alice-desk", User: "alice", Kind: KindDeskphone})
+				c.Devices[0].PushToken = false
 			}),
 			steps: append(desksUp(),
+				step{DeviceRegistered{Device: "alice-desk"}, nil},
 				step{arrive, []Effect{
 					ProceedCaller{1},
-					rec("call.push_skipped", "call", 1, "user", "alice", "reason", "dnd"),
+					StartLeg{Call: 1, Leg: 1, Device: "alice-desk", CallingNumber: "202", CallingName: "bob"},
+					rec("call.push_skipped", "call", 1, "user", "alice", "device", "alice-iphone", "reason", "no_token"),
+				}},
+				step{LegReleased{Leg: 1, Cause: 17}, []Effect{
 					rec("call.forwarded", "call", 1, "reason", "cfb", "to", "299"),
-					StartLeg{Call: 1, Leg: 1, Device: "carol-desk", CallingNumber: "202", CallingName: "bob"},
+					StartLeg{Call: 1, Leg: 2, Device: "carol-desk", CallingNumber: "202", CallingName: "bob"},
 				}},
 			),
 		},

@@ -33,10 +33,10 @@ var quirkDefaults = map[string][]Version{
 	// B06: one system name (domain) is bound to one push registration.
 	QuirkUniqueSystemName: {V12r2},
 	// B27: a user in DND still gets the call signalled (and pushed), but the
-	// phone does not ring (Setup marked silent). Off = the 15r1 model: no push,
-	// no ringing, the caller gets cause 17 unless a forward applies. The 12r2
-	// document describes the first, the 15r1 document the second; 13r1 and
-	// 14r1 follow 15r1 (model choice).
+	// phone does not ring (Setup marked silent), as the 12r2 document says.
+	// Off (13r1 and later, model choice): the PBX leaves DND to the devices,
+	// which refuse the call as busy; the apps are still pushed, which is why
+	// the 15r1 document has its users close the app after setting DND.
 	QuirkDNDSilent: {V12r2},
 	// B26: DND presence and then closing the app stops the push from starting
 	// it (15r1). A phone-side rule: the world builder hands it to the phone

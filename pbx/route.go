@@ -28,34 +28,21 @@ func (p *PBX) route(out *effects, c *call, target int) {
 		p.endCall(out, c, CauseUserBusy, true)
 		return
 	}
-	if u.Presence == DND && !p.quirks[QuirkDNDSilent] {
-		// B27, 15r1 model: no push, nothing rings; DND counts as busy, so a
-		// busy forward applies first, then a no-response forward at once.
-		if p.hasApps(target) {
-			out.record(EventPushSkipped, timeline.A("call", int(c.id)), timeline.A("user", u.Name), timeline.A("reason", SkipDND))
-		}
-		switch {
-		case u.CFB != nil:
-			p.forward(out, c, ForwardReasonCFB, u.CFB.To)
-		case u.CFNR != nil:
-			p.forward(out, c, ForwardReasonCFNR, u.CFNR.To)
-		default:
-			p.endCall(out, c, CauseUserBusy, true)
-		}
-		return
-	}
+	// B27: the PBX does not apply DND itself. With the 12r2 quirk
+	// dnd_silent a DND user's calls are signalled silent (startLeg); from
+	// 13r1 the devices apply their user's DND and refuse the call as busy,
+	// so a busy forward or cause 17 follows (checkExhausted). Either way the
+	// apps are pushed as usual: that is why 15r1 needs its rule "DND, then
+	// close the app" (dnd_closed_stops_wake, applied by the phone).
 
 	// B16: forks add users (possibly the target itself) whose devices ring
 	// and whose apps are pushed. A forked user's own forwards do not apply
-	// (model choice); a forked user in 15r1-model DND is left out.
+	// (model choice).
 	p.addTarget(c, target)
 	var forkUsers []int
 	for _, number := range u.Forks {
 		fu, ok := p.userByNumber[number]
 		if !ok || slices.Contains(forkUsers, fu) {
-			continue
-		}
-		if p.users[fu].Presence == DND && !p.quirks[QuirkDNDSilent] {
 			continue
 		}
 		forkUsers = append(forkUsers, fu)

@@ -7,11 +7,14 @@ import (
 
 // incomingCall handles a Setup: ring (and alert) or refuse.
 func (p *Phone) incomingCall(out *effects, in IncomingCall) {
-	if p.call != nil || p.cfg.Answer.Mode == AnswerRejectBusy {
-		// One call at a time (no call waiting); a user set to reject refuses
-		// at once as busy, without ringing (model choice).
+	if p.call != nil || p.cfg.Answer.Mode == AnswerRejectBusy || p.cfg.Presence == DND && !in.Silent {
+		// One call at a time (no call waiting); a user set to reject, or in
+		// DND on a PBX that leaves DND to its devices (13r1 and later, B27),
+		// refuses at once as busy, without ringing (model choice). A 12r2
+		// PBX marks a DND call silent instead: it rings silently.
 		out.add(SendRelease{Call: in.Call, Cause: CauseUserBusy})
 		p.takeNote(in.Call)
+		p.armIdle(out) // a woken app goes back to sleep (B29)
 		return
 	}
 	p.disarmIdle(out)

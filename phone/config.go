@@ -116,6 +116,18 @@ type Network struct {
 // a call before it ends (B24: "terminates after 10 seconds of idle time").
 const DefaultIdleExit = 10 * time.Second
 
+// Default suspension delays (B29): how long the OS lets an app run in the
+// background after its call ended, after a wake that brought no call, or
+// after the user sent it to the background, before it suspends it. Both are
+// model choices guided by the platforms' rules (docs/behaviours.md, B29):
+// iOS keeps a backgrounded app running only while a background task holds
+// it, about 30 s; Android's activity manager counts an app idle once it has
+// been in the background for a minute and stops its services.
+const (
+	DefaultSuspendIOS     = 30 * time.Second
+	DefaultSuspendAndroid = 60 * time.Second
+)
+
 // Config is one device as a scenario describes it. Start from Defaults: the
 // zero value of a boolean is not always the scenario format's default.
 type Config struct {
@@ -137,6 +149,12 @@ type Config struct {
 	// starting it (B26, 15r1; pbx quirk dnd_closed_stops_wake).
 	DNDClosedStopsWake bool
 	IdleExit           time.Duration // 0 = DefaultIdleExit
+	// Suspend is how long an app in the background runs after its call,
+	// its wake or being sent to the background before its OS suspends it;
+	// it unregisters then (B29). 0 = never. myPBX for Android does not use
+	// it: it ends itself (IdleExit) in push mode on/active and keeps its
+	// registration in auto/off (B24).
+	Suspend time.Duration
 }
 
 // Defaults returns the scenario format's defaults for a device.
@@ -157,7 +175,22 @@ func Defaults(device string, kind Kind, os OS) Config {
 			CallingAccount: true, BackgroundData: true, Overlay: true,
 		},
 		Presence: Available,
+		Suspend:  DefaultSuspend(kind, os),
 	}
+}
+
+// DefaultSuspend is the suspension delay of an app of kind on os (B29): 0
+// for a desk phone and for myPBX on Android (B24), else the OS's default.
+func DefaultSuspend(kind Kind, os OS) time.Duration {
+	switch {
+	case kind == KindDeskphone, kind == KindMyPBX && os == Android:
+		return 0
+	case os == IOS:
+		return DefaultSuspendIOS
+	case os == Android:
+		return DefaultSuspendAndroid
+	}
+	return 0
 }
 
 func (c *Config) validate(haveRand bool) error {
@@ -208,8 +241,8 @@ func (c *Config) validate(haveRand bool) error {
 	default:
 		return fmt.Errorf("phone %s: unknown presence %q", c.Device, c.Presence)
 	}
-	if c.TTL < 0 || c.IdleExit < 0 {
-		return fmt.Errorf("phone %s: negative ttl or idle exit", c.Device)
+	if c.TTL < 0 || c.IdleExit < 0 || c.Suspend < 0 {
+		return fmt.Errorf("phone %s: negative ttl, idle exit or suspension delay", c.Device)
 	}
 	return nil
 }

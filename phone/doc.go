@@ -48,16 +48,25 @@
 //	not_default           B26: myApps softphone not the default app
 //	push_off              B24: myPBX push mode off
 //	start_never           B25: closed by the user with Start automatically: Never
-//	dnd_closed            B26: 15r1 rule (Config.DNDClosedStopsWake), DND then closed
+//	dnd_closed            B26: 15r1 rule (Config.DNDClosedStopsWake), closed while in DND
 //	calling_account_off   B23: the app cannot present the call
 //	not_a_call            B22: an iOS VoIP push without a call; sets the penalty
 //
 // A delivered push to an app that is not running records app.started
 // {device, reason: push} and, after the wake latency (B21), StartRegistration.
-// A closed app is started too (B26). myPBX auto turns active at its first
-// push; on/active end after 10 s idle (app.stopped {reason: idle}) and wake
-// again at the next push; off and auto keep a registration from the start
-// (B24). Opening the app clears the Start-never block (B25).
+// A closed app is started too (B26), unless the user closed it while in DND
+// and the 15r1 rule is on: then pushes are dropped until the user opens it
+// (setting available meanwhile does not lift it). myPBX auto and on turn
+// active at their first push (app.push_mode {device, mode, was}); on/active
+// end after 10 s idle (app.stopped {reason: idle}) and wake again at the
+// next push; off and auto keep a registration from the start (B24). Opening
+// the app clears the Start-never block (B25).
+//
+// Every other app running in the background with no call — after its call,
+// after a wake without a call, after being sent to the background — is
+// suspended by its OS after Config.Suspend (B29): Unregister, app.stopped
+// {reason: suspended}; the next push starts it again. A push on the way
+// restarts that delay.
 //
 // On a Setup the phone records device.ringing {device, number, name, ui,
 // silent} and sends Alerting. A call announced by a push is shown with what
@@ -66,7 +75,9 @@
 // updates it from the Setup and later name updates (device.caller_updated
 // {device, number, name}). ui is false on Android without Overlaying outside
 // the foreground (B23). Silent calls (12r2 DND, B27) ring silently and are
-// not answered. Answer{after D} → device.answered and Connect after D;
+// not answered. A user in DND on a PBX that leaves DND to its devices
+// (a Setup that is not silent, 13r1 and later) refuses as busy (cause 17)
+// without ringing (B27). Answer{after D} → device.answered and Connect after D;
 // reject busy → Release Complete 17 at once, without ringing; decline → it
 // rings, then Release Complete 21 at once (the user declines, B32); a second
 // call while one is active is refused with 17 (no call waiting).
@@ -75,7 +86,7 @@
 //
 // Start from Defaults and apply the scenario: Network.VendorPortBlocked comes
 // from ios.vendor_port or, for Android, android.vendor_port (FCM's port is
-// blocked the same way), SecureSignalling from transport h323-tls/h323-dtls,
+// blocked the same way), Suspend from suspend_after, SecureSignalling from transport h323-tls/h323-dtls,
 // DNDClosedStopsWake from the PBX quirk dnd_closed_stops_wake, Presence from
 // the user. CallRef is the PBX's CallID (pbx.SendPush.Call,
 // pbx.StartLeg.Call). EndSession/StartSession become the PBX's

@@ -18,7 +18,7 @@ type TimerKind int
 const (
 	TimerWake   TimerKind = iota + 1 // woken app starts registering (B21)
 	TimerAnswer                      // the user answers (Call set)
-	TimerIdle                        // myPBX on/active ends when idle (B24)
+	TimerIdle                        // myPBX on/active ends when idle (B24); the OS suspends the app (B29)
 )
 
 // TimerID names a timer; Call is set for TimerAnswer only. The core asks
@@ -183,7 +183,8 @@ const (
 	EventPushDelivered = "push.delivered"
 	EventPushDropped   = "push.dropped"
 	EventAppStarted    = "app.started"
-	EventAppStopped    = "app.stopped" // an addition to the format's table: the app process ends
+	EventAppStopped    = "app.stopped"   // the app process ends or is suspended
+	EventPushMode      = "app.push_mode" // myPBX for Android's push mode changed (B24)
 	EventRinging       = "device.ringing"
 	EventCallerUpdated = "device.caller_updated"
 	EventAnswered      = "device.answered"
@@ -209,7 +210,8 @@ const (
 
 // Reasons of app.started and app.stopped.
 const (
-	ReasonPush = "push"
-	ReasonUser = "user"
-	ReasonIdle = "idle"
+	ReasonPush      = "push"
+	ReasonUser      = "user"
+	ReasonIdle      = "idle"      // myPBX's 10 s idle exit (B24)
+	ReasonSuspended = "suspended" // the OS suspended the app in the background (B29)
 )

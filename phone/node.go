@@ -68,8 +68,10 @@ type NodeConfig struct {
 
 	// Identity at the gatekeeper: the user's aliases, and DeviceAlias, an
 	// extra h323-ID naming this device among its user's (as a hardware ID
-	// does; "" = none).
+	// does; "" = none). Display is the name the phone's own Setups carry
+	// in their Display element ("" = none).
 	Alias, Number, DeviceAlias string
+	Display                    string
 	Password                   string         // H.235 password; "" = none
 	Authentication             ras.AuthMethod // token method with a password
 	GatekeeperID               string         // asked for in the GRQ; "" = any
@@ -151,20 +153,38 @@ const (
 	DefaultProceedingTimeout = 2 * time.Minute // T310
 )
 
-// PlaceCall is a Command: place a call to digits; HangupAfter ends it that
-// long after its Connect (0 = hold until the other side ends it).
+// PlaceCall is a Command: place a call to digits. The caller hangs up
+// HangupAfter after its Connect, HangupIn after the command (answered or
+// not) or HangupAfterSetup after its Setup went out (answered or not),
+// whichever comes first; 0 = not that way (hold until the other side ends
+// the call).
 type PlaceCall struct {
-	To          string
-	HangupAfter time.Duration
+	To               string
+	HangupAfter      time.Duration
+	HangupIn         time.Duration
+	HangupAfterSetup time.Duration
 }
 
 // Commands a scenario or operator gives the phone, besides PlaceCall: the
 // inputs of the decision core that are user actions (AppStateChanged,
-// PresenceChanged, DefaultSoftphoneChanged) and SessionChanged.
+// PresenceChanged, DefaultSoftphoneChanged), SessionChanged, and what the
+// network does to the phone (VendorCut, NetworkMoved).
 
 // SessionChanged is a Command: the app's WebSocket session to the PBX comes
 // up or goes down (B08).
 type SessionChanged struct{ Up bool }
+
+// VendorCut is a Command: the network cut the phone's connection to its
+// vendor's push service (a firewall that now blocks the port, B20). The
+// phone connects again at its pace (VendorRetry), in vain while the block
+// lasts.
+type VendorCut struct{}
+
+// NetworkMoved is a Command: the phone moved between Wi-Fi and mobile data
+// (B20). Its connection to the vendor is made again at once on the new
+// network, and a registered phone registers again from it (a full RRQ, as
+// a phone whose address changed does).
+type NetworkMoved struct{}
 
 // Result is what a phone's run did, for a command line's report.
 type Result struct {
@@ -249,6 +269,7 @@ const (
 	timerVendorRetry
 	timerStopGrace
 	timerReregister
+	timerGiveUp // the caller hangs up whatever the call's state (PlaceCall.HangupIn, HangupAfterSetup)
 )
 
 // NewNode checks cfg and builds a phone that has not started.
@@ -435,7 +456,7 @@ func (n *Node) timer(now time.Time, id node.TimerID) {
 		n.coreDo(now, TimerFired{ID: TimerIDOf(id)})
 	case id.Kind == timerT303 || id.Kind == timerT310:
 		n.q931Timer(now, id)
-	case id.Kind == timerHangup:
+	case id.Kind == timerHangup || id.Kind == timerGiveUp:
 		if c := n.callByID(id.Key); c != nil {
 			n.hangUp(now, c)
 		}
@@ -458,6 +479,10 @@ func (n *Node) command(now time.Time, cmd any) {
 		n.placeCall(now, c)
 	case SessionChanged:
 		n.setSession(now, c.Up)
+	case VendorCut:
+		n.vendorCut()
+	case NetworkMoved:
+		n.networkMoved(now)
 	case Input:
 		n.coreDo(now, c)
 	default:

@@ -36,6 +36,7 @@ type call struct {
 	done        bool
 	connected   bool
 	hangupAfter time.Duration
+	giveUp      time.Duration // after the Setup (PlaceCall.HangupAfterSetup)
 }
 
 func (n *Node) callByID(id uint64) *call {
@@ -255,7 +256,7 @@ func (n *Node) endCall(now time.Time, c *call) {
 	c.done = true
 	n.stopQ931(c)
 	if !c.incoming {
-		n.emit(node.CancelTimer{ID: c.timer(timerHangup)})
+		n.emit(node.CancelTimer{ID: c.timer(timerHangup)}, node.CancelTimer{ID: c.timer(timerGiveUp)})
 	}
 	for i, x := range n.calls {
 		if x == c {
@@ -294,7 +295,10 @@ func (n *Node) placeCall(now time.Time, p PlaceCall) {
 	var ids [34]byte
 	_, _ = io.ReadFull(n.cfg.Random, ids[:])
 	c := n.newCall(false)
-	c.hangupAfter = p.HangupAfter
+	c.hangupAfter, c.giveUp = p.HangupAfter, p.HangupAfterSetup
+	if p.HangupIn > 0 {
+		n.emit(node.SetTimer{ID: c.timer(timerGiveUp), After: p.HangupIn})
+	}
 	c.info = ras.CallInfo{Destination: p.To, CallReference: (uint16(ids[32])<<8|uint16(ids[33]))%0x7fff + 1}
 	copy(c.info.CallID[:], ids[:16])
 	copy(c.info.ConferenceID[:], ids[16:32])
@@ -318,7 +322,11 @@ func (n *Node) placed(callID [16]byte) *call {
 // for the secure transports).
 func (n *Node) admitted(now time.Time, info ras.CallInfo, dest netip.AddrPort) {
 	c := n.placed(info.CallID)
-	if c == nil || c.leg != nil {
+	if c == nil {
+		n.rasDo(now, n.ep.Disengage(now, info)) // the caller hung up while admission was asked
+		return
+	}
+	if c.leg != nil {
 		return
 	}
 	c.admitted = true
@@ -358,11 +366,14 @@ func (n *Node) callDialled(now time.Time, c *call, in node.Dialled) {
 func (n *Node) startPlaced(now time.Time, c *call, local, remote netip.AddrPort) {
 	c.leg = h323.NewLeg(h323.LegConfig{
 		Outgoing: true, CallReference: c.info.CallReference, CallID: c.info.CallID, ConferenceID: c.info.ConferenceID,
-		CallingNumber: n.cfg.Number, CalledNumber: c.info.Destination, SourceAlias: n.cfg.Alias,
+		CallingNumber: n.cfg.Number, CallingName: n.cfg.Display, CalledNumber: c.info.Destination, SourceAlias: n.cfg.Alias,
 		Local: local, Remote: remote, MaintainConnection: c.shared,
 	})
 	n.legDo(now, c, c.leg.Setup())
 	n.armQ931(c, timerT303, n.cfg.SetupTimeout)
+	if c.giveUp > 0 {
+		n.emit(node.SetTimer{ID: c.timer(timerGiveUp), After: c.giveUp})
+	}
 }
 
 // notPlaced: admission was refused (or the phone is not registered); no
@@ -390,9 +401,14 @@ func (n *Node) notPlacedCall(now time.Time, c *call, reason string) {
 	}
 }
 
-// hangUp: the caller ends a placed call with Release Complete 16.
+// hangUp: the caller ends a placed call with Release Complete 16; one
+// whose Setup has not gone out yet is abandoned.
 func (n *Node) hangUp(now time.Time, c *call) {
-	if c.done || c.leg == nil {
+	if c.done {
+		return
+	}
+	if c.leg == nil {
+		n.endCall(now, c)
 		return
 	}
 	n.legDo(now, c, c.leg.Release(CauseNormalClearing))

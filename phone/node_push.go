@@ -95,6 +95,29 @@ func (n *Node) vendorClosed() {
 	n.emit(node.SetTimer{ID: node.TimerID{Kind: timerVendorRetry}, After: VendorRetry})
 }
 
+// vendorCut: the network cut the vendor connection (B20); the phone
+// retries at its pace.
+func (n *Node) vendorCut() {
+	if n.vendor.up {
+		n.emit(node.Close{Conn: n.vendor.conn})
+		n.vendorClosed()
+	}
+}
+
+// networkMoved: Wi-Fi to mobile data or back (B20). The push channel is
+// made again at once on the new network; a registration is renewed from it.
+func (n *Node) networkMoved(now time.Time) {
+	if n.vendor.up {
+		n.emit(node.Close{Conn: n.vendor.conn})
+		n.vendor = vendorConn{}
+	}
+	n.emit(node.CancelTimer{ID: node.TimerID{Kind: timerVendorRetry}})
+	n.dialVendor()
+	if n.ep != nil && n.ep.Registered() && !n.stopping {
+		n.rasDo(now, n.ep.Register(now))
+	}
+}
+
 // vendorMessage: a push arrived. The app decrypts its details when it holds
 // the key (B08) and hands the push to the decision core.
 func (n *Node) vendorMessage(now time.Time, in node.Message) {

@@ -20,10 +20,17 @@ type Phone struct {
 	waking      bool // TimerWake pending
 	registering bool // StartRegistration sent, no answer yet
 	registered  bool
-	idleTimer   bool // TimerIdle pending
+	// idleTimer: TimerIdle pending — the app ends when idle (myPBX, B24)
+	// or its OS suspends it (B29).
+	idleTimer bool
 
 	closedFromSettings bool // B25: the app was closed by the user
-	pushKitPenalty     bool // B22: iOS no longer delivers VoIP pushes
+	// closedInDND: the user closed the app while in DND (B26, 15r1). With
+	// Config.DNDClosedStopsWake a push does not start it again until the
+	// user opens it; setting available elsewhere does not undo it, since
+	// the closed app cannot learn of it.
+	closedInDND    bool
+	pushKitPenalty bool // B22: iOS no longer delivers VoIP pushes
 
 	notes []pushNote // calls announced by a push, awaiting their Setup
 	call  *activeCall
@@ -53,7 +60,10 @@ func New(cfg Config, rng Rand) (*Phone, error) {
 	if cfg.IdleExit == 0 {
 		cfg.IdleExit = DefaultIdleExit
 	}
-	return &Phone{cfg: cfg, rng: rng, app: cfg.App, mode: cfg.Android.Push}, nil
+	// An app that is closed at the start while its user is in DND was
+	// closed in DND (the ticket's "closed for the holidays").
+	return &Phone{cfg: cfg, rng: rng, app: cfg.App, mode: cfg.Android.Push,
+		closedInDND: cfg.App == Closed && cfg.Presence == DND}, nil
 }
 
 // Registered reports whether the phone holds a confirmed registration.
@@ -86,6 +96,7 @@ func (p *Phone) Handle(in Input) ([]Effect, error) {
 		p.armIdle(&out)
 	case RegistrationFailed:
 		p.registering = false
+		p.armIdle(&out) // a woken app that cannot register goes back to sleep (B29)
 	case Unregistered:
 		p.registered = false
 		p.registering = false
@@ -126,9 +137,21 @@ func (e *effects) record(name string, attrs ...timeline.Attr) {
 
 func (p *Phone) isApp() bool { return p.cfg.Kind != KindDeskphone }
 
-// usesIdleExit: myPBX for Android in push mode on/active ends when idle (B24).
-func (p *Phone) usesIdleExit() bool {
-	return p.cfg.Kind == KindMyPBX && p.cfg.OS == Android && (p.mode == PushOn || p.mode == PushActive)
+// sleepAfter is how long the app stays up idle in the background, and why
+// it ends then: myPBX for Android in push mode on/active ends itself after
+// 10 s (B24) and in auto/off keeps its registration; every other app is
+// suspended by its OS after Config.Suspend (B29). 0 = it stays up.
+func (p *Phone) sleepAfter() (time.Duration, string) {
+	switch {
+	case !p.isApp():
+		return 0, ""
+	case p.cfg.Kind == KindMyPBX && p.cfg.OS == Android:
+		if p.mode == PushOn || p.mode == PushActive {
+			return p.cfg.IdleExit, ReasonIdle
+		}
+		return 0, ""
+	}
+	return p.cfg.Suspend, ReasonSuspended
 }
 
 // start brings up what runs when the world begins.
@@ -166,13 +189,15 @@ func (p *Phone) wakeLatency() time.Duration {
 	return w.Min + time.Duration(p.rng.Int64N(int64(w.Max-w.Min)+1))
 }
 
-// armIdle starts the idle exit timer when nothing keeps the app up (B24).
+// armIdle starts the timer that ends a running app in the background with
+// no call (B24, B29).
 func (p *Phone) armIdle(out *effects) {
-	if !p.usesIdleExit() || p.app == Foreground || p.call != nil || !p.running || p.idleTimer {
+	after, _ := p.sleepAfter()
+	if after <= 0 || p.app != Background || p.call != nil || !p.running || p.idleTimer {
 		return
 	}
 	p.idleTimer = true
-	out.add(node.SetTimer{ID: TimerID{Kind: TimerIdle}.Node(), After: p.cfg.IdleExit})
+	out.add(node.SetTimer{ID: TimerID{Kind: TimerIdle}.Node(), After: after})
 }
 
 func (p *Phone) disarmIdle(out *effects) {
@@ -195,7 +220,9 @@ func (p *Phone) timerFired(out *effects, id TimerID) {
 			return
 		}
 		p.idleTimer = false
-		p.stop(out, ReasonIdle)
+		_, reason := p.sleepAfter()
+		// B24/B29: the app unregisters (URQ) as it ends or is suspended.
+		p.stop(out, reason)
 		p.app = Background // ended by itself, not closed by the user: push still starts it
 	case TimerAnswer:
 		p.answer(out, id.Call)
@@ -241,6 +268,7 @@ func (p *Phone) appStateChanged(state AppState) ([]Effect, error) {
 		}
 		p.app = Foreground
 		p.closedFromSettings = false // B25: opening the app restores push
+		p.closedInDND = false        // B26: so does it after DND then closed
 		p.disarmIdle(&out)
 		if !p.running {
 			p.running = true
@@ -257,6 +285,7 @@ func (p *Phone) appStateChanged(state AppState) ([]Effect, error) {
 		p.stop(&out, ReasonUser)
 		p.app = Closed
 		p.closedFromSettings = true
+		p.closedInDND = p.cfg.Presence == DND
 	case LoggedOut:
 		p.stop(&out, ReasonUser)
 		if prev != LoggedOut {

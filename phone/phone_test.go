@@ -59,8 +59,14 @@ var (
 	idleTimer = TimerID{Kind: TimerIdle}
 )
 
-// woken is the common start: push delivered, app started, registered.
-func woken(device string, latency time.Duration, ttl time.Duration) []step {
+// woken is the common start: push delivered, app started, registered; the
+// registered app in the background arms its suspension (B29), suspend
+// long (0: none).
+func woken(device string, latency, ttl, suspend time.Duration) []step {
+	var confirmed []Effect
+	if suspend > 0 {
+		confirmed = []Effect{node.SetTimer{ID: idleTimer.Node(), After: suspend}}
+	}
 	return []step{
 		{Start{}, nil},
 		{callPush, []Effect{
@@ -69,9 +75,11 @@ func woken(device string, latency time.Duration, ttl time.Duration) []step {
 			node.SetTimer{ID: wake.Node(), After: latency},
 		}},
 		{TimerFired{wake}, []Effect{StartRegistration{TTL: ttl}}},
-		{RegistrationConfirmed{}, nil},
+		{RegistrationConfirmed{}, confirmed},
 	}
 }
+
+var suspendIdle = node.SetTimer{ID: idleTimer.Node(), After: DefaultSuspendIOS}
 
 func ringing(device, number, name string, ui, silent bool) node.Record {
 	return rec("device.ringing", "device", device, "number", number, "name", name, "ui", ui, "silent", silent)
@@ -87,12 +95,50 @@ func TestPhoneRows(t *testing.T) {
 		{
 			name: "B21 B13 iOS background: push, wake, register, ring, answer after 3s",
 			cfg:  iphone(nil),
-			steps: append(woken("alice-iphone", time.Second, 60*time.Second),
-				step{setup, []Effect{ringing("alice-iphone", "202", "bob", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
+			steps: append(woken("alice-iphone", time.Second, 60*time.Second, DefaultSuspendIOS),
+				step{setup, []Effect{node.CancelTimer{ID: idleTimer.Node()}, ringing("alice-iphone", "202", "bob", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 				step{TimerFired{answer1}, []Effect{rec("device.answered", "device", "alice-iphone"), SendConnect{1}}},
 				step{TimerFired{answer1}, nil},
-				step{CallReleased{1, 16}, nil},
+				// B29: after the call the app is suspended in the background
+				// and unregisters; the next call needs a push again.
+				step{CallReleased{1, 16}, []Effect{suspendIdle}},
+				step{TimerFired{idleTimer}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-iphone", "reason", "suspended")}},
+				step{PushArrived{Call: 2, Type: "call", Number: "202"}, []Effect{
+					rec("push.delivered", "device", "alice-iphone"),
+					rec("app.started", "device", "alice-iphone", "reason", "push"),
+					node.SetTimer{ID: wake.Node(), After: time.Second},
+				}},
 			),
+		},
+		{
+			name: "B29 woken without a call: suspended after the delay, a push on the way restarts it",
+			cfg:  android(KindMyApps, func(c *Config) { c.Suspend = 5 * time.Second }),
+			steps: append(woken("alice-android", time.Second, 60*time.Second, 5*time.Second),
+				step{PushArrived{Call: 7, Type: "notification"}, []Effect{
+					rec("push.delivered", "device", "alice-android"),
+					node.CancelTimer{ID: idleTimer.Node()}, node.SetTimer{ID: idleTimer.Node(), After: 5 * time.Second},
+				}},
+				step{TimerFired{idleTimer}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-android", "reason", "suspended")}},
+				step{TimerFired{idleTimer}, nil},
+			),
+		},
+		{
+			name: "B29 suspend 0 keeps a woken app registered; the foreground is never suspended",
+			cfg:  iphone(func(c *Config) { c.Suspend = 0 }),
+			steps: append(woken("alice-iphone", time.Second, 60*time.Second, 0),
+				step{AppStateChanged{Foreground}, nil},
+				step{AppStateChanged{Background}, nil},
+			),
+		},
+		{
+			name: "B29 sent to the background by the user: suspended after the delay",
+			cfg:  iphone(func(c *Config) { c.App = Foreground }),
+			steps: []step{
+				{Start{}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
+				{RegistrationConfirmed{}, nil},
+				{AppStateChanged{Background}, []Effect{suspendIdle}},
+				{AppStateChanged{Foreground}, []Effect{node.CancelTimer{ID: idleTimer.Node()}}},
+			},
 		},
 		{
 			name: "B21 wake latency range draws from the random source",
@@ -118,8 +164,9 @@ func TestPhoneRows(t *testing.T) {
 					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 				{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
-				{RegistrationConfirmed{}, nil},
+				{RegistrationConfirmed{}, []Effect{suspendIdle}},
 				{IncomingCall{Call: 1, Number: "202"}, []Effect{
+					node.CancelTimer{ID: idleTimer.Node()},
 					ringing("alice-iphone", "202", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second},
 				}},
 				{CallerNameUpdated{Call: 1, Name: "bob"}, []Effect{
@@ -154,8 +201,8 @@ func TestPhoneRows(t *testing.T) {
 					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
 				{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
-				{RegistrationConfirmed{}, nil},
-				{setup, []Effect{ringing("alice-android", "202", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
+				{RegistrationConfirmed{}, []Effect{node.SetTimer{ID: idleTimer.Node(), After: DefaultSuspendAndroid}}},
+				{setup, []Effect{node.CancelTimer{ID: idleTimer.Node()}, ringing("alice-android", "202", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 				{CallerNameUpdated{Call: 1, Name: "bob"}, nil},
 			},
 		},
@@ -174,7 +221,7 @@ func TestPhoneRows(t *testing.T) {
 		},
 		{
 			name: "B26 closed app is still started by a push (12r2 rule)",
-			cfg:  iphone(func(c *Config) { c.App = Closed; c.Presence = DND }),
+			cfg:  iphone(func(c *Config) { c.App = Closed; c.Presence = DND; c.DNDClosedStopsWake = false }),
 			steps: []step{
 				{Start{}, nil},
 				{callPush, []Effect{
@@ -271,7 +318,8 @@ func TestPhoneRows(t *testing.T) {
 				{Start{}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
 				{RegistrationConfirmed{}, nil},
 				// Registered and running: the push is delivered, nothing starts.
-				{callPush, []Effect{rec("push.delivered", "device", "alice-android")}},
+				{callPush, []Effect{rec("push.delivered", "device", "alice-android"),
+					rec("app.push_mode", "device", "alice-android", "mode", "active", "was", "auto")}},
 				{setup, []Effect{ringing("alice-android", "202", "bob", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 				// Now active (push proven): idle after the call ends the app.
 				{CallReleased{1, 16}, []Effect{node.CancelTimer{ID: answer1.Node()}, node.SetTimer{ID: idleTimer.Node(), After: 10 * time.Second}}},
@@ -280,7 +328,15 @@ func TestPhoneRows(t *testing.T) {
 		{
 			name: "B24 myPBX on ends after 10 s idle; the next push starts it again",
 			cfg:  android(KindMyPBX, func(c *Config) { c.Android.Push = PushOn }),
-			steps: append(woken("alice-android", time.Second, 60*time.Second)[:3],
+			steps: append(woken("alice-android", time.Second, 60*time.Second, 10*time.Second)[:1],
+				// B24: on becomes active at the first push.
+				step{callPush, []Effect{
+					rec("push.delivered", "device", "alice-android"),
+					rec("app.push_mode", "device", "alice-android", "mode", "active", "was", "on"),
+					rec("app.started", "device", "alice-android", "reason", "push"),
+					node.SetTimer{ID: wake.Node(), After: time.Second},
+				}},
+				step{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
 				step{RegistrationConfirmed{}, []Effect{node.SetTimer{ID: idleTimer.Node(), After: 10 * time.Second}}},
 				step{TimerFired{idleTimer}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-android", "reason", "idle")}},
 				step{PushArrived{Call: 2, Type: "call", Number: "202"}, []Effect{
@@ -309,6 +365,7 @@ func TestPhoneRows(t *testing.T) {
 				// Ended by idling, not by the user: the push starts it.
 				{callPush, []Effect{
 					rec("push.delivered", "device", "alice-android"),
+					rec("app.push_mode", "device", "alice-android", "mode", "active", "was", "on"),
 					rec("app.started", "device", "alice-android", "reason", "push"),
 					node.SetTimer{ID: wake.Node(), After: time.Second},
 				}},
@@ -410,7 +467,14 @@ func TestPhoneDataSaverForegroundStillGetsPush(t *testing.T) {
 }
 
 func TestPhoneDNDPresenceAction(t *testing.T) {
-	// B26 (15r1): DND, then close, then the push does not start the app.
+	started := []Effect{
+		rec("push.delivered", "device", "alice-iphone"),
+		rec("app.started", "device", "alice-iphone", "reason", "push"),
+		node.SetTimer{ID: wake.Node(), After: time.Second},
+	}
+	// B26 (15r1): DND, then close: the push does not start the app; setting
+	// available elsewhere does not either (the closed app cannot know);
+	// opening it does. Open in DND, the app refuses calls as busy (B27).
 	p, err := New(iphone(func(c *Config) { c.App = Foreground; c.DNDClosedStopsWake = true }), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -419,15 +483,67 @@ func TestPhoneDNDPresenceAction(t *testing.T) {
 		{Start{}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
 		{RegistrationConfirmed{}, nil},
 		{PresenceChanged{DND}, nil},
+		{setup, []Effect{SendRelease{1, 17}}},
 		{AppStateChanged{Closed}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-iphone", "reason", "user")}},
 		{callPush, []Effect{rec("push.dropped", "device", "alice-iphone", "reason", "dnd_closed")}},
 		{PresenceChanged{Available}, nil},
-		{callPush, []Effect{
-			rec("push.delivered", "device", "alice-iphone"),
-			rec("app.started", "device", "alice-iphone", "reason", "push"),
-			node.SetTimer{ID: wake.Node(), After: time.Second},
-		}},
+		{callPush, []Effect{rec("push.dropped", "device", "alice-iphone", "reason", "dnd_closed")}},
+		{AppStateChanged{Foreground}, []Effect{rec("app.started", "device", "alice-iphone", "reason", "user"), StartRegistration{TTL: 60 * time.Second}}},
+		{RegistrationConfirmed{}, nil},
+		{IncomingCall{Call: 2, Number: "202"}, []Effect{ringing("alice-iphone", "202", "", true, false), SendAlerting{2}, node.SetTimer{ID: TimerID{TimerAnswer, 2}.Node(), After: 3 * time.Second}}},
 	})
+
+	// Closed first and DND afterwards is not "DND, then close": the push
+	// starts the app, which refuses the call as busy and goes back to sleep.
+	p, err = New(iphone(func(c *Config) { c.App = Foreground; c.DNDClosedStopsWake = true }), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, p, []step{
+		{Start{}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
+		{AppStateChanged{Closed}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-iphone", "reason", "user")}},
+		{PresenceChanged{DND}, nil},
+		{callPush, started},
+		{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
+		{RegistrationConfirmed{}, []Effect{suspendIdle}},
+		{setup, []Effect{SendRelease{1, 17}}},
+	})
+
+	// The rule off (dnd_closed_stops_wake: false): DND then close does not
+	// stop the push, so the user's phone wakes to refuse the call.
+	p, err = New(iphone(func(c *Config) { c.App = Foreground; c.DNDClosedStopsWake = false }), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, p, []step{
+		{Start{}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
+		{PresenceChanged{DND}, nil},
+		{AppStateChanged{Closed}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-iphone", "reason", "user")}},
+		{callPush, started},
+	})
+
+	// Opened again, the app is no longer "closed in DND": later suspended by
+	// the OS (not closed by the user), a push starts it.
+	p, err = New(iphone(func(c *Config) { c.App = Closed; c.Presence = DND; c.DNDClosedStopsWake = true }), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, p, []step{
+		{Start{}, nil},
+		{AppStateChanged{Foreground}, []Effect{rec("app.started", "device", "alice-iphone", "reason", "user"), StartRegistration{TTL: 60 * time.Second}}},
+		{RegistrationConfirmed{}, nil},
+		{PresenceChanged{Available}, nil},
+		{AppStateChanged{Background}, []Effect{suspendIdle}},
+		{TimerFired{idleTimer}, []Effect{Unregister{}, rec("app.stopped", "device", "alice-iphone", "reason", "suspended")}},
+		{callPush, started},
+	})
+
+	// Closed at the start while the user is in DND counts as DND, then closed.
+	p, err = New(iphone(func(c *Config) { c.App = Closed; c.Presence = DND; c.DNDClosedStopsWake = true }), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, p, []step{{Start{}, nil}, {callPush, []Effect{rec("push.dropped", "device", "alice-iphone", "reason", "dnd_closed")}}})
 }
 
 func TestPhoneErrors(t *testing.T) {

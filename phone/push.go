@@ -42,7 +42,7 @@ func (p *Phone) dropReason(in PushArrived) string {
 		return DropPushOff
 	case android && cfg.Android.StartAutomatically == StartNever && p.closedFromSettings && !p.running: // B25
 		return DropStartNever
-	case cfg.DNDClosedStopsWake && cfg.Presence == DND && p.app == Closed && !p.running: // B26 (15r1)
+	case cfg.DNDClosedStopsWake && p.closedInDND && !p.running: // B26 (15r1)
 		return DropDNDClosed
 	case android && !cfg.Android.CallingAccount: // B23
 		return DropCallingAccountOff
@@ -66,8 +66,11 @@ func (p *Phone) pushArrived(out *effects, in PushArrived) {
 		return
 	}
 	out.record(EventPushDelivered, dev)
-	if p.cfg.Kind == KindMyPBX && p.cfg.OS == Android && p.mode == PushAuto {
-		p.mode = PushActive // B24: auto becomes active at the first push
+	if p.cfg.Kind == KindMyPBX && p.cfg.OS == Android && (p.mode == PushAuto || p.mode == PushOn) {
+		// B24: auto and on become active at the first push.
+		was := p.mode
+		p.mode = PushActive
+		out.record(EventPushMode, dev, timeline.A("mode", string(PushActive)), timeline.A("was", string(was)))
 	}
 	if in.Type == pushTypeCall {
 		note := pushNote{call: in.Call}
@@ -84,7 +87,6 @@ func (p *Phone) pushArrived(out *effects, in PushArrived) {
 		}
 		p.notes = append(p.notes, note)
 	}
-	p.disarmIdle(out)
 	if !p.running {
 		p.running = true
 		if p.app == Closed {
@@ -97,6 +99,11 @@ func (p *Phone) pushArrived(out *effects, in PushArrived) {
 	}
 	if !p.waking {
 		p.register(out) // running but its registration had lapsed
+	}
+	if p.idleTimer {
+		// A push gives a running app in the background a fresh window (B29).
+		p.disarmIdle(out)
+		p.armIdle(out)
 	}
 }
 

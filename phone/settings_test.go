@@ -41,8 +41,8 @@ func TestPhoneSettingActions(t *testing.T) {
 				node.SetTimer{ID: wake.Node(), After: time.Second},
 			}},
 			{TimerFired{wake}, []Effect{StartRegistration{TTL: 60 * time.Second}}},
-			{RegistrationConfirmed{}, nil},
-			{setup, []Effect{ringing(dev, "", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
+			{RegistrationConfirmed{}, []Effect{node.SetTimer{ID: idleTimer.Node(), After: DefaultSuspendAndroid}}},
+			{setup, []Effect{node.CancelTimer{ID: idleTimer.Node()}, ringing(dev, "", "", true, false), SendAlerting{1}, node.SetTimer{ID: answer1.Node(), After: 3 * time.Second}}},
 		})
 	})
 }

@@ -183,6 +183,21 @@ func (s *Service) Closed(id ConnID) []Effect {
 	return nil
 }
 
+// SetRegistration sets the password of a 12r2 system name's registration,
+// creating it if the name has none, as the service's operators do for a
+// customer whose systems share a system name (B06, the document's option
+// 1). Connections already logged in keep their login.
+func (s *Service) SetRegistration(r Registration) {
+	s.cfg.Registrations = slices.Clone(s.cfg.Registrations) // the caller's configuration stays as it was
+	for k := range s.cfg.Registrations {
+		if s.cfg.Registrations[k].SystemName == r.SystemName {
+			s.cfg.Registrations[k].Password = r.Password
+			return
+		}
+	}
+	s.cfg.Registrations = append(s.cfg.Registrations, r)
+}
+
 // SetAvailable switches the service on or off; off closes every
 // connection with reason service_unavailable.
 func (s *Service) SetAvailable(on bool) []Effect {

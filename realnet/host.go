@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -479,6 +480,13 @@ func (n *Net) LinkOf(a, b netip.Addr) Link {
 func (n *Net) BlockOutgoing(from netip.Addr, port uint16) {
 	n.mu.Lock()
 	n.blocked[from] = append(n.blocked[from], port)
+	n.mu.Unlock()
+}
+
+// UnblockOutgoing lifts BlockOutgoing.
+func (n *Net) UnblockOutgoing(from netip.Addr, port uint16) {
+	n.mu.Lock()
+	n.blocked[from] = slices.DeleteFunc(n.blocked[from], func(p uint16) bool { return p == port })
 	n.mu.Unlock()
 }
 

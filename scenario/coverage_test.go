@@ -150,6 +150,52 @@ func TestLibraryUsesEveryFault(t *testing.T) {
 		{"action websocket session", func(f *File) bool {
 			return anyAction(f, func(a *Action) bool { return a.WebsocketSession != nil })
 		}},
+		{"action vendor port opened", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.VendorPort != nil && *a.VendorPort })
+		}},
+		{"action vendor port blocked", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.VendorPort != nil && !*a.VendorPort })
+		}},
+		{"action to mobile data and back", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.Connection == ConnectionMobileData }) &&
+				anyAction(f, func(a *Action) bool { return a.Connection == ConnectionWiFi })
+		}},
+		{"action creating a Push object", func(f *File) bool {
+			return f.PBXs[0].Push == nil && anyAction(f, func(a *Action) bool { return a.Push != nil })
+		}},
+		{"action trust list", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.Push != nil && a.Push.TrustsService != nil })
+		}},
+		{"action certificate", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.Push != nil && a.Push.Certificate != nil })
+		}},
+		{"action certificate serial", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.Push != nil && a.Push.CertificateSerial != nil })
+		}},
+		{"action 12r2 password", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.Push != nil && a.Push.Password != nil })
+		}},
+		{"action firewall to the service", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.Push != nil && a.Push.Reachable != nil })
+		}},
+		{"action service registration", func(f *File) bool {
+			return anyAction(f, func(a *Action) bool { return a.PushService != nil && a.PushService.Registration != nil })
+		}},
+		{"call hung up at a time", func(f *File) bool {
+			return slices.ContainsFunc(f.Calls, func(c Call) bool { return c.HangupAt > 0 })
+		}},
+		{"call hung up after its Setup", func(f *File) bool {
+			return slices.ContainsFunc(f.Calls, func(c Call) bool { return c.HangupAfterSetup > 0 })
+		}},
+		{"display names", func(f *File) bool {
+			return slices.ContainsFunc(f.Devices, func(d Device) bool { return d.Display != "" }) &&
+				slices.ContainsFunc(f.PBXs[0].Users, func(u User) bool { return u.Display != "" })
+		}},
+		{"a suspend_after of its own", func(f *File) bool {
+			return slices.ContainsFunc(f.Devices, func(d Device) bool {
+				return d.Kind.IsApp() && d.Suspend != DefaultIOSSuspend && d.Suspend != DefaultAndroidSuspend && !(d.Kind == KindMyPBX && d.OS == OSAndroid)
+			})
+		}},
 	}
 	files := loadLibrary(t)
 	for _, fault := range faults {

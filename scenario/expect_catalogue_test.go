@@ -28,12 +28,11 @@ func catalogueProblem(f *File, e *timeline.Event) []string {
 		}
 		return []string{fmt.Sprintf("event %s is not in the catalogue: add an EventSpec with attributes %s", e.Name, strings.Join(keys, ", "))}
 	}
-	names := map[AttrKind][]string{AttrPush: {}}
+	// The Push objects an expectation may name: the PBXs' and those actions
+	// create or rename, as the loader has them.
+	names := map[AttrKind][]string{AttrPush: sortedNames(pushObjects(f))}
 	for _, p := range f.PBXs {
 		names[AttrPBX] = append(names[AttrPBX], p.Name)
-		if p.Push != nil {
-			names[AttrPush] = append(names[AttrPush], p.Push.Name)
-		}
 		for _, u := range p.Users {
 			names[AttrUser] = append(names[AttrUser], u.Name)
 		}

@@ -426,6 +426,18 @@ func (l *loader) optText(m *mapping, key string, dst *string) {
 	}
 }
 
+func (l *loader) optTextPtr(m *mapping, key string) *string {
+	f, ok := m.get(key)
+	if !ok {
+		return nil
+	}
+	v, ok := l.text(f)
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
 func (l *loader) optDuration(m *mapping, key string, dst *time.Duration) {
 	if f, ok := m.get(key); ok {
 		if v, ok := l.duration(f); ok {

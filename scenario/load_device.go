@@ -2,23 +2,27 @@ package scenario
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/callwake/callwake/phone"
 )
 
 var deviceKeys = []string{"name", "user", "kind", "os", "transport", "app", "default_softphone",
-	"websocket_session", "wake", "ttl", "password", "answer", "ios", "android",
-	"gatekeeper_id", "clock_skew", "h235"}
+	"websocket_session", "wake", "suspend_after", "connection", "ttl", "password", "answer", "ios", "android",
+	"gatekeeper_id", "clock_skew", "h235", "display"}
 
 // appOnlyKeys are the device keys that make sense only for a mobile app.
-var appOnlyKeys = []string{"os", "app", "default_softphone", "websocket_session", "wake", "ios", "android"}
+var appOnlyKeys = []string{"os", "app", "default_softphone", "websocket_session", "wake", "suspend_after", "connection", "ios", "android"}
 
 var (
-	kindWords      = []string{string(KindMyApps), string(KindMyPBX), string(KindDeskphone)}
-	osWords        = []string{string(OSIOS), string(OSAndroid)}
-	transportWords = []string{string(TransportH323), string(TransportH323TCP), string(TransportH323TLS), string(TransportH323DTLS)}
-	appWords       = []string{string(AppForeground), string(AppBackground), string(AppClosed), string(AppLoggedOut)}
+	kindWords       = []string{string(KindMyApps), string(KindMyPBX), string(KindDeskphone)}
+	osWords         = []string{string(OSIOS), string(OSAndroid)}
+	transportWords  = []string{string(TransportH323), string(TransportH323TCP), string(TransportH323TLS), string(TransportH323DTLS)}
+	appWords        = []string{string(AppForeground), string(AppBackground), string(AppClosed), string(AppLoggedOut)}
+	connectionWords = []string{string(ConnectionWiFi), string(ConnectionMobileData)}
 )
 
 // device reads one device. Kind-specific defaults: apps start in the
@@ -86,6 +90,7 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 		}
 	}
 	l.optDuration(m, "clock_skew", &d.ClockSkew)
+	l.optText(m, "display", &d.Display)
 	if f, ok := m.get("h235"); ok {
 		if v, ok := l.enum(f, string(H235HMAC), string(H235MD5)); ok {
 			d.H235 = H235Method(v)
@@ -118,6 +123,20 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 		wake = DefaultAndroidWake
 	}
 	d.Wake = Wake{Min: wake, Max: wake}
+	d.Suspend = phone.DefaultSuspend(phone.Kind(d.Kind), phone.OS(d.OS))
+	d.Connection = ConnectionWiFi
+	if f, ok := m.get("suspend_after"); ok {
+		if d.Kind == KindMyPBX && d.OS == OSAndroid {
+			l.errorf(f.pos, `"suspend_after" does not apply to mypbx on android: in push mode on or active it ends itself after 10s idle, in auto and off it keeps its registration (B24)`)
+		} else if v, ok := l.suspendAfter(f); ok {
+			d.Suspend = v
+		}
+	}
+	if f, ok := m.get("connection"); ok {
+		if v, ok := l.enum(f, connectionWords...); ok {
+			d.Connection = Connection(v)
+		}
+	}
 	if f, ok := m.get("app"); ok {
 		if v, ok := l.enum(f, appWords...); ok {
 			d.App = AppState(v)
@@ -159,6 +178,26 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 		}
 	}
 	return d, true
+}
+
+// suspendAfter reads `suspend_after: D` (positive) or `never` (0).
+func (l *loader) suspendAfter(f field) (time.Duration, bool) {
+	if n, ok := l.unwrap(f.value); ok {
+		s, _ := scalarText(n)
+		if s == "never" {
+			return 0, true
+		}
+		if _, err := time.ParseDuration(s); err != nil && s != "" {
+			l.errorf(l.valuePos(f, n), "expected a duration like 30s or never for suspend_after, got %q%s", s, didYouMean(s, []string{"never"}))
+			return 0, false
+		}
+	}
+	d, ok := l.duration(f)
+	if ok && d == 0 {
+		l.errorf(l.valuePos(f, f.value), "suspend_after must be positive (the app would be suspended as it registers); write never to keep it awake")
+		return 0, false
+	}
+	return d, ok
 }
 
 // wake reads `wake: D` or `wake: {min: D, max: D}`.

@@ -337,6 +337,18 @@ func pushObjects(f *File) map[string]Pos {
 			names[p.Push.Name] = p.Push.Pos
 		}
 	}
+	// Actions create Push objects and rename them.
+	for _, a := range f.Actions {
+		if a.Push == nil {
+			continue
+		}
+		switch i := slices.IndexFunc(f.PBXs, func(p PBX) bool { return p.Name == a.PBX }); {
+		case a.Push.Name != nil:
+			names[*a.Push.Name] = a.Pos
+		case i >= 0 && f.PBXs[i].Push == nil:
+			names[DefaultPushName] = a.Pos
+		}
+	}
 	return names
 }
 

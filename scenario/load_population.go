@@ -634,7 +634,7 @@ func sortedGroups(reg *registry, kind string) []string {
 // actionPopulation reads a population of actions: device and user may hold
 // placeholders or name a group (GROUP[*]: member i%size), and at may be a
 // window FROM..TO over which the actions are spread evenly.
-func (l *loader) actionPopulation(item ast.Node, runLength time.Duration, reg *registry) ([]Action, bool) {
+func (l *loader) actionPopulation(item ast.Node, runLength time.Duration, pbxs []PBX, reg *registry) ([]Action, bool) {
 	p, ok := l.readPopulation(item, "actions", actionKeys, []string{"device", "user"}, false)
 	if !ok {
 		return nil, false
@@ -679,7 +679,7 @@ func (l *loader) actionPopulation(item ast.Node, runLength time.Duration, reg *r
 		node = q.with(key, g.Members[0])
 	}
 	s := l.sub()
-	tmpl, ok := s.action(node, runLength, newRegistry())
+	tmpl, ok := s.action(node, runLength, pbxs, newRegistry())
 	if !l.adopt(s) || !ok {
 		return nil, false
 	}

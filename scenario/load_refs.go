@@ -1,6 +1,6 @@
 package scenario
 
-import ()
+import "fmt"
 
 // registry records the names a file defines and the references to them, so
 // that references can be checked once everything has been read (a device
@@ -87,13 +87,14 @@ func (l *loader) resolve(f *File, reg *registry) {
 			d.Password = u.Password
 		}
 	}
+	f.Warnings = keyWarnings(f)
 	for _, a := range f.Actions {
 		if a.Device == "" {
 			continue
 		}
 		kind, ok := reg.deviceKinds[a.Device]
-		if ok && !kind.IsApp() && (a.App != "" || a.Logout || a.DefaultSoftphone != nil || a.WebsocketSession != nil) {
-			l.errorf(a.Pos, "device %q is a %s; app, logout, default_softphone and websocket_session apply only to myapps and mypbx", a.Device, kind)
+		if ok && !kind.IsApp() {
+			l.errorf(a.Pos, "device %q is a %s; %s apply only to myapps and mypbx", a.Device, kind, joinWords(deviceChangeKeys))
 		}
 	}
 }
@@ -186,4 +187,54 @@ func (f *File) Device(name string) *Device {
 		}
 	}
 	return nil
+}
+
+// keyWarnings warns of apps that can never decrypt their pushes (B08): no
+// WebSocket session, plain H.323, and no action that gives them a session
+// (websocket_session: true, or a login from logged_out, which opens one to
+// tell the PBX the token). Their pushed calls ring without number or name,
+// which is legal (push-without-key-anonymous) but rarely what a ticket
+// means. Users without a Push field are not pushed, so not warned of.
+func keyWarnings(f *File) []Problem {
+	given := map[string]bool{}
+	for _, a := range f.Actions {
+		if a.Device != "" && a.WebsocketSession != nil && *a.WebsocketSession {
+			given[a.Device] = true
+		}
+	}
+	var out []keyWarning
+	// A population's members share their entry's position: one warning
+	// for them all, naming the first and how many.
+	at := map[Pos]int{}
+	for i := range f.Devices {
+		d := &f.Devices[i]
+		u := f.User(d.User)
+		if !d.Kind.IsApp() || d.WebsocketSession || d.secure() || d.App == AppLoggedOut || u == nil || u.Push == "" || given[d.Name] {
+			continue
+		}
+		if k, seen := at[d.Pos]; seen {
+			out[k].count++
+			continue
+		}
+		at[d.Pos] = len(out)
+		out = append(out, keyWarning{pos: d.Pos, device: d.Name, transport: d.Transport, count: 1})
+	}
+	problems := make([]Problem, len(out))
+	for i, w := range out {
+		name := "device " + w.device
+		if w.count > 1 {
+			name = fmt.Sprintf("device %s (and %d more of its population)", w.device, w.count-1)
+		}
+		problems[i] = Problem{Pos: w.pos, Message: fmt.Sprintf("%s can never decrypt its pushes: it keeps no WebSocket session "+
+			"and registers over plain H.323 (%s), and the push key comes only over those (B08), so its pushed calls ring without number "+
+			"or name; give it websocket_session: true or transport: h323-tls (or h323-dtls)", name, w.transport)}
+	}
+	return problems
+}
+
+type keyWarning struct {
+	pos       Pos
+	device    string
+	transport Transport
+	count     int
 }

@@ -62,7 +62,7 @@ func (l *loader) at(m *mapping, runLength time.Duration) (time.Duration, bool) {
 	return d, ok
 }
 
-var callKeys = []string{"at", "from", "to", "hangup_after"}
+var callKeys = []string{"at", "from", "to", "hangup_after", "hangup_at", "hangup_after_setup"}
 
 func (l *loader) call(n ast.Node, runLength time.Duration, reg *registry) (Call, bool) {
 	m, ok := l.readMapping(n, "a call", callKeys)
@@ -79,17 +79,42 @@ func (l *loader) call(n ast.Node, runLength time.Duration, reg *registry) (Call,
 	to, _ := m.get("to")
 	c.To, _ = l.digits(to)
 	l.optDuration(m, "hangup_after", &c.HangupAfter)
+	fa, hasAt := m.get("hangup_at")
+	fs, hasSetup := m.get("hangup_after_setup")
+	switch {
+	case hasAt && hasSetup:
+		l.errorf(fs.pos, "a call takes hangup_at or hangup_after_setup, not both (hangup_after, after the connect, may go with either)")
+	case hasAt:
+		if v, ok := l.duration(fa); ok {
+			switch {
+			case v <= c.At:
+				l.errorf(l.valuePos(fa, fa.value), "hangup_at %s is not after the call's at %s", v, c.At)
+			case v > runLength:
+				l.errorf(l.valuePos(fa, fa.value), "hangup_at %s is after the end of the run (duration %s)", v, runLength)
+			default:
+				c.HangupAt = v
+			}
+		}
+	case hasSetup:
+		if v, ok := l.duration(fs); ok {
+			if v == 0 {
+				l.errorf(l.valuePos(fs, fs.value), "hangup_after_setup must be positive")
+			}
+			c.HangupAfterSetup = v
+		}
+	}
 	return c, true
 }
 
 var (
-	actionKeys       = []string{"at", "device", "app", "logout", "default_softphone", "websocket_session", "user", "presence", "notify", "push_service", "network", "restart", "down"}
-	deviceChangeKeys = []string{"app", "logout", "default_softphone", "websocket_session"}
+	actionKeys = []string{"at", "device", "app", "logout", "default_softphone", "websocket_session", "vendor_port", "connection",
+		"user", "presence", "notify", "pbx", "push", "push_service", "network", "restart", "down"}
+	deviceChangeKeys = []string{"app", "logout", "default_softphone", "websocket_session", "vendor_port", "connection"}
 )
 
 // action reads one timed change. An action changes one thing: a device, a
-// user, the push service or the network.
-func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Action, bool) {
+// user, a PBX's Push object, the push service or the network.
+func (l *loader) action(n ast.Node, runLength time.Duration, pbxs []PBX, reg *registry) (Action, bool) {
 	m, ok := l.readMapping(n, "an action", actionKeys)
 	if !ok || !l.require(m, "at") {
 		return Action{}, false
@@ -97,15 +122,20 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 	a := Action{Pos: m.pos}
 	a.At, _ = l.at(m, runLength)
 	var targets []string
-	for _, t := range []string{"device", "user", "push_service", "network", "restart"} {
-		if m.has(t) {
+	for _, t := range []string{"device", "user", "pbx", "push_service", "network", "restart"} {
+		if m.has(t) || t == "pbx" && m.has("push") && !m.has("pbx") {
 			targets = append(targets, t)
 		}
 	}
 	if len(targets) != 1 {
 		if len(targets) == 0 {
-			l.errorf(m.pos, "an action needs one of device, user, push_service, network or restart")
+			l.errorf(m.pos, "an action needs one of device, user, pbx (with push), push_service, network or restart")
 		} else {
+			for i, t := range targets {
+				if t == "pbx" && !m.has("pbx") {
+					targets[i] = "push" // the key the file wrote
+				}
+			}
 			f, _ := m.get(targets[1])
 			l.errorf(f.pos, "an action changes one thing; split %s and %s into two actions", targets[0], targets[1])
 		}
@@ -113,7 +143,8 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 	}
 	// Keys that belong to another target than the one named.
 	owner := map[string]string{"app": "device", "logout": "device", "default_softphone": "device",
-		"websocket_session": "device", "presence": "user", "notify": "user", "down": "restart"}
+		"websocket_session": "device", "vendor_port": "device", "connection": "device",
+		"presence": "user", "notify": "user", "push": "pbx", "down": "restart"}
 	for _, f := range m.fields {
 		if o, ok := owner[f.key]; ok && o != targets[0] {
 			l.errorf(f.pos, "%q needs a %s in the same action", f.key, o)
@@ -142,6 +173,17 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 		}
 		a.DefaultSoftphone = l.optBoolPtr(m, "default_softphone")
 		a.WebsocketSession = l.optBoolPtr(m, "websocket_session")
+		if f, ok := m.get("vendor_port"); ok {
+			if v, ok := l.enum(f, "open", "blocked"); ok {
+				open := v == "open"
+				a.VendorPort = &open
+			}
+		}
+		if f, ok := m.get("connection"); ok {
+			if v, ok := l.enum(f, connectionWords...); ok {
+				a.Connection = Connection(v)
+			}
+		}
 	case "user":
 		f, _ := m.get("user")
 		if v, ok := l.name(f); ok {
@@ -162,13 +204,18 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 		default:
 			a.Notify = l.notification(nf)
 		}
+	case "pbx":
+		a.PBX, a.Push = l.pushAction(m, pbxs, reg)
 	case "push_service":
 		f, _ := m.get("push_service")
-		if sm, ok := l.readMapping(f.value, "push_service", []string{"available", "latency"}); ok {
+		if sm, ok := l.readMapping(f.value, "push_service", []string{"available", "latency", "registration"}); ok {
 			if len(sm.fields) == 0 {
-				l.errorf(f.pos, "the action changes nothing on the push service; give available or latency")
+				l.errorf(f.pos, "the action changes nothing on the push service; give available, latency or registration")
 			}
 			a.PushService = &PushServiceChange{Available: l.optBoolPtr(sm, "available"), Latency: l.optDurationPtr(sm, "latency")}
+			if rf, ok := sm.get("registration"); ok {
+				a.PushService.Registration = l.registration(rf)
+			}
 		}
 	case "restart":
 		f, _ := m.get("restart")
@@ -216,6 +263,53 @@ func (l *loader) action(n ast.Node, runLength time.Duration, reg *registry) (Act
 		a.Network = change
 	}
 	return a, true
+}
+
+// pushAction reads the PBX and the Push object change of a `push:` action;
+// `pbx:` may be left out when the file has one PBX.
+func (l *loader) pushAction(m *mapping, pbxs []PBX, reg *registry) (string, *PushChange) {
+	name := ""
+	if f, ok := m.get("pbx"); ok {
+		if v, ok := l.name(f); ok {
+			name = v
+			reg.refer("pbx", v, l.valuePos(f, f.value))
+		}
+	} else if len(pbxs) == 1 {
+		name = pbxs[0].Name
+	} else {
+		l.errorf(m.pos, "this file has %d PBXs: name the one whose Push object changes (pbx: NAME)", len(pbxs))
+	}
+	f, ok := m.get("push")
+	if !ok {
+		l.errorf(m.pos, "the action changes nothing on PBX %q; give push (the Push object's keys to set)", name)
+		return name, nil
+	}
+	pm, ok := l.readMapping(f.value, "push", pushKeys)
+	if !ok {
+		return name, nil
+	}
+	if len(pm.fields) == 0 && name != "" {
+		for i := range pbxs {
+			if pbxs[i].Name == name && pbxs[i].Push != nil {
+				l.errorf(f.pos, "the action changes nothing: PBX %q has a Push object already; give the keys to change", name)
+			}
+		}
+	}
+	return name, l.pushChange(pm)
+}
+
+// registration reads `registration: {system_name: TEXT, password: TEXT}`.
+func (l *loader) registration(f field) *Registration {
+	rm, ok := l.readMapping(f.value, "registration", []string{"system_name", "password"})
+	if !ok || !l.require(rm, "system_name", "password") {
+		return nil
+	}
+	r := &Registration{}
+	sf, _ := rm.get("system_name")
+	r.SystemName, _ = l.name(sf)
+	pf, _ := rm.get("password")
+	r.Password, _ = l.text(pf)
+	return r
 }
 
 // notification reads `notify: {title: TEXT, content: TEXT}`; title is

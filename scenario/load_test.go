@@ -208,7 +208,7 @@ func TestLoadErrors(t *testing.T) {
 				`ios-wake.yaml:6:35: missing required key "title"`,
 				`ios-wake.yaml:7:42: an action changes one thing; split presence and notify into two actions`,
 				`ios-wake.yaml:8:46: unknown key "contnet" (did you mean "content"?)`,
-				`ios-wake.yaml:9:5: the action changes nothing on device "d"; give one of app, logout, default_softphone, websocket_session`,
+				`ios-wake.yaml:9:5: the action changes nothing on device "d"; give one of app, logout, default_softphone, websocket_session, vendor_port, connection`,
 				`ios-wake.yaml:9:22: unknown device "d"`,
 				`ios-wake.yaml:9:25: "notify" needs a user in the same action`,
 			}},
@@ -298,7 +298,7 @@ func TestLoadErrors(t *testing.T) {
 			[]string{
 				`ios-wake.yaml:5:45: "wake" does not apply to a deskphone (only to myapps and mypbx)`,
 				`ios-wake.yaml:6:55: "ios" does not apply to an android device`,
-				`ios-wake.yaml:7:11: device "d" is a deskphone; app, logout, default_softphone and websocket_session apply only to myapps and mypbx`,
+				`ios-wake.yaml:7:11: device "d" is a deskphone; app, logout, default_softphone, websocket_session, vendor_port, connection apply only to myapps and mypbx`,
 			}},
 		{"aliases are refused", head + "devices: &d []\nexpect: *d\n",
 			[]string{`ios-wake.yaml:5:9: aliases (*name) are not supported in scenarios; write the value out`}},

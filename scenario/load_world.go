@@ -120,9 +120,9 @@ func (l *loader) top(root ast.Node) *File {
 		items, _ := l.readList(fd.value, "actions")
 		for _, item := range items {
 			if isPopulation(item) {
-				as, _ := l.actionPopulation(item, f.Duration, reg)
+				as, _ := l.actionPopulation(item, f.Duration, f.PBXs, reg)
 				f.Actions = append(f.Actions, as...)
-			} else if a, ok := l.action(item, f.Duration, reg); ok {
+			} else if a, ok := l.action(item, f.Duration, f.PBXs, reg); ok {
 				f.Actions = append(f.Actions, a)
 			}
 		}
@@ -232,49 +232,51 @@ func (l *loader) push(fd field, pbxIndex int) *Push {
 	if !ok {
 		return nil
 	}
-	p := &Push{
-		Pos:               m.pos,
-		Name:              DefaultPushName,
-		URL:               DefaultPushURL,
-		Certificate:       CertificateDevice,
-		CertificateSerial: DefaultCertificateSerial + int64(pbxIndex),
-		TrustsService:     true,
-		Reachable:         true,
-	}
+	p := DefaultPush(pbxIndex).Apply(l.pushChange(m))
+	p.Pos = m.pos
 	if m.pos.Line == 0 || len(m.fields) == 0 {
 		p.Pos = fd.pos
 	}
+	return &p
+}
+
+// pushChange reads the keys of a Push object that m gives (pbx.push, or an
+// action's push).
+func (l *loader) pushChange(m *mapping) *PushChange {
+	c := &PushChange{}
 	if f, ok := m.get("name"); ok {
 		if v, ok := l.name(f); ok {
-			p.Name = v
+			c.Name = &v
 		}
 	}
-	l.optText(m, "url", &p.URL)
+	c.URL = l.optTextPtr(m, "url")
 	if f, ok := m.get("certificate"); ok {
 		if v, ok := l.enum(f, certificateWords...); ok {
-			p.Certificate = Certificate(v)
+			cert := Certificate(v)
+			c.Certificate = &cert
 		}
 	}
 	if f, ok := m.get("certificate_serial"); ok {
 		if v, ok := l.integer(f, 0, math.MaxInt64); ok {
-			p.CertificateSerial = v
+			c.CertificateSerial = &v
 		}
 	}
-	l.optBool(m, "trusts_service", &p.TrustsService)
+	c.TrustsService = l.optBoolPtr(m, "trusts_service")
 	if f, ok := m.get("dns"); ok {
 		if v, ok := l.enum(f, "ok", "fail"); ok {
-			p.DNSFails = v == "fail"
+			fails := v == "fail"
+			c.DNSFails = &fails
 		}
 	}
-	l.optBool(m, "http_proxy", &p.HTTPProxy)
-	l.optBool(m, "reachable", &p.Reachable)
-	l.optText(m, "password", &p.Password)
-	return p
+	c.HTTPProxy = l.optBoolPtr(m, "http_proxy")
+	c.Reachable = l.optBoolPtr(m, "reachable")
+	c.Password = l.optTextPtr(m, "password")
+	return c
 }
 
 var certificateWords = []string{string(CertificateDevice), string(CertificateUnverifiedDevice), string(CertificateOwn), string(CertificateNone)}
 
-var userKeys = []string{"name", "number", "password", "push", "presence", "forks", "cfnr", "cfb", "cfu"}
+var userKeys = []string{"name", "display", "number", "password", "push", "presence", "forks", "cfnr", "cfb", "cfu"}
 
 func (l *loader) user(n ast.Node, reg *registry) (User, bool) {
 	m, ok := l.readMapping(n, "a user", userKeys)
@@ -292,6 +294,7 @@ func (l *loader) user(n ast.Node, reg *registry) (User, bool) {
 	}
 	u.Name = name
 	reg.define(l, "user", reg.users, name, l.valuePos(fd, fd.value))
+	l.optText(m, "display", &u.Display)
 	if f, ok := m.get("number"); ok {
 		u.Number, _ = l.digits(f)
 	}

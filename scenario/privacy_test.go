@@ -154,6 +154,9 @@ func privacySecrets(t *testing.T, f *File, events []timeline.Event) []secret {
 		if u := f.User(d.User); u != nil {
 			add("number", u.Number)
 			add("name", u.Name)
+			// The display names the PBX shows the caller by are details too.
+			add("name", u.Display)
+			add("name", d.Display)
 		}
 	}
 	for _, a := range f.Actions {

@@ -35,6 +35,7 @@ var realtimeLibrary = []string{
 	"ras-h235-md5-token",                 // B31 B30
 	"cause-codes-normal-clearing",        // B32 B30
 	"cause-codes-user-busy",              // B32
+	"push-trust-list-fixed",              // B03 B01: a Push object changed during the run
 }
 
 // TestRealtimeMatchesSimulated runs those scenarios at once on loopback
@@ -74,30 +75,54 @@ func TestRealtimeMatchesSimulated(t *testing.T) {
 			t.Errorf("no real-time scenario covers %s", row)
 		}
 	}
+	files := make([]*File, len(realtimeLibrary))
+	for i, name := range realtimeLibrary {
+		files[i], _ = Load(filepath.Join("..", "scenarios", name+".yaml"))
+	}
 	for i, name := range realtimeLibrary {
 		o := outcomes[i]
 		t.Run(name, func(t *testing.T) {
-			if o.err != nil {
-				t.Fatal(o.err)
+			problems := realtimeProblems(o.sim, o.real, o.err)
+			if len(problems) > 0 && o.sim != nil {
+				// The wall clock is shared with every other test of the
+				// run: a scenario that missed a window while everything ran
+				// at once runs again alone. A real difference fails twice.
+				t.Logf("run with the others failed, running again alone:\n%s", strings.Join(problems, "\n"))
+				real, err := RunRealtime(context.Background(), files[i], RealOptions{Block: 100 + i, Log: zerolog.Nop()})
+				problems = realtimeProblems(o.sim, real, err)
+				o.real = real
 			}
-			for _, r := range []*Result{o.sim, o.real} {
-				for _, v := range Failed(r.Verdicts) {
-					t.Errorf("%s run: %s", map[bool]string{true: "simulated", false: "real-time"}[r == o.sim], v.String())
-				}
+			for _, p := range problems {
+				t.Error(p)
 			}
-			sim, real := messagesByPair(o.sim), messagesByPair(o.real)
-			for _, pair := range slices.Sorted(keysOf(sim, real)) {
-				if !slices.Equal(sim[pair], real[pair]) {
-					t.Errorf("%s:\n  simulated: %s\n  real-time: %s", pair, strings.Join(sim[pair], " "), strings.Join(real[pair], " "))
-				}
-			}
-			if t.Failed() {
+			if t.Failed() && o.real != nil {
 				for _, e := range o.real.Timeline.Events() {
 					t.Log(e.String())
 				}
 			}
 		})
 	}
+}
+
+// realtimeProblems lists what differs between a simulated and a real-time
+// run of one file: failed expectations of either, and message sequences.
+func realtimeProblems(simr, real *Result, err error) []string {
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, r := range []*Result{simr, real} {
+		for _, v := range Failed(r.Verdicts) {
+			out = append(out, fmt.Sprintf("%s run: %s", map[bool]string{true: "simulated", false: "real-time"}[r == simr], v.String()))
+		}
+	}
+	sim, rt := messagesByPair(simr), messagesByPair(real)
+	for _, pair := range slices.Sorted(keysOf(sim, rt)) {
+		if !slices.Equal(sim[pair], rt[pair]) {
+			out = append(out, fmt.Sprintf("%s:\n  simulated: %s\n  real-time: %s", pair, strings.Join(sim[pair], " "), strings.Join(rt[pair], " ")))
+		}
+	}
+	return out
 }
 
 // messagesByPair lists the RAS and Q.931 messages between each two actors,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/pbx"
+	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/timeline"
 )
 
@@ -39,6 +40,10 @@ const (
 	DefaultTTL                 = 60 * time.Second       // devices[].ttl: what the phone proposes (B30)
 	DefaultIOSWake             = 1500 * time.Millisecond
 	DefaultAndroidWake         = 2 * time.Second
+	// The OSs' suspension delays (B29): model choices guided by the
+	// platforms' rules, see phone.DefaultSuspendIOS.
+	DefaultIOSSuspend     = phone.DefaultSuspendIOS
+	DefaultAndroidSuspend = phone.DefaultSuspendAndroid
 )
 
 // File is one scenario after loading, with every default applied.
@@ -61,6 +66,10 @@ type File struct {
 	// Expect may be empty; whether an empty list is allowed (only when
 	// recording) is the command line's decision.
 	Expect []Expectation
+	// Warnings are what is legal but most likely not what the author
+	// meant (an app that can never read its pushes); the file loads and
+	// runs, and the command line prints them with their positions.
+	Warnings []Problem
 
 	index fileIndex // names to elements, for files of large populations
 }
@@ -114,10 +123,49 @@ type Push struct {
 	Password  string // 12r2 registration password; default ""
 }
 
+// PushChange is an action's change of a Push object (B01-B06): the keys
+// the action gives; nil fields keep their value (or, when the action
+// creates the Push object, its default).
+type PushChange struct {
+	Name              *string
+	URL               *string
+	Certificate       *Certificate
+	CertificateSerial *int64
+	TrustsService     *bool
+	DNSFails          *bool
+	HTTPProxy         *bool
+	Reachable         *bool
+	Password          *string
+}
+
+// Apply returns p with the change's keys set.
+func (p Push) Apply(c *PushChange) Push {
+	change(&p.Name, c.Name)
+	change(&p.URL, c.URL)
+	change(&p.Certificate, c.Certificate)
+	change(&p.CertificateSerial, c.CertificateSerial)
+	change(&p.TrustsService, c.TrustsService)
+	change(&p.DNSFails, c.DNSFails)
+	change(&p.HTTPProxy, c.HTTPProxy)
+	change(&p.Reachable, c.Reachable)
+	change(&p.Password, c.Password)
+	return p
+}
+
+// DefaultPush is the Push object of PBX index with every default, as
+// `push: {}` gives it.
+func DefaultPush(index int) Push {
+	return Push{Name: DefaultPushName, URL: DefaultPushURL, Certificate: CertificateDevice,
+		CertificateSerial: DefaultCertificateSerial + int64(index), TrustsService: true, Reachable: true}
+}
+
 // User is a user object of a PBX.
 type User struct {
-	Pos      Pos
-	Name     string // H.323 ID; required, unique in the file
+	Pos  Pos
+	Name string // H.323 ID; required, unique in the file
+	// Display is the user's display name, what callees see (the PBX's
+	// name lookup, B17); default "" = Name.
+	Display  string
 	Number   string // E.164 / dialled digits; default "" (not callable); unique in its PBX
 	Password string // H.235 password; "" = no authentication
 	// Push is the user's Push field as written. It may name no Push object:
@@ -264,6 +312,18 @@ type Device struct {
 	// password: hmac (default, H.235.1 HMAC-SHA1-96 in a nestedcryptoToken)
 	// or md5 (cryptoEPPwdHash) (B31).
 	H235 H235Method
+	// Display is the name shown for calls from this device, in its own
+	// Setups and by the PBX; default "" = its user's display name.
+	Display string
+	// Suspend is how long the app runs in the background after a call, a
+	// wake or being sent there before its OS suspends it and it
+	// unregisters (B29); 0 = never (`suspend_after: never`). Default 30s
+	// on iOS, 60s on Android; zero for desk phones and myPBX on Android
+	// (B24).
+	Suspend time.Duration
+	// Connection is the app's network at the start: Wi-Fi (default) or
+	// mobile data, where no Wi-Fi firewall blocks the vendor (B20).
+	Connection Connection
 
 	passwordSet bool // the file gave `password`, even "" (then the user's is not used)
 }
@@ -318,16 +378,33 @@ type AndroidSettings struct {
 	VendorPortOpen       bool   // vendor_port: open (default) | blocked (B20: FCM's ports)
 }
 
-// Call is a call placed by a device.
+// Connection is the network an app is on (B20).
+type Connection string
+
+// The connections.
+const (
+	ConnectionWiFi       Connection = "wifi"        // default: a Wi-Fi, whose firewall may block the vendor's ports
+	ConnectionMobileData Connection = "mobile_data" // cellular data: nothing blocks the vendor
+)
+
+// Call is a call placed by a device. The caller hangs up at the first of
+// its hang-up times that comes; with none it holds until the other side
+// ends the call.
 type Call struct {
 	Pos         Pos
 	At          time.Duration // required
 	From        string        // required; a device
 	To          string        // required; dialled digits
 	HangupAfter time.Duration // after connect; 0 = never
+	// HangupAt is a time of the run, after At, when the caller hangs up
+	// whatever the call's state; 0 = none.
+	HangupAt time.Duration
+	// HangupAfterSetup is how long after its Setup the caller hangs up,
+	// answered or not ("the caller gave up"); 0 = none.
+	HangupAfterSetup time.Duration
 }
 
-// Action changes the world at a time. Exactly one of Device, User,
+// Action changes the world at a time. Exactly one of Device, User, PBX,
 // PushService and Network is set.
 type Action struct {
 	Pos Pos
@@ -338,6 +415,14 @@ type Action struct {
 	Logout           bool
 	DefaultSoftphone *bool
 	WebsocketSession *bool
+	// VendorPort changes the firewall of the app's Wi-Fi: true open, false
+	// blocked (B20); nil = no change.
+	VendorPort *bool
+	// Connection moves the app between Wi-Fi and mobile data; "" = no change.
+	Connection Connection
+	// PBX names the PBX whose Push object Push creates or changes.
+	PBX  string
+	Push *PushChange
 	// User names the user the presence change or notification applies to.
 	User     string
 	Presence Presence // "" = no change
@@ -363,6 +448,15 @@ type Notification struct {
 type PushServiceChange struct {
 	Available *bool
 	Latency   *time.Duration
+	// Registration sets the password of a 12r2 system name's registration
+	// at the service, creating it if needed (B06).
+	Registration *Registration
+}
+
+// Registration is a 12r2 push registration: a system name and its password.
+type Registration struct {
+	SystemName string
+	Password   string
 }
 
 // NetworkChange changes the whole network (Device "") or one device's link;

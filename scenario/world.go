@@ -40,7 +40,12 @@ import (
 //     from the device's name.
 //   - B20: a blocked vendor port on a Wi-Fi without cellular data is a
 //     firewall on the device's side: its connection to the vendor never
-//     comes up, so the vendor cannot deliver.
+//     comes up, so the vendor cannot deliver. A vendor_port or connection
+//     action changes that block at the driver and tells the phone what the
+//     network did to it (phone.VendorCut, phone.NetworkMoved).
+//   - Actions that change a Push object or an app's network change what
+//     earlier actions left; world_actions.go works those states out in time
+//     order and hands the PBX the whole new Push object (pbx.SetPushObject).
 
 // Actor names of the push path.
 const (
@@ -84,6 +89,7 @@ type world struct {
 	index  map[string]int // actor index by name (lookups only)
 	// users maps a user's name to its PBX's index and its definition.
 	users map[string]userRef
+	ips   map[string]netip.Addr // every actor's address, by name
 	// links are the network's settings between two actors; blocked the
 	// ports a device cannot reach (B20).
 	links   []linkSetting
@@ -220,6 +226,7 @@ func buildWorld(f *File, o buildOptions) (*world, error) {
 		}
 		ips[f.Devices[i].Name] = ip
 	}
+	w.ips = ips
 	keys := map[string]push.Key{}
 	for i := range f.Devices {
 		d := &f.Devices[i]
@@ -247,7 +254,9 @@ func buildWorld(f *File, o buildOptions) (*world, error) {
 		w.add(f.Devices[i].Name, ips[f.Devices[i].Name], n)
 	}
 	w.network()
-	w.schedule()
+	if err := w.schedule(o); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -305,7 +314,7 @@ func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]pu
 		cfg.Push = &pbx.PushObject{Name: spec.Push.Name}
 	}
 	for _, u := range spec.Users {
-		pu := pbx.User{Name: u.Name, Number: u.Number, Password: u.Password, Push: u.Push,
+		pu := pbx.User{Name: u.Name, Display: u.Display, Number: u.Number, Password: u.Password, Push: u.Push,
 			Presence: pbx.Presence(u.Presence), Forks: u.Forks}
 		if u.CFNR != nil {
 			pu.CFNR = &pbx.Forward{To: u.CFNR.To, After: u.CFNR.After}
@@ -324,7 +333,7 @@ func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]pu
 		if w.users[d.User].pbx != index {
 			continue
 		}
-		pd := pbx.Device{Name: d.Name, User: d.User, Kind: pbx.DeviceKind(d.Kind), Platform: pbx.Platform(d.OS)}
+		pd := pbx.Device{Name: d.Name, User: d.User, Display: d.Display, Kind: pbx.DeviceKind(d.Kind), Platform: pbx.Platform(d.OS)}
 		pd.PushToken = d.Kind.IsApp() && d.App != AppLoggedOut &&
 			!(d.Kind == KindMyPBX && d.OS == OSAndroid && d.Android.Push == "off")
 		cfg.Devices = append(cfg.Devices, pd)
@@ -347,41 +356,50 @@ func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]pu
 	}
 	nc.Security = &node.Security{Own: sess}
 	if spec.Push != nil {
-		ccfg := push.ClientConfig{
-			PBX:               spec.Name,
-			Name:              spec.Push.Name,
-			URL:               spec.Push.URL,
-			SystemName:        systemName(spec),
-			Certificate:       pki.Role(spec.Push.Certificate),
-			CertificateSerial: strconv.FormatInt(spec.Push.CertificateSerial, 10),
-			DNSFails:          spec.Push.DNSFails,
-			HTTPProxy:         spec.Push.HTTPProxy,
-		}
-		if spec.Version == pbx.V12r2 {
-			ccfg.Auth, ccfg.Password = push.AuthPassword, spec.Push.Password
-		}
-		sec, err := w.pushObjectSecurity(spec, o)
-		if err != nil {
+		if nc.Push, err = w.pushConfig(index, spec.Push, o); err != nil {
 			return nil, err
 		}
-		nc.Push = &pbx.PushConfig{Client: ccfg, Service: netip.AddrPortFrom(ips[actorPush], o.webPort), Security: sec}
 	}
 	return pbx.NewNode(nc)
 }
 
+// pushConfig is the Push object p of PBX index as the PBX node runs it:
+// its client, where the service is, what it presents and trusts.
+func (w *world) pushConfig(index int, p *Push, o buildOptions) (*pbx.PushConfig, error) {
+	spec := &w.file.PBXs[index]
+	ccfg := push.ClientConfig{
+		PBX:               spec.Name,
+		Name:              p.Name,
+		URL:               p.URL,
+		SystemName:        systemName(spec),
+		Certificate:       pki.Role(p.Certificate),
+		CertificateSerial: strconv.FormatInt(p.CertificateSerial, 10),
+		DNSFails:          p.DNSFails,
+		HTTPProxy:         p.HTTPProxy,
+	}
+	if spec.Version == pbx.V12r2 {
+		ccfg.Auth, ccfg.Password = push.AuthPassword, p.Password
+	}
+	sec, err := w.pushObjectSecurity(spec, p, o)
+	if err != nil {
+		return nil, err
+	}
+	return &pbx.PushConfig{Client: ccfg, Service: netip.AddrPortFrom(w.ips[actorPush], o.webPort), Security: sec}, nil
+}
+
 // pushObjectSecurity is what a Push object presents (its device
 // certificate, B02) and trusts (B03).
-func (w *world) pushObjectSecurity(p *PBX, o buildOptions) (*node.Security, error) {
+func (w *world) pushObjectSecurity(p *PBX, obj *Push, o buildOptions) (*node.Security, error) {
 	sec := o.trust(pki.DeviceCAName)
-	if p.Push.TrustsService {
+	if obj.TrustsService {
 		sec = o.trust(pki.ServiceCAName)
 	}
 	sec.ServerName = w.serviceHost()
 	issuer := map[Certificate]string{CertificateDevice: pki.DeviceCAName,
-		CertificateUnverifiedDevice: pki.UnverifiedDeviceCAName, CertificateOwn: pki.OwnCAName}[p.Push.Certificate]
+		CertificateUnverifiedDevice: pki.UnverifiedDeviceCAName, CertificateOwn: pki.OwnCAName}[obj.Certificate]
 	if issuer != "" {
 		own, err := o.credential(node.Identity{Subject: systemName(p), Issuer: issuer,
-			Serial: strconv.FormatInt(p.Push.CertificateSerial, 10)}, false, "")
+			Serial: strconv.FormatInt(obj.CertificateSerial, 10)}, false, "")
 		if err != nil {
 			return nil, err
 		}

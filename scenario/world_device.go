@@ -22,9 +22,13 @@ func (w *world) deviceNode(index int, ips map[string]netip.Addr, keys map[string
 	if err != nil {
 		return nil, err
 	}
+	display := spec.Display
+	if display == "" {
+		display = ref.user.Display
+	}
 	cfg := phone.NodeConfig{
 		Core:  phoneConfig(spec, ref.user, quirks[pbx.QuirkDNDClosedStopsWake]),
-		Alias: ref.user.Name, Number: ref.user.Number, DeviceAlias: spec.Name,
+		Alias: ref.user.Name, Number: ref.user.Number, DeviceAlias: spec.Name, Display: display,
 		Password: spec.Password, Authentication: rasAuthMethod(spec.H235),
 		GatekeeperID: spec.GatekeeperID, ClockSkew: spec.ClockSkew, Discover: true,
 		IP: ips[spec.Name], RASPort: pbx.PortRAS, SignalPort: pbx.PortSignalling,
@@ -89,6 +93,7 @@ func phoneConfig(s *Device, u *User, dndClosedStopsWake bool) phone.Config {
 	cfg.WebSocketSession = s.WebsocketSession
 	cfg.SecureSignalling = s.secure()
 	cfg.Wake = phone.Latency{Min: s.Wake.Min, Max: s.Wake.Max}
+	cfg.Suspend = s.Suspend
 	cfg.TTL = s.TTL
 	switch s.Answer.Mode {
 	case AnswerAfter:
@@ -122,17 +127,23 @@ func phoneConfig(s *Device, u *User, dndClosedStopsWake bool) phone.Config {
 	return cfg
 }
 
-// vendorBlocked: B20 — the format's vendor_port: blocked is the Wi-Fi-only
-// case (on Android, FCM's ports are blocked the same way).
-func vendorBlocked(d *Device) (uint16, bool) {
+// vendorPort is the port an app reaches its vendor's push service on (B20):
+// Apple's 5223, or FCM's.
+func vendorPort(d *Device) (uint16, bool) {
 	switch {
 	case !d.Kind.IsApp():
-	case d.OS == OSIOS && !d.IOS.VendorPortOpen:
+		return 0, false
+	case d.OS == OSIOS:
 		return cloud.PortAPNsDevice, true
-	case d.OS == OSAndroid && !d.Android.VendorPortOpen:
-		return cloud.PortFCMDevice, true
 	}
-	return 0, false
+	return cloud.PortFCMDevice, true
+}
+
+// vendorBlocked: B20 — the format's vendor_port: blocked is a Wi-Fi whose
+// firewall blocks the vendor's port; on mobile data nothing blocks it.
+func vendorBlocked(d *Device) (uint16, bool) {
+	port, ok := vendorPort(d)
+	return port, ok && netOf(d).blocked()
 }
 
 // rasAuthMethod maps the device's h235 key onto the ras core's token method.
@@ -176,79 +187,5 @@ func (w *world) network() {
 		p := w.users[d.User].pbx
 		w.links = append(w.links, linkSetting{a: w.index[l.Device], b: w.index[f.PBXs[p].Name],
 			link: link{Latency: l.Latency, Jitter: l.Jitter, Loss: l.Loss}})
-	}
-}
-
-// schedule turns calls and actions into timed commands: actions at 0s
-// first (they shape the world before anything happens in it), then calls
-// and later actions in file order; a driver runs equal times in this order.
-func (w *world) schedule() {
-	f := w.file
-	for i := range f.Actions {
-		if a := &f.Actions[i]; a.At == 0 {
-			w.action(a)
-		}
-	}
-	for i := range f.Calls {
-		c := &f.Calls[i]
-		w.timed = append(w.timed, timed{at: c.At, actor: w.index[c.From], cmd: phone.PlaceCall{To: c.To, HangupAfter: c.HangupAfter}})
-	}
-	for i := range f.Actions {
-		if a := &f.Actions[i]; a.At > 0 {
-			w.action(a)
-		}
-	}
-}
-
-// action turns one timed action of the file into commands.
-func (w *world) action(a *Action) {
-	at := func(actor int, cmd any) { w.timed = append(w.timed, timed{at: a.At, actor: actor, cmd: cmd}) }
-	switch {
-	case a.Device != "":
-		d := w.index[a.Device]
-		if a.WebsocketSession != nil {
-			// The session carries the push key (B08).
-			at(d, phone.SessionChanged{Up: *a.WebsocketSession})
-		}
-		if a.DefaultSoftphone != nil {
-			// B26: deselected, a push no longer starts the softphone.
-			at(d, phone.DefaultSoftphoneChanged{Default: *a.DefaultSoftphone})
-		}
-		if a.App != "" {
-			at(d, phone.AppStateChanged{State: phone.AppState(a.App)})
-		}
-		if a.Logout {
-			at(d, phone.AppStateChanged{State: phone.LoggedOut})
-		}
-	case a.User != "":
-		ref, ok := w.users[a.User]
-		if !ok {
-			return
-		}
-		p := w.index[w.file.PBXs[ref.pbx].Name]
-		if a.Notify != nil {
-			// B22: the PBX pushes a message (not a call) to the user's apps.
-			at(p, pbx.Notify{User: a.User, Title: a.Notify.Title, Content: a.Notify.Content})
-		}
-		if a.Presence == "" {
-			return
-		}
-		at(p, pbx.PresenceChanged{User: a.User, Presence: pbx.Presence(a.Presence)})
-		for i := range w.file.Devices {
-			if d := &w.file.Devices[i]; d.User == a.User {
-				at(w.index[d.Name], phone.PresenceChanged{Presence: phone.Presence(a.Presence)})
-			}
-		}
-	case a.Restart != "":
-		at(w.index[a.Restart], pbx.Restart{Down: a.Down})
-	case a.PushService != nil:
-		if a.PushService.Latency != nil {
-			at(-1, pushLatency{*a.PushService.Latency})
-		}
-		if a.PushService.Available != nil {
-			at(w.index[actorPush], cloud.SetAvailable{On: *a.PushService.Available})
-		}
-	case a.Network != nil:
-		at(-1, netChange{device: a.Network.Device, change: a.Network})
 	}
 }

@@ -115,14 +115,27 @@ func RunRealtime(ctx context.Context, f *File, o RealOptions) (*Result, error) {
 	for _, b := range w.blocked {
 		net.BlockOutgoing(w.actors[b.actor].ip, b.port)
 	}
+	// Commands of one time run in one scheduled function, in the world's
+	// order (a network change before the phone hears of it), as the
+	// simulated loop runs them; separate timers would not keep that order.
+	var times []time.Duration
+	byTime := map[time.Duration][]timed{}
 	for _, t := range w.timed {
-		t := t
-		host.Schedule(t.at, func() {
-			if t.actor >= 0 {
-				host.DeliverNow(refs[t.actor], node.Command{Cmd: t.cmd})
-				return
+		if _, ok := byTime[t.at]; !ok {
+			times = append(times, t.at)
+		}
+		byTime[t.at] = append(byTime[t.at], t)
+	}
+	for _, at := range times {
+		batch := byTime[at]
+		host.Schedule(at, func() {
+			for _, t := range batch {
+				if t.actor >= 0 {
+					host.DeliverNow(refs[t.actor], node.Command{Cmd: t.cmd})
+				} else {
+					w.realNetChange(net, t.cmd)
+				}
 			}
-			w.realNetChange(net, t.cmd)
 		})
 	}
 	runCtx, cancel := context.WithTimeout(ctx, f.Duration)
@@ -155,6 +168,17 @@ func (w *world) realNetChange(net *realnet.Net, cmd any) {
 			l.Latency = c.latency
 			net.SetLink(ip, push, l)
 		}
+	case vendorBlock:
+		if c.blocked {
+			net.BlockOutgoing(w.actors[c.actor].ip, c.port)
+		} else {
+			net.UnblockOutgoing(w.actors[c.actor].ip, c.port)
+		}
+	case pushLink:
+		a, b := w.actors[c.pbx].ip, w.actors[w.index[actorPush]].ip
+		l := net.LinkOf(a, b)
+		l.Down = c.down
+		net.SetLink(a, b, l)
 	case netChange:
 		n := c.change
 		a, b, ok := w.linkEnds(c)
@@ -256,6 +280,12 @@ func tolerant(items []Expectation, tol time.Duration) []Expectation {
 		}
 		if e.HasWithin {
 			e.Within += tol
+		}
+		if e.HasAfter {
+			e.After = max(e.After-tol, 0)
+		}
+		if len(e.Members) > 0 {
+			e.Members = tolerant(e.Members, tol) // an all group's items
 		}
 		out[i] = e
 	}

@@ -103,6 +103,18 @@ func (s *simWorld) do(t timed) {
 			l.Latency = c.latency
 			s.net.SetLink(ip, push, l)
 		}
+	case vendorBlock:
+		ip := s.actors[c.actor].ip
+		if c.blocked {
+			s.net.BlockOutgoing(ip, c.port)
+		} else {
+			s.net.UnblockOutgoing(ip, c.port)
+		}
+	case pushLink:
+		a, b := s.actors[c.pbx].ip, s.actors[s.index[actorPush]].ip
+		l := s.net.Link(a, b)
+		l.Down = c.down
+		s.net.SetLink(a, b, l)
 	case netChange:
 		n := c.change
 		a, b, ok := s.linkEnds(c)

@@ -240,10 +240,12 @@ func probeDoc() map[string]any {
 		"calls": l{m{"at": "1s", "from": "bob-desk", "to": "201"},
 			m{"population": m{"count": 2, "from": "ds[*]", "to": "201", "at": "1s..2s"}}},
 		"actions": l{
-			m{"at": "2s", "push_service": m{"available": false}},
+			m{"at": "2s", "push_service": m{"available": false, "registration": m{"system_name": "example.com", "password": "x"}}},
 			m{"at": "3s", "network": m{"loss": 0.5}},
 			m{"at": "4s", "device": "alice-iphone", "app": "closed"},
 			m{"at": "5s", "user": "alice", "notify": m{"title": "Voicemail"}},
+			m{"at": "6s", "push": m{"trusts_service": true}},
+			m{"population": m{"count": 2, "at": "7s..8s", "device": "m{i}", "app": "foreground"}},
 		},
 		"expect": l{m{"event": "push.request"},
 			m{"delay": m{"from": m{"event": "ras.rrq", "from": "ds[*]"}, "to": m{"event": "ras.rcf", "to": "ds[*]"}},
@@ -291,7 +293,11 @@ var probes = []struct {
 	{[]any{"devices", 4, "population", "transport"}, []string{"#/$defs/mix_transport"}},
 	{[]any{"calls", 1}, []string{"#/$defs/call_population"}},
 	{[]any{"calls", 1, "population"}, []string{"#/$defs/call_population/properties/population"}},
+	{[]any{"actions", 5}, []string{"#/$defs/action_population"}},
+	{[]any{"actions", 5, "population"}, []string{"#/$defs/action_population/properties/population"}},
 	{[]any{"expect", 1, "delay"}, []string{"#/$defs/expectation/properties/delay"}},
+	{[]any{"actions", 4, "push"}, []string{"#/$defs/action/properties/push"}},
+	{[]any{"actions", 0, "push_service", "registration"}, []string{"#/$defs/action/properties/push_service/properties/registration"}},
 }
 
 const probeKey = "zz_probe"

@@ -112,6 +112,24 @@ func TestDuplicateNamesWarned(t *testing.T) {
 	}
 }
 
+// TestUndecryptablePushesWarned: a device that can never read its pushes
+// (B08) is warned of by validate and run, with its position; the exit
+// status is the file's as without the warning.
+func TestUndecryptablePushesWarned(t *testing.T) {
+	lib := filepath.Join("..", "..", "scenarios")
+	noKey := filepath.Join(lib, "push-without-key-anonymous.yaml")
+	withKey := filepath.Join(lib, "ios-wake-answer.yaml")
+	for _, cmd := range []string{"run", "validate"} {
+		status, out, errOut := pbxsim(t, cmd, noKey)
+		if status != exitOK || !regexp.MustCompile(`push-without-key-anonymous\.yaml:\d+:\d+: warning: device \S+ can never decrypt its pushes`).MatchString(errOut) {
+			t.Errorf("%s: exit %d, stderr %q\n%s", cmd, status, errOut, out)
+		}
+		if _, _, errOut := pbxsim(t, cmd, withKey); strings.Contains(errOut, "warning") {
+			t.Errorf("%s: a device with a key path warned: %q", cmd, errOut)
+		}
+	}
+}
+
 // TestViewBudget: views past --max-view-bytes are not written, and the
 // error names the view, the budget and the flag; 0 lifts the limit.
 func TestViewBudget(t *testing.T) {

@@ -32,7 +32,7 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 	}
 	var files []*scenario.File
 	all := loadAll(names)
-	warnDuplicateNames(stderr, all)
+	printWarnings(stderr, all)
 	for _, l := range all {
 		if l.err != nil {
 			printLoadError(stderr, l.err)

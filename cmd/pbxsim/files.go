@@ -145,15 +145,19 @@ func reportArgs(args []string) ([]string, error) {
 	return out, nil
 }
 
-// warnDuplicateNames warns about scenario files that share a `name:`: JUnit
-// suites, JSON runs and coverage rows are told apart by it, so two files
-// with one name read as one scenario in CI. It is a warning, not an error:
-// each file is still valid on its own.
-func warnDuplicateNames(w io.Writer, files []loaded) {
+// printWarnings prints each file's warnings (scenario.File.Warnings) and
+// warns about scenario files that share a `name:`: JUnit suites, JSON runs
+// and coverage rows are told apart by it, so two files with one name read
+// as one scenario in CI. Warnings are not errors: each file is still
+// valid, and the exit status does not change.
+func printWarnings(w io.Writer, files []loaded) {
 	first := map[string]*scenario.File{}
 	for _, l := range files {
 		if l.file == nil {
 			continue
+		}
+		for _, p := range l.file.Warnings {
+			fmt.Fprintf(w, "%s: warning: %s\n", p.Pos, p.Message)
 		}
 		if f, ok := first[l.file.Name]; ok {
 			fmt.Fprintf(w, "%s: warning: scenario name %q is also the name of %s; reports (JUnit suites, JSON runs, coverage) will not tell them apart\n",

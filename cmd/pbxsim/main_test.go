@@ -115,7 +115,7 @@ func TestJSONDeterministic(t *testing.T) {
 				t.Errorf("%v: JSON lacks %s", args, want)
 			}
 		}
-		if bytes.Contains(docs[0], []byte("wall")) {
+		if bytes.Contains(docs[0], []byte(`"wall`)) { // a key; "firewall" may be in a summary
 			t.Errorf("%v: JSON carries wall-clock time", args)
 		}
 	}

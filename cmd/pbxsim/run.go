@@ -130,7 +130,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	progress := report.NewProgress(stderr, len(files))
 	all := loadAll(files)
-	warnDuplicateNames(stderr, all)
+	printWarnings(stderr, all)
 	var outcomes []runOutcome
 	if *realtime {
 		outcomes = runRealtime(all, *tolerance, progress)

@@ -27,7 +27,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	all := loadAll(files)
-	warnDuplicateNames(stderr, all)
+	printWarnings(stderr, all)
 	for _, l := range all {
 		if l.err != nil {
 			printLoadError(stderr, l.err)

@@ -74,6 +74,10 @@ func (t Tap) see(hop string, data []byte) {
 // SetAvailable is a Command: the service is switched on or off.
 type SetAvailable struct{ On bool }
 
+// SetRegistration is a Command: the service's operators set the password of
+// a 12r2 registration (push.Service.SetRegistration, B06).
+type SetRegistration struct{ Registration push.Registration }
+
 // Service is the push service node.
 type Service struct {
 	cfg  ServiceConfig
@@ -140,8 +144,11 @@ func (s *Service) Handle(now time.Time, in node.Input) []node.Effect {
 	case node.Closed:
 		s.closed(in)
 	case node.Command:
-		if c, ok := in.Cmd.(SetAvailable); ok {
+		switch c := in.Cmd.(type) {
+		case SetAvailable:
 			s.apply(s.core.SetAvailable(c.On))
+		case SetRegistration:
+			s.core.SetRegistration(c.Registration)
 		}
 	}
 	return s.out
