@@ -83,6 +83,15 @@ type world struct {
 	eps   []*endpoint
 	byIP  bool // every actor has an address of its own
 	byRAS map[netip.AddrPort]*gatekeeper
+	// epIPs are the IP addresses endpoints speak RAS from: a gatekeeper's
+	// IP that is none of them is the gatekeeper's alone, whatever the port
+	// (a PBX places its calls from ephemeral ports).
+	epIPs map[netip.Addr]bool
+	// soleAt is the endpoint an IP address belongs to when it is the only
+	// one there (nil when several share it): a capture may show a
+	// connection on another port than the RRQ announced (the plaintext of
+	// a TLS connection, written on 1720 for the decoders).
+	soleAt map[netip.Addr]*endpoint
 	// unplaced counts the messages whose sides could not both be named.
 	unplaced int
 }
@@ -206,6 +215,7 @@ func (w *world) keyOf(a netip.AddrPort) string {
 // gatekeeper, and learns their addresses and aliases.
 func (w *world) placeRAS() {
 	byKey := map[string]*endpoint{}
+	w.epIPs = map[netip.Addr]bool{}
 	for _, m := range w.c.msgs {
 		if !m.ras {
 			continue
@@ -229,6 +239,7 @@ func (w *world) placeRAS() {
 			w.eps = append(w.eps, e)
 		}
 		e.ras[addr] = true
+		w.epIPs[addr.Addr()] = true
 		e.msgs = append(e.msgs, m)
 		if as := rasAliases(m); as != "" && (len(e.aliases) == 0 || m.is("rrq")) {
 			e.aliases = m.f.Aliases
@@ -273,6 +284,22 @@ func (w *world) placeRAS() {
 	for _, g := range w.gks {
 		g.signalling[netip.AddrPortFrom(g.ras.Addr(), 1720)] = true
 	}
+	w.soleAt = map[netip.Addr]*endpoint{}
+	shared := map[netip.Addr]bool{}
+	for _, e := range w.eps {
+		for a := range e.ras {
+			if o, ok := w.soleAt[a.Addr()]; ok && o != e {
+				shared[a.Addr()] = true
+			}
+			w.soleAt[a.Addr()] = e
+		}
+	}
+	for ip := range shared {
+		delete(w.soleAt, ip)
+	}
+	for _, g := range w.gks {
+		delete(w.soleAt, g.ras.Addr())
+	}
 }
 
 // endpointAt returns the endpoint an address belongs to, if it is known.
@@ -282,13 +309,13 @@ func (w *world) endpointAt(a netip.AddrPort) *endpoint {
 			return e
 		}
 	}
-	return nil
+	return w.soleAt[a.Addr()]
 }
 
 // gatekeeperAt returns the gatekeeper an address belongs to, if it is known.
 func (w *world) gatekeeperAt(a netip.AddrPort) *gatekeeper {
 	for _, g := range w.gks {
-		if g.signalling[a] || g.ras == a || w.byIP && g.ras.Addr() == a.Addr() {
+		if g.signalling[a] || g.ras == a || (w.byIP || !w.epIPs[a.Addr()]) && g.ras.Addr() == a.Addr() {
 			return g
 		}
 	}

@@ -58,6 +58,10 @@ func (in *inference) build(name string) *scenarioOut {
 		if co.hangupAfter > 0 {
 			co.note = fmt.Sprintf("%s hangs up %s after the answer reached it", c.caller.name, dur(co.hangupAfter))
 		}
+		if d := in.gaveUp[c].Round(time.Millisecond); d > 0 {
+			co.hangupAfterSetup = d
+			co.note = fmt.Sprintf("%s gives up %s after its Setup, before an answer", c.caller.name, dur(d))
+		}
 		out.calls = append(out.calls, co)
 	}
 	slices.SortStableFunc(in.actions, func(a, b actionOut) int { return int(a.at - b.at) })
@@ -140,6 +144,9 @@ func (in *inference) phantoms() {
 	}
 }
 
+// securePort is the call-signalling port of H.323 over TLS.
+const securePort = 1300
+
 // device writes an endpoint's device: its kind, what it asks for and
 // signs with, how it answers, and for an app the actions of its life.
 func (in *inference) device(e *endpoint) *deviceOut {
@@ -152,7 +159,15 @@ func (in *inference) device(e *endpoint) *deviceOut {
 		d.ttl = time.Duration(e.inf.ttl) * time.Second
 	}
 	in.security(e, u, d)
-	if e.inf.tunnel {
+	secure := false
+	for a := range e.signalling {
+		secure = secure || a.Port() == securePort
+	}
+	switch {
+	case secure:
+		d.transport = "h323-tls"
+		d.notes = append(d.notes, "it announces its call signalling on 1300, the port of H.323 over TLS (H.235.0): TLS (a capture's cleartext does not tell UDP from DTLS for its RAS: model choice, RAS as the transport's)")
+	case e.inf.tunnel:
 		d.transport = "h323-tcp"
 		d.notes = append(d.notes, "its RAS travels inside its call-signalling connection (H.460.17); TLS cannot be told from TCP in a capture's cleartext (model choice: h323-tcp)")
 	}

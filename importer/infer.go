@@ -64,9 +64,12 @@ type inference struct {
 	noAnswer map[*gatekeeper][]time.Duration
 	answers  map[*endpoint]*deviceOut
 	hangups  map[*call]time.Duration
-	actions  []actionOut
-	notes    []string // header notes: what the capture could not tell
-	dnd      map[*userCfg][]*call
+	// gaveUp: calls the caller released before an answer, how long after
+	// its Setup.
+	gaveUp  map[*call]time.Duration
+	actions []actionOut
+	notes   []string // header notes: what the capture could not tell
+	dnd     map[*userCfg][]*call
 	// startLossy holds the devices whose link loses from the start, with why.
 	startLossy map[*endpoint]string
 	startLoss  map[*endpoint]float64
@@ -77,7 +80,7 @@ func newInference(w *world) *inference {
 	return &inference{w: w, byName: map[string]*userCfg{}, byNumber: map[string]*userCfg{},
 		timeouts: map[*gatekeeper][]time.Duration{}, lookups: map[*gatekeeper][]time.Duration{},
 		noAnswer: map[*gatekeeper][]time.Duration{}, answers: map[*endpoint]*deviceOut{},
-		hangups: map[*call]time.Duration{}, dnd: map[*userCfg][]*call{}, startLossy: map[*endpoint]string{}, startLoss: map[*endpoint]float64{}, outages: map[time.Duration]bool{}}
+		hangups: map[*call]time.Duration{}, gaveUp: map[*call]time.Duration{}, dnd: map[*userCfg][]*call{}, startLossy: map[*endpoint]string{}, startLoss: map[*endpoint]float64{}, outages: map[time.Duration]bool{}}
 }
 
 func (in *inference) notef(format string, args ...any) {
@@ -276,7 +279,7 @@ func (in *inference) routeCall(c *call) {
 		if connect != nil {
 			in.hangups[c] = rel.at - (connect.at + c.caller.inf.latency)
 		} else {
-			in.notef("%s hung up its call to %s at %s before it was answered; the model hangs up only after an answer, so the call rings on", c.caller.name, c.dialled, dur(rel.at))
+			in.gaveUp[c] = rel.at - c.leg.setup().at
 		}
 	case connect != nil:
 		// The PBX cleared an answered call: the callee hung up.
@@ -469,7 +472,8 @@ func (in *inference) plan(e *endpoint) []appEvent {
 		}
 		c := wakeCandidate{p: p, span: -1}
 		for i, sp := range e.inf.spans {
-			if !claimed[i] && sp.start > p.at && sp.start <= p.at+wakeHorizon && (p.until < 0 || sp.start <= p.until+wakeHorizon) {
+			// A call released at once was never pushed: no wake is its.
+			if !p.immediate && !claimed[i] && sp.start > p.at && sp.start <= p.at+wakeHorizon && (p.until < 0 || sp.start <= p.until+wakeHorizon) {
 				c.span, claimed[i] = i, true
 				break
 			}

@@ -82,7 +82,10 @@ type callOut struct {
 	at          time.Duration
 	from, to    string
 	hangupAfter time.Duration
-	note        string
+	// hangupAfterSetup: the caller gave up before an answer, this long
+	// after its Setup went out.
+	hangupAfterSetup time.Duration
+	note             string
 }
 
 type actionOut struct {
@@ -173,6 +176,9 @@ func (s *scenarioOut) yaml() []byte {
 			hang := ""
 			if c.hangupAfter > 0 {
 				hang = ", hangup_after: " + dur(c.hangupAfter)
+			}
+			if c.hangupAfterSetup > 0 {
+				hang = ", hangup_after_setup: " + dur(c.hangupAfterSetup)
 			}
 			w.line(1, "- {at: %s, from: %s, to: %s%s}", dur(c.at), q(c.from), q(c.to), hang)
 		}
