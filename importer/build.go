@@ -283,6 +283,18 @@ func (in *inference) app(e *endpoint, u *userCfg, d *deviceOut, evs []appEvent) 
 	} else {
 		d.notes = append(d.notes, "an app (it registers late or unregisters; no push woke it in the capture); model choice: iOS, wake 1.5s")
 	}
+	for i, at := range e.inf.moves {
+		// Model choice: the capture cannot tell why a registered app
+		// registers again; the model's app does when it changes network
+		// (B20), and mobile data and the Wi-Fi (whose vendor port the file
+		// leaves open) reach its vendor alike.
+		to := "mobile_data"
+		if i%2 == 1 {
+			to = "wifi"
+		}
+		in.actions = append(in.actions, actionOut{at: at, device: d.name, connection: to,
+			note: fmt.Sprintf("%s registers again at %s while registered: model choice, it moves to another network", d.name, dur(at))})
+	}
 	softphone := true
 	loggedOut := false
 	waking := time.Duration(0) // a wake under way until then

@@ -19,6 +19,10 @@ type deviceFacts struct {
 	rejected        string // the reason of a refused discovery or registration
 	skew            time.Duration
 	spans           []span
+	// moves are the full RRQs it sent while registered (not a keep-alive,
+	// not a retransmission): a phone that registers again from where it
+	// is now, as after a change of network.
+	moves []time.Duration
 	// losses are the datagrams of its link the exchanges say were lost.
 	losses []*message
 	// app: the inference made it an app; notes are for its device.
@@ -140,6 +144,7 @@ func measure(e *endpoint) {
 // requests say of it (time-to-live, tokens, gatekeeper asked for).
 func registrations(e *endpoint) {
 	var cur *span
+	lastRRQ := int64(-1)
 	closeAt := func(t time.Duration, byGK bool, rejected string) {
 		if cur != nil {
 			cur.end, cur.byGK, cur.rejected = t, byGK, rejected
@@ -166,7 +171,10 @@ func registrations(e *endpoint) {
 			}
 			if !m.f.KeepAlive && cur == nil {
 				cur = &span{start: m.at, registered: never, end: never, first: m}
+			} else if !m.f.KeepAlive && cur.registered >= 0 && m.seq() != lastRRQ {
+				e.inf.moves = append(e.inf.moves, m.at)
 			}
+			lastRRQ = m.seq()
 		case m.is("gcf") && !fromEP:
 		case (m.is("grj") || m.is("rrj")) && !fromEP:
 			if m.is("rrj") || cur != nil && cur.registered < 0 {

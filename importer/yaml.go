@@ -96,6 +96,7 @@ type actionOut struct {
 	presence         string
 	loss             *float64
 	pushService      *bool // available
+	connection       string
 	note             string
 }
 
@@ -275,6 +276,9 @@ func (d *deviceOut) write(w *yamlWriter) {
 		w.line(2, "os: %s", d.os)
 		w.line(2, "app: %s", d.app)
 		w.line(2, "wake: %s", dur(d.wake))
+		// The capture shows every unregistration it has (as closing
+		// actions): the app's OS suspends it at no other time.
+		w.line(2, "suspend_after: never")
 	}
 	if d.ttl > 0 {
 		w.line(2, "ttl: %s", dur(d.ttl))
@@ -325,6 +329,9 @@ func (a *actionOut) write(w *yamlWriter) {
 		}
 		if a.defaultSoftphone != nil {
 			parts = append(parts, "default_softphone: "+strconv.FormatBool(*a.defaultSoftphone))
+		}
+		if a.connection != "" {
+			parts = append(parts, "connection: "+a.connection)
 		}
 	}
 	w.line(1, "- {at: %s, %s}", dur(a.at), strings.Join(parts, ", "))
