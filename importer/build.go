@@ -540,6 +540,9 @@ func (in *inference) lossSpecs() []lossSpec {
 const (
 	MaxLosses          = 200
 	maxCalibrationRuns = 1000
+	// calibrationBudget bounds the runs by the capture's size too: runs
+	// times messages (a run costs about as much as its capture is long).
+	calibrationBudget = 5_000_000
 )
 
 // lossCandidates are the loss probabilities tried for a window, in order:
@@ -613,8 +616,13 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 	out.expect = "expect: []\n"
 	defer func() { out.expect = saved }()
 	runs := 0
+	maxRuns := min(maxCalibrationRuns, max(1, calibrationBudget/max(1, len(in.w.c.msgs))))
 	const reach = time.Second
-	for _, sp := range specs {
+	for i, sp := range specs {
+		if runs >= maxRuns {
+			in.notef("the losses after the first %d are not reproduced: calibrating them would take more than %d runs of this capture", i, maxRuns)
+			break
+		}
 		base, err := in.runLink(name, out, sp.dev.name)
 		if err != nil {
 			return err
@@ -656,7 +664,7 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 		}
 		accepted := false
 		for _, p := range lossCandidates {
-			if runs >= maxCalibrationRuns {
+			if runs >= maxRuns {
 				break
 			}
 			try(p)

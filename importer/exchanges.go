@@ -42,6 +42,11 @@ type span struct {
 	byGK       bool          // the gatekeeper ended it
 	rejected   string
 	first      *message // GRQ or RRQ that started it
+	// gaveUp: the endpoint unregistered after a registration request
+	// of its own went unanswered (it gives up on a registration it may
+	// hold); retry: the span after one that gave up, the endpoint's own
+	// registering again (the model's phones do both by themselves).
+	gaveUp, retry bool
 }
 
 const never = time.Duration(-1)
@@ -145,6 +150,7 @@ func measure(e *endpoint) {
 func registrations(e *endpoint) {
 	var cur *span
 	lastRRQ := int64(-1)
+	unanswered, gaveUp := false, false
 	closeAt := func(t time.Duration, byGK bool, rejected string) {
 		if cur != nil {
 			cur.end, cur.byGK, cur.rejected = t, byGK, rejected
@@ -163,6 +169,7 @@ func registrations(e *endpoint) {
 				cur = &span{start: m.at, registered: never, end: never, first: m}
 			}
 		case m.is("rrq") && fromEP:
+			unanswered = true
 			if m.f.TimeToLive != nil && e.inf.ttl == 0 {
 				e.inf.ttl = *m.f.TimeToLive
 			}
@@ -170,13 +177,15 @@ func registrations(e *endpoint) {
 				e.inf.signs = s
 			}
 			if !m.f.KeepAlive && cur == nil {
-				cur = &span{start: m.at, registered: never, end: never, first: m}
+				cur = &span{start: m.at, registered: never, end: never, first: m, retry: gaveUp}
+				gaveUp = false
 			} else if !m.f.KeepAlive && cur.registered >= 0 && m.seq() != lastRRQ {
 				e.inf.moves = append(e.inf.moves, m.at)
 			}
 			lastRRQ = m.seq()
 		case m.is("gcf") && !fromEP:
 		case (m.is("grj") || m.is("rrj")) && !fromEP:
+			unanswered = false
 			if m.is("rrj") || cur != nil && cur.registered < 0 {
 				e.inf.rejected = m.f.RejectReason
 				if cur != nil && cur.registered < 0 {
@@ -184,11 +193,15 @@ func registrations(e *endpoint) {
 				}
 			}
 		case m.is("rcf") && !fromEP:
+			unanswered = false
 			if cur != nil && cur.registered < 0 {
 				cur.registered = m.at
 			}
 		case m.is("urq"):
 			if cur != nil {
+				if fromEP && unanswered {
+					cur.gaveUp, gaveUp = true, true
+				}
 				closeAt(m.at, !fromEP, "")
 			}
 		}

@@ -70,11 +70,17 @@ func Import(path string, opts Options) (*Result, error) {
 	in.route()
 	out := in.build(name)
 	out.summary = "imported from the capture " + filepath.Base(path)
+	if err := fits(out, len(w.eps)); err != nil {
+		return nil, err
+	}
 	if err := in.calibrateLosses(out, name+".yaml", margin); err != nil {
 		return nil, err
 	}
 	out.header = in.header(filepath.Base(path), c)
 	out.expect = in.draft(margin)
+	if err := fits(out, len(w.eps)); err != nil {
+		return nil, err
+	}
 	src, checked, err := check(name+".yaml", out.yaml())
 	if err != nil {
 		return nil, err
@@ -82,6 +88,16 @@ func Import(path string, opts Options) (*Result, error) {
 	res := &Result{YAML: src, Messages: len(c.msgs), Failed: c.failed, Unplaced: w.unplaced,
 		Devices: len(out.devices), Calls: len(out.calls), Checked: checked}
 	return res, nil
+}
+
+// fits refuses a scenario larger than a scenario file may be (the loader
+// would refuse it): a capture of thousands of endpoints.
+func fits(out *scenarioOut, endpoints int) error {
+	if n := len(out.yaml()); n > scenario.MaxFileSize {
+		return fmt.Errorf("the capture holds %s; the scenario for it would be %d bytes or more, and a scenario may be at most %d: import a capture of fewer endpoints (a storm of phones alike is written as a population, docs/scenario-format.md)",
+			plural(endpoints, "endpoint"), n, scenario.MaxFileSize)
+	}
+	return nil
 }
 
 // header is the file's opening comment: where it comes from, and what the

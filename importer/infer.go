@@ -502,7 +502,7 @@ func (in *inference) plan(e *endpoint) []appEvent {
 		}
 	}
 	for i, sp := range e.inf.spans {
-		if claimed[i] {
+		if claimed[i] || sp.retry {
 			continue
 		}
 		kind := "open"
@@ -512,7 +512,7 @@ func (in *inference) plan(e *endpoint) []appEvent {
 		evs = append(evs, appEvent{at: max(0, sp.start-discoveryLead(e, i)), kind: kind})
 	}
 	for _, sp := range e.inf.spans {
-		if sp.end >= 0 && !sp.byGK && sp.rejected == "" {
+		if sp.end >= 0 && !sp.byGK && sp.rejected == "" && !sp.gaveUp {
 			evs = append(evs, appEvent{at: sp.end, kind: "close"})
 		}
 	}

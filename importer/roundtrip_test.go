@@ -75,6 +75,7 @@ func runToPcap(t *testing.T, f *scenario.File, path string) *scenario.Result {
 // pair (types, causes, aliases), and the expectations drafted from the
 // first capture all pass in the second run, none commented out.
 func TestRoundTripOverTheLibrary(t *testing.T) {
+	const maxRoundTripDevices = 200
 	paths, err := filepath.Glob(filepath.Join("..", "scenarios", "*.yaml"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no scenarios: %v", err)
@@ -86,6 +87,11 @@ func TestRoundTripOverTheLibrary(t *testing.T) {
 			f, err := scenario.Load(path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(f.Devices) > maxRoundTripDevices {
+				// A storm's import lists every member one by one and is
+				// refused by its size (TestImportRefusesAStorm).
+				t.Skipf("%d devices: a storm, imported member by member, is larger than a scenario may be", len(f.Devices))
 			}
 			original := filepath.Join(dir, "original.pcap")
 			runToPcap(t, f, original)
@@ -151,4 +157,20 @@ func passwords(f *scenario.File) []string {
 		}
 	}
 	return out
+}
+
+// TestImportRefusesAStorm: a capture of thousands of endpoints would make
+// a scenario over the size a file may have; the import says so, clearly,
+// instead of writing a file the loader refuses.
+func TestImportRefusesAStorm(t *testing.T) {
+	f, err := scenario.Load(filepath.Join("..", "scenarios", "pbx-restart-reregistration-storm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	capture := filepath.Join(t.TempDir(), "storm.pcap")
+	runToPcap(t, f, capture)
+	_, err = Import(capture, Options{})
+	if err == nil || !strings.Contains(err.Error(), "a scenario may be at most") || !strings.Contains(err.Error(), "endpoints") {
+		t.Fatalf("import of a storm: %v; want the size refused, naming the endpoints", err)
+	}
 }
