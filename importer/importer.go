@@ -70,7 +70,7 @@ func Import(path string, opts Options) (*Result, error) {
 	in.route()
 	out := in.build(name)
 	out.summary = "imported from the capture " + filepath.Base(path)
-	if err := fits(out, len(w.eps)); err != nil {
+	if err := fits(out, len(w.eps), len(c.msgs)*minExpectBytes); err != nil {
 		return nil, err
 	}
 	if err := in.calibrateLosses(out, name+".yaml", margin); err != nil {
@@ -78,7 +78,7 @@ func Import(path string, opts Options) (*Result, error) {
 	}
 	out.header = in.header(filepath.Base(path), c)
 	out.expect = in.draft(margin)
-	if err := fits(out, len(w.eps)); err != nil {
+	if err := fits(out, len(w.eps), 0); err != nil {
 		return nil, err
 	}
 	src, checked, err := check(name+".yaml", out.yaml())
@@ -90,10 +90,17 @@ func Import(path string, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// minExpectBytes is the least an expectation item drafted from a message
+// takes ("- event: ras.rrq", from, to, at).
+const minExpectBytes = 60
+
 // fits refuses a scenario larger than a scenario file may be (the loader
 // would refuse it): a capture of thousands of endpoints.
-func fits(out *scenarioOut, endpoints int) error {
-	if n := len(out.yaml()); n > scenario.MaxFileSize {
+// Before the expectations are drafted, more is the least they will add:
+// each message drafts an item of at least minExpectBytes, so that a
+// capture too large is refused before the runs that calibrate its losses.
+func fits(out *scenarioOut, endpoints, more int) error {
+	if n := len(out.yaml()) + more; n > scenario.MaxFileSize {
 		return fmt.Errorf("the capture holds %s; the scenario for it would be %d bytes or more, and a scenario may be at most %d: import a capture of fewer endpoints (a storm of phones alike is written as a population, docs/scenario-format.md)",
 			plural(endpoints, "endpoint"), n, scenario.MaxFileSize)
 	}

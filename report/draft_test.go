@@ -44,7 +44,12 @@ func TestDraftExpectationsText(t *testing.T) {
 func TestDraftRoundTrip(t *testing.T) {
 	for _, path := range libraryFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			_, recorded := runScenario(t, path, true)
+			f0, recorded := runScenario(t, path, true)
+			if len(f0.Devices) > 200 {
+				// A storm's draft names every member's messages: megabytes,
+				// over the size a file may have (pbxsim record warns).
+				t.Skipf("%d devices: a storm; its draft is larger than a scenario may be", len(f0.Devices))
+			}
 			draft := DraftExpectations(recorded.Events)
 			src, err := os.ReadFile(path)
 			if err != nil {

@@ -47,9 +47,13 @@ func runRecord(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbxsim:", err)
 		return exitUsage
 	}
-	if _, err := stdout.Write(report.DraftExpectations(r.Timeline.Events())); err != nil {
+	draft := report.DraftExpectations(r.Timeline.Events())
+	if _, err := stdout.Write(draft); err != nil {
 		fmt.Fprintln(stderr, "pbxsim:", err)
 		return exitUsage
+	}
+	if len(draft) > scenario.MaxFileSize {
+		fmt.Fprintf(stderr, "pbxsim record: warning: the draft is %d bytes, more than a scenario may hold (%d): keep the items the ticket is about, or check a population with count and delay items (docs/scenario-format.md)\n", len(draft), scenario.MaxFileSize)
 	}
 	return exitOK
 }
