@@ -200,6 +200,16 @@ type Result struct {
 
 // Node is one phone: the decision core, its RAS endpoint, its call legs,
 // its connection to the vendor's push service and its myApps session.
+// AuthMethod is the H.235 token method a phone signs its RAS with, named
+// here (with its values) so that a phone's configuration is built without
+// the ras package.
+type AuthMethod = ras.AuthMethod
+
+const (
+	AuthHMACSHA1 = ras.AuthHMACSHA1 // H.235.1 HMAC-SHA1-96
+	AuthMD5      = ras.AuthMD5      // cryptoEPPwdHash (MD5)
+)
+
 type Node struct {
 	cfg  NodeConfig
 	core *Phone

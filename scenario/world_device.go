@@ -10,7 +10,6 @@ import (
 	"github.com/callwake/callwake/push"
 	"github.com/callwake/callwake/push/cloud"
 	"github.com/callwake/callwake/push/pki"
-	"github.com/callwake/callwake/ras"
 )
 
 func (w *world) deviceNode(index int, ips map[string]netip.Addr, keys map[string]push.Key, o buildOptions) (node.Node, error) {
@@ -146,12 +145,12 @@ func vendorBlocked(d *Device) (uint16, bool) {
 	return port, ok && netOf(d).blocked()
 }
 
-// rasAuthMethod maps the device's h235 key onto the ras core's token method.
-func rasAuthMethod(m H235Method) ras.AuthMethod {
+// rasAuthMethod maps the device's h235 key onto the phone's token method.
+func rasAuthMethod(m H235Method) phone.AuthMethod {
 	if m == H235MD5 {
-		return ras.AuthMD5
+		return phone.AuthMD5
 	}
-	return ras.AuthHMACSHA1
+	return phone.AuthHMACSHA1
 }
 
 // network turns the file's network into link settings and blocked ports.

@@ -28,7 +28,6 @@ var drivers = []string{"realnet", "sim"}
 // gone (delete its line): the list only shrinks.
 var known = map[string]string{
 	"both cmd/phonesim": "phone.go names what a real gatekeeper sends (describers: ras.Describe, h323.Describe)",
-	"protocol scenario": "world_device.go maps the scenario's H.235 method onto ras.AuthMethod",
 }
 
 // pkg is what the rules read of `go list -json`.
