@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printUsage(stderr)
 		return exitUsage
 	}
-	if err := serve(ctx, o, stdout); err != nil {
+	if err := serve(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "pushsim: %v\n", err)
 		return exitFailed
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -163,8 +162,8 @@ func (w watched) Handle(now time.Time, in node.Input) []node.Effect {
 }
 
 // serve runs the nodes until ctx ends or --duration passes.
-func serve(ctx context.Context, o *options, stdout io.Writer) error {
-	log := newLogger(o, os.Stderr)
+func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	log := newLogger(o, stderr)
 	creds, err := loadCredentials(o)
 	if err != nil {
 		return err

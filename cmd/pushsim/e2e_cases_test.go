@@ -1,0 +1,143 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/callwake/callwake/phone"
+)
+
+// An iOS app and an Android app sleep unregistered; a call to each is
+// pushed through pushsim (APNs, FCM), wakes the app, which registers,
+// rings and answers.
+func TestWokenAppsAnswer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	ps := startPushsim(t)
+	apps := []appUser{{"alice", "201", "alice-iphone", phone.IOS}, {"dave", "202", "dave-pixel", phone.Android}}
+	w := startWorld(t, ps, apps, false)
+	waitFor(t, "the Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
+	var procs []*app
+	for _, u := range apps {
+		procs = append(procs, startApp(t, w, ps, u, "--wake", "500ms", "--answer-after", "500ms"))
+	}
+	time.Sleep(300 * time.Millisecond) // the hellos reach the vendors
+	for i, u := range apps {
+		w.call(i, u.number)
+	}
+	for i, u := range apps {
+		waitFor(t, u.device+" answering", 30*time.Second, func() bool {
+			return w.has("q931.connect", "from=pbx", "to="+"caller"+string(rune('0'+i))+"-desk")
+		})
+	}
+	for i, u := range apps {
+		if len(procs[i].lines("phone.registered")) == 0 {
+			t.Errorf("%s never registered", u.device)
+		}
+		if l := procs[i].lines("device.answered"); len(l) == 0 {
+			t.Errorf("%s's trace shows no answer", u.device)
+		}
+		compareWithSimulation(t, u.device, procs[i].lines(""))
+	}
+	if w.has("q931.release_complete", "cause=18") {
+		t.Error("a call ended with cause 18")
+	}
+	evs := ps.events(t)
+	platforms := map[string]bool{}
+	for _, e := range evs {
+		if e.Name == "push.forwarded" && e.get("status") == "200" {
+			platforms[e.get("platform")] = true
+		}
+	}
+	if !platforms["apns"] || !platforms["fcm"] {
+		t.Errorf("pushes forwarded with 200: %v, want apns and fcm", platforms)
+	}
+}
+
+// The app never wakes in time: the PBX gives up after its registration
+// timeout (10 s) and clears the call with cause 18.
+func TestAppNeverWakesCause18(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	ps := startPushsim(t)
+	apps := []appUser{{"erin", "201", "erin-iphone", phone.IOS}}
+	w := startWorld(t, ps, apps, false)
+	waitFor(t, "the Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
+	a := startApp(t, w, ps, apps[0], "--wake", "40s")
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	w.call(0, "201")
+	waitFor(t, "cause 18", 30*time.Second, func() bool { return w.has("q931.release_complete", "cause=18", "to=caller0-desk") })
+	if d := time.Since(start); d < 9*time.Second {
+		t.Errorf("cause 18 after %v, want the 10 s registration timeout", d)
+	}
+	if len(a.lines("ras.rrq")) > 0 {
+		t.Error("the app registered though it was still waking")
+	}
+	if len(a.lines("push.delivered")) == 0 {
+		t.Error("the push never reached the app")
+	}
+}
+
+// A token the vendor answers 410 Unregistered: the post fails (the PBX
+// records call.push_failed {reason: Unregistered}), no push arrives, and
+// the call ends with cause 18 after the registration timeout, as in the
+// simulator (scenario apns-unavailable-push-failed, with 503).
+func TestVendorUnregistered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	u := appUser{"carol", "201", "carol-iphone", phone.IOS}
+	ps := startPushsim(t, "--unregistered", derivedTokenForTest(u.device))
+	w := startWorld(t, ps, []appUser{u}, false)
+	waitFor(t, "the Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
+	a := startApp(t, w, ps, u, "--wake", "500ms")
+	time.Sleep(300 * time.Millisecond)
+	w.call(0, "201")
+	waitFor(t, "the call to end", 30*time.Second, func() bool { return w.has("q931.release_complete", "to=caller0-desk") })
+	if len(a.lines("push.delivered")) > 0 {
+		t.Error("a push reached an unregistered token")
+	}
+	if !w.has("call.push_failed", "device=carol-iphone", "reason=Unregistered") {
+		t.Error("no call.push_failed {reason: Unregistered} at the PBX")
+	}
+	if !w.has("q931.release_complete", "to=caller0-desk", "cause=18") {
+		t.Error("the call did not end with cause 18")
+	}
+	found := false
+	for _, e := range ps.events(t) {
+		if e.Name == "push.forwarded" && e.get("status") == "410" && e.get("platform") == "apns" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no push.forwarded with status 410 Unregistered in pushsim's events")
+	}
+}
+
+// A PBX whose trust list lacks the service CA refuses the service's
+// certificate: its Push object never logs in (B03).
+func TestUntrustedServiceCertificate(t *testing.T) {
+	ps := startPushsim(t)
+	w := startWorld(t, ps, []appUser{{"frank", "201", "frank-iphone", phone.IOS}}, true)
+	waitFor(t, "the Push object refused", 15*time.Second, func() bool { return w.has("pbx.push_disconnected") })
+	if w.has("pbx.push_connected") {
+		t.Error("the Push object logged in to an untrusted service")
+	}
+	if !w.has("pbx.push_disconnected", "reason=untrusted") {
+		w.mu.Lock()
+		for _, e := range w.events {
+			if e.Name == "pbx.push_disconnected" {
+				t.Errorf("pbx.push_disconnected %v, want reason untrusted", e.Attrs)
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+func derivedTokenForTest(device string) string {
+	// phonesim app's default token for an iOS device (cmd/phonesim/app.go).
+	return sha256Hex(device)
+}
