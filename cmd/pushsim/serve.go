@@ -198,7 +198,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			if l.Err != nil {
 				failedMu.Lock()
 				if failed == nil {
-					failed = fmt.Errorf("%s on %v: %w", what, l.Addr, l.Err)
+					failed = fmt.Errorf("%s: %w", what, l.Err) // the error names the address
 				}
 				failedMu.Unlock()
 				cancel()

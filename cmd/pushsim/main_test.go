@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/callwake/callwake/internal/loopback"
+)
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout (0) or stderr
+	}{
+		{"help", []string{"-h"}, exitOK, "--vendor-down"},
+		{"help command", []string{"help"}, exitOK, "Exit status"},
+		{"no certificates", []string{}, exitUsage, "--cert and --key are required"},
+		{"no device CA", []string{"--cert", "a", "--key", "b"}, exitUsage, "--device-ca is required"},
+		{"bad vendor", []string{"--test-pki", "x", "--vendor-down", "gcm"}, exitUsage, `--vendor-down "gcm"`},
+		{"bad listen", []string{"--test-pki", "x", "--listen", "nowhere"}, exitUsage, "--listen"},
+		{"bad role", []string{"--test-pki", "x", "--accept", "admin"}, exitUsage, "unknown certificate role"},
+		{"bad registration", []string{"--test-pki", "x", "--registration", "nopassword"}, exitUsage, "SYSTEM=PASSWORD"},
+		{"both PKIs", []string{"--test-pki", "x", "--cert", "a"}, exitUsage, "--test-pki makes its own"},
+		{"stray argument", []string{"--test-pki", "x", "serve"}, exitUsage, "unexpected argument"},
+		{"unreadable certificate", []string{"--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--device-ca", "x"}, exitFailed, "--cert/--key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, &stdout, &stderr)
+			}
+			out := stderr.String()
+			if code == exitOK {
+				out = stdout.String()
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, out)
+			}
+		})
+	}
+}
+
+// A port already taken: pushsim says which and exits 1.
+func TestPortTaken(t *testing.T) {
+	ip := loopback.Addr()
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, 8444).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--test-pki", filepath.Join(t.TempDir(), "pki"),
+		"--listen", netip.AddrPortFrom(ip, 8443).String(), "--apns", netip.AddrPortFrom(ip, 8444).String(),
+		"--fcm", netip.AddrPortFrom(ip, 8445).String(), "--duration", "20s", "--log-format", "json"}, &stdout, &stderr)
+	if code != exitFailed || !strings.Contains(stderr.String(), "pushsim: apns emulator: listen tcp "+netip.AddrPortFrom(ip, 8444).String()) {
+		t.Errorf("exit %d, stderr %s; want 1 naming the apns emulator's address", code, &stderr)
+	}
+}
