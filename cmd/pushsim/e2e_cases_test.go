@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/push/cloud"
 )
 
 // An iOS app and an Android app sleep unregistered; a call to each is
@@ -14,7 +19,17 @@ func TestWokenAppsAnswer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes")
 	}
-	ps := startPushsim(t)
+	var tapMu sync.Mutex
+	seen := map[string]int{}
+	var leaks []string
+	ps := startPushsimTapped(t, func(hop string, data []byte) {
+		tapMu.Lock()
+		defer tapMu.Unlock()
+		seen[hop] += len(data)
+		if bytes.Contains(data, []byte("Quellmalz")) || bytes.Contains(data, []byte(base64.StdEncoding.EncodeToString([]byte(callerDisplay)))) {
+			leaks = append(leaks, hop)
+		}
+	})
 	apps := []appUser{{"alice", "201", "alice-iphone", phone.IOS}, {"dave", "202", "dave-pixel", phone.Android}}
 	w := startWorld(t, ps, apps, false)
 	waitFor(t, "the Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
@@ -44,6 +59,23 @@ func TestWokenAppsAnswer(t *testing.T) {
 		t.Error("a call ended with cause 18")
 	}
 	evs := ps.events(t)
+	// B07 across the real processes: what the service and the emulators
+	// handled never held the caller's name in clear; the apps read it.
+	tapMu.Lock()
+	if len(leaks) > 0 {
+		t.Errorf("the caller's name in clear at %v", leaks)
+	}
+	for _, hop := range []string{cloud.HopPBXMessage, cloud.HopVendorReq, cloud.HopVendorPhone} {
+		if seen[hop] == 0 {
+			t.Errorf("the tap saw nothing at %q", hop)
+		}
+	}
+	tapMu.Unlock()
+	for i, u := range apps {
+		if l := procs[i].lines("device.ringing"); len(l) == 0 || !strings.Contains(l[0], callerDisplay) {
+			t.Errorf("%s rang without the caller's name: %v", u.device, l)
+		}
+	}
 	platforms := map[string]bool{}
 	for _, e := range evs {
 		if e.Name == "push.forwarded" && e.get("status") == "200" {

@@ -26,6 +26,7 @@ import (
 	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/cloud"
 	"github.com/callwake/callwake/push/pki"
 	"github.com/callwake/callwake/realnet"
 	"github.com/callwake/callwake/timeline"
@@ -88,6 +89,11 @@ type pushsimRun struct {
 
 func startPushsim(t *testing.T, extra ...string) *pushsimRun {
 	t.Helper()
+	return startPushsimTapped(t, nil, extra...)
+}
+
+func startPushsimTapped(t *testing.T, tap cloud.Tap, extra ...string) *pushsimRun {
+	t.Helper()
 	ip := loopback.Addr()
 	dir := t.TempDir()
 	args := append([]string{"--test-pki", filepath.Join(dir, "pki"), "--listen", netip.AddrPortFrom(ip, 8443).String(),
@@ -97,6 +103,7 @@ func startPushsim(t *testing.T, extra ...string) *pushsimRun {
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.tap = tap
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &pushsimRun{o: o, out: &syncBuffer{}, done: make(chan error, 1), cancel: cancel, dir: dir}
 	go func() { r.done <- serve(ctx, o, r.out, io.Discard) }()
@@ -157,6 +164,10 @@ type world struct {
 	cancel  context.CancelFunc
 }
 
+// callerDisplay is the callers' display name: the push details carry it
+// to the app, encrypted (B07).
+const callerDisplay = "Zacharias Quellmalz"
+
 // appUser is a user whose only device is a sleeping app.
 type appUser struct {
 	name, number, device string
@@ -199,7 +210,7 @@ func startWorld(t *testing.T, ps *pushsimRun, apps []appUser, untrusted bool) *w
 	w := &world{pbxIP: ip, callers: map[string]realnet.NodeRef{}, done: make(chan struct{})}
 	for i, a := range apps {
 		cfg.Users = append(cfg.Users, pbx.User{Name: a.name, Number: a.number, Push: "Push"},
-			pbx.User{Name: fmt.Sprintf("caller%d", i), Number: fmt.Sprintf("30%d", i)})
+			pbx.User{Name: fmt.Sprintf("caller%d", i), Number: fmt.Sprintf("30%d", i), Display: fmt.Sprintf("%s %d", callerDisplay, i)})
 		cfg.Devices = append(cfg.Devices,
 			pbx.Device{Name: a.device, User: a.name, Kind: pbx.KindMyApps, Platform: pbx.Platform(a.os), PushToken: true},
 			pbx.Device{Name: fmt.Sprintf("caller%d-desk", i), User: fmt.Sprintf("caller%d", i), Kind: pbx.KindDeskphone})

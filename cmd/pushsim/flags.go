@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/cloud"
 	"github.com/callwake/callwake/push/pki"
 )
 
@@ -54,6 +55,9 @@ type options struct {
 	JSON             string
 	LogFormat        string
 	Verbose          bool
+	// tap sees every byte the service and the emulators handle (the
+	// privacy test, B07); no flag sets it.
+	tap cloud.Tap
 }
 
 type list []string

@@ -68,7 +68,7 @@ func build(o *options, creds *credentials) (*built, error) {
 	svc, err := cloud.NewService(cloud.ServiceConfig{Core: core, IP: o.Listen.Addr(), Port: o.Listen.Port(), Path: o.Path,
 		Security: svcSec, DeviceIssuers: creds.device, UnverifiedIssuers: creds.unverify,
 		APNs: o.APNs, FCM: o.FCM,
-		VendorSecurity: &node.Security{Trust: []string{apnsCred.Identity.Issuer}, Roots: vendorRoots}}, rand.Reader)
+		VendorSecurity: &node.Security{Trust: []string{apnsCred.Identity.Issuer}, Roots: vendorRoots}, Tap: o.tap}, rand.Reader)
 	if err != nil {
 		return nil, err
 	}
@@ -112,13 +112,13 @@ func build(o *options, creds *credentials) (*built, error) {
 		}
 	}
 	av, err := cloud.NewVendor(cloud.VendorConfig{Name: actorAPNs, Platform: push.PlatformAPNs, IP: o.APNs.Addr(),
-		APIPort: o.APNs.Port(), DevicePort: o.APNsDevicePort, Security: &node.Security{Own: apnsCred}, Emulator: a,
+		APIPort: o.APNs.Port(), DevicePort: o.APNsDevicePort, Security: &node.Security{Own: apnsCred}, Emulator: a, Tap: o.tap,
 		Enrol: enrol(push.PlatformAPNs, func(name, token string) error { return a.Register(apns.Device{Name: name, Token: token}) })})
 	if err != nil {
 		return nil, err
 	}
 	fv, err := cloud.NewVendor(cloud.VendorConfig{Name: actorFCM, Platform: push.PlatformFCM, IP: o.FCM.Addr(),
-		APIPort: o.FCM.Port(), DevicePort: o.FCMDevicePort, Security: &node.Security{Own: fcmCred}, Emulator: cloud.Clockless{Core: g},
+		APIPort: o.FCM.Port(), DevicePort: o.FCMDevicePort, Security: &node.Security{Own: fcmCred}, Emulator: cloud.Clockless{Core: g}, Tap: o.tap,
 		Enrol: enrol(push.PlatformFCM, func(name, token string) error { return g.Register(fcm.Device{Name: name, Token: token}) })})
 	if err != nil {
 		return nil, err
