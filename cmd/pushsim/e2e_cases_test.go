@@ -10,6 +10,7 @@ import (
 
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/push/cloud"
+	"github.com/callwake/callwake/push/pki"
 )
 
 // An iOS app and an Android app sleep unregistered; a call to each is
@@ -172,4 +173,36 @@ func TestUntrustedServiceCertificate(t *testing.T) {
 func derivedTokenForTest(device string) string {
 	// phonesim app's default token for an iOS device (cmd/phonesim/app.go).
 	return sha256Hex(device)
+}
+
+// A certificate the customer uploaded (any CA but the device CAs) is
+// refused: the Push object reports certificate (B02).
+func TestCustomerCertificateRefused(t *testing.T) {
+	ps := startPushsim(t)
+	set, err := pki.NewSet(time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := set.IssuePBX(pki.RoleOwn, 7, "pbx.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := leaf.TLSCertificate()
+	w := startWorldWith(t, ps, []appUser{{"gina", "201", "gina-iphone", phone.IOS}}, worldOptions{cert: &c})
+	waitFor(t, "the Push object refused", 15*time.Second, func() bool { return w.has("pbx.push_disconnected") })
+	if w.has("pbx.push_connected") || !w.has("pbx.push_disconnected", "reason=certificate") {
+		t.Errorf("events %v, want pbx.push_disconnected {reason: certificate} and no login", w.sequence(func(n string) bool { return strings.HasPrefix(n, "pbx.push") }))
+	}
+}
+
+// Two PBXs with one certificate serial (a cloned appliance, B05): the
+// service keeps one connection per serial, the newer takes over and the
+// older is told replaced.
+func TestClonedSerialReplaced(t *testing.T) {
+	ps := startPushsim(t)
+	first := startWorld(t, ps, []appUser{{"hugo", "201", "hugo-iphone", phone.IOS}}, false)
+	waitFor(t, "the first Push object logged in", 15*time.Second, func() bool { return first.has("pbx.push_connected") })
+	second := startWorld(t, ps, []appUser{{"ida", "201", "ida-iphone", phone.IOS}}, false)
+	waitFor(t, "the second Push object logged in", 15*time.Second, func() bool { return second.has("pbx.push_connected") })
+	waitFor(t, "the first one replaced", 15*time.Second, func() bool { return first.has("pbx.push_disconnected", "reason=replaced") })
 }

@@ -203,6 +203,19 @@ func pool(t *testing.T, dir string, files ...string) *x509.CertPool {
 // (then only the device CA, B03).
 func startWorld(t *testing.T, ps *pushsimRun, apps []appUser, untrusted bool) *world {
 	t.Helper()
+	return startWorldWith(t, ps, apps, worldOptions{untrusted: untrusted})
+}
+
+// worldOptions vary the PBX: its trust list (B03) and the certificate its
+// Push object presents (B02, B05; nil = the test PKI's device one).
+type worldOptions struct {
+	untrusted bool
+	cert      *tls.Certificate
+}
+
+func startWorldWith(t *testing.T, ps *pushsimRun, apps []appUser, wo worldOptions) *world {
+	t.Helper()
+	untrusted := wo.untrusted
 	pkiDir := ps.o.TestPKI
 	ip := loopback.Addr()
 	cfg := pbx.Config{SystemName: "pbx.example", Push: &pbx.PushObject{Name: "Push"}}
@@ -221,7 +234,10 @@ func startWorld(t *testing.T, ps *pushsimRun, apps []appUser, untrusted bool) *w
 	if untrusted {
 		trust, roots = []string{pki.DeviceCAName}, pool(t, pkiDir, fileDeviceCA)
 	}
-	pbxCert := loadPair(t, pkiDir, filePBX, filePBXKey)
+	pbxCert := wo.cert
+	if pbxCert == nil {
+		pbxCert = loadPair(t, pkiDir, filePBX, filePBXKey)
+	}
 	sec := &node.Security{Own: &node.Credential{Identity: node.Identity{Subject: "pbx", Issuer: pki.DeviceCAName, Serial: "1"},
 		Certificate: pbxCert}, Trust: trust, Roots: roots, ServerName: serviceHost}
 	// The PBX's own listeners (the myApps session) present a certificate
