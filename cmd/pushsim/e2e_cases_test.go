@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/push/cloud"
 	"github.com/callwake/callwake/push/pki"
+	"github.com/callwake/callwake/scenario"
+	"github.com/callwake/callwake/timeline"
 )
 
 // An iOS app and an Android app sleep unregistered; a call to each is
@@ -206,3 +209,85 @@ func TestClonedSerialReplaced(t *testing.T) {
 	waitFor(t, "the second Push object logged in", 15*time.Second, func() bool { return second.has("pbx.push_connected") })
 	waitFor(t, "the first one replaced", 15*time.Second, func() bool { return first.has("pbx.push_disconnected", "reason=replaced") })
 }
+
+// The app never wakes in time and the user forwards on no response: at
+// the push timeout the PBX forwards to the CFNR target, who answers; the
+// PBX's side runs as in the simulator.
+func TestCFNRAfterPushTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	ps := startPushsim(t)
+	apps := []appUser{{"erin", "201", "erin-iphone", phone.IOS}}
+	w := startWorldWith(t, ps, apps, worldOptions{cfnr: true})
+	waitFor(t, "the Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
+	startApp(t, w, ps, apps[0], "--wake", "40s")
+	waitFor(t, "carol registered", 10*time.Second, func() bool { return w.has("ras.rcf", "to=carol-desk") })
+	time.Sleep(300 * time.Millisecond)
+	w.call(0, "201")
+	waitFor(t, "the forwarded call answered", 30*time.Second, func() bool { return w.has("q931.connect", "from=pbx", "to=caller0-desk") })
+	hosted := map[string]bool{"pbx": true, "caller0-desk": true, "carol-desk": true, "": true}
+	keep := func(e *timeline.Event) (string, bool) {
+		from, _ := e.Get("from")
+		to, _ := e.Get("to")
+		switch {
+		case e.Name == "call.push_timeout", e.Name == "call.forwarded":
+		case strings.HasPrefix(e.Name, "q931.") && hosted[from] && hosted[to] && e.Name != "q931.release_complete":
+		default:
+			return "", false
+		}
+		return e.Name + " " + from + ">" + to, true
+	}
+	cut := func(s []string) []string {
+		if i := slices.Index(s, "q931.connect pbx>caller0-desk"); i >= 0 {
+			return s[:i+1]
+		}
+		return s
+	}
+	var real []string
+	w.mu.Lock()
+	for i := range w.events {
+		if s, ok := keep(&w.events[i]); ok {
+			real = append(real, s)
+		}
+	}
+	w.mu.Unlock()
+	f, err := scenario.Parse("cfnr.yaml", []byte(cfnrScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := scenario.Run(f, scenario.RunOptions{})
+	if err != nil || !r.Passed() {
+		t.Fatalf("simulated: %v %v", err, r)
+	}
+	var sim []string
+	for _, e := range r.Timeline.Events() {
+		if s, ok := keep(&e); ok {
+			sim = append(sim, s)
+		}
+	}
+	if real, sim = cut(real), cut(sim); !slices.Equal(real, sim) || !slices.Contains(sim, "call.forwarded >399") {
+		t.Errorf("the real run and the simulated one differ:\n  real: %v\n  sim:  %v", real, sim)
+	}
+}
+
+const cfnrScenario = `name: cfnr-after-push-timeout
+duration: 30s
+pbx:
+  system_name: pbx.example
+  push: {name: Push}
+  users:
+    - {name: erin, number: "201", push: Push, cfnr: {to: "399", after: 20s}}
+    - {name: caller0, number: "300"}
+    - {name: carol, number: "399"}
+devices:
+  - {name: erin-iphone, user: erin, kind: myapps, os: ios, app: background, wake: 40s}
+  - {name: caller0-desk, user: caller0, kind: deskphone}
+  - {name: carol-desk, user: carol, kind: deskphone, answer: {after: 500ms}}
+calls:
+  - {at: 2s, from: caller0-desk, to: "201", hangup_after: 2s}
+expect:
+  - event: call.forwarded
+    reason: cfnr
+    to: "399"
+`

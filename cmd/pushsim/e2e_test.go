@@ -211,6 +211,9 @@ func startWorld(t *testing.T, ps *pushsimRun, apps []appUser, untrusted bool) *w
 type worldOptions struct {
 	untrusted bool
 	cert      *tls.Certificate
+	// cfnr forwards the first app user's unanswered calls to carol (399),
+	// whose desk phone answers after 500 ms.
+	cfnr bool
 }
 
 func startWorldWith(t *testing.T, ps *pushsimRun, apps []appUser, wo worldOptions) *world {
@@ -228,6 +231,11 @@ func startWorldWith(t *testing.T, ps *pushsimRun, apps []appUser, wo worldOption
 			pbx.Device{Name: a.device, User: a.name, Kind: pbx.KindMyApps, Platform: pbx.Platform(a.os), PushToken: true},
 			pbx.Device{Name: fmt.Sprintf("caller%d-desk", i), User: fmt.Sprintf("caller%d", i), Kind: pbx.KindDeskphone})
 		dir = append(dir, pbx.DeviceEntry{Name: a.device})
+	}
+	if wo.cfnr {
+		cfg.Users[0].CFNR = &pbx.Forward{To: "399", After: 20 * time.Second}
+		cfg.Users = append(cfg.Users, pbx.User{Name: "carol", Number: "399"})
+		cfg.Devices = append(cfg.Devices, pbx.Device{Name: "carol-desk", User: "carol", Kind: pbx.KindDeskphone})
 	}
 	trust := []string{pki.ServiceCAName}
 	roots := pool(t, pkiDir, fileServiceCA)
@@ -268,6 +276,19 @@ func startWorldWith(t *testing.T, ps *pushsimRun, apps []appUser, wo worldOption
 			t.Fatal(err)
 		}
 		w.callers[name] = w.host.Add(name, cip, pn)
+	}
+	if wo.cfnr {
+		cip := loopback.Addr()
+		core := phone.Defaults("carol-desk", phone.KindDeskphone, "")
+		core.Answer = phone.Answer{Mode: phone.AnswerAfter, After: 500 * time.Millisecond}
+		pn, err := phone.NewNode(phone.NodeConfig{Core: core, Alias: "carol", Number: "399",
+			DeviceAlias: "carol-desk", IP: cip, Discover: true, PBX: "pbx",
+			Gatekeeper: netip.AddrPortFrom(ip, pbx.PortRAS), PBXSignal: netip.AddrPortFrom(ip, pbx.PortSignalling),
+			SetupTimeout: phone.DefaultSetupTimeout, ProceedingTimeout: phone.DefaultProceedingTimeout, Random: rand.Reader})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.host.Add("carol-desk", cip, pn)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
