@@ -67,7 +67,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -87,12 +87,12 @@ type pushsimRun struct {
 	dir    string
 }
 
-func startPushsim(t *testing.T, extra ...string) *pushsimRun {
+func startPushsim(t testing.TB, extra ...string) *pushsimRun {
 	t.Helper()
 	return startPushsimTapped(t, nil, extra...)
 }
 
-func startPushsimTapped(t *testing.T, tap cloud.Tap, extra ...string) *pushsimRun {
+func startPushsimTapped(t testing.TB, tap cloud.Tap, extra ...string) *pushsimRun {
 	t.Helper()
 	ip := loopback.Addr()
 	dir := t.TempDir()
@@ -112,7 +112,7 @@ func startPushsimTapped(t *testing.T, tap cloud.Tap, extra ...string) *pushsimRu
 	return r
 }
 
-func (r *pushsimRun) stop(t *testing.T) {
+func (r *pushsimRun) stop(t testing.TB) {
 	if r.cancel == nil {
 		return
 	}
