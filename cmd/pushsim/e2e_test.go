@@ -38,19 +38,24 @@ import (
 // HTTP/2: pushsim (in this process, as its main runs it), a PBX node on
 // realnet with its Push object and callers, and `phonesim app` processes.
 
-// phonesimBinary builds phonesim once for the tests.
-var phonesimBinary = sync.OnceValues(func() (string, error) {
+// phonesimBinary and pushsimBinary build the commands once for the tests.
+var (
+	phonesimBinary = sync.OnceValues(func() (string, error) { return buildCommand("phonesim") })
+	pushsimBinary  = sync.OnceValues(func() (string, error) { return buildCommand("pushsim") })
+)
+
+func buildCommand(name string) (string, error) {
 	dir, err := os.MkdirTemp("", "pushsim-e2e")
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "phonesim")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/callwake/callwake/cmd/phonesim").CombinedOutput()
+	bin := filepath.Join(dir, name)
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/callwake/callwake/cmd/"+name).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build phonesim: %v\n%s", err, out)
+		return "", fmt.Errorf("go build %s: %v\n%s", name, err, out)
 	}
 	return bin, nil
-})
+}
 
 // syncBuffer is a writer many goroutines may write and read.
 type syncBuffer struct {

@@ -5,9 +5,13 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/callwake/callwake/internal/loopback"
 )
@@ -63,5 +67,48 @@ func TestPortTaken(t *testing.T) {
 		"--fcm", netip.AddrPortFrom(ip, 8445).String(), "--duration", "20s", "--log-format", "json"}, &stdout, &stderr)
 	if code != exitFailed || !strings.Contains(stderr.String(), "pushsim: apns emulator: listen tcp "+netip.AddrPortFrom(ip, 8444).String()) {
 		t.Errorf("exit %d, stderr %s; want 1 naming the apns emulator's address", code, &stderr)
+	}
+}
+
+// pushsim as its own process: SIGTERM stops it cleanly (exit 0) and it
+// writes --json on the way out.
+func TestProcessStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	bin, err := pushsimBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := loopback.Addr()
+	dir := t.TempDir()
+	out := &syncBuffer{}
+	cmd := exec.Command(bin, "--test-pki", filepath.Join(dir, "pki"), "--listen", netip.AddrPortFrom(ip, 8443).String(),
+		"--apns", netip.AddrPortFrom(ip, 8444).String(), "--fcm", netip.AddrPortFrom(ip, 8445).String(),
+		"--json", filepath.Join(dir, "run.json"), "--log-format", "json")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, "pushsim listening", 20*time.Second, func() bool { return strings.Count(out.String(), "listening on") == 5 })
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, out)
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("pushsim did not stop on SIGTERM\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run.json")); err != nil {
+		t.Errorf("--json: %v", err)
+	}
+	if !strings.Contains(out.String(), `"level":"info"`) {
+		t.Errorf("no JSON log lines on stderr:\n%s", out)
 	}
 }
