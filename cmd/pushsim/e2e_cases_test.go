@@ -226,6 +226,15 @@ func TestCFNRAfterPushTimeout(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	w.call(0, "201")
 	waitFor(t, "the forwarded call answered", 30*time.Second, func() bool { return w.has("q931.connect", "from=pbx", "to=caller0-desk") })
+	comparePBXSide(t, w, cfnrScenario)
+}
+
+// comparePBXSide compares what the PBX, the caller and carol did in the
+// real run with the simulated run of scenario (the same world as a file),
+// up to the caller's Connect: forwards, push timeouts and the Q.931
+// messages between the actors the test hosts.
+func comparePBXSide(t *testing.T, w *world, src string) {
+	t.Helper()
 	hosted := map[string]bool{"pbx": true, "caller0-desk": true, "carol-desk": true, "": true}
 	keep := func(e *timeline.Event) (string, bool) {
 		from, _ := e.Get("from")
@@ -252,7 +261,7 @@ func TestCFNRAfterPushTimeout(t *testing.T) {
 		}
 	}
 	w.mu.Unlock()
-	f, err := scenario.Parse("cfnr.yaml", []byte(cfnrScenario))
+	f, err := scenario.Parse("compare.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +291,54 @@ pbx:
     - {name: carol, number: "399"}
 devices:
   - {name: erin-iphone, user: erin, kind: myapps, os: ios, app: background, wake: 40s}
+  - {name: caller0-desk, user: caller0, kind: deskphone}
+  - {name: carol-desk, user: carol, kind: deskphone, answer: {after: 500ms}}
+calls:
+  - {at: 2s, from: caller0-desk, to: "201", hangup_after: 2s}
+expect:
+  - event: call.forwarded
+    reason: cfnr
+    to: "399"
+`
+
+// A 12r2 PBX logs in with its registration password on the legacy
+// endpoint (B06); its user forks to its own number (B16), so the push
+// goes out although CFNR is set (B15), the woken myPBX app rings, and CFNR
+// takes the call to carol after its 15 s, as in the simulator.
+func TestForkToSelf12r2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	ps := startPushsim(t, "--registration", "pbx.example="+registrationPassword)
+	apps := []appUser{{"alice", "201", "alice-phone", phone.Android}}
+	w := startWorldWith(t, ps, apps, worldOptions{v12r2: true, cfnr: true, cfnrAfter: 15 * time.Second})
+	waitFor(t, "the 12r2 Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
+	a := startApp(t, w, ps, apps[0], "--kind", "mypbx", "--push-mode", "on", "--wake", "2s", "--answer-after", "never")
+	waitFor(t, "carol registered", 10*time.Second, func() bool { return w.has("ras.rcf", "to=carol-desk") })
+	time.Sleep(300 * time.Millisecond)
+	w.call(0, "201")
+	waitFor(t, "the forwarded call answered", 40*time.Second, func() bool { return w.has("q931.connect", "from=pbx", "to=caller0-desk") })
+	if len(a.lines("device.ringing")) == 0 {
+		t.Error("the woken myPBX app never rang")
+	}
+	if w.has("call.push_skipped") || w.has("q931.release_complete", "cause=18") {
+		t.Error("the push was skipped or the call ended with cause 18")
+	}
+	comparePBXSide(t, w, fork12r2Scenario)
+}
+
+const fork12r2Scenario = `name: fork-to-self-12r2
+duration: 30s
+pbx:
+  version: 12r2
+  system_name: pbx.example
+  push: {name: Push, password: registration-secret}
+  users:
+    - {name: alice, number: "201", push: Push, forks: ["201"], cfnr: {to: "399", after: 15s}}
+    - {name: caller0, number: "300"}
+    - {name: carol, number: "399"}
+devices:
+  - {name: alice-phone, user: alice, kind: mypbx, os: android, app: background, android: {push: "on"}, wake: 2s}
   - {name: caller0-desk, user: caller0, kind: deskphone}
   - {name: carol-desk, user: carol, kind: deskphone, answer: {after: 500ms}}
 calls:

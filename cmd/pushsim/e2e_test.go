@@ -217,9 +217,17 @@ type worldOptions struct {
 	untrusted bool
 	cert      *tls.Certificate
 	// cfnr forwards the first app user's unanswered calls to carol (399),
-	// whose desk phone answers after 500 ms.
-	cfnr bool
+	// whose desk phone answers after 500 ms, after cfnrAfter (0 = 20 s).
+	cfnr      bool
+	cfnrAfter time.Duration
+	// v12r2 makes the PBX a 12r2 one: its Push object logs in with the
+	// registration password on the legacy endpoint (B06), and the first
+	// app user forks to its own number (the B16 workaround).
+	v12r2 bool
 }
+
+// registrationPassword is the 12r2 PBX's push registration password.
+const registrationPassword = "registration-secret"
 
 func startWorldWith(t *testing.T, ps *pushsimRun, apps []appUser, wo worldOptions) *world {
 	t.Helper()
@@ -237,8 +245,16 @@ func startWorldWith(t *testing.T, ps *pushsimRun, apps []appUser, wo worldOption
 			pbx.Device{Name: fmt.Sprintf("caller%d-desk", i), User: fmt.Sprintf("caller%d", i), Kind: pbx.KindDeskphone})
 		dir = append(dir, pbx.DeviceEntry{Name: a.device})
 	}
+	if wo.v12r2 {
+		cfg.Version = pbx.V12r2
+		cfg.Users[0].Forks = []string{cfg.Users[0].Number}
+	}
 	if wo.cfnr {
-		cfg.Users[0].CFNR = &pbx.Forward{To: "399", After: 20 * time.Second}
+		after := wo.cfnrAfter
+		if after == 0 {
+			after = 20 * time.Second
+		}
+		cfg.Users[0].CFNR = &pbx.Forward{To: "399", After: after}
 		cfg.Users = append(cfg.Users, pbx.User{Name: "carol", Number: "399"})
 		cfg.Devices = append(cfg.Devices, pbx.Device{Name: "carol-desk", User: "carol", Kind: pbx.KindDeskphone})
 	}
@@ -256,13 +272,16 @@ func startWorldWith(t *testing.T, ps *pushsimRun, apps []appUser, wo worldOption
 	// The PBX's own listeners (the myApps session) present a certificate
 	// of the service CA; the app does not check it.
 	sessCert := loadPair(t, pkiDir, fileService, fileServiceKey)
+	client := push.ClientConfig{PBX: "pbx", Name: "Push", URL: "wss://" + serviceHost + ps.o.Path,
+		SystemName: "pbx.example", Certificate: pki.RoleDevice, CertificateSerial: "1"}
+	if wo.v12r2 {
+		client.Auth, client.Password = push.AuthPassword, registrationPassword
+	}
 	n, err := pbx.NewNode(pbx.NodeConfig{Core: cfg, Name: "pbx", IP: ip, TimeToLive: time.Minute,
 		Directory: dir, Random: rand.Reader, NoDTLS: true,
 		Security: &node.Security{Own: &node.Credential{Identity: node.Identity{Subject: serviceHost}, Certificate: sessCert}},
 		Listen:   pbx.Addrs{Secure: netip.AddrPortFrom(ip, 0)},
-		Push: &pbx.PushConfig{Client: push.ClientConfig{PBX: "pbx", Name: "Push", URL: "wss://" + serviceHost + ps.o.Path,
-			SystemName: "pbx.example", Certificate: pki.RoleDevice, CertificateSerial: "1"},
-			Service: ps.o.Listen, Security: sec}})
+		Push:     &pbx.PushConfig{Client: client, Service: ps.o.Listen, Security: sec}})
 	if err != nil {
 		t.Fatal(err)
 	}
