@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -348,3 +352,48 @@ expect:
     reason: cfnr
     to: "399"
 `
+
+// A virtual appliance's certificate (the Unverified Device CA, 14r1+) logs
+// in by default and is refused when the service admits only the device
+// role (B02).
+func TestUnverifiedDeviceCertificate(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		accept string
+		ok     bool
+	}{{"accepted by default", "device,unverified_device", true}, {"refused with --accept device", "device", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := startPushsim(t, "--accept", tt.accept)
+			ca, err := tls.LoadX509KeyPair(filepath.Join(ps.o.TestPKI, fileUnverifiedCA), filepath.Join(ps.o.TestPKI, "unverified-ca-key.pem"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			caCert, err := x509.ParseCertificate(ca.Certificate[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A set of our own for its validity period, issuing from the
+			// PKI's Unverified Device CA.
+			set, err := pki.NewSet(time.Now().Add(-time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			set.UnverifiedDevice = &pki.Authority{Cert: caCert, Key: ca.PrivateKey.(crypto.Signer)}
+			leaf, err := set.IssuePBX(pki.RoleUnverifiedDevice, 14, "vm.example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := leaf.TLSCertificate()
+			w := startWorldWith(t, ps, []appUser{{"jan", "201", "jan-iphone", phone.IOS}}, worldOptions{cert: &c})
+			waitFor(t, "the Push object's outcome", 15*time.Second, func() bool {
+				return w.has("pbx.push_connected") || w.has("pbx.push_disconnected")
+			})
+			if got := w.has("pbx.push_connected"); got != tt.ok {
+				t.Errorf("logged in %v, want %v: %v", got, tt.ok, w.sequence(func(n string) bool { return strings.HasPrefix(n, "pbx.push") }))
+			}
+			if !tt.ok && !w.has("pbx.push_disconnected", "reason=certificate") {
+				t.Error("refused without reason certificate")
+			}
+		})
+	}
+}
