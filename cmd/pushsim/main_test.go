@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/internal/loopback"
+	"github.com/callwake/callwake/push/pki"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -110,5 +113,38 @@ func TestProcessStopsOnSIGTERM(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"level":"info"`) {
 		t.Errorf("no JSON log lines on stderr:\n%s", out)
+	}
+}
+
+// --metrics serves Prometheus counters of the service's events.
+func TestMetrics(t *testing.T) {
+	ip := loopback.Addr()
+	addr := netip.AddrPortFrom(ip, 9100).String()
+	ps := startPushsim(t, "--metrics", addr)
+	// A customer's certificate: the service records push.rejected.
+	set, err := pki.NewSet(time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := set.IssuePBX(pki.RoleOwn, 9, "pbx.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := leaf.TLSCertificate()
+	w := startWorldWith(t, ps, []appUser{{"kim", "201", "kim-iphone", "ios"}}, worldOptions{cert: &c})
+	waitFor(t, "the Push object refused", 15*time.Second, func() bool { return w.has("pbx.push_disconnected") })
+	var body string
+	waitFor(t, "a counter of the refusal", 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `pushsim_events_total{event="push.rejected"}`)
+	})
+	if !strings.Contains(body, "go_goroutines") {
+		t.Errorf("no Go runtime metrics:\n%s", body)
 	}
 }
