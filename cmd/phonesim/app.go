@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/phone"
 	"github.com/callwake/callwake/push"
+	"github.com/callwake/callwake/push/pki"
 	"github.com/callwake/callwake/realnet"
 	"github.com/callwake/callwake/timeline"
 
@@ -34,7 +36,8 @@ import (
 const appUsage = `  phonesim app      --gk HOST[:1719] --alias NAME [--number DIGITS] [--device NAME] --os ios|android
                     [--vendor ADDR] [--token T] [--session ADDR|none] [--key ID:HEX]
                     [--kind myapps|mypbx] [--wake 1s[..3s]] [--answer-after 2s|never|busy]
-                    [--dnd] [--notifications=false] [--suspend D] [--listen ADDR] [--duration D] [-v]
+                    [--dnd] [--notifications=false] [--suspend D] [--transport h323|h323-tcp|h323-tls]
+                    [--pbx-signal ADDR] [--listen ADDR] [--duration D] [-v]
 `
 
 // sessionPort is the PBX's myApps session port when --session gives none.
@@ -43,18 +46,20 @@ const sessionPort = "443"
 // appFlags are what app is told.
 type appFlags struct {
 	phoneFlags
-	Device   string
-	OS       phone.OS
-	Kind     phone.Kind
-	Vendor   netip.AddrPort
-	Token    string
-	Session  netip.AddrPort // invalid: none
-	Key      *push.Key
-	Wake     phone.Latency
-	DND      bool
-	Notify   bool
-	Suspend  time.Duration
-	PushMode string
+	Device    string
+	OS        phone.OS
+	Kind      phone.Kind
+	Vendor    netip.AddrPort
+	Token     string
+	Session   netip.AddrPort // invalid: none
+	Key       *push.Key
+	Wake      phone.Latency
+	DND       bool
+	Notify    bool
+	Suspend   time.Duration
+	PushMode  string
+	Transport phone.Transport
+	PBXSignal netip.AddrPort
 }
 
 func parseApp(args []string, stderr io.Writer) (*appFlags, error) {
@@ -78,6 +83,8 @@ func parseApp(args []string, stderr io.Writer) (*appFlags, error) {
 	suspend := fs.Duration("suspend", -1, "how long the OS lets the app run after a call or a wake before it suspends it (default: the OS's, B29)")
 	pushMode := fs.String("push-mode", "", "myPBX on Android: auto, on, active or off (B24)")
 	ttl := fs.Duration("ttl", 60*time.Second, "registration time to live to ask for")
+	transport := fs.String("transport", "h323", "h323 (RAS on UDP), h323-tcp or h323-tls (H.460.17: RAS and calls on one connection to the PBX)")
+	pbxSignal := fs.String("pbx-signal", "", "the PBX's call-signalling address H.460.17 connects to (default: the --gk host, port 1720 or 1300 for TLS)")
 	listen := fs.String("listen", "127.0.0.1:0", "address to bind: call signalling (RAS binds the same IP)")
 	duration := fs.Duration("duration", 0, "run this long (0: until interrupted)")
 	verbose := fs.Bool("v", false, "log socket details to stderr")
@@ -175,6 +182,27 @@ func parseApp(args []string, stderr io.Writer) (*appFlags, error) {
 	default:
 		return nil, fmt.Errorf("--push-mode %q: want auto, on, active or off", a.PushMode)
 	}
+	switch *transport {
+	case "h323":
+		a.Transport = phone.H323
+	case "h323-tcp":
+		a.Transport = phone.H460TCP
+	case "h323-tls":
+		a.Transport = phone.H460TLS
+	default:
+		return nil, fmt.Errorf("--transport %q: want h323, h323-tcp or h323-tls", *transport)
+	}
+	port := "1720"
+	if a.Transport == phone.H460TLS {
+		port = "1300"
+	}
+	ps := *pbxSignal
+	if ps == "" {
+		ps = a.Gatekeeper.Addr().String()
+	}
+	if a.PBXSignal, err = hostPort(ps, port); err != nil {
+		return nil, fmt.Errorf("--pbx-signal %q: %w", ps, err)
+	}
 	level := zerolog.WarnLevel
 	if *verbose {
 		level = zerolog.DebugLevel
@@ -231,6 +259,7 @@ func (a *appFlags) nodeConfig() (phone.NodeConfig, error) {
 	if a.DND {
 		core.Presence = phone.DND
 	}
+	core.SecureSignalling = a.Transport.Secure()
 	platform := push.PlatformFCM
 	if a.OS == phone.IOS {
 		platform = push.PlatformAPNs
@@ -238,10 +267,25 @@ func (a *appFlags) nodeConfig() (phone.NodeConfig, error) {
 	cfg := phone.NodeConfig{
 		Core: core, Alias: a.Alias, Number: a.Number, DeviceAlias: a.Device, Password: a.Password,
 		Discover: true, IP: a.Listen.Addr(), SignalPort: a.Listen.Port(),
-		Gatekeeper: a.Gatekeeper, PBXSignal: netip.AddrPortFrom(a.Gatekeeper.Addr(), phone.PortSignalling),
+		Gatekeeper: a.Gatekeeper, PBXSignal: a.PBXSignal, Transport: a.Transport,
 		Admission: a.Admission, SetupTimeout: a.SetupTimeout, ProceedingTimeout: a.ProceedingTimeout,
 		Vendor: a.Vendor, Platform: platform, Token: a.Token, Session: a.Session, Key: a.Key,
 		Report: true, Random: rand.Reader, Wake: cryptoRand{},
+	}
+	if a.Transport.Secure() {
+		// The app's TLS listener presents a certificate of its own making;
+		// the PBX does not check it (as in the simulated world).
+		set, err := pki.NewSet(time.Now().Add(-time.Hour))
+		if err != nil {
+			return cfg, err
+		}
+		leaf, err := set.IssueServer(set.Service, a.Device, 1)
+		if err != nil {
+			return cfg, err
+		}
+		c := leaf.TLSCertificate()
+		cfg.Security = &node.Security{Own: &node.Credential{Identity: node.Identity{Subject: a.Device,
+			Issuer: leaf.Cert.Issuer.CommonName, Serial: "1"}, Certificate: &c}}
 	}
 	return cfg, nil
 }

@@ -35,9 +35,9 @@ expect:
 
 // simulatedSequence runs the scenario and returns, for device, the push
 // it got and the RAS and Q.931 messages it sent, up to its Connect.
-func simulatedSequence(t *testing.T, device string) []string {
+func simulatedSequence(t *testing.T, src, device string) []string {
 	t.Helper()
-	f, err := scenario.Parse("woken-apps-answer.yaml", []byte(wokenScenario))
+	f, err := scenario.Parse("compare.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,9 +95,9 @@ func upToConnect(s []string) []string {
 	return s
 }
 
-func compareWithSimulation(t *testing.T, device string, trace []string) {
+func compareWithSimulation(t *testing.T, src, device string, trace []string) {
 	t.Helper()
-	sim := upToConnect(simulatedSequence(t, device))
+	sim := upToConnect(simulatedSequence(t, src, device))
 	real := upToConnect(realSequence(trace))
 	if !slices.Equal(sim, real) {
 		t.Errorf("%s: the real run and the simulated one differ:\n  real: %v\n  sim:  %v", device, real, sim)

@@ -61,7 +61,7 @@ func TestWokenAppsAnswer(t *testing.T) {
 		if l := procs[i].lines("device.answered"); len(l) == 0 {
 			t.Errorf("%s's trace shows no answer", u.device)
 		}
-		compareWithSimulation(t, u.device, procs[i].lines(""))
+		compareWithSimulation(t, wokenScenario, u.device, procs[i].lines(""))
 	}
 	if w.has("q931.release_complete", "cause=18") {
 		t.Error("a call ended with cause 18")
@@ -397,3 +397,38 @@ func TestUnverifiedDeviceCertificate(t *testing.T) {
 		})
 	}
 }
+
+// An Android app on H.460.17 (RAS and the call on one TCP connection it
+// keeps to the PBX) woken and answering, as in the simulator.
+func TestWokenAppOverH46017(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	ps := startPushsim(t)
+	apps := []appUser{{"lena", "201", "lena-pixel", phone.Android}}
+	w := startWorld(t, ps, apps, false)
+	waitFor(t, "the Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
+	a := startApp(t, w, ps, apps[0], "--wake", "500ms", "--answer-after", "500ms", "--transport", "h323-tcp")
+	time.Sleep(300 * time.Millisecond)
+	w.call(0, "201")
+	waitFor(t, "lena answering", 30*time.Second, func() bool { return w.has("q931.connect", "from=pbx", "to=caller0-desk") })
+	compareWithSimulation(t, h46017Scenario, "lena-pixel", a.lines(""))
+}
+
+const h46017Scenario = `name: woken-app-h46017
+duration: 20s
+pbx:
+  system_name: pbx.example
+  push: {name: Push}
+  users:
+    - {name: lena, number: "201", push: Push}
+    - {name: caller0, number: "300"}
+devices:
+  - {name: lena-pixel, user: lena, kind: myapps, os: android, app: background, wake: 500ms, answer: {after: 500ms}, transport: h323-tcp}
+  - {name: caller0-desk, user: caller0, kind: deskphone}
+calls:
+  - {at: 2s, from: caller0-desk, to: "201", hangup_after: 2s}
+expect:
+  - event: q931.connect
+    to: caller0-desk
+`
