@@ -104,7 +104,7 @@ func startPushsimTapped(t testing.TB, tap cloud.Tap, extra ...string) *pushsimRu
 	args := append([]string{"--test-pki", filepath.Join(dir, "pki"), "--listen", netip.AddrPortFrom(ip, 8443).String(),
 		"--apns", netip.AddrPortFrom(ip, 8444).String(), "--fcm", netip.AddrPortFrom(ip, 8445).String(),
 		"--json", filepath.Join(dir, "run.json"), "--log-format", "json"}, extra...)
-	o, err := parse(args, io.Discard)
+	o, err := parse(args)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ func portFlag(p *uint16) func(string) error {
 }
 
 // parse reads the command line.
-func parse(args []string, stderr io.Writer) (*options, error) {
+func parse(args []string) (*options, error) {
 	o := &options{APNsDevicePort: 5223, FCMDevicePort: 5228, VendorDown: map[string]bool{}}
 	lists := map[string]*list{}
 	fs, s := newFlagSet(o, lists)
@@ -180,6 +180,5 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	case o.TestPKI == "" && o.DeviceCA == "" && o.UnverifiedCA == "":
 		return nil, errors.New("--device-ca is required (or --test-pki DIR): the service checks the PBXs' certificates against it")
 	}
-	_ = stderr
 	return o, nil
 }

@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "help" {
 		args = []string{"-h"}
 	}
-	o, err := parse(args, stderr)
+	o, err := parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		printUsage(stdout)

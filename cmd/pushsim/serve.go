@@ -84,7 +84,7 @@ func build(o *options, creds *credentials) (*built, error) {
 	// Tokens named on the command line are known from the start, with
 	// their fault; any other a phone presents is enrolled when it says
 	// hello.
-	var mu sync.Mutex // the enrolment closures run on the host's one loop; the lock documents it
+	var mu sync.Mutex // the closures run on the host's one loop; the lock keeps them safe elsewhere
 	enrolled := map[string]int{}
 	enrol := func(platform string, register func(name, token string) error) func(string) (string, bool) {
 		return func(token string) (string, bool) {
