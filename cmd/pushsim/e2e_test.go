@@ -44,11 +44,30 @@ var (
 	pushsimBinary  = sync.OnceValues(func() (string, error) { return buildCommand("pushsim") })
 )
 
+// builtDirs are the build directories, removed when the tests end.
+var (
+	builtMu   sync.Mutex
+	builtDirs []string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	builtMu.Lock()
+	for _, d := range builtDirs {
+		os.RemoveAll(d)
+	}
+	builtMu.Unlock()
+	os.Exit(code)
+}
+
 func buildCommand(name string) (string, error) {
 	dir, err := os.MkdirTemp("", "pushsim-e2e")
 	if err != nil {
 		return "", err
 	}
+	builtMu.Lock()
+	builtDirs = append(builtDirs, dir)
+	builtMu.Unlock()
 	bin := filepath.Join(dir, name)
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/callwake/callwake/cmd/"+name).CombinedOutput()
 	if err != nil {
