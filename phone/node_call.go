@@ -32,7 +32,12 @@ type call struct {
 	admitted bool         // an ACF came: a DRQ follows the end
 	// waiting holds an incoming call while its admission is asked: the
 	// core sees it once the ACF came.
-	waiting     *IncomingCall
+	waiting *IncomingCall
+	// held: the Setup came while the phone's RRQ waited for its RCF; the
+	// admission is asked once the registration is settled. On a real
+	// network the PBX's Setup (TCP) can overtake the RCF it sent first
+	// (UDP) to an app that just woke.
+	held        bool
 	done        bool
 	connected   bool
 	hangupAfter time.Duration
@@ -215,7 +220,23 @@ func (n *Node) peerSetup(now time.Time, c *call, e h323.PeerSetup) {
 	c.waiting = &in
 	c.info = ras.CallInfo{Answer: true, CallID: e.CallID, ConferenceID: e.ConferenceID,
 		CallReference: c.leg.Config().CallReference, Calling: e.CallingNumber}
+	if n.ep.Registering() {
+		c.held = true
+		return
+	}
 	n.rasDo(now, n.ep.Admit(now, c.info))
+}
+
+// admitHeld asks admission for the calls held while the registration was
+// under way, once it is settled (confirmed, or failed: then they are
+// refused as any call of an unregistered phone is).
+func (n *Node) admitHeld(now time.Time) {
+	for _, c := range n.calls {
+		if c.held && !c.done {
+			c.held = false
+			n.rasDo(now, n.ep.Admit(now, c.info))
+		}
+	}
 }
 
 // answerAdmitted: the ACF to answer came; the core gets the call.

@@ -410,3 +410,31 @@ func TestPhoneH46017PlacedCallAndLostConnection(t *testing.T) {
 		t.Errorf("on the new connection: %q", sent)
 	}
 }
+
+// On a real network the PBX's Setup (TCP) can overtake the RCF it sent
+// first (UDP) to a phone that just asked to register: the phone holds the
+// call until the RCF, then asks admission and rings; it does not refuse it
+// as the call of an unregistered phone.
+func TestPhoneSetupBeforeRCFIsHeld(t *testing.T) {
+	r := newRig(t, deskConfig())
+	effs := r.listen()
+	_, grq := sentRAS(t, effs, "ras.grq")
+	effs = r.ras(gkRAS, ras.NewGCF(ras.SeqNum(grq), "pbx.example", gkRAS, nil))
+	_, rrq := sentRAS(t, effs, "ras.rrq")
+	_, setup := newPBXCall(t, 9, false, pbxEphem, r.sigAddr)
+	r.do(node.Accepted{Listener: r.sigSock, Conn: 6, Local: r.sigAddr, Remote: pbxEphem})
+	effs = r.do(node.Message{Conn: 6, Payload: setup})
+	nt.SentQ931(t, effs, 6, q931.CallProceeding)
+	if len(nt.Records(effs, "call.not_admitted")) != 0 || len(nt.All[node.SendTo](effs)) != 0 {
+		t.Fatalf("Setup before the RCF: %s, want only Call Proceeding", nt.Show(effs))
+	}
+	effs = r.ras(gkRAS, ras.NewRCF(ras.SeqNum(rrq), "pbx.example", pbxSignal,
+		ras.Info{Alias: "bob", Number: "202", EndpointID: "ep-0001"}, 120*time.Second))
+	_, arq := sentRAS(t, effs, "ras.arq")
+	if !arq.AdmissionRequest.AnswerCall {
+		t.Errorf("ARQ after the RCF does not ask to answer")
+	}
+	effs = r.ras(gkRAS, ras.NewACF(ras.SeqNum(arq), 1280, pbxSignal))
+	nt.Record(t, effs, phone.EventRinging)
+	nt.SentQ931(t, effs, 6, q931.Alerting)
+}

@@ -40,6 +40,7 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 				n.record("phone.registered", timeline.A("device", n.name()), timeline.A("endpoint_id", e.EndpointID), timeline.A("ttl", e.TimeToLive))
 			}
 			n.coreDo(now, RegistrationConfirmed{})
+			n.admitHeld(now)
 			if c := n.cfg.Call; c != nil && !n.stopping {
 				n.cfg.Call = nil // once
 				n.placeCall(now, *c)
@@ -50,6 +51,7 @@ func (n *Node) rasDo(now time.Time, effects []ras.Effect) {
 				n.record("phone.registration_failed", timeline.A("device", n.name()), timeline.A("reason", e.Reason))
 			}
 			n.coreDo(now, RegistrationFailed{Reason: e.Reason})
+			n.admitHeld(now)
 			switch {
 			case n.cfg.StopOnFailure:
 				n.stop(now)

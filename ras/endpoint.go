@@ -219,6 +219,12 @@ func (e *Endpoint) cleanupURQ(now time.Time) []Effect {
 	return e.transmit(now, r)
 }
 
+// Registering reports whether a registration is under way (a GRQ or RRQ
+// waits for its answer) while the endpoint is not registered.
+func (e *Endpoint) Registering() bool {
+	return !e.registered && (e.find(kindGRQ) != nil || e.find(kindRRQ) != nil)
+}
+
 // AnswerPreGranted reports whether the gatekeeper pre-granted admission to
 // answer calls (preGrantedARQ answerCall in the RCF): without it an H.323
 // endpoint asks (ARQ with answerCall) before it answers (H.323 8.1).

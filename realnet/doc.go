@@ -33,6 +33,14 @@
 // node.ErrRefused when nothing listens, node.ErrUntrusted when the
 // listener's certificate chains to none of the trusted issuers.
 //
+// A WSS or HTTP2 listener holds at most MaxWebConns connections (more
+// wait in the kernel's accept queue), MaxWebStreams concurrent HTTP/2
+// streams on each with bounded receive buffers, 16 KiB of request header,
+// and a request (or an upgrade) must arrive whole within ResponseTimeout;
+// gorilla refuses a client frame without a mask (RFC 6455 5.1, close 1002).
+// A connection that ended is forgotten: a long-running host whose peers
+// come and go keeps nothing of them.
+//
 // # The timeline
 //
 // Every message a hosted node sends is recorded on one timeline (package

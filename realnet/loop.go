@@ -23,7 +23,12 @@ type Loop struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex // guards closers and closed (sockets register from any goroutine)
 	closers []io.Closer
-	closed  bool
+	// owned holds the connections' closers until each connection ends
+	// (ownUntil): a long-running host whose peers come and go must not
+	// keep one closer per connection it ever had.
+	owned     map[uint64]io.Closer
+	nextOwned uint64
+	closed    bool
 }
 
 // NewLoop returns a loop that logs to log.
@@ -72,6 +77,29 @@ func (l *Loop) own(c io.Closer) {
 	l.mu.Unlock()
 }
 
+// ownUntil registers a connection that Run closes on shutdown unless the
+// returned release was called first (the connection ended on its own).
+func (l *Loop) ownUntil(c io.Closer) (release func()) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		c.Close()
+		return func() {}
+	}
+	if l.owned == nil {
+		l.owned = map[uint64]io.Closer{}
+	}
+	l.nextOwned++
+	id := l.nextOwned
+	l.owned[id] = c
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		delete(l.owned, id)
+		l.mu.Unlock()
+	}
+}
+
 // Run runs posted closures until ctx ends, then shuts down: it closes the
 // sockets, drops pending closures, and waits for the loop's goroutines.
 // It returns ctx's error cause.
@@ -92,7 +120,10 @@ func (l *Loop) shutdown() {
 	l.mu.Lock()
 	l.closed = true
 	closers := l.closers
-	l.closers = nil
+	for _, c := range l.owned {
+		closers = append(closers, c)
+	}
+	l.closers, l.owned = nil, nil
 	l.mu.Unlock()
 	for _, c := range closers {
 		if err := c.Close(); err != nil {

@@ -27,6 +27,15 @@ const (
 	// ResponseTimeout bounds how long an HTTP/2 request waits for the
 	// node's answer.
 	ResponseTimeout = 30 * time.Second
+	// MaxWebConns bounds the connections one WSS or HTTP2 listener holds
+	// at once (pushed phones, Push objects, hostile strangers); beyond it
+	// new connections wait in the kernel's accept queue.
+	MaxWebConns = 4096
+	// MaxWebStreams bounds the concurrent HTTP/2 streams of a connection.
+	MaxWebStreams = 100
+	// webIdleTimeout closes an HTTP/2 connection without requests (a
+	// dialler opens a new one when it needs it).
+	webIdleTimeout = 5 * time.Minute
 	// wsCloseCode is the close code a node's Close sends with its reason
 	// (4000-4999: private use, RFC 6455 7.4.2).
 	wsCloseCode = 4000
@@ -41,14 +50,21 @@ func (h *Host) listenWeb(hn *hosted, s *socket, addr netip.AddrPort, path string
 	if err != nil {
 		return err
 	}
+	ln = &limitListener{Listener: ln, slots: make(chan struct{}, MaxWebConns), closed: make(chan struct{})}
 	s.ln, s.addr = ln, addrOf(ln.Addr())
 	cfg := tlsServer(s.sec)
 	if len(cfg.Certificates) == 0 {
 		ln.Close()
 		return errors.New("realnet: a WSS or HTTP2 listener needs a certificate (Security.Own.Certificate)")
 	}
-	// Handshake failures of strangers are not worth a line each.
-	srv := &http.Server{TLSConfig: cfg, ReadHeaderTimeout: HandshakeTimeout, ErrorLog: log.New(io.Discard, "", 0)}
+	// Handshake failures of strangers are not worth a line each. A request
+	// (or an upgrade) must arrive whole within ResponseTimeout; gorilla
+	// clears the deadlines of an upgraded WebSocket, whose peer may stay
+	// quiet for as long as it likes, within MaxWebConns.
+	srv := &http.Server{TLSConfig: cfg, ReadHeaderTimeout: HandshakeTimeout, ReadTimeout: ResponseTimeout,
+		IdleTimeout: webIdleTimeout, MaxHeaderBytes: 16 << 10, ErrorLog: log.New(io.Discard, "", 0),
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: MaxWebStreams, MaxReceiveBufferPerStream: MaxWebMessage,
+			MaxReceiveBufferPerConnection: 1 << 20, MaxDecoderHeaderTableSize: 4 << 10}}
 	if s.transport == node.WSS {
 		cfg.NextProtos = []string{"http/1.1"}
 		srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.upgrade(hn, s, path, w, r) })
@@ -81,6 +97,46 @@ func (h *Host) listenWeb(hn *hosted, s *socket, addr netip.AddrPort, path string
 	h.loop.own(srv)
 	h.loop.Go(func() { _ = srv.ServeTLS(ln, "", "") })
 	return nil
+}
+
+// limitListener holds at most cap(slots) accepted connections at once.
+type limitListener struct {
+	net.Listener
+	slots  chan struct{}
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed: // a full listener closed: Serve must return
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitedConn gives its slot back once, when closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // upgrade accepts a WebSocket on a WSS listener.
@@ -118,8 +174,8 @@ func (h *Host) newWebSocket(hn *hosted, t node.Transport, protocol string, ws *w
 		writes: make(chan outMsg, writeQueue), closing: make(chan struct{})}
 	hn.conns[c.id] = c
 	c.nameLocal()
-	h.loop.own(closerFunc(func() error { c.close(""); return nil }))
-	h.loop.Go(c.writeWS)
+	release := h.loop.ownUntil(closerFunc(func() error { c.close(""); return nil }))
+	h.loop.Go(func() { defer release(); c.writeWS() })
 	return c
 }
 
@@ -242,6 +298,7 @@ type webConn struct {
 	tag       *serverTag
 	ctx       context.Context
 	cancel    context.CancelFunc
+	release   func() // forgets the host's closer of a dialled connection
 }
 
 func (w *webConn) close() {
@@ -250,6 +307,9 @@ func (w *webConn) close() {
 	}
 	if w.cc != nil {
 		_ = w.cc.Close()
+	}
+	if w.release != nil {
+		w.release()
 	}
 }
 
@@ -301,7 +361,7 @@ func (h *Host) dialHTTP2(ctx context.Context, hn *hosted, e node.Dial, local net
 			web: &webConn{cc: cc, authority: e.To.String(), ctx: wctx, cancel: cancel}}
 		hn.conns[c.id] = c
 		c.nameLocal()
-		h.loop.own(closerFunc(func() error { c.close(""); return nil }))
+		c.web.release = h.loop.ownUntil(closerFunc(func() error { c.close(""); return nil }))
 		h.deliver(hn, node.Dialled{Ref: e.Ref, Conn: c.id, Local: laddr, Remote: e.To, Peer: peer})
 	}) {
 		cancel()

@@ -21,6 +21,10 @@
 // end of --duration, or with cause 102 when the Setup or the Call
 // Proceeding waits too long: Q.931 T303 and T310), then unregisters.
 //
+// app is a myApps app woken by a push (app.go): it holds its vendor
+// connection, logs in to the PBX's myApps session, sleeps unregistered and
+// registers when a push wakes it.
+//
 // load registers a population of endpoints at a rate, keeps it registered
 // and unregisters it, printing counts every second and the registration
 // times at the end.
@@ -75,7 +79,7 @@ const usageText = `usage:
   phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D]
                     [--setup-timeout 4s] [--proceeding-timeout 2m] [register flags]
   phonesim load     --gk HOST[:1719] --count N [--rate R] [--duration D] [--shard I/N] [...]
-`
+` + appUsage
 
 // run parses args and runs the command; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -92,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "load":
 		return runLoad(ctx, args[1:], stdout, stderr)
+	case "app":
+		return runApp(ctx, args[1:], stdout, stderr)
 	case "register", "call":
 	default:
 		fmt.Fprintf(stderr, "phonesim: unknown command %q\n%s", args[0], usageText)

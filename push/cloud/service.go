@@ -41,8 +41,16 @@ type ServiceConfig struct {
 	// Security is what the service presents (its server certificate) and
 	// the vendor device CAs it checks client certificates against.
 	Security *node.Security
-	// Port is where it listens (0 = PortService).
+	// Port is where it listens (0 = PortService), and Path the URL path
+	// Push objects must ask for ("" = any; pushsim serves /push/ws). The
+	// path with /legacy appended is the 12r2 endpoint (B06).
 	Port uint16
+	Path string
+	// DeviceIssuers and UnverifiedIssuers are the common names of the
+	// vendor's device CAs (B02): a verified client certificate issued by one
+	// of them has that role, any other is the customer's own. Empty: the
+	// test PKI's names (pki.DeviceCAName, pki.UnverifiedDeviceCAName).
+	DeviceIssuers, UnverifiedIssuers []string
 	// APNs and FCM are the vendors' provider API addresses (HTTP/2), and
 	// VendorSecurity what the service trusts of them.
 	APNs, FCM      netip.AddrPort
@@ -132,7 +140,7 @@ func (s *Service) Handle(now time.Time, in node.Input) []node.Effect {
 			port = PortService
 		}
 		s.out = append(s.out, node.Listen{Sock: sockService, Addr: netip.AddrPortFrom(s.cfg.IP, port),
-			Transport: node.WSS, Security: s.cfg.Security, Protocol: push.ProtocolPush})
+			Transport: node.WSS, Path: s.cfg.Path, Security: s.cfg.Security, Protocol: push.ProtocolPush})
 	case node.Stop:
 		s.out = append(s.out, node.Done{})
 	case node.Accepted:
@@ -155,16 +163,21 @@ func (s *Service) Handle(now time.Time, in node.Input) []node.Effect {
 }
 
 // roleOf classifies a presented certificate (B02): a vendor device CA's,
-// or anything else.
-func roleOf(p node.Peer) (pki.Role, string) {
+// or anything else. The chain was verified against the device CAs by the
+// driver (Peer.Verified); the issuer's name says which of them.
+func (s *Service) roleOf(p node.Peer) (pki.Role, string) {
 	if p.Identity == nil {
 		return pki.RoleNone, ""
 	}
 	if p.Verified {
-		switch p.Identity.Issuer {
-		case pki.DeviceCAName:
+		device, unverified := s.cfg.DeviceIssuers, s.cfg.UnverifiedIssuers
+		if len(device) == 0 && len(unverified) == 0 {
+			device, unverified = []string{pki.DeviceCAName}, []string{pki.UnverifiedDeviceCAName}
+		}
+		switch {
+		case slices.Contains(device, p.Identity.Issuer):
 			return pki.RoleDevice, p.Identity.Serial
-		case pki.UnverifiedDeviceCAName:
+		case slices.Contains(unverified, p.Identity.Issuer):
 			return pki.RoleUnverifiedDevice, p.Identity.Serial
 		}
 	}
@@ -175,7 +188,7 @@ func (s *Service) accepted(in node.Accepted) {
 	s.nextID++
 	id := s.nextID
 	s.pbxs[in.Conn], s.conns[id] = id, in.Conn
-	role, serial := roleOf(in.Peer)
+	role, serial := s.roleOf(in.Peer)
 	legacy := strings.HasSuffix(in.Path, "/legacy")
 	s.apply(s.core.Accept(id, push.Peer{Certificate: role, Serial: serial, Legacy: legacy}))
 }

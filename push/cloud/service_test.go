@@ -173,18 +173,25 @@ func TestServiceCertificateRoles(t *testing.T) {
 		accepts []pki.Role
 		peer    node.Peer
 		role    pki.Role // "" = accepted
+		issuers bool     // the device CAs are named "Vendor Device CA" and "Vendor VM CA"
 	}{
-		{"device CA, verified", nil, issuer(pki.DeviceCAName, true), ""},
-		{"unverified device CA, verified", nil, issuer(pki.UnverifiedDeviceCAName, true), ""},
-		{"device CA not verified is the customer's own", nil, issuer(pki.DeviceCAName, false), pki.RoleOwn},
-		{"own CA", nil, issuer(pki.OwnCAName, false), pki.RoleOwn},
-		{"no certificate", nil, node.Peer{}, pki.RoleNone},
-		{"unverified device refused by the configuration", []pki.Role{pki.RoleDevice}, issuer(pki.UnverifiedDeviceCAName, true), pki.RoleUnverifiedDevice},
+		{"named device CA, verified", nil, issuer("Vendor Device CA", true), "", true},
+		{"named unverified CA refused by the configuration", []pki.Role{pki.RoleDevice}, issuer("Vendor VM CA", true), pki.RoleUnverifiedDevice, true},
+		{"the test PKI's name is no device CA once others are named", nil, issuer(pki.DeviceCAName, true), pki.RoleOwn, true},
+		{"device CA, verified", nil, issuer(pki.DeviceCAName, true), "", false},
+		{"unverified device CA, verified", nil, issuer(pki.UnverifiedDeviceCAName, true), "", false},
+		{"device CA not verified is the customer's own", nil, issuer(pki.DeviceCAName, false), pki.RoleOwn, false},
+		{"own CA", nil, issuer(pki.OwnCAName, false), pki.RoleOwn, false},
+		{"no certificate", nil, node.Peer{}, pki.RoleNone, false},
+		{"unverified device refused by the configuration", []pki.Role{pki.RoleDevice}, issuer(pki.UnverifiedDeviceCAName, true), pki.RoleUnverifiedDevice, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := serviceConfig()
 			cfg.Core.Accepts = tt.accepts
+			if tt.issuers {
+				cfg.DeviceIssuers, cfg.UnverifiedIssuers = []string{"Vendor Device CA"}, []string{"Vendor VM CA"}
+			}
 			r := newSRig(t, cfg)
 			_, effs := r.connect(7, tt.peer, "/push/ws", pbxClient("77"))
 			if tt.role == "" {

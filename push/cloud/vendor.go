@@ -57,6 +57,12 @@ type VendorConfig struct {
 	// cannot deliver) is recorded when it would have arrived.
 	Latency time.Duration
 	Tap     Tap
+	// Enrol, when set, is asked about a phone that says hello with a token
+	// the vendor does not know (a standalone emulator learns its devices
+	// this way, as the real services issue tokens to any app): it returns
+	// the device's name after registering the token with the emulator, or
+	// false to ignore the phone.
+	Enrol func(token string) (name string, ok bool)
 }
 
 // Device is one phone known to a vendor.
@@ -137,7 +143,13 @@ func (v *Vendor) phoneMessage(in node.Message) {
 	if err != nil || m.MT != push.MTHello {
 		return
 	}
-	if name, ok := v.byToken[m.Token]; ok {
+	name, ok := v.byToken[m.Token]
+	if !ok && v.cfg.Enrol != nil {
+		if name, ok = v.cfg.Enrol(m.Token); ok {
+			v.byToken[m.Token] = name
+		}
+	}
+	if ok {
 		v.phones[name] = in.Conn
 	}
 }

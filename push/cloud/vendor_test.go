@@ -282,3 +282,33 @@ func TestVendorNeedsAnEmulator(t *testing.T) {
 		t.Error("a service without an address")
 	}
 }
+
+// A vendor with Enrol learns a phone from its hello (pushsim's emulators,
+// which know no devices in advance): the token is registered once and its
+// pushes go on the phone's connection; a refused one binds nothing.
+func TestVendorEnrolsAtHello(t *testing.T) {
+	e, err := apns.New(apns.Config{Topic: bundle + push.APNsVoIPSuffix, Available: true, Unauthenticated: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const newToken = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	var asked []string
+	r := newVRig(t, cloud.VendorConfig{Name: "apns", Platform: push.PlatformAPNs, IP: apnsIP, DevicePort: cloud.PortAPNsDevice,
+		Emulator: e, Latency: vendorLatency, Enrol: func(token string) (string, bool) {
+			asked = append(asked, token)
+			if token != newToken {
+				return "", false
+			}
+			return "new-iphone", e.Register(apns.Device{Name: "new-iphone", Token: token}) == nil
+		}})
+	r.do(node.Message{Conn: 3, Payload: hello("refused")})
+	r.do(node.Message{Conn: phoneConn, Payload: hello(newToken)})
+	r.do(node.Message{Conn: phoneConn, Payload: hello(newToken)}) // again: known now
+	if !slices.Equal(asked, []string{"refused", newToken}) {
+		t.Errorf("Enrol asked about %q, want the refused token and the new one once", asked)
+	}
+	sends := nt.All[node.Send](r.do(node.Message{Conn: serviceConn, HTTP: apnsRequest(1, newToken, nil)}))
+	if len(sends) != 2 || sends[0].HTTP.Status != 200 || sends[1].Conn != phoneConn {
+		t.Errorf("push to the enrolled phone: %+v", sends)
+	}
+}
