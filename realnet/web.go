@@ -41,6 +41,7 @@ func (h *Host) listenWeb(hn *hosted, s *socket, addr netip.AddrPort, path string
 	if err != nil {
 		return err
 	}
+	ln = limitListener{ln, h.guard()}
 	s.ln, s.addr = ln, addrOf(ln.Addr())
 	cfg := tlsServer(s.sec)
 	if len(cfg.Certificates) == 0 {
