@@ -50,8 +50,8 @@ type Limits struct {
 	// source address the first line of a window is written, the others are
 	// counted and summed up in one line when the next window starts.
 	LogInterval time.Duration
-	// TraceBurst is how many received messages per source and destination
-	// address the host records (and so prints and keeps) per LogInterval
+	// TraceBurst is how many received messages per source IP and
+	// destination address the host records (and so prints and keeps) per LogInterval
 	// from peers it does not run; the others are counted in the log. It
 	// bounds the trace a flood of junk or forgeries makes. 0 = no bound.
 	TraceBurst int
@@ -176,12 +176,13 @@ func (g *guard) flushLogs(key string, held int) {
 }
 
 // trace reports whether a message from a peer the host does not run may
-// be recorded: TraceBurst per (source, destination) per LogInterval.
+// be recorded: TraceBurst per (source IP, destination) per LogInterval.
 func (g *guard) trace(from, to netip.AddrPort) bool {
 	if g.lim.TraceBurst <= 0 {
 		return true
 	}
-	_, ok := g.traces.take(time.Now(), g.lim.LogInterval, from.String()+">"+to.String(), g.lim.TraceBurst, g.flushTraces)
+	// By source IP: a stranger's fresh source ports share its budget.
+	_, ok := g.traces.take(time.Now(), g.lim.LogInterval, from.Addr().String()+" > "+to.String(), g.lim.TraceBurst, g.flushTraces)
 	return ok
 }
 

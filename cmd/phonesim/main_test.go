@@ -44,8 +44,15 @@ type testGatekeeper struct {
 	stop func()
 }
 
-// startGatekeeperAt runs the test PBX at ip, granting ttl.
+// startGatekeeperAt runs the test PBX at ip, granting ttl, for at most
+// 20 s.
 func startGatekeeperAt(t *testing.T, ip netip.Addr, ttl time.Duration) *testGatekeeper {
+	t.Helper()
+	return startGatekeeperFor(t, ip, ttl, 20*time.Second)
+}
+
+// startGatekeeperFor runs the test PBX at ip, granting ttl, for at most life.
+func startGatekeeperFor(t *testing.T, ip netip.Addr, ttl, life time.Duration) *testGatekeeper {
 	t.Helper()
 	cfg := pbx.Config{SystemName: "gk", Users: []pbx.User{
 		{Name: "alice", Number: "201", Password: "secret"}, {Name: "bob", Number: "202"}, {Name: "carol", Number: "203"},
@@ -68,7 +75,7 @@ func startGatekeeperAt(t *testing.T, ip netip.Addr, ttl time.Duration) *testGate
 	gk := &testGatekeeper{ras: netip.AddrPortFrom(ip, pbx.PortRAS), rec: &recorder{}}
 	host.OnEvent = gk.rec.add
 	host.Add("gk", ip, n)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), life)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = host.Run(ctx) })
 	gk.stop = func() { cancel(); wg.Wait() }
