@@ -145,21 +145,31 @@ func TestHostile(t *testing.T) {
 		}
 		return err
 	})
-	var peakGoroutines int
-	step(fmt.Sprintf("%d half-open + %d slowloris", conns, conns/2), func() error {
-		half := evil.HalfOpen(bobSig, conns)
-		slow := evil.Slowloris(bobSig, conns/2, 100*time.Millisecond)
-		defer half.Stop()
-		defer slow.Stop()
-		peakGoroutines = runtime.NumGoroutine()
-		if !half.WaitClosed(8 * time.Second) {
-			return fmt.Errorf("%d of %d half-open connections still held after the idle timeout", half.Open(), half.Opened())
-		}
-		if !slow.WaitClosed(8 * time.Second) {
-			return fmt.Errorf("%d of %d slowloris connections still held after the read timeout", slow.Open(), slow.Opened())
-		}
-		return nil
-	})
+	// Connections from a stranger are closed by the phone at once (routed
+	// mode); the same floods from the gatekeeper's host (an attacker behind
+	// the PBX's NAT, or the PBX gone wrong) meet only the driver's limits:
+	// the cap per address, the idle and the read timeouts.
+	peakGoroutines := 0
+	for _, from := range []struct {
+		name string
+		s    attack.Stranger
+	}{{"a stranger", evil}, {"the gatekeeper's host", attack.Stranger{IP: gk.ras.Addr()}}} {
+		step(fmt.Sprintf("%d half-open + %d slowloris from %s", conns, conns/2, from.name), func() error {
+			half := from.s.HalfOpen(bobSig, conns)
+			slow := from.s.Slowloris(bobSig, conns/2, 100*time.Millisecond)
+			defer half.Stop()
+			defer slow.Stop()
+			peakGoroutines = max(peakGoroutines, runtime.NumGoroutine())
+			t.Logf("opened %d half-open, %d slowloris; %d, %d held", half.Opened(), slow.Opened(), half.Open(), slow.Open())
+			if !half.WaitClosed(8 * time.Second) {
+				return fmt.Errorf("%d of %d half-open connections still held after the idle timeout", half.Open(), half.Opened())
+			}
+			if !slow.WaitClosed(8 * time.Second) {
+				return fmt.Errorf("%d of %d slowloris connections still held after the read timeout", slow.Open(), slow.Opened())
+			}
+			return nil
+		})
+	}
 
 	// The honest peer: carol calls bob through the gatekeeper.
 	step("honest call after the attacks", func() error {
@@ -171,12 +181,7 @@ func TestHostile(t *testing.T) {
 		if code != exitOK {
 			return fmt.Errorf("carol's call: exit %d\n%s\n%s", code, out.text(), errOut.text())
 		}
-		t.Logf("carol:\n%s%s", out.text(), errOut.text())
-		for _, e := range gk.rec.snapshot() {
-			if !strings.HasPrefix(e.Name, "ras.") {
-				t.Log(e.String())
-			}
-		}
+
 		return nil
 	})
 	waitFor(t, 5*time.Second, "bob's side of the call", func() bool { return bobOut.has("q931.connect") }, bobOut, bobErr)
@@ -196,8 +201,9 @@ func TestHostile(t *testing.T) {
 	maxErr := 30 * windows
 	t.Logf("%v: bob printed %d lines (bound %d), logged %d (bound %d); heap grew %d KiB; goroutines %d at the peak, %d after (%d before)",
 		elapsed.Round(time.Millisecond), bobOut.lines(), maxOut, bobErr.lines(), maxErr, grew>>10, peakGoroutines, goroutines, baseGoroutines)
+	t.Logf("bob's log:\n%s", bobErr.text())
 	if code != exitOK {
-		t.Errorf("bob exited %d:\n%s", code, bobErr.text())
+		t.Errorf("bob exited %d", code)
 	}
 	if bobOut.has("phone.unregistered  peer") || bobOut.has("reason=gatekeeper") {
 		t.Errorf("bob was unregistered by a stranger")
