@@ -4,7 +4,7 @@
 GO      ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test generate bench fuzz lint scenarios coverage docs ci
+.PHONY: all build test generate bench fuzz lint scenarios coverage docs ci hostile
 
 all: lint build test
 
@@ -50,6 +50,15 @@ coverage:
 docs:
 	$(GO) test ./scenario -run '^TestEventCatalogueDocs$$' -update
 	$(GO) test ./schema -run '^TestSchemaExpectationFromCatalogue$$' -update
+
+# Replays the attacks of a stranger on the network (issue 16) against a
+# registered phonesim on loopback: junk, forged and swept RAS, IRQ
+# reflection, the H.235 hash bomb, a stranger's Setup, half-open and
+# slowloris connections, an oversized TPKT (cmd/phonesim/hostile_test.go).
+# HOSTILE_SHORT=1 runs smaller floods, as CI does.
+HOSTILE_SHORT ?=
+hostile:
+	HOSTILE=1 HOSTILE_SHORT=$(HOSTILE_SHORT) $(GO) test -count=1 -run '^TestHostile$$' -v ./cmd/phonesim
 
 ci:
 	bash .ci/run

@@ -141,6 +141,14 @@ type NodeConfig struct {
 	// (B07's test).
 	Decrypted func(typ string, d push.Details)
 
+	// DirectCalls accepts call-signalling connections from anyone (direct
+	// mode: callers reach the phone without a gatekeeper). Otherwise
+	// (routed mode, as a PBX works) the phone accepts them only from its
+	// gatekeeper's host — the IP of PBXSignal, of Gatekeeper or of the
+	// rasAddress a GCF named — and closes any other at once with a
+	// phone.refused record (rate-limited): a stranger cannot ring it.
+	DirectCalls bool
+
 	// Random supplies sequence numbers and call identifiers (a seeded
 	// stream in a simulated world); Wake draws wake latencies.
 	Random io.Reader
@@ -225,6 +233,7 @@ type Node struct {
 	tunnel  tunnel
 	calls   []*call     // live call legs, in arrival or placing order
 	conns   []connAddrs // accepted connections
+	refused refusals    // phone.refused records held back
 	nextRef CallRef
 	refs    []guidRef // call identifiers of pushes and Setups, newest last
 
@@ -325,7 +334,7 @@ func (n *Node) Handle(now time.Time, in node.Input) []node.Effect {
 			n.rasDatagram(now, in.From, in.Payload)
 		}
 	case node.Accepted:
-		n.accepted(in)
+		n.accepted(now, in)
 	case node.Dialled:
 		n.dialled(now, in)
 	case node.Message:

@@ -109,6 +109,9 @@ func (n *Node) signalMessage(now time.Time, in node.Message) {
 		if _, ok := isSetup(in.Payload); !ok {
 			return // a message before a Setup, or for a call that ended
 		}
+		if !shared && !n.isAccepted(in.Conn) {
+			return // a connection the phone refused (a stranger's)
+		}
 		if n.stopping || n.ep == nil {
 			// Stopping, or never started (a socket failed to bind): without
 			// a RAS endpoint there is no admission to ask, so no call.
@@ -469,7 +472,20 @@ func (n *Node) q931Timer(now time.Time, id node.TimerID) {
 }
 
 // accepted: a call-signalling connection; its first Setup starts a leg.
-func (n *Node) accepted(in node.Accepted) {
+// In routed mode one from anyone but the gatekeeper's host is closed.
+func (n *Node) accepted(now time.Time, in node.Accepted) {
+	if !n.cfg.DirectCalls && !n.fromGatekeeper(in.Remote.Addr()) {
+		n.emit(node.Close{Conn: in.Conn})
+		if r, ok := n.refused.take(now); ok {
+			attrs := []timeline.Attr{timeline.A("device", n.name()), timeline.A("from", in.Remote),
+				timeline.A("why", "call signalling not from the gatekeeper")}
+			if r > 0 {
+				attrs = append(attrs, timeline.A("suppressed", r))
+			}
+			n.record("phone.refused", attrs...)
+		}
+		return
+	}
 	n.conns = append(n.conns, connAddrs{conn: in.Conn, local: in.Local, remote: in.Remote})
 }
 
@@ -486,6 +502,15 @@ func (n *Node) addrsOf(conn node.ConnID) (local, remote netip.AddrPort) {
 		}
 	}
 	return n.sigAddr, n.cfg.PBXSignal
+}
+
+func (n *Node) isAccepted(conn node.ConnID) bool {
+	for _, a := range n.conns {
+		if a.conn == conn {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Node) forgetConn(conn node.ConnID) {
@@ -505,4 +530,41 @@ func causeOf(attrs []timeline.Attr) int {
 		}
 	}
 	return 0
+}
+
+// fromGatekeeper reports whether ip is the gatekeeper's host: where a
+// routed PBX's call signalling comes from.
+func (n *Node) fromGatekeeper(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if ip == n.cfg.PBXSignal.Addr().Unmap() || ip == n.cfg.Gatekeeper.Addr().Unmap() {
+		return true
+	}
+	return n.ep != nil && ip == n.ep.Gatekeeper().Addr().Unmap()
+}
+
+// refusals limits the phone.refused records a flood of strangers makes:
+// ras.RecordBurst, then one per ras.RecordInterval, the first after a
+// pause counting those held back.
+type refusals struct {
+	tokens   int
+	refilled time.Time
+	held     int
+	started  bool
+}
+
+func (r *refusals) take(now time.Time) (held int, ok bool) {
+	if !r.started {
+		r.tokens, r.refilled, r.started = ras.RecordBurst, now, true
+	}
+	if k := int(now.Sub(r.refilled) / ras.RecordInterval); k > 0 {
+		r.tokens = min(ras.RecordBurst, r.tokens+k)
+		r.refilled = r.refilled.Add(time.Duration(k) * ras.RecordInterval)
+	}
+	if r.tokens == 0 {
+		r.held++
+		return 0, false
+	}
+	r.tokens--
+	held, r.held = r.held, 0
+	return held, true
 }

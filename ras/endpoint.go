@@ -165,6 +165,10 @@ func (e *Endpoint) EndpointID() string { return e.endpointID }
 // GatekeeperID returns the gatekeeper's identifier, once known.
 func (e *Endpoint) GatekeeperID() string { return e.gatekeeperID }
 
+// Gatekeeper is the address the endpoint accepts RAS from: the configured
+// one, or the rasAddress a GCF from it named.
+func (e *Endpoint) Gatekeeper() netip.AddrPort { return e.gatekeeper }
+
 // Register starts discovery (when configured) and registration. It does
 // nothing while a discovery or registration is outstanding. A cleanup URQ
 // still being retransmitted is dropped first, so that it cannot unregister

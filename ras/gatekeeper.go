@@ -75,6 +75,9 @@ type registration struct {
 	// method is how the endpoint signed its RRQ, for the gatekeeper's own
 	// requests to it (IRQ); meaningful when the alias has a password.
 	method AuthMethod
+	// source is where its last RRQ came from (behind a NAT, not its
+	// rasAddress): an unsigned URQ must come from there or the rasAddress.
+	source netip.AddrPort
 }
 
 // Gatekeeper is the RAS side of the PBX. It is a plain value driven by its
@@ -335,6 +338,7 @@ func (g *Gatekeeper) onRRQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 		delete(g.byAlias, r.Number)
 	}
 	r.Alias, r.Number, r.RASAddress, r.CallSignalAddress = alias, number, rasAddr, callSignal
+	r.source = from
 	r.Aliases = aliases
 	r.MaintainConnection = rrq.MaintainConnection != nil && *rrq.MaintainConnection
 	if auth.creds != nil {
@@ -422,6 +426,11 @@ func (g *Gatekeeper) onURQ(now time.Time, from netip.AddrPort, m *h225.RasMessag
 	auth := g.authenticate(now, m, key, r)
 	if auth.err != nil {
 		return g.securityError(now, from, m, key, auth.err, NewURJ(seq, h225.UnregRejectReasonSecurityDenial))
+	}
+	if !auth.required && from != r.source && from != r.RASAddress {
+		// Unsigned, from elsewhere: anyone who learnt an endpoint
+		// identifier (they are sequential) would unregister it.
+		return g.securityError(now, from, m, key, ErrNotFromEndpoint, NewURJ(seq, h225.UnregRejectReasonSecurityDenial))
 	}
 	out := []Effect{node.CancelTimer{ID: r.timer.Node()}}
 	g.forget(r)

@@ -137,6 +137,9 @@ var (
 	ErrBadHash        = errors.New("ras: token hash does not match (wrong password or altered message)")
 	ErrTokenIdentity  = errors.New("ras: token names another sender or recipient")
 	ErrTokenFormat    = errors.New("ras: token malformed")
+	// ErrNotFromEndpoint refuses an unsigned request about a registration
+	// from another address than the endpoint's.
+	ErrNotFromEndpoint = errors.New("ras: unsigned request from another address than the endpoint's")
 )
 
 // credentials are what one signed message needs.

@@ -420,3 +420,26 @@ func TestGCFMovesTheGatekeepersAddress(t *testing.T) {
 		t.Fatal("RCF from the GCF's rasAddress refused")
 	}
 }
+
+// An unsigned URQ naming a registration is obeyed only from the endpoint's
+// address (where its RRQ came from, or its rasAddress): endpoint
+// identifiers are sequential, so a stranger could otherwise unregister
+// every endpoint without a password.
+func TestGatekeeperRefusesUnsignedURQFromElsewhere(t *testing.T) {
+	h := registeredEndpoint(t, EndpointConfig{Alias: "alice"}, GatekeeperConfig{ID: "pbx", RASAddress: gkRAS})
+	urq := mustEncodeMsg(t, NewURQ(99, Info{Alias: "alice", EndpointID: "ep-0001"}))
+	out := h.gk.HandleDatagram(h.now, stranger, urq)
+	s := sends(out)
+	if len(s) != 1 || s[0].Event != "ras.urj" {
+		t.Fatalf("a stranger's URQ: %+v, want a URJ", out)
+	}
+	for _, e := range out {
+		if _, ok := e.(EndpointUnregistered); ok {
+			t.Fatal("a stranger's URQ unregistered the endpoint")
+		}
+	}
+	out = h.gk.HandleDatagram(h.now, epRAS, urq)
+	if s := sends(out); len(s) != 1 || s[0].Event != "ras.ucf" {
+		t.Fatalf("the endpoint's own URQ: %+v, want a UCF", out)
+	}
+}

@@ -41,6 +41,16 @@
 // A connection that ended is forgotten: a long-running host whose peers
 // come and go keeps nothing of them.
 //
+// # Limits
+//
+// Limits (limits.go) bound what peers can make the host hold: accepted
+// connections in all and per source address (one over a cap is closed at
+// once), an idle timeout for accepted connections that delivered no
+// message yet, a read timeout per TPKT frame, the TPKT length, the UDP
+// receive buffer asked of the kernel, log lines about peers (once per
+// cause and source per window, the rest counted) and the events recorded
+// from peers the host does not run (a budget per source per window).
+//
 // # The timeline
 //
 // Every message a hosted node sends is recorded on one timeline (package

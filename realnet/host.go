@@ -53,6 +53,11 @@ type Host struct {
 	Net *Net
 	// StopGrace bounds the wait for the nodes' Done after Stop.
 	StopGrace time.Duration
+	// Limits bound what peers can make the host hold (DefaultLimits; set
+	// before Run).
+	Limits    Limits
+	guardOnce sync.Once
+	guardOf   *guard
 
 	scheduled []scheduled
 	starting  bool     // the nodes are being started (loop only)
@@ -107,7 +112,26 @@ func NewHost(log zerolog.Logger, tl *timeline.Timeline) *Host {
 		tl = &timeline.Timeline{}
 	}
 	return &Host{loop: NewLoop(log), log: log, tl: tl, ports: map[netip.AddrPort]string{},
-		StopGrace: DefaultStopGrace, finished: make(chan struct{})}
+		StopGrace: DefaultStopGrace, Limits: DefaultLimits(), finished: make(chan struct{})}
+}
+
+// guard holds the counters of the host's Limits, made at first use.
+func (h *Host) guard() *guard {
+	h.guardOnce.Do(func() { h.guardOf = newGuard(h.Limits, h.log) })
+	return h.guardOf
+}
+
+// AcceptedConns is the number of accepted connections the host holds.
+func (h *Host) AcceptedConns() int { return h.guard().Conns() }
+
+// UDPReceiveBuffer is the receive buffer the kernel granted the host's
+// first UDP socket, as it reports it (Linux: twice the usable bytes); 0
+// before one was bound.
+func (h *Host) UDPReceiveBuffer() int {
+	g := h.guard()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.granted
 }
 
 // Timeline is what the host recorded; read it after Run.
@@ -242,6 +266,8 @@ func (h *Host) Run(ctx context.Context) error {
 		stopLoop()
 	}()
 	_ = h.loop.Run(loopCtx) // ends by stopLoop: no error of its own
+	h.guard().logs.flush(h.guard().flushLogs)
+	h.guard().traces.flush(h.guard().flushTraces)
 	for _, hn := range h.nodes {
 		for _, t := range hn.timers {
 			t.t.Stop()
@@ -410,8 +436,8 @@ func (h *Host) received(protocol string, t node.Transport, src, dst netip.AddrPo
 		return // its sender recorded it
 	}
 	d := h.Describe[protocol]
-	if d == nil {
-		return
+	if d == nil || !h.guard().trace(src, dst) {
+		return // not described, or a flood: counted, not recorded
 	}
 	name, attrs, ok := d(payload)
 	if !ok {

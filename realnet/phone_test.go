@@ -167,7 +167,7 @@ func TestIncomingFromRawPeer(t *testing.T) {
 	p := startPhone(t, ctx, phoneConfig("bob", "202", gk.ras))
 	p.registered(t, ctx)
 
-	c := dialRaw(t, netip.Addr{}, p.signalAddr(), h323.LegConfig{CallReference: 77, CallingNumber: "201", CalledNumber: "202", SourceAlias: "alice"})
+	c := dialRaw(t, gk.ras.Addr(), p.signalAddr(), h323.LegConfig{CallReference: 77, CallingNumber: "201", CalledNumber: "202", SourceAlias: "alice"})
 	keepAlive, _ := q931.Frame(nil)
 	c.write(keepAlive)
 	c.send(c.leg.Setup())
@@ -195,7 +195,7 @@ func TestMalformedSetupAtPhone(t *testing.T) {
 	gk := startPBX(t, ctx, pbxOptions{})
 	p := startPhone(t, ctx, phoneConfig("bob", "202", gk.ras))
 	p.registered(t, ctx)
-	c := dialRaw(t, netip.Addr{}, p.signalAddr(), h323.LegConfig{})
+	c := dialRaw(t, gk.ras.Addr(), p.signalAddr(), h323.LegConfig{})
 	expectCleared(t, c, 96)
 	p.rec.waitFor(t, ctx, "q931.protocol_error")
 	p.stop(t)
@@ -232,7 +232,7 @@ func TestAnswerAdmissionRefused(t *testing.T) {
 	gk := startRawGatekeeper(t, netip.AddrPort{}, true)
 	p := startPhone(t, ctx, phoneConfig("bob", "202", gk))
 	p.registered(t, ctx)
-	c := dialRaw(t, netip.Addr{}, p.signalAddr(), h323.LegConfig{CallReference: 5, CallingNumber: "201", CalledNumber: "202", SourceAlias: "alice"})
+	c := dialRaw(t, gk.Addr(), p.signalAddr(), h323.LegConfig{CallReference: 5, CallingNumber: "201", CalledNumber: "202", SourceAlias: "alice"})
 	c.send(c.leg.Setup())
 	if got := c.readN(2); strings.Join(got, ",") != "PeerCallProceeding,PeerReleased cause=21" {
 		t.Errorf("the caller saw %v", got)

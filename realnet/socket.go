@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -23,10 +24,6 @@ import (
 const (
 	// MaxDatagram is the read buffer of a UDP socket: the largest payload.
 	MaxDatagram = 65535
-	// UDPReceiveBuffer is asked of the kernel for each UDP socket, so that a
-	// burst of datagrams (a registration storm) is not dropped at the
-	// socket before the loop reads it.
-	UDPReceiveBuffer = 4 << 20
 	// DialTimeout bounds a connection attempt (and, on a downed link, is
 	// how long it takes to fail, as a dropped SYN does).
 	DialTimeout = 5 * time.Second
@@ -107,7 +104,7 @@ func (h *Host) listenUDP(hn *hosted, s *socket, addr netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	_ = c.SetReadBuffer(UDPReceiveBuffer)
+	h.guard().sizeUDP(c)
 	s.udp, s.addr = c, addrOf(c.LocalAddr())
 	h.loop.own(c)
 	h.loop.Go(func() {
@@ -161,6 +158,7 @@ func (h *Host) listenStream(hn *hosted, s *socket, addr netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
+	ln = limitListener{ln, h.guard()}
 	s.ln, s.addr = ln, addrOf(ln.Addr())
 	h.loop.own(ln)
 	h.loop.Go(func() {
@@ -170,7 +168,7 @@ func (h *Host) listenStream(hn *hosted, s *socket, addr netip.AddrPort) error {
 				if errors.Is(err, net.ErrClosed) {
 					return
 				}
-				h.log.Warn().Err(err).Msg("accept")
+				h.guard().warn("accept", s.addr, err)
 				time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors: do not spin
 				continue
 			}
@@ -203,6 +201,7 @@ func (h *Host) handshakeAccepted(hn *hosted, s *socket, nc net.Conn) {
 	}
 	h.loop.Post(func() {
 		c := h.newConn(hn, s.transport, s.protocol, nc)
+		c.accepted = true
 		h.deliver(hn, node.Accepted{Listener: s.id, Conn: c.id, Local: c.local, Remote: c.remote, Peer: peer})
 		c.startReading()
 	})
@@ -227,7 +226,9 @@ type conn struct {
 	reason  string // the close reason to send (WSS)
 	ended   bool   // Closed was reported or the owner closed it (loop only)
 	named   bool   // nameLocal named the local end
-	lastDue time.Time
+	// accepted: a peer connected to us (the idle timeout applies).
+	accepted bool
+	lastDue  time.Time
 }
 
 type outMsg struct {
@@ -277,12 +278,25 @@ func (c *conn) startReading() {
 }
 
 func (c *conn) readTPKT() {
-	rd := q931.NewReader(c.nc, 0)
+	lim := c.h.guard().lim
+	dc := &deadlineConn{Conn: c.nc, read: lim.ReadTimeout}
+	if c.accepted {
+		dc.idle = lim.IdleTimeout
+	}
+	rd := q931.NewReader(dc, lim.MaxTPKT)
+	dc.between(false)
 	for {
 		msg, err := rd.ReadMessage()
 		if err != nil {
 			var cerr error
 			switch {
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				cerr = node.ErrReset
+				why := "read timeout: frame incomplete"
+				if !dc.inFrame {
+					why = "idle timeout: no message"
+				}
+				c.h.guard().warn(why, c.remote, nil)
 			case errors.Is(err, io.EOF):
 			case errors.Is(err, net.ErrClosed):
 				// Closed under the reader by the host: a write failed or
@@ -292,6 +306,7 @@ func (c *conn) readTPKT() {
 			case errors.Is(err, q931.ErrTPKTVersion), errors.Is(err, q931.ErrTPKTReserved),
 				errors.Is(err, q931.ErrTPKTShort), errors.Is(err, q931.ErrTPKTTooLong):
 				cerr = node.ErrFraming
+				c.h.guard().warn("bad TPKT frame", c.remote, err)
 			default:
 				cerr = node.ErrReset
 			}
@@ -299,6 +314,7 @@ func (c *conn) readTPKT() {
 			c.h.loop.Post(func() { c.ended1(cerr, "") })
 			return
 		}
+		dc.between(len(msg) > 0)
 		if len(msg) == 0 {
 			continue // an empty TPKT keeps the connection alive (H.225.0)
 		}
@@ -383,7 +399,7 @@ func (c *conn) queue(payload []byte, delay time.Duration) bool {
 	case c.writes <- outMsg{due: due, payload: payload}:
 		return true
 	default:
-		c.h.log.Warn().Stringer("remote", c.remote).Msg("peer not reading; dropping the connection")
+		c.h.guard().warn("peer not reading; dropping the connection", c.remote, nil)
 		c.abort()
 		return false
 	}

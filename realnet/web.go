@@ -50,7 +50,8 @@ func (h *Host) listenWeb(hn *hosted, s *socket, addr netip.AddrPort, path string
 	if err != nil {
 		return err
 	}
-	ln = &limitListener{Listener: ln, slots: make(chan struct{}, MaxWebConns), closed: make(chan struct{})}
+	ln = &webSlots{Listener: ln, slots: make(chan struct{}, MaxWebConns), closed: make(chan struct{})}
+	ln = limitListener{ln, h.guard()} // the caps of Limits, per source and in all
 	s.ln, s.addr = ln, addrOf(ln.Addr())
 	cfg := tlsServer(s.sec)
 	if len(cfg.Certificates) == 0 {
@@ -99,15 +100,15 @@ func (h *Host) listenWeb(hn *hosted, s *socket, addr netip.AddrPort, path string
 	return nil
 }
 
-// limitListener holds at most cap(slots) accepted connections at once.
-type limitListener struct {
+// webSlots holds at most cap(slots) accepted connections at once.
+type webSlots struct {
 	net.Listener
 	slots  chan struct{}
 	once   sync.Once
 	closed chan struct{}
 }
 
-func (l *limitListener) Accept() (net.Conn, error) {
+func (l *webSlots) Accept() (net.Conn, error) {
 	select {
 	case l.slots <- struct{}{}:
 	case <-l.closed: // a full listener closed: Serve must return
@@ -121,7 +122,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
 }
 
-func (l *limitListener) Close() error {
+func (l *webSlots) Close() error {
 	l.once.Do(func() { close(l.closed) })
 	return l.Listener.Close()
 }

@@ -20,6 +20,11 @@ type RunOptions struct {
 	// show (no -v, --json, --pcap, --html), so that its memory follows what
 	// the checks need, not everything that happened. Verdicts are the same.
 	Lean bool
+	// MaxEvents is the work budget: the run stops with an *EventBudgetError
+	// once its loop ran that many events (0: no limit). A valid file can
+	// ask for hours of work (thousands of phones for a day); the budget
+	// makes that a clear error instead (pbxsim run --max-events).
+	MaxEvents uint64
 
 	// pushTap is a test and diagnostic hook (see pushTap); only the
 	// package's own tests set it.
@@ -81,8 +86,12 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 		w.timeline.NoWire = true
 	}
 	built := time.Now()
+	w.loop.MaxEvents = opts.MaxEvents
 	if err := w.run(); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
+	}
+	if w.loop.Exhausted() {
+		return nil, &EventBudgetError{Pos: f.Pos, Name: f.Name, Max: opts.MaxEvents, At: w.loop.Now(), Duration: f.Duration}
 	}
 	ran := time.Now()
 	r := &Result{
@@ -99,6 +108,20 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 	r.Wall = time.Since(start)
 	r.Build, r.Simulate, r.Check = built.Sub(start), ran.Sub(built), time.Since(ran)
 	return r, nil
+}
+
+// EventBudgetError is a run stopped by RunOptions.MaxEvents.
+type EventBudgetError struct {
+	Pos      Pos
+	Name     string
+	Max      uint64
+	At       time.Duration // the simulated time it reached
+	Duration time.Duration // the file's
+}
+
+func (e *EventBudgetError) Error() string {
+	return fmt.Sprintf("%s: %s: the run stopped after %d events (the event budget) at %v of its %v; "+
+		"raise it with --max-events N (0: no limit) if the file means this much work", e.Pos, e.Name, e.Max, e.At, e.Duration)
 }
 
 // ExpectedNames returns the names of the events the items look at (members

@@ -103,6 +103,10 @@ func RunRealtime(ctx context.Context, f *File, o RealOptions) (*Result, error) {
 	}
 	tl := &timeline.Timeline{}
 	host := realnet.NewHost(o.Log, tl)
+	// Every peer of a scenario's world is one of its actors, not a
+	// stranger: a population of thousands of apps keeps thousands of
+	// connections to its PBX on this one host.
+	host.Limits.MaxConns, host.Limits.MaxConnsPerIP = 0, 0
 	net := realnet.NewNet(realnet.Link{Latency: f.Network.Latency, Jitter: f.Network.Jitter, Loss: f.Network.Loss}, uint64(f.Seed))
 	host.Net = net
 	refs := make([]realnet.NodeRef, len(w.actors))

@@ -40,7 +40,16 @@ type Loop struct {
 	stale   int // cancelled entries still in the heap
 	stopped bool
 	fired   uint64
+	// MaxEvents, when not 0, is the work budget of Run: it returns once
+	// that many events fired in all, with Exhausted true, whatever the
+	// clock reads. A file asking for more work than its runner allows
+	// stops there rather than running for hours.
+	MaxEvents uint64
+	exhausted bool
 }
+
+// Exhausted reports whether Run stopped at MaxEvents.
+func (l *Loop) Exhausted() bool { return l.exhausted }
 
 // NewLoop returns a loop whose clock reads zero.
 func NewLoop() *Loop { return &Loop{} }
@@ -143,6 +152,10 @@ func (l *Loop) Run(until time.Duration) {
 		}
 		if len(l.heap) == 0 || l.heap[0].at > until {
 			break
+		}
+		if l.MaxEvents > 0 && l.fired >= l.MaxEvents {
+			l.exhausted = true
+			return
 		}
 		l.Step()
 	}

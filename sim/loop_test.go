@@ -189,3 +189,26 @@ func TestLoopHeapOrderRandomised(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopMaxEvents: Run returns after MaxEvents events with Exhausted set,
+// before the clock reaches until; without a budget it runs them all.
+func TestLoopMaxEvents(t *testing.T) {
+	l := NewLoop()
+	l.MaxEvents = 5
+	var tick func()
+	fired := 0
+	tick = func() { fired++; l.After(time.Second, tick) }
+	l.At(0, tick)
+	l.Run(time.Hour)
+	if fired != 5 || !l.Exhausted() || l.Now() >= time.Hour {
+		t.Errorf("fired %d, exhausted %v, now %v; want 5, true, before 1h", fired, l.Exhausted(), l.Now())
+	}
+	u := NewLoop()
+	n := 0
+	u.At(0, func() { n++ })
+	u.At(time.Minute, func() { n++ })
+	u.Run(time.Hour)
+	if n != 2 || u.Exhausted() {
+		t.Errorf("without a budget: %d events, exhausted %v", n, u.Exhausted())
+	}
+}

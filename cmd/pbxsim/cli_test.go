@@ -157,6 +157,19 @@ func TestViewBudget(t *testing.T) {
 	}
 }
 
+// TestEventBudget: a run past --max-events stops with exit 2 and an error
+// that names the file, the budget and the flag; 0 lifts the limit.
+func TestEventBudget(t *testing.T) {
+	status, out, errOut := pbxsim(t, "run", cause18, "--max-events", "10")
+	if status != exitUsage || !strings.Contains(errOut, cause18) || !strings.Contains(errOut, "stopped after 10 events (the event budget)") ||
+		!strings.Contains(errOut, "--max-events") {
+		t.Errorf("exit %d, stderr %q\n%s", status, errOut, out)
+	}
+	if status, _, errOut := pbxsim(t, "run", cause18, "--max-events", "0"); status != exitOK {
+		t.Errorf("no limit: exit %d, %q", status, errOut)
+	}
+}
+
 // TestExpectationTyposExit2: the expectation typos of the ticket that asked
 // for attribute checks are load errors: exit 2, each with its position.
 func TestExpectationTyposExit2(t *testing.T) {

@@ -75,6 +75,12 @@ check, and the process's peak memory. A run keeps in memory only the events
 its expectations name unless -v, --json, --pcap or --html asks for the
 whole timeline.
 
+--max-events bounds the work of one simulated run (default 50,000,000 loop
+events, some 800 times the library's largest file): a file that asks for
+more stops with an error naming the budget; raise it (0: no limit) when
+the file means it.
+--max-view-bytes bounds the bytes the views of the command write.
+
 A progress line (files done / total) is shown on stderr when it is a
 terminal.
 `
@@ -97,6 +103,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&budget.max, "max-view-bytes", defaultMaxViewBytes,
 		"the view budget: at most `N` bytes of --pcap, --html, --json and --junit output in all (0: no limit)")
 	views.budget = budget
+	maxEvents := fs.Uint64("max-events", defaultMaxEvents,
+		"the event budget: stop a simulated run after `N` loop events, with an error (0: no limit)")
 	part := shard.All
 	fs.Func("shard", "run only shard `I/N` of the files (I from 0)", func(s string) error {
 		var err error
@@ -119,7 +127,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	// A run whose timeline nobody will see keeps only what its checks need.
 	lean := !*verbose && *jsonPath == "" && views.pcap == "" && views.html == ""
-	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record, Lean: lean}
+	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record, Lean: lean, MaxEvents: *maxEvents}
 	if *realtime && (*record || seedSet) {
 		fmt.Fprintln(stderr, "pbxsim: --realtime runs on the wall clock: --seed and --record are for simulated runs")
 		return exitUsage

@@ -18,6 +18,12 @@ import (
 // hundred phones would write well over 100 MB of HTML alone.
 const defaultMaxViewBytes = 256 << 20
 
+// defaultMaxEvents is the default event budget of one simulated run: the
+// library's largest file runs about 60,000 loop events (5,000 apps), so
+// the default is some 800 times that; a valid 1 MB file (12,000 desk
+// phones for 24 h) asks for billions.
+const defaultMaxEvents = 50_000_000
+
 // viewBudget counts the bytes of views written so far against the budget.
 type viewBudget struct {
 	max  int64 // 0: no limit

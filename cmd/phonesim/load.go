@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/internal/shard"
+	"github.com/callwake/callwake/realnet"
 
 	"github.com/rs/zerolog"
 )
@@ -59,6 +60,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	jsonPath := fs.String("json", "", "write the counts and registration times as JSON to `FILE`")
 	verbose := fs.Bool("v", false, "log socket details to stderr")
+	limits := realnet.DefaultLimits()
+	limits.AddFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, loadUsage)
 		fs.PrintDefaults()
@@ -70,6 +73,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err == nil {
+		err = limits.Check()
+	}
+	cfg.Limits = limits
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim load: %v\n", err)
 		return exitUsage

@@ -6,7 +6,7 @@
 //	phonesim register --gk HOST[:1719] --alias NAME --number DIGITS [--password P]
 //	                  [--ttl 60s] [--listen 127.0.0.1:0] [--answer-after 2s|never|busy]
 //	                  [--ras-listen ADDR] [--discover] [--gk-id ID] [--duration D]
-//	                  [--pcap FILE] [-v]
+//	                  [--pcap FILE] [--direct] [limits] [-v]
 //	phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--number DIGITS]
 //	                  [--hangup-after D] [--setup-timeout 4s] [--proceeding-timeout 2m]
 //	                  [... the register flags]
@@ -24,6 +24,12 @@
 // app is a myApps app woken by a push (app.go): it holds its vendor
 // connection, logs in to the PBX's myApps session, sleeps unregistered and
 // registers when a push wakes it.
+//
+// The limits (--max-conns, --max-conns-per-ip, --idle-timeout,
+// --read-timeout, --max-tpkt, --udp-rcvbuf, --log-interval, --trace-burst)
+// bound what strangers on the network can make phonesim hold; see
+// realnet.Limits for their meaning and defaults. Without --direct, calls
+// are accepted only from the gatekeeper's host (routed mode).
 //
 // load registers a population of endpoints at a rate, keeps it registered
 // and unregisters it, printing counts every second and the registration
@@ -50,6 +56,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/realnet"
 
 	"github.com/rs/zerolog"
 )
@@ -75,7 +82,7 @@ const usageText = `usage:
   phonesim register --gk HOST[:1719] --alias NAME --number DIGITS [--password P] [--ttl 60s]
                     [--listen 127.0.0.1:0] [--ras-listen ADDR] [--answer-after 2s|never|busy]
                     [--answer-arq auto|always|never] [--discover] [--gk-id ID]
-                    [--duration D] [--pcap FILE] [-v]
+                    [--duration D] [--pcap FILE] [--direct] [limit flags] [-v]
   phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D]
                     [--setup-timeout 4s] [--proceeding-timeout 2m] [register flags]
   phonesim load     --gk HOST[:1719] --count N [--rate R] [--duration D] [--shard I/N] [...]
@@ -147,6 +154,9 @@ func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pca
 	duration := fs.Duration("duration", 0, "run this long, then unregister (0: until interrupted)")
 	verbose := fs.Bool("v", false, "log socket details to stderr")
 	pcap := fs.String("pcap", "", "write the messages sent and received to this pcap file")
+	direct := fs.Bool("direct", false, "accept calls from any address (direct mode); by default only the gatekeeper's host may call (routed mode)")
+	limits := realnet.DefaultLimits()
+	limits.AddFlags(fs)
 	var to *string
 	var hangup *time.Duration
 	var setupTimeout, proceedingTimeout *time.Duration
@@ -164,7 +174,11 @@ func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pca
 	}
 	cfg = phoneFlags{Alias: *alias, Number: *number, Password: *password, TTL: *ttl,
 		Discover: *discover, GatekeeperID: *gkID, Duration: *duration,
-		SetupTimeout: phone.DefaultSetupTimeout, ProceedingTimeout: phone.DefaultProceedingTimeout}
+		SetupTimeout: phone.DefaultSetupTimeout, ProceedingTimeout: phone.DefaultProceedingTimeout,
+		Direct: *direct, Limits: limits}
+	if err := limits.Check(); err != nil {
+		return cfg, "", err
+	}
 	if cfg.Gatekeeper, err = gatekeeperAddr(*gk); err != nil {
 		return cfg, "", err
 	}

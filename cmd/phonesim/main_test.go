@@ -44,8 +44,15 @@ type testGatekeeper struct {
 	stop func()
 }
 
-// startGatekeeperAt runs the test PBX at ip, granting ttl.
+// startGatekeeperAt runs the test PBX at ip, granting ttl, for at most
+// 20 s.
 func startGatekeeperAt(t *testing.T, ip netip.Addr, ttl time.Duration) *testGatekeeper {
+	t.Helper()
+	return startGatekeeperFor(t, ip, ttl, 20*time.Second)
+}
+
+// startGatekeeperFor runs the test PBX at ip, granting ttl, for at most life.
+func startGatekeeperFor(t *testing.T, ip netip.Addr, ttl, life time.Duration) *testGatekeeper {
 	t.Helper()
 	cfg := pbx.Config{SystemName: "gk", Users: []pbx.User{
 		{Name: "alice", Number: "201", Password: "secret"}, {Name: "bob", Number: "202"}, {Name: "carol", Number: "203"},
@@ -68,7 +75,7 @@ func startGatekeeperAt(t *testing.T, ip netip.Addr, ttl time.Duration) *testGate
 	gk := &testGatekeeper{ras: netip.AddrPortFrom(ip, pbx.PortRAS), rec: &recorder{}}
 	host.OnEvent = gk.rec.add
 	host.Add("gk", ip, n)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), life)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = host.Run(ctx) })
 	gk.stop = func() { cancel(); wg.Wait() }
@@ -133,6 +140,9 @@ func TestExitStatus(t *testing.T) {
 		{name: "negative timer", args: []string{"call", "--gk", gk, "--alias", "a", "--to", "1", "--setup-timeout", "-1s"}, want: exitUsage, stderr: "--setup-timeout"},
 		{name: "call without --to", args: []string{"call", "--gk", gk, "--alias", "a"}, want: exitUsage, stderr: "--to is required"},
 		{name: "unknown flag", args: []string{"register", "--gk", gk, "--alias", "a", "--colour"}, want: exitUsage, stderr: "colour"},
+		{name: "bad max-tpkt", args: []string{"register", "--gk", gk, "--alias", "a", "--max-tpkt", "70000"}, want: exitUsage, stderr: "--max-tpkt 70000"},
+		{name: "negative max-conns", args: []string{"register", "--gk", gk, "--alias", "a", "--max-conns", "-1"}, want: exitUsage, stderr: "must not be negative"},
+		{name: "load bad read-timeout", args: []string{"load", "--gk", gk, "--count", "1", "--read-timeout", "-1s"}, want: exitUsage, stderr: "must not be negative"},
 		{name: "wrong password", args: []string{"register", "--gk", gk, "--alias", "alice", "--number", "201", "--password", "guess"},
 			want: exitFailed, stdout: []string{"->  ras.rrq", "<-  ras.rrj", "reason=securityDenial"}, stderr: "registration failed: securityDenial"},
 		{name: "registered", args: []string{"register", "--gk", gk, "--alias", "alice", "--number", "201", "--password", "secret", "--discover", "--duration", "1s"},
@@ -221,5 +231,28 @@ func TestAnswerARQOption(t *testing.T) {
 		if err != nil || cfg.Admission != want {
 			t.Errorf("--answer-arq %s: %v, %v; want %v", arg, cfg.Admission, err, want)
 		}
+	}
+}
+
+// TestLimitAndDirectFlags: the shared limit flags and --direct reach the
+// run's configuration; the defaults are realnet's.
+func TestLimitAndDirectFlags(t *testing.T) {
+	cfg, _, err := parse("register", []string{"--gk", "127.0.0.1", "--alias", "a"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Direct || cfg.Limits != realnet.DefaultLimits() {
+		t.Errorf("defaults: direct %v, limits %+v", cfg.Direct, cfg.Limits)
+	}
+	cfg, _, err = parse("call", []string{"--gk", "127.0.0.1", "--alias", "a", "--to", "1", "--direct", "--max-conns", "5", "--idle-timeout", "2s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Direct || cfg.Limits.MaxConns != 5 || cfg.Limits.IdleTimeout != 2*time.Second {
+		t.Errorf("direct %v, limits %+v", cfg.Direct, cfg.Limits)
+	}
+	n, err := cfg.nodeConfig()
+	if err != nil || !n.DirectCalls {
+		t.Errorf("node config: direct %v, %v", n.DirectCalls, err)
 	}
 }

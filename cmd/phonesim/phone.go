@@ -37,6 +37,9 @@ type phoneFlags struct {
 	ProceedingTimeout       time.Duration
 	Duration                time.Duration
 	Log                     zerolog.Logger
+	// Direct accepts calls from anyone (phone.NodeConfig.DirectCalls).
+	Direct bool
+	Limits realnet.Limits
 }
 
 // nodeConfig is the phone node of the flags.
@@ -50,7 +53,7 @@ func (f *phoneFlags) nodeConfig() (phone.NodeConfig, error) {
 		Gatekeeper: f.Gatekeeper, PBXSignal: netip.AddrPortFrom(f.Gatekeeper.Addr(), 1720),
 		Admission: f.Admission, SetupTimeout: f.SetupTimeout, ProceedingTimeout: f.ProceedingTimeout,
 		Call: f.Call, Report: true, StopOnFailure: true, StopAfterCall: f.Call != nil,
-		Random: rand.Reader,
+		Random: rand.Reader, DirectCalls: f.Direct,
 	}
 	if f.RASListen.IsValid() {
 		cfg.RASIP, cfg.RASPort = f.RASListen.Addr(), f.RASListen.Port()
@@ -92,6 +95,7 @@ func runPhone(ctx context.Context, f *phoneFlags, stdout io.Writer, pcapPath str
 		return phone.Result{}, err
 	}
 	host := realnet.NewHost(f.Log, nil)
+	host.Limits = f.Limits
 	host.Describe = describers
 	host.Add(f.Alias, cfg.IP, n)
 	host.OnEvent = func(e *timeline.Event) { fmt.Fprintln(stdout, traceLine(f.Alias, e)) }

@@ -46,6 +46,8 @@ type loadConfigT struct {
 	// Shard and Shards split the population between processes: this one
 	// runs the phones k with k mod Shards == Shard (Shards 0 = 1).
 	Shard, Shards int
+	// Limits bound what strangers can make the host hold.
+	Limits realnet.Limits
 
 	Progress io.Writer // a line per second; nil = none
 	Log      zerolog.Logger
@@ -172,6 +174,9 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 		}
 	}
 	host := realnet.NewHost(cfg.Log, nil)
+	if cfg.Limits != (realnet.Limits{}) {
+		host.Limits = cfg.Limits
+	}
 	host.Describe = describers
 	t := &tally{first: map[string]time.Duration{}, current: map[string]bool{}, ids: map[string]string{}, names: map[string]bool{},
 		res: loadResult{Failed: map[string]int{}, Lost: map[string]int{}, EndpointIDs: map[string]int{}}}

@@ -227,7 +227,7 @@ func TestPopulationRefusesCalls(t *testing.T) {
 		if len(signal) == 0 || sent(evs, "ras.rcf") == 0 {
 			return false
 		}
-		cause = callOnce(t, ctx, signal[0])
+		cause = callOnce(t, ctx, gk.ras.Addr(), signal[0]) // from the gatekeeper's host: routed mode
 		return true
 	})
 	if cause != 17 || res.Calls != 1 {
@@ -235,11 +235,11 @@ func TestPopulationRefusesCalls(t *testing.T) {
 	}
 }
 
-// callOnce sends a Setup to addr on a plain TCP connection and returns the
-// cause of the Release Complete that ends the call.
-func callOnce(t *testing.T, ctx context.Context, addr netip.AddrPort) int {
+// callOnce sends a Setup to addr on a plain TCP connection from the IP
+// from and returns the cause of the Release Complete that ends the call.
+func callOnce(t *testing.T, ctx context.Context, from netip.Addr, addr netip.AddrPort) int {
 	t.Helper()
-	var d net.Dialer
+	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(from, 0))}
 	c, err := d.DialContext(ctx, "tcp", addr.String())
 	if err != nil {
 		t.Fatal(err)
