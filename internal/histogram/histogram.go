@@ -143,6 +143,13 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 		rank++
 	}
 	rank = min(max(rank, 1), h.count)
+	// The first and last ranks are the extremes, which are kept exactly.
+	switch rank {
+	case 1:
+		return h.Min()
+	case h.count:
+		return h.Max()
+	}
 	var seen uint64
 	for i, n := range h.counts {
 		seen += n

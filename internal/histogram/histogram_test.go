@@ -62,6 +62,9 @@ func TestQuantileBound(t *testing.T) {
 			t.Fatalf("trial %d: count %d min %v max %v; want %d %v %v", trial, h.Count(), h.Min(), h.Max(), len(s), s[0], s[len(s)-1])
 		}
 		checkBound(t, "trial", &h, s)
+		if h.Quantile(0) != h.Min() || h.Quantile(1) != h.Max() {
+			t.Fatalf("trial %d: Quantile(0) %v, Quantile(1) %v; want the exact extremes %v %v", trial, h.Quantile(0), h.Quantile(1), h.Min(), h.Max())
+		}
 	}
 }
 
