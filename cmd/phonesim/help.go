@@ -42,6 +42,8 @@ func helpRequest(args []string, stdout, stderr io.Writer) (code int, done bool) 
 		_, _, _ = parse(args[0], []string{"-h"}, stdout)
 	case "load":
 		runLoad(context.Background(), []string{"-h"}, stdout, stdout)
+	case "merge-load":
+		runMergeLoad([]string{"-h"}, stdout, stdout)
 	default:
 		fmt.Fprintf(stderr, "phonesim: unknown command %q\n%s", args[0], usageText)
 		return exitUsage, true
