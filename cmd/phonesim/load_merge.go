@@ -161,6 +161,9 @@ func mergeLoadReports(names []string, reports []loadReport) (loadReport, error) 
 		if r.Registrations > 0 && (r.RegistrationTimes == nil || r.RegistrationTimes.Count() == 0) {
 			return loadReport{}, fmt.Errorf("%s: %d registrations but no registration_times histogram (a report of an older phonesim?)", name, r.Registrations)
 		}
+		if h := r.RegistrationTimes; h != nil && merged.RegistrationTimes.Count()+h.Count() < h.Count() {
+			return loadReport{}, fmt.Errorf("%s: registration times overflow the merge", name)
+		}
 		merged.Rate += r.Rate
 		merged.Endpoints += r.Endpoints
 		merged.Registrations += r.Registrations

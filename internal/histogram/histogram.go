@@ -97,10 +97,11 @@ func (h *Histogram) Merge(other *Histogram) {
 	if other == nil || other.count == 0 {
 		return
 	}
+	if len(other.counts) > len(h.counts) {
+		h.counts = append(h.counts, make([]uint64, len(other.counts)-len(h.counts))...)
+	}
 	for i, n := range other.counts {
-		if n > 0 {
-			h.add(i, n)
-		}
+		h.counts[i] += n
 	}
 	if h.count == 0 || other.min < h.min {
 		h.min = other.min

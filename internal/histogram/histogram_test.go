@@ -197,3 +197,29 @@ func BenchmarkRecord(b *testing.B) {
 		h.Record(s[i%len(s)])
 	}
 }
+
+func BenchmarkMerge(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var part Histogram
+	for _, d := range samples(r, 100000) {
+		part.Record(d)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var h Histogram
+		h.Merge(&part)
+		h.Merge(&part)
+	}
+}
+
+func BenchmarkQuantile(b *testing.B) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var h Histogram
+	for _, d := range samples(r, 100000) {
+		h.Record(d)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Quantile(0.99)
+	}
+}
