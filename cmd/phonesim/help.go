@@ -46,6 +46,8 @@ func helpRequest(args []string, stdout, stderr io.Writer) (code int, done bool) 
 		fmt.Fprint(stdout, appUsage)
 		fmt.Fprintln(stdout)
 		_, _ = parseApp([]string{"-h"}, stdout)
+	case "merge-load":
+		runMergeLoad([]string{"-h"}, stdout, stdout)
 	default:
 		fmt.Fprintf(stderr, "phonesim: unknown command %q\n%s", args[0], usageText)
 		return exitUsage, true

@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/callwake/callwake/internal/histogram"
 	"github.com/callwake/callwake/internal/shard"
 	"github.com/callwake/callwake/realnet"
 
@@ -33,7 +32,8 @@ population larger than the open-file limit is split with --shard I/N over severa
 processes or machines. Calls to the population are refused with cause 17.
 
 It prints the counts every second and a summary at the end (--json: also as JSON,
-with the registration times in milliseconds); exit 0 when every
+with the registration times' percentiles in milliseconds and their histogram, which
+phonesim merge-load joins over shards); exit 0 when every
 endpoint registered and none was lost, 1 otherwise, 2 on a bad command line.
 `
 
@@ -124,24 +124,19 @@ type loadReport struct {
 	Failed      map[string]int `json:"failed"`
 	Lost        map[string]int `json:"lost"`
 	// RegistrationMS: percentiles of the time from an endpoint's first
-	// request to its RCF.
-	RegistrationMS map[string]float64 `json:"registration_ms"`
+	// request to its RCF, read from RegistrationTimes (load_report.go).
+	RegistrationMS    map[string]float64   `json:"registration_ms"`
+	RegistrationTimes *histogram.Histogram `json:"registration_times"`
+	// Shards is how many reports a merge joined (phonesim merge-load).
+	Shards int `json:"shards,omitempty"`
 }
 
 func writeLoadJSON(path string, cfg loadConfigT, res loadResult) error {
 	rep := loadReport{Gatekeeper: cfg.Gatekeeper.String(), Count: cfg.Count, Shard: fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards),
 		Rate: cfg.Rate, Endpoints: res.Endpoints, Registrations: res.Registered, KeepAlives: res.KeepAlives,
-		CallsRefused: res.Calls, EndpointIDs: len(res.EndpointIDs), Duplicates: res.Duplicates(), Failed: res.Failed, Lost: res.Lost, RegistrationMS: map[string]float64{}}
-	if len(res.Latencies) > 0 {
-		for name, p := range map[string]float64{"p50": 50, "p90": 90, "p99": 99, "max": 100} {
-			rep.RegistrationMS[name] = float64(res.Percentile(p).Microseconds()) / 1000
-		}
-	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+		CallsRefused: res.Calls, EndpointIDs: len(res.EndpointIDs), Duplicates: res.Duplicates(), Failed: res.Failed, Lost: res.Lost}
+	rep.setRegistrationTimes(res.Latencies)
+	return rep.write(path)
 }
 
 // loadConfig checks the flags and builds the configuration.

@@ -13,6 +13,7 @@
 //
 //	phonesim load     --gk HOST[:1719] --count N [--alias-prefix P] [--first-number DIGITS]
 //	                  [--rate R] [--duration D] [--reregister D] [--shard I/N] [...]
+//	phonesim merge-load [--json OUT] REPORT|DIR...
 //
 // register runs until --duration passes or the process is interrupted, then
 // unregisters. call registers, asks admission (ARQ), connects to the
@@ -33,11 +34,13 @@
 //
 // load registers a population of endpoints at a rate, keeps it registered
 // and unregisters it, printing counts every second and the registration
-// times at the end.
+// times at the end. merge-load joins the --json reports of a load's shards
+// into the report of the whole population, merging their histograms.
 //
 // Exit status: 0 after a clean run, 1 when registration failed (RRJ,
 // timeout; the reason is printed), the call could not be placed or some of
-// a load's endpoints did not stay registered, 2 on a bad command line.
+// a load's endpoints did not stay registered, 2 on a bad command line (and
+// for merge-load, reports that cannot be read or do not make one run).
 package main
 
 import (
@@ -86,6 +89,7 @@ const usageText = `usage:
   phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D]
                     [--setup-timeout 4s] [--proceeding-timeout 2m] [register flags]
   phonesim load     --gk HOST[:1719] --count N [--rate R] [--duration D] [--shard I/N] [...]
+  phonesim merge-load [--json OUT] REPORT|DIR...
 ` + appUsage
 
 // run parses args and runs the command; it returns the exit status.
@@ -105,6 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runLoad(ctx, args[1:], stdout, stderr)
 	case "app":
 		return runApp(ctx, args[1:], stdout, stderr)
+	case "merge-load":
+		return runMergeLoad(args[1:], stdout, stderr)
 	case "register", "call":
 	default:
 		fmt.Fprintf(stderr, "phonesim: unknown command %q\n%s", args[0], usageText)
