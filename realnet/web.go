@@ -42,7 +42,7 @@ func (h *Host) listenWeb(hn *hosted, s *socket, addr netip.AddrPort, path string
 		return err
 	}
 	s.ln, s.addr = ln, addrOf(ln.Addr())
-	cfg := tlsServer(s.sec)
+	cfg := h.withKeyLog(tlsServer(s.sec))
 	if len(cfg.Certificates) == 0 {
 		ln.Close()
 		return errors.New("realnet: a WSS or HTTP2 listener needs a certificate (Security.Own.Certificate)")
@@ -197,7 +197,7 @@ func (h *Host) dialWS(ctx context.Context, hn *hosted, e node.Dial, local net.Ad
 	var early netip.AddrPort
 	d := websocket.Dialer{
 		HandshakeTimeout: HandshakeTimeout,
-		TLSClientConfig:  tlsClient(e.Security, host),
+		TLSClientConfig:  h.withKeyLog(tlsClient(e.Security, host)),
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{LocalAddr: local}).DialContext(ctx, network, addr)
 			if err == nil && h.namePort(addrOf(c.LocalAddr()), hn.name) {
@@ -266,7 +266,7 @@ type serverTag struct {
 func (h *Host) dialHTTP2(ctx context.Context, hn *hosted, e node.Dial, local net.Addr) {
 	var state tls.ConnectionState
 	var mu sync.Mutex
-	cfg := tlsClient(e.Security, e.To.Addr().String())
+	cfg := h.withKeyLog(tlsClient(e.Security, e.To.Addr().String()))
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error { mu.Lock(); state = cs; mu.Unlock(); return nil }
 	var p http.Protocols
 	p.SetHTTP2(true)
