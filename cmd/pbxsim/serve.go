@@ -169,10 +169,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 		defer m.close()
 	}
 	failed := false
+	ka := keepAlives{}
 	host.OnEvent = func(e *timeline.Event) {
-		logEvent(log, e)
+		keepAlive := ka.answer(e)
+		logEvent(log, e, keepAlive)
 		if m != nil {
-			m.event(name, e)
+			m.event(name, e, keepAlive)
 		}
 		if hooks != nil && hooks.event != nil {
 			hooks.event(e)
@@ -314,17 +316,25 @@ func serveLogger(format string, verbose bool, stderr io.Writer) (zerolog.Logger,
 	return zerolog.Logger{}, fmt.Errorf("--log-format %q: want console or json", format)
 }
 
-// logEvent logs one timeline event: messages at debug level, the rest
-// (registrations, calls, trouble) at info.
-func logEvent(log zerolog.Logger, e *timeline.Event) {
+// logEvent logs one timeline event: messages at debug level, except the
+// answers that say who registered, was refused or left; the rest (calls,
+// trouble) at info.
+func logEvent(log zerolog.Logger, e *timeline.Event, keepAlive bool) {
 	ev := log.Info()
 	if e.Wire != nil {
-		ev = log.Debug()
+		switch e.Name {
+		case "ras.rcf", "ras.rrj", "ras.ucf":
+			if keepAlive {
+				ev = log.Debug()
+			}
+		default:
+			ev = log.Debug()
+		}
 	}
 	if !ev.Enabled() {
 		return
 	}
-	ev = ev.Str("event", e.Name).Dur("at", e.At)
+	ev = ev.Str("event", e.Name).Str("at", fmt.Sprintf("%.3fs", e.At.Seconds()))
 	for _, a := range e.Attrs {
 		ev = ev.Str(a.Key, a.Value)
 	}
@@ -359,4 +369,31 @@ func writeServeJSON(path, file string, f *scenario.File, host *realnet.Host) err
 		return err
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// keepAlives tells the answers to keep-alive RRQs from those to full ones:
+// an RCF carries nothing that says so, its request did (keepalive=true), so
+// the last keep-alive's sequence number of each peer is kept until its
+// answer.
+type keepAlives map[string]string
+
+// answer notes a keep-alive RRQ and reports whether e answers one.
+func (k keepAlives) answer(e *timeline.Event) bool {
+	switch e.Name {
+	case "ras.rrq":
+		from, _ := e.Get("from")
+		if v, _ := e.Get("keepalive"); v == "true" {
+			k[from], _ = e.Get("seq")
+		} else {
+			delete(k, from)
+		}
+	case "ras.rcf", "ras.rrj":
+		to, _ := e.Get("to")
+		seq, _ := e.Get("seq")
+		if s, ok := k[to]; ok {
+			delete(k, to)
+			return s == seq
+		}
+	}
+	return false
 }

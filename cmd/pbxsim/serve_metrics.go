@@ -61,14 +61,14 @@ func (m *serveMetrics) close() {
 }
 
 // event counts one event of the PBX named self.
-func (m *serveMetrics) event(self string, e *timeline.Event) {
+func (m *serveMetrics) event(self string, e *timeline.Event, keepAlive bool) {
 	from, _ := e.Get("from")
 	if from != self {
 		return
 	}
 	switch e.Name {
 	case "ras.rcf":
-		if v, _ := e.Get("keepalive"); v == "true" {
+		if keepAlive {
 			m.registrations.WithLabelValues("keepalive", "").Inc()
 		} else {
 			m.registrations.WithLabelValues("confirmed", "").Inc()

@@ -30,7 +30,7 @@ import (
 
 const serveTimeout = 25 * time.Second
 
-const serveFile = "testdata/serve/pbx.yaml"
+const serveFile = "../../examples/serve.yaml"
 
 // events keeps what a host or serve recorded, for the test goroutine.
 type events struct {
