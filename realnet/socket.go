@@ -115,26 +115,7 @@ func (h *Host) listenUDP(hn *hosted, s *socket, addr netip.AddrPort) error {
 	_ = c.SetReadBuffer(UDPReceiveBuffer)
 	s.udp, s.addr = c, addrOf(c.LocalAddr())
 	h.loop.own(c)
-	h.loop.Go(func() {
-		buf := make([]byte, MaxDatagram)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue // ICMP errors and the like concern one datagram
-			}
-			payload := slices.Clone(buf[:n])
-			from = unmapped(from)
-			if !h.loop.Post(func() {
-				h.received(s.protocol, s.transport, from, s.addr, payload)
-				h.deliver(hn, node.Datagram{Sock: s.id, From: from, To: s.addr, Payload: payload})
-			}) {
-				return
-			}
-		}
-	})
+	h.loop.Go(func() { h.readUDP(hn, s, c) })
 	return nil
 }
 
