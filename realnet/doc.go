@@ -18,7 +18,8 @@
 //
 // # Transports
 //
-// UDP; TCP and TLS (crypto/tls) carrying TPKT frames (RFC 1006, added and
+// UDP; DTLS (pion/dtls, DTLS 1.2: one association per peer on one UDP
+// socket, see dtls.go); TCP and TLS (crypto/tls) carrying TPKT frames (RFC 1006, added and
 // removed here: nodes send and receive Q.931 without them; an empty TPKT
 // keep-alive reaches no node); WSS (gorilla/websocket over TLS) carrying
 // text messages; HTTP2 (net/http) carrying requests and responses. A secure
@@ -32,6 +33,9 @@
 // node.ErrReset, so that it never stalls the loop. A dial reports
 // node.ErrRefused when nothing listens, node.ErrUntrusted when the
 // listener's certificate chains to none of the trusted issuers.
+//
+// Host.KeyLog (KeyLogEnv, SSLKEYLOGFILE) receives the secrets of every TLS
+// and DTLS session, for Wireshark to decrypt captures of them.
 //
 // # The timeline
 //

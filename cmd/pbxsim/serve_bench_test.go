@@ -181,7 +181,7 @@ func benchRound(b *testing.B, eps []*benchEndpoint, gk netip.AddrPort, keepAlive
 	for _, e := range eps {
 		wg.Go(func() {
 			buf := make([]byte, 2048)
-			_ = e.sock.SetReadDeadline(time.Now().Add(benchWait ))
+			_ = e.sock.SetReadDeadline(time.Now().Add(benchWait))
 			n, err := e.sock.Read(buf)
 			if err != nil {
 				return
