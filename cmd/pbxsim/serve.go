@@ -13,11 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/callwake/callwake/h323"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/pbx"
 	"github.com/callwake/callwake/push/pki"
-	"github.com/callwake/callwake/ras"
 	"github.com/callwake/callwake/realnet"
 	"github.com/callwake/callwake/report"
 	"github.com/callwake/callwake/scenario"
@@ -150,7 +148,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 		tl.Keep = func(string) bool { return false } // nothing reads it: memory stays flat
 	}
 	host := realnet.NewHost(log, tl)
-	host.Describe = map[string]realnet.Describer{"ras": ras.Describe, "q931": h323.Describe}
+	host.Describe = map[string]realnet.Describer{}
+	for proto, d := range pbx.Describers() {
+		host.Describe[proto] = d
+	}
 	if sf.keylog != "" {
 		kl, err := realnet.OpenKeyLog(sf.keylog)
 		if err != nil {
