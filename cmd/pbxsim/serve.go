@@ -125,6 +125,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 		printLoadError(stderr, err)
 		return exitUsage
 	}
+	// Each message allocates and little of it stays (a registration keeps
+	// about a kilobyte): the collector as pbxsim run tunes it.
+	tuneGC()
 	opts, err := sf.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "pbxsim serve: %v\n", err)
