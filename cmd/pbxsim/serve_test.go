@@ -258,3 +258,25 @@ func TestServeRegisterUDP(t *testing.T) {
 }
 
 var _ = node.UDP
+
+// TestServePortTaken: a second serve on the same address cannot bind the
+// well-known ports: it says so and exits 1 at once; a bad flag or file is
+// a usage error.
+func TestServePortTaken(t *testing.T) {
+	s := startServe(t)
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), serveTimeout)
+	defer cancel()
+	start := time.Now()
+	if code := runServe(ctx, []string{"--ip", s.ip.String(), "--log-format", "json", serveFile}, &out, &errOut, nil); code != exitFailed {
+		t.Errorf("second serve: exit %d, want 1\n%s", code, errOut.String())
+	}
+	if time.Since(start) > 5*time.Second || !strings.Contains(errOut.String(), "could not be bound") {
+		t.Errorf("second serve took %v:\n%s", time.Since(start), errOut.String())
+	}
+	for _, args := range [][]string{{"--ip", "nope", serveFile}, {"--log-format", "xml", serveFile}, {"no-such.yaml"}, {}} {
+		if code := runServe(ctx, args, &out, &errOut, nil); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
