@@ -55,7 +55,8 @@ The secure listeners present --cert/--key (e.g. pbx.pem and pbx.key from
 memory, which phones must then not verify. With --ca they ask phones for
 their certificates and check them against it (the PBX accepts phones
 either way). SSLKEYLOGFILE (or --keylog) appends the TLS and DTLS session
-secrets for Wireshark (-o tls.keylog_file:FILE).
+secrets for Wireshark (-o tls.keylog_file:FILE) to decrypt a capture of
+the wire; --pcap writes the messages in clear instead.
 
 Every event is a log line on stderr (messages at debug level: -v); on
 SIGINT or SIGTERM serve unregisters nothing, releases its calls, writes
@@ -105,7 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 	fs.StringVar(&sf.logFormat, "log-format", "", "console or json (default: console on a terminal, json otherwise)")
 	fs.BoolVar(&sf.verbose, "v", false, "log every message (debug level)")
 	fs.StringVar(&sf.jsonPath, "json", "", "write the timeline as a JSON report to this file on exit")
-	fs.StringVar(&sf.pcapPath, "pcap", "", "write the messages as a pcap capture to this file on exit")
+	fs.StringVar(&sf.pcapPath, "pcap", "", "write the messages in clear (TLS and DTLS ones as if on 1720 and 1719) as a pcap capture to this file on exit")
 	fs.StringVar(&sf.metrics, "metrics", "", "serve Prometheus metrics on this address (/metrics)")
 	fs.DurationVar(&sf.duration, "duration", 0, "stop after this long (0: until SIGINT or SIGTERM)")
 	rest, status, ok := parseCommand(fs, serveUsage, args, stdout, stderr)
