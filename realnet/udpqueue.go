@@ -4,72 +4,93 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
+	"time"
 
 	"github.com/callwake/callwake/node"
 )
 
 // UDPBacklog bounds the datagrams read off a UDP socket that wait for the
-// loop. The socket's reader empties the kernel's buffer into this queue as
-// fast as datagrams come, so that a burst (a registration storm of 10,000
-// RRQs) is held here rather than dropped by a kernel buffer that the
-// system caps (net.core.rmem_max); beyond it datagrams are dropped, as a
-// full buffer drops them.
+// loop. The socket's reader empties the kernel's buffer as fast as
+// datagrams come, holding what the loop has not taken yet, so that a burst
+// (a registration storm of 10,000 RRQs) waits here rather than being
+// dropped by a kernel buffer the system caps (net.core.rmem_max); beyond
+// it datagrams are dropped, as a full buffer drops them.
 const UDPBacklog = 16384
 
-// udpBatch is how many queued datagrams one closure hands the loop: a
+// udpBatch is how many waiting datagrams one closure hands the loop: a
 // burst costs one post per batch, not one per datagram.
 const udpBatch = 256
+
+// udpRetry is how soon a reader holding datagrams tries the loop again
+// when no further datagram comes.
+const udpRetry = time.Millisecond
 
 type inDatagram struct {
 	from    netip.AddrPort
 	payload []byte
 }
 
-// readUDP reads a node's UDP socket until it closes: one goroutine reads
-// into the backlog, this one posts batches of it to the loop.
+// readUDP reads a node's UDP socket until it closes. What it reads goes to
+// the loop at once when the loop has room (one hop, as for any socket);
+// when the loop is busy it waits in a bounded backlog, handed over in
+// batches as the loop takes them, while the reader goes on reading.
 func (h *Host) readUDP(hn *hosted, s *socket, c *net.UDPConn) {
-	backlog := make(chan inDatagram, UDPBacklog)
-	h.loop.Go(func() {
-		defer close(backlog)
-		buf := make([]byte, MaxDatagram)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue // ICMP errors and the like concern one datagram
-			}
-			select {
-			case backlog <- inDatagram{unmapped(from), slices.Clone(buf[:n])}:
-			default: // the loop is this far behind: dropped
-			}
+	buf := make([]byte, MaxDatagram)
+	var pending []inDatagram
+	waiting := false // a read deadline is set to retry the loop
+	for {
+		if len(pending) > 0 {
+			_ = c.SetReadDeadline(time.Now().Add(udpRetry))
+			waiting = true
+		} else if waiting {
+			_ = c.SetReadDeadline(time.Time{})
+			waiting = false
 		}
-	})
-	for d := range backlog {
-		batch := []inDatagram{d}
-	more:
-		for len(batch) < udpBatch {
-			select {
-			case d, ok := <-backlog:
-				if !ok {
-					break more
-				}
-				batch = append(batch, d)
-			default:
-				break more
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		switch {
+		case err == nil:
+			if len(pending) < UDPBacklog {
+				pending = append(pending, inDatagram{unmapped(from), slices.Clone(buf[:n])})
 			}
+		case errors.Is(err, net.ErrClosed):
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+		default:
+			continue // ICMP errors and the like concern one datagram
 		}
-		if !h.loop.Post(func() {
+		if len(pending) == 0 {
+			continue
+		}
+		batch := slices.Clone(pending[:min(len(pending), udpBatch)])
+		posted, open := h.loop.tryPost(func() {
 			for _, d := range batch {
 				h.received(s.protocol, s.transport, d.from, s.addr, d.payload)
 				h.deliver(hn, node.Datagram{Sock: s.id, From: d.from, To: s.addr, Payload: d.payload})
 			}
-		}) {
-			for range backlog { // drain until the reader sees the socket closed
-			}
+		})
+		if !open {
 			return
 		}
+		if posted {
+			pending = append(pending[:0], pending[len(batch):]...)
+		}
+	}
+}
+
+// tryPost is Post without waiting: posted false when the loop's queue is
+// full; open false once the loop shuts down.
+func (l *Loop) tryPost(fn func()) (posted, open bool) {
+	select {
+	case <-l.done:
+		return false, false
+	default:
+	}
+	select {
+	case l.posts <- fn:
+		return true, true
+	default:
+		return false, true
 	}
 }
