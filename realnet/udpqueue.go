@@ -38,10 +38,14 @@ type inDatagram struct {
 // batches as the loop takes them, while the reader goes on reading.
 func (h *Host) readUDP(hn *hosted, s *socket, c *net.UDPConn) {
 	buf := make([]byte, MaxDatagram)
-	var pending []inDatagram
+	// queue holds full batches in order, cur the one being filled; held
+	// counts both. A batch handed to the loop is never touched again.
+	var queue [][]inDatagram
+	var cur []inDatagram
+	held := 0
 	waiting := false // a read deadline is set to retry the loop
 	for {
-		if len(pending) > 0 {
+		if held > 0 {
 			_ = c.SetReadDeadline(time.Now().Add(udpRetry))
 			waiting = true
 		} else if waiting {
@@ -51,8 +55,12 @@ func (h *Host) readUDP(hn *hosted, s *socket, c *net.UDPConn) {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
 		switch {
 		case err == nil:
-			if len(pending) < UDPBacklog {
-				pending = append(pending, inDatagram{unmapped(from), slices.Clone(buf[:n])})
+			if held < UDPBacklog {
+				cur = append(cur, inDatagram{unmapped(from), slices.Clone(buf[:n])})
+				held++
+				if len(cur) == udpBatch {
+					queue, cur = append(queue, cur), nil
+				}
 			}
 		case errors.Is(err, net.ErrClosed):
 			return
@@ -60,10 +68,13 @@ func (h *Host) readUDP(hn *hosted, s *socket, c *net.UDPConn) {
 		default:
 			continue // ICMP errors and the like concern one datagram
 		}
-		if len(pending) == 0 {
+		if len(queue) == 0 && len(cur) > 0 {
+			queue, cur = append(queue, cur), nil
+		}
+		if len(queue) == 0 {
 			continue
 		}
-		batch := slices.Clone(pending[:min(len(pending), udpBatch)])
+		batch := queue[0]
 		posted, open := h.loop.tryPost(func() {
 			for _, d := range batch {
 				h.received(s.protocol, s.transport, d.from, s.addr, d.payload)
@@ -74,7 +85,9 @@ func (h *Host) readUDP(hn *hosted, s *socket, c *net.UDPConn) {
 			return
 		}
 		if posted {
-			pending = append(pending[:0], pending[len(batch):]...)
+			queue[0] = nil
+			queue = queue[1:]
+			held -= len(batch)
 		}
 	}
 }
