@@ -54,7 +54,7 @@ pbx:
   users:
     - population: {count: %d, name: "u{i:05}", number: "1{i:05}"%s}
 devices:
-  - {name: u00000-desk, user: u00000, kind: deskphone}
+  - {name: u00000, user: u00000, kind: deskphone}
 expect: []
 `, benchEndpoints, pw)
 	path := filepath.Join(b.TempDir(), "bench.yaml")
