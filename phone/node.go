@@ -96,6 +96,11 @@ type NodeConfig struct {
 	// Security is what the phone's TLS listener presents (a PBX dials a
 	// DTLS phone over TLS); nil = nothing.
 	Security *node.Security
+	// PBXSecurity is what the phone presents and trusts on the secure
+	// connections it opens to its PBX: the DTLS association of its RAS,
+	// TLS call signalling and H.460.17 over TLS. nil = it presents nothing
+	// and takes any certificate (the simulated worlds' model choice).
+	PBXSecurity *node.Security
 
 	// The push path of an app (zero for a desk phone): the vendor service
 	// the phone keeps a connection to (B20), the token it registered there,
@@ -368,7 +373,11 @@ func (n *Node) start() {
 	if n.cfg.RASIP.IsValid() {
 		rasIP = n.cfg.RASIP
 	}
-	n.emit(node.Listen{Sock: sockRAS, Addr: netip.AddrPortFrom(rasIP, n.cfg.RASPort), Transport: ras, Protocol: "ras"},
+	var rasSec *node.Security
+	if ras == node.DTLS {
+		rasSec = n.cfg.PBXSecurity // the socket's end dials the gatekeeper's association
+	}
+	n.emit(node.Listen{Sock: sockRAS, Addr: netip.AddrPortFrom(rasIP, n.cfg.RASPort), Transport: ras, Security: rasSec, Protocol: "ras"},
 		node.Listen{Sock: sockSignal, Addr: netip.AddrPortFrom(n.cfg.IP, sigPort), Transport: sig, Security: n.cfg.Security, Protocol: "q931"})
 }
 

@@ -360,13 +360,14 @@ func (n *Node) admitted(now time.Time, info ras.CallInfo, dest netip.AddrPort) {
 		return
 	}
 	tr := node.TCP
+	var sec *node.Security
 	if n.cfg.Transport.Secure() {
-		tr, dest = node.TLS, n.cfg.PBXSignal
+		tr, dest, sec = node.TLS, n.cfg.PBXSignal, n.cfg.PBXSecurity
 	}
 	if !dest.IsValid() || dest.Addr().IsUnspecified() {
 		dest = n.cfg.PBXSignal
 	}
-	n.dial(dialCall, c, node.Dial{From: n.cfg.IP, To: dest, Transport: tr, Protocol: "q931"})
+	n.dial(dialCall, c, node.Dial{From: n.cfg.IP, To: dest, Transport: tr, Security: sec, Protocol: "q931"})
 }
 
 func (n *Node) callDialled(now time.Time, c *call, in node.Dialled) {

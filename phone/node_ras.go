@@ -131,10 +131,11 @@ func (n *Node) sendRAS(e ras.Send) {
 	}
 	t.dialling = true
 	tr := node.TCP
+	var sec *node.Security
 	if n.cfg.Transport == H460TLS {
-		tr = node.TLS
+		tr, sec = node.TLS, n.cfg.PBXSecurity
 	}
-	n.dial(dialTunnel, nil, node.Dial{From: n.cfg.IP, To: n.cfg.PBXSignal, Transport: tr, Protocol: "q931"})
+	n.dial(dialTunnel, nil, node.Dial{From: n.cfg.IP, To: n.cfg.PBXSignal, Transport: tr, Security: sec, Protocol: "q931"})
 }
 
 // sendTunnelled sends one RAS message as an H.460.17 Facility; its event

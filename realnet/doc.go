@@ -18,7 +18,8 @@
 //
 // # Transports
 //
-// UDP; TCP and TLS (crypto/tls) carrying TPKT frames (RFC 1006, added and
+// UDP; DTLS (pion/dtls, DTLS 1.2: one association per peer on one UDP
+// socket, see dtls.go); TCP and TLS (crypto/tls) carrying TPKT frames (RFC 1006, added and
 // removed here: nodes send and receive Q.931 without them; an empty TPKT
 // keep-alive reaches no node); WSS (gorilla/websocket over TLS) carrying
 // text messages; HTTP2 (net/http) carrying requests and responses. A secure
@@ -50,6 +51,9 @@
 // receive buffer asked of the kernel, log lines about peers (once per
 // cause and source per window, the rest counted) and the events recorded
 // from peers the host does not run (a budget per source per window).
+//
+// Host.KeyLog (KeyLogEnv, SSLKEYLOGFILE) receives the secrets of every TLS
+// and DTLS session, for Wireshark to decrypt captures of them.
 //
 // # The timeline
 //

@@ -3,6 +3,7 @@ package realnet
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -58,6 +59,9 @@ type Host struct {
 	Limits    Limits
 	guardOnce sync.Once
 	guardOf   *guard
+	// KeyLog, when set, receives the secrets of every TLS and DTLS session
+	// (see KeyLogEnv); set it before Run.
+	KeyLog io.Writer
 
 	scheduled []scheduled
 	starting  bool     // the nodes are being started (loop only)

@@ -47,11 +47,14 @@ type socket struct {
 	udp       *net.UDPConn
 	ln        net.Listener
 	srv       *http.Server
-	tags      sync.Map // HTTP2: net.Conn → *serverTag
+	dtls      *dtlsSocket // DTLS: the associations on udp
+	tags      sync.Map    // HTTP2: net.Conn → *serverTag
 }
 
 func (s *socket) close() {
 	switch {
+	case s.dtls != nil:
+		s.dtls.close()
 	case s.srv != nil:
 		_ = s.srv.Close()
 	case s.ln != nil:
@@ -85,6 +88,8 @@ func (h *Host) listen(hn *hosted, e node.Listen) {
 	switch e.Transport {
 	case node.UDP:
 		err = h.listenUDP(hn, s, e.Addr)
+	case node.DTLS:
+		err = h.listenDTLS(hn, s, e.Addr)
 	case node.TCP, node.TLS:
 		err = h.listenStream(hn, s, e.Addr)
 	case node.WSS, node.HTTP2:
@@ -107,31 +112,16 @@ func (h *Host) listenUDP(hn *hosted, s *socket, addr netip.AddrPort) error {
 	h.guard().sizeUDP(c)
 	s.udp, s.addr = c, addrOf(c.LocalAddr())
 	h.loop.own(c)
-	h.loop.Go(func() {
-		buf := make([]byte, MaxDatagram)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue // ICMP errors and the like concern one datagram
-			}
-			payload := slices.Clone(buf[:n])
-			from = unmapped(from)
-			if !h.loop.Post(func() {
-				h.received(s.protocol, s.transport, from, s.addr, payload)
-				h.deliver(hn, node.Datagram{Sock: s.id, From: from, To: s.addr, Payload: payload})
-			}) {
-				return
-			}
-		}
-	})
+	h.loop.Go(func() { h.readUDP(hn, s, c) })
 	return nil
 }
 
 func (h *Host) sendTo(hn *hosted, e node.SendTo) {
 	s := hn.socks[e.Sock]
+	if s != nil && s.dtls != nil {
+		h.sendDTLS(s, e)
+		return
+	}
 	if s == nil || s.udp == nil {
 		h.log.Warn().Str("node", hn.name).Msg("send on a socket that is not a bound UDP socket")
 		return
@@ -183,7 +173,7 @@ func (h *Host) listenStream(hn *hosted, s *socket, addr netip.AddrPort) error {
 func (h *Host) handshakeAccepted(hn *hosted, s *socket, nc net.Conn) {
 	var peer node.Peer
 	if s.transport == node.TLS {
-		tc := tls.Server(nc, tlsServer(s.sec))
+		tc := tls.Server(nc, h.withKeyLog(tlsServer(s.sec)))
 		ctx, cancel := context.WithTimeout(context.Background(), HandshakeTimeout)
 		err := tc.HandshakeContext(ctx)
 		cancel()
@@ -522,7 +512,7 @@ func (h *Host) dialStream(ctx context.Context, hn *hosted, e node.Dial, local ne
 	}
 	var peer node.Peer
 	if err == nil && e.Transport == node.TLS {
-		tc := tls.Client(nc, tlsClient(e.Security, e.To.Addr().String()))
+		tc := tls.Client(nc, h.withKeyLog(tlsClient(e.Security, e.To.Addr().String())))
 		if err = tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 		} else {

@@ -53,7 +53,7 @@ func (h *Host) listenWeb(hn *hosted, s *socket, addr netip.AddrPort, path string
 	ln = &webSlots{Listener: ln, slots: make(chan struct{}, MaxWebConns), closed: make(chan struct{})}
 	ln = limitListener{ln, h.guard()} // the caps of Limits, per source and in all
 	s.ln, s.addr = ln, addrOf(ln.Addr())
-	cfg := tlsServer(s.sec)
+	cfg := h.withKeyLog(tlsServer(s.sec))
 	if len(cfg.Certificates) == 0 {
 		ln.Close()
 		return errors.New("realnet: a WSS or HTTP2 listener needs a certificate (Security.Own.Certificate)")
@@ -254,7 +254,7 @@ func (h *Host) dialWS(ctx context.Context, hn *hosted, e node.Dial, local net.Ad
 	var early netip.AddrPort
 	d := websocket.Dialer{
 		HandshakeTimeout: HandshakeTimeout,
-		TLSClientConfig:  tlsClient(e.Security, host),
+		TLSClientConfig:  h.withKeyLog(tlsClient(e.Security, host)),
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{LocalAddr: local}).DialContext(ctx, network, addr)
 			if err == nil && h.namePort(addrOf(c.LocalAddr()), hn.name) {
@@ -327,7 +327,7 @@ type serverTag struct {
 func (h *Host) dialHTTP2(ctx context.Context, hn *hosted, e node.Dial, local net.Addr) {
 	var state tls.ConnectionState
 	var mu sync.Mutex
-	cfg := tlsClient(e.Security, e.To.Addr().String())
+	cfg := h.withKeyLog(tlsClient(e.Security, e.To.Addr().String()))
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error { mu.Lock(); state = cs; mu.Unlock(); return nil }
 	var p http.Protocols
 	p.SetHTTP2(true)

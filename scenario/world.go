@@ -300,6 +300,16 @@ func (d *Device) initialKeyPath() bool {
 }
 
 func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]push.Key, o buildOptions) (node.Node, error) {
+	nc, err := w.pbxNodeConfig(index, ips, keys, o)
+	if err != nil {
+		return nil, err
+	}
+	return pbx.NewNode(nc)
+}
+
+// pbxNodeConfig is the PBX index of the file as a node's configuration
+// (pbxNode; ServePBX changes where and how it listens).
+func (w *world) pbxNodeConfig(index int, ips map[string]netip.Addr, keys map[string]push.Key, o buildOptions) (pbx.NodeConfig, error) {
 	f := w.file
 	spec := &f.PBXs[index]
 	cfg := pbx.Config{
@@ -352,15 +362,15 @@ func (w *world) pbxNode(index int, ips map[string]netip.Addr, keys map[string]pu
 	// choice: no behaviour row says what they trust).
 	sess, err := o.credential(node.Identity{Subject: systemName(spec), Issuer: pki.DeviceCAName, Serial: "1"}, true, systemName(spec))
 	if err != nil {
-		return nil, err
+		return nc, err
 	}
 	nc.Security = &node.Security{Own: sess}
 	if spec.Push != nil {
 		if nc.Push, err = w.pushConfig(index, spec.Push, o); err != nil {
-			return nil, err
+			return nc, err
 		}
 	}
-	return pbx.NewNode(nc)
+	return nc, nil
 }
 
 // pushConfig is the Push object p of PBX index as the PBX node runs it:

@@ -11,6 +11,8 @@
 //	pbxsim import CAPTURE [-o FILE] [--name NAME] [--margin D]
 //	pbxsim coverage FILE|DIR...
 //	pbxsim merge [--junit OUT] [--json OUT] REPORT...
+//	pbxsim serve [--ip IP] [--cert F --key F] [--ca F] [--metrics ADDR] [--json F] [--pcap F] FILE
+//	pbxsim pki init [--host NAME]... DIR [FILE]
 //	pbxsim version
 //	pbxsim help [COMMAND]
 //
@@ -18,7 +20,9 @@
 // given -h, -help or --help, as `pbxsim help COMMAND` does.
 //
 // Exit status: 0 when everything passed, 1 when an expectation failed, 2
-// when a file or the command line is wrong.
+// when a file or the command line is wrong. serve runs a file's PBX on
+// real sockets until SIGINT or SIGTERM (exit 0; 1 when a listener cannot
+// be bound).
 package main
 
 import (

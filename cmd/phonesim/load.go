@@ -23,6 +23,7 @@ import (
 const loadUsage = `usage: phonesim load --gk HOST[:1719] --count N [--alias-prefix load] [--first-number DIGITS]
                      [--password P] [--ttl 60s] [--rate R] [--duration D] [--reregister D]
                      [--ip 127.0.0.1] [--discover] [--shard I/N] [--json FILE] [-v]
+                     [--dtls | --h460-17 [--tls]] [--h235 hmac|md5] [--ca FILE] [--cert FILE --key FILE]
 
 Registers a population of N endpoints (aliases PREFIX0..PREFIX<N-1>, zero-padded;
 numbers from --first-number), --rate per second (0: all at once), keeps them
@@ -62,6 +63,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log socket details to stderr")
 	limits := realnet.DefaultLimits()
 	limits.AddFlags(fs)
+	var sec secureFlags
+	sec.add(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, loadUsage)
 		fs.PrintDefaults()
@@ -70,6 +73,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cfg, err := parseLoad(*gk, *count, *prefix, *firstNumber, *ip, *rate, *ttl, *duration, *reregister)
+	if err == nil && sec.dtls {
+		cfg.Gatekeeper, err = gatekeeperAddrPort(*gk, sec.gatekeeperPort())
+	}
+	if err == nil {
+		cfg.Secure, err = sec.settings(cfg.Gatekeeper)
+	}
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}

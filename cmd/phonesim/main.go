@@ -86,6 +86,7 @@ const usageText = `usage:
                     [--listen 127.0.0.1:0] [--ras-listen ADDR] [--answer-after 2s|never|busy]
                     [--answer-arq auto|always|never] [--discover] [--gk-id ID]
                     [--duration D] [--pcap FILE] [--direct] [limit flags] [-v]
+                    [--dtls | --h460-17 [--tls]] [--h235 hmac|md5] [--ca FILE] [--cert FILE --key FILE]
   phonesim call     --gk HOST[:1719] --alias NAME --to DIGITS [--hangup-after D]
                     [--setup-timeout 4s] [--proceeding-timeout 2m] [register flags]
   phonesim load     --gk HOST[:1719] --count N [--rate R] [--duration D] [--shard I/N] [...]
@@ -163,6 +164,8 @@ func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pca
 	direct := fs.Bool("direct", false, "accept calls from any address (direct mode); by default only the gatekeeper's host may call (routed mode)")
 	limits := realnet.DefaultLimits()
 	limits.AddFlags(fs)
+	var sec secureFlags
+	sec.add(fs)
 	var to *string
 	var hangup *time.Duration
 	var setupTimeout, proceedingTimeout *time.Duration
@@ -185,7 +188,10 @@ func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pca
 	if err := limits.Check(); err != nil {
 		return cfg, "", err
 	}
-	if cfg.Gatekeeper, err = gatekeeperAddr(*gk); err != nil {
+	if cfg.Gatekeeper, err = gatekeeperAddrPort(*gk, sec.gatekeeperPort()); err != nil {
+		return cfg, "", err
+	}
+	if cfg.Secure, err = sec.settings(cfg.Gatekeeper); err != nil {
 		return cfg, "", err
 	}
 	if cfg.Listen, err = netip.ParseAddrPort(*listen); err != nil {
@@ -237,13 +243,16 @@ func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pca
 }
 
 // gatekeeperAddr resolves HOST[:PORT]; a name is looked up once, here.
-func gatekeeperAddr(s string) (netip.AddrPort, error) {
+func gatekeeperAddr(s string) (netip.AddrPort, error) { return gatekeeperAddrPort(s, rasPort) }
+
+// gatekeeperAddrPort resolves HOST[:PORT], port defaulting to defPort.
+func gatekeeperAddrPort(s, defPort string) (netip.AddrPort, error) {
 	if s == "" {
 		return netip.AddrPort{}, errors.New("--gk is required")
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		host, port = strings.Trim(s, "[]"), rasPort
+		host, port = strings.Trim(s, "[]"), defPort
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return netip.AddrPort{}, fmt.Errorf("--gk %q: bad port", s)

@@ -40,6 +40,7 @@ type phoneFlags struct {
 	// Direct accepts calls from anyone (phone.NodeConfig.DirectCalls).
 	Direct bool
 	Limits realnet.Limits
+	Secure                  secureSettings // transport, H.235 token, certificates
 }
 
 // nodeConfig is the phone node of the flags.
@@ -50,7 +51,9 @@ func (f *phoneFlags) nodeConfig() (phone.NodeConfig, error) {
 		Core: core, Alias: f.Alias, Number: f.Number, Password: f.Password,
 		GatekeeperID: f.GatekeeperID, Discover: f.Discover,
 		IP: f.Listen.Addr(), SignalPort: f.Listen.Port(),
-		Gatekeeper: f.Gatekeeper, PBXSignal: netip.AddrPortFrom(f.Gatekeeper.Addr(), 1720),
+		Gatekeeper: f.Gatekeeper, PBXSignal: f.Secure.PBXSignal,
+		Transport: f.Secure.Transport, Authentication: f.Secure.Auth,
+		Security: f.Secure.Security, PBXSecurity: f.Secure.PBXSecurity,
 		Admission: f.Admission, SetupTimeout: f.SetupTimeout, ProceedingTimeout: f.ProceedingTimeout,
 		Call: f.Call, Report: true, StopOnFailure: true, StopAfterCall: f.Call != nil,
 		Random: rand.Reader, DirectCalls: f.Direct,

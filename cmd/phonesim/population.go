@@ -51,6 +51,8 @@ type loadConfigT struct {
 
 	Progress io.Writer // a line per second; nil = none
 	Log      zerolog.Logger
+	// Secure is the transport, H.235 token and certificates of every phone.
+	Secure secureSettings
 }
 
 // loadResult is what a population run saw.
@@ -197,7 +199,9 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 		core.Answer = phone.Answer{Mode: phone.AnswerRejectBusy} // the population takes no calls
 		n, err := phone.NewNode(phone.NodeConfig{Core: core, Alias: alias, Number: number, Password: cfg.Password,
 			Discover: cfg.Discover, IP: ip, Announce: announce, Gatekeeper: cfg.Gatekeeper,
-			PBXSignal: netip.AddrPortFrom(cfg.Gatekeeper.Addr(), 1720), Reregister: cfg.Reregister,
+			PBXSignal: cfg.pbxSignal(), Reregister: cfg.Reregister,
+			Transport: cfg.Secure.Transport, Authentication: cfg.Secure.Auth,
+			Security: cfg.Secure.Security, PBXSecurity: cfg.Secure.PBXSecurity,
 			Report: true, Random: rand.Reader})
 		if err != nil {
 			return loadResult{}, err
@@ -246,4 +250,12 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 		t.res.EndpointIDs[id]++
 	}
 	return t.res, err
+}
+
+// pbxSignal is where the phones' calls and H.460.17 connections go.
+func (cfg *loadConfigT) pbxSignal() netip.AddrPort {
+	if cfg.Secure.PBXSignal.IsValid() {
+		return cfg.Secure.PBXSignal
+	}
+	return netip.AddrPortFrom(cfg.Gatekeeper.Addr(), 1720)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/callwake/callwake/realnet"
 	"io"
 	"net/netip"
 	"strings"
@@ -33,6 +34,8 @@ const (
 
 // options is the command line.
 type options struct {
+	// Limits bound what strangers can make pushsim hold (docs/limits.md).
+	Limits           realnet.Limits
 	Listen           netip.AddrPort
 	Path             string
 	APNs, FCM        netip.AddrPort
@@ -118,10 +121,14 @@ func portFlag(p *uint16) func(string) error {
 
 // parse reads the command line.
 func parse(args []string) (*options, error) {
-	o := &options{APNsDevicePort: 5223, FCMDevicePort: 5228, VendorDown: map[string]bool{}}
+	o := &options{APNsDevicePort: 5223, FCMDevicePort: 5228, VendorDown: map[string]bool{}, Limits: realnet.DefaultLimits()}
 	lists := map[string]*list{}
 	fs, s := newFlagSet(o, lists)
+	o.Limits.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := o.Limits.Check(); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

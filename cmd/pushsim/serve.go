@@ -174,6 +174,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	tl := &timeline.Timeline{}
 	host := realnet.NewHost(log, tl)
+	host.Limits = o.Limits
 	m, err := startMetrics(o.Metrics)
 	if err != nil {
 		return fmt.Errorf("--metrics: %w", err)
