@@ -39,6 +39,10 @@ const (
 //     the capture is taken at the sender, as a capture on the sending host
 //     would show it.
 //
+//   - H.245 on a call's separate connection is written as TCP too, each
+//     message in TPKT (the dialler of the connection's first message is
+//     taken as the client).
+//
 // Push-path messages (WebSocket, HTTP/2 to the vendors) are not written;
 // they appear in the HTML ladder.
 func WritePcap(w io.Writer, events []timeline.Event) error {
@@ -64,7 +68,9 @@ func WritePcapAt(w io.Writer, epoch time.Time, events []timeline.Event) error {
 			if err := cw.WriteUDP(e.At, src, dst, e.Wire.Payload); err != nil {
 				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
 			}
-		case "q931":
+		case "q931", "h245":
+			// H.245 on its own connection is TPKT-framed like Q.931; a dissector follows it
+			// from the h245Address the call signalling announced.
 			if err := writeQ931(cw, streams, e); err != nil {
 				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
 			}
