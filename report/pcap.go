@@ -38,7 +38,6 @@ const (
 //   - A datagram the network lost (attribute lost=true) is still written:
 //     the capture is taken at the sender, as a capture on the sending host
 //     would show it.
-//
 //   - H.245 on a call's separate connection is written as TCP too, each
 //     message in TPKT (the dialler of the connection's first message is
 //     taken as the client).
