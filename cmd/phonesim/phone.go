@@ -36,6 +36,7 @@ type phoneFlags struct {
 	SetupTimeout            time.Duration
 	ProceedingTimeout       time.Duration
 	Duration                time.Duration
+	H245                    phone.H245Mode
 	Log                     zerolog.Logger
 }
 
@@ -50,7 +51,7 @@ func (f *phoneFlags) nodeConfig() (phone.NodeConfig, error) {
 		Gatekeeper: f.Gatekeeper, PBXSignal: netip.AddrPortFrom(f.Gatekeeper.Addr(), 1720),
 		Admission: f.Admission, SetupTimeout: f.SetupTimeout, ProceedingTimeout: f.ProceedingTimeout,
 		Call: f.Call, Report: true, StopOnFailure: true, StopAfterCall: f.Call != nil,
-		Random: rand.Reader,
+		Random: rand.Reader, H245: f.H245,
 	}
 	if f.RASListen.IsValid() {
 		cfg.RASIP, cfg.RASPort = f.RASListen.Addr(), f.RASListen.Port()
@@ -77,7 +78,7 @@ func routeTo(addr netip.AddrPort) (netip.Addr, error) {
 }
 
 // describers name what a real gatekeeper or phone sends us.
-var describers = map[string]realnet.Describer{"ras": ras.Describe, "q931": h323.Describe}
+var describers = map[string]realnet.Describer{"ras": ras.Describe, "q931": h323.Describe, "h245": h323.DescribeH245}
 
 // runPhone runs one phone node on real sockets until ctx ends, the
 // duration passes, registration fails or a placed call ended; then the
