@@ -159,6 +159,10 @@ func (in *inference) device(e *endpoint) *deviceOut {
 		d.ttl = time.Duration(e.inf.ttl) * time.Second
 	}
 	in.security(e, u, d)
+	if in.separateH245(e) {
+		d.h245 = "separate"
+		d.notes = append(d.notes, "its calls announce an h245Address and it tunnels no H.245: H.245 on a connection of its own")
+	}
 	secure := false
 	for a := range e.signalling {
 		secure = secure || a.Port() == securePort
@@ -843,4 +847,23 @@ func dirOf(m *message, e *endpoint) string {
 		return "from it"
 	}
 	return "to it"
+}
+
+// separateH245 reports an endpoint that tunnels no H.245 in its call-signalling messages
+// while its calls announce an h245Address (its own or its peer's): it runs H.245 on a
+// connection of its own.
+func (in *inference) separateH245(e *endpoint) bool {
+	announced := false
+	for _, m := range in.w.c.msgs {
+		if m.ras {
+			continue
+		}
+		// By address, not port: a call's connection may come from an ephemeral one.
+		from, to := m.src.Addr() == e.ip, m.dst.Addr() == e.ip
+		if from && len(m.f.H245) > 0 {
+			return false
+		}
+		announced = announced || (from || to) && m.f.H245Address != ""
+	}
+	return announced
 }

@@ -59,6 +59,7 @@ type deviceOut struct {
 	gatekeeperID              string
 	clockSkew                 time.Duration
 	h235                      string
+	h245                      string // "" (tunnel, the default) or separate
 	answer                    string // never | after | busy | declined
 	answerAfter               time.Duration
 	notificationsDenied       bool
@@ -295,6 +296,9 @@ func (d *deviceOut) write(w *yamlWriter) {
 	}
 	if d.clockSkew > 0 {
 		w.line(2, "clock_skew: %s", dur(d.clockSkew))
+	}
+	if d.h245 != "" {
+		w.line(2, "h245: %s", d.h245)
 	}
 	if d.h235 != "" {
 		w.line(2, "h235: %s", d.h235)

@@ -28,6 +28,9 @@ type NodeConfig struct {
 	Core Config
 	Name string // the actor's name
 	IP   netip.Addr
+	// NoH245 runs no H.245 on the legs (as the PBX of earlier versions); by default each
+	// leg terminates H.245 (see node_h245.go).
+	NoH245 bool
 	// TimeToLive is what the gatekeeper grants (B30); 0 = no expiry.
 	TimeToLive time.Duration
 	// PreGrantAnswer lets registered endpoints answer calls without an ARQ
@@ -139,6 +142,8 @@ type Node struct {
 	dials    map[uint64]dialFor
 
 	down bool // restarting: off the network (Restart.Down)
+
+	h245 h245Legs
 }
 
 // entry is a device in the directory.
@@ -171,6 +176,7 @@ type dialFor struct {
 	leg     *sigLeg // a leg's connection
 	push    bool    // the Push object's
 	pushGen int     // which Push object dialled
+	h245    *sigLeg // a leg's separate H.245 connection
 }
 
 // Sockets of the PBX.
@@ -258,7 +264,9 @@ func (n *Node) Handle(now time.Time, in node.Input) []node.Effect {
 	case node.Start:
 		n.start()
 	case node.Listening:
-		n.listening(in)
+		if !n.h245Listening(in) {
+			n.listening(in)
+		}
 	case node.Stop:
 		n.emit(node.Done{})
 	case node.TimerFired:
@@ -266,7 +274,9 @@ func (n *Node) Handle(now time.Time, in node.Input) []node.Effect {
 	case node.Datagram:
 		n.datagram(now, in)
 	case node.Accepted:
-		n.accepted(in)
+		if !n.h245Accepted(now, in) {
+			n.accepted(in)
+		}
 	case node.Dialled:
 		n.dialled(now, in)
 	case node.Message:
@@ -356,6 +366,8 @@ func (n *Node) timer(now time.Time, id node.TimerID) {
 		if n.client != nil {
 			n.pushDo(n.client.TimerFired(push.TimerOf(id)))
 		}
+	case id.Kind == timerH245:
+		n.h245Timeout(now, id)
 	case id.Kind == timerRestarted:
 		n.restarted()
 	case id.Kind == timerLegUnreachable:
@@ -459,6 +471,8 @@ func (n *Node) dialled(now time.Time, in node.Dialled) {
 		n.pushDialled(in)
 	case f.leg != nil:
 		n.legDialled(now, f.leg, in)
+	case f.h245 != nil:
+		n.h245Dialled(now, f.h245, in)
 	}
 }
 
@@ -469,6 +483,8 @@ func (n *Node) message(now time.Time, in node.Message) {
 		n.pushDo(n.client.Receive(in.Payload))
 	case pc != nil && pc.session:
 		n.sessionMessage(now, pc, in)
+	case pc != nil && pc.h245 != nil:
+		n.h245Message(now, pc, in)
 	case pc != nil:
 		n.signalMessage(now, pc, in)
 	}
@@ -489,6 +505,12 @@ func (n *Node) closed(now time.Time, in node.Closed) {
 		return
 	}
 	delete(n.conns, in.Conn)
+	if pc.h245 != nil {
+		if pc.h245.h245.conn == in.Conn {
+			pc.h245.h245.conn = 0 // the call goes on without H.245
+		}
+		return
+	}
 	if pc.session {
 		n.sessionClosed(pc)
 		return

@@ -28,6 +28,7 @@ type pconn struct {
 	legs          []*sigLeg // in start order
 	maintained    bool      // H.460.17 RAS seen on it
 	tunnelled     []*entry  // devices whose RAS it carried (H.460.17)
+	h245          *sigLeg   // the leg whose separate H.245 connection it is
 }
 
 // sigLeg is one call-signalling leg: a caller's (id 0) or one to a device.
@@ -42,6 +43,7 @@ type sigLeg struct {
 	silent        bool
 	name          string
 	callingNumber string
+	h245          legH245
 }
 
 func (n *Node) accepted(in node.Accepted) {
@@ -79,7 +81,7 @@ func (n *Node) signalMessage(now time.Time, pc *pconn, in node.Message) {
 		}
 		l = &sigLeg{pc: pc, device: pc.device}
 		l.leg = h323.NewLeg(h323.LegConfig{Local: pc.local, Remote: pc.remote, PrivateNetwork: true,
-			MaintainConnection: pc.maintained})
+			MaintainConnection: pc.maintained, H245: n.h245Config(l, pc.local)})
 		pc.legs = append(pc.legs, l)
 	}
 	n.legDo(now, l, l.leg.HandleMessage(msg))
@@ -181,6 +183,8 @@ func (n *Node) legDo(now time.Time, l *sigLeg, effects []h323.Effect) {
 		case h323.ProtocolError:
 			n.emit(node.Record{Name: "q931.protocol_error", Attrs: []timeline.Attr{timeline.A("error", e.Err.Error())},
 				About: &node.About{Conn: l.pc.id}})
+		default:
+			n.h245Effect(now, l, e)
 		}
 	}
 }
@@ -229,6 +233,7 @@ func (n *Node) release(now time.Time, l *sigLeg, cause int) {
 // closeLeg closes the connection of an ended leg, unless it is one a device
 // maintains: that outlives its calls (B32).
 func (n *Node) closeLeg(l *sigLeg) {
+	n.endH245(l)
 	if pc := l.pc; pc != nil && !pc.maintained {
 		if _, ok := n.conns[pc.id]; ok {
 			delete(n.conns, pc.id)
@@ -250,6 +255,7 @@ func (n *Node) connLost(now time.Time, pc *pconn) {
 			continue
 		}
 		n.forget(l)
+		n.endH245(l)
 		n.peerReleased(now, l, causeTemporaryFailure)
 	}
 }
@@ -313,6 +319,7 @@ func (n *Node) startLegOn(now time.Time, l *sigLeg, pc *pconn) {
 		// B27 (12r2 DND): Signal "alerting off" in the Setup.
 		Silent:             l.silent,
 		MaintainConnection: pc.maintained,
+		H245:               n.h245Config(l, pc.local),
 	})
 	n.legDo(now, l, l.leg.Setup())
 }

@@ -27,6 +27,7 @@ func (n *Node) restart(now time.Time, r Restart) {
 		n.emit(node.Close{Conn: id, Reason: "restart"})
 	}
 	n.conns = map[node.ConnID]*pconn{}
+	n.resetH245()
 	n.callers, n.legs, n.guids = map[CallID]*sigLeg{}, map[LegID]*sigLeg{}, map[CallID][16]byte{}
 	n.dials = map[uint64]dialFor{} // a connection that comes up later is closed (dialled)
 	n.pushes = map[string]pendingPush{}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/callwake/callwake/h323/control"
 	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/push"
 	"github.com/callwake/callwake/ras"
@@ -114,6 +115,10 @@ type NodeConfig struct {
 	Key *push.Key
 
 	Admission AnswerAdmission
+	// H245 is how calls carry H.245 (tunnelled by default); Codecs the G.711 codecs the
+	// phone offers and accepts, in preference order (nil: A-law then µ-law).
+	H245   H245Mode
+	Codecs []control.Codec
 	// SetupTimeout (Q.931 T303) and ProceedingTimeout (T310) clear a call
 	// this phone placed with cause 102 when its Setup has no answer that
 	// long, or its Call Proceeding no progress; 0 = wait for ever.
@@ -277,6 +282,7 @@ const (
 	dialCall
 	dialVendor
 	dialSession
+	dialH245 // a call's separate H.245 connection
 )
 
 // Sockets of a phone.
@@ -329,7 +335,9 @@ func (n *Node) Handle(now time.Time, in node.Input) []node.Effect {
 	case node.Start:
 		n.start()
 	case node.Listening:
-		n.listening(now, in)
+		if !n.h245Listening(in) {
+			n.listening(now, in)
+		}
 	case node.Stop:
 		n.stop(now)
 	case node.TimerFired:
@@ -339,7 +347,9 @@ func (n *Node) Handle(now time.Time, in node.Input) []node.Effect {
 			n.rasDatagram(now, in.From, in.Payload)
 		}
 	case node.Accepted:
-		n.accepted(now, in)
+		if !n.h245Accepted(now, in) {
+			n.accepted(now, in)
+		}
 	case node.Dialled:
 		n.dialled(now, in)
 	case node.Message:
@@ -482,6 +492,8 @@ func (n *Node) timer(now time.Time, id node.TimerID) {
 		}
 	case IsTimer(id):
 		n.coreDo(now, TimerFired{ID: TimerIDOf(id)})
+	case id.Kind == timerH245:
+		n.h245Timeout(now, id)
 	case id.Kind == timerT303 || id.Kind == timerT310:
 		n.q931Timer(now, id)
 	case id.Kind == timerHangup || id.Kind == timerGiveUp:
@@ -598,6 +610,8 @@ func (n *Node) dialled(now time.Time, in node.Dialled) {
 			n.vendorDialled(in)
 		case dialSession:
 			n.sessionDialled(now, in)
+		case dialH245:
+			n.h245Dialled(now, d.call, in)
 		}
 		return
 	}
@@ -605,6 +619,9 @@ func (n *Node) dialled(now time.Time, in node.Dialled) {
 
 // message routes a message to what its connection is for.
 func (n *Node) message(now time.Time, in node.Message) {
+	if n.h245Message(now, in) {
+		return
+	}
 	switch {
 	case n.vendor.up && in.Conn == n.vendor.conn:
 		n.vendorMessage(now, in)
@@ -618,6 +635,9 @@ func (n *Node) message(now time.Time, in node.Message) {
 }
 
 func (n *Node) closed(now time.Time, in node.Closed) {
+	if n.h245Closed(in) {
+		return
+	}
 	switch {
 	case n.vendor.up && in.Conn == n.vendor.conn:
 		n.vendorClosed()

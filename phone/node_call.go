@@ -42,6 +42,7 @@ type call struct {
 	connected   bool
 	hangupAfter time.Duration
 	giveUp      time.Duration // after the Setup (PlaceCall.HangupAfterSetup)
+	h245        callH245      // its separate H.245 connection
 }
 
 func (n *Node) callByID(id uint64) *call {
@@ -126,7 +127,7 @@ func (n *Node) signalMessage(now time.Time, in node.Message) {
 		if shared {
 			local, remote = n.tunnel.local, n.tunnel.remote
 		}
-		c.leg = h323.NewLeg(h323.LegConfig{Local: local, Remote: remote, MaintainConnection: shared})
+		c.leg = h323.NewLeg(h323.LegConfig{Local: local, Remote: remote, MaintainConnection: shared, H245: n.h245Config(c, local)})
 	}
 	if c.done {
 		return
@@ -205,6 +206,8 @@ func (n *Node) legDo(now time.Time, c *call, effects []h323.Effect) {
 		case h323.ProtocolError:
 			n.emit(node.Record{Name: "q931.protocol_error", Attrs: []timeline.Attr{timeline.A("error", e.Err.Error())},
 				About: &node.About{Conn: c.conn}})
+		default:
+			n.h245Effect(now, c, e)
 		}
 	}
 }
@@ -279,6 +282,7 @@ func (n *Node) endCall(now time.Time, c *call) {
 	}
 	c.done = true
 	n.stopQ931(c)
+	n.endH245(c)
 	if !c.incoming {
 		n.emit(node.CancelTimer{ID: c.timer(timerHangup)}, node.CancelTimer{ID: c.timer(timerGiveUp)})
 	}
@@ -393,6 +397,7 @@ func (n *Node) startPlaced(now time.Time, c *call, local, remote netip.AddrPort)
 		Outgoing: true, CallReference: c.info.CallReference, CallID: c.info.CallID, ConferenceID: c.info.ConferenceID,
 		CallingNumber: n.cfg.Number, CallingName: n.cfg.Display, CalledNumber: c.info.Destination, SourceAlias: n.cfg.Alias,
 		Local: local, Remote: remote, MaintainConnection: c.shared,
+		EndpointIdentifier: n.ep.EndpointID(), H245: n.h245Config(c, local),
 	})
 	n.legDo(now, c, c.leg.Setup())
 	n.armQ931(c, timerT303, n.cfg.SetupTimeout)

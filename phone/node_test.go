@@ -195,7 +195,12 @@ func timerAfter(t *testing.T, effs []node.Effect, d time.Duration) node.TimerID 
 	t.Helper()
 	var ids []node.TimerID
 	for _, s := range nt.All[node.SetTimer](effs) {
-		if s.After == d {
+		// RAS retransmission timers are jittered by ±10 % (ras.RetransmitJitter).
+		jitter := time.Duration(0)
+		if ras.IsTimer(s.ID) {
+			jitter = d * ras.RetransmitJitter / 1000
+		}
+		if s.After >= d-jitter && s.After <= d+jitter {
 			ids = append(ids, s.ID)
 		}
 	}

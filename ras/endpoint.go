@@ -70,7 +70,15 @@ type EndpointConfig struct {
 	// silently mean a predictable number. Reads must not fail (crypto/rand's do
 	// not).
 	Random io.Reader
+	// ExactRetransmissions turns the jitter of retransmissions off: every copy goes
+	// exactly one timeout after the previous one (tests that check the timers).
+	ExactRetransmissions bool
 }
+
+// RetransmitJitter is how far a retransmission timer strays from its timeout, either way,
+// per mille: ±10 %, so that the endpoints of a burst that was dropped together do not
+// retransmit together (real stacks that wait exactly 3 s re-burst at a gatekeeper's socket).
+const RetransmitJitter = 100
 
 type requestKind int
 
@@ -128,6 +136,7 @@ type Endpoint struct {
 	method         AuthMethod
 	nextSeq        uint16
 	random         int64
+	jitter         uint64 // splitmix64 state of the retransmission jitter
 	nextTimer      TimerID
 	requests       []*request // in the order they were made
 	limits         recordLimiter
@@ -153,7 +162,10 @@ func NewEndpoint(cfg EndpointConfig) *Endpoint {
 	return &Endpoint{cfg: cfg, gatekeeper: cfg.Gatekeeper, gatekeeperID: cfg.GatekeeperID, method: cfg.Authentication,
 		nextSeq: seq, nextTimer: timerKeepAlive + 1,
 		// The H.235 random counts up from a random 31-bit start, as H323Plus does.
-		random: int64(binary.BigEndian.Uint32(drawn[2:]) >> 1)}
+		random: int64(binary.BigEndian.Uint32(drawn[2:]) >> 1),
+		// The jitter generator starts from the same draw (no further read: the reader's
+		// other users see the same stream as before); it needs no secrecy.
+		jitter: binary.BigEndian.Uint64(append(drawn[:], 0x6a, 0x69)) ^ 0x5851f42d4c957f2d}
 }
 
 // Registered tells whether the gatekeeper has confirmed our registration.
@@ -274,6 +286,22 @@ func (e *Endpoint) start(now time.Time, kind requestKind, call CallInfo) []Effec
 	return e.transmit(now, r)
 }
 
+// jittered returns d moved by up to RetransmitJitter either way, drawn from the endpoint's
+// own generator (seeded from Random: deterministic in a simulation, unpredictable on a real
+// network).
+func (e *Endpoint) jittered(d time.Duration) time.Duration {
+	if e.cfg.ExactRetransmissions || e.cfg.Random == nil {
+		return d
+	}
+	e.jitter += 0x9e3779b97f4a7c15
+	z := e.jitter
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	z ^= z >> 31
+	span := int64(d) * RetransmitJitter / 1000 // each way
+	return d + time.Duration(int64(z%uint64(2*span+1))-span)
+}
+
 func (r *request) timeout() time.Duration {
 	if r.kind == kindGRQ {
 		return DiscoveryTimeout
@@ -324,7 +352,7 @@ func (e *Endpoint) transmit(now time.Time, r *request) []Effect {
 	}
 	return []Effect{
 		Send{To: e.gatekeeper, Payload: payload, Event: EventName(m), Attrs: attrs},
-		node.SetTimer{ID: r.timer.Node(), After: r.timeout()},
+		node.SetTimer{ID: r.timer.Node(), After: e.jittered(r.timeout())},
 	}
 }
 

@@ -138,6 +138,9 @@ func messages(events []timeline.Event, self string, prefixes ...string) []string
 		if e.Wire == nil || !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(e.Name, p) }) {
 			continue
 		}
+		if _, reason := e.Get("reason"); e.Name == "q931.facility" && !reason {
+			continue // a Facility that only carries tunnelled H.245, as the legs' timing sends them
+		}
 		from, _ := e.Get("from")
 		to, _ := e.Get("to")
 		var line string

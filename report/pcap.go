@@ -38,6 +38,9 @@ const (
 //   - A datagram the network lost (attribute lost=true) is still written:
 //     the capture is taken at the sender, as a capture on the sending host
 //     would show it.
+//   - H.245 on a call's separate connection is written as TCP too, each
+//     message in TPKT; the server is the end with the lower port (the
+//     listener's announced port, below the dialler's ephemeral one).
 //
 // Push-path messages (WebSocket, HTTP/2 to the vendors) are not written;
 // they appear in the HTML ladder.
@@ -64,7 +67,9 @@ func WritePcapAt(w io.Writer, epoch time.Time, events []timeline.Event) error {
 			if err := cw.WriteUDP(e.At, src, dst, e.Wire.Payload); err != nil {
 				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
 			}
-		case "q931":
+		case "q931", "h245":
+			// H.245 on its own connection is TPKT-framed like Q.931; a dissector follows it
+			// from the h245Address the call signalling announced.
 			if err := writeQ931(cw, streams, e); err != nil {
 				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
 			}
@@ -130,7 +135,11 @@ func writeQ931(cw *capture.Writer, streams map[connKey]*capture.Stream, e *timel
 	s, ok := streams[key]
 	if !ok {
 		client, server := src, dst
-		if isSignallingPort(src.Port()) && !isSignallingPort(dst.Port()) {
+		switch {
+		case isSignallingPort(src.Port()) && !isSignallingPort(dst.Port()):
+			client, server = dst, src
+		case e.Wire.Protocol == "h245" && src.Port() < dst.Port():
+			// The H.245 listener announced a port of its own below the dialler's ephemeral one.
 			client, server = dst, src
 		}
 		if s, err = cw.OpenTCP(e.At, client, server); err != nil {

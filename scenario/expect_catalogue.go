@@ -149,6 +149,40 @@ var q931Messages = []struct{ name, doc string }{
 	{"status_enquiry", "Status Enquiry"}, {"status", "Status"}, {"release_complete", "Release Complete: the leg ends"},
 }
 
+// h245Course are the H.245 messages of a session's usual course.
+var h245Course = []string{"terminal_capability_set", "terminal_capability_set_ack", "master_slave_determination",
+	"master_slave_determination_ack", "open_logical_channel", "open_logical_channel_ack", "end_session_command"}
+
+// h245Messages are the H.245 messages the call legs send on a separate H.245 connection (the
+// tunnelled ones ride in a q931 event, named by its h245 attribute).
+// Those but the session's usual course (capability sets, determination, channel opening,
+// endSessionCommand and their acks) are Diagnostic: between the simulator's own devices they
+// come only from a peer that refuses, times out or speaks what the peer does not do.
+var h245Messages = []struct{ name, doc string }{
+	{"terminal_capability_set", "H.245 terminalCapabilitySet: G.711 A-law and µ-law"},
+	{"terminal_capability_set_ack", "H.245 terminalCapabilitySetAck"},
+	{"terminal_capability_set_reject", "H.245 terminalCapabilitySetReject"},
+	{"terminal_capability_set_release", "H.245 terminalCapabilitySetRelease: T101 ran out"},
+	{"master_slave_determination", "H.245 masterSlaveDetermination"},
+	{"master_slave_determination_ack", "H.245 masterSlaveDeterminationAck"},
+	{"master_slave_determination_reject", "H.245 masterSlaveDeterminationReject"},
+	{"master_slave_determination_release", "H.245 masterSlaveDeterminationRelease: T106 ran out"},
+	{"open_logical_channel", "H.245 openLogicalChannel: a forward audio channel"},
+	{"open_logical_channel_ack", "H.245 openLogicalChannelAck with the RTP and RTCP addresses"},
+	{"open_logical_channel_reject", "H.245 openLogicalChannelReject"},
+	{"close_logical_channel", "H.245 closeLogicalChannel"},
+	{"close_logical_channel_ack", "H.245 closeLogicalChannelAck"},
+	{"request_channel_close_ack", "H.245 requestChannelCloseAck"},
+	{"request_channel_close_reject", "H.245 requestChannelCloseReject"},
+	{"request_mode_reject", "H.245 requestModeReject"},
+	{"round_trip_delay_response", "H.245 roundTripDelayResponse"},
+	{"maintenance_loop_reject", "H.245 maintenanceLoopReject"},
+	{"logical_channel_rate_reject", "H.245 logicalChannelRateReject"},
+	{"function_not_understood", "H.245 functionNotUnderstood"},
+	{"function_not_supported", "H.245 functionNotSupported"},
+	{"end_session_command", "H.245 endSessionCommand: the session ends"},
+}
+
 func rasEventNames() []string {
 	names := make([]string, len(rasMessages))
 	for i, m := range rasMessages {
@@ -247,8 +281,25 @@ var Events = func() []EventSpec {
 		case "facility":
 			spec.Attrs = append(spec.Attrs, enumAttr("reason", "the FacilityReason's ASN.1 name", facilityReasons...))
 		}
+		spec.Attrs = append(spec.Attrs, textAttr("h245", "the H.245 messages tunnelled in it (ASN.1 names, comma-separated)"))
 		events = append(events, spec)
 	}
+	for _, m := range h245Messages {
+		events = append(events, EventSpec{Name: "h245." + m.name, Doc: m.doc + ", on the call's separate H.245 connection.",
+			Attrs: []AttrSpec{attrFrom, attrTo}, Diagnostic: !slices.Contains(h245Course, m.name)})
+	}
+	events = append(events,
+		EventSpec{Name: "h245.channel_opened", Doc: "A device's audio channel towards its peer was acknowledged: the codec and where RTP goes (none is sent).",
+			Attrs: []AttrSpec{attrDevice, enumAttr("codec", "the H.245 codec", "g711Alaw64k", "g711Ulaw64k"), textAttr("rtp", "the peer's RTP address")}},
+		EventSpec{Name: "h245.no_common_codec", Diagnostic: true, Doc: "Capability exchange found no codec in common: the call is cleared with cause 88.",
+			Attrs: []AttrSpec{attrDevice, attrPBX}},
+		EventSpec{Name: "h245.failure", Diagnostic: true, Doc: "An H.245 procedure failed (rejected, unanswered, undecodable).",
+			Attrs: []AttrSpec{attrDevice, attrPBX, attrError}},
+		EventSpec{Name: "h245.listen_failed", Diagnostic: true, Doc: "A call's H.245 listening port could not be bound.",
+			Attrs: []AttrSpec{attrDevice, attrPBX, attrError}},
+		EventSpec{Name: "h245.connect_failed", Diagnostic: true, Doc: "A call's separate H.245 connection could not be opened.",
+			Attrs: []AttrSpec{attrDevice, attrPBX, attrError}},
+	)
 	events = append(events,
 		EventSpec{Name: "q931.protocol_error", Diagnostic: true, Doc: "A call-signalling message broke the protocol (it could not be decoded, or came in the wrong state).",
 			Attrs: []AttrSpec{attrFrom, attrTo, attrError}},

@@ -12,7 +12,7 @@ import (
 
 var deviceKeys = []string{"name", "user", "kind", "os", "transport", "app", "default_softphone",
 	"websocket_session", "wake", "suspend_after", "connection", "ttl", "password", "answer", "ios", "android",
-	"gatekeeper_id", "clock_skew", "h235", "display"}
+	"gatekeeper_id", "clock_skew", "h235", "h245", "display"}
 
 // appOnlyKeys are the device keys that make sense only for a mobile app.
 var appOnlyKeys = []string{"os", "app", "default_softphone", "websocket_session", "wake", "suspend_after", "connection", "ios", "android"}
@@ -40,6 +40,7 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 		TTL:       DefaultTTL,
 		Answer:    Answer{Mode: AnswerNever},
 		H235:      H235HMAC,
+		H245:      H245Tunnel,
 		IOS:       IOSSettings{NotificationsAllowed: true, VendorPortOpen: true},
 		Android: AndroidSettings{Push: "auto", StartAutomatically: true, NotificationsAllowed: true,
 			CallingAccount: true, BackgroundData: true, Overlay: true, VendorPortOpen: true},
@@ -91,6 +92,11 @@ func (l *loader) device(n ast.Node, reg *registry) (Device, bool) {
 	}
 	l.optDuration(m, "clock_skew", &d.ClockSkew)
 	l.optText(m, "display", &d.Display)
+	if f, ok := m.get("h245"); ok {
+		if v, ok := l.enum(f, string(H245Tunnel), string(H245Separate), string(H245Off)); ok {
+			d.H245 = H245Mode(v)
+		}
+	}
 	if f, ok := m.get("h235"); ok {
 		if v, ok := l.enum(f, string(H235HMAC), string(H235MD5)); ok {
 			d.H235 = H235Method(v)

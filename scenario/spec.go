@@ -312,6 +312,9 @@ type Device struct {
 	// password: hmac (default, H.235.1 HMAC-SHA1-96 in a nestedcryptoToken)
 	// or md5 (cryptoEPPwdHash) (B31).
 	H235 H235Method
+	// H245 is how the device carries the H.245 control channel of its calls:
+	// tunnel (default), separate (a TCP connection of its own) or off.
+	H245 H245Mode
 	// Display is the name shown for calls from this device, in its own
 	// Setups and by the PBX; default "" = its user's display name.
 	Display string
@@ -327,6 +330,16 @@ type Device struct {
 
 	passwordSet bool // the file gave `password`, even "" (then the user's is not used)
 }
+
+// H245Mode is how a device carries H.245.
+type H245Mode string
+
+// The H.245 modes.
+const (
+	H245Tunnel   H245Mode = "tunnel" // in the call signalling (default)
+	H245Separate H245Mode = "separate"
+	H245Off      H245Mode = "off"
+)
 
 // H235Method is the H.235 token method of a device (B31).
 type H235Method string

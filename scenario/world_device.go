@@ -41,6 +41,12 @@ func (w *world) deviceNode(index int, ips map[string]netip.Addr, keys map[string
 		Random: o.random("device/" + spec.Name),
 		Wake:   o.wake(spec.Name),
 	}
+	switch spec.H245 {
+	case H245Separate:
+		cfg.H245 = phone.H245Separate
+	case H245Off:
+		cfg.H245 = phone.H245Off
+	}
 	switch spec.Transport {
 	case TransportH323TCP:
 		cfg.Transport = phone.H460TCP

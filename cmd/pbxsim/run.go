@@ -96,7 +96,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	realtime := fs.Bool("realtime", false, "run on loopback sockets and the wall clock instead of the simulator")
 	tolerance := fs.Duration("tolerance", scenario.DefaultTolerance, "with --realtime: widen every time window by this much")
 	var views viewOptions
-	fs.StringVar(&views.pcap, "pcap", "", "write the RAS and Q.931 messages as a pcap `OUT` (file or directory)")
+	fs.StringVar(&views.pcap, "pcap", "", "write the RAS, Q.931 and H.245 messages as a pcap `OUT` (file or directory)")
 	fs.StringVar(&views.html, "html", "", "write an HTML ladder diagram to `OUT` (file or directory)")
 	fs.StringVar(&views.junit, "junit", "", "write a JUnit XML report to `FILE`")
 	budget := &viewBudget{}

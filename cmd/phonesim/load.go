@@ -28,14 +28,18 @@ const loadUsage = `usage: phonesim load --gk HOST[:1719] --count N [--alias-pref
 Registers a population of N endpoints (aliases PREFIX0..PREFIX<N-1>, zero-padded;
 numbers from --first-number), --rate per second (0: all at once), keeps them
 registered with keep-alives for --duration after the last one started (0: until
-interrupted), then unregisters them all. Each endpoint has its own UDP port; a
-population larger than the open-file limit is split with --shard I/N over several
-processes or machines. Calls to the population are refused with cause 17.
+interrupted), then unregisters them all at the same --rate (URQs paced like the
+RRQs). Each endpoint has its own RAS port and its own call-signalling port (a
+listener each, so a gatekeeper that keys endpoints by call-signalling address sees
+N endpoints); RAS retransmissions are jittered by ±10 %. A population larger than
+the open-file limit is split with --shard I/N over several processes or machines.
+Calls to the population are refused with cause 17.
 
 It prints the counts every second and a summary at the end (--json: also as JSON,
 with the registration times' percentiles in milliseconds and their histogram, which
-phonesim merge-load joins over shards); exit 0 when every
-endpoint registered and none was lost, 1 otherwise, 2 on a bad command line.
+phonesim merge-load joins over shards); exit 0 when every endpoint registered
+with an endpointIdentifier of its own and none was lost, 1 otherwise (endpoints
+that share an identifier are failures), 2 on a bad command line.
 `
 
 // runLoad is `phonesim load`; see loadUsage.

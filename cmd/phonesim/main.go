@@ -166,6 +166,7 @@ func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pca
 	limits.AddFlags(fs)
 	var sec secureFlags
 	sec.add(fs)
+	h245Mode := fs.String("h245", "tunnel", "how calls carry H.245: tunnel (in the call signalling, falling back to a separate connection with a peer that does not tunnel), separate (a TCP connection of its own), off")
 	var to *string
 	var hangup *time.Duration
 	var setupTimeout, proceedingTimeout *time.Duration
@@ -210,6 +211,9 @@ func parse(command string, args []string, stderr io.Writer) (cfg phoneFlags, pca
 	}
 	if *ttl < 0 || *duration < 0 {
 		return cfg, "", errors.New("--ttl and --duration must not be negative")
+	}
+	if cfg.H245, err = phone.ParseH245Mode(*h245Mode); err != nil {
+		return cfg, "", fmt.Errorf("--h245: %w", err)
 	}
 	if cfg.Answer, err = parseAnswer(*answer); err != nil {
 		return cfg, "", err

@@ -256,3 +256,27 @@ func TestLimitAndDirectFlags(t *testing.T) {
 		t.Errorf("node config: direct %v, %v", n.DirectCalls, err)
 	}
 }
+
+// TestH245Option: --h245 chooses how calls carry H.245 (tunnel by default) and refuses
+// anything else.
+func TestH245Option(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want phone.H245Mode
+	}{{nil, phone.H245Tunnel}, {[]string{"--h245", "tunnel"}, phone.H245Tunnel},
+		{[]string{"--h245", "separate"}, phone.H245Separate}, {[]string{"--h245", "off"}, phone.H245Off}} {
+		for _, command := range []string{"register", "call"} {
+			args := append([]string{"--gk", "127.0.0.1", "--alias", "a", "--to", "201"}[:map[string]int{"register": 4, "call": 6}[command]], c.args...)
+			cfg, _, err := parse(command, args, io.Discard)
+			if err != nil || cfg.H245 != c.want {
+				t.Errorf("%s %v: %v, %v; want %v", command, c.args, cfg.H245, err, c.want)
+			}
+			if n, err := cfg.nodeConfig(); err != nil || n.H245 != c.want {
+				t.Errorf("%s %v: node config %v, %v", command, c.args, n.H245, err)
+			}
+		}
+	}
+	if _, _, err := parse("call", []string{"--gk", "127.0.0.1", "--alias", "a", "--to", "201", "--h245", "both"}, io.Discard); err == nil {
+		t.Error("--h245 both accepted")
+	}
+}

@@ -36,11 +36,12 @@ type phoneFlags struct {
 	SetupTimeout            time.Duration
 	ProceedingTimeout       time.Duration
 	Duration                time.Duration
+	H245                    phone.H245Mode
 	Log                     zerolog.Logger
 	// Direct accepts calls from anyone (phone.NodeConfig.DirectCalls).
 	Direct bool
 	Limits realnet.Limits
-	Secure                  secureSettings // transport, H.235 token, certificates
+	Secure secureSettings // transport, H.235 token, certificates
 }
 
 // nodeConfig is the phone node of the flags.
@@ -56,7 +57,7 @@ func (f *phoneFlags) nodeConfig() (phone.NodeConfig, error) {
 		Security: f.Secure.Security, PBXSecurity: f.Secure.PBXSecurity,
 		Admission: f.Admission, SetupTimeout: f.SetupTimeout, ProceedingTimeout: f.ProceedingTimeout,
 		Call: f.Call, Report: true, StopOnFailure: true, StopAfterCall: f.Call != nil,
-		Random: rand.Reader, DirectCalls: f.Direct,
+		Random: rand.Reader, DirectCalls: f.Direct, H245: f.H245,
 	}
 	if f.RASListen.IsValid() {
 		cfg.RASIP, cfg.RASPort = f.RASListen.Addr(), f.RASListen.Port()
@@ -83,7 +84,7 @@ func routeTo(addr netip.AddrPort) (netip.Addr, error) {
 }
 
 // describers name what a real gatekeeper or phone sends us.
-var describers = map[string]realnet.Describer{"ras": ras.Describe, "q931": h323.Describe}
+var describers = map[string]realnet.Describer{"ras": ras.Describe, "q931": h323.Describe, "h245": h323.DescribeH245}
 
 // runPhone runs one phone node on real sockets until ctx ends, the
 // duration passes, registration fails or a placed call ended; then the

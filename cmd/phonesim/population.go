@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callwake/callwake/node"
 	"github.com/callwake/callwake/phone"
+	"github.com/callwake/callwake/ras"
 	"github.com/callwake/callwake/realnet"
 	"github.com/callwake/callwake/timeline"
 
@@ -185,6 +187,7 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 	width := len(strconv.Itoa(cfg.Count - 1))
 	started := 0
 	var last time.Duration
+	var nodes []paced
 	for k := 0; k < cfg.Count; k++ {
 		if k%shards != cfg.Shard {
 			continue
@@ -210,20 +213,41 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 		if cfg.Rate > 0 {
 			at = time.Duration(float64(started) / cfg.Rate * float64(time.Second))
 		}
-		host.AddAfter(alias, ip, n, at)
+		nodes = append(nodes, paced{ref: host.AddAfter(alias, ip, n, at), at: at})
 		t.names[alias] = true
 		last = at
 		started++
 	}
 	t.res.Endpoints = started
 	host.OnEvent = t.event
-	runCtx, cancel := context.WithCancel(ctx)
+	// The host runs until every phone has unregistered: the end of the run (its duration, or
+	// ctx) stops the phones at the rate they started, so that their URQs do not reach the
+	// gatekeeper in one burst.
+	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if cfg.Duration > 0 {
-		var c2 context.CancelFunc
-		runCtx, c2 = context.WithTimeout(runCtx, last+cfg.Duration)
-		defer c2()
-	}
+	hostDone := make(chan struct{})
+	var ender sync.WaitGroup
+	ender.Go(func() {
+		var deadline <-chan time.Time
+		if cfg.Duration > 0 {
+			tm := time.NewTimer(last + cfg.Duration)
+			defer tm.Stop()
+			deadline = tm.C
+		}
+		begin := time.Now()
+		select {
+		case <-ctx.Done():
+		case <-deadline:
+		case <-hostDone:
+			return
+		}
+		stopPaced(host, nodes, cfg.Rate, time.Since(begin), hostDone)
+		select { // the phones wait for their UCF one request timeout at most
+		case <-time.After(ras.RequestTimeout + time.Second):
+		case <-hostDone:
+		}
+		cancel()
+	})
 	var wg sync.WaitGroup
 	if cfg.Progress != nil {
 		begin := time.Now()
@@ -241,7 +265,9 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 		})
 	}
 	err := host.Run(runCtx)
+	close(hostDone)
 	cancel()
+	ender.Wait()
 	wg.Wait()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -258,4 +284,31 @@ func (cfg *loadConfigT) pbxSignal() netip.AddrPort {
 		return cfg.Secure.PBXSignal
 	}
 	return netip.AddrPortFrom(cfg.Gatekeeper.Addr(), 1720)
+}
+
+// paced is a phone of the population and when it started.
+type paced struct {
+	ref realnet.NodeRef
+	at  time.Duration
+}
+
+// stopPaced hands the phones that have started (by elapsed) Stop, rate per second (0: all at
+// once), in the order they started; the others are stopped by the host when it ends. It
+// returns early when the host ended.
+func stopPaced(host *realnet.Host, nodes []paced, rate float64, elapsed time.Duration, hostDone <-chan struct{}) {
+	begin := time.Now()
+	for i, p := range nodes {
+		if p.at > elapsed {
+			return
+		}
+		if rate > 0 && i > 0 {
+			wait := time.Duration(float64(i)/rate*float64(time.Second)) - time.Since(begin)
+			select {
+			case <-time.After(wait):
+			case <-hostDone:
+				return
+			}
+		}
+		host.Deliver(p.ref, node.Stop{})
+	}
 }

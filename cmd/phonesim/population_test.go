@@ -330,3 +330,37 @@ func sameIDGatekeeper(t *testing.T, n int, keptAlive func()) netip.AddrPort {
 	})
 	return addr
 }
+
+// TestPopulationPacesUnregistrations: at the end of the run the phones unregister at the rate
+// they registered, so that the URQs are as spread as the RRQs were (not one burst), and every
+// one is confirmed.
+func TestPopulationPacesUnregistrations(t *testing.T) {
+	gk := startGatekeeperAt(t, nextLoopback(), time.Minute)
+	cfg := population(gk.ras, 20)
+	cfg.Rate = 50 // one every 20 ms: 380 ms from the first to the last
+	res := runPopulation(t, cfg, gk, func(evs []timeline.Event) bool { return sent(evs, "ras.rcf") >= 20 })
+	if res.Registered != 20 {
+		t.Fatalf("result %+v", res)
+	}
+	var first, last time.Duration
+	n := 0
+	for _, e := range gk.rec.snapshot() {
+		if e.Name != "ras.urq" {
+			continue
+		}
+		if n == 0 {
+			first = e.At
+		}
+		last, n = e.At, n+1
+	}
+	if n < 20 {
+		t.Fatalf("%d URQs, want 20", n)
+	}
+	// The pacing sleeps 19 × 20 ms at least; a burst takes a few milliseconds.
+	if span := last - first; span < 300*time.Millisecond {
+		t.Errorf("the URQs came within %v: not paced at 50/s", span)
+	}
+	if u := sent(gk.rec.snapshot(), "ras.ucf"); u != 20 {
+		t.Errorf("%d UCFs, want 20", u)
+	}
+}
