@@ -23,6 +23,16 @@ type ServeOptions struct {
 	Security *node.Security
 	// TimeToLive is what the gatekeeper grants; 0 = the simulator's 120 s.
 	TimeToLive time.Duration
+	// Push, when set, connects the file's Push object to a real push
+	// service; without it the Push object stays disconnected.
+	Push *ServePush
+}
+
+// ServePush is where a served PBX's Push object finds the push service and
+// what it presents (its device certificate, B02) and trusts (B03).
+type ServePush struct {
+	Service  netip.AddrPort
+	Security *node.Security
 }
 
 // ServePBX builds the PBX node of a file's pbx: section named name ("" =
@@ -71,7 +81,17 @@ func ServePBX(f *File, name string, o ServeOptions) (*pbx.Node, error) {
 			nc.Core.Devices = append(nc.Core.Devices, pbx.Device{Name: u.Name, User: u.Name, Kind: pbx.KindDeskphone})
 		}
 	}
+	push := nc.Push
 	nc.IP, nc.Listen, nc.Security, nc.Push = o.IP, o.Listen, o.Security, nil
+	if push != nil && o.Push != nil {
+		// The file's Push object (name, URL, system name, 12r2 password) with
+		// the real service's address and the real certificate's serial.
+		push.Service, push.Security = o.Push.Service, o.Push.Security
+		if own := o.Push.Security.Own; own != nil && own.Identity.Serial != "" {
+			push.Client.CertificateSerial = own.Identity.Serial
+		}
+		nc.Push = push
+	}
 	nc.TimeToLive = grantedTTL
 	if o.TimeToLive > 0 {
 		nc.TimeToLive = o.TimeToLive

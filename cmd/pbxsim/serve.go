@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,7 +49,12 @@ aliases (h323-ID = the user's name, dialledDigits = its number); an RRQ
 whose aliases name no user is rejected with RRJ invalidAlias, one with a
 wrong H.235 password with RRJ securityDenial. A user without a device in
 the file registers as a desk phone named after it. The Push object stays
-disconnected (no push service runs).
+disconnected unless --push names a push service (pushsim): it then dials
+it with --push-cert/--push-key (a device certificate, e.g. pbx-NAME.pem
+and .key from 'pbxsim pki init'), checks the service against --push-ca
+(service-ca.pem), logs in and reconnects with backoff; a call to a push
+user whose app is not registered is pushed through it. Apps log in to the
+myApps session (--session) for their push key and tell their token.
 
 The secure listeners present --cert/--key (e.g. pbx.pem and pbx.key from
 'pbxsim pki init'); without them serve makes a throw-away test PKI in
@@ -79,6 +85,8 @@ type serveFlags struct {
 	metrics                   string
 	duration                  time.Duration
 	limits                    realnet.Limits // what strangers can make serve hold (docs/limits.md)
+	push, pushCert, pushKey   string
+	pushCA                    string
 }
 
 // serveHooks let tests see the running server (nil in the command).
@@ -99,6 +107,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 	fs.StringVar(&sf.signal, "signal", "", "call-signalling TCP address (default IP:1720)")
 	fs.StringVar(&sf.secure, "tls", "", "call-signalling TLS address (default IP:1300)")
 	fs.StringVar(&sf.session, "session", "", "myApps session (WSS) address (default IP, any free port)")
+	fs.StringVar(&sf.push, "push", "", "connect the file's Push object to the push service at this address (pushsim's --listen); default: no push service, the Push object stays disconnected")
+	fs.StringVar(&sf.pushCert, "push-cert", "", "the device certificate chain (PEM) the Push object presents (B02)")
+	fs.StringVar(&sf.pushKey, "push-key", "", "its private key (PEM)")
+	fs.StringVar(&sf.pushCA, "push-ca", "", "the trust list (PEM) the push service's certificate must chain to (B03)")
 	fs.StringVar(&sf.cert, "cert", "", "certificate chain (PEM) the secure listeners present")
 	fs.StringVar(&sf.key, "key", "", "its private key (PEM)")
 	fs.StringVar(&sf.ca, "ca", "", "authorities (PEM) phone certificates are checked against (asks phones for one)")
@@ -136,7 +148,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 	// Each message allocates and little of it stays (a registration keeps
 	// about a kilobyte): the collector as pbxsim run tunes it.
 	tuneGC()
-	opts, err := sf.options()
+	opts, err := sf.options(f)
 	if err != nil {
 		fmt.Fprintf(stderr, "pbxsim serve: %v\n", err)
 		return exitUsage
@@ -213,7 +225,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 		}
 		a := n.Addrs()
 		log.Info().Str("pbx", name).Stringer("ras", a.RAS).Stringer("dtls", a.DTLS).Stringer("signal", a.Signal).
-			Stringer("tls", a.Secure).Msg("serving")
+			Stringer("tls", a.Secure).Stringer("session", a.Session).Msg("serving")
 		if hooks != nil && hooks.ready != nil {
 			hooks.ready(a)
 		}
@@ -240,12 +252,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, hook
 }
 
 // options are the listening addresses of the flags.
-func (sf *serveFlags) options() (scenario.ServeOptions, error) {
+func (sf *serveFlags) options(f *scenario.File) (scenario.ServeOptions, error) {
 	ip, err := netip.ParseAddr(sf.ip)
 	if err != nil {
 		return scenario.ServeOptions{}, fmt.Errorf("--ip: %w", err)
 	}
 	o := scenario.ServeOptions{IP: ip, TimeToLive: sf.ttl}
+	if o.Push, err = sf.pushLink(f); err != nil {
+		return o, err
+	}
 	if sf.ttl < 0 {
 		return o, errors.New("--ttl must not be negative")
 	}
@@ -268,6 +283,53 @@ func (sf *serveFlags) options() (scenario.ServeOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// pushLink is the push service the Push object dials (nil: none).
+func (sf *serveFlags) pushLink(f *scenario.File) (*scenario.ServePush, error) {
+	if sf.push == "" {
+		if sf.pushCert != "" || sf.pushKey != "" || sf.pushCA != "" {
+			return nil, errors.New("--push-cert, --push-key and --push-ca need --push")
+		}
+		return nil, nil
+	}
+	service, err := netip.ParseAddrPort(sf.push)
+	if err != nil {
+		return nil, fmt.Errorf("--push: %w (want IP:PORT)", err)
+	}
+	if sf.pushCert == "" || sf.pushKey == "" || sf.pushCA == "" {
+		return nil, errors.New("--push needs --push-cert, --push-key and --push-ca: the service accepts a Push object by its device certificate (B02), and the Push object checks the service's (B03)")
+	}
+	hasPush := false
+	for _, p := range f.PBXs {
+		hasPush = hasPush || p.Push != nil
+	}
+	if !hasPush {
+		return nil, fmt.Errorf("--push: %s has no Push object (pbx: push:)", f.Pos.File)
+	}
+	own, err := realnet.LoadCredential(sf.pushCert, sf.pushKey)
+	if err != nil {
+		return nil, fmt.Errorf("--push-cert: %w", err)
+	}
+	trust, err := realnet.LoadTrust(sf.pushCA)
+	if err != nil {
+		return nil, fmt.Errorf("--push-ca: %w", err)
+	}
+	sec := &node.Security{Own: own, Trust: trust.Trust, Roots: trust.Roots, ServerName: pushHost(f)}
+	return &scenario.ServePush{Service: service, Security: sec}, nil
+}
+
+// pushHost is the push service's name in the file's Push object URL (what
+// its certificate must name).
+func pushHost(f *scenario.File) string {
+	for _, p := range f.PBXs {
+		if p.Push != nil {
+			if u, err := url.Parse(p.Push.URL); err == nil && u.Hostname() != "" {
+				return u.Hostname()
+			}
+		}
+	}
+	return "push.test"
 }
 
 // security is what the secure listeners present and check.
