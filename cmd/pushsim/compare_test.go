@@ -55,6 +55,9 @@ func simulatedSequence(t *testing.T, src, device string) []string {
 		switch {
 		case e.Name == "push.delivered" && to == device:
 			out = append(out, "<- "+e.Name)
+		case e.Name == "q931.facility":
+			// Facilities carry tunnelled H.245 only: when they go, between
+			// the other messages, is the wall clock's on real sockets.
 		case from == device && (strings.HasPrefix(e.Name, "ras.") || strings.HasPrefix(e.Name, "q931.")):
 			out = append(out, "-> "+e.Name)
 		}
@@ -77,6 +80,7 @@ func realSequence(trace []string) []string {
 		switch {
 		case f[1] == "<-" && name == "push.delivered":
 			out = append(out, "<- "+name)
+		case name == "q931.facility": // as in simulatedSequence
 		case f[1] == "->" && (strings.HasPrefix(name, "ras.") || strings.HasPrefix(name, "q931.")):
 			out = append(out, "-> "+name)
 		}

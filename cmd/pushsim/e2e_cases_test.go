@@ -245,6 +245,10 @@ func comparePBXSide(t *testing.T, w *world, src string) {
 		to, _ := e.Get("to")
 		switch {
 		case e.Name == "call.push_timeout", e.Name == "call.forwarded":
+		case e.Name == "q931.facility":
+			// Facilities carry tunnelled H.245 only: when they go, between
+			// the other messages, is the wall clock's on real sockets.
+			return "", false
 		case strings.HasPrefix(e.Name, "q931.") && hosted[from] && hosted[to] && e.Name != "q931.release_complete":
 		default:
 			return "", false
