@@ -45,7 +45,7 @@ func TestExpectationTypos(t *testing.T) {
 	_, err := Parse("typos.yaml", []byte(src))
 	want := []string{
 		`typos.yaml:19:5: call.released has no attribute "cuase" (did you mean "cause"?); it has call, cause`,
-		`typos.yaml:21:5: q931.setup has no attribute "too" (did you mean "to"?); it has from, to`,
+		`typos.yaml:21:5: q931.setup has no attribute "too" (did you mean "to"?); it has from, to, h245`,
 		`typos.yaml:23:11: unknown actor "alice-iphnoe" (did you mean "alice-iphone"?)`,
 		`typos.yaml:25:13: unknown device "alice-andriod" (did you mean "alice-android"?)`,
 		`typos.yaml:27:11: unknown actor "muenchen"; an actor is a device, a PBX, push, apns or fcm`,
