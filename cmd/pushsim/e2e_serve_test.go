@@ -34,9 +34,7 @@ func TestServeWakesAppThroughPushsim(t *testing.T) {
 		t.Fatal(err)
 	}
 	ip := loopback.Addr()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "serve-push.yaml")
-	src := fmt.Sprintf(`name: serve-push
+	serveOut := startServe(t, pbxsim, ps, ip, fmt.Sprintf(`name: serve-push
 pbx:
   system_name: pbx.example
   push: {name: Push, url: "wss://%s%s"}
@@ -47,33 +45,7 @@ devices:
   - {name: alice-iphone, user: alice, kind: myapps, os: ios}
   - {name: bob-desk, user: bob, kind: deskphone}
 expect: []
-`, serviceHost, ps.o.Path)
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pkiDir := ps.o.TestPKI
-	serveOut := &syncBuffer{}
-	serve := exec.Command(pbxsim, "serve", file, "--ip", ip.String(), "--session", netip.AddrPortFrom(ip, 443).String(),
-		"--push", ps.o.Listen.String(), "--push-cert", filepath.Join(pkiDir, filePBX), "--push-key", filepath.Join(pkiDir, filePBXKey),
-		"--push-ca", filepath.Join(pkiDir, fileServiceCA), "--log-format", "json", "--duration", "60s")
-	serve.Stdout, serve.Stderr = serveOut, serveOut
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- serve.Wait() }()
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		select {
-		case <-served:
-		case <-time.After(10 * time.Second):
-			_ = serve.Process.Kill()
-			t.Error("pbxsim serve did not stop on SIGINT")
-		}
-		if t.Failed() {
-			t.Logf("pbxsim serve:\n%s", serveOut.String())
-		}
-	})
+`, serviceHost, ps.o.Path))
 	waitFor(t, "serve's Push object logged in to pushsim", 20*time.Second, func() bool {
 		return strings.Contains(serveOut.String(), "pbx.push_connected")
 	})
@@ -111,4 +83,73 @@ expect: []
 	if !found {
 		t.Error("pushsim forwarded no push to APNs with 200")
 	}
+}
+
+// TestServePushBehindHTTPProxy: a PBX that reaches the internet only through
+// an HTTP proxy cannot connect its Push object (B04): serve reports it
+// disconnected with reason http_proxy and pushsim never hears from it.
+func TestServePushBehindHTTPProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	ps := startPushsim(t)
+	pbxsim, err := buildCommand("pbxsim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOut := startServe(t, pbxsim, ps, loopback.Addr(), fmt.Sprintf(`name: serve-proxy
+pbx:
+  push: {name: Push, url: "wss://%s%s", http_proxy: true}
+  users:
+    - {name: alice, number: "201", push: Push}
+devices:
+  - {name: alice-iphone, user: alice, kind: myapps, os: ios}
+expect: []
+`, serviceHost, ps.o.Path))
+	waitFor(t, "serve's Push object refused by the proxy", 20*time.Second, func() bool {
+		return strings.Contains(serveOut.String(), "pbx.push_disconnected") && strings.Contains(serveOut.String(), "http_proxy")
+	})
+	if strings.Contains(serveOut.String(), "pbx.push_connected") {
+		t.Error("the Push object connected through a proxy")
+	}
+	for _, e := range ps.events(t) {
+		if e.Name == "pbx.push_connected" || e.Name == "push.rejected" {
+			t.Errorf("pushsim heard from the PBX behind a proxy: %v", e)
+		}
+	}
+}
+
+// startServe runs `pbxsim serve` on src (a scenario file's text) at ip, its
+// Push object connected to ps with the test PKI's device certificate; it
+// returns serve's output, and stops serve when the test ends.
+func startServe(t *testing.T, pbxsim string, ps *pushsimRun, ip netip.Addr, src string) *syncBuffer {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "serve.yaml")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkiDir := ps.o.TestPKI
+	out := &syncBuffer{}
+	serve := exec.Command(pbxsim, "serve", file, "--ip", ip.String(), "--session", netip.AddrPortFrom(ip, 443).String(),
+		"--push", ps.o.Listen.String(), "--push-cert", filepath.Join(pkiDir, filePBX), "--push-key", filepath.Join(pkiDir, filePBXKey),
+		"--push-ca", filepath.Join(pkiDir, fileServiceCA), "--log-format", "json", "--duration", "60s")
+	serve.Stdout, serve.Stderr = out, out
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- serve.Wait() }()
+	t.Cleanup(func() {
+		_ = serve.Process.Signal(os.Interrupt)
+		select {
+		case <-served:
+		case <-time.After(10 * time.Second):
+			_ = serve.Process.Kill()
+			t.Error("pbxsim serve did not stop on SIGINT")
+		}
+		if t.Failed() {
+			t.Logf("pbxsim serve:\n%s", out.String())
+		}
+	})
+	return out
 }
