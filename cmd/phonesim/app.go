@@ -37,6 +37,7 @@ const appUsage = `  phonesim app      --gk HOST[:1719] --alias NAME [--number DI
                     [--vendor ADDR] [--token T] [--session ADDR|none] [--key ID:HEX]
                     [--kind myapps|mypbx] [--wake 1s[..3s]] [--answer-after 2s|never|busy]
                     [--dnd] [--notifications=false] [--suspend D] [--transport h323|h323-tcp|h323-tls]
+                    [--start background|foreground|closed|logged_out] [--vendor-port open|blocked]
                     [--pbx-signal ADDR] [--listen ADDR] [--duration D] [-v]
 `
 
@@ -60,6 +61,12 @@ type appFlags struct {
 	PushMode  string
 	Transport phone.Transport
 	PBXSignal netip.AddrPort
+	// Start is the state the user left the app in (background: asleep
+	// until a push; logged_out: the PBX holds no token of it).
+	Start phone.AppState
+	// VendorBlocked: the network's firewall drops the app's connections
+	// to its vendor's push port (B20), applied by the driver.
+	VendorBlocked bool
 }
 
 func parseApp(args []string, stderr io.Writer) (*appFlags, error) {
@@ -82,6 +89,8 @@ func parseApp(args []string, stderr io.Writer) (*appFlags, error) {
 	notify := fs.Bool("notifications", true, "the OS lets the app show notifications (B22, B23)")
 	suspend := fs.Duration("suspend", -1, "how long the OS lets the app run after a call or a wake before it suspends it (default: the OS's, B29)")
 	pushMode := fs.String("push-mode", "", "myPBX on Android: auto, on, active or off (B24)")
+	start := fs.String("start", "", "the state the user left the app in: background (asleep until a push), foreground (registered), closed or logged_out (default: the kind's, background)")
+	vendorPort := fs.String("vendor-port", "open", "open, or blocked: the network drops the app's connections to its vendor's push port (a Wi-Fi firewall, B20)")
 	ttl := fs.Duration("ttl", 60*time.Second, "registration time to live to ask for")
 	transport := fs.String("transport", "h323", "h323 (RAS on UDP), h323-tcp or h323-tls (H.460.17: RAS and calls on one connection to the PBX)")
 	pbxSignal := fs.String("pbx-signal", "", "the PBX's call-signalling address H.460.17 connects to (default: the --gk host, port 1720 or 1300 for TLS)")
@@ -123,6 +132,20 @@ func parseApp(args []string, stderr io.Writer) (*appFlags, error) {
 	}
 	if a.Device == "" {
 		a.Device = a.Alias + "-" + string(a.OS)
+	}
+	switch st := phone.AppState(*start); st {
+	case "":
+	case phone.Foreground, phone.Background, phone.Closed, phone.LoggedOut:
+		a.Start = st
+	default:
+		return nil, fmt.Errorf("--start %q: want background, foreground, closed or logged_out", *start)
+	}
+	switch *vendorPort {
+	case "open":
+	case "blocked":
+		a.VendorBlocked = true
+	default:
+		return nil, fmt.Errorf("--vendor-port %q: want open or blocked", *vendorPort)
 	}
 	if a.Listen, err = netip.ParseAddrPort(*listen); err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
@@ -251,6 +274,9 @@ func (a *appFlags) nodeConfig() (phone.NodeConfig, error) {
 	core := phone.Defaults(a.Device, a.Kind, a.OS)
 	core.TTL, core.Answer, core.Wake, core.Suspend = a.TTL, a.Answer, a.Wake, a.Suspend
 	core.WebSocketSession = a.Session.IsValid()
+	if a.Start != "" {
+		core.App = a.Start
+	}
 	core.IOS.NotificationsAllowed = a.Notify
 	core.Android.Notifications = a.Notify
 	if a.PushMode != "" {
@@ -332,6 +358,12 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	host := realnet.NewHost(a.Log, nil)
 	host.Describe = describers
 	host.Add(a.Device, cfg.IP, n)
+	if a.VendorBlocked {
+		// The firewall, in the driver: the app's dials to the vendor's
+		// port fail as a dropped SYN would.
+		host.Net = realnet.NewNet(realnet.Link{}, 0)
+		host.Net.BlockOutgoing(cfg.IP, a.Vendor.Port())
+	}
 	host.OnEvent = func(e *timeline.Event) { fmt.Fprintln(stdout, traceLine(a.Device, e)) }
 	if a.Duration > 0 {
 		var cancel context.CancelFunc

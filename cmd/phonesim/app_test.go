@@ -68,3 +68,32 @@ func TestAppSettings(t *testing.T) {
 		t.Errorf("android token %q", tok)
 	}
 }
+
+// TestAppStartAndVendorPort: --start sets the state the user left the app
+// in, --vendor-port blocked the firewall the driver applies; bad values are
+// usage errors.
+func TestAppStartAndVendorPort(t *testing.T) {
+	a, err := parseApp([]string{"--gk", "127.0.0.1", "--alias", "alice", "--os", "android", "--start", "logged_out", "--vendor-port", "blocked"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := a.nodeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Core.App != phone.LoggedOut || !a.VendorBlocked {
+		t.Errorf("app %q, vendor blocked %v", cfg.Core.App, a.VendorBlocked)
+	}
+	a, err = parseApp([]string{"--gk", "127.0.0.1", "--alias", "alice", "--os", "android"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := a.nodeConfig(); cfg.Core.App != phone.Background || a.VendorBlocked {
+		t.Errorf("defaults: app %q, vendor blocked %v", cfg.Core.App, a.VendorBlocked)
+	}
+	for _, bad := range [][]string{{"--start", "asleep"}, {"--vendor-port", "closed"}} {
+		if _, err := parseApp(append([]string{"--gk", "127.0.0.1", "--alias", "alice", "--os", "ios"}, bad...), &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

@@ -436,3 +436,40 @@ expect:
   - event: q931.connect
     to: caller0-desk
 `
+
+// The app's Wi-Fi blocks its vendor's push port (B20, `phonesim app
+// --vendor-port blocked`): it never holds its vendor connection, APNs has
+// no phone to deliver the push to, and the call ends with cause 18 after
+// the registration timeout, as in the simulator (where the vendor knows
+// the phone from its registration and drops the push; pushsim's emulator
+// knows a phone only from its hello and refuses the unknown token).
+func TestVendorPortBlocked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	ps := startPushsim(t)
+	apps := []appUser{{"erin", "201", "erin-iphone", phone.IOS}}
+	w := startWorld(t, ps, apps, false)
+	waitFor(t, "the Push object logged in", 15*time.Second, func() bool { return w.has("pbx.push_connected") })
+	a := startApp(t, w, ps, apps[0], "--vendor-port", "blocked")
+	time.Sleep(300 * time.Millisecond)
+	w.call(0, "201")
+	waitFor(t, "cause 18", 30*time.Second, func() bool { return w.has("q931.release_complete", "cause=18", "to=caller0-desk") })
+	if len(a.lines("push.delivered")) > 0 || len(a.lines("ras.rrq")) > 0 {
+		t.Error("a push reached the app behind the blocked port")
+	}
+	// The vendor never heard from the phone: pushsim's APNs answers the
+	// post 400 (a token it does not know), or drops the push for want of a
+	// connection when the phone said hello before; never delivers it.
+	refused := false
+	for _, e := range ps.events(t) {
+		refused = refused || e.Name == "push.forwarded" && e.get("platform") == "apns" && e.get("status") == "400" ||
+			e.Name == "push.dropped" && e.get("reason") == "vendor_unreachable"
+		if e.Name == "push.delivered" {
+			t.Errorf("pushsim delivered a push: %v", e.Attrs)
+		}
+	}
+	if !refused {
+		t.Error("pushsim neither refused the post nor dropped the push")
+	}
+}
