@@ -8,59 +8,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-yaml"
+	"github.com/callwake/callwake/internal/kubejob"
 )
 
-// jobManifest is the part of a Kubernetes Job the checks read.
-type jobManifest struct {
-	Kind string `yaml:"kind"`
-	Spec struct {
-		CompletionMode string `yaml:"completionMode"`
-		Completions    int    `yaml:"completions"`
-		Parallelism    int    `yaml:"parallelism"`
-		Template       struct {
-			Spec struct {
-				Containers []struct {
-					Image string   `yaml:"image"`
-					Args  []string `yaml:"args"`
-					Env   []struct {
-						Name      string `yaml:"name"`
-						ValueFrom struct {
-							FieldRef struct {
-								FieldPath string `yaml:"fieldPath"`
-							} `yaml:"fieldRef"`
-						} `yaml:"valueFrom"`
-					} `yaml:"env"`
-					VolumeMounts []struct {
-						MountPath string `yaml:"mountPath"`
-					} `yaml:"volumeMounts"`
-				} `yaml:"containers"`
-			} `yaml:"spec"`
-		} `yaml:"template"`
-	} `yaml:"spec"`
-}
-
 // readJob returns the Job of a manifest file (the first document whose kind is Job).
-func readJob(t *testing.T, path string) jobManifest {
+func readJob(t *testing.T, path string) kubejob.Job {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	job, _, err := kubejob.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
-		var job jobManifest
-		if err := yaml.Unmarshal(doc, &job); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if job.Kind == "Job" {
-			if len(job.Spec.Template.Spec.Containers) != 1 {
-				t.Fatalf("%s: %d containers, want 1", path, len(job.Spec.Template.Spec.Containers))
-			}
-			return job
-		}
-	}
-	t.Fatalf("%s: no Job", path)
-	return jobManifest{}
+	return job
 }
 
 // TestDeployManifest checks the Kubernetes manifests against the command

@@ -10,62 +10,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callwake/callwake/internal/kubejob"
 	"github.com/callwake/callwake/internal/shard"
-
-	"github.com/goccy/go-yaml"
 )
 
-// loadJob is the part of a Kubernetes Job of deploy/ the checks read.
-type loadJob struct {
-	Kind string `yaml:"kind"`
-	Spec struct {
-		CompletionMode string `yaml:"completionMode"`
-		Completions    int    `yaml:"completions"`
-		Parallelism    int    `yaml:"parallelism"`
-		Template       struct {
-			Spec struct {
-				Containers []loadContainer `yaml:"containers"`
-			} `yaml:"spec"`
-		} `yaml:"template"`
-	} `yaml:"spec"`
-}
-
-type loadContainer struct {
-	Image   string   `yaml:"image"`
-	Command []string `yaml:"command"`
-	Args    []string `yaml:"args"`
-	Env     []struct {
-		Name      string `yaml:"name"`
-		Value     string `yaml:"value"`
-		ValueFrom struct {
-			FieldRef struct {
-				FieldPath string `yaml:"fieldPath"`
-			} `yaml:"fieldRef"`
-		} `yaml:"valueFrom"`
-	} `yaml:"env"`
-}
-
-// readLoadJob returns the one container of the Job of a manifest file.
-func readLoadJob(t *testing.T, path string) (loadJob, loadContainer) {
+// readLoadJob returns the Job of a manifest file and its one container.
+func readLoadJob(t *testing.T, path string) (kubejob.Job, kubejob.Container) {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	job, c, err := kubejob.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
-		var job loadJob
-		if err := yaml.Unmarshal(doc, &job); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if job.Kind == "Job" {
-			if len(job.Spec.Template.Spec.Containers) != 1 {
-				t.Fatalf("%s: %d containers, want 1", path, len(job.Spec.Template.Spec.Containers))
-			}
-			return job, job.Spec.Template.Spec.Containers[0]
-		}
-	}
-	t.Fatalf("%s: no Job", path)
-	return loadJob{}, loadContainer{}
+	return job, c
 }
 
 // flagValue is the value of --name in args ("" when absent).
