@@ -261,7 +261,7 @@ const (
 	TransportH323     Transport = "h323"      // RAS UDP 1719, signalling TCP 1720 (default)
 	TransportH323TCP  Transport = "h323-tcp"  // H.460.17: RAS inside the TCP 1720 connection
 	TransportH323TLS  Transport = "h323-tls"  // H.460.17 over TLS 1300
-	TransportH323DTLS Transport = "h323-dtls" // RAS over DTLS 1719, signalling TLS 1300
+	TransportH323DTLS Transport = "h323-dtls" // RAS over DTLS on UDP 1300, signalling TLS 1300
 )
 
 // AppState is the app's life-cycle state.
