@@ -40,7 +40,7 @@ type legH245 struct {
 	key       uint64      // names its timers and listener (0: no H.245)
 	conn      node.ConnID // its separate H.245 connection (0: none)
 	listening bool
-	timers    uint8 // armed, a bit per control.Timer
+	timers    h323.H245Timers
 }
 
 // h245Legs indexes the legs that run H.245.
@@ -97,8 +97,8 @@ func (n *Node) h245Effect(now time.Time, l *sigLeg, e h323.Effect) {
 			n.dial(node.Dial{From: n.cfg.IP, To: e.Address, Transport: node.TCP, Protocol: "h245"}, dialFor{h245: l})
 		}
 	case h323.H245Send:
-		if l.h245.conn != 0 {
-			n.emit(node.Send{Conn: l.h245.conn, Payload: e.Payload, Event: node.Event{Name: e.Event, Protocol: "h245"}})
+		if eff, ok := h323.SendH245(l.h245.conn, e); ok {
+			n.emit(eff)
 		}
 	case h323.H245Close:
 		n.closeH245(l)
@@ -108,13 +108,11 @@ func (n *Node) h245Effect(now time.Time, l *sigLeg, e h323.Effect) {
 }
 
 func (n *Node) controlEffect(now time.Time, l *sigLeg, e control.Effect) {
+	if eff, ok := l.h245.timers.Apply(e, l.h245Timer); ok {
+		n.emit(eff)
+		return
+	}
 	switch e := e.(type) {
-	case control.SetTimer:
-		l.h245.timers |= 1 << uint(e.Timer)
-		n.emit(node.SetTimer{ID: l.h245Timer(e.Timer), After: e.After})
-	case control.StopTimer:
-		l.h245.timers &^= 1 << uint(e.Timer)
-		n.emit(node.CancelTimer{ID: l.h245Timer(e.Timer)})
 	case control.NoCommonCodec:
 		n.record("h245.no_common_codec", timeline.A("pbx", n.cfg.Name), timeline.A("device", l.device))
 		if l.done || l.leg == nil {
@@ -132,7 +130,7 @@ func (n *Node) controlEffect(now time.Time, l *sigLeg, e control.Effect) {
 // h245Timeout: an H.245 timer of a leg ran out.
 func (n *Node) h245Timeout(now time.Time, id node.TimerID) {
 	if l := n.h245.byKey[id.Key]; l != nil && !l.done && l.leg != nil {
-		l.h245.timers &^= 1 << uint(id.Part)
+		l.h245.timers.Fired(control.Timer(id.Part))
 		n.legDo(now, l, l.leg.H245Timeout(control.Timer(id.Part)))
 	}
 }
@@ -156,12 +154,7 @@ func (n *Node) endH245(l *sigLeg) {
 		return
 	}
 	n.closeH245(l)
-	for _, t := range []control.Timer{control.T101, control.T103, control.T106} {
-		if l.h245.timers&(1<<uint(t)) != 0 {
-			n.emit(node.CancelTimer{ID: l.h245Timer(t)})
-		}
-	}
-	l.h245.timers = 0
+	n.emit(l.h245.timers.CancelAll(l.h245Timer)...)
 	delete(n.h245.byKey, l.h245.key)
 }
 

@@ -73,7 +73,7 @@ const sockH245Base node.SockID = 0x100000
 type callH245 struct {
 	conn      node.ConnID // 0: none
 	listening bool        // its listener is open
-	timers    uint8       // the H.245 timers armed, a bit per control.Timer
+	timers    h323.H245Timers
 }
 
 // h245Config is the H.245 configuration of the leg of call c with local signalling address
@@ -117,8 +117,8 @@ func (n *Node) h245Effect(now time.Time, c *call, e h323.Effect) {
 		}
 		n.dial(dialH245, c, node.Dial{From: n.cfg.IP, To: e.Address, Transport: node.TCP, Protocol: "h245"})
 	case h323.H245Send:
-		if c.h245.conn != 0 {
-			n.emit(node.Send{Conn: c.h245.conn, Payload: e.Payload, Event: node.Event{Name: e.Event, Protocol: "h245"}})
+		if eff, ok := h323.SendH245(c.h245.conn, e); ok {
+			n.emit(eff)
 		}
 	case h323.H245Close:
 		n.closeH245(c)
@@ -128,13 +128,11 @@ func (n *Node) h245Effect(now time.Time, c *call, e h323.Effect) {
 }
 
 func (n *Node) controlEffect(now time.Time, c *call, e control.Effect) {
+	if eff, ok := c.h245.timers.Apply(e, c.h245Timer); ok {
+		n.emit(eff)
+		return
+	}
 	switch e := e.(type) {
-	case control.SetTimer:
-		c.h245.timers |= 1 << uint(e.Timer)
-		n.emit(node.SetTimer{ID: c.h245Timer(e.Timer), After: e.After})
-	case control.StopTimer:
-		c.h245.timers &^= 1 << uint(e.Timer)
-		n.emit(node.CancelTimer{ID: c.h245Timer(e.Timer)})
 	case control.ChannelOpened:
 		n.record("h245.channel_opened", timeline.A("device", n.name()), timeline.A("codec", e.Codec.String()),
 			timeline.A("rtp", e.RTP.String()))
@@ -161,7 +159,7 @@ func (c *call) h245Timer(t control.Timer) node.TimerID {
 // h245Timeout: an H.245 timer of a call ran out.
 func (n *Node) h245Timeout(now time.Time, id node.TimerID) {
 	if c := n.callByID(id.Key); c != nil && !c.done && c.leg != nil {
-		c.h245.timers &^= 1 << uint(id.Part)
+		c.h245.timers.Fired(control.Timer(id.Part))
 		n.legDo(now, c, c.leg.H245Timeout(control.Timer(id.Part)))
 	}
 }
@@ -181,12 +179,7 @@ func (n *Node) closeH245(c *call) {
 // endH245 is closeH245 at the end of a call, with its timers.
 func (n *Node) endH245(c *call) {
 	n.closeH245(c)
-	for _, t := range []control.Timer{control.T101, control.T103, control.T106} {
-		if c.h245.timers&(1<<uint(t)) != 0 {
-			n.emit(node.CancelTimer{ID: c.h245Timer(t)})
-		}
-	}
-	c.h245.timers = 0
+	n.emit(c.h245.timers.CancelAll(c.h245Timer)...)
 }
 
 // h245Listening reports whether in is about an H.245 listener (and records a failure).
