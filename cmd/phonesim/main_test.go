@@ -54,6 +54,20 @@ func startGatekeeperAt(t *testing.T, ip netip.Addr, ttl time.Duration) *testGate
 // startGatekeeperFor runs the test PBX at ip, granting ttl, for at most life.
 func startGatekeeperFor(t *testing.T, ip netip.Addr, ttl, life time.Duration) *testGatekeeper {
 	t.Helper()
+	gk := &testGatekeeper{ras: netip.AddrPortFrom(ip, pbx.PortRAS), rec: &recorder{}}
+	gk.start(t, ip, ttl, life)
+	return gk
+}
+
+// restartAt starts a new PBX (none of the old one's registrations) at ip
+// in place of the stopped one; its events go on in the same recorder.
+func (gk *testGatekeeper) restartAt(t *testing.T, ip netip.Addr, ttl time.Duration) {
+	t.Helper()
+	gk.start(t, ip, ttl, 20*time.Second)
+}
+
+func (gk *testGatekeeper) start(t *testing.T, ip netip.Addr, ttl, life time.Duration) {
+	t.Helper()
 	cfg := pbx.Config{SystemName: "gk", Users: []pbx.User{
 		{Name: "alice", Number: "201", Password: "secret"}, {Name: "bob", Number: "202"}, {Name: "carol", Number: "203"},
 		{Name: "alice0", Number: "2010", Password: "secret"}}}
@@ -72,7 +86,6 @@ func startGatekeeperFor(t *testing.T, ip netip.Addr, ttl, life time.Duration) *t
 	}
 	host := realnet.NewHost(zerolog.Nop(), nil)
 	host.Describe = describers
-	gk := &testGatekeeper{ras: netip.AddrPortFrom(ip, pbx.PortRAS), rec: &recorder{}}
 	host.OnEvent = gk.rec.add
 	host.Add("gk", ip, n)
 	ctx, cancel := context.WithTimeout(context.Background(), life)
@@ -94,7 +107,6 @@ func startGatekeeperFor(t *testing.T, ip netip.Addr, ttl, life time.Duration) *t
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return gk
 }
 
 // recorder keeps a host's events for the test goroutine.

@@ -53,6 +53,9 @@ type loadConfigT struct {
 
 	Progress io.Writer // a line per second; nil = none
 	Log      zerolog.Logger
+	// Observe, when set, sees every event of the phones' host as it
+	// happens (after the tally).
+	Observe func(*timeline.Event)
 	// Secure is the transport, H.235 token and certificates of every phone.
 	Secure secureSettings
 }
@@ -220,6 +223,9 @@ func runLoadNodes(ctx context.Context, cfg loadConfigT) (loadResult, error) {
 	}
 	t.res.Endpoints = started
 	host.OnEvent = t.event
+	if cfg.Observe != nil {
+		host.OnEvent = func(e *timeline.Event) { t.event(e); cfg.Observe(e) }
+	}
 	// The host runs until every phone has unregistered: the end of the run (its duration, or
 	// ctx) stops the phones at the rate they started, so that their URQs do not reach the
 	// gatekeeper in one burst.

@@ -39,10 +39,15 @@ func runPopulation(t *testing.T, cfg loadConfigT, gk *testGatekeeper, until func
 	var wg sync.WaitGroup
 	var res loadResult
 	var err error
+	phones := &recorder{}
+	cfg.Observe = phones.add
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	wg.Go(func() { res, err = runLoadNodes(runCtx, cfg) })
-	for !until(gk.rec.snapshot()) {
+	// Until what the test waits for holds, and every answer the PBX sent
+	// has reached its phone: an answer still in flight when the run ends
+	// would leave a phone short of what the PBX counts.
+	for !until(gk.rec.snapshot()) || !arrived(gk.rec.snapshot(), phones.snapshot(), cfg.AliasPrefix) {
 		select {
 		case <-ctx.Done():
 			stop()
@@ -57,6 +62,28 @@ func runPopulation(t *testing.T, cfg loadConfigT, gk *testGatekeeper, until func
 		t.Fatal(err)
 	}
 	return res
+}
+
+// arrived says whether every RAS message the PBX sent has been received
+// by the phones (each named by its alias as the receiver).
+func arrived(pbx, phones []timeline.Event, prefix string) bool {
+	want := map[string]int{}
+	for _, e := range pbx {
+		if from, _ := e.Get("from"); from == "gk" && strings.HasPrefix(e.Name, "ras.") {
+			want[e.Name]++
+		}
+	}
+	for _, e := range phones {
+		if to, _ := e.Get("to"); strings.HasPrefix(to, prefix) {
+			want[e.Name]--
+		}
+	}
+	for _, n := range want {
+		if n > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func dump(events []timeline.Event) string {
@@ -188,23 +215,26 @@ func TestPopulationRetriesFailures(t *testing.T) {
 // still has an endpointIdentifier of its own.
 func TestPopulationSurvivesPBXRestart(t *testing.T) {
 	ip := nextLoopback()
-	first := startGatekeeperAt(t, ip, 2*time.Second)
-	cfg := population(first.ras, 3)
-	var second *testGatekeeper
+	gk := startGatekeeperAt(t, ip, 2*time.Second)
+	cfg := population(gk.ras, 3)
 	t.Cleanup(func() {
-		if t.Failed() && second != nil {
-			t.Logf("the restarted PBX saw:\n%s", dump(second.rec.snapshot()))
+		if t.Failed() {
+			t.Logf("the PBX saw, before and after its restart:\n%s", dump(gk.rec.snapshot()))
 		}
 	})
-	res := runPopulation(t, cfg, first, func(evs []timeline.Event) bool {
-		if second == nil {
+	restarted := false
+	res := runPopulation(t, cfg, gk, func(evs []timeline.Event) bool {
+		if !restarted {
 			if sent(evs, "ras.rcf") < 3 {
 				return false
 			}
-			first.stop()
-			second = startGatekeeperAt(t, ip, 2*time.Second)
+			// The second PBX records into the first one's history.
+			gk.stop()
+			gk.restartAt(t, ip, 2*time.Second)
+			restarted = true
+			return false
 		}
-		return sent(second.rec.snapshot(), "ras.rcf") >= 3 && requests(second.rec.snapshot(), "ras.rrq", false) >= 3
+		return sent(evs, "ras.rcf") >= 6 && requests(evs, "ras.rrq", false) >= 6
 	})
 	if res.Registered != 6 || len(res.Failed) != 0 || len(res.Lost) != 0 {
 		t.Errorf("result %+v: want three phones registered twice", res)
