@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -191,7 +192,8 @@ func isDir(path string) bool {
 }
 
 // runAll runs the loaded files on every core, counting each finished file
-// in progress; the outcomes keep file order.
+// in progress; the outcomes keep file order. The largest worlds start
+// first: a storm started last would run alone on one core at the end.
 func runAll(files []loaded, opts scenario.RunOptions, progress *report.Progress) []runOutcome {
 	out := make([]runOutcome, len(files))
 	jobs := make(chan int)
@@ -206,12 +208,30 @@ func runAll(files []loaded, opts scenario.RunOptions, progress *report.Progress)
 			}
 		}()
 	}
-	for i := range files {
+	for _, i := range largestFirst(files) {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
 	return out
+}
+
+// largestFirst orders the files' indices by the size of their worlds
+// (devices and calls, populations counted member by member), largest first,
+// in file order among equals.
+func largestFirst(files []loaded) []int {
+	size := func(l loaded) int {
+		if l.file == nil {
+			return 0
+		}
+		return len(l.file.Devices) + len(l.file.Calls)
+	}
+	order := make([]int, len(files))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return size(files[b]) - size(files[a]) })
+	return order
 }
 
 // runRealtime runs every loaded file at once on real sockets, each in an
