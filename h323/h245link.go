@@ -101,7 +101,10 @@ func seededRandom(callID [16]byte, outgoing bool) func() uint32 {
 // fromControl turns the peer's effects into the leg's: messages are queued for tunnelling or
 // become H245Send, the rest is reported as H245.
 func (l *Leg) fromControl(effects []control.Effect) []Effect {
-	var out []Effect
+	if len(effects) == 0 {
+		return nil
+	}
+	out := make([]Effect, 0, len(effects)+1) // one append at most past the effects: the close
 	for _, e := range effects {
 		switch e := e.(type) {
 		case control.Send:

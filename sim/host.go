@@ -148,14 +148,15 @@ func (h *Host) deliver(hn *hosted, in node.Input) {
 		return
 	}
 	h.draining = true
-	for len(h.queue) > 0 && h.err == nil {
-		q := h.queue[0]
-		h.queue[0] = queued{}
-		h.queue = h.queue[1:]
+	// Read by index and emptied in place, so the queue keeps its capacity.
+	for i := 0; i < len(h.queue) && h.err == nil; i++ {
+		q := h.queue[i]
+		h.queue[i] = queued{}
 		for _, e := range q.to.n.Handle(h.Now(), q.in) {
 			h.apply(q.to, e)
 		}
 	}
+	clear(h.queue)
 	h.queue = h.queue[:0]
 	h.draining = false
 }

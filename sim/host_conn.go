@@ -19,6 +19,7 @@ type hconn struct {
 	// inbox holds the messages of a WebSocket or HTTP/2 connection that the
 	// peer sent and whose octet on the stream has not arrived yet.
 	inbox []message
+	head  int // inbox[:head] were delivered (emptied in place, keeping its capacity)
 	peer  *hconn
 	// sec is the Security of the end's own socket or dial: what it
 	// presented and trusts.
@@ -187,12 +188,14 @@ func (h *Host) data(hc *hconn, b []byte) {
 	}
 	if framed(hc.transport) {
 		for range b {
-			if len(hc.inbox) == 0 {
+			if hc.head == len(hc.inbox) {
 				break
 			}
-			m := hc.inbox[0]
-			hc.inbox[0] = message{}
-			hc.inbox = hc.inbox[1:]
+			m := hc.inbox[hc.head]
+			hc.inbox[hc.head] = message{}
+			if hc.head++; hc.head == len(hc.inbox) {
+				hc.inbox, hc.head = hc.inbox[:0], 0
+			}
 			h.deliver(hc.owner, node.Message{Conn: hc.id, Payload: m.payload, HTTP: m.http})
 			if hc.closed {
 				return

@@ -84,7 +84,7 @@ type Network struct {
 	rand        *Rand
 	defaultLink LinkProfile
 	links       map[linkKey]LinkProfile
-	nodes       map[netip.Addr]*station
+	nodes       map[addrKey]*station
 	stalled     []*Conn // connections holding data for a down link, in stall order
 
 	// ConnectTimeout is how long a Dial whose SYN gets no answer (blocked
@@ -119,13 +119,21 @@ type streamListener struct {
 	accept func(*Conn)
 }
 
-type linkKey struct{ a, b netip.Addr }
+// The network's maps are keyed by an address's 16 bytes, not by
+// netip.Addr: every datagram and segment looks up its two ends, and a plain
+// array hashes faster than the struct with its zone handle (the simulated
+// network has no zones).
+type addrKey [16]byte
+
+func keyAddr(a netip.Addr) addrKey { return a.As16() }
+
+type linkKey struct{ a, b addrKey }
 
 func keyOf(a, b netip.Addr) linkKey {
 	if b.Less(a) {
 		a, b = b, a
 	}
-	return linkKey{a, b}
+	return linkKey{a.As16(), b.As16()}
 }
 
 // NewNetwork returns a network on loop whose draws come from
@@ -136,7 +144,7 @@ func NewNetwork(loop *Loop, world *Rand, defaultLink LinkProfile) *Network {
 		rand:           world.Fork("network"),
 		defaultLink:    defaultLink,
 		links:          make(map[linkKey]LinkProfile),
-		nodes:          make(map[netip.Addr]*station),
+		nodes:          make(map[addrKey]*station),
 		ConnectTimeout: DefaultConnectTimeout,
 		StallTimeout:   DefaultStallTimeout,
 	}
@@ -200,20 +208,20 @@ func (n *Network) BlockOutgoing(addr netip.Addr, port uint16) {
 
 // UnblockOutgoing lifts a BlockOutgoing.
 func (n *Network) UnblockOutgoing(addr netip.Addr, port uint16) {
-	if nd := n.nodes[addr]; nd != nil {
+	if nd := n.nodes[keyAddr(addr)]; nd != nil {
 		nd.outBlocked = slices.DeleteFunc(nd.outBlocked, func(p uint16) bool { return p == port })
 	}
 }
 
 // outBlockedFrom reports whether from cannot reach port.
 func (n *Network) outBlockedFrom(from netip.Addr, port uint16) bool {
-	nd := n.nodes[from]
+	nd := n.nodes[keyAddr(from)]
 	return nd != nil && slices.Contains(nd.outBlocked, port)
 }
 
 // UnblockPort lifts a BlockPort.
 func (n *Network) UnblockPort(addr netip.Addr, port uint16) {
-	nd := n.nodes[addr]
+	nd := n.nodes[keyAddr(addr)]
 	if nd == nil {
 		return
 	}
@@ -241,7 +249,7 @@ func (n *Network) ListenUDP(addr netip.AddrPort, handler func(from netip.AddrPor
 // UnlistenUDP stops delivery to addr; datagrams in flight to it are dropped
 // on arrival.
 func (n *Network) UnlistenUDP(addr netip.AddrPort) {
-	if nd := n.nodes[addr.Addr()]; nd != nil {
+	if nd := n.nodes[keyAddr(addr.Addr())]; nd != nil {
 		for i, l := range nd.udp {
 			if l.port == addr.Port() {
 				nd.udp = append(nd.udp[:i], nd.udp[i+1:]...)
@@ -264,7 +272,7 @@ func (n *Network) SendUDP(from, to netip.AddrPort, payload []byte) (delivered bo
 // that goes away while the datagram is in flight. The payload is copied, so
 // the caller may reuse its buffer.
 func (n *Network) SendDatagram(from, to netip.AddrPort, payload []byte) Drop {
-	dst := n.nodes[to.Addr()]
+	dst := n.nodes[keyAddr(to.Addr())]
 	if dst == nil || dst.udpHandler(to.Port()) == nil {
 		return DropNoListener
 	}
@@ -282,7 +290,7 @@ func (n *Network) SendDatagram(from, to netip.AddrPort, payload []byte) Drop {
 	delay := link.Latency + r.Duration(0, link.Jitter)
 	data := append([]byte(nil), payload...)
 	n.loop.After(delay, func() {
-		if nd := n.nodes[to.Addr()]; nd != nil {
+		if nd := n.nodes[keyAddr(to.Addr())]; nd != nil {
 			if h := nd.udpHandler(to.Port()); h != nil {
 				h(from, data)
 			}
@@ -293,10 +301,10 @@ func (n *Network) SendDatagram(from, to netip.AddrPort, payload []byte) Drop {
 
 // station returns the station of addr, creating it.
 func (n *Network) station(addr netip.Addr) *station {
-	nd := n.nodes[addr]
+	nd := n.nodes[keyAddr(addr)]
 	if nd == nil {
 		nd = &station{ephemeral: firstEphemeral}
-		n.nodes[addr] = nd
+		n.nodes[keyAddr(addr)] = nd
 	}
 	return nd
 }

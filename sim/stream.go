@@ -65,7 +65,8 @@ type Conn struct {
 
 	// Receiving side: data and the close that arrived before the callbacks
 	// were set, or while earlier data still waits for OnData.
-	inbox        [][]byte
+	inbox        [][]byte // pieces arrived; those before head were delivered
+	head         int
 	drainPending bool
 	closeArrived bool
 	closeErr     error
@@ -115,7 +116,7 @@ func (n *Network) ListenStream(addr netip.AddrPort, accept func(*Conn)) error {
 // UnlistenStream stops accepting connections on addr; established
 // connections are not affected.
 func (n *Network) UnlistenStream(addr netip.AddrPort) {
-	if nd := n.nodes[addr.Addr()]; nd != nil {
+	if nd := n.nodes[keyAddr(addr.Addr())]; nd != nil {
 		for i, l := range nd.streams {
 			if l.port == addr.Port() {
 				nd.streams = append(nd.streams[:i], nd.streams[i+1:]...)
@@ -147,7 +148,7 @@ func (n *Network) dial(from, to netip.AddrPort, onConnect func(*Conn, error)) {
 	giveUp := n.loop.Now() + n.ConnectTimeout
 	timeout := func() { n.loop.At(giveUp, func() { onConnect(nil, ErrTimeout) }) }
 	link := n.Link(from.Addr(), to.Addr())
-	if dst := n.nodes[to.Addr()]; link.Down || link.Loss >= 1 || (dst != nil && dst.isBlocked(to.Port())) || n.outBlockedFrom(from.Addr(), to.Port()) {
+	if dst := n.nodes[keyAddr(to.Addr())]; link.Down || link.Loss >= 1 || (dst != nil && dst.isBlocked(to.Port())) || n.outBlockedFrom(from.Addr(), to.Port()) {
 		timeout()
 		return
 	}
@@ -166,7 +167,7 @@ func (n *Network) dial(from, to netip.AddrPort, onConnect func(*Conn, error)) {
 		}
 		answerDelay := segmentDelay(back, n.randFor(to.Addr()), synRTO)
 		var accept func(*Conn)
-		if dst := n.nodes[to.Addr()]; dst != nil {
+		if dst := n.nodes[keyAddr(to.Addr())]; dst != nil {
 			accept = dst.streamAccept(to.Port())
 		}
 		if accept == nil {
@@ -203,6 +204,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 			chunk = chunk[:link.MaxSegment:link.MaxSegment]
 		}
 		data = data[len(chunk):]
+		if link.SplitProbability <= 0 {
+			c.send(chunk) // the common case, without a slice of one piece
+			continue
+		}
 		for _, piece := range splitPieces(chunk, link.SplitProbability, r) {
 			c.send(piece)
 		}
@@ -327,7 +332,7 @@ func (c *Conn) arriveClose(err error) {
 }
 
 func (c *Conn) scheduleDrain() {
-	if c.drainPending || (len(c.inbox) == 0 && !c.closeArrived) {
+	if c.drainPending || (c.head == len(c.inbox) && !c.closeArrived) {
 		return
 	}
 	c.drainPending = true
@@ -342,11 +347,17 @@ func (c *Conn) drain() {
 	if c.drainPending {
 		return // a scheduled drain will keep the order
 	}
-	for len(c.inbox) > 0 && c.onData != nil {
-		p := c.inbox[0]
-		c.inbox[0] = nil
-		c.inbox = c.inbox[1:]
+	// The inbox is read from c.head, and emptied in place once read: a
+	// slice popped from its front would lose its capacity, and every piece
+	// would allocate a new one. (onData may receive and drain again.)
+	for c.head < len(c.inbox) && c.onData != nil {
+		p := c.inbox[c.head]
+		c.inbox[c.head] = nil
+		c.head++
 		c.onData(p)
+	}
+	if c.head == len(c.inbox) {
+		c.inbox, c.head = c.inbox[:0], 0
 	}
 	if len(c.inbox) == 0 && c.closeArrived && !c.closeTold && c.onClose != nil {
 		c.closeTold = true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -117,7 +118,24 @@ func (Failure) isEffect()               {}
 // EventName is the timeline event name of an H.245 message named name (its ASN.1
 // identifier): "h245." and the name in snake case.
 func EventName(name string) string {
+	// Every message of a call asks for its name: the few names there are
+	// are made once (the cache is shared by the worlds running at once).
+	if e, ok := eventNames.Load(name); ok {
+		return e.(string)
+	}
+	e := eventName(name)
+	eventNames.Store(name, e)
+	return e
+}
+
+// eventNames caches EventName; its keys are ASN.1 identifiers of the H.245
+// module, a bounded set (a peer's message is named by its decoded choice,
+// never by its bytes).
+var eventNames sync.Map
+
+func eventName(name string) string {
 	var b strings.Builder
+	b.Grow(len("h245.") + 2*len(name))
 	b.WriteString("h245.")
 	for i, r := range name {
 		if unicode.IsUpper(r) {
