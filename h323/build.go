@@ -154,7 +154,7 @@ func (m message) send(t q931.MessageType, payload []byte, err error, attrs ...ti
 	if err != nil {
 		return ProtocolError{Err: fmt.Errorf("h323: encoding %v: %w", t, err)}
 	}
-	return Send{Payload: payload, Event: "q931." + t.String(), Attrs: append(attrs, m.h245Attrs...)}
+	return Send{Payload: payload, Event: t.EventName(), Attrs: append(attrs, m.h245Attrs...)}
 }
 
 func (m message) setup() Effect {

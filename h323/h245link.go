@@ -101,10 +101,13 @@ func seededRandom(callID [16]byte, outgoing bool) func() uint32 {
 // fromControl turns the peer's effects into the leg's: messages are queued for tunnelling or
 // become H245Send, the rest is reported as H245.
 func (l *Leg) fromControl(effects []control.Effect) []Effect {
-	if len(effects) == 0 {
-		return nil
+	var out []Effect
+	add := func(e Effect) {
+		if out == nil {
+			out = make([]Effect, 0, len(effects)+1) // one append at most past the effects: the close
+		}
+		out = append(out, e)
 	}
-	out := make([]Effect, 0, len(effects)+1) // one append at most past the effects: the close
 	for _, e := range effects {
 		switch e := e.(type) {
 		case control.Send:
@@ -113,12 +116,12 @@ func (l *Leg) fromControl(effects []control.Effect) []Effect {
 				l.h245.names = append(l.h245.names, e.Name)
 				continue
 			}
-			out = append(out, H245Send{Payload: e.Message, Event: e.Event})
+			add(H245Send{Payload: e.Message, Event: e.Event})
 		case control.SessionEnded:
-			out = append(out, H245{Effect: e})
+			add(H245{Effect: e})
 			out = append(out, l.closeH245()...)
 		default:
-			out = append(out, H245{Effect: e})
+			add(H245{Effect: e})
 		}
 	}
 	return out
@@ -140,7 +143,8 @@ func (l *Leg) takeTunnelled() ([][]byte, []timeline.Attr) {
 		return nil, nil
 	}
 	msgs, attr := l.h245.pending, timeline.A("h245", strings.Join(l.h245.names, ","))
-	l.h245.pending, l.h245.names, l.h245.sent = nil, nil, true
+	// The messages go to the caller; the names were copied by Join.
+	l.h245.pending, l.h245.names, l.h245.sent = nil, l.h245.names[:0], true
 	return msgs, []timeline.Attr{attr}
 }
 

@@ -202,7 +202,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, core: core, byName: map[string]*entry{}, aliases: map[string]int{},
+	n := &Node{cfg: cfg, core: core, byName: make(map[string]*entry, len(cfg.Core.Devices)), aliases: make(map[string]int, 2*len(cfg.Core.Users)),
 		byUser: make([][]*entry, len(cfg.Core.Users)), byRAS: map[netip.AddrPort]*entry{}, byIP: map[netip.Addr][]*entry{},
 		conns: map[node.ConnID]*pconn{}, callers: map[CallID]*sigLeg{}, legs: map[LegID]*sigLeg{},
 		guids: map[CallID][16]byte{}, pushes: map[string]pendingPush{}, dials: map[uint64]dialFor{}}
@@ -214,14 +214,25 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	for i, u := range cfg.Core.Users {
 		n.aliases[u.Name] = i // a name wins over a number
 	}
-	known := map[string]DeviceEntry{}
-	for _, d := range cfg.Directory {
-		known[d.Name] = d
-	}
-	for _, d := range cfg.Core.Devices {
-		de, ok := known[d.Name]
-		if !ok {
-			de = DeviceEntry{Name: d.Name}
+	// The directory usually lists the devices in their order (a scenario
+	// writes both): a map of it is made only when it does not.
+	var known map[string]DeviceEntry
+	n.dir = make([]*entry, 0, len(cfg.Core.Devices))
+	for i, d := range cfg.Core.Devices {
+		var de DeviceEntry
+		if i < len(cfg.Directory) && cfg.Directory[i].Name == d.Name {
+			de = cfg.Directory[i]
+		} else {
+			if known == nil {
+				known = make(map[string]DeviceEntry, len(cfg.Directory))
+				for _, d := range cfg.Directory {
+					known[d.Name] = d
+				}
+			}
+			var ok bool
+			if de, ok = known[d.Name]; !ok {
+				de = DeviceEntry{Name: d.Name}
+			}
 		}
 		e := &entry{DeviceEntry: de, idx: len(n.dir), kind: d.Kind, user: n.aliases[d.User], tokenDropped: d.Kind.isApp() && !d.PushToken}
 		n.dir = append(n.dir, e)

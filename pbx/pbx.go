@@ -96,9 +96,9 @@ func New(cfg Config) (*PBX, error) {
 		registrationTimeout: cfg.RegistrationTimeout,
 		nameLookup:          cfg.NameLookup,
 		noAnswerTimeout:     cfg.NoAnswerTimeout,
-		userByName:          map[string]int{},
-		userByNumber:        map[string]int{},
-		deviceByName:        map[string]int{},
+		userByName:          make(map[string]int, len(cfg.Users)),
+		userByNumber:        make(map[string]int, len(cfg.Users)),
+		deviceByName:        make(map[string]int, len(cfg.Devices)),
 		callByID:            map[CallID]*call{},
 		legCall:             map[LegID]*call{},
 	}
@@ -109,6 +109,8 @@ func New(cfg Config) (*PBX, error) {
 		p.pushObject = cfg.Push.Name
 		p.pushConnected = cfg.Push.Connected
 	}
+	p.users = make([]user, 0, len(cfg.Users))
+	p.devices = make([]device, 0, len(cfg.Devices))
 	for _, u := range cfg.Users {
 		if u.Presence == "" {
 			u.Presence = Available

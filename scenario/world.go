@@ -323,6 +323,7 @@ func (w *world) pbxNodeConfig(index int, ips map[string]netip.Addr, keys map[str
 	if spec.Push != nil {
 		cfg.Push = &pbx.PushObject{Name: spec.Push.Name}
 	}
+	cfg.Users = make([]pbx.User, 0, len(spec.Users))
 	for _, u := range spec.Users {
 		pu := pbx.User{Name: u.Name, Display: u.Display, Number: u.Number, Password: u.Password, Push: u.Push,
 			Presence: pbx.Presence(u.Presence), Forks: u.Forks}
@@ -337,7 +338,8 @@ func (w *world) pbxNodeConfig(index int, ips map[string]netip.Addr, keys map[str
 		}
 		cfg.Users = append(cfg.Users, pu)
 	}
-	var dir []pbx.DeviceEntry
+	cfg.Devices = make([]pbx.Device, 0, len(f.Devices))
+	dir := make([]pbx.DeviceEntry, 0, len(f.Devices))
 	for i := range f.Devices {
 		d := &f.Devices[i]
 		if w.users[d.User].pbx != index {

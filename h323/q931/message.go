@@ -114,7 +114,16 @@ func (t MessageType) String() string {
 
 // EventName is the timeline event name of a message of this type
 // ("q931.setup").
-func (t MessageType) EventName() string { return "q931." + t.String() }
+func (t MessageType) EventName() string { return eventNames[t] }
+
+// eventNames holds the event name of every message type (256 of them), made
+// once: a call's every message asks for its name.
+var eventNames = func() (names [256]string) {
+	for t := range names {
+		names[t] = "q931." + MessageType(t).String()
+	}
+	return names
+}()
 
 // Message is one Q.931 message.
 type Message struct {
