@@ -231,6 +231,14 @@ func (l *Leg) HandleMessage(payload []byte) []Effect {
 	}
 	effects := l.handle(in)
 	if l.state == StateReleased {
+		if l.h245.mode == h245Separate && !l.h245.closed {
+			// The peer cleared the call while the session was still open on its own
+			// connection: we end our side of it as H.323 8.5 says a terminating
+			// endpoint does (endSessionCommand, then close). The peer's own
+			// endSessionCommand may still be on its way on the other connection; had
+			// it come first, ours was the answer and this sends nothing.
+			return append(effects, l.endH245()...)
+		}
 		return append(effects, l.closeH245()...)
 	}
 	return l.h245Received(in, effects)

@@ -41,6 +41,14 @@ type Host struct {
 	// gatekeeper on loopback), so an IP alone names no one.
 	ports   map[netip.AddrPort]string
 	portsMu sync.Mutex // dials name their local end from their own goroutines
+	// OwnAddresses says that every hosted node has an address of its own and
+	// no one else sends from those addresses (a scenario's world on
+	// loopback, each actor on its 127.0.0.x): an address whose port is not
+	// named yet names its node. A dialled connection's local port is named
+	// only once the dial returns, and the listener's node may answer on the
+	// accepted connection before that. Set before Run.
+	OwnAddresses bool
+	ipNames      map[netip.Addr]string // OwnAddresses: each node's address
 
 	tl *timeline.Timeline
 	// OnEvent, when set, sees every event as it is recorded (a live trace).
@@ -150,6 +158,16 @@ func (h *Host) Loop() *Loop { return h.loop }
 // Add hosts n as the actor name at ip (before Run).
 func (h *Host) Add(name string, ip netip.Addr, n node.Node) NodeRef {
 	ref := NodeRef(len(h.nodes))
+	if h.OwnAddresses && ip.IsValid() && !ip.IsUnspecified() {
+		if h.ipNames == nil {
+			h.ipNames = map[netip.Addr]string{}
+		}
+		if other, shared := h.ipNames[ip]; shared && other != name {
+			h.ipNames[ip] = "" // two nodes on one address: the address names neither
+		} else if !shared {
+			h.ipNames[ip] = name
+		}
+	}
 	h.nodes = append(h.nodes, &hosted{ref: ref, name: name, ip: ip, n: n,
 		socks: map[node.SockID]*socket{}, conns: map[node.ConnID]*conn{}, timers: map[node.TimerID]*pendingTimer{}})
 	return ref
@@ -165,6 +183,9 @@ func (h *Host) AddAfter(name string, ip netip.Addr, n node.Node, d time.Duration
 // Name names the actor at an address: a hosted node, else the address.
 func (h *Host) Name(a netip.AddrPort) string {
 	if n, ok := h.portName(a); ok {
+		return n
+	}
+	if n := h.ipNames[a.Addr()]; n != "" {
 		return n
 	}
 	return a.String()

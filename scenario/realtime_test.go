@@ -36,6 +36,7 @@ var realtimeLibrary = []string{
 	"cause-codes-normal-clearing",        // B32 B30
 	"cause-codes-user-busy",              // B32
 	"push-trust-list-fixed",              // B03 B01: a Push object changed during the run
+	"h245-separate-connection",           // H.245 on connections of its own (H.225.0 h245Address)
 }
 
 // TestRealtimeMatchesSimulated runs those scenarios at once on loopback

@@ -107,6 +107,7 @@ func RunRealtime(ctx context.Context, f *File, o RealOptions) (*Result, error) {
 	// stranger: a population of thousands of apps keeps thousands of
 	// connections to its PBX on this one host.
 	host.Limits.MaxConns, host.Limits.MaxConnsPerIP = 0, 0
+	host.OwnAddresses = true // every actor on a 127.0.0.x of its own
 	net := realnet.NewNet(realnet.Link{Latency: f.Network.Latency, Jitter: f.Network.Jitter, Loss: f.Network.Loss}, uint64(f.Seed))
 	host.Net = net
 	refs := make([]realnet.NodeRef, len(w.actors))
