@@ -51,28 +51,53 @@ func WritePcap(w io.Writer, events []timeline.Event) error {
 // WritePcapAt is WritePcap with the capture's timestamps counted from epoch
 // (a real run's start) instead of the fixed epoch of simulated runs.
 func WritePcapAt(w io.Writer, epoch time.Time, events []timeline.Event) error {
-	cw, err := capture.NewWriter(w, epoch)
+	p, err := NewPcapStream(w, epoch)
 	if err != nil {
 		return err
 	}
-	streams := map[connKey]*capture.Stream{}
 	for i := range events {
-		e := &events[i]
-		if e.Wire == nil {
-			continue
+		if err := p.Add(&events[i]); err != nil {
+			return err
 		}
-		switch e.Wire.Protocol {
-		case "ras":
-			src, dst := rasEndpoints(e.Wire)
-			if err := cw.WriteUDP(e.At, src, dst, e.Wire.Payload); err != nil {
-				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
-			}
-		case "q931", "h245":
-			// H.245 on its own connection is TPKT-framed like Q.931; a dissector follows it
-			// from the h245Address the call signalling announced.
-			if err := writeQ931(cw, streams, e); err != nil {
-				return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
-			}
+	}
+	return nil
+}
+
+// PcapStream writes a timeline's messages as WritePcapAt does, one event at
+// a time as a run records them: a storm's capture is written as it happens
+// instead of from every event's bytes kept to the end. It holds one TCP
+// stream state per connection, nothing of the messages.
+type PcapStream struct {
+	cw      *capture.Writer
+	streams map[connKey]*capture.Stream
+}
+
+// NewPcapStream writes the pcap header to w.
+func NewPcapStream(w io.Writer, epoch time.Time) (*PcapStream, error) {
+	cw, err := capture.NewWriter(w, epoch)
+	if err != nil {
+		return nil, err
+	}
+	return &PcapStream{cw: cw, streams: map[connKey]*capture.Stream{}}, nil
+}
+
+// Add writes e if it is a RAS, Q.931 or H.245 message with its wire bytes;
+// other events are skipped. Events must come in timeline order.
+func (p *PcapStream) Add(e *timeline.Event) error {
+	if e.Wire == nil {
+		return nil
+	}
+	switch e.Wire.Protocol {
+	case "ras":
+		src, dst := rasEndpoints(e.Wire)
+		if err := p.cw.WriteUDP(e.At, src, dst, e.Wire.Payload); err != nil {
+			return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
+		}
+	case "q931", "h245":
+		// H.245 on its own connection is TPKT-framed like Q.931; a dissector follows it
+		// from the h245Address the call signalling announced.
+		if err := writeQ931(p.cw, p.streams, e); err != nil {
+			return fmt.Errorf("report: pcap: event %d (%s): %w", e.Seq, e.Name, err)
 		}
 	}
 	return nil

@@ -25,6 +25,10 @@ type RunOptions struct {
 	// ask for hours of work (thousands of phones for a day); the budget
 	// makes that a clear error instead (pbxsim run --max-events).
 	MaxEvents uint64
+	// Tap, when set, sees every event of the run as it is recorded, wire
+	// bytes included, whatever Lean keeps (timeline.Timeline.Tap): a view
+	// written as the run goes.
+	Tap func(*timeline.Event)
 
 	// pushTap is a test and diagnostic hook (see pushTap); only the
 	// package's own tests set it.
@@ -80,6 +84,7 @@ func Run(f *File, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.Pos, f.Name, err)
 	}
+	w.timeline.Tap = opts.Tap
 	if opts.Lean && !opts.Record {
 		names := ExpectedNames(f.Expect)
 		w.timeline.Keep = func(name string) bool { return names[name] }

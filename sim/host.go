@@ -244,7 +244,7 @@ func (h *Host) recordMessage(ev *node.Event, transport node.Transport, src, dst 
 		attrs = append(attrs, timeline.A("lost", true))
 	}
 	var wire *timeline.Wire
-	if ev.Protocol != "" && !h.tl.NoWire {
+	if ev.Protocol != "" && h.tl.WantsWire() {
 		b := ev.Wire
 		if b == nil {
 			b = payload
@@ -278,7 +278,7 @@ func (h *Host) recordAbout(hn *hosted, e node.Record) {
 	attrs = append(attrs, timeline.A("from", h.Name(src.Addr())), timeline.A("to", h.Name(dst.Addr())))
 	attrs = append(attrs, e.Attrs...)
 	var wire *timeline.Wire
-	if e.About.Protocol != "" && !h.tl.NoWire {
+	if e.About.Protocol != "" && h.tl.WantsWire() {
 		wire = &timeline.Wire{Protocol: e.About.Protocol, Transport: hc.transport.String(), Src: src, Dst: dst, Payload: e.About.Payload}
 	}
 	h.record(e.Name, attrs, wire)

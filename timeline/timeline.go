@@ -114,6 +114,11 @@ type Timeline struct {
 	// NoWire drops the wire bytes of the stored events (no pcap or ladder
 	// will be drawn from them).
 	NoWire bool
+	// Tap, when set, sees every event as it is recorded, with its wire
+	// bytes, before Keep and NoWire apply: a view written as the run goes
+	// (a pcap) needs every message, not what the timeline keeps. The event
+	// is the Tap's to read during the call only.
+	Tap func(e *Event)
 	last   time.Duration
 }
 
@@ -127,6 +132,9 @@ func (t *Timeline) Add(e Event) *Event {
 	e.Seq = t.n
 	t.n++
 	t.last = e.At
+	if t.Tap != nil {
+		t.Tap(&e)
+	}
 	if t.Keep != nil && !t.Keep(e.Name) {
 		return nil
 	}
@@ -139,7 +147,11 @@ func (t *Timeline) Add(e Event) *Event {
 
 // Wants reports whether an event of this name would be stored, so that a
 // driver can skip building one that would not.
-func (t *Timeline) Wants(name string) bool { return t.Keep == nil || t.Keep(name) }
+func (t *Timeline) Wants(name string) bool { return t.Keep == nil || t.Tap != nil || t.Keep(name) }
+
+// WantsWire reports whether an event's wire bytes would be used (stored,
+// or seen by the Tap), so that a driver can skip copying them.
+func (t *Timeline) WantsWire() bool { return !t.NoWire || t.Tap != nil }
 
 // Skip counts an event that is not stored (Wants said no) at time at.
 func (t *Timeline) Skip(at time.Duration) {

@@ -52,3 +52,28 @@ func TestKeepStoresOnlyWhatIsAskedFor(t *testing.T) {
 	}()
 	tl.Skip(2)
 }
+
+// TestTapSeesEverything: the Tap sees every event with its wire bytes,
+// whatever Keep and NoWire store, and makes Wants and WantsWire say so.
+func TestTapSeesEverything(t *testing.T) {
+	var seen []string
+	tl := &Timeline{Keep: func(name string) bool { return name == "ras.rcf" }, NoWire: true}
+	if tl.Wants("ras.rrq") || tl.WantsWire() {
+		t.Fatal("without a Tap, a lean timeline wants neither ras.rrq nor wire bytes")
+	}
+	tl.Tap = func(e *Event) {
+		if e.Wire == nil {
+			t.Errorf("%s reached the Tap without its wire", e.Name)
+		}
+		seen = append(seen, e.Name)
+	}
+	if !tl.Wants("ras.rrq") || !tl.WantsWire() {
+		t.Fatal("with a Tap, every event and its wire are wanted")
+	}
+	wire := &Wire{Protocol: "ras", Payload: []byte{1}}
+	tl.Add(Event{At: 1, Name: "ras.rrq", Wire: wire})
+	e := tl.Add(Event{At: 2, Name: "ras.rcf", Wire: wire})
+	if !reflect.DeepEqual(seen, []string{"ras.rrq", "ras.rcf"}) || len(tl.Events()) != 1 || e.Wire != nil {
+		t.Fatalf("tapped %v, stored %v", seen, tl.Events())
+	}
+}

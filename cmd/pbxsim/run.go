@@ -25,10 +25,11 @@ func init() {
 
 // runOutcome is one file's run, kept in file order for the output.
 type runOutcome struct {
-	path   string
-	file   *scenario.File // nil when the file could not be loaded
-	result *scenario.Result
-	err    error // load or run error: the file is wrong
+	path    string
+	file    *scenario.File // nil when the file could not be loaded
+	result  *scenario.Result
+	err     error // load or run error: the file is wrong
+	viewErr error // its pcap could not be written (a simulated run writes it as it goes)
 }
 
 // runUsage is the synopsis of `pbxsim run` and what its view flags write.
@@ -126,8 +127,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	// A run whose timeline nobody will see keeps only what its checks need.
-	lean := !*verbose && *jsonPath == "" && views.pcap == "" && views.html == ""
+	// A run whose timeline nobody will see keeps only what its checks need;
+	// a simulated run's pcap is written as it goes, from every event.
+	lean := !*verbose && *jsonPath == "" && views.html == ""
 	opts := scenario.RunOptions{Seed: *seed, SeedSet: seedSet, Record: *record, Lean: lean, MaxEvents: *maxEvents}
 	if *realtime && (*record || seedSet) {
 		fmt.Fprintln(stderr, "pbxsim: --realtime runs on the wall clock: --seed and --record are for simulated runs")
@@ -145,7 +147,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		outcomes = runRealtime(all, *tolerance, progress)
 	} else {
 		tuneGC()
-		outcomes = runAll(all, opts, progress)
+		if views.pcap != "" {
+			if !views.single {
+				if err := os.MkdirAll(views.pcap, 0o755); err != nil {
+					fmt.Fprintln(stderr, "pbxsim:", err)
+					return exitUsage
+				}
+			}
+			views.streamed = true
+		}
+		outcomes = runAll(all, opts, views, progress)
 	}
 	if *stats {
 		writeStats(stderr, outcomes)
@@ -179,6 +190,12 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	for _, o := range outcomes {
+		if o.viewErr != nil {
+			fmt.Fprintln(stderr, "pbxsim:", o.viewErr)
+			return exitUsage
+		}
+	}
 	if err := writeViews(views, outcomes); err != nil {
 		fmt.Fprintln(stderr, "pbxsim:", err)
 		return exitUsage
@@ -194,7 +211,7 @@ func isDir(path string) bool {
 // runAll runs the loaded files on every core, counting each finished file
 // in progress; the outcomes keep file order. The largest worlds start
 // first: a storm started last would run alone on one core at the end.
-func runAll(files []loaded, opts scenario.RunOptions, progress *report.Progress) []runOutcome {
+func runAll(files []loaded, opts scenario.RunOptions, views viewOptions, progress *report.Progress) []runOutcome {
 	out := make([]runOutcome, len(files))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -203,7 +220,7 @@ func runAll(files []loaded, opts scenario.RunOptions, progress *report.Progress)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				out[i] = runOne(files[i], opts)
+				out[i] = runStreamed(files[i], opts, views)
 				progress.Done(files[i].path)
 			}
 		}()
@@ -255,6 +272,22 @@ func runRealtime(files []loaded, tolerance time.Duration, progress *report.Progr
 	}
 	wg.Wait()
 	return out
+}
+
+// runStreamed runs one file, writing its pcap as it goes when views ask for
+// it; a file that does not load or run has none.
+func runStreamed(l loaded, opts scenario.RunOptions, views viewOptions) runOutcome {
+	if !views.streamed || l.err != nil {
+		return runOne(l, opts)
+	}
+	p, err := views.openPcap(l.path)
+	if err != nil {
+		return runOutcome{path: l.path, file: l.file, err: err}
+	}
+	opts.Tap = p.add
+	o := runOne(l, opts)
+	o.viewErr = p.finish(o.err)
+	return o
 }
 
 func runOne(l loaded, opts scenario.RunOptions) runOutcome {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/callwake/callwake/report"
 )
@@ -24,10 +25,23 @@ const defaultMaxViewBytes = 256 << 20
 // phones for 24 h) asks for billions.
 const defaultMaxEvents = 50_000_000
 
-// viewBudget counts the bytes of views written so far against the budget.
+// viewBudget counts the bytes of views written so far against the budget;
+// runs that write their pcaps as they go share it.
 type viewBudget struct {
 	max  int64 // 0: no limit
+	mu   sync.Mutex
 	used int64
+}
+
+// take counts n bytes against the budget, unless they would exceed it.
+func (v *viewBudget) take(n int) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.max > 0 && v.used+int64(n) > v.max {
+		return false
+	}
+	v.used += int64(n)
+	return true
 }
 
 // errViewBudget is the error of a view that would exceed the budget.
@@ -44,10 +58,9 @@ type budgetBuffer struct {
 }
 
 func (b *budgetBuffer) Write(p []byte) (int, error) {
-	if b.budget.max > 0 && b.budget.used+int64(len(p)) > b.budget.max {
+	if !b.budget.take(len(p)) {
 		return 0, errViewBudget
 	}
-	b.budget.used += int64(len(p))
 	return b.buf.Write(p)
 }
 
@@ -77,6 +90,8 @@ type viewOptions struct {
 	// directory): --pcap and --html then name the file to write; otherwise
 	// they name a directory receiving one file per scenario.
 	single bool
+	// streamed: the runs wrote their pcaps as they went (simulated runs).
+	streamed bool
 }
 
 // viewName is the name a scenario's view files take in an output
@@ -130,7 +145,7 @@ func writeViews(o viewOptions, outcomes []runOutcome) error {
 			continue
 		}
 		view := report.FromResult(out.file, out.result)
-		if o.pcap != "" {
+		if o.pcap != "" && !o.streamed {
 			err := o.budget.writeView(o.viewPath(o.pcap, out.path, ".pcap"), "pcap of "+out.path, false,
 				func(w io.Writer) error { return report.WritePcap(w, view.Events) })
 			if err != nil {

@@ -411,3 +411,43 @@ func TestRunQuietWhenNotATerminal(t *testing.T) {
 		t.Errorf("exit %d, stderr %q\n%s", status, errOut, out)
 	}
 }
+
+// TestRunPcapWrittenAsItGoes: a simulated run writes its pcap as it goes
+// and keeps only what its checks need; the bytes are those of the whole
+// timeline kept to the end (-v keeps it), for RAS, Q.931 over TCP and TLS,
+// H.460.17 and H.245 on its own connection.
+func TestRunPcapWrittenAsItGoes(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"h245-separate-connection.yaml", "secure-transports-key-path.yaml", "ras-h460-17-tunnel.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(library, name)
+			lean, full := filepath.Join(dir, name+".lean.pcap"), filepath.Join(dir, name+".full.pcap")
+			if status, out, errOut := pbxsim(t, "run", file, "--pcap", lean); status != exitOK {
+				t.Fatalf("exit %d\n%s%s", status, out, errOut)
+			}
+			if status, out, errOut := pbxsim(t, "run", file, "--pcap", full, "-v"); status != exitOK {
+				t.Fatalf("exit %d\n%s%s", status, out, errOut)
+			}
+			if a, b := readFile(t, lean), readFile(t, full); !bytes.Equal(a, b) || len(a) < 1000 {
+				t.Errorf("pcap written as the run went (%d bytes) differs from the kept timeline's (%d bytes)", len(a), len(b))
+			}
+			checkPcap(t, lean, timelineOf(t, file))
+		})
+	}
+}
+
+// TestRunPcapBudget: a pcap that would pass the view budget stops being
+// written, is removed, and the command says which budget and how to raise it.
+func TestRunPcapBudget(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "big.pcap")
+	status, out, errOut := pbxsim(t, "run", cause18, "--pcap", pcap, "--max-view-bytes", "2000")
+	if status != exitUsage || !strings.Contains(errOut, "view budget of 2000 bytes") || !strings.Contains(errOut, "--max-view-bytes") {
+		t.Fatalf("exit %d, want %d with the budget named\n%s%s", status, exitUsage, out, errOut)
+	}
+	if _, err := os.Stat(pcap); !os.IsNotExist(err) {
+		t.Errorf("a pcap past the budget was left behind: %v", err)
+	}
+	if status, out, errOut := pbxsim(t, "run", cause18, "--pcap", pcap, "--max-view-bytes", "200000"); status != exitOK {
+		t.Fatalf("exit %d within the budget\n%s%s", status, out, errOut)
+	}
+}
