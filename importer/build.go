@@ -15,6 +15,7 @@ func placeholder(user string) string { return "REPLACE-ME-password-of-" + user }
 func (in *inference) build(name string) *scenarioOut {
 	out := &scenarioOut{name: name}
 	in.nameActors()
+	in.restartActions()
 	in.phantoms()
 	for _, e := range in.w.eps {
 		out.devices = append(out.devices, in.device(e))

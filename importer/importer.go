@@ -67,6 +67,7 @@ func Import(path string, opts Options) (*Result, error) {
 	w := analyse(c)
 	in := newInference(w)
 	in.facts()
+	in.restarts()
 	in.route()
 	out := in.build(name)
 	out.summary = "imported from the capture " + filepath.Base(path)

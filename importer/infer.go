@@ -74,6 +74,8 @@ type inference struct {
 	startLossy map[*endpoint]string
 	startLoss  map[*endpoint]float64
 	outages    map[time.Duration]bool
+	// restartList: the gatekeepers' restarts (restart.go).
+	restartList []restart
 }
 
 func newInference(w *world) *inference {

@@ -98,6 +98,8 @@ type actionOut struct {
 	loss             *float64
 	pushService      *bool // available
 	connection       string
+	restart          string // a PBX that restarts, off the network for down
+	down             time.Duration
 	note             string
 }
 
@@ -320,6 +322,11 @@ func (a *actionOut) write(w *yamlWriter) {
 	}
 	var parts []string
 	switch {
+	case a.restart != "":
+		parts = append(parts, "restart: "+q(a.restart))
+		if a.down > 0 {
+			parts = append(parts, "down: "+dur(a.down))
+		}
 	case a.pushService != nil:
 		parts = append(parts, fmt.Sprintf("push_service: {available: %t}", *a.pushService))
 	case a.loss != nil:
