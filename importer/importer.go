@@ -70,8 +70,17 @@ func Import(path string, opts Options) (*Result, error) {
 	in.restarts()
 	in.route()
 	out := in.build(name)
+	in.populate(out)
+	out.actions = in.actions
 	out.summary = "imported from the capture " + filepath.Base(path)
-	if err := fits(out, len(w.eps), len(c.msgs)*minExpectBytes); err != nil {
+	// Each message of an actor no population holds drafts an item.
+	single := 0
+	for _, m := range c.msgs {
+		if m.from != nil && m.to != nil && in.pops.of[m.from.String()] == "" && in.pops.of[m.to.String()] == "" {
+			single++
+		}
+	}
+	if err := fits(out, len(w.eps), single*minExpectBytes); err != nil {
 		return nil, err
 	}
 	if err := in.calibrateLosses(out, name+".yaml", margin); err != nil {
@@ -87,7 +96,13 @@ func Import(path string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{YAML: src, Messages: len(c.msgs), Failed: c.failed, Unplaced: w.unplaced,
-		Devices: len(out.devices), Calls: len(out.calls), Checked: checked}
+		Checked: checked}
+	for _, d := range out.devices {
+		res.Devices += max(1, d.count)
+	}
+	for _, c := range out.calls {
+		res.Calls += max(1, c.count)
+	}
 	return res, nil
 }
 

@@ -76,6 +76,10 @@ type inference struct {
 	outages    map[time.Duration]bool
 	// restartList: the gatekeepers' restarts (restart.go).
 	restartList []restart
+	// pops are the populations written (population.go); userOf the user
+	// of each device, by name.
+	pops   groups
+	userOf map[string]string
 }
 
 func newInference(w *world) *inference {

@@ -35,6 +35,8 @@ type pbxOut struct {
 }
 
 type userOut struct {
+	// count > 1: a population of users, name and number patterns.
+	count        int
 	name, number string
 	password     string // a placeholder: the capture never holds one
 	push         bool
@@ -51,6 +53,10 @@ type forward struct {
 }
 
 type deviceOut struct {
+	// count > 0: a population of devices, the group group; name, user
+	// patterns.
+	count                     int
+	group                     string
 	name, user, kind, os, app string
 	transport                 string
 	wake                      time.Duration
@@ -80,6 +86,10 @@ type linkOut struct {
 }
 
 type callOut struct {
+	// count > 0: a population of calls spread from at to until, from a
+	// group (GROUP[*]) or one device, to a pattern.
+	count       int
+	until       time.Duration
 	at          time.Duration
 	from, to    string
 	hangupAfter time.Duration
@@ -90,6 +100,10 @@ type callOut struct {
 }
 
 type actionOut struct {
+	// count > 0: a population of actions spread from at to until, device
+	// naming a group (GROUP[*]).
+	count            int
+	until            time.Duration
 	at               time.Duration
 	device, user     string
 	app              string
@@ -184,6 +198,10 @@ func (s *scenarioOut) yaml() []byte {
 			if c.hangupAfterSetup > 0 {
 				hang = ", hangup_after_setup: " + dur(c.hangupAfterSetup)
 			}
+			if c.count > 0 {
+				w.line(1, "- population: {count: %d, from: %s, to: %s, at: %s%s}", c.count, q(c.from), q(c.to), window(c.at, c.until), hang)
+				continue
+			}
 			w.line(1, "- {at: %s, from: %s, to: %s%s}", dur(c.at), q(c.from), q(c.to), hang)
 		}
 	}
@@ -234,8 +252,15 @@ func (p *pbxOut) write(w *yamlWriter, indent int, listed bool) {
 	w.line(indent, "users:")
 	for _, u := range p.users {
 		w.comments(indent+1, u.notes)
-		w.line(indent+1, "- name: %s", q(u.name))
 		in := indent + 2
+		if u.count > 0 {
+			w.line(indent+1, "- population:")
+			in = indent + 3
+			w.line(in, "count: %d", u.count)
+			w.line(in, "name: %s", q(u.name))
+		} else {
+			w.line(indent+1, "- name: %s", q(u.name))
+		}
 		if u.number != "" {
 			w.line(in, "number: %s", q(u.number))
 		}
@@ -269,50 +294,59 @@ func (p *pbxOut) write(w *yamlWriter, indent int, listed bool) {
 
 func (d *deviceOut) write(w *yamlWriter) {
 	w.comments(1, d.notes)
-	w.line(1, "- name: %s", q(d.name))
-	w.line(2, "user: %s", q(d.user))
-	w.line(2, "kind: %s", d.kind)
+	k := 2
+	if d.count > 0 {
+		k = 3
+		w.line(1, "- population:")
+		w.line(k, "count: %d", d.count)
+		w.line(k, "group: %s", d.group)
+		w.line(k, "name: %s", q(d.name))
+	} else {
+		w.line(1, "- name: %s", q(d.name))
+	}
+	w.line(k, "user: %s", q(d.user))
+	w.line(k, "kind: %s", d.kind)
 	if d.transport != "" {
-		w.line(2, "transport: %s", d.transport)
+		w.line(k, "transport: %s", d.transport)
 	}
 	if d.os != "" {
-		w.line(2, "os: %s", d.os)
-		w.line(2, "app: %s", d.app)
-		w.line(2, "wake: %s", dur(d.wake))
+		w.line(k, "os: %s", d.os)
+		w.line(k, "app: %s", d.app)
+		w.line(k, "wake: %s", dur(d.wake))
 		// The capture shows every unregistration it has (as closing
 		// actions): the app's OS suspends it at no other time.
-		w.line(2, "suspend_after: never")
+		w.line(k, "suspend_after: never")
 	}
 	if d.ttl > 0 {
-		w.line(2, "ttl: %s", dur(d.ttl))
+		w.line(k, "ttl: %s", dur(d.ttl))
 	}
 	if d.password != nil {
 		if *d.password == "" {
-			w.line(2, `password: ""  # the capture shows it sending no H.235 token`)
+			w.line(k, `password: ""  # the capture shows it sending no H.235 token`)
 		} else {
-			w.line(2, "password: %s  # PLACEHOLDER: not the user's (the gatekeeper refused its tokens); the capture holds no password", q(*d.password))
+			w.line(k, "password: %s  # PLACEHOLDER: not the user's (the gatekeeper refused its tokens); the capture holds no password", q(*d.password))
 		}
 	}
 	if d.gatekeeperID != "" {
-		w.line(2, "gatekeeper_id: %s", q(d.gatekeeperID))
+		w.line(k, "gatekeeper_id: %s", q(d.gatekeeperID))
 	}
 	if d.clockSkew > 0 {
-		w.line(2, "clock_skew: %s", dur(d.clockSkew))
+		w.line(k, "clock_skew: %s", dur(d.clockSkew))
 	}
 	if d.h245 != "" {
-		w.line(2, "h245: %s", d.h245)
+		w.line(k, "h245: %s", d.h245)
 	}
 	if d.h235 != "" {
-		w.line(2, "h235: %s", d.h235)
+		w.line(k, "h235: %s", d.h235)
 	}
 	switch d.answer {
 	case "after":
-		w.line(2, "answer: {after: %s}", dur(d.answerAfter))
+		w.line(k, "answer: {after: %s}", dur(d.answerAfter))
 	case "busy", "declined":
-		w.line(2, "answer: {reject: %s}", d.answer)
+		w.line(k, "answer: {reject: %s}", d.answer)
 	}
 	if d.notificationsDenied {
-		w.line(2, "ios: {notifications: denied}")
+		w.line(k, "ios: {notifications: denied}")
 	}
 }
 
@@ -345,5 +379,18 @@ func (a *actionOut) write(w *yamlWriter) {
 			parts = append(parts, "connection: "+a.connection)
 		}
 	}
+	if a.count > 0 {
+		w.line(1, "- population: {count: %d, %s, at: %s}", a.count, strings.Join(parts, ", "), window(a.at, a.until))
+		return
+	}
 	w.line(1, "- {at: %s, %s}", dur(a.at), strings.Join(parts, ", "))
+}
+
+// window writes a population's times: a window FROM..TO its members are
+// spread evenly over, or one time when they all share it.
+func window(from, to time.Duration) string {
+	if to <= from {
+		return dur(from)
+	}
+	return dur(from) + ".." + dur(to)
 }
