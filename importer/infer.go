@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"time"
@@ -80,6 +81,11 @@ type inference struct {
 	// of each device, by name.
 	pops   groups
 	userOf map[string]string
+	// vendors, h245Of and links are read from the capture once (build.go,
+	// losses.go).
+	vendors map[string]string
+	h245Of  map[netip.Addr]*h245Seen
+	links   map[*endpoint][]*message
 }
 
 func newInference(w *world) *inference {

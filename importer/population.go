@@ -195,6 +195,13 @@ func (in *inference) populate(out *scenarioOut) {
 		if openers[b.templateKey("")] >= minPopulation-1 {
 			*d = b
 			d.notes = append(d.notes, "up from the start like the apps opened after it: the first of them, opened at 0")
+			for _, p := range out.pbxs {
+				for _, u := range p.users {
+					if u.name == d.user {
+						u.push, p.push = true, true
+					}
+				}
+			}
 			actionsOf[d.name] = append(actionsOf[d.name], len(in.actions))
 			in.actions = append(in.actions, actionOut{at: 0, device: d.name, app: "foreground"})
 		}
@@ -209,7 +216,15 @@ func (in *inference) populate(out *scenarioOut) {
 		if !ok1 || !ok2 || own[d.name] || x.digits != y.digits {
 			continue
 		}
-		k := d.templateKey(x.pre+"#"+x.suf+"|"+y.pre+"#"+y.suf) + in.actionKey(actionsOf[d.name])
+		// An app's wake may differ from its fellows': a population
+		// lists each member's.
+		w := *d
+		if w.os != "" {
+			w.wake = 0
+		}
+		// Its actions stay its own (by its name) unless populateActions
+		// finds them alike.
+		k := w.templateKey(x.pre + "#" + x.suf + "|" + y.pre + "#" + y.suf)
 		if byKey[k] == nil {
 			keys = append(keys, k)
 		}
@@ -225,9 +240,13 @@ func (in *inference) populate(out *scenarioOut) {
 			return x.n - y.n
 		})
 		for len(ds) > 0 {
+			// The longest run of indexes one after the other (the check
+			// in devicePopulation then reads the whole run once).
 			n := 1
 			for n < len(ds) {
-				if _, ok := follows(names(ds[:n+1])); !ok {
+				x, _ := cutIndex(ds[n-1].name)
+				y, _ := cutIndex(ds[n].name)
+				if y.n != x.n+1 || len(y.digits) != len(x.digits) && (x.digits[0] == '0' || y.digits[0] == '0') {
 					break
 				}
 				n++
@@ -274,20 +293,6 @@ func (d *deviceOut) templateKey(names string) string {
 		pw, d.wake, d.ttl, d.gatekeeperID, "", d.clockSkew, d.h235, d.h245, d.answer, d.answerAfter, d.notificationsDenied)
 }
 
-// actionKey is what a device's actions are but for their times: a
-// population's members are opened, closed and logged out alike.
-func (in *inference) actionKey(idx []int) string {
-	var b strings.Builder
-	for _, i := range idx {
-		a := in.actions[i]
-		if a.app == "" || a.defaultSoftphone != nil || a.connection != "" || a.loss != nil {
-			return "|own actions"
-		}
-		b.WriteString("|" + a.app)
-	}
-	return b.String()
-}
-
 // devicePopulation makes one population of the devices (alike, indexes
 // consecutive), or nil when they are too few.
 func (in *inference) devicePopulation(out *scenarioOut, ds []*deviceOut, pops *map[*deviceOut]*deviceOut) *deviceOut {
@@ -305,6 +310,18 @@ func (in *inference) devicePopulation(out *scenarioOut, ds []*deviceOut, pops *m
 	}
 	p := *ds[0]
 	p.count = len(ds)
+	for _, d := range ds {
+		if d.wake != p.wake {
+			p.wakes = make([]time.Duration, len(ds))
+			for i, d := range ds {
+				p.wakes[i] = d.wake
+				if d.wakeExact > 0 {
+					p.wakes[i] = d.wakeExact
+				}
+			}
+			break
+		}
+	}
 	p.name, p.user = nr.pattern(), ur.pattern()
 	base := "apps"
 	if p.kind == "deskphone" {
@@ -339,7 +356,7 @@ func (in *inference) populateActions(actionsOf map[string][]int) {
 		ms := in.pops.members[g]
 		var idx []int
 		for _, m := range ms {
-			if len(actionsOf[m]) != 1 {
+			if len(actionsOf[m]) != 1 || in.actions[actionsOf[m][0]].app == "" || in.actions[actionsOf[m][0]].defaultSoftphone != nil || in.actions[actionsOf[m][0]].connection != "" {
 				idx = nil
 				break
 			}

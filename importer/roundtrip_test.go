@@ -75,7 +75,6 @@ func runToPcap(t *testing.T, f *scenario.File, path string) *scenario.Result {
 // pair (types, causes, aliases), and the expectations drafted from the
 // first capture all pass in the second run, none commented out.
 func TestRoundTripOverTheLibrary(t *testing.T) {
-	const maxRoundTripDevices = 200
 	paths, err := filepath.Glob(filepath.Join("..", "scenarios", "*.yaml"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no scenarios: %v", err)
@@ -90,11 +89,6 @@ func TestRoundTripOverTheLibrary(t *testing.T) {
 			}
 			if why, ok := notRepeated[f.Name]; ok {
 				t.Skipf("not repeated by the import yet: %s", why)
-			}
-			if len(f.Devices) > maxRoundTripDevices {
-				// A storm's import lists every member one by one and is
-				// refused by its size (TestImportRefusesAStorm).
-				t.Skipf("%d devices: a storm, imported member by member, is larger than a scenario may be", len(f.Devices))
 			}
 			original := filepath.Join(dir, "original.pcap")
 			runToPcap(t, f, original)

@@ -57,9 +57,10 @@ type deviceOut struct {
 	// patterns.
 	count                     int
 	group                     string
+	wakes                     []time.Duration // each member's, when they differ
 	name, user, kind, os, app string
 	transport                 string
-	wake                      time.Duration
+	wake, wakeExact           time.Duration
 	ttl                       time.Duration
 	password                  *string
 	gatekeeperID              string
@@ -312,7 +313,30 @@ func (d *deviceOut) write(w *yamlWriter) {
 	if d.os != "" {
 		w.line(k, "os: %s", d.os)
 		w.line(k, "app: %s", d.app)
-		w.line(k, "wake: %s", dur(d.wake))
+		if d.wakes != nil {
+			// Ten a line: a file's lines are short.
+			w.line(k, "# wake: each member's, in order")
+			var ws []string
+			for i, x := range d.wakes {
+				ws = append(ws, dur(x))
+				if len(ws) < 10 && i+1 < len(d.wakes) {
+					continue
+				}
+				switch sep := strings.Join(ws, ", "); {
+				case i < 10 && i+1 == len(d.wakes):
+					w.line(k, "wake: [%s]", sep)
+				case i < 10:
+					w.line(k, "wake: [%s,", sep)
+				case i+1 == len(d.wakes):
+					w.line(k+1, "%s]", sep)
+				default:
+					w.line(k+1, "%s,", sep)
+				}
+				ws = ws[:0]
+			}
+		} else {
+			w.line(k, "wake: %s", dur(d.wake))
+		}
 		// The capture shows every unregistration it has (as closing
 		// actions): the app's OS suspends it at no other time.
 		w.line(k, "suspend_after: never")
