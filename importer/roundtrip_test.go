@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callwake/callwake/report"
 	"github.com/callwake/callwake/scenario"
@@ -167,18 +168,64 @@ func passwords(f *scenario.File) []string {
 	return out
 }
 
-// TestImportRefusesAStorm: a capture of thousands of endpoints would make
-// a scenario over the size a file may have; the import says so, clearly,
-// instead of writing a file the loader refuses.
+// TestImportRefusesAStorm: a capture of thousands of endpoints that are not
+// alike (their names follow no index, so no population holds them) would
+// make a scenario over the size a file may have; the import says so,
+// clearly, instead of writing a file the loader refuses.
 func TestImportRefusesAStorm(t *testing.T) {
-	f, err := scenario.Load(filepath.Join("..", "scenarios", "pbx-restart-reregistration-storm.yaml"))
+	// Names u0x0, u0x1, u1x0, ...: the last number of each is 0 or 1,
+	// never an index running through the storm.
+	const src = `name: unlike-storm
+duration: 5s
+pbx:
+  users:
+    - population: {count: 3000, name: "u{i/2}x{i%2}", number: "5{i:04}"}
+devices:
+  - population: {count: 3000, name: "u{i/2}x{i%2}-desk", user: "u{i/2}x{i%2}", kind: deskphone}
+expect: []
+`
+	f, err := scenario.Parse("unlike-storm.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	capture := filepath.Join(t.TempDir(), "storm.pcap")
 	runToPcap(t, f, capture)
 	_, err = Import(capture, Options{})
-	if err == nil || !strings.Contains(err.Error(), "a scenario may be at most") || !strings.Contains(err.Error(), "endpoints") {
-		t.Fatalf("import of a storm: %v; want the size refused, naming the endpoints", err)
+	if err == nil || !strings.Contains(err.Error(), "a scenario may be at most") || !strings.Contains(err.Error(), "3000 endpoints") {
+		t.Fatalf("import of a storm of endpoints not alike: %v; want the size refused, naming the endpoints", err)
 	}
+}
+
+// TestImportWritesAStormAsPopulations: the library's storm of 5,000 apps
+// imports as one population of users, one of devices and one of actions,
+// in a file far below the size limit, and quickly (no work that grows
+// with the square of the endpoints).
+func TestImportWritesAStormAsPopulations(t *testing.T) {
+	f, err := scenario.Load(filepath.Join("..", "scenarios", "morning-storm-5000-apps.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	capture := filepath.Join(t.TempDir(), "storm.pcap")
+	runToPcap(t, f, capture)
+	start := time.Now()
+	res, err := Import(capture, Options{Name: f.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	src := string(res.YAML)
+	for _, want := range []string{"count: 5000\n", `name: "u{i}-phone"`, `user: "u{i}"`, `number: "{i+50000}"`,
+		`- population: {count: 5000, device: "apps[*]", app: foreground, at: 0s..10s}`, `to: "apps[*]"`} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the import lacks %q:\n%s", want, src)
+		}
+	}
+	if res.Devices != 5000 || len(res.YAML) > 20_000 {
+		t.Errorf("%d devices in %d bytes; want 5000 devices in a short file", res.Devices, len(res.YAML))
+	}
+	// A few seconds at most on a loaded machine (about one on an idle one).
+	if took > 15*time.Second {
+		t.Errorf("the import of 5,000 apps took %s", took)
+	}
+	t.Logf("imported 5000 apps in %s, %d bytes", took, len(res.YAML))
 }
