@@ -25,7 +25,6 @@
 //     device's) and its dialled digits; numbers dialled that no endpoint has
 //     are users too, unless the gatekeeper refused them
 //     (calledPartyNotRegistered).
-//
 //   - Desk phone or app: an endpoint that a push wakes (its registration
 //     follows a call offered to its user), that registers late or that
 //     unregisters is an app; the wake latency is the time from the push to
@@ -35,11 +34,9 @@
 //     connection first). A registration no push explains is the user
 //     opening the app; an unregistration is the app closed, or logged out
 //     when the next call finds nothing to push.
-//
 //   - Calls from the ARQs (and Setups) endpoints send, at their times; the
 //     callee's answer delay from its Alerting and Connect, busy and declined
 //     from its Release Complete; the caller's hang-up after the answer.
-//
 //   - Routing from the gatekeeper's legs: devices ringing with the target
 //     are forks (or, when the target rings nowhere, an unconditional
 //     forward), a leg opened after the target's legs ended is a forward on
@@ -48,13 +45,11 @@
 //     registration timeout, 19 the no-answer timeout, 1 a forward to an
 //     unallocated number, 31 a forward loop. A Facility with the caller's
 //     name gives the name lookup time.
-//
 //   - H.235: an endpoint that signs gets a user password, written as a
 //     marked placeholder (a capture holds hashes, never a password); one
 //     the gatekeeper refuses gets a different placeholder, a clock skew
 //     when its time stamps run ahead, or no password when it sent none.
 //     The GRQ's gatekeeper identifier and the RRQ's time-to-live are kept.
-//
 //   - The network: the latency is the lower median time from a RAS request
 //     to its answer (one way, in a capture taken where messages are sent;
 //     close to nothing on one host), per device when its own differs. A
@@ -65,7 +60,6 @@
 //     retransmissions made the capture's), one loss at a time, and the
 //     first loss probability that makes the run repeat the capture's link
 //     up to the next message is kept.
-//
 //   - Restarts: a gatekeeper silent while requests of two endpoints or
 //     more go unanswered, that then refuses registrations held before, is
 //     a restart action with its down time (restart.go).
