@@ -64,6 +64,12 @@
 //     more go unanswered, that then refuses registrations held before, is
 //     a restart action with its down time (restart.go).
 //
+// What a capture cannot tell (the push path, the apps' settings, why an
+// app did not wake, the firmware) is a model choice, written as such: a
+// pushed app that never registers is an iOS app with notifications denied,
+// or one no longer the default softphone, a push the PBX could not make
+// while a later one works is a push service outage.
+//
 // # Populations
 //
 // Many endpoints alike (the same kind and settings, names and users'
@@ -74,12 +80,6 @@
 // of thousands of phones makes a short file (population.go,
 // popexpect.go). Endpoints not alike are written one by one; a capture of
 // thousands of them is refused by its size.
-//
-// What a capture cannot tell (the push path, the apps' settings, why an
-// app did not wake, the firmware) is a model choice, written as such: a
-// pushed app that never registers is an iOS app with notifications denied,
-// or one no longer the default softphone, a push the PBX could not make
-// while a later one works is a push service outage.
 //
 // # Expectations
 //
