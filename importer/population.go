@@ -176,12 +176,12 @@ func (in *inference) populate(out *scenarioOut) {
 	// the first of them opened at 0.
 	openers := map[string]int{}
 	for _, d := range out.devices {
-		if d.kind != "deskphone" && d.app == "background" && len(actionsOf[d.name]) == 1 && in.actions[actionsOf[d.name][0]].app == "foreground" {
-			openers[d.templateKey("")]++
+		if namesKey(d) != "" && d.kind != "deskphone" && d.app == "background" && len(actionsOf[d.name]) == 1 && in.actions[actionsOf[d.name][0]].app == "foreground" {
+			openers[d.templateKey(namesKey(d))]++
 		}
 	}
 	for _, d := range out.devices {
-		if len(actionsOf[d.name]) > 0 || d.kind != "deskphone" && d.app != "foreground" {
+		if len(actionsOf[d.name]) > 0 || d.kind != "deskphone" && d.app != "foreground" || namesKey(d) == "" {
 			continue
 		}
 		// Up from the start: an app in the foreground, or a desk phone
@@ -192,7 +192,7 @@ func (in *inference) populate(out *scenarioOut) {
 			b.kind, b.os, b.wake = "myapps", "ios", 1500*time.Millisecond
 		}
 		b.app = "background"
-		if openers[b.templateKey("")] >= minPopulation-1 {
+		if openers[b.templateKey(namesKey(d))] >= minPopulation-1 {
 			*d = b
 			d.notes = append(d.notes, "up from the start like the apps opened after it: the first of them, opened at 0")
 			for _, p := range out.pbxs {
@@ -211,9 +211,8 @@ func (in *inference) populate(out *scenarioOut) {
 	byKey := map[string][]*deviceOut{}
 	var keys []string
 	for _, d := range out.devices {
-		x, ok1 := cutIndex(d.name)
-		y, ok2 := cutIndex(d.user)
-		if !ok1 || !ok2 || own[d.name] || x.digits != y.digits {
+		key := namesKey(d)
+		if key == "" || own[d.name] {
 			continue
 		}
 		// An app's wake may differ from its fellows': a population
@@ -224,7 +223,7 @@ func (in *inference) populate(out *scenarioOut) {
 		}
 		// Its actions stay its own (by its name) unless populateActions
 		// finds them alike.
-		k := w.templateKey(x.pre + "#" + x.suf + "|" + y.pre + "#" + y.suf)
+		k := w.templateKey(key)
 		if byKey[k] == nil {
 			keys = append(keys, k)
 		}
@@ -272,6 +271,17 @@ func (in *inference) populate(out *scenarioOut) {
 	in.populateActions(actionsOf)
 	in.populateUsers(out)
 	in.populateCalls(out)
+}
+
+// namesKey is the shape of a device's name and its user's, around the
+// index they share ("u#-phone|u#"), "" when they carry none.
+func namesKey(d *deviceOut) string {
+	x, ok1 := cutIndex(d.name)
+	y, ok2 := cutIndex(d.user)
+	if !ok1 || !ok2 || x.digits != y.digits {
+		return ""
+	}
+	return x.pre + "#" + x.suf + "|" + y.pre + "#" + y.suf
 }
 
 func names(ds []*deviceOut) []string {
