@@ -111,13 +111,14 @@ func Import(path string, opts Options) (*Result, error) {
 const minExpectBytes = 60
 
 // fits refuses a scenario larger than a scenario file may be (the loader
-// would refuse it): a capture of thousands of endpoints.
+// would refuse it): a capture of thousands of endpoints not alike (those
+// alike are populations by now).
 // Before the expectations are drafted, more is the least they will add:
 // each message drafts an item of at least minExpectBytes, so that a
 // capture too large is refused before the runs that calibrate its losses.
 func fits(out *scenarioOut, endpoints, more int) error {
 	if n := len(out.yaml()) + more; n > scenario.MaxFileSize {
-		return fmt.Errorf("the capture holds %s; the scenario for it would be %d bytes or more, and a scenario may be at most %d: import a capture of fewer endpoints (a storm of phones alike is written as a population, docs/scenario-format.md)",
+		return fmt.Errorf("the capture holds %s; the scenario for it would be %d bytes or more, and a scenario may be at most %d: import a capture of fewer endpoints (endpoints alike, their names carrying an index, are written as populations; these are not)",
 			plural(endpoints, "endpoint"), n, scenario.MaxFileSize)
 	}
 	return nil
