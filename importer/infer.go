@@ -147,6 +147,14 @@ func (in *inference) facts() {
 			m.to.ep.inf.tunnel = true
 		}
 	}
+	for _, e := range in.w.eps {
+		if e.inf.tunnel {
+			// Its exchanges ride a stream: what made them vary is the
+			// stream's retransmissions, which the losses reproduce, not
+			// jitter to allow for.
+			e.inf.spread = 0
+		}
+	}
 	// The model gives every user with a device a number: a user whose
 	// endpoints announced none gets one nobody dials.
 	next := 8000

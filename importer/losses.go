@@ -271,9 +271,15 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 			// It ends a one-way latency before the capture's message, or
 			// two (a connection's handshake precedes its first message).
 			to := sp.m.at - sp.dev.inf.latency - time.Millisecond
-			before := base.at[k-1] - time.Microsecond
-			if k >= 2 {
-				before = max(before, base.at[k-2]+time.Microsecond)
+			// Before every message sent at that same moment (a Facility
+			// and the RAS tunnelled with it): they travel together.
+			j := k - 1
+			for j > 0 && base.at[j-1] == base.at[k-1] {
+				j--
+			}
+			before := base.at[j] - time.Microsecond
+			if j >= 1 {
+				before = max(before, base.at[j-1]+time.Microsecond)
 			}
 			for _, from := range []time.Duration{base.at[k-1] + time.Microsecond, before} {
 				for _, to := range []time.Duration{to, to - sp.dev.inf.latency} {
