@@ -2,6 +2,8 @@ package importer
 
 import (
 	"fmt"
+	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ func placeholder(user string) string { return "REPLACE-ME-password-of-" + user }
 func (in *inference) build(name string) *scenarioOut {
 	out := &scenarioOut{name: name}
 	in.nameActors()
+	in.restartActions()
 	in.phantoms()
 	for _, e := range in.w.eps {
 		out.devices = append(out.devices, in.device(e))
@@ -188,14 +191,17 @@ func (in *inference) device(e *endpoint) *deviceOut {
 
 // vendor says what the endpoint announced of itself.
 func (in *inference) vendor(e *endpoint) string {
-	for _, v := range in.w.c.endpoints {
-		if v.Address == "" {
-			continue
-		}
-		for a := range e.ras {
-			if v.Address == a.String() {
-				return "it announces itself as " + v.Vendor.String()
+	if in.vendors == nil {
+		in.vendors = map[string]string{}
+		for _, v := range in.w.c.endpoints {
+			if _, seen := in.vendors[v.Address]; v.Address != "" && !seen {
+				in.vendors[v.Address] = v.Vendor.String()
 			}
+		}
+	}
+	for _, a := range slices.SortedFunc(maps.Keys(e.ras), netip.AddrPort.Compare) {
+		if v, ok := in.vendors[a.String()]; ok {
+			return "it announces itself as " + v
 		}
 	}
 	return ""
@@ -271,6 +277,10 @@ func (in *inference) app(e *endpoint, u *userCfg, d *deviceOut, evs []appEvent) 
 	for _, ev := range evs {
 		if ev.kind == "wake" {
 			d.wake = wakeOf(ev.wake)
+			// To the microsecond for a population's list of wakes, where
+			// thousands of answers interleave (the file's own value is
+			// to the millisecond, easier to read).
+			d.wakeExact = max(0, ev.wake-serviceLatency-vendor-connect).Round(time.Microsecond)
 			break
 		}
 	}
@@ -503,17 +513,35 @@ func (in *inference) network() networkOut {
 // while its calls announce an h245Address (its own or its peer's): it runs H.245 on a
 // connection of its own.
 func (in *inference) separateH245(e *endpoint) bool {
-	announced := false
-	for _, m := range in.w.c.msgs {
-		if m.ras {
-			continue
+	if in.h245Of == nil {
+		// By address, not port: a call's connection may come from an
+		// ephemeral one. Read once for every address.
+		in.h245Of = map[netip.Addr]*h245Seen{}
+		seen := func(a netip.Addr) *h245Seen {
+			s := in.h245Of[a]
+			if s == nil {
+				s = &h245Seen{}
+				in.h245Of[a] = s
+			}
+			return s
 		}
-		// By address, not port: a call's connection may come from an ephemeral one.
-		from, to := m.src.Addr() == e.ip, m.dst.Addr() == e.ip
-		if from && len(m.f.H245) > 0 {
-			return false
+		for _, m := range in.w.c.msgs {
+			if m.ras {
+				continue
+			}
+			src, dst := seen(m.src.Addr()), seen(m.dst.Addr())
+			if len(m.f.H245) > 0 {
+				src.tunnels = true
+			}
+			if m.f.H245Address != "" {
+				src.announced, dst.announced = true, true
+			}
 		}
-		announced = announced || (from || to) && m.f.H245Address != ""
 	}
-	return announced
+	s := in.h245Of[e.ip]
+	return s != nil && s.announced && !s.tunnels
 }
+
+// h245Seen is what an address's call signalling shows of H.245: messages
+// it sent tunnelling some, an h245Address announced to or by it.
+type h245Seen struct{ tunnels, announced bool }

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -54,9 +55,12 @@ func (l *leg) release() (*message, bool) {
 
 // legs cuts the call signalling into legs.
 func (w *world) legs() []*leg {
+	// A leg is its call reference on its connection: a phone may give two
+	// calls at once the same reference, on two connections.
 	type key struct {
-		a, b string
-		cr   uint16
+		a, b   string
+		cr     uint16
+		c1, c2 netip.AddrPort
 	}
 	open := map[key]*leg{}
 	var out []*leg
@@ -68,7 +72,11 @@ func (w *world) legs() []*leg {
 		if x > y {
 			x, y = y, x
 		}
-		k := key{x, y, *m.f.CallReference}
+		c1, c2 := m.src, m.dst
+		if c1.Compare(c2) > 0 {
+			c1, c2 = c2, c1
+		}
+		k := key{x, y, *m.f.CallReference, c1, c2}
 		l := open[k]
 		if m.q931("setup") || l == nil {
 			if l = (&leg{a: m.from, b: m.to, cr: *m.f.CallReference}); !m.q931("setup") {

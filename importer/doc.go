@@ -60,12 +60,26 @@
 //     retransmissions made the capture's), one loss at a time, and the
 //     first loss probability that makes the run repeat the capture's link
 //     up to the next message is kept.
+//   - Restarts: a gatekeeper silent while requests of two endpoints or
+//     more go unanswered, that then refuses registrations held before, is
+//     a restart action with its down time (restart.go).
 //
 // What a capture cannot tell (the push path, the apps' settings, why an
 // app did not wake, the firmware) is a model choice, written as such: a
 // pushed app that never registers is an iOS app with notifications denied,
 // or one no longer the default softphone, a push the PBX could not make
 // while a later one works is a push service outage.
+//
+// # Populations
+//
+// Many endpoints alike (the same kind and settings, names and users'
+// names carrying an index running through them) are written as one
+// population each of users, devices, calls and actions, and their
+// messages drafted as counts per group and percentiles of their
+// registrations' delays rather than one item per message, so that a storm
+// of thousands of phones makes a short file (population.go,
+// popexpect.go). Endpoints not alike are written one by one; a capture of
+// thousands of them is refused by its size.
 //
 // # Expectations
 //

@@ -80,6 +80,7 @@ func check(name string, src []byte) ([]byte, Checked, error) {
 		first, end int // lines of the item
 		seq        int // the event it takes, -1 for none
 		item       scenario.Expectation
+		whole      bool // a count or delay item, kept in its place
 	}
 	var blocks []block
 	taken := map[int]bool{}
@@ -87,6 +88,16 @@ func check(name string, src []byte) ([]byte, Checked, error) {
 	for _, it := range f.Expect {
 		b := block{seq: -1, item: it}
 		b.first, b.end = itemLines(lines, it.Pos.Line-1)
+		if wholeRun(it) {
+			// A count or a delay over a population: it holds or not on
+			// the whole run, and stays where it is.
+			b.whole = true
+			if scenario.Check([]scenario.Expectation{it}, events)[0].OK {
+				b.seq = len(events)
+			}
+			blocks = append(blocks, b)
+			continue
+		}
 		pick := -1
 		for i := range events {
 			e := &events[i]
@@ -117,11 +128,16 @@ func check(name string, src []byte) ([]byte, Checked, error) {
 	// The items, kept ones in the run's order; the others commented out
 	// where they were.
 	kept := slices.Clone(blocks)
-	kept = slices.DeleteFunc(kept, func(b block) bool { return b.seq < 0 })
+	kept = slices.DeleteFunc(kept, func(b block) bool { return b.seq < 0 || b.whole })
 	slices.SortStableFunc(kept, func(a, b block) int { return a.seq - b.seq })
 	var body []string
 	next := 0
 	for _, b := range blocks {
+		if b.whole && b.seq >= 0 {
+			body = append(body, lines[b.first:b.end]...)
+			res.Kept++
+			continue
+		}
 		if b.seq >= 0 {
 			k := kept[next]
 			body = append(body, lines[k.first:k.end]...)
@@ -136,7 +152,7 @@ func check(name string, src []byte) ([]byte, Checked, error) {
 			body = append(body, "  #"+strings.TrimPrefix(l, " "))
 		}
 	}
-	res.Kept = len(kept)
+	res.Kept += len(kept)
 	head := blocks[0].first
 	tail := blocks[len(blocks)-1].end
 	out := append(append(append([]string(nil), lines[:head]...), body...), lines[tail:]...)
@@ -153,6 +169,11 @@ func check(name string, src []byte) ([]byte, Checked, error) {
 		return nil, res, fmt.Errorf("the expectations kept still fail (please report it): %s", failed[0])
 	}
 	return src, res, nil
+}
+
+// wholeRun reports an item checked on the whole run, not in order.
+func wholeRun(it scenario.Expectation) bool {
+	return it.Count != nil || it.Delay != nil || it.Kind == scenario.ExpectNever
 }
 
 // matches reports whether an event satisfies an item's name, attributes
@@ -201,7 +222,14 @@ func (in *inference) draft(margin time.Duration) string {
 		to, _ := ev.Get("to")
 		return margin + max(spread[from], spread[to])
 	}
-	return string(report.DraftExpectationsWith(in.events(), report.DraftOptions{Header: header, Margin: margin, MarginOf: marginOf}))
+	plain, grouped := in.byGroup(in.events(), margin)
+	if grouped != "" {
+		header = append(header, "The populations' messages are counted per group (GROUP[*]) over the whole run, and their registrations' delays given as percentiles.")
+	}
+	if grouped != "" && len(plain) == 0 {
+		return "# " + strings.Join(header, "\n# ") + "\nexpect:\n" + grouped
+	}
+	return string(report.DraftExpectationsWith(plain, report.DraftOptions{Header: header, Margin: margin, MarginOf: marginOf})) + grouped
 }
 
 func plural(n int, one string) string {

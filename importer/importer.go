@@ -67,10 +67,20 @@ func Import(path string, opts Options) (*Result, error) {
 	w := analyse(c)
 	in := newInference(w)
 	in.facts()
+	in.restarts()
 	in.route()
 	out := in.build(name)
+	in.populate(out)
+	out.actions = in.actions
 	out.summary = "imported from the capture " + filepath.Base(path)
-	if err := fits(out, len(w.eps), len(c.msgs)*minExpectBytes); err != nil {
+	// Each message of an actor no population holds drafts an item.
+	single := 0
+	for _, m := range c.msgs {
+		if m.from != nil && m.to != nil && in.pops.of[m.from.String()] == "" && in.pops.of[m.to.String()] == "" {
+			single++
+		}
+	}
+	if err := fits(out, len(w.eps), single*minExpectBytes); err != nil {
 		return nil, err
 	}
 	if err := in.calibrateLosses(out, name+".yaml", margin); err != nil {
@@ -86,7 +96,13 @@ func Import(path string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{YAML: src, Messages: len(c.msgs), Failed: c.failed, Unplaced: w.unplaced,
-		Devices: len(out.devices), Calls: len(out.calls), Checked: checked}
+		Checked: checked}
+	for _, d := range out.devices {
+		res.Devices += max(1, d.count)
+	}
+	for _, c := range out.calls {
+		res.Calls += max(1, c.count)
+	}
 	return res, nil
 }
 
@@ -95,13 +111,14 @@ func Import(path string, opts Options) (*Result, error) {
 const minExpectBytes = 60
 
 // fits refuses a scenario larger than a scenario file may be (the loader
-// would refuse it): a capture of thousands of endpoints.
+// would refuse it): a capture of thousands of endpoints not alike (those
+// alike are populations by now).
 // Before the expectations are drafted, more is the least they will add:
 // each message drafts an item of at least minExpectBytes, so that a
 // capture too large is refused before the runs that calibrate its losses.
 func fits(out *scenarioOut, endpoints, more int) error {
 	if n := len(out.yaml()) + more; n > scenario.MaxFileSize {
-		return fmt.Errorf("the capture holds %s; the scenario for it would be %d bytes or more, and a scenario may be at most %d: import a capture of fewer endpoints (a storm of phones alike is written as a population, docs/scenario-format.md)",
+		return fmt.Errorf("the capture holds %s; the scenario for it would be %d bytes or more, and a scenario may be at most %d: import a capture of fewer endpoints (endpoints alike, their names carrying an index, are written as populations; these are not)",
 			plural(endpoints, "endpoint"), n, scenario.MaxFileSize)
 	}
 	return nil

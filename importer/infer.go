@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"time"
@@ -74,6 +75,17 @@ type inference struct {
 	startLossy map[*endpoint]string
 	startLoss  map[*endpoint]float64
 	outages    map[time.Duration]bool
+	// restartList: the gatekeepers' restarts (restart.go).
+	restartList []restart
+	// pops are the populations written (population.go); userOf the user
+	// of each device, by name.
+	pops   groups
+	userOf map[string]string
+	// vendors, h245Of and links are read from the capture once (build.go,
+	// losses.go).
+	vendors map[string]string
+	h245Of  map[netip.Addr]*h245Seen
+	links   map[*endpoint][]*message
 }
 
 func newInference(w *world) *inference {
@@ -133,6 +145,14 @@ func (in *inference) facts() {
 			m.from.ep.inf.tunnel = true
 		case !m.ras && m.to != nil && m.to.ep != nil && m.to.ep.ras[m.dst]:
 			m.to.ep.inf.tunnel = true
+		}
+	}
+	for _, e := range in.w.eps {
+		if e.inf.tunnel {
+			// Its exchanges ride a stream: what made them vary is the
+			// stream's retransmissions, which the losses reproduce, not
+			// jitter to allow for.
+			e.inf.spread = 0
 		}
 	}
 	// The model gives every user with a device a number: a user whose

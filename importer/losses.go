@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callwake/callwake/scenario"
+	"github.com/callwake/callwake/timeline"
 )
 
 // lossSpec is a datagram the capture shows lost, on a device's link, or
@@ -33,20 +34,27 @@ type lossSpec struct {
 	causeK int
 }
 
-// linkCache keeps the run of a device's link while the scenario's actions
-// stay the same (a late message on time changes nothing).
+// linkCache keeps a run's links, by device name, while the scenario's
+// actions stay the same (a late message on time changes nothing).
 type linkCache map[string]*linkRun
 
 // link lists the messages a scenario can name that cross a device's
 // link, in order.
 func (in *inference) link(e *endpoint) []*message {
-	var out []*message
-	for _, m := range in.w.c.msgs {
-		if (m.from == e.self || m.to == e.self) && m.event() != "" {
-			out = append(out, m)
+	if in.links == nil {
+		in.links = map[*endpoint][]*message{}
+		for _, m := range in.w.c.msgs {
+			if m.event() == "" {
+				continue
+			}
+			for _, a := range []*actor{m.from, m.to} {
+				if a != nil && a.ep != nil {
+					in.links[a.ep] = append(in.links[a.ep], m)
+				}
+			}
 		}
 	}
-	return out
+	return in.links[e]
 }
 
 // causeOf finds, for a late message of the gatekeeper's, the message
@@ -125,7 +133,9 @@ type linkRun struct {
 	lost []bool
 }
 
-func (in *inference) runLink(name string, out *scenarioOut, dev string) (*linkRun, error) {
+// runLinks runs the scenario as it stands and returns every device's
+// link as the run shows it, by device name (one run for all of them).
+func (in *inference) runLinks(name string, out *scenarioOut) (linkCache, error) {
 	f, err := scenario.Parse(name, out.yaml())
 	if err != nil {
 		return nil, fmt.Errorf("the scenario written does not load (please report it): %w", err)
@@ -134,16 +144,36 @@ func (in *inference) runLink(name string, out *scenarioOut, dev string) (*linkRu
 	if err != nil {
 		return nil, fmt.Errorf("the scenario written does not run (please report it): %w", err)
 	}
-	l := &linkRun{}
+	links := linkCache{}
+	add := func(dev string, ev timeline.Event) {
+		l := links[dev]
+		if l == nil {
+			l = &linkRun{}
+			links[dev] = l
+		}
+		lost, _ := ev.Get("lost")
+		l.at, l.name, l.lost = append(l.at, ev.At), append(l.name, ev.Name), append(l.lost, lost == "true")
+	}
 	for _, ev := range r.Timeline.Events() {
+		if !strings.HasPrefix(ev.Name, "ras.") && !strings.HasPrefix(ev.Name, "q931.") {
+			continue
+		}
 		from, _ := ev.Get("from")
 		to, _ := ev.Get("to")
-		if (from == dev || to == dev) && (strings.HasPrefix(ev.Name, "ras.") || strings.HasPrefix(ev.Name, "q931.")) {
-			lost, _ := ev.Get("lost")
-			l.at, l.name, l.lost = append(l.at, ev.At), append(l.name, ev.Name), append(l.lost, lost == "true")
+		add(from, ev)
+		if to != from {
+			add(to, ev)
 		}
 	}
-	return l, nil
+	return links, nil
+}
+
+// of is a device's link in the run (empty when the run has none).
+func (c linkCache) of(dev string) *linkRun {
+	if l := c[dev]; l != nil {
+		return l
+	}
+	return &linkRun{}
 }
 
 // agrees reports whether a run's link repeats the capture's up to and
@@ -176,7 +206,13 @@ func (l *linkRun) agrees(capture []*message, n int, tol time.Duration) bool {
 func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.Duration) error {
 	specs := in.lossSpecs()
 	if len(specs) > MaxLosses {
-		in.notef("the capture shows %d lost datagrams; the first %d are reproduced", len(specs), MaxLosses)
+		lost := 0
+		for _, sp := range specs {
+			if !sp.late {
+				lost++
+			}
+		}
+		in.notef("the capture shows %s and %s that may have come late; the first %d of them are checked and reproduced", plural(lost, "lost datagram"), plural(len(specs)-lost, "call-signalling message"), MaxLosses)
 		specs = specs[:MaxLosses]
 	}
 	saved := out.expect
@@ -185,21 +221,20 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 	runs := 0
 	maxRuns := min(maxCalibrationRuns, max(1, calibrationBudget/max(1, len(in.w.c.msgs))))
 	const reach = time.Second
-	cache := linkCache{}
+	var cache linkCache // the run of the scenario as it stands
 	for i, sp := range specs {
 		if runs >= maxRuns {
 			in.notef("the losses after the first %d are not reproduced: calibrating them would take more than %d runs of this capture", i, maxRuns)
 			break
 		}
-		base := cache[sp.dev.name]
-		if base == nil {
+		if cache == nil {
 			var err error
-			if base, err = in.runLink(name, out, sp.dev.name); err != nil {
+			if cache, err = in.runLinks(name, out); err != nil {
 				return err
 			}
 			runs++
-			cache[sp.dev.name] = base
 		}
+		base := cache.of(sp.dev.name)
 		k := sp.k
 		if k >= len(base.at) || base.name[k] != sp.m.event() {
 			in.notef("%s: %s; the run does not reach that message the same way, so the loss is not reproduced", sp.dev.name, sp.note)
@@ -236,9 +271,15 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 			// It ends a one-way latency before the capture's message, or
 			// two (a connection's handshake precedes its first message).
 			to := sp.m.at - sp.dev.inf.latency - time.Millisecond
-			before := base.at[k-1] - time.Microsecond
-			if k >= 2 {
-				before = max(before, base.at[k-2]+time.Microsecond)
+			// Before every message sent at that same moment (a Facility
+			// and the RAS tunnelled with it): they travel together.
+			j := k - 1
+			for j > 0 && base.at[j-1] == base.at[k-1] {
+				j--
+			}
+			before := base.at[j] - time.Microsecond
+			if j >= 1 {
+				before = max(before, base.at[j-1]+time.Microsecond)
 			}
 			for _, from := range []time.Duration{base.at[k-1] + time.Microsecond, before} {
 				for _, to := range []time.Duration{to, to - sp.dev.inf.latency} {
@@ -248,15 +289,7 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 				}
 			}
 			if sp.cause != nil {
-				cb := cache[sp.cause.name]
-				if cb == nil {
-					var err error
-					if cb, err = in.runLink(name, out, sp.cause.name); err != nil {
-						return err
-					}
-					runs++
-					cache[sp.cause.name] = cb
-				}
+				cb := cache.of(sp.cause.name)
 				if ck := sp.causeK; ck >= 0 && ck < len(cb.at) && cb.name[ck] == sp.causeM.event() {
 					from := cb.at[ck] - time.Microsecond
 					if ck >= 1 {
@@ -277,7 +310,7 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 			windows = append(windows, window{sp.dev, from, to})
 		}
 		savedActions := in.actions
-		clear(cache) // the tries below change the actions
+		cache = nil // the tries below change the actions
 		try := func(wd window, p float64) {
 			in.actions = slices.Clone(savedActions)
 			zero := 0.0
@@ -307,12 +340,12 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 					break tries
 				}
 				try(wd, p)
-				l, err := in.runLink(name, out, sp.dev.name)
+				run, err := in.runLinks(name, out)
 				if err != nil {
 					return err
 				}
 				runs++
-				ok := l.agrees(capture, upTo, tol)
+				ok := run.of(sp.dev.name).agrees(capture, upTo, tol)
 				if ok && wd.dev != sp.dev {
 					// The other link must still repeat the capture up to
 					// this moment.
@@ -323,12 +356,7 @@ func (in *inference) calibrateLosses(out *scenarioOut, name string, margin time.
 							last = j
 						}
 					}
-					ol, err := in.runLink(name, out, wd.dev.name)
-					if err != nil {
-						return err
-					}
-					runs++
-					ok = ol.agrees(other, last, margin+wd.dev.inf.spread)
+					ok = run.of(wd.dev.name).agrees(other, last, margin+wd.dev.inf.spread)
 				}
 				if ok {
 					accepted = true

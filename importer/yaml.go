@@ -35,6 +35,8 @@ type pbxOut struct {
 }
 
 type userOut struct {
+	// count > 1: a population of users, name and number patterns.
+	count        int
 	name, number string
 	password     string // a placeholder: the capture never holds one
 	push         bool
@@ -51,9 +53,14 @@ type forward struct {
 }
 
 type deviceOut struct {
+	// count > 0: a population of devices, the group group; name, user
+	// patterns.
+	count                     int
+	group                     string
+	wakes                     []time.Duration // each member's, when they differ
 	name, user, kind, os, app string
 	transport                 string
-	wake                      time.Duration
+	wake, wakeExact           time.Duration
 	ttl                       time.Duration
 	password                  *string
 	gatekeeperID              string
@@ -80,6 +87,10 @@ type linkOut struct {
 }
 
 type callOut struct {
+	// count > 0: a population of calls spread from at to until, from a
+	// group (GROUP[*]) or one device, to a pattern.
+	count       int
+	until       time.Duration
 	at          time.Duration
 	from, to    string
 	hangupAfter time.Duration
@@ -90,6 +101,10 @@ type callOut struct {
 }
 
 type actionOut struct {
+	// count > 0: a population of actions spread from at to until, device
+	// naming a group (GROUP[*]).
+	count            int
+	until            time.Duration
 	at               time.Duration
 	device, user     string
 	app              string
@@ -98,6 +113,8 @@ type actionOut struct {
 	loss             *float64
 	pushService      *bool // available
 	connection       string
+	restart          string // a PBX that restarts, off the network for down
+	down             time.Duration
 	note             string
 }
 
@@ -182,6 +199,10 @@ func (s *scenarioOut) yaml() []byte {
 			if c.hangupAfterSetup > 0 {
 				hang = ", hangup_after_setup: " + dur(c.hangupAfterSetup)
 			}
+			if c.count > 0 {
+				w.line(1, "- population: {count: %d, from: %s, to: %s, at: %s%s}", c.count, q(c.from), q(c.to), window(c.at, c.until), hang)
+				continue
+			}
 			w.line(1, "- {at: %s, from: %s, to: %s%s}", dur(c.at), q(c.from), q(c.to), hang)
 		}
 	}
@@ -232,8 +253,15 @@ func (p *pbxOut) write(w *yamlWriter, indent int, listed bool) {
 	w.line(indent, "users:")
 	for _, u := range p.users {
 		w.comments(indent+1, u.notes)
-		w.line(indent+1, "- name: %s", q(u.name))
 		in := indent + 2
+		if u.count > 0 {
+			w.line(indent+1, "- population:")
+			in = indent + 3
+			w.line(in, "count: %d", u.count)
+			w.line(in, "name: %s", q(u.name))
+		} else {
+			w.line(indent+1, "- name: %s", q(u.name))
+		}
 		if u.number != "" {
 			w.line(in, "number: %s", q(u.number))
 		}
@@ -267,50 +295,82 @@ func (p *pbxOut) write(w *yamlWriter, indent int, listed bool) {
 
 func (d *deviceOut) write(w *yamlWriter) {
 	w.comments(1, d.notes)
-	w.line(1, "- name: %s", q(d.name))
-	w.line(2, "user: %s", q(d.user))
-	w.line(2, "kind: %s", d.kind)
+	k := 2
+	if d.count > 0 {
+		k = 3
+		w.line(1, "- population:")
+		w.line(k, "count: %d", d.count)
+		w.line(k, "group: %s", d.group)
+		w.line(k, "name: %s", q(d.name))
+	} else {
+		w.line(1, "- name: %s", q(d.name))
+	}
+	w.line(k, "user: %s", q(d.user))
+	w.line(k, "kind: %s", d.kind)
 	if d.transport != "" {
-		w.line(2, "transport: %s", d.transport)
+		w.line(k, "transport: %s", d.transport)
 	}
 	if d.os != "" {
-		w.line(2, "os: %s", d.os)
-		w.line(2, "app: %s", d.app)
-		w.line(2, "wake: %s", dur(d.wake))
+		w.line(k, "os: %s", d.os)
+		w.line(k, "app: %s", d.app)
+		if d.wakes != nil {
+			// Ten a line: a file's lines are short.
+			w.line(k, "# wake: each member's, in order")
+			var ws []string
+			for i, x := range d.wakes {
+				ws = append(ws, dur(x))
+				if len(ws) < 10 && i+1 < len(d.wakes) {
+					continue
+				}
+				switch sep := strings.Join(ws, ", "); {
+				case i < 10 && i+1 == len(d.wakes):
+					w.line(k, "wake: [%s]", sep)
+				case i < 10:
+					w.line(k, "wake: [%s,", sep)
+				case i+1 == len(d.wakes):
+					w.line(k+1, "%s]", sep)
+				default:
+					w.line(k+1, "%s,", sep)
+				}
+				ws = ws[:0]
+			}
+		} else {
+			w.line(k, "wake: %s", dur(d.wake))
+		}
 		// The capture shows every unregistration it has (as closing
 		// actions): the app's OS suspends it at no other time.
-		w.line(2, "suspend_after: never")
+		w.line(k, "suspend_after: never")
 	}
 	if d.ttl > 0 {
-		w.line(2, "ttl: %s", dur(d.ttl))
+		w.line(k, "ttl: %s", dur(d.ttl))
 	}
 	if d.password != nil {
 		if *d.password == "" {
-			w.line(2, `password: ""  # the capture shows it sending no H.235 token`)
+			w.line(k, `password: ""  # the capture shows it sending no H.235 token`)
 		} else {
-			w.line(2, "password: %s  # PLACEHOLDER: not the user's (the gatekeeper refused its tokens); the capture holds no password", q(*d.password))
+			w.line(k, "password: %s  # PLACEHOLDER: not the user's (the gatekeeper refused its tokens); the capture holds no password", q(*d.password))
 		}
 	}
 	if d.gatekeeperID != "" {
-		w.line(2, "gatekeeper_id: %s", q(d.gatekeeperID))
+		w.line(k, "gatekeeper_id: %s", q(d.gatekeeperID))
 	}
 	if d.clockSkew > 0 {
-		w.line(2, "clock_skew: %s", dur(d.clockSkew))
+		w.line(k, "clock_skew: %s", dur(d.clockSkew))
 	}
 	if d.h245 != "" {
-		w.line(2, "h245: %s", d.h245)
+		w.line(k, "h245: %s", d.h245)
 	}
 	if d.h235 != "" {
-		w.line(2, "h235: %s", d.h235)
+		w.line(k, "h235: %s", d.h235)
 	}
 	switch d.answer {
 	case "after":
-		w.line(2, "answer: {after: %s}", dur(d.answerAfter))
+		w.line(k, "answer: {after: %s}", dur(d.answerAfter))
 	case "busy", "declined":
-		w.line(2, "answer: {reject: %s}", d.answer)
+		w.line(k, "answer: {reject: %s}", d.answer)
 	}
 	if d.notificationsDenied {
-		w.line(2, "ios: {notifications: denied}")
+		w.line(k, "ios: {notifications: denied}")
 	}
 }
 
@@ -320,6 +380,11 @@ func (a *actionOut) write(w *yamlWriter) {
 	}
 	var parts []string
 	switch {
+	case a.restart != "":
+		parts = append(parts, "restart: "+q(a.restart))
+		if a.down > 0 {
+			parts = append(parts, "down: "+dur(a.down))
+		}
 	case a.pushService != nil:
 		parts = append(parts, fmt.Sprintf("push_service: {available: %t}", *a.pushService))
 	case a.loss != nil:
@@ -338,5 +403,18 @@ func (a *actionOut) write(w *yamlWriter) {
 			parts = append(parts, "connection: "+a.connection)
 		}
 	}
+	if a.count > 0 {
+		w.line(1, "- population: {count: %d, %s, at: %s}", a.count, strings.Join(parts, ", "), window(a.at, a.until))
+		return
+	}
 	w.line(1, "- {at: %s, %s}", dur(a.at), strings.Join(parts, ", "))
+}
+
+// window writes a population's times: a window FROM..TO its members are
+// spread evenly over, or one time when they all share it.
+func window(from, to time.Duration) string {
+	if to <= from {
+		return dur(from)
+	}
+	return dur(from) + ".." + dur(to)
 }

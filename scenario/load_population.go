@@ -459,6 +459,10 @@ func (l *loader) devicePopulation(item ast.Node, reg *registry) ([]Device, bool)
 		l.errorf(l.valuePos(f, f.value), "the name of a population of %d devices needs a placeholder such as {i}", p.count)
 		return nil, false
 	}
+	wakes, ok := l.wakeList(p)
+	if !ok {
+		return nil, false
+	}
 	mixKeys := []string{"kind", "os", "app", "transport"}
 	words := map[string][]string{"kind": kindWords, "os": osWords, "app": appWords, "transport": transportWords}
 	mixes := map[string]*mix{}
@@ -533,6 +537,9 @@ func (l *loader) devicePopulation(item ast.Node, reg *registry) ([]Device, bool)
 		if v, ok := p.expand("password", i); ok {
 			d.Password = v
 		}
+		if wakes != nil {
+			d.Wake = Wake{Min: wakes[i], Max: wakes[i]}
+		}
 		if !reg.define(l, "device", reg.devices, d.Name, d.Pos) {
 			return nil, false
 		}
@@ -542,6 +549,38 @@ func (l *loader) devicePopulation(item ast.Node, reg *registry) ([]Device, bool)
 	}
 	l.defineGroup(reg, p, "device", names)
 	return devices, true
+}
+
+// wakeList reads a device population's `wake` written as a list, one
+// duration per member in order (what pbxsim import measured of each app),
+// and puts member 0's in the template; nil when wake is not a list.
+func (l *loader) wakeList(p *population) ([]time.Duration, bool) {
+	f, ok := p.m.get("wake")
+	if !ok {
+		return nil, true
+	}
+	n, ok := l.unwrap(f.value)
+	if !ok {
+		return nil, false
+	}
+	seq, isSeq := n.(*ast.SequenceNode)
+	if !isSeq {
+		return nil, true
+	}
+	if len(seq.Values) != p.count {
+		l.errorf(l.valuePos(f, n), "a list of wakes gives one per member: %d for a population of %d", len(seq.Values), p.count)
+		return nil, false
+	}
+	out := make([]time.Duration, len(seq.Values))
+	for i, v := range seq.Values {
+		d, ok := l.duration(field{key: "wake", pos: l.pos(v), value: v})
+		if !ok {
+			return nil, false
+		}
+		out[i] = d
+	}
+	p.node = p.with("wake", out[0].String())
+	return out, true
 }
 
 // callPopulation reads a population of calls: from and to may hold

@@ -197,3 +197,25 @@ func TestDelayPercentiles(t *testing.T) {
 		t.Errorf("no pushes at all: %v %s", v.OK, v.Message)
 	}
 }
+
+// TestPopulationWakeList: a device population's wake may be a list, one
+// duration per member in order (pbxsim import writes the wakes it measured
+// that way); a list of another length is refused, pointing at it.
+func TestPopulationWakeList(t *testing.T) {
+	head := "name: pop\npbx:\n  push: {name: Push}\n  users:\n    - population: {count: 3, name: \"a{i}\", number: \"7{i}\", push: Push}\n"
+	f, err := Parse("pop.yaml", []byte(head+"devices:\n  - population: {count: 3, name: \"a{i}-phone\", user: \"a{i}\", kind: myapps, os: ios, wake: [1s, 2.5s, 300ms]}\nexpect: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []time.Duration{time.Second, 2500 * time.Millisecond, 300 * time.Millisecond} {
+		eq(t, "wake", f.Devices[i].Wake, Wake{Min: want, Max: want})
+	}
+	_, err = Parse("pop.yaml", []byte(head+"devices:\n  - population: {count: 3, name: \"a{i}-phone\", user: \"a{i}\", kind: myapps, os: ios, wake: [1s, 2s]}\nexpect: []\n"))
+	if err == nil || !strings.Contains(err.Error(), "pop.yaml:7:") || !strings.Contains(err.Error(), "one per member: 2 for a population of 3") {
+		t.Fatalf("a short list of wakes: %v", err)
+	}
+	_, err = Parse("pop.yaml", []byte(head+"devices:\n  - population: {count: 3, name: \"a{i}-phone\", user: \"a{i}\", kind: myapps, os: ios, wake: [1s, soon, 2s]}\nexpect: []\n"))
+	if err == nil || !strings.Contains(err.Error(), `expected a duration like 250ms for wake, got "soon"`) {
+		t.Fatalf("a wake that is no duration: %v", err)
+	}
+}
